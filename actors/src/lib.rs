@@ -1,0 +1,1 @@
+//! `tracker-actors`: the actor layer.

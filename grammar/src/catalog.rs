@@ -1,0 +1,1 @@
+//! The embedded model catalog: known models, their providers, prices and status.

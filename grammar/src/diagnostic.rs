@@ -1,0 +1,197 @@
+//! The one diagnostic type every phase reports through, its codes and its renderer.
+//!
+//! Parse errors carry code `DIP000`; structural validation errors are `DIP001`–`DIP010`;
+//! lints are `DIP101`–`DIP162` (the reference catalogue). A diagnostic holds a span, never
+//! pre-rendered text, so the same value prints like rustc on a terminal and serialises for
+//! `--json`.
+
+use std::fmt;
+
+use crate::source::{Position, SourceFile, Span};
+
+/// How serious a diagnostic is. Only errors make a file invalid.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Severity {
+    /// The file cannot be run.
+    Error,
+    /// Probably a mistake; the file still runs.
+    Warning,
+    /// Worth knowing; not counted.
+    Info,
+    /// A suggestion; not counted.
+    Hint,
+}
+
+impl Severity {
+    /// The lowercase name used in text and JSON output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Info => "info",
+            Severity::Hint => "hint",
+        }
+    }
+}
+
+/// A diagnostic code such as `DIP005`; `DIP000` marks a parse error.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Code(pub u16);
+
+impl fmt::Display for Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "DIP{:03}", self.0)
+    }
+}
+
+impl Code {
+    /// Any failure to read the file's structure (lexing or grammar).
+    pub const PARSE: Code = Code(0);
+}
+
+/// One finding about a source file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Diagnostic {
+    /// The catalogue code.
+    pub code: Code,
+    /// How serious it is.
+    pub severity: Severity,
+    /// One lowercase line with no trailing period.
+    pub message: String,
+    /// Where it is; `None` for whole-file findings.
+    pub span: Option<Span>,
+    /// Extra explanation shown as `= help:`.
+    pub help: Option<String>,
+    /// A concrete fix shown as `= fix:` and listed in `suggested_actions`.
+    pub fix: Option<String>,
+}
+
+impl Diagnostic {
+    /// A diagnostic with no span, help or fix.
+    pub fn new(code: Code, severity: Severity, message: impl Into<String>) -> Diagnostic {
+        Diagnostic {
+            code,
+            severity,
+            message: message.into(),
+            span: None,
+            help: None,
+            fix: None,
+        }
+    }
+
+    /// An error with `code`.
+    pub fn error(code: Code, message: impl Into<String>) -> Diagnostic {
+        Diagnostic::new(code, Severity::Error, message)
+    }
+
+    /// A warning with `code`.
+    pub fn warning(code: Code, message: impl Into<String>) -> Diagnostic {
+        Diagnostic::new(code, Severity::Warning, message)
+    }
+
+    /// A parse error (`DIP000`) at `span`.
+    pub fn parse(span: Span, message: impl Into<String>) -> Diagnostic {
+        Diagnostic::error(Code::PARSE, message).with_span(span)
+    }
+
+    /// Sets where the diagnostic points.
+    pub fn with_span(mut self, span: Span) -> Diagnostic {
+        self.span = Some(span);
+        self
+    }
+
+    /// Sets the span only when one is known.
+    pub fn with_opt_span(mut self, span: Option<Span>) -> Diagnostic {
+        self.span = span;
+        self
+    }
+
+    /// Adds a `= help:` line.
+    pub fn with_help(mut self, help: impl Into<String>) -> Diagnostic {
+        self.help = Some(help.into());
+        self
+    }
+
+    /// Adds a `= fix:` line.
+    pub fn with_fix(mut self, fix: impl Into<String>) -> Diagnostic {
+        self.fix = Some(fix.into());
+        self
+    }
+
+    /// Whether this is an error.
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+
+    /// The position of the span's start in `file`, if the diagnostic has a span.
+    pub fn position(&self, file: &SourceFile) -> Option<Position> {
+        self.span.map(|span| file.position(span.start))
+    }
+
+    /// Renders the diagnostic like rustc: header, location, source line, caret, help, fix.
+    pub fn render(&self, file: &SourceFile) -> String {
+        let mut out = format!(
+            "{}[{}]: {}\n",
+            self.severity.as_str(),
+            self.code,
+            self.message
+        );
+        match self.span {
+            Some(span) => {
+                let pos = file.position(span.start);
+                out.push_str(&format!(
+                    "  --> {}:{}:{}\n",
+                    file.path().display(),
+                    pos.line,
+                    pos.column
+                ));
+                if let Some(line) = file.line_text(pos.line) {
+                    let gutter = pos.line.to_string();
+                    let pad = " ".repeat(gutter.len());
+                    let shown: String = line
+                        .chars()
+                        .map(|c| if c == '\t' { ' ' } else { c })
+                        .collect();
+                    let end = file.position(span.end.max(span.start));
+                    let width = if end.line == pos.line && end.column > pos.column {
+                        end.column - pos.column
+                    } else {
+                        1
+                    };
+                    out.push_str(&format!("{pad} |\n{gutter} | {shown}\n"));
+                    out.push_str(&format!(
+                        "{pad} | {}{}\n",
+                        " ".repeat(pos.column - 1),
+                        "^".repeat(width)
+                    ));
+                }
+            }
+            None => out.push_str(&format!("  --> {}\n", file.path().display())),
+        }
+        if let Some(help) = &self.help {
+            out.push_str(&format!("  = help: {help}\n"));
+        }
+        if let Some(fix) = &self.fix {
+            out.push_str(&format!("  = fix: {fix}\n"));
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_location_source_line_and_caret() {
+        let file = SourceFile::new("flow.dip", "workflow X\n  start: Nope\n");
+        let diag = Diagnostic::error(Code(1), "start node \"Nope\" does not exist")
+            .with_span(Span::new(20, 24))
+            .with_fix("declare a node named Nope");
+        let text = diag.render(&file);
+        assert_eq!(
+            text,
+            "error[DIP001]: start node \"Nope\" does not exist\n  --> flow.dip:2:10\n  |\n2 |   start: Nope\n  |          ^^^^\n  = fix: declare a node named Nope\n"
+        );
+    }
+}

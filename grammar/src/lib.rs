@@ -1,0 +1,178 @@
+//! `dippin`: the Dippin (`.dip`) pipeline language.
+//!
+//! Reading a pipeline goes through these modules, in order:
+//!
+//! * [`lexer`] — line-oriented, indentation-aware tokens (raw blocks, fields);
+//! * [`parser`] — the lalrpop statement grammar, producing an [`ast`] tree of lines;
+//! * `lower` — the tree becomes the [`ir::Workflow`], with located `DIP000` errors;
+//! * [`resolve`] — `prompt_file`, `command_file`, … are read relative to the file;
+//! * [`validate`] — structural errors `DIP001`–`DIP010`;
+//! * [`lint`] — warnings `DIP101`–`DIP162`;
+//! * [`format`] — the canonical formatter behind `tracker fmt`;
+//! * [`dot`] — the legacy Graphviz reader, lowering `.dot` files to the same IR.
+//!
+//! Supporting modules: [`condition`] (the edge condition language), [`duration`]
+//! (Go duration syntax), [`catalog`] (known models and prices), [`diagnostic`] and
+//! [`source`].
+//!
+//! The usual entry point is [`load_file`] followed by [`analyze`]:
+//!
+//! ```
+//! let src = "workflow Hello\n  start: A\n  exit: B\n  agent A\n    prompt: hi\n  agent B\n    prompt: bye\n  edges\n    A -> B\n";
+//! let doc = dippin::load_str("hello.dip", src, None);
+//! assert!(doc.diagnostics.is_empty());
+//! let errors = dippin::validate::validate(&doc.workflow);
+//! assert!(errors.is_empty());
+//! assert_eq!(doc.workflow.nodes.len(), 2);
+//! ```
+
+pub mod ast;
+pub mod catalog;
+pub mod condition;
+pub mod diagnostic;
+pub mod dot;
+pub mod duration;
+pub mod format;
+pub mod ir;
+pub mod lexer;
+pub mod lint;
+mod lower;
+pub mod parser;
+pub mod resolve;
+pub mod source;
+pub mod validate;
+
+use std::path::{Path, PathBuf};
+
+pub use diagnostic::{Code, Diagnostic, Severity};
+pub use ir::Workflow;
+pub use source::{Position, SourceFile, Span};
+
+/// The input formats a pipeline can be written in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// Dippin.
+    Dip,
+    /// Legacy Graphviz DOT (deprecated).
+    Dot,
+}
+
+impl Format {
+    /// The format implied by a path's extension (`.dot` or `.gv` → DOT, else Dippin).
+    pub fn from_path(path: &Path) -> Format {
+        match path.extension().and_then(|e| e.to_str()) {
+            Some("dot" | "gv") => Format::Dot,
+            _ => Format::Dip,
+        }
+    }
+}
+
+/// A parsed file: its text, its workflow and what was found while reading it.
+#[derive(Clone, Debug)]
+pub struct Document {
+    /// The text the workflow came from.
+    pub source: SourceFile,
+    /// The workflow (best effort when there are parse errors).
+    pub workflow: Workflow,
+    /// Parse and load diagnostics (`DIP000`), plus the DOT deprecation warning.
+    pub diagnostics: Vec<Diagnostic>,
+    /// The format the text was read as.
+    pub format: Format,
+}
+
+impl Document {
+    /// Whether reading the file produced any error.
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+}
+
+/// Why a file could not be read at all.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// The file could not be opened or read.
+    #[error("cannot read {}: {source}", path.display())]
+    Io {
+        /// The path given.
+        path: PathBuf,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// Parses Dippin text into a workflow without touching the file system.
+pub fn parse_dip(text: &str) -> (Workflow, Vec<Diagnostic>) {
+    let parsed = parser::parse_statements(text);
+    let (mut workflow, lower_diags) = lower::lower(parsed.stmts, text.len());
+    workflow.leading_comments = parsed.leading_comments;
+    let mut diagnostics = parsed.diagnostics;
+    diagnostics.extend(lower_diags);
+    diagnostics.sort_by_key(|d| d.span.map(|s| s.start));
+    (workflow, diagnostics)
+}
+
+/// Parses `text` as if read from `path` (format from the extension) and, when
+/// `base_dir` is given, resolves file directives relative to it.
+pub fn load_str(path: impl Into<PathBuf>, text: &str, base_dir: Option<&Path>) -> Document {
+    let path = path.into();
+    let format = Format::from_path(&path);
+    let (mut workflow, mut diagnostics) = match format {
+        Format::Dip => parse_dip(text),
+        Format::Dot => dot::parse_dot(text),
+    };
+    if let Some(dir) = base_dir {
+        if !diagnostics.iter().any(Diagnostic::is_error) {
+            diagnostics.extend(resolve::resolve_file_directives(&mut workflow, dir));
+        }
+    }
+    Document {
+        source: SourceFile::new(path, text),
+        workflow,
+        diagnostics,
+        format,
+    }
+}
+
+/// Reads and parses a pipeline file, resolving its file directives relative to
+/// its directory. Text that is not UTF-8 is reported as a located `DIP000` error.
+pub fn load_file(path: &Path) -> Result<Document, LoadError> {
+    let bytes = std::fs::read(path).map_err(|source| LoadError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let base_dir = path.parent().map(|p| {
+        if p.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            p
+        }
+    });
+    match String::from_utf8(bytes) {
+        Ok(text) => Ok(load_str(path, &text, base_dir)),
+        Err(err) => {
+            let valid = err.utf8_error().valid_up_to();
+            let text = String::from_utf8_lossy(err.as_bytes()).into_owned();
+            let source = SourceFile::new(path, text);
+            // The lossy text has the same bytes up to the first invalid one.
+            let diag = Diagnostic::parse(
+                Span::new(valid, valid + 1),
+                "file is not valid UTF-8 text (is it a binary file?)",
+            );
+            Ok(Document {
+                workflow: Workflow::default(),
+                diagnostics: vec![diag],
+                format: Format::from_path(path),
+                source,
+            })
+        }
+    }
+}
+
+/// Validates and lints a document that read without errors: structural errors
+/// (`DIP001`–`DIP010`) then lint findings (`DIP1xx`).
+pub fn analyze(doc: &Document, options: &lint::LintOptions) -> Vec<Diagnostic> {
+    let mut out = validate::validate(&doc.workflow);
+    out.extend(lint::lint(&doc.workflow, options));
+    out
+}

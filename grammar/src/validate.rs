@@ -1,0 +1,410 @@
+//! Structural validation: the `DIP001`–`DIP010` errors.
+//!
+//! Every check runs, in the reference's order, and none short-circuits. The graph
+//! checks are linear in nodes plus edges: ids are indexed once, reachability is one
+//! BFS and cycle detection one iterative DFS.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+
+use crate::diagnostic::{Code, Diagnostic};
+use crate::ir::{EdgeOrigin, NodeConfig, Workflow};
+use crate::lower::values::suggest;
+use crate::source::Span;
+
+/// Duplicate node id.
+pub const DUPLICATE_NODE: Code = Code(8);
+/// Missing or unknown start node.
+pub const START: Code = Code(1);
+/// Missing or unknown exit node.
+pub const EXIT: Code = Code(2);
+/// Edge endpoint (or `on_failure`) names no node.
+pub const UNKNOWN_NODE: Code = Code(3);
+/// Node unreachable from start.
+pub const UNREACHABLE: Code = Code(4);
+/// Cycle without a loop edge.
+pub const CYCLE: Code = Code(5);
+/// Exit node has outgoing edges.
+pub const EXIT_OUTGOING: Code = Code(6);
+/// Parallel targets and fan_in sources do not pair up.
+pub const FAN_MISMATCH: Code = Code(7);
+/// Duplicate edge.
+pub const DUPLICATE_EDGE: Code = Code(9);
+/// Edge condition does not parse.
+pub const BAD_CONDITION: Code = Code(10);
+
+/// Runs every structural check and returns the errors found.
+pub fn validate(wf: &Workflow) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    let index = node_index(wf, &mut out);
+    let start_ok = endpoint(wf, &index, &wf.start, wf.start_span, START, "start", &mut out);
+    endpoint(wf, &index, &wf.exit, wf.exit_span, EXIT, "exit", &mut out);
+    unknown_endpoints(wf, &index, &mut out);
+    exit_outgoing(wf, &mut out);
+    duplicate_edges(wf, &mut out);
+    if start_ok {
+        unreachable(wf, &index, &mut out);
+    }
+    cycles(wf, &index, &mut out);
+    fan_pairs(wf, &mut out);
+    conditions(wf, &mut out);
+    out
+}
+
+/// Maps node ids to their first index; reports duplicates (DIP008).
+fn node_index<'a>(wf: &'a Workflow, out: &mut Vec<Diagnostic>) -> HashMap<&'a str, usize> {
+    let mut index: HashMap<&str, usize> = HashMap::with_capacity(wf.nodes.len());
+    for (i, node) in wf.nodes.iter().enumerate() {
+        if let Some(&first) = index.get(node.id.as_str()) {
+            out.push(
+                Diagnostic::error(DUPLICATE_NODE, format!("duplicate node ID {:?}", node.id))
+                    .with_span(node.span)
+                    .with_help(format!(
+                        "first declared as a {} node; rename one of them",
+                        wf.nodes[first].kind().as_str()
+                    )),
+            );
+        } else {
+            index.insert(&node.id, i);
+        }
+    }
+    index
+}
+
+fn did_you_mean(index: &HashMap<&str, usize>, name: &str) -> Option<String> {
+    // Suggestions cost O(nodes) each; cap the work so a huge file with many bad
+    // references stays linear-ish.
+    if index.len() > 5_000 {
+        return None;
+    }
+    suggest(name, index.keys().copied()).map(|s| format!("did you mean {s:?}?"))
+}
+
+fn endpoint(
+    wf: &Workflow,
+    index: &HashMap<&str, usize>,
+    id: &str,
+    span: Option<Span>,
+    code: Code,
+    which: &str,
+    out: &mut Vec<Diagnostic>,
+) -> bool {
+    if id.is_empty() {
+        out.push(
+            Diagnostic::error(code, format!("workflow has no {which} node declared"))
+                .with_span(span.unwrap_or(wf.span))
+                .with_fix(format!("add `{which}: <NodeId>` under `workflow {}`", wf.name)),
+        );
+        return false;
+    }
+    if index.contains_key(id) {
+        return true;
+    }
+    let mut diag = Diagnostic::error(
+        code,
+        format!("{which} node {id:?} is declared but does not exist in the node list"),
+    )
+    .with_opt_span(span);
+    if let Some(hint) = did_you_mean(index, id) {
+        diag = diag.with_help(hint);
+    }
+    out.push(diag);
+    false
+}
+
+/// DIP003 for edge endpoints, the `else` target and `defaults.on_failure`.
+fn unknown_endpoints(wf: &Workflow, index: &HashMap<&str, usize>, out: &mut Vec<Diagnostic>) {
+    let mut report = |name: &str, span: Span, message: String| {
+        let mut diag = Diagnostic::error(UNKNOWN_NODE, message).with_span(span);
+        if let Some(hint) = did_you_mean(index, name) {
+            diag = diag.with_help(hint);
+        }
+        out.push(diag);
+    };
+    for edge in &wf.edges {
+        if !index.contains_key(edge.from.as_str()) {
+            report(
+                &edge.from,
+                edge.from_span,
+                format!("edge references unknown source node {:?}", edge.from),
+            );
+        }
+        if !index.contains_key(edge.to.as_str()) {
+            report(
+                &edge.to,
+                edge.to_span,
+                format!("edge references unknown target node {:?}", edge.to),
+            );
+        }
+    }
+    for node in &wf.nodes {
+        let names: &[String] = match &node.config {
+            NodeConfig::Parallel(p) => &p.targets,
+            NodeConfig::FanIn(f) => &f.sources,
+            _ => continue,
+        };
+        for name in names {
+            if !index.contains_key(name.as_str()) {
+                report(
+                    name,
+                    node.span,
+                    format!("{} {:?} references unknown node {name:?}", node.kind().as_str(), node.id),
+                );
+            }
+        }
+    }
+    if let Some(target) = &wf.else_target {
+        if !index.contains_key(target.as_str()) {
+            report(
+                target,
+                wf.else_span.unwrap_or(wf.span),
+                format!("else references unknown node {target:?}"),
+            );
+        }
+    }
+    let on_failure = &wf.defaults.on_failure;
+    if !on_failure.is_empty() && !index.contains_key(on_failure.as_str()) {
+        report(
+            on_failure,
+            wf.defaults.on_failure_span.unwrap_or(wf.span),
+            format!("on_failure references unknown node {on_failure:?}"),
+        );
+    }
+}
+
+/// DIP006: the exit node must have no outgoing edges, explicit or implied.
+fn exit_outgoing(wf: &Workflow, out: &mut Vec<Diagnostic>) {
+    if wf.exit.is_empty() {
+        return;
+    }
+    for e in wf.all_edges() {
+        if e.from == wf.exit {
+            let span = e
+                .edge
+                .map(|edge| edge.span)
+                .or_else(|| wf.node(e.from).map(|n| n.span))
+                .unwrap_or(wf.span);
+            out.push(
+                Diagnostic::error(
+                    EXIT_OUTGOING,
+                    format!("exit node {:?} has outgoing edge to {:?}", wf.exit, e.to),
+                )
+                .with_span(span),
+            );
+        }
+    }
+}
+
+/// DIP009: two edges with the same source, target and condition text.
+fn duplicate_edges(wf: &Workflow, out: &mut Vec<Diagnostic>) {
+    let mut seen: HashSet<(&str, &str, &str)> = HashSet::with_capacity(wf.edges.len());
+    for edge in &wf.edges {
+        let cond = edge.condition.as_ref().map_or("", |c| c.raw.as_str());
+        if !seen.insert((&edge.from, &edge.to, cond)) {
+            out.push(
+                Diagnostic::error(
+                    DUPLICATE_EDGE,
+                    format!("duplicate edge from {:?} to {:?}", edge.from, edge.to),
+                )
+                .with_span(edge.span),
+            );
+        }
+    }
+}
+
+/// Adjacency lists over known nodes; `explicit_only` drops implied fan edges,
+/// `skip_restart` drops loop edges.
+fn adjacency(
+    wf: &Workflow,
+    index: &HashMap<&str, usize>,
+    explicit_only: bool,
+    skip_restart: bool,
+) -> Vec<Vec<usize>> {
+    let mut adj = vec![Vec::new(); wf.nodes.len()];
+    for e in wf.all_edges() {
+        if explicit_only && e.origin == EdgeOrigin::Implicit {
+            continue;
+        }
+        if skip_restart && e.edge.is_some_and(|edge| edge.restart) {
+            continue;
+        }
+        if let (Some(&a), Some(&b)) = (index.get(e.from), index.get(e.to)) {
+            adj[a].push(b);
+        }
+    }
+    adj
+}
+
+/// DIP004: BFS from start over every edge.
+fn unreachable(wf: &Workflow, index: &HashMap<&str, usize>, out: &mut Vec<Diagnostic>) {
+    let adj = adjacency(wf, index, false, false);
+    let Some(&start) = index.get(wf.start.as_str()) else {
+        return;
+    };
+    let mut seen = vec![false; wf.nodes.len()];
+    seen[start] = true;
+    let mut queue = VecDeque::from([start]);
+    while let Some(n) = queue.pop_front() {
+        for &m in &adj[n] {
+            if !seen[m] {
+                seen[m] = true;
+                queue.push_back(m);
+            }
+        }
+    }
+    for (i, node) in wf.nodes.iter().enumerate() {
+        // Duplicates share the first declaration's reachability.
+        if index.get(node.id.as_str()) == Some(&i) && !seen[i] {
+            out.push(
+                Diagnostic::error(
+                    UNREACHABLE,
+                    format!("node {:?} is unreachable from start node {:?}", node.id, wf.start),
+                )
+                .with_span(node.span)
+                .with_fix(format!("add an edge into {:?} or remove it", node.id)),
+            );
+        }
+    }
+}
+
+/// DIP005: a cycle among explicit non-loop edges. Iterative DFS in node order;
+/// one report per back edge, naming the cycle.
+fn cycles(wf: &Workflow, index: &HashMap<&str, usize>, out: &mut Vec<Diagnostic>) {
+    #[derive(Clone, Copy, PartialEq)]
+    enum Mark {
+        New,
+        Active,
+        Done,
+    }
+    let adj = adjacency(wf, index, true, true);
+    let mut mark = vec![Mark::New; wf.nodes.len()];
+    let mut reported: HashSet<usize> = HashSet::new();
+    for root in 0..wf.nodes.len() {
+        if mark[root] != Mark::New {
+            continue;
+        }
+        // Stack of (node, next child position); `path` mirrors the active nodes.
+        let mut stack: Vec<(usize, usize)> = vec![(root, 0)];
+        let mut path: Vec<usize> = vec![root];
+        mark[root] = Mark::Active;
+        while let Some(&mut (n, ref mut next)) = stack.last_mut() {
+            if let Some(&m) = adj[n].get(*next) {
+                *next += 1;
+                match mark[m] {
+                    Mark::New => {
+                        mark[m] = Mark::Active;
+                        stack.push((m, 0));
+                        path.push(m);
+                    }
+                    Mark::Active if reported.insert(m) => {
+                        let from = path.iter().rposition(|&p| p == m).unwrap_or(0);
+                        let mut names: Vec<&str> =
+                            path[from..].iter().map(|&p| wf.nodes[p].id.as_str()).collect();
+                        names.push(&wf.nodes[m].id);
+                        let edge_span = wf
+                            .edges
+                            .iter()
+                            .find(|e| e.from == wf.nodes[n].id && e.to == wf.nodes[m].id && !e.restart)
+                            .map_or(wf.nodes[m].span, |e| e.span);
+                        out.push(
+                            Diagnostic::error(
+                                CYCLE,
+                                format!("unconditional cycle detected: {}", names.join(" → ")),
+                            )
+                            .with_span(edge_span)
+                            .with_help("every cycle needs a `loop` (restart) edge, even when its edges are conditional")
+                            .with_fix(format!(
+                                "mark the back edge as a loop: `{} -> {}  loop`",
+                                wf.nodes[n].id, wf.nodes[m].id
+                            )),
+                        );
+                    }
+                    _ => {}
+                }
+            } else {
+                mark[n] = Mark::Done;
+                stack.pop();
+                path.pop();
+            }
+        }
+    }
+}
+
+/// DIP007: each parallel's target set must equal some fan_in's source set, and back.
+fn fan_pairs(wf: &Workflow, out: &mut Vec<Diagnostic>) {
+    let set = |v: &[String]| {
+        let mut s: Vec<String> = v.to_vec();
+        s.sort();
+        s.dedup();
+        s
+    };
+    let forks: Vec<(&crate::ir::Node, Vec<String>)> = wf
+        .nodes
+        .iter()
+        .filter_map(|n| match &n.config {
+            NodeConfig::Parallel(p) => Some((n, set(&p.targets))),
+            _ => None,
+        })
+        .collect();
+    let joins: Vec<(&crate::ir::Node, Vec<String>)> = wf
+        .nodes
+        .iter()
+        .filter_map(|n| match &n.config {
+            NodeConfig::FanIn(f) => Some((n, set(&f.sources))),
+            _ => None,
+        })
+        .collect();
+    let join_sets: HashSet<&Vec<String>> = joins.iter().map(|(_, s)| s).collect();
+    let fork_sets: HashSet<&Vec<String>> = forks.iter().map(|(_, s)| s).collect();
+    for (node, targets) in &forks {
+        if !join_sets.contains(targets) {
+            out.push(
+                Diagnostic::error(
+                    FAN_MISMATCH,
+                    format!(
+                        "parallel node {:?} has targets [{}] but no matching fan_in node",
+                        node.id,
+                        targets.join(", ")
+                    ),
+                )
+                .with_span(node.span)
+                .with_fix(format!("add `fan_in Join <- {}`", targets.join(", "))),
+            );
+        }
+    }
+    for (node, sources) in &joins {
+        if !fork_sets.contains(sources) {
+            out.push(
+                Diagnostic::error(
+                    FAN_MISMATCH,
+                    format!(
+                        "fan_in node {:?} has sources [{}] but no matching parallel node",
+                        node.id,
+                        sources.join(", ")
+                    ),
+                )
+                .with_span(node.span),
+            );
+        }
+    }
+}
+
+/// DIP010: one report per edge whose condition does not parse.
+fn conditions(wf: &Workflow, out: &mut Vec<Diagnostic>) {
+    for edge in &wf.edges {
+        if let Some(cond) = &edge.condition {
+            if let Err(err) = &cond.parsed {
+                out.push(
+                    Diagnostic::error(
+                        BAD_CONDITION,
+                        format!(
+                            "edge {} -> {}: invalid condition {:?}: {}",
+                            edge.from, edge.to, cond.raw, err.message
+                        ),
+                    )
+                    .with_span(edge.span)
+                    .with_help("conditions are `VAR op VALUE` joined by and/or/not; ops are = != contains startswith endswith in; quote values with spaces"),
+                );
+            }
+        }
+    }
+}

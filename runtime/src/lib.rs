@@ -1,0 +1,1 @@
+//! `tracker-runtime`: the pure core of tracker.

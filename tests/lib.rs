@@ -1,0 +1,1 @@
+//! Test support for the end-to-end suite: paths to the built binary and the shared corpus.
