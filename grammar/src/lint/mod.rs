@@ -3,6 +3,16 @@
 //! Lints run only on a workflow that parsed and passed file-directive resolution.
 //! Checks that look outside the file (bash syntax, `PATH`, referenced files) run
 //! only when [`LintOptions::environment`] is set.
+//!
+//! * [`flow`] — routing and graph-shape lints (conditions, exhaustiveness, reads/writes);
+//! * [`fields`] — node and defaults field values (retry, fidelity, models, schemas, access);
+//! * [`inputs`] — declared pipeline inputs and their references;
+//! * [`environment`] — checks against the machine: `bash -n`, `PATH`, referenced files.
+
+pub mod environment;
+pub mod fields;
+pub mod flow;
+pub mod inputs;
 
 use std::path::PathBuf;
 
@@ -18,7 +28,15 @@ pub struct LintOptions {
     pub environment: bool,
 }
 
-/// Runs every lint and returns the findings in a stable order.
-pub fn lint(_wf: &Workflow, _options: &LintOptions) -> Vec<Diagnostic> {
-    Vec::new()
+/// Runs every lint and returns the findings, ordered by code then position.
+pub fn lint(wf: &Workflow, options: &LintOptions) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    flow::lint(wf, &mut out);
+    fields::lint(wf, &mut out);
+    inputs::lint(wf, &mut out);
+    if options.environment {
+        environment::lint(wf, options, &mut out);
+    }
+    out.sort_by_key(|d| (d.code, d.span.map(|s| s.start)));
+    out
 }
