@@ -234,15 +234,33 @@ fn adjacency(
     adj
 }
 
-/// DIP004: BFS from start over every edge.
+/// DIP004: BFS from start over every edge, including the failure routes a node
+/// can take without an edge (`retry_target`, `fallback_target`) and the
+/// workflow-wide routes (`else`, `defaults.on_failure`), which any node may reach.
 fn unreachable(wf: &Workflow, index: &HashMap<&str, usize>, out: &mut Vec<Diagnostic>) {
-    let adj = adjacency(wf, index, false, false);
+    let mut adj = adjacency(wf, index, false, false);
+    for (i, node) in wf.nodes.iter().enumerate() {
+        for target in [&node.retry.retry_target, &node.retry.fallback_target] {
+            if let Some(&t) = index.get(target.as_str()) {
+                adj[i].push(t);
+            }
+        }
+    }
     let Some(&start) = index.get(wf.start.as_str()) else {
         return;
     };
     let mut seen = vec![false; wf.nodes.len()];
     seen[start] = true;
     let mut queue = VecDeque::from([start]);
+    let global = [wf.else_target.as_deref(), Some(wf.defaults.on_failure.as_str())];
+    for target in global.into_iter().flatten() {
+        if let Some(&t) = index.get(target) {
+            if !seen[t] {
+                seen[t] = true;
+                queue.push_back(t);
+            }
+        }
+    }
     while let Some(n) = queue.pop_front() {
         for &m in &adj[n] {
             if !seen[m] {

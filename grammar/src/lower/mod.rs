@@ -21,8 +21,21 @@ use values::{suggest, FieldValue, Sink};
 
 pub(crate) use node::{has_prompt, kind_fields};
 
+/// The result of lowering a file.
+pub(crate) struct Lowered {
+    pub workflow: Workflow,
+    pub diagnostics: Vec<crate::diagnostic::Diagnostic>,
+    /// Byte offset where the workflow block ends, when there is one; the reference
+    /// stops reading there.
+    pub workflow_end: Option<usize>,
+}
+
 /// Lowers a parsed file. `end` is the file's length, used to place "missing" errors.
-pub(crate) fn lower(stmts: Vec<Stmt>, end: usize) -> (Workflow, Vec<crate::diagnostic::Diagnostic>) {
+pub(crate) fn lower(stmts: Vec<Stmt>, end: usize) -> Lowered {
+    let workflow_end = stmts
+        .iter()
+        .find(|s| matches!(&s.head, Head::Words(w) if w[0].text == "workflow"))
+        .map(last_end);
     let mut lowerer = Lowerer {
         sink: Sink {
             diagnostics: Vec::new(),
@@ -30,8 +43,17 @@ pub(crate) fn lower(stmts: Vec<Stmt>, end: usize) -> (Workflow, Vec<crate::diagn
         version: 1,
         pending_on: Vec::new(),
     };
-    let wf = lowerer.file(stmts, end);
-    (wf, lowerer.sink.diagnostics)
+    let workflow = lowerer.file(stmts, end);
+    Lowered {
+        workflow,
+        diagnostics: lowerer.sink.diagnostics,
+        workflow_end,
+    }
+}
+
+/// The end of a statement including everything indented under it.
+fn last_end(stmt: &Stmt) -> usize {
+    stmt.body.last().map_or(stmt.span.end, last_end).max(stmt.span.end)
 }
 
 pub(crate) struct Lowerer {
@@ -91,11 +113,16 @@ impl Lowerer {
                         self.sink.error(stmt.body[0].span, "unexpected indented block after `dip N`");
                     }
                 }
+                _ if workflow.is_some() => {
+                    // The reference stops reading after the workflow block; say that
+                    // the rest is ignored instead of dropping it silently.
+                    self.sink.warn(
+                        stmt.span,
+                        "content after the end of the workflow block is ignored (a file holds one workflow)",
+                    );
+                    break;
+                }
                 Head::Words(words) if words[0].text == "workflow" => {
-                    if workflow.is_some() {
-                        self.sink.error(stmt.span, "a file holds one workflow; this second `workflow` is not allowed");
-                        continue;
-                    }
                     let name = match words.get(1) {
                         Some(n) => n.text.clone(),
                         None => {

@@ -235,7 +235,7 @@ impl Lowerer {
     fn stylesheet(&mut self, v: &FieldValue) -> Vec<StyleRule> {
         let mut rules: Vec<StyleRule> = Vec::new();
         for (n, line) in v.text.lines().enumerate() {
-            if line.trim().is_empty() || line.trim_start().starts_with('#') {
+            if line.trim().is_empty() {
                 continue;
             }
             let indented = line.starts_with([' ', '\t']);

@@ -1,0 +1,70 @@
+//! `tracker fmt <file> [--check | --write]`: canonical formatting.
+
+use std::io::Write;
+use std::path::Path;
+
+use anyhow::{bail, Context, Result};
+
+use crate::args::FmtArgs;
+use crate::exit;
+use crate::report::write_human;
+
+/// Prints, checks or rewrites the file; refuses to touch a file that has errors.
+pub fn run(args: &FmtArgs) -> Result<u8> {
+    let doc = dippin::load_file(&args.file)?;
+    // Formatting works on the file as written: file directives stay references.
+    let errors: Vec<dippin::Diagnostic> = doc
+        .diagnostics
+        .iter()
+        .filter(|d| d.is_error())
+        .cloned()
+        .collect();
+    if !errors.is_empty() {
+        write_human(&mut std::io::stderr().lock(), &doc, &errors)?;
+        eprintln!("{}: not formatted: fix the errors above first", args.file.display());
+        return Ok(exit::FAILURE);
+    }
+    let formatted = dippin::format::format(&doc.workflow);
+    let unchanged = formatted == doc.source.text();
+    if args.check {
+        if !unchanged {
+            eprintln!("{}: not canonically formatted (run `tracker fmt --write`)", args.file.display());
+            return Ok(exit::FAILURE);
+        }
+        return Ok(exit::OK);
+    }
+    if args.write {
+        if doc.format == dippin::Format::Dot {
+            bail!(
+                "refusing to overwrite {} (a .dot file) with Dippin text; redirect `tracker fmt {}` to a .dip file instead",
+                args.file.display(),
+                args.file.display()
+            );
+        }
+        if !unchanged {
+            write_atomically(&args.file, &formatted)?;
+        }
+        return Ok(exit::OK);
+    }
+    std::io::stdout().lock().write_all(formatted.as_bytes())?;
+    Ok(exit::OK)
+}
+
+/// Replaces `path` with `text` via a temporary file in the same directory, so a
+/// crash leaves either the old or the new file, never a torn one.
+fn write_atomically(path: &Path, text: &str) -> Result<()> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)
+        .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
+    tmp.write_all(text.as_bytes())?;
+    tmp.as_file().sync_all()?;
+    if let Ok(meta) = std::fs::metadata(path) {
+        tmp.as_file().set_permissions(meta.permissions())?;
+    }
+    tmp.persist(path)
+        .with_context(|| format!("cannot replace {}", path.display()))?;
+    Ok(())
+}

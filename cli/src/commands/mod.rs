@@ -1,0 +1,50 @@
+//! One module per subcommand; [`dispatch`] picks the one the user asked for.
+
+pub mod check;
+pub mod fmt;
+pub mod validate;
+pub mod workflows;
+
+use anyhow::Result;
+
+use crate::args::{Cli, Command};
+
+/// Runs the parsed command line and returns the exit code.
+pub fn dispatch(cli: Cli) -> Result<u8> {
+    match cli.command {
+        Command::Validate(args) => validate::run(&args),
+        Command::Check(args) => check::run(&args),
+        Command::Fmt(args) => fmt::run(&args),
+        Command::Workflows => workflows::run(),
+    }
+}
+
+/// Loads and analyses a pipeline argument: the document plus every diagnostic
+/// (parse errors alone when the file does not parse).
+pub(crate) fn analyse(
+    arg: &str,
+    environment: bool,
+) -> Result<(crate::pipeline::PipelineSource, dippin::Document, Vec<dippin::Diagnostic>)> {
+    let cwd = std::env::current_dir()?;
+    let source = crate::pipeline::resolve(arg, &cwd)?;
+    let doc = crate::pipeline::load(&source)?;
+    let mut diags = doc.diagnostics.clone();
+    if !doc.has_errors() {
+        let base_dir = match &source {
+            crate::pipeline::PipelineSource::File(path) => path.parent().map(|p| {
+                if p.as_os_str().is_empty() {
+                    std::path::PathBuf::from(".")
+                } else {
+                    p.to_path_buf()
+                }
+            }),
+            crate::pipeline::PipelineSource::Builtin(_) => None,
+        };
+        let options = dippin::lint::LintOptions {
+            base_dir,
+            environment,
+        };
+        diags.extend(dippin::analyze(&doc, &options));
+    }
+    Ok((source, doc, diags))
+}

@@ -1,0 +1,43 @@
+//! `tracker validate <pipeline>`: parse, validate and lint; exit 1 on any error.
+
+use std::io::Write;
+
+use anyhow::Result;
+
+use crate::args::ValidateArgs;
+use crate::exit;
+use crate::report::{write_human, Tally};
+
+/// Prints diagnostics to stderr and a one-line verdict.
+pub fn run(args: &ValidateArgs) -> Result<u8> {
+    let (source, doc, diags) = super::analyse(&args.pipeline, false)?;
+    verdict(&source.display_name(), &doc, &diags)
+}
+
+/// Shared by `validate` and `check`: diagnostics to stderr, then the verdict line.
+pub(crate) fn verdict(name: &str, doc: &dippin::Document, diags: &[dippin::Diagnostic]) -> Result<u8> {
+    let mut stderr = std::io::stderr().lock();
+    write_human(&mut stderr, doc, diags)?;
+    let tally = Tally::of(diags);
+    if tally.errors > 0 {
+        writeln!(
+            stderr,
+            "{name}: invalid: {} error(s), {} warning(s)",
+            tally.errors, tally.warnings
+        )?;
+        return Ok(exit::FAILURE);
+    }
+    let nodes = doc.workflow.nodes.len();
+    let edges = doc.workflow.all_edges().len();
+    let mut stdout = std::io::stdout().lock();
+    if tally.warnings > 0 {
+        writeln!(
+            stdout,
+            "{name}: valid with {} warning(s) ({nodes} nodes, {edges} edges)",
+            tally.warnings
+        )?;
+    } else {
+        writeln!(stdout, "{name}: valid ({nodes} nodes, {edges} edges)")?;
+    }
+    Ok(exit::OK)
+}

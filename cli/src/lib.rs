@@ -1,0 +1,68 @@
+//! `tracker-cli`: the `tracker` command-line interface.
+//!
+//! * [`args`] — the clap definitions (they only parse and validate);
+//! * [`commands`] — one module per subcommand, each with a `run` returning an exit code;
+//! * [`pipeline`] — resolving a pipeline argument to a file or a built-in workflow;
+//! * [`report`] — printing diagnostics for humans and as `check` JSON;
+//! * [`workflows`] — the built-in workflows embedded from `workflows/`.
+//!
+//! [`run`] is the single place where results become process exit codes.
+
+pub mod args;
+pub mod commands;
+pub mod pipeline;
+pub mod report;
+pub mod workflows;
+
+use std::ffi::OsString;
+use std::process::ExitCode;
+
+use clap::Parser;
+
+/// Exit codes shared by every command.
+pub mod exit {
+    /// Success.
+    pub const OK: u8 = 0;
+    /// The input has errors (invalid pipeline, failed run, unreadable file).
+    pub const FAILURE: u8 = 1;
+    /// Bad command-line usage.
+    pub const USAGE: u8 = 2;
+}
+
+/// Parses `args` and runs the chosen command, returning the process exit code.
+pub fn run<I, T>(args: I) -> ExitCode
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let cli = match args::Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(err) => {
+            // Help and version go to stdout with status 0; real usage errors use 2.
+            let code = if err.use_stderr() { exit::USAGE } else { exit::OK };
+            let _ = err.print();
+            return ExitCode::from(code);
+        }
+    };
+    let code = match commands::dispatch(cli) {
+        Ok(code) => code,
+        Err(err) => {
+            if is_broken_pipe(&err) {
+                // The reader went away (e.g. `tracker fmt x.dip | head`): by Unix
+                // convention that is not a failure of ours.
+                return ExitCode::from(exit::OK);
+            }
+            eprintln!("error: {err:#}");
+            exit::FAILURE
+        }
+    };
+    ExitCode::from(code)
+}
+
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
