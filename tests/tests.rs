@@ -1,1 +1,8 @@
-//! End-to-end tests of the `tracker` binary.
+//! End-to-end tests of the `tracker` binary and the `dippin` front end over real files.
+//!
+//! One test binary (ripgrep's layout): each module is one area.
+
+mod cli;
+mod corpus;
+mod diagnostics;
+mod formatting;

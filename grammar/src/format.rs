@@ -151,6 +151,18 @@ impl Block {
         }
     }
 
+    /// A prose or code field (prompt, command, schema): written as a block unless it
+    /// is a single bare word, so quotes and backslashes in shell and markdown never
+    /// need escaping.
+    fn prose(&mut self, key: &str, value: &str) {
+        if value.is_empty() || is_bare(value) || value.contains('\n') {
+            self.text(key, value);
+            return;
+        }
+        let _ = writeln!(self.multi, "{}{key}:", self.indent);
+        let _ = writeln!(self.multi, "{}  {value}", self.indent);
+    }
+
     /// A value written verbatim (already canonical: numbers, durations, lists).
     fn raw(&mut self, key: &str, value: &str) {
         let _ = writeln!(self.single, "{}{key}: {value}", self.indent);
@@ -333,7 +345,7 @@ fn node(wf: &Workflow, node: &Node) -> String {
             b.text("tool_access", &a.tool_access);
             b.list("writable_paths", &a.writable_paths);
             b.text("response_format", &a.response_format);
-            b.text("response_schema", &a.response_schema);
+            b.prose("response_schema", &a.response_schema);
             b.flag("goal_gate", a.goal_gate);
             b.flag("auto_status", a.auto_status);
             b.int("max_turns", a.max_turns);
@@ -349,9 +361,9 @@ fn node(wf: &Workflow, node: &Node) -> String {
             b.text("prompt_suffix", &a.prompt_suffix);
             b.text("prompt_include", &a.prompt_include);
             b.text("system_prompt_file", &a.system_prompt_file);
-            b.text("system_prompt", &a.system_prompt);
+            b.prose("system_prompt", &a.system_prompt);
             b.text("prompt_file", &a.prompt_file);
-            b.text("prompt", &a.prompt);
+            b.prose("prompt", &a.prompt);
         }
         NodeConfig::Human(h) => {
             b.text("mode", &h.mode);
@@ -362,7 +374,7 @@ fn node(wf: &Workflow, node: &Node) -> String {
             b.text("timeout_action", &h.timeout_action);
             retry(&mut b, &node.retry, wf.version);
             io(&mut b, node);
-            b.text("prompt", &h.prompt);
+            b.prose("prompt", &h.prompt);
         }
         NodeConfig::Tool(t) => {
             b.list("outputs", &t.outputs);
@@ -373,7 +385,7 @@ fn node(wf: &Workflow, node: &Node) -> String {
             retry(&mut b, &node.retry, wf.version);
             io(&mut b, node);
             b.text("command_file", &t.command_file);
-            b.text("command", &t.command);
+            b.prose("command", &t.command);
         }
         NodeConfig::Subgraph(s) => {
             b.text("ref", &s.reference);

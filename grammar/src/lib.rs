@@ -104,27 +104,19 @@ pub enum LoadError {
 /// Parses Dippin text into a workflow without touching the file system.
 pub fn parse_dip(text: &str) -> (Workflow, Vec<Diagnostic>) {
     let parsed = parser::parse_statements(text);
-    let lowered = lower::lower(parsed.stmts, text.len());
+    let lowered = lower::lower(parsed.stmts, text);
     let mut workflow = lowered.workflow;
     workflow.leading_comments = parsed.leading_comments;
+    let mut diagnostics = parsed.lexical;
     // Syntax errors after the workflow block are in text the reference never
-    // reads; lowering already warns that it is ignored.
-    let mut diagnostics: Vec<Diagnostic> = match lowered.workflow_end {
-        Some(end) => {
-            let (inside, after): (Vec<Diagnostic>, Vec<Diagnostic>) = parsed
-                .diagnostics
-                .into_iter()
-                .partition(|d| d.span.is_none_or(|s| s.start < end));
-            let warned = lowered.diagnostics.iter().any(|d| !d.is_error() && d.message.starts_with("content after the end"));
-            let mut inside = inside;
-            if !after.is_empty() && !warned {
-                inside.push(Diagnostic::new(Code::PARSE, Severity::Warning,
-                    "content after the end of the workflow block is ignored (a file holds one workflow)").with_opt_span(after[0].span));
-            }
-            inside
-        }
-        None => parsed.diagnostics,
-    };
+    // reads; lowering has already warned that it is ignored.
+    let end = lowered.workflow_end.unwrap_or(usize::MAX);
+    diagnostics.extend(
+        parsed
+            .diagnostics
+            .into_iter()
+            .filter(|d| d.span.is_none_or(|s| s.start < end)),
+    );
     diagnostics.extend(lowered.diagnostics);
     diagnostics.sort_by_key(|d| d.span.map(|s| s.start));
     (workflow, diagnostics)

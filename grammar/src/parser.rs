@@ -19,7 +19,9 @@ lalrpop_mod!(
 pub struct ParsedStatements {
     /// Top-level statements.
     pub stmts: Vec<Stmt>,
-    /// Lexical and grammar errors, in source order.
+    /// Lexical errors (tabs, indentation, unterminated strings), in source order.
+    pub lexical: Vec<Diagnostic>,
+    /// Grammar errors, in source order.
     pub diagnostics: Vec<Diagnostic>,
     /// Comment lines before the first statement.
     pub leading_comments: Vec<String>,
@@ -29,7 +31,7 @@ pub struct ParsedStatements {
 /// reported and skipped.
 pub fn parse_statements(src: &str) -> ParsedStatements {
     let lexed = lexer::lex(src);
-    let mut diagnostics = lexed.diagnostics;
+    let mut diagnostics = Vec::new();
     let mut recovered: Vec<ErrorRecovery<usize, Tok, ()>> = Vec::new();
     let parser = statement::FileParser::new();
     let result = parser.parse(&mut recovered, lexed.tokens.into_iter());
@@ -46,6 +48,7 @@ pub fn parse_statements(src: &str) -> ParsedStatements {
     diagnostics.sort_by_key(|d| d.span.map(|s| s.start));
     ParsedStatements {
         stmts,
+        lexical: lexed.diagnostics,
         diagnostics,
         leading_comments: lexed.leading_comments,
     }
@@ -159,6 +162,7 @@ mod tests {
     fn one_bad_line_does_not_hide_the_next() {
         let parsed = parse_statements("workflow X\n  edges\n    A -> -> B\n    C ->\n    D -> E\n");
         assert_eq!(parsed.diagnostics.len(), 2, "{:?}", parsed.diagnostics);
+        assert!(parsed.lexical.is_empty());
         let edges = &parsed.stmts[0].body[0];
         assert!(matches!(edges.body[2].head, Head::Edge { .. }));
     }

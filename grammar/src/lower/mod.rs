@@ -31,7 +31,7 @@ pub(crate) struct Lowered {
 }
 
 /// Lowers a parsed file. `end` is the file's length, used to place "missing" errors.
-pub(crate) fn lower(stmts: Vec<Stmt>, end: usize) -> Lowered {
+pub(crate) fn lower(stmts: Vec<Stmt>, text: &str) -> Lowered {
     let workflow_end = stmts
         .iter()
         .find(|s| matches!(&s.head, Head::Words(w) if w[0].text == "workflow"))
@@ -43,12 +43,17 @@ pub(crate) fn lower(stmts: Vec<Stmt>, end: usize) -> Lowered {
         version: 1,
         pending_on: Vec::new(),
     };
-    let workflow = lowerer.file(stmts, end);
+    let workflow = lowerer.file(stmts, text);
     Lowered {
         workflow,
         diagnostics: lowerer.sink.diagnostics,
         workflow_end,
     }
+}
+
+/// Whether `offset` is at the start of a line (column 1).
+fn starts_line(text: &str, offset: usize) -> bool {
+    offset == 0 || text.as_bytes().get(offset - 1) == Some(&b'\n')
 }
 
 /// The end of a statement including everything indented under it.
@@ -101,7 +106,8 @@ const TOP_LEVEL: &[&str] = &[
 ];
 
 impl Lowerer {
-    fn file(&mut self, stmts: Vec<Stmt>, end: usize) -> Workflow {
+    fn file(&mut self, stmts: Vec<Stmt>, text: &str) -> Workflow {
+        let end = text.len();
         let mut workflow: Option<Workflow> = None;
         let mut first = true;
         for stmt in stmts {
@@ -113,7 +119,7 @@ impl Lowerer {
                         self.sink.error(stmt.body[0].span, "unexpected indented block after `dip N`");
                     }
                 }
-                _ if workflow.is_some() => {
+                _ if workflow.is_some() && starts_line(text, stmt.span.start) => {
                     // The reference stops reading after the workflow block; say that
                     // the rest is ignored instead of dropping it silently.
                     self.sink.warn(
@@ -137,6 +143,10 @@ impl Lowerer {
                     workflow = Some(self.workflow(name, span, stmt.body));
                 }
                 Head::Error => {}
+                _ if workflow.is_some() => self.sink.error(
+                    stmt.span,
+                    "this line is indented less than the workflow body, so it falls outside the workflow block",
+                ),
                 _ => self.sink.error(
                     stmt.span,
                     "expected `workflow <Name>` (optionally preceded by `dip N`)",

@@ -1,0 +1,66 @@
+//! `tracker fmt` over the whole corpus: formatting never changes the IR and is
+//! idempotent.
+
+use tracker_tests::{corpus_dir, corpus_name, files_with_extension};
+
+#[test]
+fn fmt_preserves_the_ir_and_is_idempotent_over_the_corpus() {
+    let mut checked = 0;
+    for path in files_with_extension(&corpus_dir(), "dip") {
+        let name = corpus_name(&path);
+        let text = std::fs::read_to_string(&path).expect("readable");
+        let (wf, diags) = dippin::parse_dip(&text);
+        if diags.iter().any(|d| d.is_error()) {
+            continue;
+        }
+        let once = dippin::format::format(&wf);
+        let (again, diags) = dippin::parse_dip(&once);
+        let errors: Vec<_> = diags.iter().filter(|d| d.is_error()).collect();
+        assert!(errors.is_empty(), "{name}: formatted text has errors: {errors:?}\n{once}");
+        assert_eq!(again.without_spans(), wf.without_spans(), "{name}: fmt changed the IR");
+        let twice = dippin::format::format(&again);
+        assert_eq!(twice, once, "{name}: fmt is not idempotent");
+        checked += 1;
+    }
+    assert!(checked >= 75, "only {checked} corpus files were checked");
+}
+
+#[test]
+fn fmt_check_and_write_on_the_real_binary() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("flow.dip");
+    std::fs::write(
+        &file,
+        "workflow  Flow\n  exit: B\n  start: A\n  agent A\n    prompt: hi\n  agent B\n    prompt: bye\n  edges\n    A -> B\n",
+    )
+    .expect("write");
+    let check = tracker_tests::run_in(dir.path(), &["fmt", "flow.dip", "--check"]);
+    assert_eq!(check.status.code(), Some(1), "unformatted file must fail --check");
+    let write = tracker_tests::run_in(dir.path(), &["fmt", "flow.dip", "--write"]);
+    assert_eq!(write.status.code(), Some(0), "{}", String::from_utf8_lossy(&write.stderr));
+    let formatted = std::fs::read_to_string(&file).expect("read back");
+    assert!(formatted.starts_with("workflow Flow\n  start: A\n  exit: B\n"), "{formatted}");
+    let check = tracker_tests::run_in(dir.path(), &["fmt", "flow.dip", "--check"]);
+    assert_eq!(check.status.code(), Some(0), "formatted file must pass --check");
+}
+
+#[test]
+fn fmt_refuses_to_rewrite_a_file_with_errors() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("bad.dip");
+    let original = "workflow Bad\n  start: A\n  agent A\n    prompt: \"unterminated\n";
+    std::fs::write(&file, original).expect("write");
+    let out = tracker_tests::run_in(dir.path(), &["fmt", "bad.dip", "--write"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(std::fs::read_to_string(&file).expect("read"), original, "file must be untouched");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("bad.dip:4:13"), "{stderr}");
+}
+
+#[test]
+fn corpus_names_are_stable() {
+    // Guards the helper the other corpus tests rely on for their file lists.
+    let first = files_with_extension(&corpus_dir(), "dip");
+    assert!(corpus_name(&first[0]).ends_with(".dip"));
+    assert!(!corpus_name(&first[0]).starts_with('/'));
+}
