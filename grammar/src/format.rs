@@ -415,8 +415,8 @@ fn node(wf: &Workflow, node: &Node) -> String {
     }
     let body = b.finish();
     if body.is_empty() {
-        // A node needs a body to parse; `label` restates the default (the id).
-        return format!("{header}    label: {}\n", scalar(&node.id));
+        // A node needs a body to parse; an empty label is the IR's "unset".
+        return format!("{header}    label: \"\"\n");
     }
     header + &body
 }

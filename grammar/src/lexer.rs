@@ -666,10 +666,19 @@ fn decode_double(raw: &str) -> String {
 pub fn unquote(value: &str) -> String {
     let wrapped = |q: char| value.len() >= 2 && value.starts_with(q) && value.ends_with(q);
     if wrapped('"') {
-        value[1..value.len() - 1]
-            .replace("\\\\", "\u{0}")
-            .replace("\\\"", "\"")
-            .replace('\u{0}', "\\")
+        let inner = &value[1..value.len() - 1];
+        let mut out = String::with_capacity(inner.len());
+        let mut chars = inner.chars().peekable();
+        while let Some(c) = chars.next() {
+            match (c, chars.peek()) {
+                ('\\', Some(&next @ ('"' | '\\'))) => {
+                    out.push(next);
+                    chars.next();
+                }
+                _ => out.push(c),
+            }
+        }
+        out
     } else if wrapped('\'') {
         value[1..value.len() - 1].replace("''", "'")
     } else {

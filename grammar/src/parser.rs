@@ -9,7 +9,7 @@ use crate::lexer::{self, Tok};
 use crate::source::Span;
 
 lalrpop_mod!(
-    #[allow(clippy::all, clippy::pedantic, missing_docs, unused_parens)]
+    #[allow(clippy::all, clippy::pedantic, clippy::unwrap_used, missing_docs, unused_parens)]
     statement,
     "/statement.rs"
 );
@@ -34,7 +34,7 @@ pub fn parse_statements(src: &str) -> ParsedStatements {
     let mut diagnostics = Vec::new();
     let mut recovered: Vec<ErrorRecovery<usize, Tok, ()>> = Vec::new();
     let parser = statement::FileParser::new();
-    let result = parser.parse(&mut recovered, lexed.tokens.into_iter());
+    let result = parser.parse(&mut recovered, lexed.tokens);
     for err in recovered {
         diagnostics.push(describe(err.error, src.len()));
     }

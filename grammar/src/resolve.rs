@@ -71,7 +71,7 @@ pub fn read_directive(dir: &Path, written: &str) -> Result<String, DirectiveErro
 pub fn resolve_file_directives(wf: &mut Workflow, dir: &Path) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     let wf_span = wf.span;
-    let mut load = |written: &str, what: &str, span, out: &mut Vec<Diagnostic>| -> Option<String> {
+    let load = |written: &str, what: &str, span, out: &mut Vec<Diagnostic>| -> Option<String> {
         if written.is_empty() {
             return None;
         }

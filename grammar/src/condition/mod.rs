@@ -11,7 +11,7 @@ use std::fmt;
 use lalrpop_util::{lalrpop_mod, ParseError};
 
 lalrpop_mod!(
-    #[allow(clippy::all, clippy::pedantic, missing_docs, unused_parens)]
+    #[allow(clippy::all, clippy::pedantic, clippy::unwrap_used, missing_docs, unused_parens)]
     grammar,
     "/condition/grammar.rs"
 );

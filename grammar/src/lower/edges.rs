@@ -168,14 +168,15 @@ impl Lowerer {
 
     /// The fan node (already declared) that implies `from -> to`, if any.
     fn fan_declared(&self, wf: &Workflow, from: &str, to: &str) -> Option<String> {
-        wf.all_edges()
-            .iter()
-            .find(|e| e.edge.is_none() && e.from == from && e.to == to)
-            .map(|e| if wf.node(from).is_some_and(|n| n.kind() == crate::ir::NodeKind::Parallel) {
-                from.to_string()
-            } else {
-                to.to_string()
-            })
+        wf.nodes.iter().find_map(|n| match &n.config {
+            crate::ir::NodeConfig::Parallel(p) if n.id == from && p.targets.iter().any(|t| t == to) => {
+                Some(n.id.clone())
+            }
+            crate::ir::NodeConfig::FanIn(f) if n.id == to && f.sources.iter().any(|s| s == from) => {
+                Some(n.id.clone())
+            }
+            _ => None,
+        })
     }
 
     /// Turns every `on TOKEN` into `when <channel> = TOKEN` now that all nodes are known.

@@ -61,7 +61,7 @@ impl Sink {
     /// Go `strconv.ParseFloat`, close enough: decimal and exponent forms.
     pub fn float(&mut self, v: &FieldValue) -> f64 {
         match v.text.parse::<f64>() {
-            Ok(f) if !v.text.is_empty() => f,
+            Ok(f) if f.is_finite() => f,
             _ => {
                 self.error(v.span, format!("invalid float {:?} for {}", v.text, v.key));
                 0.0
