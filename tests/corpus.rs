@@ -20,6 +20,11 @@ const REJECTED: &[(&str, &str, &[&str])] = &[
         &["DIP005", "DIP006"],
     ),
     (
+        "tracker/pipeline/testdata/cycle.dot",
+        "cycle-detection fixture: `a -> b -> a` with no condition and no loop_restart",
+        &["DIP005"],
+    ),
+    (
         "tracker/testdata/expand_child.dip",
         "uses the DOT attribute `llm_model` as an agent field; the Dippin parser rejects unknown agent fields",
         &["DIP000"],
