@@ -440,8 +440,12 @@ fn stylesheet(rules: &[StyleRule]) -> String {
 
 fn edges(wf: &Workflow) -> String {
     let mut out = String::from("  edges\n");
+    let mut index: std::collections::HashMap<&str, &Node> = std::collections::HashMap::new();
+    for node in &wf.nodes {
+        index.entry(node.id.as_str()).or_insert(node);
+    }
     for edge in &wf.edges {
-        let _ = writeln!(out, "    {}", edge_line(wf, edge));
+        let _ = writeln!(out, "    {}", edge_line(&index, edge));
     }
     if let Some(target) = &wf.else_target {
         let _ = writeln!(out, "    else -> {target}");
@@ -449,10 +453,10 @@ fn edges(wf: &Workflow) -> String {
     out
 }
 
-fn edge_line(wf: &Workflow, edge: &Edge) -> String {
+fn edge_line(index: &std::collections::HashMap<&str, &Node>, edge: &Edge) -> String {
     let mut parts = vec![format!("{} -> {}", edge.from, edge.to)];
     if let Some(cond) = &edge.condition {
-        parts.push(match on_token(wf, edge, &cond.raw) {
+        parts.push(match on_token(index, edge, &cond.raw) {
             Some(tok) => format!("on {tok}"),
             None => format!("when {}", cond.raw),
         });
@@ -476,8 +480,12 @@ fn edge_line(wf: &Workflow, edge: &Edge) -> String {
 }
 
 /// The `on` token for a condition that is exactly `<source's channel> = TOKEN`.
-fn on_token<'a>(wf: &Workflow, edge: &Edge, raw: &'a str) -> Option<&'a str> {
-    let channel = Workflow::outcome_channel(wf.node(&edge.from)?)?;
+fn on_token<'a>(
+    index: &std::collections::HashMap<&str, &Node>,
+    edge: &Edge,
+    raw: &'a str,
+) -> Option<&'a str> {
+    let channel = Workflow::outcome_channel(index.get(edge.from.as_str())?)?;
     let token = raw.strip_prefix(channel)?.strip_prefix(" = ")?;
     crate::ir::is_outcome_token(token).then_some(token)
 }

@@ -294,6 +294,11 @@ fn cycles(wf: &Workflow, index: &HashMap<&str, usize>, out: &mut Vec<Diagnostic>
         Done,
     }
     let adj = adjacency(wf, index, true, true);
+    // The first non-loop edge for each (from, to), to point reports at a line.
+    let mut edge_spans: HashMap<(&str, &str), Span> = HashMap::with_capacity(wf.edges.len());
+    for e in wf.edges.iter().filter(|e| !e.restart) {
+        edge_spans.entry((e.from.as_str(), e.to.as_str())).or_insert(e.span);
+    }
     let mut mark = vec![Mark::New; wf.nodes.len()];
     let mut reported: HashSet<usize> = HashSet::new();
     for root in 0..wf.nodes.len() {
@@ -318,11 +323,10 @@ fn cycles(wf: &Workflow, index: &HashMap<&str, usize>, out: &mut Vec<Diagnostic>
                         let mut names: Vec<&str> =
                             path[from..].iter().map(|&p| wf.nodes[p].id.as_str()).collect();
                         names.push(&wf.nodes[m].id);
-                        let edge_span = wf
-                            .edges
-                            .iter()
-                            .find(|e| e.from == wf.nodes[n].id && e.to == wf.nodes[m].id && !e.restart)
-                            .map_or(wf.nodes[m].span, |e| e.span);
+                        let edge_span = edge_spans
+                            .get(&(wf.nodes[n].id.as_str(), wf.nodes[m].id.as_str()))
+                            .copied()
+                            .unwrap_or(wf.nodes[m].span);
                         out.push(
                             Diagnostic::error(
                                 CYCLE,

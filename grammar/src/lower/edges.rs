@@ -181,18 +181,28 @@ impl Lowerer {
 
     /// Turns every `on TOKEN` into `when <channel> = TOKEN` now that all nodes are known.
     pub(super) fn resolve_on(&mut self, wf: &mut Workflow) {
-        for pending in std::mem::take(&mut self.pending_on) {
+        let pending_on = std::mem::take(&mut self.pending_on);
+        if pending_on.is_empty() {
+            return;
+        }
+        // First declaration wins, as everywhere else; indexed once to stay linear.
+        let mut index: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+        for (i, node) in wf.nodes.iter().enumerate() {
+            index.entry(node.id.as_str()).or_insert(i);
+        }
+        let mut resolved: Vec<(usize, Condition)> = Vec::new();
+        for pending in pending_on {
             let Some(edge) = wf.edges.get(pending.edge) else {
                 continue;
             };
             // An unknown source is reported by DIP003; the shorthand is dropped.
-            let Some(source) = wf.node(&edge.from) else {
+            let Some(source) = index.get(edge.from.as_str()).map(|&i| &wf.nodes[i]) else {
                 continue;
             };
             match Workflow::outcome_channel(source) {
                 Some(channel) => {
                     let raw = format!("{channel} = {}", pending.token);
-                    wf.edges[pending.edge].condition = Some(Condition::new(raw));
+                    resolved.push((pending.edge, Condition::new(raw)));
                 }
                 None => self.sink.error(
                     pending.span,
@@ -203,6 +213,9 @@ impl Lowerer {
                     ),
                 ),
             }
+        }
+        for (edge, condition) in resolved {
+            wf.edges[edge].condition = Some(condition);
         }
     }
 }
