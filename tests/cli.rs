@@ -22,8 +22,13 @@ fn builtin_workflows_validate_cleanly() {
 #[test]
 fn builtin_workflow_files_are_canonically_formatted() {
     for name in ["quickstart", "review_loop"] {
-        let path = workspace_root().join("workflows").join(format!("{name}.dip"));
-        let out = run_in(&workspace_root(), &["fmt", "--check", path.to_str().expect("utf-8 path")]);
+        let path = workspace_root()
+            .join("workflows")
+            .join(format!("{name}.dip"));
+        let out = run_in(
+            &workspace_root(),
+            &["fmt", "--check", path.to_str().expect("utf-8 path")],
+        );
         assert_eq!(out.status.code(), Some(0), "{name}: {}", text(&out.stderr));
     }
 }
@@ -54,9 +59,22 @@ fn check_json_has_the_reference_shape() {
     let out = run_in(dir.path(), &["check", "--json", "w.dip"]);
     let stdout = text(&out.stdout);
     assert_eq!(stdout.lines().count(), 1, "one line of JSON: {stdout}");
-    let keys: Vec<&str> = ["\"valid\"", "\"errors\"", "\"warnings\"", "\"diagnostics\"", "\"suggested_actions\""].to_vec();
-    let positions: Vec<usize> = keys.iter().map(|k| stdout.find(k).expect("key present")).collect();
-    assert!(positions.windows(2).all(|w| w[0] < w[1]), "keys out of order: {stdout}");
+    let keys: Vec<&str> = [
+        "\"valid\"",
+        "\"errors\"",
+        "\"warnings\"",
+        "\"diagnostics\"",
+        "\"suggested_actions\"",
+    ]
+    .to_vec();
+    let positions: Vec<usize> = keys
+        .iter()
+        .map(|k| stdout.find(k).expect("key present"))
+        .collect();
+    assert!(
+        positions.windows(2).all(|w| w[0] < w[1]),
+        "keys out of order: {stdout}"
+    );
     let report: Value = serde_json::from_str(&stdout).expect("json");
     assert_eq!(report["valid"], true);
     assert_eq!(report["errors"], 0);
@@ -70,7 +88,10 @@ fn unknown_pipeline_name_lists_the_builtins() {
     assert_eq!(out.status.code(), Some(1));
     let stderr = text(&out.stderr);
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
-    assert!(stderr.contains("unknown pipeline \"no_such_flow\""), "{stderr}");
+    assert!(
+        stderr.contains("unknown pipeline \"no_such_flow\""),
+        "{stderr}"
+    );
     assert!(stderr.contains("quickstart"), "{stderr}");
 }
 
@@ -81,7 +102,10 @@ fn missing_file_is_a_one_line_error() {
     assert_eq!(out.status.code(), Some(1));
     let stderr = text(&out.stderr);
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
-    assert!(stderr.starts_with("error: cannot read nowhere/flow.dip"), "{stderr}");
+    assert!(
+        stderr.starts_with("error: cannot read nowhere/flow.dip"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -90,7 +114,10 @@ fn check_json_reports_load_failures_as_json() {
     let out = run_in(dir.path(), &["check", "--json", "missing.dip"]);
     assert_eq!(out.status.code(), Some(1));
     let report: Value = serde_json::from_str(text(&out.stdout).trim()).expect("json");
-    assert!(report["error"].as_str().expect("error string").contains("missing.dip"));
+    assert!(report["error"]
+        .as_str()
+        .expect("error string")
+        .contains("missing.dip"));
 }
 
 #[test]
@@ -112,6 +139,14 @@ fn legacy_dot_files_load_with_a_deprecation_warning() {
     .expect("write");
     let out = run_in(dir.path(), &["validate", "old.dot"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    assert!(text(&out.stderr).contains("deprecated"), "{}", text(&out.stderr));
-    assert!(text(&out.stdout).contains("valid with"), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stderr).contains("deprecated"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(
+        text(&out.stdout).contains("valid with"),
+        "{}",
+        text(&out.stdout)
+    );
 }

@@ -62,7 +62,11 @@ fn every_corpus_file_is_accepted_or_listed_as_rejected() {
         .into_iter()
         .chain(files_with_extension(&corpus_dir(), "dot"))
         .collect();
-    assert!(files.len() >= 100, "corpus not found at {}", corpus_dir().display());
+    assert!(
+        files.len() >= 100,
+        "corpus not found at {}",
+        corpus_dir().display()
+    );
     let mut unexpected: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let mut rejected_seen = 0;
     for path in &files {
@@ -71,7 +75,10 @@ fn every_corpus_file_is_accepted_or_listed_as_rejected() {
         match REJECTED.iter().find(|(n, _, _)| *n == name) {
             Some((_, _, expected)) => {
                 rejected_seen += 1;
-                assert_eq!(codes, *expected, "{name}: expected exactly these error codes");
+                assert_eq!(
+                    codes, *expected,
+                    "{name}: expected exactly these error codes"
+                );
             }
             None if !codes.is_empty() => {
                 unexpected.insert(name, codes);
@@ -79,8 +86,15 @@ fn every_corpus_file_is_accepted_or_listed_as_rejected() {
             None => {}
         }
     }
-    assert!(unexpected.is_empty(), "corpus files with unexpected errors: {unexpected:#?}");
-    assert_eq!(rejected_seen, REJECTED.len(), "a listed rejected file is missing from the corpus");
+    assert!(
+        unexpected.is_empty(),
+        "corpus files with unexpected errors: {unexpected:#?}"
+    );
+    assert_eq!(
+        rejected_seen,
+        REJECTED.len(),
+        "a listed rejected file is missing from the corpus"
+    );
 }
 
 #[test]
@@ -95,8 +109,16 @@ fn corpus_parses_to_plausible_workflows() {
             continue;
         }
         let wf = &doc.workflow;
-        assert!(!wf.name.is_empty(), "{}: no workflow name", corpus_name(&path));
-        assert!(wf.node(&wf.start).is_some(), "{}: start not a node", corpus_name(&path));
+        assert!(
+            !wf.name.is_empty(),
+            "{}: no workflow name",
+            corpus_name(&path)
+        );
+        assert!(
+            wf.node(&wf.start).is_some(),
+            "{}: start not a node",
+            corpus_name(&path)
+        );
         for node in &wf.nodes {
             *kinds.entry(node.kind().as_str()).or_default() += 1;
         }
@@ -104,5 +126,8 @@ fn corpus_parses_to_plausible_workflows() {
     assert!(kinds["agent"] >= 450, "{kinds:?}");
     assert!(kinds["tool"] >= 180, "{kinds:?}");
     assert!(kinds["human"] >= 50, "{kinds:?}");
-    assert!(kinds["parallel"] >= 40 && kinds["fan_in"] >= 40, "{kinds:?}");
+    assert!(
+        kinds["parallel"] >= 40 && kinds["fan_in"] >= 40,
+        "{kinds:?}"
+    );
 }

@@ -77,9 +77,16 @@ fn every_broken_file_reports_its_code_at_its_position() {
         assert_eq!(report["valid"], false, "{name}");
         let found = errors(&report);
         for want in &expected {
-            assert!(found.contains(want), "{name}: expected {want:?}, found {found:?}");
+            assert!(
+                found.contains(want),
+                "{name}: expected {want:?}, found {found:?}"
+            );
         }
-        assert_eq!(found.first(), expected.iter().min(), "{name}: an earlier error was reported first");
+        assert_eq!(
+            found.first(),
+            expected.iter().min(),
+            "{name}: an earlier error was reported first"
+        );
     }
 }
 
@@ -91,7 +98,10 @@ fn every_structural_code_is_covered() {
         covered.extend(expectations(&text).into_iter().map(|e| e.code));
     }
     for code in 0..=10 {
-        assert!(covered.contains(&format!("DIP{code:03}")), "no test file for DIP{code:03}");
+        assert!(
+            covered.contains(&format!("DIP{code:03}")),
+            "no test file for DIP{code:03}"
+        );
     }
 }
 
@@ -101,7 +111,11 @@ fn empty_file_is_an_error_at_1_1() {
     assert_eq!(code, Some(1));
     assert_eq!(
         errors(&report),
-        vec![Expected { code: "DIP000".into(), line: 1, column: 1 }]
+        vec![Expected {
+            code: "DIP000".into(),
+            line: 1,
+            column: 1
+        }]
     );
 }
 
@@ -116,9 +130,19 @@ fn binary_garbage_is_reported_at_the_first_bad_byte() {
     // Independently of the code under test: the first non-ASCII byte is 0x80.
     let bad = bytes.iter().position(|b| *b >= 0x80).expect("non-ascii");
     let line = 1 + bytes[..bad].iter().filter(|b| **b == b'\n').count() as u64;
-    let line_start = bytes[..bad].iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
+    let line_start = bytes[..bad]
+        .iter()
+        .rposition(|b| *b == b'\n')
+        .map_or(0, |i| i + 1);
     let column = (bad - line_start + 1) as u64;
-    assert_eq!(errors(&report), vec![Expected { code: "DIP000".into(), line, column }]);
+    assert_eq!(
+        errors(&report),
+        vec![Expected {
+            code: "DIP000".into(),
+            line,
+            column
+        }]
+    );
 }
 
 #[test]
@@ -130,7 +154,9 @@ fn printable_garbage_is_an_error_not_a_panic() {
             seed ^= seed << 13;
             seed ^= seed >> 7;
             seed ^= seed << 17;
-            b" \n\t:->\"'#abcXYZ019_(),[]=!<".get((seed % 28) as usize).map_or('x', |b| *b as char)
+            b" \n\t:->\"'#abcXYZ019_(),[]=!<"
+                .get((seed % 28) as usize)
+                .map_or('x', |b| *b as char)
         })
         .collect();
     std::fs::write(dir.path().join("junk.dip"), junk).expect("write");
@@ -154,7 +180,11 @@ fn ten_megabyte_file_reports_the_error_near_its_end() {
     }
     text.push_str("  agent Last\n    prompt: done\n  edges\n");
     for i in 0..n {
-        let next = if i + 1 == n { "Last".to_string() } else { format!("N{}", i + 1) };
+        let next = if i + 1 == n {
+            "Last".to_string()
+        } else {
+            format!("N{}", i + 1)
+        };
         text.push_str(&format!("    N{i} -> {next}\n"));
     }
     // The one mistake, on the last line: a duplicate edge.
@@ -165,6 +195,10 @@ fn ten_megabyte_file_reports_the_error_near_its_end() {
     assert_eq!(code, Some(1));
     assert_eq!(
         errors(&report),
-        vec![Expected { code: "DIP009".into(), line: last_line, column: 5 }]
+        vec![Expected {
+            code: "DIP009".into(),
+            line: last_line,
+            column: 5
+        }]
     );
 }

@@ -16,8 +16,15 @@ fn fmt_preserves_the_ir_and_is_idempotent_over_the_corpus() {
         let once = dippin::format::format(&wf);
         let (again, diags) = dippin::parse_dip(&once);
         let errors: Vec<_> = diags.iter().filter(|d| d.is_error()).collect();
-        assert!(errors.is_empty(), "{name}: formatted text has errors: {errors:?}\n{once}");
-        assert_eq!(again.without_spans(), wf.without_spans(), "{name}: fmt changed the IR");
+        assert!(
+            errors.is_empty(),
+            "{name}: formatted text has errors: {errors:?}\n{once}"
+        );
+        assert_eq!(
+            again.without_spans(),
+            wf.without_spans(),
+            "{name}: fmt changed the IR"
+        );
         let twice = dippin::format::format(&again);
         assert_eq!(twice, once, "{name}: fmt is not idempotent");
         checked += 1;
@@ -35,13 +42,29 @@ fn fmt_check_and_write_on_the_real_binary() {
     )
     .expect("write");
     let check = tracker_tests::run_in(dir.path(), &["fmt", "flow.dip", "--check"]);
-    assert_eq!(check.status.code(), Some(1), "unformatted file must fail --check");
+    assert_eq!(
+        check.status.code(),
+        Some(1),
+        "unformatted file must fail --check"
+    );
     let write = tracker_tests::run_in(dir.path(), &["fmt", "flow.dip", "--write"]);
-    assert_eq!(write.status.code(), Some(0), "{}", String::from_utf8_lossy(&write.stderr));
+    assert_eq!(
+        write.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&write.stderr)
+    );
     let formatted = std::fs::read_to_string(&file).expect("read back");
-    assert!(formatted.starts_with("workflow Flow\n  start: A\n  exit: B\n"), "{formatted}");
+    assert!(
+        formatted.starts_with("workflow Flow\n  start: A\n  exit: B\n"),
+        "{formatted}"
+    );
     let check = tracker_tests::run_in(dir.path(), &["fmt", "flow.dip", "--check"]);
-    assert_eq!(check.status.code(), Some(0), "formatted file must pass --check");
+    assert_eq!(
+        check.status.code(),
+        Some(0),
+        "formatted file must pass --check"
+    );
 }
 
 #[test]
@@ -52,7 +75,11 @@ fn fmt_refuses_to_rewrite_a_file_with_errors() {
     std::fs::write(&file, original).expect("write");
     let out = tracker_tests::run_in(dir.path(), &["fmt", "bad.dip", "--write"]);
     assert_eq!(out.status.code(), Some(1));
-    assert_eq!(std::fs::read_to_string(&file).expect("read"), original, "file must be untouched");
+    assert_eq!(
+        std::fs::read_to_string(&file).expect("read"),
+        original,
+        "file must be untouched"
+    );
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("bad.dip:4:13"), "{stderr}");
 }

@@ -6,3 +6,5 @@ mod cli;
 mod corpus;
 mod diagnostics;
 mod formatting;
+mod language_guide;
+mod lints;

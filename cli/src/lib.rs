@@ -39,7 +39,11 @@ where
         Ok(cli) => cli,
         Err(err) => {
             // Help and version go to stdout with status 0; real usage errors use 2.
-            let code = if err.use_stderr() { exit::USAGE } else { exit::OK };
+            let code = if err.use_stderr() {
+                exit::USAGE
+            } else {
+                exit::OK
+            };
             let _ = err.print();
             return ExitCode::from(code);
         }

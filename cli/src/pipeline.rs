@@ -33,7 +33,9 @@ impl PipelineSource {
 pub fn resolve(arg: &str, cwd: &Path) -> Result<PipelineSource> {
     let looks_like_path = arg.contains('/')
         || arg.contains('\\')
-        || [".dip", ".dipx", ".dot"].iter().any(|ext| arg.ends_with(ext));
+        || [".dip", ".dipx", ".dot"]
+            .iter()
+            .any(|ext| arg.ends_with(ext));
     if looks_like_path {
         return Ok(PipelineSource::File(PathBuf::from(arg)));
     }
@@ -57,9 +59,7 @@ pub fn resolve(arg: &str, cwd: &Path) -> Result<PipelineSource> {
 pub fn load(source: &PipelineSource) -> Result<dippin::Document> {
     Ok(match source {
         PipelineSource::File(path) => dippin::load_file(path)?,
-        PipelineSource::Builtin(b) => {
-            dippin::load_str(format!("{}.dip", b.name), b.source, None)
-        }
+        PipelineSource::Builtin(b) => dippin::load_str(format!("{}.dip", b.name), b.source, None),
     })
 }
 
@@ -70,10 +70,19 @@ mod tests {
     #[test]
     fn paths_names_and_builtins_resolve_in_order() {
         let dir = tempfile::tempdir().expect("temp dir");
-        assert!(matches!(resolve("x/y.dip", dir.path()), Ok(PipelineSource::File(_))));
-        assert!(matches!(resolve("quickstart", dir.path()), Ok(PipelineSource::Builtin(_))));
+        assert!(matches!(
+            resolve("x/y.dip", dir.path()),
+            Ok(PipelineSource::File(_))
+        ));
+        assert!(matches!(
+            resolve("quickstart", dir.path()),
+            Ok(PipelineSource::Builtin(_))
+        ));
         std::fs::write(dir.path().join("quickstart.dip"), "x").expect("write");
-        assert!(matches!(resolve("quickstart", dir.path()), Ok(PipelineSource::File(_))));
+        assert!(matches!(
+            resolve("quickstart", dir.path()),
+            Ok(PipelineSource::File(_))
+        ));
         let err = resolve("nope", dir.path()).expect_err("unknown name");
         assert!(err.to_string().contains("built-ins: quickstart"));
     }

@@ -18,14 +18,24 @@ impl Tally {
     /// Counts `diags`.
     pub fn of(diags: &[Diagnostic]) -> Tally {
         Tally {
-            errors: diags.iter().filter(|d| d.severity == Severity::Error).count(),
-            warnings: diags.iter().filter(|d| d.severity == Severity::Warning).count(),
+            errors: diags
+                .iter()
+                .filter(|d| d.severity == Severity::Error)
+                .count(),
+            warnings: diags
+                .iter()
+                .filter(|d| d.severity == Severity::Warning)
+                .count(),
         }
     }
 }
 
 /// Writes every diagnostic, rendered against `doc`'s source, to `out`.
-pub fn write_human(out: &mut impl Write, doc: &Document, diags: &[Diagnostic]) -> std::io::Result<()> {
+pub fn write_human(
+    out: &mut impl Write,
+    doc: &Document,
+    diags: &[Diagnostic],
+) -> std::io::Result<()> {
     for diag in diags {
         writeln!(out, "{}", diag.render(&doc.source))?;
     }

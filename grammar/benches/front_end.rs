@@ -39,7 +39,10 @@ fn analyse(text: &str) {
     let (wf, diags) = dippin::parse_dip(text);
     black_box(&diags);
     black_box(dippin::validate::validate(&wf));
-    black_box(dippin::lint::lint(&wf, &dippin::lint::LintOptions::default()));
+    black_box(dippin::lint::lint(
+        &wf,
+        &dippin::lint::LintOptions::default(),
+    ));
 }
 
 /// A realistic workflow of `nodes` agent/tool pairs with multi-line prompts,
@@ -53,7 +56,11 @@ fn synthetic(nodes: usize) -> String {
     }
     text.push_str("  agent Done\n    prompt: done\n\n  edges\n");
     for i in 0..nodes {
-        let next = if i + 1 == nodes { "Done".to_string() } else { format!("N{}", i + 1) };
+        let next = if i + 1 == nodes {
+            "Done".to_string()
+        } else {
+            format!("N{}", i + 1)
+        };
         text.push_str(&format!(
             "    N{i} -> T{i}  when ctx.outcome = success\n    N{i} -> Done  when ctx.outcome = fail\n    T{i} -> {next}\n"
         ));

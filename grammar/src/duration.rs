@@ -98,7 +98,9 @@ impl GoDuration {
 
     /// The duration as a std `Duration`, or `None` when negative.
     pub fn to_std(self) -> Option<std::time::Duration> {
-        u64::try_from(self.0).ok().map(std::time::Duration::from_nanos)
+        u64::try_from(self.0)
+            .ok()
+            .map(std::time::Duration::from_nanos)
     }
 
     /// The short canonical form the formatter writes: Go's form without trailing
@@ -181,7 +183,17 @@ mod tests {
 
     #[test]
     fn rejects_what_go_rejects() {
-        for bad in ["", "5", "1d", "s", "1.s5", "5 m", "-", "1e3s", "99999999999999999999h"] {
+        for bad in [
+            "",
+            "5",
+            "1d",
+            "s",
+            "1.s5",
+            "5 m",
+            "-",
+            "1e3s",
+            "99999999999999999999h",
+        ] {
             assert!(GoDuration::parse(bad).is_err(), "{bad:?} should fail");
         }
     }

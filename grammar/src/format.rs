@@ -14,16 +14,95 @@
 //! trailing spaces inside multi-line values and edges that repeat a fan edge,
 //! because dropping either would change the IR.
 
-use std::collections::BTreeMap;
+use std::cell::RefCell;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt::Write;
 
 use crate::duration::GoDuration;
 use crate::ir::{
-    Defaults, Edge, Input, Node, NodeConfig, Retry, Selector, StyleRule, Workflow,
+    CommentAnchor, Defaults, Edge, Input, Node, NodeConfig, Retry, Selector, StyleRule, Workflow,
 };
+
+/// The comments of a workflow, by the line they belong to. Printing a line takes its
+/// comments; whatever is never taken is printed at the end, so nothing is lost.
+struct Comments<'a> {
+    by_anchor: HashMap<&'a CommentAnchor, (Vec<&'a str>, Vec<&'a str>)>,
+    taken: RefCell<HashSet<&'a CommentAnchor>>,
+}
+
+impl<'a> Comments<'a> {
+    fn new(wf: &'a Workflow) -> Comments<'a> {
+        let mut by_anchor: HashMap<&CommentAnchor, (Vec<&str>, Vec<&str>)> = HashMap::new();
+        for c in &wf.comments {
+            let entry = by_anchor.entry(&c.anchor).or_default();
+            if c.trailing {
+                entry.1.push(&c.text);
+            } else {
+                entry.0.push(&c.text);
+            }
+        }
+        Comments {
+            by_anchor,
+            taken: RefCell::new(HashSet::new()),
+        }
+    }
+
+    /// Writes `line` at `indent` with its anchor's comments around it.
+    fn line(&self, out: &mut String, indent: &str, line: &str, anchor: &CommentAnchor) {
+        let (leading, trailing) = self.take(anchor);
+        for c in leading {
+            let _ = writeln!(out, "{indent}{c}");
+        }
+        if trailing.is_empty() {
+            let _ = writeln!(out, "{indent}{line}");
+        } else {
+            let _ = writeln!(out, "{indent}{line}  {}", trailing.join(" "));
+        }
+    }
+
+    fn take(&self, anchor: &CommentAnchor) -> (Vec<&'a str>, Vec<&'a str>) {
+        match self.by_anchor.get_key_value(anchor) {
+            Some((key, (leading, trailing))) => {
+                self.taken.borrow_mut().insert(key);
+                (leading.clone(), trailing.clone())
+            }
+            None => (Vec::new(), Vec::new()),
+        }
+    }
+
+    /// Comments whose line was never printed (and `End` ones), in source order.
+    fn rest(&self, wf: &'a Workflow) -> Vec<&'a str> {
+        let taken = self.taken.borrow();
+        wf.comments
+            .iter()
+            .filter(|c| !taken.contains(&c.anchor))
+            .map(|c| c.text.as_str())
+            .collect()
+    }
+}
+
+/// Which anchor a field key of a [`Block`] belongs to.
+#[derive(Clone, Copy)]
+enum Scope<'a> {
+    Header,
+    Entry(&'a str),
+    Node(&'a str),
+}
+
+impl Scope<'_> {
+    fn anchor(self, key: &str) -> CommentAnchor {
+        match self {
+            Scope::Header => CommentAnchor::Header(key.to_string()),
+            Scope::Entry(section) => CommentAnchor::Entry(section.to_string(), key.to_string()),
+            Scope::Node(id) => CommentAnchor::NodeField(id.to_string(), key.to_string()),
+        }
+    }
+}
 
 /// Formats `wf` canonically. The output ends with exactly one newline.
 pub fn format(wf: &Workflow) -> String {
+    let comments = Comments::new(wf);
+    let c = &comments;
     let mut out = String::new();
     for comment in &wf.leading_comments {
         out.push_str(comment);
@@ -32,8 +111,13 @@ pub fn format(wf: &Workflow) -> String {
     if wf.version > 1 {
         let _ = writeln!(out, "dip {}", wf.version);
     }
-    let _ = writeln!(out, "workflow {}", wf.name);
-    let mut header = Block::new(1);
+    c.line(
+        &mut out,
+        "",
+        &format!("workflow {}", wf.name),
+        &CommentAnchor::Workflow,
+    );
+    let mut header = Block::new(1, c, Scope::Header);
     header.text("goal", &wf.goal);
     if !wf.requires.is_empty() {
         header.list("requires", &wf.requires);
@@ -46,29 +130,43 @@ pub fn format(wf: &Workflow) -> String {
         sections.push(header);
     }
     if !wf.inputs.is_empty() {
-        sections.push(inputs(&wf.inputs));
+        sections.push(inputs(c, &wf.inputs));
     }
-    let defaults = defaults(&wf.defaults);
+    let defaults = defaults(c, &wf.defaults);
     if !defaults.is_empty() {
         sections.push(defaults);
     }
     if !wf.vars.is_empty() {
-        let mut vars = Block::new(2);
+        let mut vars = Block::new(2, c, Scope::Entry("vars"));
         for (k, v) in &wf.vars {
             vars.text(k, v);
         }
-        sections.push(format!("  vars\n{}", vars.finish()));
+        let mut section = String::new();
+        c.line(
+            &mut section,
+            "  ",
+            "vars",
+            &CommentAnchor::Section("vars".into()),
+        );
+        sections.push(section + &vars.finish());
     }
     for node in &wf.nodes {
-        sections.push(self::node(wf, node));
+        sections.push(self::node(c, wf, node));
     }
     if !wf.stylesheet.is_empty() {
-        sections.push(stylesheet(&wf.stylesheet));
+        sections.push(stylesheet(c, &wf.stylesheet));
     }
     if !wf.edges.is_empty() || wf.else_target.is_some() {
-        sections.push(edges(wf));
+        sections.push(edges(c, wf));
     }
     out.push_str(&sections.join("\n"));
+    let rest = c.rest(wf);
+    if !rest.is_empty() {
+        out.push('\n');
+        for comment in rest {
+            let _ = writeln!(out, "  {comment}");
+        }
+    }
     out
 }
 
@@ -116,19 +214,23 @@ fn token(value: &str) -> String {
 }
 
 /// Accumulates the fields of one indented block: single-line fields first, then
-/// multi-line ones.
-struct Block {
+/// multi-line ones, each with its comments.
+struct Block<'c, 'a> {
     indent: String,
     single: String,
     multi: String,
+    comments: &'c Comments<'a>,
+    scope: Scope<'c>,
 }
 
-impl Block {
-    fn new(level: usize) -> Block {
+impl<'c, 'a> Block<'c, 'a> {
+    fn new(level: usize, comments: &'c Comments<'a>, scope: Scope<'c>) -> Block<'c, 'a> {
         Block {
             indent: "  ".repeat(level),
             single: String::new(),
             multi: String::new(),
+            comments,
+            scope,
         }
     }
 
@@ -138,16 +240,23 @@ impl Block {
             return;
         }
         if value.contains('\n') {
-            let _ = writeln!(self.multi, "{}{key}:", self.indent);
-            for line in value.split('\n') {
-                if line.is_empty() {
-                    self.multi.push('\n');
-                } else {
-                    let _ = writeln!(self.multi, "{}  {line}", self.indent);
-                }
-            }
+            self.block(key, value.split('\n'));
         } else {
-            let _ = writeln!(self.single, "{}{key}: {}", self.indent, scalar(value));
+            self.raw(key, &scalar(value));
+        }
+    }
+
+    /// `key:` and the indented lines of its value.
+    fn block<'l>(&mut self, key: &str, lines: impl Iterator<Item = &'l str>) {
+        let anchor = self.scope.anchor(key);
+        self.comments
+            .line(&mut self.multi, &self.indent, &format!("{key}:"), &anchor);
+        for line in lines {
+            if line.is_empty() {
+                self.multi.push('\n');
+            } else {
+                let _ = writeln!(self.multi, "{}  {line}", self.indent);
+            }
         }
     }
 
@@ -159,13 +268,18 @@ impl Block {
             self.text(key, value);
             return;
         }
-        let _ = writeln!(self.multi, "{}{key}:", self.indent);
-        let _ = writeln!(self.multi, "{}  {value}", self.indent);
+        self.block(key, std::iter::once(value));
     }
 
     /// A value written verbatim (already canonical: numbers, durations, lists).
     fn raw(&mut self, key: &str, value: &str) {
-        let _ = writeln!(self.single, "{}{key}: {value}", self.indent);
+        let anchor = self.scope.anchor(key);
+        self.comments.line(
+            &mut self.single,
+            &self.indent,
+            &format!("{key}: {value}"),
+            &anchor,
+        );
     }
 
     fn int(&mut self, key: &str, value: i64) {
@@ -210,10 +324,11 @@ impl Block {
         if map.is_empty() {
             return;
         }
-        let _ = writeln!(self.multi, "{}{key}:", self.indent);
-        for (k, v) in map {
-            let _ = writeln!(self.multi, "{}  {k}: {}", self.indent, scalar(v));
-        }
+        let lines: Vec<String> = map
+            .iter()
+            .map(|(k, v)| format!("{k}: {}", scalar(v)))
+            .collect();
+        self.block(key, lines.iter().map(String::as_str));
     }
 
     fn finish(self) -> String {
@@ -221,16 +336,29 @@ impl Block {
     }
 }
 
-fn inputs(inputs: &[Input]) -> String {
-    let mut out = String::from("  inputs\n");
+fn inputs(c: &Comments<'_>, inputs: &[Input]) -> String {
+    let mut out = String::new();
+    c.line(
+        &mut out,
+        "  ",
+        "inputs",
+        &CommentAnchor::Section("inputs".into()),
+    );
     for input in inputs {
         let kind = if input.kind.is_empty() {
             "\"\"".to_string()
         } else {
             scalar(&input.kind)
         };
-        let _ = writeln!(out, "    {}: {kind}", input.name);
-        let mut b = Block::new(3);
+        let anchor = CommentAnchor::Entry("inputs".into(), input.name.clone());
+        c.line(
+            &mut out,
+            "    ",
+            &format!("{}: {kind}", input.name),
+            &anchor,
+        );
+        // Attribute lines share the input's anchor, already printed above.
+        let mut b = Block::new(3, c, Scope::Entry("input-attribute"));
         b.flag("required", input.required);
         b.flag("multiline", input.multiline);
         b.int("max_length", input.max_length);
@@ -252,8 +380,8 @@ fn inputs(inputs: &[Input]) -> String {
     out
 }
 
-fn defaults(d: &Defaults) -> String {
-    let mut b = Block::new(2);
+fn defaults(c: &Comments<'_>, d: &Defaults) -> String {
+    let mut b = Block::new(2, c, Scope::Entry("defaults"));
     b.text("model", &d.model);
     b.text("provider", &d.provider);
     b.text("retry_policy", &d.retry_policy);
@@ -278,13 +406,20 @@ fn defaults(d: &Defaults) -> String {
     b.text("prompt_suffix", &d.prompt_suffix);
     let body = b.finish();
     if body.is_empty() {
-        // An empty `defaults` section still parses to the same IR when omitted.
+        // An empty `defaults` section parses to the same IR when omitted.
         return String::new();
     }
-    format!("  defaults\n{body}")
+    let mut out = String::new();
+    c.line(
+        &mut out,
+        "  ",
+        "defaults",
+        &CommentAnchor::Section("defaults".into()),
+    );
+    out + &body
 }
 
-fn retry(b: &mut Block, r: &Retry, version: u32) {
+fn retry(b: &mut Block<'_, '_>, r: &Retry, version: u32) {
     b.text("retry_policy", &r.policy);
     b.int("max_retries", r.max_retries);
     b.duration("base_delay", r.base_delay);
@@ -297,41 +432,50 @@ fn retry(b: &mut Block, r: &Retry, version: u32) {
     b.text(fallback, &r.fallback_target);
 }
 
-fn io(b: &mut Block, node: &Node) {
+fn io(b: &mut Block<'_, '_>, node: &Node) {
     b.list("reads", &node.io.reads);
     b.list("writes", &node.io.writes);
 }
 
-fn node(wf: &Workflow, node: &Node) -> String {
-    let mut b = Block::new(2);
-    let header = match &node.config {
+fn node(c: &Comments<'_>, wf: &Workflow, node: &Node) -> String {
+    let scope = Scope::Node(&node.id);
+    let anchor = CommentAnchor::Node(node.id.clone());
+    let mut b = Block::new(2, c, scope);
+    let mut header = String::new();
+    match &node.config {
         NodeConfig::Parallel(p) if p.branches.is_empty() => {
-            let mut b = Block::new(2);
+            let line = format!("parallel {} -> {}", node.id, p.targets.join(", "));
+            c.line(&mut header, "  ", &line, &anchor);
             b.map("params", &p.params);
-            return format!("  parallel {} -> {}\n{}", node.id, p.targets.join(", "), b.finish());
+            return header + &b.finish();
         }
         NodeConfig::Parallel(p) => {
-            let mut out = format!("  parallel {}\n", node.id);
+            c.line(&mut header, "  ", &format!("parallel {}", node.id), &anchor);
             for branch in &p.branches {
-                let _ = writeln!(out, "    branch: {}", branch.target);
-                let mut bb = Block::new(3);
+                let _ = writeln!(header, "    branch: {}", branch.target);
+                let mut bb = Block::new(3, c, Scope::Entry("branch"));
                 bb.text("model", &branch.model);
                 bb.text("provider", &branch.provider);
                 bb.text("fidelity", &branch.fidelity);
                 bb.text("tool_access", &branch.tool_access);
                 bb.list("writable_paths", &branch.writable_paths);
                 bb.int("last_response_truncate", branch.last_response_truncate);
-                out.push_str(&bb.finish());
+                header.push_str(&bb.finish());
             }
             b.map("params", &p.params);
-            return out + &b.finish();
+            return header + &b.finish();
         }
         NodeConfig::FanIn(f) => {
+            let line = format!("fan_in {} <- {}", node.id, f.sources.join(", "));
+            c.line(&mut header, "  ", &line, &anchor);
             b.map("params", &f.params);
-            return format!("  fan_in {} <- {}\n{}", node.id, f.sources.join(", "), b.finish());
+            return header + &b.finish();
         }
-        _ => format!("  {} {}\n", node.kind().as_str(), node.id),
-    };
+        _ => {
+            let line = format!("{} {}", node.kind().as_str(), node.id);
+            c.line(&mut header, "  ", &line, &anchor);
+        }
+    }
     b.text("label", &node.label);
     b.list("class", &node.classes);
     match &node.config {
@@ -421,8 +565,14 @@ fn node(wf: &Workflow, node: &Node) -> String {
     header + &body
 }
 
-fn stylesheet(rules: &[StyleRule]) -> String {
-    let mut out = String::from("  stylesheet:\n");
+fn stylesheet(c: &Comments<'_>, rules: &[StyleRule]) -> String {
+    let mut out = String::new();
+    c.line(
+        &mut out,
+        "  ",
+        "stylesheet:",
+        &CommentAnchor::Header("stylesheet".into()),
+    );
     for rule in rules {
         let selector = match &rule.selector {
             Selector::Universal => "*".to_string(),
@@ -438,22 +588,38 @@ fn stylesheet(rules: &[StyleRule]) -> String {
     out
 }
 
-fn edges(wf: &Workflow) -> String {
-    let mut out = String::from("  edges\n");
-    let mut index: std::collections::HashMap<&str, &Node> = std::collections::HashMap::new();
+fn edges(c: &Comments<'_>, wf: &Workflow) -> String {
+    let mut out = String::new();
+    c.line(
+        &mut out,
+        "  ",
+        "edges",
+        &CommentAnchor::Section("edges".into()),
+    );
+    let mut index: HashMap<&str, &Node> = HashMap::new();
     for node in &wf.nodes {
         index.entry(node.id.as_str()).or_insert(node);
     }
-    for edge in &wf.edges {
-        let _ = writeln!(out, "    {}", edge_line(&index, edge));
+    for (i, edge) in wf.edges.iter().enumerate() {
+        c.line(
+            &mut out,
+            "    ",
+            &edge_line(&index, edge),
+            &CommentAnchor::Edge(i),
+        );
     }
     if let Some(target) = &wf.else_target {
-        let _ = writeln!(out, "    else -> {target}");
+        c.line(
+            &mut out,
+            "    ",
+            &format!("else -> {target}"),
+            &CommentAnchor::Else,
+        );
     }
     out
 }
 
-fn edge_line(index: &std::collections::HashMap<&str, &Node>, edge: &Edge) -> String {
+fn edge_line(index: &HashMap<&str, &Node>, edge: &Edge) -> String {
     let mut parts = vec![format!("{} -> {}", edge.from, edge.to)];
     if let Some(cond) = &edge.condition {
         parts.push(match on_token(index, edge, &cond.raw) {
@@ -480,11 +646,7 @@ fn edge_line(index: &std::collections::HashMap<&str, &Node>, edge: &Edge) -> Str
 }
 
 /// The `on` token for a condition that is exactly `<source's channel> = TOKEN`.
-fn on_token<'a>(
-    index: &std::collections::HashMap<&str, &Node>,
-    edge: &Edge,
-    raw: &'a str,
-) -> Option<&'a str> {
+fn on_token<'a>(index: &HashMap<&str, &Node>, edge: &Edge, raw: &'a str) -> Option<&'a str> {
     let channel = Workflow::outcome_channel(index.get(edge.from.as_str())?)?;
     let token = raw.strip_prefix(channel)?.strip_prefix(" = ")?;
     crate::ir::is_outcome_token(token).then_some(token)
@@ -499,8 +661,15 @@ mod tests {
         assert!(diags.is_empty(), "{diags:?}");
         let out = format(&wf);
         let (again, diags) = crate::parse_dip(&out);
-        assert!(diags.is_empty(), "formatted text failed to parse: {diags:?}\n{out}");
-        assert_eq!(again.without_spans(), wf.without_spans(), "IR changed:\n{out}");
+        assert!(
+            diags.is_empty(),
+            "formatted text failed to parse: {diags:?}\n{out}"
+        );
+        assert_eq!(
+            again.without_spans(),
+            wf.without_spans(),
+            "IR changed:\n{out}"
+        );
         assert_eq!(format(&again), out, "not idempotent");
         out
     }
@@ -511,8 +680,25 @@ mod tests {
         let out = roundtrip(src);
         assert_eq!(
             out,
-            "workflow X\n  goal: \"Ship it\"\n  start: A\n  exit: B\n\n  agent B\n    prompt: bye\n\n  agent A\n    model: claude-sonnet-4-6\n    prompt:\n      line one\n\n      line two\n\n  edges\n    A -> B  on success  label: \"Go now\"\n"
+            "workflow X\n  goal: \"Ship it\"  # really\n  start: A\n  exit: B\n\n  agent B\n    prompt: bye\n\n  agent A\n    model: claude-sonnet-4-6\n    prompt:\n      line one\n\n      line two\n\n  edges\n    A -> B  on success  label: \"Go now\"\n"
         );
+    }
+
+    #[test]
+    fn comments_stay_with_their_lines() {
+        let src = "# file header\nworkflow C\n  start: A  # the entry\n  exit: B\n  # about B\n  agent B\n    prompt: b\n  agent A\n    # why this model\n    model: claude-sonnet-4-6\n    prompt: a\n  edges\n    # the only edge\n    A -> B  # go\n  # trailing note\n";
+        let out = roundtrip(src);
+        assert_eq!(
+            out,
+            "# file header\nworkflow C\n  start: A  # the entry\n  exit: B\n\n  # about B\n  agent B\n    prompt: b\n\n  agent A\n    # why this model\n    model: claude-sonnet-4-6\n    prompt: a\n\n  edges\n    # the only edge\n    A -> B  # go\n\n  # trailing note\n"
+        );
+    }
+
+    #[test]
+    fn comments_of_unprinted_lines_are_kept_at_the_end() {
+        let src = "workflow C\n  start: A\n  exit: A\n  agent A\n    prompt: a\n    max_turns: 0  # zero means default\n";
+        let out = roundtrip(src);
+        assert!(out.ends_with("\n  # zero means default\n"), "{out}");
     }
 
     #[test]

@@ -51,6 +51,42 @@ pub struct Workflow {
     pub span: Span,
     /// `#` comment lines before the first statement, kept by the formatter.
     pub leading_comments: Vec<String>,
+    /// Every other comment, attached to the line it belongs to (formatter only).
+    pub comments: Vec<Comment>,
+}
+
+/// A source comment attached to the line the formatter prints it with.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Comment {
+    /// The line it belongs to.
+    pub anchor: CommentAnchor,
+    /// The text, `#` included.
+    pub text: String,
+    /// Printed at the end of the anchor's line rather than above it.
+    pub trailing: bool,
+}
+
+/// The lines comments can belong to, named so they survive reordering.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum CommentAnchor {
+    /// The `workflow` line.
+    Workflow,
+    /// A header field (`goal`, `start`, `exit`, `requires`, `stylesheet`).
+    Header(String),
+    /// A section line (`defaults`, `vars`, `inputs`, `edges`).
+    Section(String),
+    /// An entry of a section: (section, key or input name).
+    Entry(String, String),
+    /// A node's declaration line.
+    Node(String),
+    /// A field of a node: (node id, key).
+    NodeField(String, String),
+    /// The explicit edge at this index of [`Workflow::edges`].
+    Edge(usize),
+    /// The `else -> X` line.
+    Else,
+    /// After everything else.
+    End,
 }
 
 /// The `defaults` section.
@@ -538,6 +574,8 @@ pub struct StyleRule {
     pub selector: Selector,
     /// Properties in source order.
     pub properties: Vec<(String, String)>,
+    /// Where the selector line is, when read from a `.dip` file.
+    pub span: Option<Span>,
 }
 
 /// A stylesheet selector, in increasing specificity.
@@ -648,8 +686,12 @@ impl Workflow {
         w.exit_span = None;
         w.else_span = None;
         w.leading_comments.clear();
+        w.comments.clear();
         w.defaults.span = None;
         w.defaults.on_failure_span = None;
+        for rule in &mut w.stylesheet {
+            rule.span = None;
+        }
         for input in &mut w.inputs {
             input.span = Span::default();
         }

@@ -213,6 +213,20 @@ pub struct Lexed {
     pub diagnostics: Vec<Diagnostic>,
     /// `#` comment lines before the first statement, kept by the formatter.
     pub leading_comments: Vec<String>,
+    /// Every other comment outside raw blocks, in source order.
+    pub comments: Vec<LexedComment>,
+}
+
+/// A comment the formatter should keep, before it is attached to a line.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LexedComment {
+    /// For a whole-line comment, where it starts; for a trailing comment, where
+    /// the content of its line starts (so it can be matched to that line).
+    pub offset: usize,
+    /// The comment text, `#` included.
+    pub text: String,
+    /// Whether it follows code on the same line.
+    pub trailing: bool,
 }
 
 /// Lexes a whole file.
@@ -282,7 +296,14 @@ impl<'a> Lexer<'a> {
                 continue;
             }
             if content.starts_with('#') {
-                if !seen_statement {
+                if seen_statement {
+                    let offset = line.start + line.indent();
+                    self.out.comments.push(LexedComment {
+                        offset,
+                        text: content.to_string(),
+                        trailing: false,
+                    });
+                } else {
                     self.out.leading_comments.push(content.to_string());
                 }
                 i += 1;
@@ -323,6 +344,13 @@ impl<'a> Lexer<'a> {
         let code = strip_comment(trimmed);
         let content = &code[indent..];
         let content_start = start + indent;
+        if code.len() < trimmed.len() {
+            self.out.comments.push(LexedComment {
+                offset: content_start,
+                text: trimmed[code.len()..].trim_start().to_string(),
+                trailing: true,
+            });
+        }
         let line_end = start + code.len();
 
         if let Some(key) = key_line(content) {
@@ -422,7 +450,13 @@ impl<'a> Lexer<'a> {
     }
 
     /// Builds a `key: value` field from the physical line (see module docs).
-    fn field(&mut self, trimmed: &str, start: usize, content_start: usize, key_len: usize) -> Field {
+    fn field(
+        &mut self,
+        trimmed: &str,
+        start: usize,
+        content_start: usize,
+        key_len: usize,
+    ) -> Field {
         let key = &trimmed[content_start - start..content_start - start + key_len];
         let colon = trimmed.find(':').unwrap_or(trimmed.len());
         let after = &trimmed[(colon + 1).min(trimmed.len())..];
@@ -443,6 +477,27 @@ impl<'a> Lexer<'a> {
             Some('#') => (rest.to_string(), rest.len(), false),
             _ => {
                 let kept = strip_comment(rest).trim_end();
+                let comment = rest[kept.len()..].trim_start();
+                if comment[1.min(comment.len())..]
+                    .chars()
+                    .next()
+                    .is_some_and(char::is_alphanumeric)
+                {
+                    // `goal: Fix issue #42` reads as `Fix issue`; the reference drops
+                    // `#42` silently, which surprises people.
+                    let at = rest_start + rest.len() - comment.len();
+                    self.out.diagnostics.push(
+                        Diagnostic::new(
+                            crate::diagnostic::Code::PARSE,
+                            crate::diagnostic::Severity::Warning,
+                            format!("`{comment}` is read as a comment, so {key} is {kept:?}"),
+                        )
+                        .with_span(Span::new(at, at + comment.len()))
+                        .with_fix(format!(
+                            "quote the value if `#` belongs to it: {key}: \"{rest}\""
+                        )),
+                    );
+                }
                 (kept.to_string(), kept.len(), false)
             }
         };
@@ -598,7 +653,13 @@ pub(crate) fn strip_comment(line: &str) -> &str {
                     i += if bytes[i] == b'\\' { 2 } else { 1 };
                 }
             }
-            b'\'' if i == 0 || matches!(bytes[i - 1], b' ' | b'\t' | b':' | b'=' | b'(' | b',' | b'>') => {
+            b'\''
+                if i == 0
+                    || matches!(
+                        bytes[i - 1],
+                        b' ' | b'\t' | b':' | b'=' | b'(' | b',' | b'>'
+                    ) =>
+            {
                 i += 1;
                 while i < bytes.len() {
                     if bytes[i] == b'\'' {
@@ -715,8 +776,20 @@ mod tests {
         assert_eq!(
             shape,
             [
-                "workflow", "X", "Newline", "Indent", "agent", "A", "Newline", "Indent",
-                "prompt=hi", "Newline", "Outdent", "edges", "Newline", "Outdent"
+                "workflow",
+                "X",
+                "Newline",
+                "Indent",
+                "agent",
+                "A",
+                "Newline",
+                "Indent",
+                "prompt=hi",
+                "Newline",
+                "Outdent",
+                "edges",
+                "Newline",
+                "Outdent"
             ]
         );
     }
@@ -731,7 +804,8 @@ mod tests {
 
     #[test]
     fn quoted_field_values_are_unquoted_and_keep_hashes() {
-        let toks = kinds("goal: \"Fix issue #42\" # trailing\nlabel: 'it''s'\nx: \"a\\\"b\\\\c\"\n");
+        let toks =
+            kinds("goal: \"Fix issue #42\" # trailing\nlabel: 'it''s'\nx: \"a\\\"b\\\\c\"\n");
         assert_eq!(field(&toks[0]).value, "Fix issue #42");
         assert_eq!(field(&toks[2]).value, "it's");
         assert_eq!(field(&toks[4]).value, "a\"b\\c");
@@ -739,8 +813,14 @@ mod tests {
 
     #[test]
     fn unquoted_hash_after_blank_is_a_comment() {
-        let toks = kinds("goal: Fix issue #42\n");
+        let lexed = lex("goal: Fix issue #42\nlabel: Build # the step\n");
+        let toks: Vec<Tok> = lexed.tokens.into_iter().map(|t| t.1).collect();
         assert_eq!(field(&toks[0]).value, "Fix issue");
+        assert_eq!(field(&toks[2]).value, "Build");
+        // Only the comment that looks like data is worth a warning.
+        assert_eq!(lexed.diagnostics.len(), 1);
+        assert!(!lexed.diagnostics[0].is_error());
+        assert_eq!(lexed.diagnostics[0].span, Some(Span::new(16, 19)));
     }
 
     #[test]
@@ -755,7 +835,10 @@ mod tests {
             })
             .expect("a raw block");
         assert_eq!(block.key, "command");
-        assert_eq!(block.text, "#!/bin/sh\necho \"${ctx.x}\" # kept\n\n  nested");
+        assert_eq!(
+            block.text,
+            "#!/bin/sh\necho \"${ctx.x}\" # kept\n\n  nested"
+        );
         assert_eq!(block.line_offsets.len(), 4);
     }
 
@@ -780,7 +863,9 @@ mod tests {
         let lexed = lex("workflow X\n\tstart: A\n");
         assert!(lexed.diagnostics[0].message.contains("tab"));
         let lexed = lex("a\n    b\n  c\n");
-        assert!(lexed.diagnostics[0].message.contains("inconsistent indentation"));
+        assert!(lexed.diagnostics[0]
+            .message
+            .contains("inconsistent indentation"));
     }
 
     #[test]
@@ -788,7 +873,10 @@ mod tests {
         let lexed = lex("A->B\n");
         assert!(lexed.diagnostics[0].message.contains("missing space"));
         let toks: Vec<Tok> = lexed.tokens.into_iter().map(|t| t.1).collect();
-        assert_eq!(toks[..3], [Tok::Ident("A".into()), Tok::Arrow, Tok::Ident("B".into())]);
+        assert_eq!(
+            toks[..3],
+            [Tok::Ident("A".into()), Tok::Arrow, Tok::Ident("B".into())]
+        );
     }
 
     #[test]

@@ -118,8 +118,36 @@ pub fn parse_dip(text: &str) -> (Workflow, Vec<Diagnostic>) {
             .filter(|d| d.span.is_none_or(|s| s.start < end)),
     );
     diagnostics.extend(lowered.diagnostics);
+    workflow.comments = attach_comments(parsed.comments, lowered.anchors);
     diagnostics.sort_by_key(|d| d.span.map(|s| s.start));
     (workflow, diagnostics)
+}
+
+/// Attaches each comment to a line: a trailing comment to the line it ends, a
+/// whole-line comment to the next line that can hold one (or the end).
+fn attach_comments(
+    comments: Vec<lexer::LexedComment>,
+    mut anchors: Vec<(usize, ir::CommentAnchor)>,
+) -> Vec<ir::Comment> {
+    anchors.sort_by_key(|(offset, _)| *offset);
+    comments
+        .into_iter()
+        .map(|c| {
+            let anchor = if c.trailing {
+                // The anchor on this line: the last one starting at or before it.
+                let i = anchors.partition_point(|(offset, _)| *offset <= c.offset);
+                i.checked_sub(1).map(|i| anchors[i].1.clone())
+            } else {
+                let i = anchors.partition_point(|(offset, _)| *offset <= c.offset);
+                anchors.get(i).map(|a| a.1.clone())
+            };
+            ir::Comment {
+                anchor: anchor.unwrap_or(ir::CommentAnchor::End),
+                text: c.text,
+                trailing: c.trailing,
+            }
+        })
+        .collect()
 }
 
 /// Parses `text` as if read from `path` (format from the extension) and, when

@@ -9,7 +9,13 @@ use crate::lexer::{self, Tok};
 use crate::source::Span;
 
 lalrpop_mod!(
-    #[allow(clippy::all, clippy::pedantic, clippy::unwrap_used, missing_docs, unused_parens)]
+    #[allow(
+        clippy::all,
+        clippy::pedantic,
+        clippy::unwrap_used,
+        missing_docs,
+        unused_parens
+    )]
     statement,
     "/statement.rs"
 );
@@ -25,6 +31,8 @@ pub struct ParsedStatements {
     pub diagnostics: Vec<Diagnostic>,
     /// Comment lines before the first statement.
     pub leading_comments: Vec<String>,
+    /// Every later comment outside raw blocks.
+    pub comments: Vec<lexer::LexedComment>,
 }
 
 /// Lexes and parses `src` into a statement tree. Never fails: bad lines are
@@ -51,6 +59,7 @@ pub fn parse_statements(src: &str) -> ParsedStatements {
         lexical: lexed.diagnostics,
         diagnostics,
         leading_comments: lexed.leading_comments,
+        comments: lexed.comments,
     }
 }
 
@@ -143,7 +152,9 @@ mod tests {
 
     #[test]
     fn parses_a_tree_of_lines() {
-        let parsed = parse_statements("workflow X\n  start: A\n  edges\n    A -> B  when ctx.outcome = success  label: go\n");
+        let parsed = parse_statements(
+            "workflow X\n  start: A\n  edges\n    A -> B  when ctx.outcome = success  label: go\n",
+        );
         assert!(parsed.diagnostics.is_empty(), "{:?}", parsed.diagnostics);
         assert_eq!(parsed.stmts.len(), 1);
         let edges = &parsed.stmts[0].body[1];

@@ -43,9 +43,12 @@ pub enum DirectiveError {
 pub fn read_directive(dir: &Path, written: &str) -> Result<String, DirectiveError> {
     let rel = Path::new(written);
     if rel.is_absolute()
-        || rel
-            .components()
-            .any(|c| matches!(c, Component::ParentDir | Component::RootDir | Component::Prefix(_)))
+        || rel.components().any(|c| {
+            matches!(
+                c,
+                Component::ParentDir | Component::RootDir | Component::Prefix(_)
+            )
+        })
     {
         return Err(DirectiveError::Escapes(written.to_string()));
     }
@@ -85,17 +88,37 @@ pub fn resolve_file_directives(wf: &mut Workflow, dir: &Path) -> Vec<Diagnostic>
     };
     let d = &wf.defaults;
     let span = d.span.unwrap_or(wf_span);
-    let prefix = load(&d.prompt_prefix_file, "defaults prompt_prefix_file", span, &mut out)
-        .unwrap_or_else(|| d.prompt_prefix.clone());
-    let suffix = load(&d.prompt_suffix_file, "defaults prompt_suffix_file", span, &mut out)
-        .unwrap_or_else(|| d.prompt_suffix.clone());
-    let default_system = load(&d.system_prompt_file, "defaults system_prompt_file", span, &mut out);
+    let prefix = load(
+        &d.prompt_prefix_file,
+        "defaults prompt_prefix_file",
+        span,
+        &mut out,
+    )
+    .unwrap_or_else(|| d.prompt_prefix.clone());
+    let suffix = load(
+        &d.prompt_suffix_file,
+        "defaults prompt_suffix_file",
+        span,
+        &mut out,
+    )
+    .unwrap_or_else(|| d.prompt_suffix.clone());
+    let default_system = load(
+        &d.system_prompt_file,
+        "defaults system_prompt_file",
+        span,
+        &mut out,
+    );
     for node in &mut wf.nodes {
         let id = node.id.clone();
         let span = node.span;
         match &mut node.config {
             NodeConfig::Agent(a) => {
-                if let Some(text) = load(&a.prompt_file, &format!("prompt_file for node {id:?}"), span, &mut out) {
+                if let Some(text) = load(
+                    &a.prompt_file,
+                    &format!("prompt_file for node {id:?}"),
+                    span,
+                    &mut out,
+                ) {
                     a.prompt = text;
                 }
                 if let Some(text) = load(
@@ -110,7 +133,12 @@ pub fn resolve_file_directives(wf: &mut Workflow, dir: &Path) -> Vec<Diagnostic>
                         a.system_prompt = text.clone();
                     }
                 }
-                let include = load(&a.prompt_include, &format!("prompt_include for node {id:?}"), span, &mut out);
+                let include = load(
+                    &a.prompt_include,
+                    &format!("prompt_include for node {id:?}"),
+                    span,
+                    &mut out,
+                );
                 if a.prompt.trim().is_empty() {
                     continue;
                 }
@@ -128,9 +156,12 @@ pub fn resolve_file_directives(wf: &mut Workflow, dir: &Path) -> Vec<Diagnostic>
                 a.prompt = parts.join("\n\n");
             }
             NodeConfig::Tool(t) => {
-                if let Some(text) =
-                    load(&t.command_file, &format!("command_file for node {id:?}"), span, &mut out)
-                {
+                if let Some(text) = load(
+                    &t.command_file,
+                    &format!("command_file for node {id:?}"),
+                    span,
+                    &mut out,
+                ) {
                     t.command = text;
                 }
             }
@@ -147,8 +178,14 @@ mod tests {
     #[test]
     fn refuses_escapes_and_missing_files() {
         let dir = std::env::temp_dir();
-        assert!(matches!(read_directive(&dir, "/etc/passwd"), Err(DirectiveError::Escapes(_))));
-        assert!(matches!(read_directive(&dir, "../x"), Err(DirectiveError::Escapes(_))));
+        assert!(matches!(
+            read_directive(&dir, "/etc/passwd"),
+            Err(DirectiveError::Escapes(_))
+        ));
+        assert!(matches!(
+            read_directive(&dir, "../x"),
+            Err(DirectiveError::Escapes(_))
+        ));
         assert!(matches!(
             read_directive(&dir, "definitely-not-here-4242.md"),
             Err(DirectiveError::Io { .. })

@@ -36,7 +36,15 @@ pub const BAD_CONDITION: Code = Code(10);
 pub fn validate(wf: &Workflow) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     let index = node_index(wf, &mut out);
-    let start_ok = endpoint(wf, &index, &wf.start, wf.start_span, START, "start", &mut out);
+    let start_ok = endpoint(
+        wf,
+        &index,
+        &wf.start,
+        wf.start_span,
+        START,
+        "start",
+        &mut out,
+    );
     endpoint(wf, &index, &wf.exit, wf.exit_span, EXIT, "exit", &mut out);
     unknown_endpoints(wf, &index, &mut out);
     exit_outgoing(wf, &mut out);
@@ -92,7 +100,10 @@ fn endpoint(
         out.push(
             Diagnostic::error(code, format!("workflow has no {which} node declared"))
                 .with_span(span.unwrap_or(wf.span))
-                .with_fix(format!("add `{which}: <NodeId>` under `workflow {}`", wf.name)),
+                .with_fix(format!(
+                    "add `{which}: <NodeId>` under `workflow {}`",
+                    wf.name
+                )),
         );
         return false;
     }
@@ -147,7 +158,11 @@ fn unknown_endpoints(wf: &Workflow, index: &HashMap<&str, usize>, out: &mut Vec<
                 report(
                     name,
                     node.span,
-                    format!("{} {:?} references unknown node {name:?}", node.kind().as_str(), node.id),
+                    format!(
+                        "{} {:?} references unknown node {name:?}",
+                        node.kind().as_str(),
+                        node.id
+                    ),
                 );
             }
         }
@@ -252,7 +267,10 @@ fn unreachable(wf: &Workflow, index: &HashMap<&str, usize>, out: &mut Vec<Diagno
     let mut seen = vec![false; wf.nodes.len()];
     seen[start] = true;
     let mut queue = VecDeque::from([start]);
-    let global = [wf.else_target.as_deref(), Some(wf.defaults.on_failure.as_str())];
+    let global = [
+        wf.else_target.as_deref(),
+        Some(wf.defaults.on_failure.as_str()),
+    ];
     for target in global.into_iter().flatten() {
         if let Some(&t) = index.get(target) {
             if !seen[t] {
@@ -275,7 +293,10 @@ fn unreachable(wf: &Workflow, index: &HashMap<&str, usize>, out: &mut Vec<Diagno
             out.push(
                 Diagnostic::error(
                     UNREACHABLE,
-                    format!("node {:?} is unreachable from start node {:?}", node.id, wf.start),
+                    format!(
+                        "node {:?} is unreachable from start node {:?}",
+                        node.id, wf.start
+                    ),
                 )
                 .with_span(node.span)
                 .with_fix(format!("add an edge into {:?} or remove it", node.id)),
@@ -297,7 +318,9 @@ fn cycles(wf: &Workflow, index: &HashMap<&str, usize>, out: &mut Vec<Diagnostic>
     // The first non-loop edge for each (from, to), to point reports at a line.
     let mut edge_spans: HashMap<(&str, &str), Span> = HashMap::with_capacity(wf.edges.len());
     for e in wf.edges.iter().filter(|e| !e.restart) {
-        edge_spans.entry((e.from.as_str(), e.to.as_str())).or_insert(e.span);
+        edge_spans
+            .entry((e.from.as_str(), e.to.as_str()))
+            .or_insert(e.span);
     }
     let mut mark = vec![Mark::New; wf.nodes.len()];
     let mut reported: HashSet<usize> = HashSet::new();
@@ -320,8 +343,10 @@ fn cycles(wf: &Workflow, index: &HashMap<&str, usize>, out: &mut Vec<Diagnostic>
                     }
                     Mark::Active if reported.insert(m) => {
                         let from = path.iter().rposition(|&p| p == m).unwrap_or(0);
-                        let mut names: Vec<&str> =
-                            path[from..].iter().map(|&p| wf.nodes[p].id.as_str()).collect();
+                        let mut names: Vec<&str> = path[from..]
+                            .iter()
+                            .map(|&p| wf.nodes[p].id.as_str())
+                            .collect();
                         names.push(&wf.nodes[m].id);
                         let edge_span = edge_spans
                             .get(&(wf.nodes[n].id.as_str(), wf.nodes[m].id.as_str()))

@@ -21,7 +21,10 @@ pub fn run(args: &CheckArgs) -> Result<u8> {
             (serde_json::to_string(&report)?, failed)
         }
         // Load failures still answer in JSON so scripts can parse every outcome.
-        Err(err) => (serde_json::json!({ "error": format!("{err:#}") }).to_string(), true),
+        Err(err) => (
+            serde_json::json!({ "error": format!("{err:#}") }).to_string(),
+            true,
+        ),
     };
     writeln!(std::io::stdout().lock(), "{report}")?;
     Ok(if failed { exit::FAILURE } else { exit::OK })

@@ -21,14 +21,20 @@ pub fn run(args: &FmtArgs) -> Result<u8> {
         .collect();
     if !errors.is_empty() {
         write_human(&mut std::io::stderr().lock(), &doc, &errors)?;
-        eprintln!("{}: not formatted: fix the errors above first", args.file.display());
+        eprintln!(
+            "{}: not formatted: fix the errors above first",
+            args.file.display()
+        );
         return Ok(exit::FAILURE);
     }
     let formatted = dippin::format::format(&doc.workflow);
     let unchanged = formatted == doc.source.text();
     if args.check {
         if !unchanged {
-            eprintln!("{}: not canonically formatted (run `tracker fmt --write`)", args.file.display());
+            eprintln!(
+                "{}: not canonically formatted (run `tracker fmt --write`)",
+                args.file.display()
+            );
             return Ok(exit::FAILURE);
         }
         return Ok(exit::OK);

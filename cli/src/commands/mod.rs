@@ -24,7 +24,11 @@ pub fn dispatch(cli: Cli) -> Result<u8> {
 pub(crate) fn analyse(
     arg: &str,
     environment: bool,
-) -> Result<(crate::pipeline::PipelineSource, dippin::Document, Vec<dippin::Diagnostic>)> {
+) -> Result<(
+    crate::pipeline::PipelineSource,
+    dippin::Document,
+    Vec<dippin::Diagnostic>,
+)> {
     let cwd = std::env::current_dir()?;
     let source = crate::pipeline::resolve(arg, &cwd)?;
     let doc = crate::pipeline::load(&source)?;

@@ -15,7 +15,11 @@ pub fn run(args: &ValidateArgs) -> Result<u8> {
 }
 
 /// Shared by `validate` and `check`: diagnostics to stderr, then the verdict line.
-pub(crate) fn verdict(name: &str, doc: &dippin::Document, diags: &[dippin::Diagnostic]) -> Result<u8> {
+pub(crate) fn verdict(
+    name: &str,
+    doc: &dippin::Document,
+    diags: &[dippin::Diagnostic],
+) -> Result<u8> {
     let mut stderr = std::io::stderr().lock();
     write_human(&mut stderr, doc, diags)?;
     let tally = Tally::of(diags);

@@ -25,6 +25,9 @@ pub fn run() -> Result<u8> {
         writeln!(out, "{:<16} {:<10} {goal}", builtin.name, requires)?;
     }
     writeln!(out)?;
-    writeln!(out, "Validate one: tracker validate <name>    Copy one: tracker fmt <file>")?;
+    writeln!(
+        out,
+        "Validate one: tracker validate <name>    Copy one: tracker fmt <file>"
+    )?;
     Ok(exit::OK)
 }

@@ -11,7 +11,13 @@ use std::fmt;
 use lalrpop_util::{lalrpop_mod, ParseError};
 
 lalrpop_mod!(
-    #[allow(clippy::all, clippy::pedantic, clippy::unwrap_used, missing_docs, unused_parens)]
+    #[allow(
+        clippy::all,
+        clippy::pedantic,
+        clippy::unwrap_used,
+        missing_docs,
+        unused_parens
+    )]
     grammar,
     "/condition/grammar.rs"
 );
@@ -200,7 +206,11 @@ pub fn tokenize(text: &str) -> Vec<(usize, Token, usize)> {
                 Token::Str(value)
             }
             _ => {
-                while i < chars.len() && !matches!(chars[i], ' ' | '\t' | '(' | ')' | '=' | '!' | '<' | '>' | '"' | '\'')
+                while i < chars.len()
+                    && !matches!(
+                        chars[i],
+                        ' ' | '\t' | '(' | ')' | '=' | '!' | '<' | '>' | '"' | '\''
+                    )
                 {
                     i += 1;
                 }
@@ -306,10 +316,12 @@ impl Expr {
 impl fmt::Display for Compare {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let plain = !self.value.is_empty()
-            && self
-                .value
-                .chars()
-                .all(|c| !matches!(c, ' ' | '\t' | '(' | ')' | '=' | '!' | '<' | '>' | '"' | '\''));
+            && self.value.chars().all(|c| {
+                !matches!(
+                    c,
+                    ' ' | '\t' | '(' | ')' | '=' | '!' | '<' | '>' | '"' | '\''
+                )
+            });
         if plain {
             write!(f, "{} {} {}", self.variable, self.op.as_str(), self.value)
         } else {
@@ -390,8 +402,14 @@ mod tests {
     fn errors_use_the_reference_wording() {
         let msg = |s: &str| parse(s).expect_err("should fail").message;
         assert_eq!(msg(""), "expected variable, got end of input");
-        assert_eq!(msg("ctx.x"), "expected operator after \"ctx.x\", got end of input");
-        assert_eq!(msg("ctx.x ="), "expected value after \"ctx.x\" =, got end of input");
+        assert_eq!(
+            msg("ctx.x"),
+            "expected operator after \"ctx.x\", got end of input"
+        );
+        assert_eq!(
+            msg("ctx.x ="),
+            "expected value after \"ctx.x\" =, got end of input"
+        );
         assert!(msg("ctx.x < 5").starts_with("unknown operator \"<\""));
         assert!(msg("ctx.x = hello world").starts_with("unexpected token \"world\""));
     }

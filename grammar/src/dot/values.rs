@@ -170,6 +170,7 @@ pub(super) fn stylesheet(v: &Val, values: &mut Values<'_>) -> Vec<StyleRule> {
         rules.push(StyleRule {
             selector,
             properties,
+            span: None,
         });
     }
     rules

@@ -350,8 +350,11 @@ fn resolve(reference: &str, base: Option<&Path>) -> Resolved {
 /// Whether an agent (or a parallel branch override) sets `tool_access: none`.
 fn restricts_some_agent(wf: &Workflow) -> bool {
     wf.nodes.iter().any(|node| match &node.config {
-        NodeConfig::Agent(a) => a.tool_access == "none",
-        NodeConfig::Parallel(p) => p.branches.iter().any(|b| b.tool_access == "none"),
+        NodeConfig::Agent(a) => a.tool_access.eq_ignore_ascii_case("none"),
+        NodeConfig::Parallel(p) => p
+            .branches
+            .iter()
+            .any(|b| b.tool_access.eq_ignore_ascii_case("none")),
         _ => false,
     })
 }

@@ -276,7 +276,7 @@ fn stylesheet(wf: &Workflow, out: &mut Vec<Diagnostic>) {
                         "stylesheet references class {class:?} which is not declared on any node"
                     ),
                 )
-                .with_span(wf.span)
+                .with_span(rule.span.unwrap_or(wf.span))
                 .with_fix(format!("add class: {class} to a node, or remove the rule")),
             ),
             Selector::Id(id) if !ids.contains(id.as_str()) => {
@@ -284,7 +284,7 @@ fn stylesheet(wf: &Workflow, out: &mut Vec<Diagnostic>) {
                     STYLE_ID,
                     format!("stylesheet references node ID {id:?} which does not exist"),
                 )
-                .with_span(wf.span)
+                .with_span(rule.span.unwrap_or(wf.span))
                 .with_help("check the node ID spelling or add the node");
                 let fix = suggest(id, ids.iter().copied()).map(|s| format!("use #{s}"));
                 out.push(maybe_fix(diag, fix));

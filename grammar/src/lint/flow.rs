@@ -1113,14 +1113,12 @@ fn agent_without_failure_route(ix: &Index<'_>, out: &mut Vec<Diagnostic>) {
 }
 
 /// DIP149: two or more unconditional forward edges from a node that chooses one, so
-/// only the tiebreak on target ids decides. Fan nodes fire all edges and human gates
-/// route on the answer, so they are exempt.
+/// only the tiebreak on target ids decides. A `parallel` fires all its edges and a
+/// human gate routes on the answer, so they are exempt; a `fan_in` picks one edge
+/// like any other node.
 fn ambiguous_unconditional_edges(ix: &Index<'_>, out: &mut Vec<Diagnostic>) {
     for (i, node) in ix.nodes() {
-        if matches!(
-            node.kind(),
-            NodeKind::Parallel | NodeKind::FanIn | NodeKind::Human
-        ) {
+        if matches!(node.kind(), NodeKind::Parallel | NodeKind::Human) {
             continue;
         }
         let mut targets = ix.out_all[i]
@@ -1238,9 +1236,16 @@ fn uncovered_markers(ix: &Index<'_>, out: &mut Vec<Diagnostic>) {
         let mut routed: Vec<&str> = Vec::new();
         let mut covered = ix.else_valid;
         for link in links {
-            match link.edge.and_then(simple_equality) {
-                Some(c) if c.variable == channel => routed.push(c.value.as_str()),
-                _ => covered = true,
+            match link.edge {
+                // Only an unconditional edge (or `else`) catches every marker; a
+                // guard on something else does not.
+                None => covered = true,
+                Some(edge) if edge.is_unconditional() => covered = true,
+                Some(edge) => {
+                    if let Some(c) = simple_equality(edge).filter(|c| c.variable == channel) {
+                        routed.push(c.value.as_str());
+                    }
+                }
             }
         }
         if !links.is_empty() && covered {
@@ -1961,6 +1966,60 @@ workflow W
             "edge \"T\" -> \"Done\" sets weight: 5, which routing does not use"
         );
         assert_eq!(line(&src, d), 17);
+    }
+
+    #[test]
+    fn dip152_is_not_silenced_by_an_unrelated_guard() {
+        let src = "\
+workflow W
+  goal: \"x\"
+  start: Test
+  exit: Done
+  tool Test
+    command: make ci-test
+    timeout: 10m
+    marker_grep: \"^(PASS|FAIL|SKIP)$\"
+  tool Done
+    command: echo done
+    timeout: 1m
+  edges
+    Test -> Done  on PASS
+    Test -> Done  when ctx.tool_stderr contains timeout
+";
+        let diags = run(src);
+        let d = only(&diags, 152);
+        assert!(d.message.contains("\"FAIL\", \"SKIP\""), "{}", d.message);
+    }
+
+    #[test]
+    fn dip149_applies_to_fan_in_nodes() {
+        let src = "\
+workflow W
+  goal: \"x\"
+  start: Fan
+  exit: Done
+  parallel Fan -> A, B
+  tool A
+    command: echo a
+    timeout: 1m
+  tool B
+    command: echo b
+    timeout: 1m
+  fan_in Join <- A, B
+  tool Report
+    command: echo r
+    timeout: 1m
+  tool Done
+    command: echo done
+    timeout: 1m
+  edges
+    Join -> Report
+    Join -> Done
+    Report -> Done
+";
+        let diags = run(src);
+        let d = only(&diags, 149);
+        assert!(d.message.starts_with("node \"Join\""), "{}", d.message);
     }
 
     #[test]

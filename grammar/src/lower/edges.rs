@@ -20,7 +20,20 @@ impl Lowerer {
         for stmt in body {
             if !stmt.body.is_empty() {
                 let span = stmt.body[0].span;
-                self.sink.error(span, "unexpected indented block in `edges`: write one edge per line");
+                self.sink.error(
+                    span,
+                    "unexpected indented block in `edges`: write one edge per line",
+                );
+            }
+            let anchor = match &stmt.head {
+                Head::Edge { from, .. } if from.text == "else" => {
+                    Some(crate::ir::CommentAnchor::Else)
+                }
+                Head::Edge { .. } => Some(crate::ir::CommentAnchor::Edge(wf.edges.len())),
+                _ => None,
+            };
+            if let Some(anchor) = anchor {
+                self.anchors.push((stmt.span.start, anchor));
             }
             match stmt.head {
                 Head::Edge { from, to, attrs } if from.text == "else" => {
@@ -45,7 +58,8 @@ impl Lowerer {
             return;
         }
         if !attrs.is_empty() {
-            self.sink.warn(span, "`else -> X` takes no attributes; they are ignored");
+            self.sink
+                .warn(span, "`else -> X` takes no attributes; they are ignored");
         }
         wf.else_target = Some(to.text);
         wf.else_span = Some(to.span);
@@ -169,10 +183,14 @@ impl Lowerer {
     /// The fan node (already declared) that implies `from -> to`, if any.
     fn fan_declared(&self, wf: &Workflow, from: &str, to: &str) -> Option<String> {
         wf.nodes.iter().find_map(|n| match &n.config {
-            crate::ir::NodeConfig::Parallel(p) if n.id == from && p.targets.iter().any(|t| t == to) => {
+            crate::ir::NodeConfig::Parallel(p)
+                if n.id == from && p.targets.iter().any(|t| t == to) =>
+            {
                 Some(n.id.clone())
             }
-            crate::ir::NodeConfig::FanIn(f) if n.id == to && f.sources.iter().any(|s| s == from) => {
+            crate::ir::NodeConfig::FanIn(f)
+                if n.id == to && f.sources.iter().any(|s| s == from) =>
+            {
                 Some(n.id.clone())
             }
             _ => None,

@@ -12,7 +12,7 @@ pub(crate) mod values;
 use std::collections::HashSet;
 
 use crate::ast::{Head, Name, Stmt};
-use crate::ir::{NodeConfig, NodeKind, Workflow};
+use crate::ir::{CommentAnchor, NodeConfig, NodeKind, Workflow};
 use crate::lexer::{Field, RawBlock};
 use crate::source::Span;
 
@@ -28,6 +28,8 @@ pub(crate) struct Lowered {
     /// Byte offset where the workflow block ends, when there is one; the reference
     /// stops reading there.
     pub workflow_end: Option<usize>,
+    /// Where each line comments can attach to starts, in source order.
+    pub anchors: Vec<(usize, CommentAnchor)>,
 }
 
 /// Lowers a parsed file. `end` is the file's length, used to place "missing" errors.
@@ -42,12 +44,14 @@ pub(crate) fn lower(stmts: Vec<Stmt>, text: &str) -> Lowered {
         },
         version: 1,
         pending_on: Vec::new(),
+        anchors: Vec::new(),
     };
     let workflow = lowerer.file(stmts, text);
     Lowered {
         workflow,
         diagnostics: lowerer.sink.diagnostics,
         workflow_end,
+        anchors: lowerer.anchors,
     }
 }
 
@@ -58,13 +62,18 @@ fn starts_line(text: &str, offset: usize) -> bool {
 
 /// The end of a statement including everything indented under it.
 fn last_end(stmt: &Stmt) -> usize {
-    stmt.body.last().map_or(stmt.span.end, last_end).max(stmt.span.end)
+    stmt.body
+        .last()
+        .map_or(stmt.span.end, last_end)
+        .max(stmt.span.end)
 }
 
 pub(crate) struct Lowerer {
     pub sink: Sink,
     pub version: u32,
     pending_on: Vec<PendingOn>,
+    /// Line starts that comments may attach to (see [`CommentAnchor`]).
+    pub anchors: Vec<(usize, CommentAnchor)>,
 }
 
 pub(crate) fn field_value(f: Field) -> FieldValue {
@@ -140,6 +149,7 @@ impl Lowerer {
                         self.sink.error(extra.span, "a workflow name is one identifier (letters, digits, _ - . /)");
                     }
                     let span = stmt.span;
+                    self.anchors.push((span.start, CommentAnchor::Workflow));
                     workflow = Some(self.workflow(name, span, stmt.body));
                 }
                 Head::Error => {}
@@ -175,7 +185,10 @@ impl Lowerer {
 
     fn version_line(&mut self, words: &[Name], span: Span) {
         match words.get(1) {
-            None => self.sink.error(span, "invalid version declaration: expected integer after 'dip'"),
+            None => self.sink.error(
+                span,
+                "invalid version declaration: expected integer after 'dip'",
+            ),
             Some(n) => match n.text.parse::<u32>() {
                 Ok(v) if v >= 1 => self.version = v,
                 _ => self.sink.error(
@@ -197,7 +210,10 @@ impl Lowerer {
             ..Workflow::default()
         };
         if body.is_empty() {
-            self.sink.error(span, "workflow has no body: indent `start:`, `exit:`, nodes and `edges` under it");
+            self.sink.error(
+                span,
+                "workflow has no body: indent `start:`, `exit:`, nodes and `edges` under it",
+            );
         }
         let mut ids: HashSet<String> = HashSet::new();
         for stmt in body {
@@ -211,7 +227,13 @@ impl Lowerer {
                 }
                 Head::Block(b) => self.header_field(&mut wf, block_value(b)),
                 Head::Words(words) => self.words(&mut wf, &mut ids, words, stmt.span, stmt.body),
-                Head::Fork { keyword, id, targets } => {
+                Head::Fork {
+                    keyword,
+                    id,
+                    targets,
+                } => {
+                    self.anchors
+                        .push((stmt.span.start, CommentAnchor::Node(id.text.clone())));
                     let kind = self.fan_keyword(&keyword, "parallel", "->");
                     let node = self.node(NodeKind::Parallel, &id.text, id.span, Vec::new());
                     let mut node = self.fan_body(node, stmt.body);
@@ -222,7 +244,13 @@ impl Lowerer {
                         wf.nodes.push(node);
                     }
                 }
-                Head::Join { keyword, id, sources } => {
+                Head::Join {
+                    keyword,
+                    id,
+                    sources,
+                } => {
+                    self.anchors
+                        .push((stmt.span.start, CommentAnchor::Node(id.text.clone())));
                     let kind = self.fan_keyword(&keyword, "fan_in", "<-");
                     let node = crate::ir::Node {
                         id: id.text.clone(),
@@ -241,10 +269,9 @@ impl Lowerer {
                         wf.nodes.push(node);
                     }
                 }
-                Head::Edge { .. } => self.sink.error(
-                    stmt.span,
-                    "edges go inside an `edges` section",
-                ),
+                Head::Edge { .. } => self
+                    .sink
+                    .error(stmt.span, "edges go inside an `edges` section"),
                 Head::Error => {}
             }
         }
@@ -275,10 +302,17 @@ impl Lowerer {
                 Head::Block(b) => block_value(b),
                 Head::Error => continue,
                 _ => {
-                    self.sink.error(stmt.span, format!("unexpected line in {:?}: expected `params:`", node.id));
+                    self.sink.error(
+                        stmt.span,
+                        format!("unexpected line in {:?}: expected `params:`", node.id),
+                    );
                     continue;
                 }
             };
+            self.anchors.push((
+                v.key_span.start,
+                CommentAnchor::NodeField(node.id.clone(), v.key.clone()),
+            ));
             match (&mut node.config, v.key.as_str()) {
                 (NodeConfig::Parallel(p), "params") => p.params = self.sink.map(&v),
                 (NodeConfig::FanIn(f), "params") => f.params = self.sink.map(&v),
@@ -306,10 +340,15 @@ impl Lowerer {
         let first = &words[0];
         match first.text.as_str() {
             "defaults" | "vars" | "inputs" | "edges" => {
+                self.anchors
+                    .push((span.start, CommentAnchor::Section(first.text.clone())));
                 if let Some(extra) = words.get(1) {
                     self.sink.error(
                         extra.span,
-                        format!("`{}` takes no name; put its entries on indented lines", first.text),
+                        format!(
+                            "`{}` takes no name; put its entries on indented lines",
+                            first.text
+                        ),
                     );
                 }
                 match first.text.as_str() {
@@ -339,19 +378,31 @@ impl Lowerer {
                     return;
                 };
                 let Some(id) = words.get(1) else {
-                    self.sink.error(span, format!("`{keyword}` needs a node id: `{keyword} MyNode`"));
+                    self.sink.error(
+                        span,
+                        format!("`{keyword}` needs a node id: `{keyword} MyNode`"),
+                    );
                     return;
                 };
                 if let Some(extra) = words.get(2) {
-                    self.sink.error(extra.span, "a node id is one identifier (letters, digits, _ - . /)");
+                    self.sink.error(
+                        extra.span,
+                        "a node id is one identifier (letters, digits, _ - . /)",
+                    );
                 }
                 if kind == NodeKind::FanIn {
-                    self.sink.error(span, "fan_in lists its sources inline: `fan_in Join <- A, B`");
+                    self.sink.error(
+                        span,
+                        "fan_in lists its sources inline: `fan_in Join <- A, B`",
+                    );
                     return;
                 }
+                self.anchors
+                    .push((span.start, CommentAnchor::Node(id.text.clone())));
                 let node = self.node(kind, &id.text, id.span, body);
                 if kind == NodeKind::Parallel {
-                    let empty = matches!(&node.config, NodeConfig::Parallel(p) if p.targets.is_empty());
+                    let empty =
+                        matches!(&node.config, NodeConfig::Parallel(p) if p.targets.is_empty());
                     if empty {
                         self.sink.error(id.span, format!("parallel {:?} has no branches: write `parallel {} -> A, B` or indent `branch: A` lines", id.text, id.text));
                     }

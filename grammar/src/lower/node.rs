@@ -159,6 +159,12 @@ impl Lowerer {
                     continue;
                 }
             };
+            let anchor = if kind == NodeKind::Parallel && value.key == "branch" {
+                crate::ir::CommentAnchor::Node(id.to_string())
+            } else {
+                crate::ir::CommentAnchor::NodeField(id.to_string(), value.key.clone())
+            };
+            self.anchors.push((value.key_span.start, anchor));
             if kind == NodeKind::Parallel && value.key == "branch" {
                 self.branch(&mut node, value, stmt.body);
                 continue;
@@ -200,7 +206,8 @@ impl Lowerer {
         };
         let target = value.text.trim().to_string();
         if target.is_empty() {
-            self.sink.error(value.span, "`branch:` needs a target node id");
+            self.sink
+                .error(value.span, "`branch:` needs a target node id");
             return;
         }
         let mut branch = Branch {
@@ -213,6 +220,10 @@ impl Lowerer {
                 Head::Block(b) => super::block_value(b),
                 _ => continue,
             };
+            self.anchors.push((
+                v.key_span.start,
+                crate::ir::CommentAnchor::Node(node.id.clone()),
+            ));
             match v.key.as_str() {
                 "model" => branch.model = v.text,
                 "provider" => branch.provider = v.text,
@@ -415,7 +426,10 @@ impl Lowerer {
 fn writable_paths(sink: &mut Sink, v: &FieldValue) -> Vec<String> {
     let items: Vec<String> = csv(&v.text).into_iter().filter(|s| !s.is_empty()).collect();
     if items.is_empty() {
-        sink.error(v.span, "writable_paths is empty: list at least one glob or remove the field");
+        sink.error(
+            v.span,
+            "writable_paths is empty: list at least one glob or remove the field",
+        );
     }
     items
 }

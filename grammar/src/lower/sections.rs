@@ -3,7 +3,7 @@
 use std::collections::HashSet;
 
 use crate::ast::{Head, Stmt};
-use crate::ir::{Input, Selector, StyleRule, Workflow};
+use crate::ir::{CommentAnchor, Input, Selector, StyleRule, Workflow};
 use crate::source::Span;
 
 use super::values::{csv_nonempty, suggest, FieldValue};
@@ -51,6 +51,8 @@ const INPUT_FIELDS: &[&str] = &[
 
 impl Lowerer {
     pub(super) fn header_field(&mut self, wf: &mut Workflow, v: FieldValue) {
+        self.anchors
+            .push((v.key_span.start, CommentAnchor::Header(v.key.clone())));
         match v.key.as_str() {
             "goal" => wf.goal = v.text,
             "start" => {
@@ -84,6 +86,10 @@ impl Lowerer {
             let Some(v) = self.entry(stmt, "defaults") else {
                 continue;
             };
+            self.anchors.push((
+                v.key_span.start,
+                CommentAnchor::Entry("defaults".into(), v.key.clone()),
+            ));
             let d = &mut wf.defaults;
             let sink = &mut self.sink;
             match v.key.as_str() {
@@ -146,8 +152,15 @@ impl Lowerer {
     pub(super) fn vars(&mut self, wf: &mut Workflow, body: Vec<Stmt>) {
         for stmt in body {
             if let Some(v) = self.entry(stmt, "vars") {
+                self.anchors.push((
+                    v.key_span.start,
+                    CommentAnchor::Entry("vars".into(), v.key.clone()),
+                ));
                 if wf.vars.insert(v.key.clone(), v.text).is_some() {
-                    self.sink.warn(v.key_span, format!("duplicate var {:?} (last value wins)", v.key));
+                    self.sink.warn(
+                        v.key_span,
+                        format!("duplicate var {:?} (last value wins)", v.key),
+                    );
                 }
             }
         }
@@ -167,6 +180,10 @@ impl Lowerer {
                     continue;
                 }
             };
+            self.anchors.push((
+                v.key_span.start,
+                CommentAnchor::Entry("inputs".into(), v.key.clone()),
+            ));
             let mut input = Input {
                 name: v.key.clone(),
                 kind: v.text.trim().to_string(),
@@ -177,6 +194,10 @@ impl Lowerer {
                 let Some(a) = self.entry(attr, "input") else {
                     continue;
                 };
+                self.anchors.push((
+                    a.key_span.start,
+                    CommentAnchor::Entry("inputs".into(), input.name.clone()),
+                ));
                 let sink = &mut self.sink;
                 match a.key.as_str() {
                     "required" => input.required = sink.bool(&a),
@@ -205,7 +226,8 @@ impl Lowerer {
                 }
             }
             if !names.insert(input.name.clone()) {
-                self.sink.error(input.span, format!("duplicate input {:?}", input.name));
+                self.sink
+                    .error(input.span, format!("duplicate input {:?}", input.name));
             }
             wf.inputs.push(input);
         }
@@ -218,10 +240,8 @@ impl Lowerer {
             Head::Block(b) => block_value(b),
             Head::Error => return None,
             _ => {
-                self.sink.error(
-                    stmt.span,
-                    format!("expected `key: value` in {section}"),
-                );
+                self.sink
+                    .error(stmt.span, format!("expected `key: value` in {section}"));
                 return None;
             }
         };
@@ -257,6 +277,7 @@ impl Lowerer {
                     Some(selector) => rules.push(StyleRule {
                         selector,
                         properties: Vec::new(),
+                        span: Some(v.line_span(n)),
                     }),
                     None => self.sink.error(
                         v.line_span(n),
@@ -266,14 +287,19 @@ impl Lowerer {
                 continue;
             }
             let Some((key, value)) = text.split_once(':') else {
-                self.sink.error(v.line_span(n), format!("expected `property: value` in stylesheet, got {text:?}"));
+                self.sink.error(
+                    v.line_span(n),
+                    format!("expected `property: value` in stylesheet, got {text:?}"),
+                );
                 continue;
             };
             match rules.last_mut() {
                 Some(rule) => rule
                     .properties
                     .push((key.trim().to_string(), crate::lexer::unquote(value.trim()))),
-                None => self.sink.error(v.line_span(n), "stylesheet property before any selector"),
+                None => self
+                    .sink
+                    .error(v.line_span(n), "stylesheet property before any selector"),
             }
         }
         rules

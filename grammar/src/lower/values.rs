@@ -53,7 +53,10 @@ impl Sink {
             None
         };
         parsed.unwrap_or_else(|| {
-            self.error(v.span, format!("invalid integer {:?} for {}", v.text, v.key));
+            self.error(
+                v.span,
+                format!("invalid integer {:?} for {}", v.text, v.key),
+            );
             0
         })
     }
@@ -150,7 +153,10 @@ impl Sink {
             };
             let key = key.trim().to_string();
             if key.contains(':') {
-                self.warn(v.span, format!("steer_context key {key:?} contains ':' and is dropped"));
+                self.warn(
+                    v.span,
+                    format!("steer_context key {key:?} contains ':' and is dropped"),
+                );
                 continue;
             }
             if map.insert(key.clone(), unquote(value.trim())).is_some() {
@@ -183,7 +189,10 @@ pub(crate) fn csv_nonempty(text: &str) -> Vec<String> {
 }
 
 /// The closest candidate within edit distance 2, for "did you mean" hints.
-pub(crate) fn suggest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub(crate) fn suggest<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
     candidates
         .into_iter()
         .map(|c| (levenshtein(word, c), c))
@@ -227,26 +236,39 @@ mod tests {
 
     #[test]
     fn ints_follow_atoi() {
-        let mut sink = Sink { diagnostics: vec![] };
+        let mut sink = Sink {
+            diagnostics: vec![],
+        };
         assert_eq!(sink.int(&value("max_retries", "-3")), -3);
         assert_eq!(sink.int(&value("max_retries", "3x")), 0);
         assert_eq!(sink.diagnostics.len(), 1);
-        assert!(sink.diagnostics[0].message.starts_with("invalid integer \"3x\" for max_retries"));
+        assert!(sink.diagnostics[0]
+            .message
+            .starts_with("invalid integer \"3x\" for max_retries"));
     }
 
     #[test]
     fn maps_split_on_first_colon_and_report_duplicates() {
-        let mut sink = Sink { diagnostics: vec![] };
-        let map = sink.map(&value("params", "url: http://x:1\nquorum: 2\nnocolon\nquorum: \"3\""));
+        let mut sink = Sink {
+            diagnostics: vec![],
+        };
+        let map = sink.map(&value(
+            "params",
+            "url: http://x:1\nquorum: 2\nnocolon\nquorum: \"3\"",
+        ));
         assert_eq!(map["url"], "http://x:1");
         assert_eq!(map["quorum"], "3");
         assert_eq!(map.len(), 2);
-        assert!(sink.diagnostics[0].message.contains("duplicate params key \"quorum\""));
+        assert!(sink.diagnostics[0]
+            .message
+            .contains("duplicate params key \"quorum\""));
     }
 
     #[test]
     fn steer_context_accepts_inline_form() {
-        let mut sink = Sink { diagnostics: vec![] };
+        let mut sink = Sink {
+            diagnostics: vec![],
+        };
         let map = sink.steer_context(&value("steer_context", "a=1, b=\"two\""));
         assert_eq!(map["a"], "1");
         assert_eq!(map["b"], "two");
