@@ -91,3 +91,21 @@ fn corpus_names_are_stable() {
     assert!(corpus_name(&first[0]).ends_with(".dip"));
     assert!(!corpus_name(&first[0]).starts_with('/'));
 }
+
+#[test]
+fn fmt_write_keeps_file_directives_and_the_prompt_cascade_as_written() {
+    // Regression: fmt once printed the resolved workflow, inlining prompt files and
+    // appending the defaults prompt suffix again on every run.
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(dir.path().join("hi.md"), "Say hello.\n").expect("write prompt");
+    let source = "workflow Cascade\n  start: Ask\n  exit: Hello\n\n  defaults\n    prompt_suffix: \"Be brief.\"\n\n  agent Ask\n    prompt:\n      Name a colour.\n\n  agent Hello\n    prompt_file: hi.md\n\n  edges\n    Ask -> Hello\n";
+    let file = dir.path().join("cascade.dip");
+    std::fs::write(&file, source).expect("write");
+    for _ in 0..2 {
+        let out = tracker_tests::run_in(dir.path(), &["fmt", "cascade.dip", "--write"]);
+        assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    assert_eq!(std::fs::read_to_string(&file).expect("read"), source);
+    let out = tracker_tests::run_in(dir.path(), &["validate", "cascade.dip"]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+}

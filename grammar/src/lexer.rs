@@ -583,9 +583,31 @@ impl<'a> Lexer<'a> {
                     (tok, word.len() + len)
                 }
                 _ => {
-                    // Unknown bytes are skipped silently, as in the reference; step
-                    // over a whole character so offsets stay on char boundaries.
+                    // Unknown bytes are skipped, as in the reference; step over a
+                    // whole character so offsets stay on char boundaries.
                     let width = content[pos..].chars().next().map_or(1, char::len_utf8);
+                    let starts_word = pos == 0 || matches!(bytes[pos - 1], b' ' | b'\t');
+                    if starts_word && bytes.get(pos + width).is_some_and(|b| is_ident_byte(*b)) {
+                        // `endswith .rs` silently becomes `endswith rs` in the
+                        // reference; say so.
+                        let word_len = content[pos..]
+                            .find([' ', '\t'])
+                            .unwrap_or(content.len() - pos);
+                        let word = &content[pos..pos + word_len];
+                        self.out.diagnostics.push(
+                            Diagnostic::new(
+                                crate::diagnostic::Code::PARSE,
+                                crate::diagnostic::Severity::Warning,
+                                format!(
+                                    "`{}` is not part of an unquoted value and is ignored, so `{word}` reads as `{}`",
+                                    &content[pos..pos + width],
+                                    &word[width..]
+                                ),
+                            )
+                            .with_span(Span::new(start, start + width))
+                            .with_fix(format!("quote it: \"{word}\"")),
+                        );
+                    }
                     pos += width;
                     continue;
                 }
@@ -885,6 +907,16 @@ mod tests {
         let d = &lexed.diagnostics[0];
         assert!(d.message.contains("unterminated"));
         assert_eq!(d.span, Some(Span::new(20, 21)));
+    }
+
+    #[test]
+    fn leading_punctuation_in_a_value_is_reported() {
+        let lexed = lex("A -> B  when ctx.file endswith .rs\n");
+        assert_eq!(lexed.diagnostics.len(), 1, "{:?}", lexed.diagnostics);
+        assert!(lexed.diagnostics[0].message.contains("`.rs` reads as `rs`"));
+        assert!(!lexed.diagnostics[0].is_error());
+        // Skipped bytes that do not start a word are not worth a warning.
+        assert!(lex("A -> B  label: x\n").diagnostics.is_empty());
     }
 
     #[test]

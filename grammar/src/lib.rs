@@ -107,10 +107,14 @@ pub fn parse_dip(text: &str) -> (Workflow, Vec<Diagnostic>) {
     let lowered = lower::lower(parsed.stmts, text);
     let mut workflow = lowered.workflow;
     workflow.leading_comments = parsed.leading_comments;
-    let mut diagnostics = parsed.lexical;
-    // Syntax errors after the workflow block are in text the reference never
-    // reads; lowering has already warned that it is ignored.
+    // Syntax errors and lexical warnings after the workflow block are in text the
+    // reference never reads; lowering has already warned that it is ignored.
     let end = lowered.workflow_end.unwrap_or(usize::MAX);
+    let mut diagnostics: Vec<Diagnostic> = parsed
+        .lexical
+        .into_iter()
+        .filter(|d| d.is_error() || d.span.is_none_or(|s| s.start < end))
+        .collect();
     diagnostics.extend(
         parsed
             .diagnostics
@@ -175,6 +179,17 @@ pub fn load_str(path: impl Into<PathBuf>, text: &str, base_dir: Option<&Path>) -
 /// Reads and parses a pipeline file, resolving its file directives relative to
 /// its directory. Text that is not UTF-8 is reported as a located `DIP000` error.
 pub fn load_file(path: &Path) -> Result<Document, LoadError> {
+    read_file(path, true)
+}
+
+/// Reads and parses a pipeline file as written, without loading its file
+/// directives: what the formatter needs, since it must print `prompt_file: x.md`
+/// and not the file's text.
+pub fn parse_file(path: &Path) -> Result<Document, LoadError> {
+    read_file(path, false)
+}
+
+fn read_file(path: &Path, resolve: bool) -> Result<Document, LoadError> {
     let bytes = std::fs::read(path).map_err(|source| LoadError::Io {
         path: path.to_path_buf(),
         source,
@@ -187,7 +202,7 @@ pub fn load_file(path: &Path) -> Result<Document, LoadError> {
         }
     });
     match String::from_utf8(bytes) {
-        Ok(text) => Ok(load_str(path, &text, base_dir)),
+        Ok(text) => Ok(load_str(path, &text, base_dir.filter(|_| resolve))),
         Err(err) => {
             let valid = err.utf8_error().valid_up_to();
             let text = String::from_utf8_lossy(err.as_bytes()).into_owned();

@@ -11,8 +11,8 @@ use crate::report::write_human;
 
 /// Prints, checks or rewrites the file; refuses to touch a file that has errors.
 pub fn run(args: &FmtArgs) -> Result<u8> {
-    let doc = dippin::load_file(&args.file)?;
     // Formatting works on the file as written: file directives stay references.
+    let doc = dippin::parse_file(&args.file)?;
     let errors: Vec<dippin::Diagnostic> = doc
         .diagnostics
         .iter()

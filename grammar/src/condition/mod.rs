@@ -118,6 +118,8 @@ pub enum Token {
     EndsWith,
     /// `in`
     In,
+    /// A `,` standing alone (between the items of an `in` list).
+    Comma,
 }
 
 impl Token {
@@ -137,6 +139,7 @@ impl Token {
             Token::StartsWith => "startswith".into(),
             Token::EndsWith => "endswith".into(),
             Token::In => "in".into(),
+            Token::Comma => ",".into(),
         }
     }
 
@@ -223,6 +226,7 @@ pub fn tokenize(text: &str) -> Vec<(usize, Token, usize)> {
                     "startswith" => Token::StartsWith,
                     "endswith" => Token::EndsWith,
                     "in" => Token::In,
+                    "," => Token::Comma,
                     _ => Token::Word(word),
                 }
             }
@@ -396,6 +400,13 @@ mod tests {
                 value: "hello world".into()
             })
         );
+    }
+
+    #[test]
+    fn in_lists_may_be_split_at_commas() {
+        let e = parse("ctx.tier in gold , silver").expect("parses");
+        assert_eq!(e.to_string(), "ctx.tier in gold,silver");
+        assert!(parse("ctx.tier = gold , silver").is_err());
     }
 
     #[test]

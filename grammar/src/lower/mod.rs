@@ -360,6 +360,13 @@ impl Lowerer {
             }
             keyword => {
                 let Some(kind) = NodeKind::from_keyword(keyword) else {
+                    if words.len() == 2 && matches!(keyword, "goal" | "start" | "exit" | "requires") {
+                        self.sink.error(
+                            first.span,
+                            format!("`{keyword}` needs a colon: `{keyword}: {}`", words[1].text),
+                        );
+                        return;
+                    }
                     let mut diag = crate::diagnostic::Diagnostic::parse(
                         first.span,
                         if words.len() == 2 {
