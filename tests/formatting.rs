@@ -103,9 +103,19 @@ fn fmt_write_keeps_file_directives_and_the_prompt_cascade_as_written() {
     std::fs::write(&file, source).expect("write");
     for _ in 0..2 {
         let out = tracker_tests::run_in(dir.path(), &["fmt", "cascade.dip", "--write"]);
-        assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
     assert_eq!(std::fs::read_to_string(&file).expect("read"), source);
     let out = tracker_tests::run_in(dir.path(), &["validate", "cascade.dip"]);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

@@ -360,7 +360,8 @@ impl Lowerer {
             }
             keyword => {
                 let Some(kind) = NodeKind::from_keyword(keyword) else {
-                    if words.len() == 2 && matches!(keyword, "goal" | "start" | "exit" | "requires") {
+                    if words.len() == 2 && matches!(keyword, "goal" | "start" | "exit" | "requires")
+                    {
                         self.sink.error(
                             first.span,
                             format!("`{keyword}` needs a colon: `{keyword}: {}`", words[1].text),
