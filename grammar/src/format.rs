@@ -27,6 +27,8 @@ use crate::ir::{
 /// comments; whatever is never taken is printed at the end, so nothing is lost.
 struct Comments<'a> {
     by_anchor: HashMap<&'a CommentAnchor, (Vec<&'a str>, Vec<&'a str>)>,
+    /// Anchors already printed: a second line with the same anchor (a duplicate
+    /// node id, say) must not print the comments again.
     taken: RefCell<HashSet<&'a CommentAnchor>>,
 }
 
@@ -62,11 +64,10 @@ impl<'a> Comments<'a> {
 
     fn take(&self, anchor: &CommentAnchor) -> (Vec<&'a str>, Vec<&'a str>) {
         match self.by_anchor.get_key_value(anchor) {
-            Some((key, (leading, trailing))) => {
-                self.taken.borrow_mut().insert(key);
+            Some((key, (leading, trailing))) if self.taken.borrow_mut().insert(key) => {
                 (leading.clone(), trailing.clone())
             }
-            None => (Vec::new(), Vec::new()),
+            _ => (Vec::new(), Vec::new()),
         }
     }
 
@@ -692,6 +693,15 @@ mod tests {
             out,
             "# file header\nworkflow C\n  start: A  # the entry\n  exit: B\n\n  # about B\n  agent B\n    prompt: b\n\n  agent A\n    # why this model\n    model: claude-sonnet-4-6\n    prompt: a\n\n  edges\n    # the only edge\n    A -> B  # go\n\n  # trailing note\n"
         );
+    }
+
+    #[test]
+    fn comments_print_once_when_two_nodes_share_an_id() {
+        // Found by the fuzzer: a duplicate node id (a validation error, but it
+        // parses) made a trailing comment print on both nodes and grow each pass.
+        let src = "workflow D\n  start: A\n  exit: A\n  agent A\n    prompt_file: a.md  # first\n  agent A\n    prompt_file: b.md\n";
+        let out = roundtrip(src);
+        assert_eq!(out.matches("# first").count(), 1, "{out}");
     }
 
     #[test]
