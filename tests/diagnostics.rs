@@ -4,60 +4,7 @@
 //! Each file in `data/diagnostics/` declares what it must produce in header lines
 //! `# expect: DIPnnn @ LINE:COL`; the earliest error must be the first expectation.
 
-use std::path::Path;
-
-use serde_json::Value;
-use tracker_tests::{data_dir, files_with_extension, run_in};
-
-#[derive(Debug, PartialEq, Eq, PartialOrd, Ord, Clone)]
-struct Expected {
-    line: u64,
-    column: u64,
-    code: String,
-}
-
-fn expectations(text: &str) -> Vec<Expected> {
-    text.lines()
-        .filter_map(|l| l.strip_prefix("# expect: "))
-        .map(|rest| {
-            let (code, pos) = rest.split_once(" @ ").expect("`CODE @ L:C`");
-            let (line, column) = pos.split_once(':').expect("`L:C`");
-            Expected {
-                code: code.trim().to_string(),
-                line: line.trim().parse().expect("line"),
-                column: column.trim().parse().expect("column"),
-            }
-        })
-        .collect()
-}
-
-/// Runs `tracker check --json` on `file` and returns (exit code, report, stderr).
-fn check(file: &Path) -> (Option<i32>, Value, String) {
-    let dir = file.parent().expect("parent");
-    let name = file.file_name().and_then(|n| n.to_str()).expect("name");
-    let out = run_in(dir, &["check", "--json", name]);
-    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
-    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
-    let report: Value = serde_json::from_str(stdout.trim())
-        .unwrap_or_else(|e| panic!("{name}: stdout is not JSON ({e}): {stdout}\n{stderr}"));
-    (out.status.code(), report, stderr)
-}
-
-fn errors(report: &Value) -> Vec<Expected> {
-    let mut errs: Vec<Expected> = report["diagnostics"]
-        .as_array()
-        .expect("diagnostics array")
-        .iter()
-        .filter(|d| d["severity"] == "error")
-        .map(|d| Expected {
-            code: d["code"].as_str().unwrap_or_default().to_string(),
-            line: d["line"].as_u64().unwrap_or(0),
-            column: d["column"].as_u64().unwrap_or(0),
-        })
-        .collect();
-    errs.sort();
-    errs
-}
+use tracker_tests::{check_json, data_dir, expectations, files_with_extension, Finding};
 
 #[test]
 fn every_broken_file_reports_its_code_at_its_position() {
@@ -71,11 +18,11 @@ fn every_broken_file_reports_its_code_at_its_position() {
             continue; // covered by `empty_file_is_an_error_at_1_1`
         }
         assert!(!expected.is_empty(), "{name}: no `# expect:` header");
-        let (code, report, stderr) = check(&file);
-        assert!(!stderr.contains("panicked"), "{name}: {stderr}");
-        assert_eq!(code, Some(1), "{name}: exit status");
-        assert_eq!(report["valid"], false, "{name}");
-        let found = errors(&report);
+        let run = check_json(&file);
+        assert!(!run.stderr.contains("panicked"), "{name}: {}", run.stderr);
+        assert_eq!(run.status, Some(1), "{name}: exit status");
+        assert_eq!(run.report["valid"], false, "{name}");
+        let found = run.errors();
         for want in &expected {
             assert!(
                 found.contains(want),
@@ -107,11 +54,11 @@ fn every_structural_code_is_covered() {
 
 #[test]
 fn empty_file_is_an_error_at_1_1() {
-    let (code, report, _) = check(&data_dir().join("diagnostics").join("empty.dip"));
-    assert_eq!(code, Some(1));
+    let run = check_json(&data_dir().join("diagnostics").join("empty.dip"));
+    assert_eq!(run.status, Some(1));
     assert_eq!(
-        errors(&report),
-        vec![Expected {
+        run.errors(),
+        vec![Finding {
             code: "DIP000".into(),
             line: 1,
             column: 1
@@ -124,9 +71,9 @@ fn binary_garbage_is_reported_at_the_first_bad_byte() {
     let dir = tempfile::tempdir().expect("temp dir");
     let bytes: Vec<u8> = (0..=255u8).cycle().take(4096).collect();
     std::fs::write(dir.path().join("garbage.dip"), &bytes).expect("write");
-    let (code, report, stderr) = check(&dir.path().join("garbage.dip"));
-    assert!(!stderr.contains("panicked"));
-    assert_eq!(code, Some(1));
+    let run = check_json(&dir.path().join("garbage.dip"));
+    assert!(!run.stderr.contains("panicked"));
+    assert_eq!(run.status, Some(1));
     // Independently of the code under test: the first non-ASCII byte is 0x80.
     let bad = bytes.iter().position(|b| *b >= 0x80).expect("non-ascii");
     let line = 1 + bytes[..bad].iter().filter(|b| **b == b'\n').count() as u64;
@@ -136,8 +83,8 @@ fn binary_garbage_is_reported_at_the_first_bad_byte() {
         .map_or(0, |i| i + 1);
     let column = (bad - line_start + 1) as u64;
     assert_eq!(
-        errors(&report),
-        vec![Expected {
+        run.errors(),
+        vec![Finding {
             code: "DIP000".into(),
             line,
             column
@@ -160,9 +107,9 @@ fn printable_garbage_is_an_error_not_a_panic() {
         })
         .collect();
     std::fs::write(dir.path().join("junk.dip"), junk).expect("write");
-    let (code, _, stderr) = check(&dir.path().join("junk.dip"));
-    assert!(!stderr.contains("panicked"), "{stderr}");
-    assert_eq!(code, Some(1));
+    let run = check_json(&dir.path().join("junk.dip"));
+    assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+    assert_eq!(run.status, Some(1));
 }
 
 #[test]
@@ -191,11 +138,11 @@ fn ten_megabyte_file_reports_the_error_near_its_end() {
     text.push_str(&format!("    N{} -> Last\n", n - 1));
     let last_line = text.lines().count() as u64;
     std::fs::write(dir.path().join("big.dip"), &text).expect("write");
-    let (code, report, _) = check(&dir.path().join("big.dip"));
-    assert_eq!(code, Some(1));
+    let run = check_json(&dir.path().join("big.dip"));
+    assert_eq!(run.status, Some(1));
     assert_eq!(
-        errors(&report),
-        vec![Expected {
+        run.errors(),
+        vec![Finding {
             code: "DIP009".into(),
             line: last_line,
             column: 5

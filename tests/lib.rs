@@ -7,6 +7,8 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use serde_json::Value;
+
 /// The workspace root.
 pub fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -93,4 +95,100 @@ pub fn corpus_name(path: &Path) -> String {
         .unwrap_or(path)
         .to_string_lossy()
         .replace('\\', "/")
+}
+
+/// A diagnostic position: expected by a test file's header, or reported by the binary.
+#[derive(Debug, PartialEq, Eq, PartialOrd, Ord, Clone)]
+pub struct Finding {
+    /// `DIPnnn`.
+    pub code: String,
+    /// 1-based line.
+    pub line: u64,
+    /// 1-based column.
+    pub column: u64,
+}
+
+/// The `# expect: CODE @ LINE:COL` header lines of a test file.
+///
+/// # Panics
+/// On a malformed header line, naming what is wrong.
+pub fn expectations(text: &str) -> Vec<Finding> {
+    text.lines()
+        .filter_map(|l| l.strip_prefix("# expect: "))
+        .map(|rest| {
+            let (code, pos) = rest.split_once(" @ ").expect("`CODE @ L:C`");
+            let (line, column) = pos.split_once(':').expect("`L:C`");
+            Finding {
+                code: code.trim().to_string(),
+                line: line.trim().parse().expect("line"),
+                column: column.trim().parse().expect("column"),
+            }
+        })
+        .collect()
+}
+
+/// What `tracker check --json` did with one file.
+pub struct CheckRun {
+    /// The exit status.
+    pub status: Option<i32>,
+    /// The parsed JSON report.
+    pub report: Value,
+    /// Everything printed on stderr.
+    pub stderr: String,
+}
+
+impl CheckRun {
+    /// Every reported diagnostic with its severity.
+    pub fn findings(&self) -> Vec<(Finding, String)> {
+        self.report["diagnostics"]
+            .as_array()
+            .expect("diagnostics array")
+            .iter()
+            .map(|d| {
+                let finding = Finding {
+                    code: d["code"].as_str().unwrap_or_default().to_string(),
+                    line: d["line"].as_u64().unwrap_or(0),
+                    column: d["column"].as_u64().unwrap_or(0),
+                };
+                (
+                    finding,
+                    d["severity"].as_str().unwrap_or_default().to_string(),
+                )
+            })
+            .collect()
+    }
+
+    /// The error-severity findings, sorted by position.
+    pub fn errors(&self) -> Vec<Finding> {
+        let mut errors: Vec<Finding> = self
+            .findings()
+            .into_iter()
+            .filter(|(_, severity)| severity == "error")
+            .map(|(f, _)| f)
+            .collect();
+        errors.sort_by_key(|f| (f.line, f.column, f.code.clone()));
+        errors
+    }
+}
+
+/// Runs `tracker check --json` on `file` from its own directory.
+///
+/// # Panics
+/// If stdout is not one JSON document.
+pub fn check_json(file: &Path) -> CheckRun {
+    let dir = file.parent().expect("file has a parent directory");
+    let name = file
+        .file_name()
+        .and_then(|n| n.to_str())
+        .expect("UTF-8 file name");
+    let out = run_in(dir, &["check", "--json", name]);
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    let report: Value = serde_json::from_str(stdout.trim())
+        .unwrap_or_else(|e| panic!("{name}: stdout is not JSON ({e}): {stdout}\n{stderr}"));
+    CheckRun {
+        status: out.status.code(),
+        report,
+        stderr,
+    }
 }

@@ -13,16 +13,7 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use serde_json::Value;
-use tracker_tests::{data_dir, run_in};
-
-/// A finding a file expects, or one the binary reported.
-#[derive(Debug, PartialEq, Eq, PartialOrd, Ord, Clone)]
-struct Finding {
-    code: String,
-    line: u64,
-    column: u64,
-}
+use tracker_tests::{check_json, data_dir, expectations, Finding};
 
 /// The directory of the lint examples.
 fn lints_dir() -> PathBuf {
@@ -48,55 +39,6 @@ fn name_of(file: &Path) -> &str {
         .expect("UTF-8 file name")
 }
 
-/// The `# expect: CODE @ L:C` header lines of `text`.
-fn expectations(text: &str) -> Vec<Finding> {
-    text.lines()
-        .filter_map(|l| l.strip_prefix("# expect: "))
-        .map(|rest| {
-            let (code, pos) = rest.split_once(" @ ").expect("`CODE @ L:C`");
-            let (line, column) = pos.split_once(':').expect("`L:C`");
-            Finding {
-                code: code.trim().to_string(),
-                line: line.trim().parse().expect("line"),
-                column: column.trim().parse().expect("column"),
-            }
-        })
-        .collect()
-}
-
-/// Runs `tracker check --json` on `file` in its directory and returns
-/// (exit code, report, stderr).
-fn check(file: &Path) -> (Option<i32>, Value, String) {
-    let dir = file.parent().expect("parent");
-    let name = name_of(file);
-    let out = run_in(dir, &["check", "--json", name]);
-    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
-    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
-    let report: Value = serde_json::from_str(stdout.trim())
-        .unwrap_or_else(|e| panic!("{name}: stdout is not JSON ({e}): {stdout}\n{stderr}"));
-    (out.status.code(), report, stderr)
-}
-
-/// Every diagnostic of a report, with its severity.
-fn findings(report: &Value) -> Vec<(Finding, String)> {
-    report["diagnostics"]
-        .as_array()
-        .expect("diagnostics array")
-        .iter()
-        .map(|d| {
-            let finding = Finding {
-                code: d["code"].as_str().unwrap_or_default().to_string(),
-                line: d["line"].as_u64().unwrap_or(0),
-                column: d["column"].as_u64().unwrap_or(0),
-            };
-            (
-                finding,
-                d["severity"].as_str().unwrap_or_default().to_string(),
-            )
-        })
-        .collect()
-}
-
 #[test]
 fn every_lint_file_reports_its_codes_at_their_positions() {
     let files = lint_files();
@@ -117,9 +59,9 @@ fn every_lint_file_reports_its_codes_at_their_positions() {
             "{name}: the file name's code {prefix} is not among its expectations"
         );
 
-        let (code, report, stderr) = check(&file);
-        assert!(!stderr.contains("panicked"), "{name}: {stderr}");
-        let found = findings(&report);
+        let run = check_json(&file);
+        assert!(!run.stderr.contains("panicked"), "{name}: {}", run.stderr);
+        let found = run.findings();
         let reported: Vec<&Finding> = found.iter().map(|(f, _)| f).collect();
         for want in &expected {
             assert!(
@@ -129,7 +71,7 @@ fn every_lint_file_reports_its_codes_at_their_positions() {
         }
         let has_error = found.iter().any(|(_, severity)| severity == "error");
         assert_eq!(
-            code,
+            run.status,
             Some(if has_error { 1 } else { 0 }),
             "{name}: exit status (error-severity findings: {has_error}); {found:?}"
         );
