@@ -12,10 +12,19 @@
 //! * [`gojson`] — JSON text byte-identical to Go's `encoding/json`, which the
 //!   conformance goldens are written in.
 //!
-//! Context, routing and retry logic follow in later changes.
+//! * [`context`] — the pipeline context: values, dirty tracking, node scoping;
+//! * [`interpolate`] — `${ns.key}` and `$name` expansion;
+//! * [`condition`] — evaluating edge conditions against the context;
+//! * [`routing`] — choosing the next edge, in the reference's priority order;
+//! * [`retry`] — retry policies and backoff.
 
 pub mod checkpoint;
+pub mod condition;
+pub mod context;
 pub mod event;
 pub mod gojson;
+pub mod interpolate;
 pub mod plan;
+pub mod retry;
+pub mod routing;
 pub mod usage;
