@@ -313,7 +313,10 @@ impl<'c, 'a> Block<'c, 'a> {
             return;
         }
         let joined = items.join(", ");
-        if items.iter().all(|i| is_bare(i)) {
+        if joined.contains('\n') {
+            // Only a raw block can hold this; the block reads back as the same list.
+            self.block(key, joined.split('\n'));
+        } else if items.iter().all(|i| is_bare(i)) {
             self.raw(key, &joined);
         } else {
             self.raw(key, &quote(&joined));
@@ -702,6 +705,19 @@ mod tests {
         let src = "workflow D\n  start: A\n  exit: A\n  agent A\n    prompt_file: a.md  # first\n  agent A\n    prompt_file: b.md\n";
         let out = roundtrip(src);
         assert_eq!(out.matches("# first").count(), 1, "{out}");
+    }
+
+    #[test]
+    fn inputs_without_a_type_are_an_error_not_a_broken_format() {
+        // Found by the fuzzer: `name:` plus an indented block became a multi-line type.
+        let (_, diags) = crate::parse_dip("workflow I\n  start: A\n  exit: A\n  inputs\n    idea:\n      required: true\n  agent A\n    prompt: a\n");
+        assert_eq!(diags.len(), 1, "{diags:?}");
+        assert!(diags[0].message.starts_with("input \"idea\" has no type"));
+    }
+
+    #[test]
+    fn list_fields_that_span_lines_are_written_as_blocks() {
+        roundtrip("workflow L\n  start: A\n  exit: A\n  agent A\n    prompt: a\n    reads:\n      plan\n      notes\n");
     }
 
     #[test]

@@ -173,7 +173,18 @@ impl Lowerer {
             let attrs = stmt.body;
             let v = match stmt.head {
                 Head::Field(f) => field_value(f),
-                Head::Block(b) => block_value(b),
+                Head::Block(b) => {
+                    // `idea:` followed by indented lines: the type was forgotten, so
+                    // the attributes were read as a raw block.
+                    self.sink.error(
+                        b.key_span,
+                        format!(
+                            "input {:?} has no type: write `{}: text` (or number, bool, enum, file, secret) and indent its attributes under it",
+                            b.key, b.key
+                        ),
+                    );
+                    continue;
+                }
                 Head::Error => continue,
                 _ => {
                     self.sink.error(stmt.span, "expected an input `name: type`");
