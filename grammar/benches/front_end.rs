@@ -98,19 +98,36 @@ fn main() {
         texts.len() as f64 / secs
     );
 
-    println!("## Scaling: parse + validate + lint of one synthetic file\n");
-    println!("| size | bytes | nodes | time | ns/byte |");
-    println!("|---|---|---|---|---|");
+    println!("## Scaling: one synthetic file, by phase\n");
+    println!("| size | bytes | nodes | parse | validate | lint | total | ns/byte |");
+    println!("|---|---|---|---|---|---|---|---|");
     for (label, pairs) in [("1x", 250), ("10x", 2_500), ("100x", 25_000)] {
         let text = synthetic(pairs);
         let runs = if pairs > 10_000 { 3 } else { 7 };
-        let time = best_of(runs, || analyse(&text));
+        let parse = best_of(runs, || {
+            black_box(dippin::parse_dip(&text));
+        });
+        let (wf, _) = dippin::parse_dip(&text);
+        let validate = best_of(runs, || {
+            black_box(dippin::validate::validate(&wf));
+        });
+        let lint = best_of(runs, || {
+            black_box(dippin::lint::lint(
+                &wf,
+                &dippin::lint::LintOptions::default(),
+            ));
+        });
+        let total = parse + validate + lint;
+        let ms = |d: Duration| format!("{:.2} ms", d.as_secs_f64() * 1e3);
         println!(
-            "| {label} | {} | {} | {:.2} ms | {:.1} |",
+            "| {label} | {} | {} | {} | {} | {} | {} | {:.1} |",
             text.len(),
             pairs * 2 + 1,
-            time.as_secs_f64() * 1e3,
-            time.as_nanos() as f64 / text.len() as f64
+            ms(parse),
+            ms(validate),
+            ms(lint),
+            ms(total),
+            total.as_nanos() as f64 / text.len() as f64
         );
     }
 }

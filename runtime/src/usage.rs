@@ -1,1 +1,563 @@
-//! Placeholder: see lib.rs.
+//! Per-session statistics and the run's usage summary: what an agent session
+//! reports ([`SessionStats`]), how a trace's sessions and child runs add up
+//! ([`UsageSummary::fold`]), and the JSON both are written as.
+//!
+//! The JSON field order and omit-if-empty rules are the reference's
+//! (`pipeline/trace.go`); encoding goes through [`crate::gojson`].
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use crate::gojson::GoValue;
+
+/// The bucket a session without a provider name is counted under.
+pub const UNKNOWN_PROVIDER: &str = "unknown";
+
+/// Metrics of one agent session (a codergen node's run, or a parallel node's
+/// merged branches).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct SessionStats {
+    /// LLM turns taken.
+    pub turns: u64,
+    /// Calls per tool name.
+    pub tool_calls: BTreeMap<String, u64>,
+    /// Tool calls in all.
+    pub total_tool_calls: u64,
+    /// Files the session changed.
+    pub files_modified: Vec<String>,
+    /// Files the session created.
+    pub files_created: Vec<String>,
+    /// Context compactions performed.
+    pub compactions: u64,
+    /// The longest single turn.
+    pub longest_turn: Duration,
+    /// Tool-result cache hits.
+    pub cache_hits: u64,
+    /// Tool-result cache misses.
+    pub cache_misses: u64,
+    /// Prompt tokens.
+    pub input_tokens: u64,
+    /// Completion tokens.
+    pub output_tokens: u64,
+    /// Tokens in all, as the provider reported them.
+    pub total_tokens: u64,
+    /// Cost in US dollars (0 for unpriced models).
+    pub cost_usd: f64,
+    /// Reasoning tokens.
+    pub reasoning_tokens: u64,
+    /// Prompt tokens read from the provider's cache.
+    pub cache_read_tokens: u64,
+    /// Prompt tokens written to the provider's cache.
+    pub cache_write_tokens: u64,
+    /// The provider's name; empty when unknown (e.g. merged parallel branches).
+    pub provider: String,
+    /// The numbers come from a heuristic, not metered usage.
+    pub estimated: bool,
+    /// Which heuristic produced estimated numbers.
+    pub estimate_source: String,
+    /// The verify-on-breach result.
+    pub breach_verify: BreachVerify,
+}
+
+/// The verify-on-breach result of a session that hit its turn limit.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum BreachVerify {
+    /// No verification ran (wire value 0, omitted from JSON).
+    #[default]
+    NotRun,
+    /// Verification passed (wire value 1).
+    Passed,
+    /// Verification failed (wire value 2).
+    Failed,
+}
+
+impl BreachVerify {
+    /// The reference's integer code.
+    pub fn code(self) -> i64 {
+        match self {
+            BreachVerify::NotRun => 0,
+            BreachVerify::Passed => 1,
+            BreachVerify::Failed => 2,
+        }
+    }
+}
+
+impl SessionStats {
+    /// The JSON object, fields in the reference's order: `turns, tool_calls?,
+    /// total_tool_calls, files_modified?, files_created?, compactions,
+    /// longest_turn` (nanoseconds) `, cache_hits, cache_misses, input_tokens,
+    /// output_tokens, total_tokens, cost_usd, reasoning_tokens, cache_read_tokens,
+    /// cache_write_tokens, provider?, estimated?, estimate_source?, breach_verify?`.
+    pub fn to_go_value(&self) -> GoValue {
+        let mut fields: Vec<(String, GoValue)> = Vec::with_capacity(20);
+        let mut put = |key: &str, value: GoValue| fields.push((key.to_owned(), value));
+        put("turns", self.turns.into());
+        if !self.tool_calls.is_empty() {
+            put(
+                "tool_calls",
+                GoValue::sorted_map(&self.tool_calls, |n| GoValue::Uint(*n)),
+            );
+        }
+        put("total_tool_calls", self.total_tool_calls.into());
+        if !self.files_modified.is_empty() {
+            put("files_modified", GoValue::strings(&self.files_modified));
+        }
+        if !self.files_created.is_empty() {
+            put("files_created", GoValue::strings(&self.files_created));
+        }
+        put("compactions", self.compactions.into());
+        let nanos = i64::try_from(self.longest_turn.as_nanos()).unwrap_or(i64::MAX);
+        put("longest_turn", nanos.into());
+        put("cache_hits", self.cache_hits.into());
+        put("cache_misses", self.cache_misses.into());
+        put("input_tokens", self.input_tokens.into());
+        put("output_tokens", self.output_tokens.into());
+        put("total_tokens", self.total_tokens.into());
+        put("cost_usd", self.cost_usd.into());
+        put("reasoning_tokens", self.reasoning_tokens.into());
+        put("cache_read_tokens", self.cache_read_tokens.into());
+        put("cache_write_tokens", self.cache_write_tokens.into());
+        if !self.provider.is_empty() {
+            put("provider", self.provider.clone().into());
+        }
+        if self.estimated {
+            put("estimated", true.into());
+        }
+        if !self.estimate_source.is_empty() {
+            put("estimate_source", self.estimate_source.clone().into());
+        }
+        if self.breach_verify != BreachVerify::NotRun {
+            put("breach_verify", self.breach_verify.code().into());
+        }
+        GoValue::Object(fields)
+    }
+}
+
+/// One provider's share of a [`UsageSummary`].
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ProviderUsage {
+    /// Prompt tokens.
+    pub input_tokens: u64,
+    /// Completion tokens.
+    pub output_tokens: u64,
+    /// Tokens in all.
+    pub total_tokens: u64,
+    /// Cost in US dollars.
+    pub cost_usd: f64,
+    /// Reasoning tokens.
+    pub reasoning_tokens: u64,
+    /// Prompt tokens read from cache.
+    pub cache_read_tokens: u64,
+    /// Prompt tokens written to cache.
+    pub cache_write_tokens: u64,
+    /// Sessions counted.
+    pub session_count: u64,
+    /// At least one counted session was estimated.
+    pub estimated: bool,
+}
+
+impl ProviderUsage {
+    /// The JSON object: `input_tokens, output_tokens, total_tokens, cost_usd,
+    /// reasoning_tokens, cache_read_tokens, cache_write_tokens, session_count,
+    /// estimated?`.
+    pub fn to_go_value(&self) -> GoValue {
+        let mut fields = vec![
+            ("input_tokens", self.input_tokens.into()),
+            ("output_tokens", self.output_tokens.into()),
+            ("total_tokens", self.total_tokens.into()),
+            ("cost_usd", self.cost_usd.into()),
+            ("reasoning_tokens", self.reasoning_tokens.into()),
+            ("cache_read_tokens", self.cache_read_tokens.into()),
+            ("cache_write_tokens", self.cache_write_tokens.into()),
+            ("session_count", self.session_count.into()),
+        ];
+        if self.estimated {
+            fields.push(("estimated", true.into()));
+        }
+        GoValue::object(fields)
+    }
+
+    fn add(&mut self, other: &ProviderUsage) {
+        self.input_tokens = self.input_tokens.saturating_add(other.input_tokens);
+        self.output_tokens = self.output_tokens.saturating_add(other.output_tokens);
+        self.total_tokens = self.total_tokens.saturating_add(other.total_tokens);
+        self.cost_usd += other.cost_usd;
+        self.reasoning_tokens = self.reasoning_tokens.saturating_add(other.reasoning_tokens);
+        self.cache_read_tokens = self
+            .cache_read_tokens
+            .saturating_add(other.cache_read_tokens);
+        self.cache_write_tokens = self
+            .cache_write_tokens
+            .saturating_add(other.cache_write_tokens);
+        self.session_count = self.session_count.saturating_add(other.session_count);
+        self.estimated |= other.estimated;
+    }
+}
+
+/// Token usage and cost across a run's sessions, child runs included.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct UsageSummary {
+    /// Prompt tokens.
+    pub total_input_tokens: u64,
+    /// Completion tokens.
+    pub total_output_tokens: u64,
+    /// Tokens in all.
+    pub total_tokens: u64,
+    /// Cost in US dollars.
+    pub total_cost_usd: f64,
+    /// Reasoning tokens.
+    pub total_reasoning_tokens: u64,
+    /// Prompt tokens read from cache.
+    pub total_cache_read_tokens: u64,
+    /// Prompt tokens written to cache.
+    pub total_cache_write_tokens: u64,
+    /// Sessions counted.
+    pub session_count: u64,
+    /// Per provider (trimmed name, or [`UNKNOWN_PROVIDER`]).
+    pub provider_totals: BTreeMap<String, ProviderUsage>,
+    /// At least one counted session was estimated.
+    pub estimated: bool,
+}
+
+/// One trace entry's contribution to a [`UsageSummary`]. A trace entry carrying
+/// both session stats and a child run's usage contributes two items, stats first.
+#[derive(Clone, Copy, Debug)]
+pub enum TraceUsage<'a> {
+    /// A session the node ran itself.
+    Stats(&'a SessionStats),
+    /// The summary of a child run (subgraph, manager loop) under the node.
+    Child(&'a UsageSummary),
+}
+
+impl UsageSummary {
+    /// Folds a trace's contributions in order; `None` when no session was counted
+    /// (the reference's nil summary, which the goldens write as `null`).
+    pub fn fold<'a>(entries: impl IntoIterator<Item = TraceUsage<'a>>) -> Option<UsageSummary> {
+        let mut summary = UsageSummary::default();
+        for entry in entries {
+            match entry {
+                TraceUsage::Stats(stats) => summary.add_session(stats),
+                TraceUsage::Child(child) => summary.add_child(child),
+            }
+        }
+        (summary.session_count > 0).then_some(summary)
+    }
+
+    /// Counts one session: its numbers go to the totals and to the bucket of its
+    /// trimmed provider name ([`UNKNOWN_PROVIDER`] when blank).
+    pub fn add_session(&mut self, stats: &SessionStats) {
+        let session = ProviderUsage {
+            input_tokens: stats.input_tokens,
+            output_tokens: stats.output_tokens,
+            total_tokens: stats.total_tokens,
+            cost_usd: stats.cost_usd,
+            reasoning_tokens: stats.reasoning_tokens,
+            cache_read_tokens: stats.cache_read_tokens,
+            cache_write_tokens: stats.cache_write_tokens,
+            session_count: 1,
+            estimated: stats.estimated,
+        };
+        self.add_totals(&session);
+        let provider = match stats.provider.trim() {
+            "" => UNKNOWN_PROVIDER,
+            name => name,
+        };
+        self.provider_totals
+            .entry(provider.to_owned())
+            .or_default()
+            .add(&session);
+    }
+
+    /// Adds a child run's summary: its totals, its session count and each of its
+    /// provider buckets.
+    pub fn add_child(&mut self, child: &UsageSummary) {
+        self.add_totals(&ProviderUsage {
+            input_tokens: child.total_input_tokens,
+            output_tokens: child.total_output_tokens,
+            total_tokens: child.total_tokens,
+            cost_usd: child.total_cost_usd,
+            reasoning_tokens: child.total_reasoning_tokens,
+            cache_read_tokens: child.total_cache_read_tokens,
+            cache_write_tokens: child.total_cache_write_tokens,
+            session_count: child.session_count,
+            estimated: child.estimated,
+        });
+        for (provider, usage) in &child.provider_totals {
+            self.provider_totals
+                .entry(provider.clone())
+                .or_default()
+                .add(usage);
+        }
+    }
+
+    fn add_totals(&mut self, add: &ProviderUsage) {
+        self.total_input_tokens = self.total_input_tokens.saturating_add(add.input_tokens);
+        self.total_output_tokens = self.total_output_tokens.saturating_add(add.output_tokens);
+        self.total_tokens = self.total_tokens.saturating_add(add.total_tokens);
+        self.total_cost_usd += add.cost_usd;
+        self.total_reasoning_tokens = self
+            .total_reasoning_tokens
+            .saturating_add(add.reasoning_tokens);
+        self.total_cache_read_tokens = self
+            .total_cache_read_tokens
+            .saturating_add(add.cache_read_tokens);
+        self.total_cache_write_tokens = self
+            .total_cache_write_tokens
+            .saturating_add(add.cache_write_tokens);
+        self.session_count = self.session_count.saturating_add(add.session_count);
+        self.estimated |= add.estimated;
+    }
+
+    /// The JSON object: `total_input_tokens, total_output_tokens, total_tokens,
+    /// total_cost_usd, total_reasoning_tokens, total_cache_read_tokens,
+    /// total_cache_write_tokens, session_count, provider_totals?` (keys sorted)
+    /// `, estimated?`.
+    pub fn to_go_value(&self) -> GoValue {
+        let mut fields = vec![
+            ("total_input_tokens", self.total_input_tokens.into()),
+            ("total_output_tokens", self.total_output_tokens.into()),
+            ("total_tokens", self.total_tokens.into()),
+            ("total_cost_usd", self.total_cost_usd.into()),
+            ("total_reasoning_tokens", self.total_reasoning_tokens.into()),
+            (
+                "total_cache_read_tokens",
+                self.total_cache_read_tokens.into(),
+            ),
+            (
+                "total_cache_write_tokens",
+                self.total_cache_write_tokens.into(),
+            ),
+            ("session_count", self.session_count.into()),
+        ];
+        if !self.provider_totals.is_empty() {
+            fields.push((
+                "provider_totals",
+                GoValue::sorted_map(&self.provider_totals, ProviderUsage::to_go_value),
+            ));
+        }
+        if self.estimated {
+            fields.push(("estimated", true.into()));
+        }
+        GoValue::object(fields)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::gojson::{to_go_json_compact, to_go_json_pretty};
+
+    const GOLDEN_DIR: &str = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../shared/conformance/golden"
+    );
+
+    fn golden(fixture: &str) -> GoValue {
+        let path = format!("{GOLDEN_DIR}/{fixture}.golden.json");
+        GoValue::parse(&std::fs::read_to_string(&path).unwrap()).unwrap()
+    }
+
+    /// The encoded `usage` object of a golden file.
+    fn golden_usage(fixture: &str) -> String {
+        to_go_json_pretty(golden(fixture).get("usage").unwrap())
+    }
+
+    fn encoded(summary: Option<UsageSummary>) -> String {
+        to_go_json_pretty(&summary.map_or(GoValue::Null, |s| s.to_go_value()))
+    }
+
+    /// One call of the golden harness's default stub completer.
+    fn stub_session() -> SessionStats {
+        SessionStats {
+            turns: 1,
+            input_tokens: 100,
+            output_tokens: 50,
+            total_tokens: 150,
+            provider: "stub".into(),
+            ..SessionStats::default()
+        }
+    }
+
+    #[test]
+    fn agent_linear_usage_matches_golden() {
+        let build = stub_session();
+        let summary = UsageSummary::fold([TraceUsage::Stats(&build)]);
+        assert_eq!(encoded(summary), golden_usage("agent_linear"));
+    }
+
+    #[test]
+    fn control_flow_usage_matches_golden() {
+        let ship = stub_session();
+        assert_eq!(
+            encoded(UsageSummary::fold([TraceUsage::Stats(&ship)])),
+            golden_usage("control_flow")
+        );
+    }
+
+    #[test]
+    fn parallel_fanin_merged_stats_go_to_the_unknown_bucket() {
+        // Two branches' stats merged by the parallel handler lose the provider.
+        let fork = SessionStats {
+            turns: 2,
+            input_tokens: 200,
+            output_tokens: 100,
+            total_tokens: 300,
+            ..SessionStats::default()
+        };
+        let summary = UsageSummary::fold([TraceUsage::Stats(&fork)]).unwrap();
+        assert_eq!(
+            summary.provider_totals.keys().collect::<Vec<_>>(),
+            ["unknown"]
+        );
+        assert_eq!(encoded(Some(summary)), golden_usage("parallel_fanin"));
+    }
+
+    #[test]
+    fn retry_exhausted_counts_three_empty_sessions() {
+        let attempt = SessionStats {
+            turns: 3,
+            provider: "stub".into(),
+            ..SessionStats::default()
+        };
+        let summary = UsageSummary::fold(std::iter::repeat_n(TraceUsage::Stats(&attempt), 3));
+        assert_eq!(summary.as_ref().map(|s| s.session_count), Some(3));
+        assert_eq!(encoded(summary), golden_usage("retry_exhausted"));
+    }
+
+    #[test]
+    fn subgraph_usage_counts_the_child_run() {
+        let child_work = stub_session();
+        let child = UsageSummary::fold([TraceUsage::Stats(&child_work)]).unwrap();
+        let summary = UsageSummary::fold([TraceUsage::Child(&child)]);
+        assert_eq!(encoded(summary), golden_usage("subgraph"));
+    }
+
+    #[test]
+    fn tool_failure_has_no_usage() {
+        assert_eq!(UsageSummary::fold([]), None);
+        assert_eq!(encoded(None), golden_usage("tool_failure"));
+    }
+
+    #[test]
+    fn a_child_with_no_sessions_leaves_the_summary_nil() {
+        let empty = UsageSummary::default();
+        assert_eq!(UsageSummary::fold([TraceUsage::Child(&empty)]), None);
+    }
+
+    #[test]
+    fn stats_as_the_harness_writes_them_match_golden() {
+        // The harness writes stats through a generic map without longest_turn.
+        let harness_form = |stats: &SessionStats| {
+            let mut generic = stats.to_go_value().to_generic();
+            if let GoValue::Object(fields) = &mut generic {
+                fields.retain(|(k, _)| k != "longest_turn");
+            }
+            to_go_json_pretty(&generic)
+        };
+        let golden_stats = |fixture: &str, entry: usize| {
+            let GoValue::Array(entries) = golden(fixture).get("trace_entries").unwrap().clone()
+            else {
+                panic!("trace_entries is not an array");
+            };
+            to_go_json_pretty(entries[entry].get("stats").unwrap())
+        };
+        let build = SessionStats {
+            longest_turn: Duration::from_millis(3),
+            ..stub_session()
+        };
+        assert_eq!(harness_form(&build), golden_stats("agent_linear", 0));
+        let fork = SessionStats {
+            turns: 2,
+            input_tokens: 200,
+            output_tokens: 100,
+            total_tokens: 300,
+            ..SessionStats::default()
+        };
+        assert_eq!(harness_form(&fork), golden_stats("parallel_fanin", 1));
+    }
+
+    #[test]
+    fn session_stats_field_order_and_omissions() {
+        assert_eq!(
+            to_go_json_compact(&SessionStats::default().to_go_value()),
+            r#"{"turns":0,"total_tool_calls":0,"compactions":0,"longest_turn":0,"cache_hits":0,"cache_misses":0,"input_tokens":0,"output_tokens":0,"total_tokens":0,"cost_usd":0,"reasoning_tokens":0,"cache_read_tokens":0,"cache_write_tokens":0}"#
+        );
+        let full = SessionStats {
+            turns: 4,
+            tool_calls: BTreeMap::from([("write".to_owned(), 2), ("bash".to_owned(), 1)]),
+            total_tool_calls: 3,
+            files_modified: vec!["b.rs".into()],
+            files_created: vec!["a.rs".into()],
+            compactions: 1,
+            longest_turn: Duration::from_micros(1500),
+            cache_hits: 5,
+            cache_misses: 6,
+            input_tokens: 7,
+            output_tokens: 8,
+            total_tokens: 15,
+            cost_usd: 0.25,
+            reasoning_tokens: 9,
+            cache_read_tokens: 10,
+            cache_write_tokens: 11,
+            provider: "anthropic".into(),
+            estimated: true,
+            estimate_source: "acp-chars-heuristic".into(),
+            breach_verify: BreachVerify::Failed,
+        };
+        assert_eq!(
+            to_go_json_compact(&full.to_go_value()),
+            r#"{"turns":4,"tool_calls":{"bash":1,"write":2},"total_tool_calls":3,"files_modified":["b.rs"],"files_created":["a.rs"],"compactions":1,"longest_turn":1500000,"cache_hits":5,"cache_misses":6,"input_tokens":7,"output_tokens":8,"total_tokens":15,"cost_usd":0.25,"reasoning_tokens":9,"cache_read_tokens":10,"cache_write_tokens":11,"provider":"anthropic","estimated":true,"estimate_source":"acp-chars-heuristic","breach_verify":2}"#
+        );
+    }
+
+    #[test]
+    fn fold_trims_providers_merges_children_and_propagates_estimates() {
+        let a = SessionStats {
+            input_tokens: 10,
+            output_tokens: 5,
+            total_tokens: 15,
+            cost_usd: 0.5,
+            reasoning_tokens: 1,
+            cache_read_tokens: 2,
+            cache_write_tokens: 3,
+            provider: "  openai ".into(),
+            ..SessionStats::default()
+        };
+        let b = SessionStats {
+            input_tokens: 1,
+            total_tokens: 1,
+            cost_usd: 0.25,
+            provider: "   ".into(),
+            estimated: true,
+            ..SessionStats::default()
+        };
+        let child_session = SessionStats {
+            input_tokens: 100,
+            total_tokens: 100,
+            provider: "openai".into(),
+            ..SessionStats::default()
+        };
+        let child = UsageSummary::fold([
+            TraceUsage::Stats(&child_session),
+            TraceUsage::Stats(&child_session),
+        ])
+        .unwrap();
+        let summary = UsageSummary::fold([
+            TraceUsage::Stats(&a),
+            TraceUsage::Child(&child),
+            TraceUsage::Stats(&b),
+        ])
+        .unwrap();
+        assert_eq!(
+            to_go_json_compact(&summary.to_go_value()),
+            concat!(
+                r#"{"total_input_tokens":211,"total_output_tokens":5,"total_tokens":216,"total_cost_usd":0.75,"#,
+                r#""total_reasoning_tokens":1,"total_cache_read_tokens":2,"total_cache_write_tokens":3,"session_count":4,"#,
+                r#""provider_totals":{"openai":{"input_tokens":210,"output_tokens":5,"total_tokens":215,"cost_usd":0.5,"#,
+                r#""reasoning_tokens":1,"cache_read_tokens":2,"cache_write_tokens":3,"session_count":3},"#,
+                r#""unknown":{"input_tokens":1,"output_tokens":0,"total_tokens":1,"cost_usd":0.25,"reasoning_tokens":0,"#,
+                r#""cache_read_tokens":0,"cache_write_tokens":0,"session_count":1,"estimated":true}},"estimated":true}"#
+            )
+        );
+    }
+}
