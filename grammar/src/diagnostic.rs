@@ -148,21 +148,18 @@ impl Diagnostic {
                 if let Some(line) = file.line_text(pos.line) {
                     let gutter = pos.line.to_string();
                     let pad = " ".repeat(gutter.len());
-                    let shown: String = line
-                        .chars()
-                        .map(|c| if c == '\t' { ' ' } else { c })
-                        .collect();
                     let end = file.position(span.end.max(span.start));
                     let width = if end.line == pos.line && end.column > pos.column {
                         end.column - pos.column
                     } else {
                         1
                     };
+                    let (shown, caret_col) = snippet(line, pos.column - 1);
                     out.push_str(&format!("{pad} |\n{gutter} | {shown}\n"));
                     out.push_str(&format!(
                         "{pad} | {}{}\n",
-                        " ".repeat(pos.column - 1),
-                        "^".repeat(width)
+                        " ".repeat(caret_col),
+                        "^".repeat(width.min(SNIPPET_WIDTH))
                     ));
                 }
             }
@@ -176,6 +173,42 @@ impl Diagnostic {
         }
         out
     }
+}
+
+/// The most characters of a source line a rendered diagnostic shows.
+const SNIPPET_WIDTH: usize = 160;
+
+/// The part of `line` to print under a diagnostic and the caret's column in it.
+///
+/// Tabs become spaces and control characters (a binary file's bytes, terminal
+/// escape sequences) become U+FFFD, one character each so the caret stays aligned,
+/// and a very long line is cut to a window around `column` (0-based, in chars).
+fn snippet(line: &str, column: usize) -> (String, usize) {
+    let count = line.chars().count();
+    let start = if count <= SNIPPET_WIDTH {
+        0
+    } else {
+        column.saturating_sub(SNIPPET_WIDTH / 2)
+    };
+    let mut shown: String = if start > 0 {
+        "…".into()
+    } else {
+        String::new()
+    };
+    shown.extend(
+        line.chars()
+            .skip(start)
+            .take(SNIPPET_WIDTH)
+            .map(|c| match c {
+                '\t' => ' ',
+                c if c.is_control() => '\u{FFFD}',
+                c => c,
+            }),
+    );
+    if start + SNIPPET_WIDTH < count {
+        shown.push('…');
+    }
+    (shown, column - start + usize::from(start > 0))
 }
 
 #[cfg(test)]
@@ -192,6 +225,22 @@ mod tests {
         assert_eq!(
             text,
             "error[DIP001]: start node \"Nope\" does not exist\n  --> flow.dip:2:10\n  |\n2 |   start: Nope\n  |          ^^^^\n  = fix: declare a node named Nope\n"
+        );
+    }
+
+    #[test]
+    fn snippets_hide_control_characters_and_cut_long_lines() {
+        let (shown, caret) = snippet("a\x1b[31mb", 0);
+        assert_eq!(shown, "a\u{FFFD}[31mb");
+        assert_eq!(caret, 0);
+
+        let long = "x".repeat(1000) + "HERE" + &"y".repeat(1000);
+        let (shown, caret) = snippet(&long, 1000);
+        assert!(shown.starts_with('…') && shown.ends_with('…'));
+        assert_eq!(shown.chars().count(), SNIPPET_WIDTH + 2);
+        assert_eq!(
+            shown.chars().skip(caret).take(4).collect::<String>(),
+            "HERE"
         );
     }
 }
