@@ -58,7 +58,7 @@ pub struct Checkpoint {
 }
 
 /// One traversal of a validation-override edge.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct OverrideDetail {
     /// The gate the override edge leaves.
     pub gate_node_id: String,
@@ -75,7 +75,7 @@ pub struct OverrideDetail {
 }
 
 /// The stored projection of a successful outcome, replayed for a memo hit.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct MemoEntry {
     /// The outcome status.
     pub status: String,

@@ -26,6 +26,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Bound;
+use std::sync::Arc;
 
 /// The node's status (`success`, `fail`, …), written by the engine.
 pub const OUTCOME: &str = "outcome";
@@ -70,9 +71,14 @@ const UNSCOPED_KEYS: [&str; 2] = ["episode_summary", "episode_summaries"];
 /// last consumed.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct PipelineContext {
-    values: BTreeMap<String, String>,
+    /// Shared so that handing a node a snapshot is a reference-count bump; a write
+    /// copies the map only while a node still holds the old snapshot.
+    values: Arc<BTreeMap<String, String>>,
     internal: BTreeMap<String, String>,
     dirty: BTreeSet<String>,
+    /// Every key written since [`take_changed`](Self::take_changed), dirty or not:
+    /// what the next checkpoint save must record.
+    changed: BTreeSet<String>,
 }
 
 impl PipelineContext {
@@ -85,8 +91,7 @@ impl PipelineContext {
     /// (§2.1 steps 2–3: at init, and again after a checkpoint is merged).
     pub fn seed_graph(&mut self, attrs: &BTreeMap<String, String>) {
         for (key, value) in attrs {
-            self.values
-                .insert(format!("{GRAPH_PREFIX}{key}"), value.clone());
+            self.write(format!("{GRAPH_PREFIX}{key}"), value.clone());
         }
     }
 
@@ -104,7 +109,7 @@ impl PipelineContext {
     /// Writes a user value and marks it dirty.
     pub fn set(&mut self, key: impl Into<String>, value: impl Into<String>) {
         let key = key.into();
-        self.values.insert(key.clone(), value.into());
+        self.write(key.clone(), value.into());
         self.dirty.insert(key);
     }
 
@@ -123,7 +128,34 @@ impl PipelineContext {
     /// Writes a user value without marking it dirty: steering, the one-shot
     /// human_response clear, temporary truncation.
     pub fn set_quiet(&mut self, key: impl Into<String>, value: impl Into<String>) {
-        self.values.insert(key.into(), value.into());
+        self.write(key.into(), value.into());
+    }
+
+    /// Stores a value and records the key as changed.
+    fn write(&mut self, key: String, value: String) {
+        let values = Arc::make_mut(&mut self.values);
+        if values.get(&key) == Some(&value) {
+            return;
+        }
+        self.changed.insert(key.clone());
+        values.insert(key, value);
+    }
+
+    /// Empties the set of keys written since the last call and returns them with
+    /// their current values, in key order: the context part of a checkpoint save.
+    pub fn take_changed(&mut self) -> Vec<(String, String)> {
+        std::mem::take(&mut self.changed)
+            .into_iter()
+            .filter_map(|key| {
+                let value = self.values.get(&key)?.clone();
+                Some((key, value))
+            })
+            .collect()
+    }
+
+    /// The user values as a shared, immutable snapshot (cheap: no copy).
+    pub fn shared(&self) -> Arc<BTreeMap<String, String>> {
+        Arc::clone(&self.values)
     }
 
     /// Writes every pair without marking anything dirty (the steering drain, §2.2
@@ -178,7 +210,7 @@ impl PipelineContext {
             if let Some(value) = self.values.get(&key) {
                 let alias = format!("{NODE_PREFIX}{node_id}.{key}");
                 let value = value.clone();
-                self.values.insert(alias, value);
+                self.write(alias, value);
             }
         }
     }
@@ -217,7 +249,7 @@ impl PipelineContext {
 
     /// A copy of the user values (what a checkpoint's `context` holds).
     pub fn snapshot(&self) -> BTreeMap<String, String> {
-        self.values.clone()
+        self.values.as_ref().clone()
     }
 
     /// The user values, borrowed, in key order.
@@ -230,7 +262,9 @@ impl PipelineContext {
     /// reference merges rather than replaces (§2.1 step 3). Re-seed `graph.*` from the
     /// live graph afterwards with [`seed_graph`](Self::seed_graph).
     pub fn restore(&mut self, snapshot: BTreeMap<String, String>) {
-        self.values.extend(snapshot);
+        for (key, value) in snapshot {
+            self.write(key, value);
+        }
     }
 
     /// The `$name` variables of §3.3: every `graph.<X>` value keyed by `X` (so

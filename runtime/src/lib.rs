@@ -18,12 +18,17 @@
 //! * [`routing`] — choosing the next edge, in the reference's priority order;
 //! * [`retry`] — retry policies and backoff.
 
+pub mod attrs;
 pub mod checkpoint;
+pub mod clock;
 pub mod condition;
 pub mod context;
+pub mod engine;
 pub mod event;
 pub mod gojson;
 pub mod interpolate;
+pub mod journal;
+pub mod outcome;
 pub mod plan;
 pub mod retry;
 pub mod routing;

@@ -11,6 +11,8 @@ use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 
 use dippin::ir::{Condition, Node, NodeConfig, Workflow};
 
+use crate::attrs::{node_attrs, Attrs};
+
 /// What executes a node. The wire names are the reference's handler names, which
 /// appear in events, traces and the conformance goldens.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -100,6 +102,8 @@ pub struct PlanNode {
     pub handler: Handler,
     /// The node as declared (typed configuration for the handler).
     pub spec: Node,
+    /// The attributes handlers read, under the reference's names (§1.2).
+    pub attrs: Attrs,
 }
 
 /// One edge in iteration order.
@@ -212,6 +216,7 @@ impl SpawnPlan {
                     node.label.clone()
                 },
                 handler: handler_for(node, i == start, i == exit),
+                attrs: node_attrs(node),
                 spec: node.clone(),
             })
             .collect();
@@ -264,6 +269,17 @@ impl SpawnPlan {
     /// Outgoing edges of `node`, in iteration order.
     pub fn outgoing(&self, node: NodeIndex) -> impl Iterator<Item = &PlanEdge> + '_ {
         self.outgoing[node].iter().map(move |&e| &self.edges[e])
+    }
+
+    /// Outgoing edges of `node` with their indexes in [`SpawnPlan::edges`], in
+    /// iteration order.
+    pub fn outgoing_indexed(
+        &self,
+        node: NodeIndex,
+    ) -> impl Iterator<Item = (usize, &PlanEdge)> + '_ {
+        self.outgoing[node]
+            .iter()
+            .map(move |&e| (e, &self.edges[e]))
     }
 
     /// The `fan_in` a `parallel` joins at, if any.

@@ -209,14 +209,7 @@ pub fn select_edge<L: Lookup + ?Sized>(
     vars: &L,
     hints: &RoutingHints,
 ) -> Result<Selection, RoutingError> {
-    // Edges are pushed to `plan.edges` and to the node's outgoing list together, so
-    // this is `plan.outgoing(node)` with the edge indexes attached.
-    let edges: Vec<(usize, &PlanEdge)> = plan
-        .edges
-        .iter()
-        .enumerate()
-        .filter(|(_, e)| e.from == node)
-        .collect();
+    let edges: Vec<(usize, &PlanEdge)> = plan.outgoing_indexed(node).collect();
     if edges.is_empty() {
         return Err(RoutingError::NoOutgoingEdges {
             node: plan.node(node).id.clone(),
