@@ -94,7 +94,7 @@ pub struct HandlerFailure {
     /// What went wrong.
     pub error: HandlerError,
     /// Usage of a child run cut short by the error.
-    pub child_usage: Option<UsageSummary>,
+    pub child_usage: Option<Box<UsageSummary>>,
 }
 
 impl From<HandlerError> for HandlerFailure {

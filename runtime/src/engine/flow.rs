@@ -37,7 +37,7 @@ impl Engine {
                     status: "error".into(),
                     edge_to: String::new(),
                     stats: None,
-                    child_usage: failure.child_usage,
+                    child_usage: failure.child_usage.map(|u| *u),
                     error: failure.error.to_string(),
                     duration,
                 });
