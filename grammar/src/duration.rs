@@ -103,6 +103,11 @@ impl GoDuration {
             .map(std::time::Duration::from_nanos)
     }
 
+    /// A std `Duration`, saturating at the largest representable one.
+    pub fn from_std(d: std::time::Duration) -> GoDuration {
+        GoDuration(i64::try_from(d.as_nanos()).unwrap_or(i64::MAX))
+    }
+
     /// The short canonical form the formatter writes: Go's form without trailing
     /// zero units (`1h30m`, `5m`, `45s`, `500ms`).
     pub fn to_short_string(self) -> String {

@@ -105,6 +105,10 @@ pub struct NodeTask {
     pub run_id: String,
     /// The run's artifact directory, if any.
     pub artifact_dir: Option<PathBuf>,
+    /// The run's ceilings (a child run launched by this node shares them).
+    pub budget: BudgetLimits,
+    /// What the run has spent so far, when ceilings are set.
+    pub usage: Option<UsageSummary>,
 }
 
 /// How a run ended.
@@ -531,6 +535,12 @@ impl Engine {
             context: self.ctx.shared(),
             run_id: self.run_id.clone(),
             artifact_dir: self.artifact_dir.clone(),
+            budget: self.budget,
+            usage: if self.budget.is_set() {
+                self.combined_usage()
+            } else {
+                None
+            },
         })
     }
 

@@ -1,0 +1,463 @@
+//! The `codergen` handler: an LLM agent session (engine-semantics §5.2).
+//!
+//! The session sends the assembled prompt to the node's provider and reads the
+//! answer. An empty answer is asked again, up to three in a row, then the
+//! session gives up and the node reports `retry`; a provider error is `retry`
+//! too, except an exhausted credit balance, which pauses the run, and a fatal
+//! configuration error, which ends it. The node's files — `prompt.md`,
+//! `response.md` and `status.json` — are always written.
+
+use std::path::Path;
+
+use super::{write_status, BoxFuture, ContextVars, HandlerEnv, NodeHandler};
+use crate::attrs;
+use crate::context;
+use crate::engine::NodeTask;
+use crate::event::AutoStatusDetail;
+use crate::interpolate::{expand_braces, Mode};
+use crate::llm::{CompletionError, Message, Request, Usage};
+use crate::outcome::{HandlerError, NodeResult, Outcome, FAIL, RETRY, SUCCESS};
+use crate::usage::SessionStats;
+
+/// The model a node uses when neither it nor the workflow names one.
+pub const DEFAULT_MODEL: &str = "claude-sonnet-4-6";
+/// The provider a node uses when neither it nor the workflow names one.
+pub const DEFAULT_PROVIDER: &str = "anthropic";
+/// The turn limit when the node sets none.
+pub const DEFAULT_MAX_TURNS: u64 = 80;
+/// Empty answers in a row after which a session gives up.
+pub const MAX_EMPTY_RESPONSES: u32 = 3;
+/// How much of the previous node's output a prompt carries by default.
+pub const DEFAULT_INJECTION_CAP: i64 = 4096;
+
+/// Runs `codergen` nodes.
+#[derive(Debug)]
+pub struct CodergenHandler;
+
+impl NodeHandler for CodergenHandler {
+    fn run(&self, task: NodeTask, env: HandlerEnv) -> BoxFuture<NodeResult> {
+        Box::pin(async move { run_codergen(task, env).await.map_err(Into::into) })
+    }
+}
+
+/// The provider and model `task` runs with: the node's, else the workflow's,
+/// else the defaults.
+pub fn provider_and_model(task_attrs: &attrs::Attrs, graph: &attrs::Attrs) -> (String, String) {
+    let pick = |key: &str, default: &str| {
+        let own = attrs::get(task_attrs, key);
+        let graph = attrs::get(graph, key);
+        [own, graph]
+            .into_iter()
+            .find(|v| !v.is_empty())
+            .unwrap_or(default)
+            .to_string()
+    };
+    (
+        pick("llm_provider", DEFAULT_PROVIDER),
+        pick("llm_model", DEFAULT_MODEL),
+    )
+}
+
+async fn run_codergen(task: NodeTask, env: HandlerEnv) -> Result<Outcome, HandlerError> {
+    let id = task.node_id.clone();
+    let fail = |message: String| HandlerError::Failed(message);
+    if attrs::get(&task.attrs, "prompt").trim().is_empty() {
+        return Err(fail(format!("agent node {id:?} has no prompt")));
+    }
+    match attrs::get(&task.attrs, "backend") {
+        "" | "native" | "codergen" => {}
+        other @ ("claude-code" | "acp") => {
+            return Err(fail(format!(
+                "agent node {id:?}: backend {other:?} is not available in this build; use the native backend"
+            )))
+        }
+        other => return Err(fail(format!("agent node {id:?}: unknown backend {other:?}"))),
+    }
+    let (provider, model) = provider_and_model(&task.attrs, &env.plan.graph_attrs);
+    let Some(completer) = env.services.completers.get(&provider) else {
+        return Err(fail(missing_provider_message(&provider)));
+    };
+    let prompt = assemble_prompt(&task, &env)?;
+    let max_turns = attrs::get(&task.attrs, "max_turns")
+        .parse::<u64>()
+        .ok()
+        .filter(|n| *n > 0)
+        .unwrap_or(DEFAULT_MAX_TURNS);
+    let request = Request {
+        provider: provider.clone(),
+        model,
+        system: attrs::get(&task.attrs, "system_prompt").to_string(),
+        messages: vec![Message::user(prompt.clone())],
+        reasoning_effort: attrs::get(&task.attrs, "reasoning_effort").to_string(),
+        response_format: attrs::get(&task.attrs, "response_format").to_string(),
+    };
+
+    let mut stats = SessionStats {
+        provider: provider.clone(),
+        ..SessionStats::default()
+    };
+    let mut empty_in_a_row = 0;
+    let mut session_error = None;
+    let mut text = String::new();
+    while stats.turns < max_turns {
+        let response = match completer.complete(request.clone()).await {
+            Ok(response) => response,
+            Err(CompletionError::Billing(message)) => {
+                return Err(HandlerError::PausedBilling(message))
+            }
+            Err(CompletionError::Fatal(message)) => {
+                return Err(fail(format!("agent node {id:?}: {message}")))
+            }
+            Err(CompletionError::Other(message)) => {
+                session_error = Some(message);
+                break;
+            }
+        };
+        stats.turns += 1;
+        add_usage(&mut stats, &response.usage);
+        if response.text.is_empty() && response.usage.output_tokens == 0 {
+            empty_in_a_row += 1;
+            if empty_in_a_row >= MAX_EMPTY_RESPONSES {
+                session_error = Some(format!(
+                    "agent session failed: {MAX_EMPTY_RESPONSES} consecutive empty API responses"
+                ));
+                break;
+            }
+            continue;
+        }
+        text = response.text;
+        break;
+    }
+
+    let mut outcome = match &session_error {
+        Some(message) => Outcome::with_status(RETRY)
+            .update(context::LAST_RESPONSE, message.clone())
+            .update(format!("response.{id}"), message.clone()),
+        None => {
+            let status = if text.is_empty() && stats.turns == 0 {
+                FAIL
+            } else if text.is_empty() && stats.output_tokens == 0 {
+                RETRY
+            } else {
+                SUCCESS
+            };
+            Outcome::with_status(status)
+                .update(context::LAST_RESPONSE, text.clone())
+                .update(format!("response.{id}"), text.clone())
+        }
+    };
+    outcome = outcome
+        .update("last_turns", stats.turns.to_string())
+        .update("last_cost", format!("{:.4}", stats.cost_usd));
+    if session_error.is_none()
+        && outcome.status == SUCCESS
+        && attrs::flag(&task.attrs, "auto_status")
+    {
+        apply_auto_status(&task, &text, &mut outcome);
+    }
+    outcome.stats = Some(stats.clone());
+
+    let dir = env.node_dir(&task);
+    let response = session_error.as_deref().unwrap_or(&text);
+    write_files(&dir, &prompt, response, &stats, &outcome).map_err(fail)?;
+    Ok(outcome)
+}
+
+/// What to tell the user when no client serves `provider`.
+pub fn missing_provider_message(provider: &str) -> String {
+    let hint = match provider {
+        "anthropic" => "set ANTHROPIC_API_KEY (or run `tracker setup`)",
+        "openai" => "set OPENAI_API_KEY (or run `tracker setup`)",
+        "gemini" => "set GEMINI_API_KEY (or run `tracker setup`)",
+        _ => "configure it (see `tracker setup`)",
+    };
+    format!(
+        "no LLM client for provider {provider:?}: {hint}, or run offline with `--provider stub`"
+    )
+}
+
+fn add_usage(stats: &mut SessionStats, usage: &Usage) {
+    stats.input_tokens += usage.input_tokens;
+    stats.output_tokens += usage.output_tokens;
+    stats.total_tokens += usage.total_tokens;
+    stats.reasoning_tokens += usage.reasoning_tokens;
+    stats.cache_read_tokens += usage.cache_read_tokens;
+    stats.cache_write_tokens += usage.cache_write_tokens;
+}
+
+fn write_files(
+    dir: &Path,
+    prompt: &str,
+    response: &str,
+    stats: &SessionStats,
+    outcome: &Outcome,
+) -> Result<(), String> {
+    std::fs::create_dir_all(dir).map_err(|e| format!("create {}: {e}", dir.display()))?;
+    let write = |name: &str, text: &str| {
+        let path = dir.join(name);
+        std::fs::write(&path, text).map_err(|e| format!("write {}: {e}", path.display()))
+    };
+    write("prompt.md", prompt)?;
+    write(
+        "response.md",
+        &format!(
+            "{response}\n\n---\nturns: {}, tokens: {} in / {} out, cost: ${:.4}\n",
+            stats.turns, stats.input_tokens, stats.output_tokens, stats.cost_usd
+        ),
+    )?;
+    write_status(dir, outcome)
+}
+
+/// The prompt the model sees (§3.4): the node's prompt with `${…}` expanded, the
+/// prior stages' context at the node's fidelity, and a runtime header.
+pub fn assemble_prompt(task: &NodeTask, env: &HandlerEnv) -> Result<String, HandlerError> {
+    let vars = ContextVars::of(task, &env.plan);
+    let raw = attrs::get(&task.attrs, "prompt");
+    let mut prompt = expand_braces(raw, &vars, Mode::Prompt)
+        .map_err(|e| HandlerError::Failed(format!("agent node {:?}: {e}", task.node_id)))?;
+    let mut last_response = vars.get(context::LAST_RESPONSE).to_string();
+    if let Some(limit) = attrs::get(&task.attrs, "last_response_truncate")
+        .parse::<usize>()
+        .ok()
+        .filter(|n| *n > 0)
+    {
+        last_response = last_response.chars().take(limit).collect();
+    }
+    let human = vars.get(context::HUMAN_RESPONSE);
+    let fidelity = fidelity(task, env);
+    if fidelity == "full" {
+        let cap = attrs::get(&task.attrs, "injection_cap")
+            .parse::<i64>()
+            .unwrap_or(DEFAULT_INJECTION_CAP);
+        let mut sections = Vec::new();
+        if !human.is_empty() {
+            sections.push(format!("## Human Response\n{human}"));
+        }
+        if !last_response.is_empty() {
+            sections.push(format!(
+                "## Previous Node Output\n{}",
+                elide_middle(&last_response, cap)
+            ));
+        }
+        if !sections.is_empty() {
+            prompt.push_str("\n\n---\n# Context from Prior Pipeline Stages\n\n");
+            prompt.push_str(&sections.join("\n\n"));
+        }
+    } else {
+        let summary = fidelity_summary(task, fidelity, &last_response);
+        if !summary.is_empty() {
+            prompt =
+                format!("# Context Summary (fidelity: {fidelity})\n\n{summary}\n\n---\n\n{prompt}");
+        }
+    }
+    let workdir = std::path::absolute(&env.workdir).unwrap_or_else(|_| env.workdir.clone());
+    let date = env.clock.now().rfc3339_nanos();
+    let date = date.get(..10).unwrap_or("");
+    let place = if task.artifact_dir.is_some() {
+        format!("- Run: {}, node: {}", task.run_id, task.node_id)
+    } else {
+        format!("- Node: {}", task.node_id)
+    };
+    Ok(format!(
+        "# Runtime\n- Working directory (absolute): {} — run commands and write files relative to it\n- Current date: {date}\n{place}\n\n{prompt}",
+        workdir.display()
+    ))
+}
+
+/// The node's fidelity: its own, else the workflow default, else `full`.
+fn fidelity<'a>(task: &'a NodeTask, env: &'a HandlerEnv) -> &'a str {
+    const LEVELS: [&str; 6] = [
+        "full",
+        "summary:high",
+        "summary:medium",
+        "summary:low",
+        "compact",
+        "truncate",
+    ];
+    [
+        attrs::get(&task.attrs, "fidelity"),
+        attrs::get(&env.plan.graph_attrs, "default_fidelity"),
+    ]
+    .into_iter()
+    .find(|f| LEVELS.contains(f))
+    .unwrap_or("full")
+}
+
+/// The context sections a non-`full` fidelity level carries, in key order.
+fn fidelity_summary(task: &NodeTask, fidelity: &str, last_response: &str) -> String {
+    let ctx = &task.context;
+    let medium = [
+        "outcome",
+        "last_response",
+        "human_response",
+        "preferred_label",
+        "tool_stdout",
+        "tool_stderr",
+        "graph.goal",
+    ];
+    let reads: Vec<&str> = attrs::get(&task.attrs, "reads")
+        .split(',')
+        .map(str::trim)
+        .filter(|k| !k.is_empty())
+        .collect();
+    let keys: Vec<&str> = match fidelity {
+        "summary:high" => ctx.keys().map(String::as_str).collect(),
+        "summary:medium" | "truncate" => medium.iter().copied().chain(reads).collect(),
+        "summary:low" => vec!["graph.goal", "completed_summary"],
+        _ => vec!["graph.goal", "outcome"],
+    };
+    let mut keys = keys;
+    keys.sort_unstable();
+    keys.dedup();
+    keys.into_iter()
+        .filter_map(|key| {
+            let value = if key == "last_response" {
+                last_response
+            } else {
+                ctx.get(key).map_or("", String::as_str)
+            };
+            if value.is_empty() {
+                return None;
+            }
+            let value = if fidelity == "truncate" && value.len() > 500 {
+                let mut cut = 500;
+                while !value.is_char_boundary(cut) {
+                    cut -= 1;
+                }
+                let head = &value[..cut];
+                let head = head.rfind(char::is_whitespace).map_or(head, |i| &head[..i]);
+                format!("{head}...")
+            } else {
+                value.to_string()
+            };
+            Some(format!("## {key}\n{value}"))
+        })
+        .collect::<Vec<_>>()
+        .join("\n\n")
+}
+
+/// `text` cut to its first and last `cap / 2` bytes with a marker between, when
+/// longer than `cap` (a negative cap keeps everything).
+pub fn elide_middle(text: &str, cap: i64) -> String {
+    let Ok(cap) = usize::try_from(cap) else {
+        return text.to_string();
+    };
+    if text.len() <= cap {
+        return text.to_string();
+    }
+    let mut head = cap / 2;
+    while !text.is_char_boundary(head) {
+        head -= 1;
+    }
+    let mut tail = text.len() - (cap - cap / 2);
+    while !text.is_char_boundary(tail) {
+        tail += 1;
+    }
+    let elided = tail - head;
+    format!(
+        "{}\n[... tracker elided {elided} of {} bytes from the middle of this output ...]\n{}",
+        &text[..head],
+        text.len(),
+        &text[tail..]
+    )
+}
+
+/// `auto_status` (§3.7): the last `STATUS: success|fail|retry` line outside code
+/// fences decides the outcome; without one a goal gate fails closed and any
+/// other node succeeds, with an `auto_status_missing` event either way.
+fn apply_auto_status(task: &NodeTask, text: &str, outcome: &mut Outcome) {
+    match parse_status_line(text) {
+        Some(status) => outcome.status = status.into(),
+        None => {
+            let gate = attrs::flag(&task.attrs, "goal_gate");
+            outcome.status = if gate { FAIL } else { SUCCESS }.into();
+            let mut start = text.len().saturating_sub(256);
+            while !text.is_char_boundary(start) {
+                start += 1;
+            }
+            outcome.missing_auto_status = Some(AutoStatusDetail {
+                tail: Some(text[start..].to_string()).filter(|t| !t.is_empty()),
+                fail_closed: gate,
+            });
+        }
+    }
+}
+
+/// The status of the last `STATUS:` line outside code fences.
+pub fn parse_status_line(text: &str) -> Option<&'static str> {
+    let mut in_fence = false;
+    let mut found = None;
+    for line in text.lines() {
+        let line = line.trim();
+        if line.starts_with("```") {
+            in_fence = !in_fence;
+            continue;
+        }
+        if in_fence {
+            continue;
+        }
+        let line = line.trim_start_matches('#').trim().trim_matches(['*', '_']);
+        let Some(prefix) = line.get(..7) else {
+            continue;
+        };
+        if !prefix.eq_ignore_ascii_case("status:") {
+            continue;
+        }
+        let value = line[7..]
+            .trim()
+            .trim_matches(['*', '_'])
+            .to_ascii_lowercase();
+        found = match value.as_str() {
+            "success" => Some(SUCCESS),
+            "fail" => Some(FAIL),
+            "retry" => Some(RETRY),
+            _ => found,
+        };
+    }
+    found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_lines_are_found_outside_fences() {
+        assert_eq!(parse_status_line("done\nSTATUS: success"), Some("success"));
+        assert_eq!(parse_status_line("## **Status: FAIL**"), Some("fail"));
+        assert_eq!(
+            parse_status_line("STATUS: fail\n```\nSTATUS: success\n```"),
+            Some("fail")
+        );
+        assert_eq!(
+            parse_status_line("status: retry\nSTATUS: success"),
+            Some("success")
+        );
+        assert_eq!(parse_status_line("STATUS: maybe"), None);
+        assert_eq!(parse_status_line("no status here"), None);
+    }
+
+    #[test]
+    fn long_outputs_lose_their_middle() {
+        let text = "a".repeat(100) + &"b".repeat(100);
+        let cut = elide_middle(&text, 20);
+        assert!(cut.starts_with("aaaaaaaaaa\n[... tracker elided 180 of 200 bytes"));
+        assert!(cut.ends_with("\nbbbbbbbbbb"));
+        assert_eq!(elide_middle("short", 20), "short");
+        assert_eq!(elide_middle(&text, -1), text);
+    }
+
+    #[test]
+    fn node_settings_beat_workflow_defaults() {
+        let node: attrs::Attrs = [("llm_model".to_string(), "m".to_string())].into();
+        let graph: attrs::Attrs = [("llm_provider".to_string(), "stub".to_string())].into();
+        assert_eq!(
+            provider_and_model(&node, &graph),
+            ("stub".to_string(), "m".to_string())
+        );
+        assert_eq!(
+            provider_and_model(&attrs::Attrs::new(), &attrs::Attrs::new()),
+            (DEFAULT_PROVIDER.to_string(), DEFAULT_MODEL.to_string())
+        );
+    }
+}

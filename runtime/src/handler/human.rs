@@ -1,0 +1,483 @@
+//! The `wait.human` handler: a gate a person (or a stand-in) answers
+//! (engine-semantics §5.4).
+//!
+//! The handler builds the question; an [`Interviewer`] answers it — the console,
+//! the TUI, a webhook, or [`AutoApprove`] — and the handler turns the answer into
+//! an outcome. `gate_opened` and `gate_resolved` bracket every ask.
+
+use std::time::Duration;
+
+use dippin::duration::GoDuration;
+
+use super::questions::{self, Answer, Question};
+use super::{BoxFuture, ContextVars, HandlerEnv, NodeHandler};
+use crate::attrs;
+use crate::context;
+use crate::engine::NodeTask;
+use crate::event::{Actor, EventKind, GateDetail, GateQuestion};
+use crate::interpolate::{expand_braces, Mode};
+use crate::outcome::{HandlerError, NodeResult, Outcome, FAIL, SUCCESS};
+
+/// How much of a gate's prompt its `gate_opened` event carries.
+const EVENT_PROMPT_LIMIT: usize = 4096;
+
+/// What kind of answer a gate wants.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GateMode {
+    /// Pick one of the outgoing edges.
+    Choice,
+    /// Yes or no.
+    YesNo,
+    /// Free text (with labelled choices offered when the edges have labels).
+    Freeform,
+    /// Answer a list of questions an agent wrote.
+    Interview,
+}
+
+impl GateMode {
+    /// The mode named by a node's `mode` attribute (unknown names are `choice`).
+    pub fn parse(name: &str) -> GateMode {
+        match name {
+            "yes_no" => GateMode::YesNo,
+            "freeform" => GateMode::Freeform,
+            "interview" => GateMode::Interview,
+            _ => GateMode::Choice,
+        }
+    }
+
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GateMode::Choice => "choice",
+            GateMode::YesNo => "yes_no",
+            GateMode::Freeform => "freeform",
+            GateMode::Interview => "interview",
+        }
+    }
+}
+
+/// A question for a person.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GateRequest {
+    /// The run.
+    pub run_id: String,
+    /// The gate node.
+    pub node_id: String,
+    /// What kind of answer is wanted.
+    pub mode: GateMode,
+    /// The gate's title.
+    pub label: String,
+    /// The full prompt.
+    pub prompt: String,
+    /// The options (choice, yes/no, labelled freeform); empty for plain text.
+    pub choices: Vec<String>,
+    /// The option taken when nobody picks one.
+    pub default: String,
+    /// The questions (interview).
+    pub questions: Vec<Question>,
+}
+
+/// An answer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GateAnswer {
+    /// The chosen option or the text typed.
+    pub response: String,
+    /// One answer per question (interview).
+    pub answers: Vec<Answer>,
+    /// Who answered.
+    pub actor: Actor,
+}
+
+/// Answers gates.
+pub trait Interviewer: Send + Sync {
+    /// Answers `request`; an error ends the run as a handler error.
+    fn ask(&self, request: GateRequest) -> BoxFuture<Result<GateAnswer, String>>;
+}
+
+/// Answers every gate at once, deterministically: the default or first option,
+/// `auto-approved` for free text, the first option or `yes` for each interview
+/// question (`--auto-approve`).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct AutoApprove;
+
+impl AutoApprove {
+    /// The answer `request` gets.
+    pub fn answer(request: &GateRequest) -> GateAnswer {
+        let response = if !request.default.is_empty() {
+            request.default.clone()
+        } else if let Some(first) = request.choices.first() {
+            first.clone()
+        } else {
+            "auto-approved".to_string()
+        };
+        let answers = request
+            .questions
+            .iter()
+            .map(|q| Answer {
+                answer: if let Some(first) = q.options.first() {
+                    first.clone()
+                } else if q.is_yes_no {
+                    "yes".into()
+                } else {
+                    "auto-approved".into()
+                },
+                elaboration: String::new(),
+            })
+            .collect();
+        GateAnswer {
+            response,
+            answers,
+            actor: Actor::Autopilot,
+        }
+    }
+}
+
+impl Interviewer for AutoApprove {
+    fn ask(&self, request: GateRequest) -> BoxFuture<Result<GateAnswer, String>> {
+        let answer = AutoApprove::answer(&request);
+        Box::pin(async move { Ok(answer) })
+    }
+}
+
+/// Runs `wait.human` nodes.
+#[derive(Debug)]
+pub struct HumanHandler;
+
+impl NodeHandler for HumanHandler {
+    fn run(&self, task: NodeTask, env: HandlerEnv) -> BoxFuture<NodeResult> {
+        Box::pin(async move { run_gate(task, env).await.map_err(Into::into) })
+    }
+}
+
+/// One outgoing edge as a gate offers it.
+struct Offer {
+    /// What the person sees: the label, else the target.
+    shown: String,
+    /// What routing matches: the choice key, else the label, else the target.
+    key: String,
+}
+
+async fn run_gate(task: NodeTask, env: HandlerEnv) -> Result<Outcome, HandlerError> {
+    let id = task.node_id.clone();
+    let mode = GateMode::parse(attrs::get(&task.attrs, "mode"));
+    let vars = ContextVars::of(&task, &env.plan);
+    let offers: Vec<Offer> = env
+        .plan
+        .outgoing(task.node)
+        .map(|e| Offer {
+            shown: if e.label.is_empty() {
+                e.to_id.clone()
+            } else {
+                e.label.clone()
+            },
+            key: e.routing_key().to_string(),
+        })
+        .collect();
+    let labelled: Vec<&Offer> = env
+        .plan
+        .outgoing(task.node)
+        .zip(&offers)
+        .filter(|(e, _)| !e.label.is_empty())
+        .map(|(_, o)| o)
+        .collect();
+    let default = [
+        attrs::get(&task.attrs, "default_choice"),
+        attrs::get(&task.attrs, "default"),
+    ]
+    .into_iter()
+    .find(|d| !d.is_empty())
+    .unwrap_or("")
+    .to_string();
+    let (choices, questions) = match mode {
+        GateMode::Choice => {
+            if offers.is_empty() {
+                return Err(HandlerError::Failed(format!(
+                    "choice gate {id:?} has no outgoing edges to choose from"
+                )));
+            }
+            (offers.iter().map(|o| o.shown.clone()).collect(), Vec::new())
+        }
+        GateMode::YesNo => (vec!["Yes".into(), "No".into()], Vec::new()),
+        GateMode::Freeform => (
+            labelled.iter().map(|o| o.shown.clone()).collect(),
+            Vec::new(),
+        ),
+        GateMode::Interview => {
+            let key = attrs::get(&task.attrs, "questions_key");
+            let source = if key.is_empty() {
+                vars.get(context::LAST_RESPONSE)
+            } else {
+                vars.get(key)
+            };
+            (Vec::new(), questions::parse(source))
+        }
+    };
+    let request = GateRequest {
+        run_id: task.run_id.clone(),
+        node_id: id.clone(),
+        mode,
+        label: env.plan.node(task.node).spec.label.clone(),
+        prompt: gate_prompt(&task, &env),
+        choices,
+        default,
+        questions,
+    };
+
+    let mut opened = env
+        .event(EventKind::GateOpened, &task)
+        .with_gate(GateDetail {
+            gate_id: Some(id.clone()),
+            mode: Some(mode.as_str().into()),
+            label: Some(request.label.clone()).filter(|l| !l.is_empty()),
+            prompt: Some(cap(&request.prompt, EVENT_PROMPT_LIMIT)),
+            choices: request.choices.clone(),
+            questions: request
+                .questions
+                .iter()
+                .map(|q| GateQuestion {
+                    id: q.id.clone(),
+                    text: q.text.clone(),
+                    options: q.options.clone(),
+                    is_yes_no: q.is_yes_no,
+                })
+                .collect(),
+            ..GateDetail::default()
+        });
+    opened.message = Some(format!("gate {id:?} opened ({})", mode.as_str()));
+    env.events.emit(opened).await;
+
+    let timeout = match attrs::get(&task.attrs, "timeout") {
+        "" => None,
+        text => GoDuration::parse(text)
+            .ok()
+            .and_then(GoDuration::to_std)
+            .filter(|d| !d.is_zero()),
+    };
+    let asked = ask(&env, request.clone(), timeout).await;
+    let result = match asked {
+        Ok(Some(answer)) => Ok(answer_outcome(&task, &request, &offers, answer)),
+        Ok(None) => Ok(timeout_outcome(&task, &request, &offers)),
+        Err(error) => Err(error),
+    };
+
+    let (response, outcome_status, actor, timed_out, error) = match &result {
+        Ok((outcome, timed_out)) => (
+            outcome
+                .context_updates
+                .get(&format!("response.{id}"))
+                .cloned()
+                .unwrap_or_else(|| outcome.preferred_label.clone()),
+            Some(outcome.status.clone()),
+            outcome.actor,
+            *timed_out,
+            None,
+        ),
+        Err(error) => (String::new(), None, None, false, Some(error.clone())),
+    };
+    let mut resolved = env
+        .event(EventKind::GateResolved, &task)
+        .with_gate(GateDetail {
+            gate_id: Some(id.clone()),
+            mode: Some(mode.as_str().into()),
+            response: Some(response).filter(|r| !r.is_empty()),
+            outcome: outcome_status,
+            actor,
+            timed_out,
+            ..GateDetail::default()
+        });
+    resolved.message = Some(format!("gate {id:?} resolved"));
+    if let Some(error) = &error {
+        resolved.error = Some(error.clone());
+    }
+    env.events.emit(resolved).await;
+
+    result
+        .map(|(outcome, _)| outcome)
+        .map_err(|e| HandlerError::Failed(format!("gate {id:?}: {e}")))
+}
+
+/// Asks, within `timeout` if one is set. `Ok(None)` means it timed out.
+async fn ask(
+    env: &HandlerEnv,
+    request: GateRequest,
+    timeout: Option<Duration>,
+) -> Result<Option<GateAnswer>, String> {
+    let asking = env.services.interviewer.ask(request);
+    match timeout {
+        None => asking.await.map(Some),
+        Some(limit) => match tokio::time::timeout(limit, asking).await {
+            Ok(answer) => answer.map(Some),
+            Err(_) => Ok(None),
+        },
+    }
+}
+
+/// The prompt a person sees: the label (or `Human gate: <id>`), the node's prompt
+/// with `${…}` expanded, and the previous node's output.
+fn gate_prompt(task: &NodeTask, env: &HandlerEnv) -> String {
+    let spec = env.plan.node(task.node);
+    let mut prompt = if spec.spec.label.is_empty() {
+        format!("Human gate: {}", task.node_id)
+    } else {
+        spec.spec.label.clone()
+    };
+    let body = attrs::get(&task.attrs, "prompt");
+    if !body.trim().is_empty() {
+        let vars = ContextVars::of(task, &env.plan);
+        let expanded =
+            expand_braces(body, &vars, Mode::Prompt).unwrap_or_else(|_| body.to_string());
+        prompt.push_str("\n\n");
+        prompt.push_str(&expanded);
+    }
+    let last = task
+        .context
+        .get(context::LAST_RESPONSE)
+        .map_or("", String::as_str);
+    if !last.is_empty() {
+        prompt.push_str("\n\n---\n");
+        prompt.push_str(last);
+    }
+    prompt
+}
+
+/// The outcome of an answered gate, and whether it timed out (never, here).
+fn answer_outcome(
+    task: &NodeTask,
+    request: &GateRequest,
+    offers: &[Offer],
+    answer: GateAnswer,
+) -> (Outcome, bool) {
+    let id = &task.node_id;
+    let mut outcome = Outcome::success();
+    outcome.actor = Some(answer.actor);
+    match request.mode {
+        GateMode::Choice => {
+            outcome.preferred_label = routing_key(offers, &answer.response);
+        }
+        GateMode::YesNo => {
+            let no = answer.response.eq_ignore_ascii_case("no");
+            outcome.status = if no { FAIL } else { SUCCESS }.into();
+            outcome.preferred_label = answer.response.clone();
+        }
+        GateMode::Freeform => {
+            let matched = offers
+                .iter()
+                .find(|o| o.shown.eq_ignore_ascii_case(answer.response.trim()))
+                .map(|o| o.key.clone())
+                .or_else(|| {
+                    offers
+                        .iter()
+                        .find(|o| o.key.eq_ignore_ascii_case(answer.response.trim()))
+                        .map(|o| o.key.clone())
+                });
+            outcome.preferred_label = matched.unwrap_or_else(|| request.default.clone());
+            outcome = outcome
+                .update(context::HUMAN_RESPONSE, answer.response.clone())
+                .update(format!("response.{id}"), answer.response);
+        }
+        GateMode::Interview => {
+            let key = match attrs::get(&task.attrs, "answers_key") {
+                "" => "interview_answers",
+                key => key,
+            };
+            let summary = questions::answers_summary(&request.questions, &answer.answers);
+            outcome = outcome
+                .update(
+                    key,
+                    questions::answers_json(&request.questions, &answer.answers, false),
+                )
+                .update(context::HUMAN_RESPONSE, summary.clone())
+                .update(format!("response.{id}"), summary);
+        }
+    }
+    (outcome, false)
+}
+
+/// The routing key of the offer shown as (or keyed) `pick`, else `pick` itself.
+fn routing_key(offers: &[Offer], pick: &str) -> String {
+    offers
+        .iter()
+        .find(|o| o.shown == pick)
+        .or_else(|| offers.iter().find(|o| o.key == pick))
+        .map_or_else(|| pick.to_string(), |o| o.key.clone())
+}
+
+/// A gate nobody answered in time: `timeout_action: fail` fails it; otherwise
+/// the default answer is taken, and without one it fails.
+fn timeout_outcome(task: &NodeTask, request: &GateRequest, offers: &[Offer]) -> (Outcome, bool) {
+    let fail_on_timeout = attrs::get(&task.attrs, "timeout_action") == "fail";
+    if fail_on_timeout || request.default.is_empty() {
+        let text = if fail_on_timeout {
+            "timed out"
+        } else {
+            "timed out (no default)"
+        };
+        let outcome = Outcome::with_status(FAIL).update(context::HUMAN_RESPONSE, text);
+        return (outcome, true);
+    }
+    let mut outcome = Outcome::success().update(context::HUMAN_RESPONSE, request.default.clone());
+    outcome.preferred_label = routing_key(offers, &request.default);
+    (outcome, true)
+}
+
+/// `text` cut to at most `limit` bytes on a character boundary.
+fn cap(text: &str, limit: usize) -> String {
+    if text.len() <= limit {
+        return text.to_string();
+    }
+    let mut end = limit;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    text[..end].to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(mode: GateMode, choices: &[&str], default: &str) -> GateRequest {
+        GateRequest {
+            run_id: "r".into(),
+            node_id: "G".into(),
+            mode,
+            label: "Gate".into(),
+            prompt: "?".into(),
+            choices: choices.iter().map(|c| c.to_string()).collect(),
+            default: default.into(),
+            questions: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn auto_approve_takes_the_default_then_the_first_option() {
+        assert_eq!(
+            AutoApprove::answer(&request(GateMode::Choice, &["ship", "revise"], "")).response,
+            "ship"
+        );
+        assert_eq!(
+            AutoApprove::answer(&request(GateMode::Choice, &["ship", "revise"], "revise")).response,
+            "revise"
+        );
+        assert_eq!(
+            AutoApprove::answer(&request(GateMode::YesNo, &["Yes", "No"], "")).response,
+            "Yes"
+        );
+        assert_eq!(
+            AutoApprove::answer(&request(GateMode::Freeform, &[], "")).response,
+            "auto-approved"
+        );
+        let mut interview = request(GateMode::Interview, &[], "");
+        interview.questions = questions::parse(crate::llm::stub::INTERVIEW_QUESTIONS);
+        let answer = AutoApprove::answer(&interview);
+        let texts: Vec<&str> = answer.answers.iter().map(|a| a.answer.as_str()).collect();
+        assert_eq!(texts, ["postgres", "yes"]);
+        assert_eq!(answer.actor, Actor::Autopilot);
+    }
+
+    #[test]
+    fn modes_parse_with_choice_as_the_default() {
+        assert_eq!(GateMode::parse("yes_no"), GateMode::YesNo);
+        assert_eq!(GateMode::parse("whatever"), GateMode::Choice);
+    }
+}

@@ -1,0 +1,321 @@
+//! The `tool` handler: a shell command (engine-semantics §5.3).
+//!
+//! Configuration problems — no command, a denied command, an unsafe
+//! `${ctx.*}` reference, a bad timeout or limit — and a timeout or a shell that
+//! will not start are handler errors, which end the run; they are not outcomes
+//! a workflow can route on. A command that runs is `success` when it exits 0
+//! and `fail` otherwise.
+
+use std::ffi::OsString;
+use std::path::Path;
+use std::time::Duration;
+
+use dippin::duration::GoDuration;
+use regex::Regex;
+
+use super::shell::{self, Captured, ShellCommand, ShellError};
+use super::tool_safety::CommandRules;
+use super::{write_status, BoxFuture, ContextVars, HandlerEnv, NodeHandler};
+use crate::attrs;
+use crate::engine::NodeTask;
+use crate::event::{MarkerDetail, RouteDetail, Truncation};
+use crate::interpolate::{expand_braces, Mode};
+use crate::outcome::{HandlerError, NodeResult, Outcome, FAIL, SUCCESS};
+
+/// A tool's timeout when the node sets none.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+/// How much of each stream is kept when the node sets no `output_limit`.
+pub const DEFAULT_OUTPUT_LIMIT: u64 = 64 * 1024;
+/// The largest `output_limit` allowed unless `--max-output-limit` says otherwise.
+pub const MAX_OUTPUT_LIMIT: u64 = 10 * 1024 * 1024;
+/// How much of stdout a missing-marker or missing-route event quotes.
+const DIAGNOSTIC_TAIL: usize = 256;
+
+/// Environment variables whose names contain one of these never reach a tool.
+pub const SECRET_MARKERS: [&str; 4] = ["_API_KEY", "_SECRET", "_TOKEN", "_PASSWORD"];
+
+/// Runs `tool` nodes.
+#[derive(Debug)]
+pub struct ToolHandler;
+
+impl NodeHandler for ToolHandler {
+    fn run(&self, task: NodeTask, env: HandlerEnv) -> BoxFuture<NodeResult> {
+        Box::pin(async move { run_tool(task, env).await.map_err(Into::into) })
+    }
+}
+
+async fn run_tool(task: NodeTask, env: HandlerEnv) -> Result<Outcome, HandlerError> {
+    let id = &task.node_id;
+    let fail = |message: String| HandlerError::Failed(message);
+    let raw = attrs::get(&task.attrs, "tool_command");
+    if raw.trim().is_empty() {
+        return Err(fail(format!("tool node {id:?} has no command")));
+    }
+    let vars = ContextVars::of(&task, &env.plan);
+    let command = expand_braces(raw, &vars, Mode::ToolCommand)
+        .map_err(|e| fail(format!("tool node {id:?}: {e}")))?;
+    if command.trim().is_empty() {
+        return Err(fail(format!(
+            "tool node {id:?}: the command is empty after interpolation"
+        )));
+    }
+    let graph = &env.plan.graph_attrs;
+    let rules = CommandRules::new(
+        &env.services.tool_policy,
+        graph.get("tool_denylist_add").map_or("", String::as_str),
+        graph.get("tool_commands_allow").map_or("", String::as_str),
+    );
+    rules
+        .check(&command)
+        .map_err(|e| fail(format!("tool node {id:?}: {e}")))?;
+    let script = match attrs::get(&task.attrs, "working_dir") {
+        "" => command,
+        dir => format!("cd \"{}\" && {command}", checked_working_dir(id, dir)?),
+    };
+    let timeout = match attrs::get(&task.attrs, "timeout") {
+        "" => DEFAULT_TIMEOUT,
+        text => GoDuration::parse(text)
+            .ok()
+            .and_then(GoDuration::to_std)
+            .filter(|d| !d.is_zero())
+            .ok_or_else(|| fail(format!("tool node {id:?}: invalid timeout {text:?}")))?,
+    };
+    let cap = match env.services.tool_policy.max_output_limit {
+        0 => MAX_OUTPUT_LIMIT,
+        n => n,
+    };
+    let output_limit = match attrs::get(&task.attrs, "output_limit") {
+        "" => DEFAULT_OUTPUT_LIMIT.min(cap),
+        text => parse_limit(text)
+            .ok_or_else(|| fail(format!("tool node {id:?}: invalid output_limit {text:?}")))?
+            .min(cap),
+    };
+    let node_dir = env.node_dir(&task);
+    let cmd = ShellCommand {
+        script,
+        cwd: env.workdir.clone(),
+        env: tool_environment(&task, &env),
+        timeout,
+        attempt_dir: node_dir.join(".inflight"),
+        token: env.resume_token.clone(),
+        output_limit,
+    };
+    let output = shell::run(&cmd).await.map_err(|e| match e {
+        ShellError::TimedOut(d) => fail(format!(
+            "tool node {id:?}: command timed out after {}",
+            GoDuration::from_std(d)
+        )),
+        other => fail(format!("tool node {id:?}: {other}")),
+    })?;
+
+    let mut outcome = Outcome::with_status(if output.exit_code == 0 { SUCCESS } else { FAIL });
+    let stdout = trim_end(&output.stdout.text);
+    let stderr = trim_end(&output.stderr.text);
+    outcome = outcome
+        .update("tool_stdout", stdout)
+        .update("tool_stderr", stderr);
+    for (name, captured) in [("stdout", &output.stdout), ("stderr", &output.stderr)] {
+        if captured.truncated() {
+            outcome
+                .truncations
+                .push(truncation(name, captured, output_limit));
+        }
+    }
+    apply_marker(&task, &output.stdout.text, &mut outcome);
+    apply_route(&task, &output.stdout.text, &mut outcome);
+    write_status(&node_dir, &outcome).map_err(fail)?;
+    Ok(outcome)
+}
+
+/// A `working_dir` with no shell metacharacters and no `..`.
+fn checked_working_dir<'a>(id: &str, dir: &'a str) -> Result<&'a str, HandlerError> {
+    let bad = dir.chars().any(|c| {
+        matches!(
+            c,
+            '`' | '$' | ';' | '|' | '&' | '(' | ')' | '<' | '>' | '\n' | '\r' | '"'
+        )
+    });
+    let escapes = Path::new(dir)
+        .components()
+        .any(|c| matches!(c, std::path::Component::ParentDir));
+    if bad || escapes {
+        return Err(HandlerError::Failed(format!(
+            "tool node {id:?}: working_dir {dir:?} contains shell metacharacters or '..'"
+        )));
+    }
+    Ok(dir)
+}
+
+/// `N`, `NKB` or `NMB`, positive.
+fn parse_limit(text: &str) -> Option<u64> {
+    let t = text.trim().to_ascii_uppercase();
+    let (digits, scale) = if let Some(d) = t.strip_suffix("MB") {
+        (d, 1024 * 1024)
+    } else if let Some(d) = t.strip_suffix("KB") {
+        (d, 1024)
+    } else {
+        (t.as_str(), 1)
+    };
+    digits
+        .trim()
+        .parse::<u64>()
+        .ok()
+        .filter(|n| *n > 0)
+        .and_then(|n| n.checked_mul(scale))
+}
+
+fn trim_end(text: &str) -> String {
+    text.trim_end_matches([' ', '\t', '\n', '\r']).to_string()
+}
+
+fn truncation(stream: &str, captured: &Captured, limit: u64) -> Truncation {
+    Truncation {
+        stream: Some(stream.into()),
+        limit: Some(limit),
+        captured_bytes: Some(captured.captured_bytes),
+        dropped_bytes: Some(captured.total_bytes - captured.captured_bytes),
+        total_bytes: Some(captured.total_bytes),
+    }
+}
+
+/// The environment a tool sees: tracker's own, minus anything that looks like a
+/// secret (unless `TRACKER_PASS_ENV=1`), plus `TRACKER_RUN_ID`, `TRACKER_RUN_DIR`
+/// (with an artifact directory) and `TRACKER_WORKDIR`.
+pub fn tool_environment(task: &NodeTask, env: &HandlerEnv) -> Vec<(OsString, OsString)> {
+    let pass_all = std::env::var("TRACKER_PASS_ENV").is_ok_and(|v| v == "1");
+    let mut vars: Vec<(OsString, OsString)> = std::env::vars_os()
+        .filter(|(name, _)| {
+            pass_all || {
+                let upper = name.to_string_lossy().to_ascii_uppercase();
+                !SECRET_MARKERS.iter().any(|m| upper.contains(m))
+            }
+        })
+        .filter(|(name, _)| {
+            !matches!(
+                name.to_str(),
+                Some("TRACKER_RUN_ID" | "TRACKER_RUN_DIR" | "TRACKER_WORKDIR")
+            )
+        })
+        .collect();
+    vars.push(("TRACKER_RUN_ID".into(), task.run_id.clone().into()));
+    if let Some(dir) = &task.artifact_dir {
+        vars.push(("TRACKER_RUN_DIR".into(), dir.clone().into()));
+    }
+    vars.push(("TRACKER_WORKDIR".into(), env.workdir.clone().into()));
+    vars
+}
+
+/// The last `DIAGNOSTIC_TAIL` bytes of `text`, on a character boundary.
+fn diagnostic_tail(text: &str) -> String {
+    let mut start = text.len().saturating_sub(DIAGNOSTIC_TAIL);
+    while !text.is_char_boundary(start) {
+        start += 1;
+    }
+    text[start..].to_string()
+}
+
+/// `marker_grep`: the last line matching the pattern sets `tool_marker` (its
+/// first group, else the whole match); no match, or a bad pattern, fails the
+/// node.
+fn apply_marker(task: &NodeTask, stdout: &str, outcome: &mut Outcome) {
+    let pattern = attrs::get(&task.attrs, "marker_grep");
+    if pattern.is_empty() {
+        return;
+    }
+    outcome
+        .context_updates
+        .insert("tool_marker".into(), String::new());
+    outcome
+        .context_updates
+        .insert("tool_marker_error".into(), String::new());
+    let re = match Regex::new(pattern) {
+        Ok(re) => re,
+        Err(e) => {
+            outcome.status = FAIL.into();
+            outcome
+                .context_updates
+                .insert("tool_marker_error".into(), e.to_string());
+            outcome.missing_marker = Some(MarkerDetail {
+                pattern: Some(pattern.into()),
+                tail: Some(diagnostic_tail(stdout)).filter(|t| !t.is_empty()),
+                error: Some(e.to_string()),
+            });
+            return;
+        }
+    };
+    let found = stdout
+        .lines()
+        .rev()
+        .map(|l| l.trim_end_matches('\r'))
+        .find_map(|line| {
+            re.captures(line).map(|c| {
+                c.get(1)
+                    .or_else(|| c.get(0))
+                    .map_or(String::new(), |m| m.as_str().to_string())
+            })
+        });
+    match found {
+        Some(marker) => {
+            outcome.context_updates.insert("tool_marker".into(), marker);
+        }
+        None => {
+            outcome.status = FAIL.into();
+            outcome.missing_marker = Some(MarkerDetail {
+                pattern: Some(pattern.into()),
+                tail: Some(diagnostic_tail(stdout)).filter(|t| !t.is_empty()),
+                error: None,
+            });
+        }
+    }
+}
+
+/// The routing sentinel: the last `_TRACKER_ROUTE=<value>` line sets
+/// `tool_route`; with `route_required`, its absence fails the node.
+fn apply_route(task: &NodeTask, stdout: &str, outcome: &mut Outcome) {
+    let sentinel = stdout.lines().rev().find_map(|line| {
+        line.trim()
+            .strip_prefix("_TRACKER_ROUTE=")
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+    });
+    outcome.context_updates.insert(
+        "tool_route".into(),
+        sentinel.map_or(String::new(), String::from),
+    );
+    if sentinel.is_none() && attrs::flag(&task.attrs, "route_required") {
+        outcome.status = FAIL.into();
+        outcome.missing_route = Some(RouteDetail {
+            tail: Some(diagnostic_tail(stdout)).filter(|t| !t.is_empty()),
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn limits_parse_with_units() {
+        assert_eq!(parse_limit("100"), Some(100));
+        assert_eq!(parse_limit("2KB"), Some(2048));
+        assert_eq!(parse_limit("1mb"), Some(1024 * 1024));
+        assert_eq!(parse_limit("0"), None);
+        assert_eq!(parse_limit("lots"), None);
+    }
+
+    #[test]
+    fn working_dirs_with_metacharacters_are_refused() {
+        assert!(checked_working_dir("T", "sub/dir").is_ok());
+        assert!(checked_working_dir("T", "a;rm -rf /").is_err());
+        assert!(checked_working_dir("T", "../outside").is_err());
+        assert!(checked_working_dir("T", "$(whoami)").is_err());
+    }
+
+    #[test]
+    fn diagnostic_tails_respect_char_boundaries() {
+        let text = "é".repeat(200);
+        let tail = diagnostic_tail(&text);
+        assert!(tail.len() <= DIAGNOSTIC_TAIL);
+        assert!(tail.chars().all(|c| c == 'é'));
+    }
+}
