@@ -25,6 +25,116 @@ pub enum Command {
     Fmt(FmtArgs),
     /// List the built-in workflows.
     Workflows,
+    /// Run a pipeline (also: `tracker <pipeline>`).
+    Run(Box<RunArgs>),
+    /// Show what a pipeline would do, without running anything.
+    Simulate(SimulateArgs),
+    /// Copy a built-in workflow into the current directory as `<name>.dip`.
+    Init(InitArgs),
+    /// Conformance harness (`tracker conformance golden <fixture.dip>`).
+    Conformance(ConformanceCommand),
+}
+
+/// `tracker run <pipeline> [flags]`
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// A `.dip` or `.dot` file, or the name of a built-in workflow. With
+    /// `--resume` it may be left out: the run's own copy is used.
+    pub pipeline: Option<String>,
+    /// Root for `.tracker/` and the working directory of tool commands.
+    #[arg(short = 'w', long, value_name = "DIR")]
+    pub workdir: Option<PathBuf>,
+    /// Resume the run whose id starts with this (see `.tracker/runs/`).
+    #[arg(short = 'r', long = "resume", value_name = "RUN_ID")]
+    pub resume: Option<String>,
+    /// Where run directories go (default `<workdir>/.tracker/runs`).
+    #[arg(long, value_name = "DIR")]
+    pub artifact_dir: Option<PathBuf>,
+    /// Override a declared workflow variable (`${params.KEY}`); repeatable.
+    #[arg(long = "param", value_name = "KEY=VALUE")]
+    pub params: Vec<String>,
+    /// Stream events as NDJSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+    /// Plain console output (the only mode in this build; accepted for
+    /// compatibility).
+    #[arg(long)]
+    pub no_tui: bool,
+    /// Answer every human gate automatically (default or first option).
+    #[arg(long)]
+    pub auto_approve: bool,
+    /// Stop the run when its total tokens exceed this.
+    #[arg(long, value_name = "TOKENS")]
+    pub max_tokens: Option<u64>,
+    /// Stop the run when its cost exceeds this many US cents.
+    #[arg(long, value_name = "CENTS")]
+    pub max_cost: Option<u64>,
+    /// Stop the run when it has run longer than this (e.g. `30m`, `1h30m`).
+    #[arg(long, value_name = "DURATION")]
+    pub max_wall_time: Option<String>,
+    /// Run every agent node on this provider (`stub` runs offline).
+    #[arg(long, value_name = "PROVIDER")]
+    pub provider: Option<String>,
+    /// Run every agent node with this model.
+    #[arg(long, value_name = "MODEL")]
+    pub model: Option<String>,
+    /// Exit 2 when the run ends `validation_overridden`.
+    #[arg(long)]
+    pub fail_on_override: bool,
+    /// Disable the tool-command denylist (loudly).
+    #[arg(long)]
+    pub bypass_denylist: bool,
+    /// Only allow tool commands matching these globs (comma-separated; repeatable).
+    #[arg(long, value_name = "PATTERNS")]
+    pub tool_allowlist: Vec<String>,
+    /// Also deny tool commands matching these globs (comma-separated; repeatable).
+    #[arg(long, value_name = "PATTERNS")]
+    pub tool_denylist_add: Vec<String>,
+    /// The largest `output_limit` a tool may set, in bytes (default 10 MiB).
+    #[arg(long, value_name = "BYTES")]
+    pub max_output_limit: Option<u64>,
+    /// Supervision policy, `[NODE:]restart=...,intensity=N/WINDOW,backoff=MIN..MAX,escalate=fail-run|fail-node`; repeatable.
+    #[arg(long = "supervise", value_name = "[NODE:]POLICY")]
+    pub supervise: Vec<String>,
+    /// Do not fsync checkpoints (faster; a power loss may lose the last steps).
+    #[arg(long)]
+    pub no_fsync: bool,
+}
+
+/// `tracker simulate <pipeline>`
+#[derive(Debug, Args)]
+pub struct SimulateArgs {
+    /// A `.dip` or `.dot` file, or the name of a built-in workflow.
+    pub pipeline: String,
+}
+
+/// `tracker init [name]`
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// The built-in workflow to copy; without it, the list is printed.
+    pub name: Option<String>,
+}
+
+/// `tracker conformance …`
+#[derive(Debug, Args)]
+pub struct ConformanceCommand {
+    /// What to run.
+    #[command(subcommand)]
+    pub command: ConformanceSubcommand,
+}
+
+/// The conformance subcommands.
+#[derive(Debug, Subcommand)]
+pub enum ConformanceSubcommand {
+    /// Run a golden fixture and print its normalized trace.
+    Golden(ConformanceArgs),
+}
+
+/// `tracker conformance golden <fixture.dip>`
+#[derive(Debug, Args)]
+pub struct ConformanceArgs {
+    /// The fixture.
+    pub fixture: Option<PathBuf>,
 }
 
 /// `tracker validate <pipeline>`

@@ -10,8 +10,11 @@
 
 pub mod args;
 pub mod commands;
+pub mod load;
+pub mod output;
 pub mod pipeline;
 pub mod report;
+pub mod run_id;
 pub mod workflows;
 
 use std::ffi::OsString;
@@ -25,8 +28,10 @@ pub mod exit {
     pub const OK: u8 = 0;
     /// The input has errors (invalid pipeline, failed run, unreadable file).
     pub const FAILURE: u8 = 1;
-    /// Bad command-line usage.
-    pub const USAGE: u8 = 2;
+    /// Bad command-line usage (the reference uses 1 for flag errors too).
+    pub const USAGE: u8 = 1;
+    /// The run ended `validation_overridden` under `--fail-on-override`.
+    pub const OVERRIDDEN: u8 = 2;
 }
 
 /// Parses `args` and runs the chosen command, returning the process exit code.
@@ -35,7 +40,7 @@ where
     I: IntoIterator<Item = T>,
     T: Into<OsString> + Clone,
 {
-    let cli = match args::Cli::try_parse_from(args) {
+    let cli = match args::Cli::try_parse_from(with_default_command(args)) {
         Ok(cli) => cli,
         Err(err) => {
             // Help and version go to stdout with status 0; real usage errors use 2.
@@ -61,6 +66,27 @@ where
         }
     };
     ExitCode::from(code)
+}
+
+/// `tracker <pipeline> [flags]` means `tracker run <pipeline> [flags]`: when the
+/// first argument is neither a subcommand nor help/version, `run` is inserted.
+fn with_default_command<I, T>(args: I) -> Vec<OsString>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let mut args: Vec<OsString> = args.into_iter().map(Into::into).collect();
+    let Some(first) = args.get(1).and_then(|a| a.to_str()) else {
+        return args;
+    };
+    let known = <args::Cli as clap::CommandFactory>::command()
+        .get_subcommands()
+        .any(|c| c.get_name() == first)
+        || matches!(first, "help" | "-h" | "--help" | "-V" | "--version");
+    if !known {
+        args.insert(1, OsString::from("run"));
+    }
+    args
 }
 
 fn is_broken_pipe(err: &anyhow::Error) -> bool {

@@ -1,4 +1,5 @@
-//! Pipeline events: the 35 event types, their wire names, and the two line formats.
+//! Pipeline events: the reference's 35 event types plus tracker's two supervision
+//! events, their wire names, and the two line formats.
 //!
 //! Every event the engine emits is one [`PipelineEvent`]: a timestamp, an
 //! [`EventSource`], an [`EventKind`] and whatever payload that kind carries
@@ -153,11 +154,17 @@ pub enum EventKind {
     /// A memoized agent node reused a stored successful outcome instead of
     /// running.
     NodeMemoReplayed,
+    /// tracker's supervisor started a crashed node attempt again (not in the
+    /// reference, which has no supervisor).
+    NodeRestarted,
+    /// tracker's supervisor gave up restarting a node (its restart intensity was
+    /// spent) and escalated: the node fails or the run ends.
+    SupervisorEscalated,
 }
 
 impl EventKind {
-    /// Every event kind, in the reference's declaration order.
-    pub const ALL: [EventKind; 35] = [
+    /// Every event kind: the reference's, in its declaration order, then tracker's.
+    pub const ALL: [EventKind; 37] = [
         EventKind::PipelineStarted,
         EventKind::PipelineCompleted,
         EventKind::PipelineFailed,
@@ -193,6 +200,8 @@ impl EventKind {
         EventKind::GateOpened,
         EventKind::GateResolved,
         EventKind::NodeMemoReplayed,
+        EventKind::NodeRestarted,
+        EventKind::SupervisorEscalated,
     ];
 
     /// The snake_case name written in the `type` field.
@@ -233,6 +242,8 @@ impl EventKind {
             EventKind::GateOpened => "gate_opened",
             EventKind::GateResolved => "gate_resolved",
             EventKind::NodeMemoReplayed => "node_memo_replayed",
+            EventKind::NodeRestarted => "node_restarted",
+            EventKind::SupervisorEscalated => "supervisor_escalated",
         }
     }
 
@@ -842,7 +853,7 @@ pub enum EventParseError {
     /// `source` is not `pipeline`, `agent`, `llm` or `cli`.
     #[error("unknown event source {0:?}")]
     UnknownSource(String),
-    /// `type` is not one of the 35 pipeline event types (agent and LLM lines
+    /// `type` is not one of the pipeline event types (agent and LLM lines
     /// have their own vocabularies and end up here).
     #[error("event type {type_name:?} from source {event_source} is not a pipeline event type")]
     UnknownType {
@@ -2046,7 +2057,7 @@ mod tests {
     );
 
     #[test]
-    fn there_are_exactly_35_kinds_and_every_wire_name_round_trips() {
+    fn the_reference_kinds_plus_two_and_every_wire_name_round_trips() {
         let names = [
             "pipeline_started",
             "pipeline_completed",
@@ -2083,9 +2094,11 @@ mod tests {
             "gate_opened",
             "gate_resolved",
             "node_memo_replayed",
+            "node_restarted",
+            "supervisor_escalated",
         ];
-        assert_eq!(names.len(), 35);
-        assert_eq!(EventKind::ALL.len(), 35);
+        assert_eq!(names.len(), 37);
+        assert_eq!(EventKind::ALL.len(), 37);
         let from_code: Vec<&str> = EventKind::ALL.iter().map(|k| k.wire_name()).collect();
         assert_eq!(from_code, names);
         for name in names {
@@ -2094,7 +2107,7 @@ mod tests {
             assert_eq!(kind.to_string(), name);
         }
         let distinct: std::collections::HashSet<EventKind> = EventKind::ALL.into_iter().collect();
-        assert_eq!(distinct.len(), 35);
+        assert_eq!(distinct.len(), 37);
         assert_eq!(EventKind::from_wire_name("Stage_Started"), None);
         assert_eq!(EventKind::from_wire_name("interview_started"), None);
     }

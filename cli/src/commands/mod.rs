@@ -1,13 +1,17 @@
 //! One module per subcommand; [`dispatch`] picks the one the user asked for.
 
 pub mod check;
+pub mod conformance;
 pub mod fmt;
+pub mod init;
+pub mod run;
+pub mod simulate;
 pub mod validate;
 pub mod workflows;
 
 use anyhow::Result;
 
-use crate::args::{Cli, Command};
+use crate::args::{Cli, Command, ConformanceSubcommand};
 
 /// Runs the parsed command line and returns the exit code.
 pub fn dispatch(cli: Cli) -> Result<u8> {
@@ -16,6 +20,12 @@ pub fn dispatch(cli: Cli) -> Result<u8> {
         Command::Check(args) => check::run(&args),
         Command::Fmt(args) => fmt::run(&args),
         Command::Workflows => workflows::run(),
+        Command::Run(args) => run::run(&args),
+        Command::Simulate(args) => simulate::run(&args),
+        Command::Init(args) => init::run(&args),
+        Command::Conformance(c) => match c.command {
+            ConformanceSubcommand::Golden(args) => conformance::run(&args),
+        },
     }
 }
 

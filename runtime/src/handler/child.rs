@@ -7,12 +7,13 @@
 //! pipeline events dropped) sharing the parent's budget.
 
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 use dippin::duration::GoDuration;
 
-use super::{BoxFuture, EventSink, HandlerEnv, NodeHandler};
+use super::{BoxFuture, EventSink, HandlerEnv, NodeHandler, Services};
 use crate::attrs;
 use crate::checkpoint::OverrideDetail;
 use crate::engine::{BudgetLimits, NodeTask, RunEnd, TerminalStatus};
@@ -49,6 +50,12 @@ pub struct ChildRun {
     pub cancel: tokio::sync::watch::Receiver<bool>,
     /// Where the child's (prefixed) events go.
     pub events: Arc<dyn EventSink>,
+    /// The services the parent runs with.
+    pub services: Arc<Services>,
+    /// The child workflows nested children may name.
+    pub subgraphs: Arc<Subgraphs>,
+    /// The working directory (the parent's).
+    pub workdir: PathBuf,
 }
 
 impl std::fmt::Debug for ChildRun {
@@ -98,6 +105,9 @@ async fn run_subgraph(task: NodeTask, env: HandlerEnv) -> NodeResult {
             steering: None,
             cancel: cancel_rx,
             events: Arc::clone(&env.events),
+            services: Arc::clone(&env.services),
+            subgraphs: Arc::clone(&env.subgraphs),
+            workdir: env.workdir.clone(),
         })
         .await;
     child_outcome(&id, end, false)
@@ -269,6 +279,9 @@ async fn run_manager(task: NodeTask, env: HandlerEnv) -> NodeResult {
         steering: Some(steer_rx),
         cancel: cancel_rx,
         events: Arc::clone(&env.events),
+        services: Arc::clone(&env.services),
+        subgraphs: Arc::clone(&env.subgraphs),
+        workdir: env.workdir.clone(),
     });
     let launched = env
         .event(EventKind::StageStarted, &task)

@@ -48,6 +48,16 @@ pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
 pub trait EventSink: Send + Sync {
     /// Publishes `event`.
     fn emit(&self, event: PipelineEvent) -> BoxFuture<()>;
+
+    /// Publishes `events` in order (one hand-off where the sink supports it).
+    fn emit_batch(&self, events: Vec<PipelineEvent>) -> BoxFuture<()> {
+        let pending: Vec<BoxFuture<()>> = events.into_iter().map(|e| self.emit(e)).collect();
+        Box::pin(async move {
+            for emit in pending {
+                emit.await;
+            }
+        })
+    }
 }
 
 /// Runs one kind of node.

@@ -1,0 +1,62 @@
+//! The process's actors, started together: the event bus, the runtime
+//! supervisor and the gate router, plus the shared [`Services`] runs use.
+
+use std::sync::Arc;
+
+use actix::prelude::*;
+use tracker_runtime::clock::Clock;
+use tracker_runtime::handler::human::{AutoApprove, Interviewer};
+use tracker_runtime::handler::tool_safety::ToolPolicy;
+use tracker_runtime::handler::{HandlerRegistry, Services};
+use tracker_runtime::llm::Completers;
+use tracker_runtime::supervision::SupervisionPolicy;
+
+use crate::bus::EventBus;
+use crate::child::ActorChildRunner;
+use crate::gate::{GateRouter, RoutedInterviewer};
+use crate::supervisor::RuntimeSupervisor;
+
+/// The process-wide actors.
+#[derive(Clone)]
+pub struct Process {
+    /// The event bus.
+    pub bus: Addr<EventBus>,
+    /// Starts and tracks runs.
+    pub supervisor: Addr<RuntimeSupervisor>,
+    /// Routes human gates.
+    pub gates: Addr<GateRouter>,
+}
+
+impl Process {
+    /// Starts the actors (inside a running actix system). Gates of runs that
+    /// were not routed anywhere are auto-approved; `max_concurrent` bounds
+    /// concurrent runs (0: no bound).
+    pub fn start(max_concurrent: usize) -> Process {
+        let default: Arc<dyn Interviewer> = Arc::new(AutoApprove);
+        Process {
+            bus: EventBus::default().start(),
+            supervisor: RuntimeSupervisor::new(max_concurrent).start(),
+            gates: GateRouter::new(default).start(),
+        }
+    }
+
+    /// The services runs share: the built-in handlers (or `handlers`), these
+    /// completers and tool policy, gates through the router, and child runs as
+    /// run actors.
+    pub fn services(
+        &self,
+        handlers: Option<HandlerRegistry>,
+        completers: Completers,
+        tool_policy: ToolPolicy,
+        clock: Arc<dyn Clock>,
+        supervision: SupervisionPolicy,
+    ) -> Arc<Services> {
+        Arc::new(Services {
+            handlers: handlers.unwrap_or_else(HandlerRegistry::builtin),
+            completers,
+            interviewer: Arc::new(RoutedInterviewer::new(self.gates.clone())),
+            tool_policy,
+            children: Some(Arc::new(ActorChildRunner::new(clock, supervision))),
+        })
+    }
+}

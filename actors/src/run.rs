@@ -1,0 +1,455 @@
+//! The run actor: one per pipeline run. It owns the run's [`Engine`] and acts on
+//! its decisions: publishes events, has the checkpoint writer persist each
+//! delta before going on, starts a [`NodeActor`] per node attempt, waits out
+//! retry backoffs, and supervises node attempts (restarting crashed ones under
+//! the run's [`SupervisionPolicy`]).
+//!
+//! Effects are carried out strictly in order and the next node starts only once
+//! the checkpoint that precedes it is durable: a crash at any instant resumes
+//! from a state the run really reached.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use actix::prelude::*;
+use tokio::sync::{mpsc, oneshot, watch};
+use tracker_runtime::clock::Clock;
+use tracker_runtime::engine::{Effect, Engine, EngineConfig, Next, NodeTask, RunEnd};
+use tracker_runtime::event::{EventKind, EventSource, PipelineEvent};
+use tracker_runtime::handler::child::Subgraphs;
+use tracker_runtime::handler::{EventSink, HandlerEnv, Services};
+use tracker_runtime::outcome::{
+    HandlerError, HandlerFailure, NodeResult, Outcome, FAIL, RETRY, SUCCESS,
+};
+use tracker_runtime::plan::{NodeIndex, SpawnPlan};
+use tracker_runtime::supervision::{
+    Decision, Escalation, ExitReason, Strategy, SupervisionPolicy, Supervisor,
+};
+
+use crate::node::{Abort, ExecuteNode, NodeActor, NodeExit};
+use crate::store::RunStore;
+use crate::writer::{CheckpointWriter, Compact, Save};
+
+/// Everything a run needs.
+pub struct RunSpec {
+    /// The workflow.
+    pub plan: Arc<SpawnPlan>,
+    /// The engine's settings (run id, budget, resume point, …).
+    pub config: EngineConfig,
+    /// Shared services (handlers, completers, gates, child runs).
+    pub services: Arc<Services>,
+    /// Child workflows by reference.
+    pub subgraphs: Arc<Subgraphs>,
+    /// The working directory.
+    pub workdir: PathBuf,
+    /// The open checkpoint store, when the run persists its state.
+    pub store: Option<RunStore>,
+    /// Where the run's events go.
+    pub events: Arc<dyn EventSink>,
+    /// How node attempts are supervised.
+    pub supervision: SupervisionPolicy,
+    /// The time.
+    pub clock: Arc<dyn Clock>,
+    /// Cancels the run when it turns `true` (a parent's cancellation).
+    pub cancel: Option<watch::Receiver<bool>>,
+    /// Steering updates from a manager loop.
+    pub steering: Option<mpsc::Receiver<Vec<(String, String)>>>,
+}
+
+/// Cancels the run: the node in flight is aborted (its processes killed), the
+/// checkpoint saved, and the run ends as `fail`.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Cancel;
+
+/// Context updates from a manager loop's steering.
+#[derive(Message)]
+#[rtype(result = "()")]
+struct Steer(Vec<(String, String)>);
+
+/// One pipeline run.
+pub struct RunActor {
+    engine: Engine,
+    services: Arc<Services>,
+    subgraphs: Arc<Subgraphs>,
+    workdir: PathBuf,
+    events: Arc<dyn EventSink>,
+    clock: Arc<dyn Clock>,
+    writer: Option<Addr<CheckpointWriter>>,
+    store: Option<RunStore>,
+    policy: SupervisionPolicy,
+    supervisor: Supervisor,
+    children: HashMap<NodeIndex, usize>,
+    node: Option<Addr<NodeActor>>,
+    current: Option<NodeTask>,
+    resume_token: String,
+    done: Option<oneshot::Sender<RunEnd>>,
+    cancel: Option<watch::Receiver<bool>>,
+    steering: Option<mpsc::Receiver<Vec<(String, String)>>>,
+}
+
+impl RunActor {
+    /// Builds the actor; `done` receives the run's end.
+    pub fn new(spec: RunSpec, done: oneshot::Sender<RunEnd>) -> RunActor {
+        let seed = spec.config.jitter_seed;
+        let resume_token = spec
+            .store
+            .as_ref()
+            .map(|s| s.checkpoint().timestamp.clone())
+            .unwrap_or_default();
+        RunActor {
+            engine: Engine::new(spec.plan, spec.config, Arc::clone(&spec.clock)),
+            services: spec.services,
+            subgraphs: spec.subgraphs,
+            workdir: spec.workdir,
+            events: spec.events,
+            clock: spec.clock,
+            writer: None,
+            store: spec.store,
+            policy: spec.supervision,
+            supervisor: Supervisor::new(Strategy::OneForOne, Vec::new(), seed ^ 0x5eed),
+            children: HashMap::new(),
+            node: None,
+            current: None,
+            resume_token,
+            done: Some(done),
+            cancel: spec.cancel,
+            steering: spec.steering,
+        }
+    }
+
+    /// The run's id.
+    pub fn run_id(&self) -> &str {
+        self.engine.run_id()
+    }
+
+    fn event(&self, kind: EventKind, node: &str) -> PipelineEvent {
+        PipelineEvent::new(
+            kind,
+            EventSource::Pipeline,
+            self.clock.now().event_timestamp(),
+        )
+        .with_run_id(self.engine.run_id())
+        .with_node_id(node)
+    }
+
+    /// Carries out `effects` in order, then acts on `next`. Nothing else runs on
+    /// this actor meanwhile.
+    fn drive(&mut self, effects: Vec<Effect>, next: Next, ctx: &mut Context<Self>) {
+        let sink = Arc::clone(&self.events);
+        let writer = self.writer.clone();
+        let clock = Arc::clone(&self.clock);
+        let run_id = self.engine.run_id().to_string();
+        let work = async move {
+            let mut batch: Vec<PipelineEvent> = Vec::new();
+            let mut token = None;
+            for effect in effects {
+                match effect {
+                    Effect::Emit(event) => batch.push(*event),
+                    Effect::Save(changes) => {
+                        let Some(writer) = &writer else { continue };
+                        let saved = writer
+                            .send(Save {
+                                changes,
+                                now: clock.now(),
+                            })
+                            .await
+                            .unwrap_or_else(|e| Err(format!("checkpoint writer unavailable: {e}")));
+                        let event = PipelineEvent::new(
+                            EventKind::CheckpointSaved,
+                            EventSource::Pipeline,
+                            clock.now().event_timestamp(),
+                        )
+                        .with_run_id(&run_id);
+                        batch.push(match saved {
+                            Ok(ts) => {
+                                token = Some(ts);
+                                event.with_message("checkpoint saved")
+                            }
+                            Err(error) => {
+                                let mut failed = event
+                                    .with_message("checkpoint save failed")
+                                    .with_error(error);
+                                failed.kind = EventKind::CheckpointFailed;
+                                failed
+                            }
+                        });
+                    }
+                }
+            }
+            sink.emit_batch(batch).await;
+            token
+        };
+        ctx.wait(work.into_actor(self).map(move |token, act, ctx| {
+            if let Some(token) = token {
+                act.resume_token = token;
+            }
+            act.act_on(next, ctx);
+        }));
+    }
+
+    fn act_on(&mut self, next: Next, ctx: &mut Context<Self>) {
+        match next {
+            Next::Execute(task) => self.execute(task, ctx),
+            Next::Sleep(delay) => {
+                ctx.run_later(delay, |act, ctx| {
+                    if act.engine.is_done() {
+                        return;
+                    }
+                    let mut out = Vec::new();
+                    let next = act.engine.wake(&mut out);
+                    act.drive(out, next, ctx);
+                });
+            }
+            Next::Finished(end) => self.finish(end, ctx),
+        }
+    }
+
+    /// Starts a node actor for `task`.
+    fn execute(&mut self, task: NodeTask, ctx: &mut Context<Self>) {
+        let Some(handler) = self.services.handlers.get(task.handler) else {
+            let error = HandlerError::Failed(format!(
+                "no handler is registered for {:?} nodes",
+                task.handler.wire_name()
+            ));
+            self.current = Some(task);
+            self.node_exited(NodeExit::Finished(Box::new(Err(error.into()))), ctx);
+            return;
+        };
+        let env = HandlerEnv {
+            plan: Arc::clone(self.engine.plan()),
+            workdir: self.workdir.clone(),
+            events: Arc::clone(&self.events),
+            clock: Arc::clone(&self.clock),
+            services: Arc::clone(&self.services),
+            subgraphs: Arc::clone(&self.subgraphs),
+            resume_token: self.resume_token.clone(),
+        };
+        let node = NodeActor::default().start();
+        self.node = Some(node.clone());
+        self.current = Some(task.clone());
+        let attempt = node.send(ExecuteNode { task, env, handler });
+        ctx.spawn(attempt.into_actor(self).map(|exit, act, ctx| {
+            act.node = None;
+            let exit =
+                exit.unwrap_or_else(|e| NodeExit::Panicked(format!("node actor stopped: {e}")));
+            act.node_exited(exit, ctx);
+        }));
+    }
+
+    /// Supervises a node attempt's exit: restart it, escalate, or hand the
+    /// result to the engine.
+    fn node_exited(&mut self, exit: NodeExit, ctx: &mut Context<Self>) {
+        if self.engine.is_done() {
+            return;
+        }
+        let Some(task) = self.current.take() else {
+            return;
+        };
+        let (reason, result) = match exit {
+            NodeExit::Aborted => return,
+            NodeExit::Panicked(message) => (
+                ExitReason::Crashed,
+                Err(HandlerError::Panicked(message).into()),
+            ),
+            NodeExit::Finished(result) => (exit_reason(&result), *result),
+        };
+        let child = *self.children.entry(task.node).or_insert_with(|| {
+            self.supervisor
+                .add_child(self.policy.for_node(&task.node_id))
+        });
+        let decision = if reason == ExitReason::Normal {
+            Decision::Leave
+        } else {
+            self.supervisor
+                .child_exited(child, reason, self.clock.now())
+        };
+        match decision {
+            Decision::Leave => self.report(result, Vec::new(), ctx),
+            Decision::Restart { delay, count, .. } => {
+                let policy = self.policy.for_node(&task.node_id);
+                let event = self
+                    .event(EventKind::NodeRestarted, &task.node_id)
+                    .with_message(format!(
+                        "supervisor restarting node {:?} after {} (restart {count}/{} within {:?}, backoff {:?})",
+                        task.node_id,
+                        describe(&result),
+                        policy.intensity.max_restarts,
+                        policy.intensity.within,
+                        delay
+                    ))
+                    .with_attempt(task.handler.wire_name(), task.attempt);
+                let sink = Arc::clone(&self.events);
+                ctx.wait(async move { sink.emit(event).await }.into_actor(self).map(
+                    move |(), _, ctx| {
+                        ctx.run_later(delay, move |act, ctx| {
+                            if !act.engine.is_done() {
+                                act.execute(task, ctx);
+                            }
+                        });
+                    },
+                ));
+            }
+            Decision::Escalate {
+                escalation,
+                restarts,
+            } => {
+                let what = describe(&result);
+                let event = self
+                    .event(EventKind::SupervisorEscalated, &task.node_id)
+                    .with_message(format!(
+                        "supervisor gave up on node {:?} after {restarts} restarts ({what}); escalating: {}",
+                        task.node_id,
+                        match escalation {
+                            Escalation::FailRun => "failing the run",
+                            Escalation::FailNode => "the node fails",
+                        }
+                    ));
+                let result = match escalation {
+                    Escalation::FailRun => Err(HandlerError::Failed(format!(
+                        "node {:?} {what}; the supervisor's restart limit ({restarts}) is spent",
+                        task.node_id
+                    ))
+                    .into()),
+                    Escalation::FailNode => {
+                        Ok(Outcome::with_status(FAIL).update("supervisor_error", what))
+                    }
+                };
+                self.report(result, vec![event], ctx);
+            }
+        }
+    }
+
+    /// Hands a node's result to the engine (after publishing `before`).
+    fn report(&mut self, result: NodeResult, before: Vec<PipelineEvent>, ctx: &mut Context<Self>) {
+        let mut out: Vec<Effect> = before
+            .into_iter()
+            .map(|e| Effect::Emit(Box::new(e)))
+            .collect();
+        let next = self.engine.finish_node(result, &mut out);
+        self.drive(out, next, ctx);
+    }
+
+    /// The run is over: persist the final state, report, stop.
+    fn finish(&mut self, end: RunEnd, ctx: &mut Context<Self>) {
+        let writer = self.writer.take();
+        ctx.wait(
+            async move {
+                if let Some(writer) = writer {
+                    let _ = writer.send(Compact).await;
+                }
+            }
+            .into_actor(self)
+            .map(move |(), act, ctx| {
+                if let Some(done) = act.done.take() {
+                    let _ = done.send(end);
+                }
+                ctx.stop();
+            }),
+        );
+    }
+}
+
+/// How a node's result counts for supervision.
+fn exit_reason(result: &NodeResult) -> ExitReason {
+    match result {
+        Ok(outcome) if outcome.status == SUCCESS || outcome.status == RETRY => ExitReason::Normal,
+        Ok(_) => ExitReason::Failed,
+        Err(HandlerFailure {
+            error: HandlerError::PausedBilling(_),
+            ..
+        }) => ExitReason::Normal,
+        Err(HandlerFailure {
+            error: HandlerError::Panicked(_),
+            ..
+        }) => ExitReason::Crashed,
+        Err(_) => ExitReason::Failed,
+    }
+}
+
+/// A short description of a non-normal result.
+fn describe(result: &NodeResult) -> String {
+    match result {
+        Ok(outcome) => format!("outcome {:?}", outcome.status),
+        Err(failure) => match &failure.error {
+            HandlerError::Panicked(message) => format!("a panic: {message}"),
+            other => format!("an error: {other}"),
+        },
+    }
+}
+
+impl Actor for RunActor {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Self::Context) {
+        if let Some(store) = self.store.take() {
+            self.writer = Some(CheckpointWriter::new(store).start());
+        }
+        if let Some(mut cancel) = self.cancel.take() {
+            let me = ctx.address();
+            actix::spawn(async move {
+                while cancel.changed().await.is_ok() {
+                    if *cancel.borrow() {
+                        me.do_send(Cancel);
+                        return;
+                    }
+                }
+            });
+        }
+        if let Some(mut steering) = self.steering.take() {
+            let me = ctx.address();
+            actix::spawn(async move {
+                while let Some(updates) = steering.recv().await {
+                    if me.send(Steer(updates)).await.is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+        let mut out = Vec::new();
+        let next = self.engine.start(&mut out);
+        self.drive(out, next, ctx);
+    }
+}
+
+impl Handler<Cancel> for RunActor {
+    type Result = ();
+
+    fn handle(&mut self, _: Cancel, ctx: &mut Self::Context) {
+        if self.engine.is_done() {
+            return;
+        }
+        if let Some(node) = self.node.take() {
+            node.do_send(Abort);
+        }
+        self.current = None;
+        let mut out = Vec::new();
+        let end = self.engine.cancel(&mut out);
+        self.drive(out, Next::Finished(end), ctx);
+    }
+}
+
+impl Handler<Steer> for RunActor {
+    type Result = ();
+
+    fn handle(&mut self, msg: Steer, _: &mut Self::Context) {
+        self.engine.steer(msg.0);
+    }
+}
+
+impl Drop for RunActor {
+    /// An actor that stops without having reported (a panic in the actor
+    /// itself) still answers whoever waits for the run.
+    fn drop(&mut self) {
+        if let Some(done) = self.done.take() {
+            let _ = done.send(RunEnd {
+                result: None,
+                error: Some(format!(
+                    "run {} stopped unexpectedly (its actor panicked)",
+                    self.engine.run_id()
+                )),
+            });
+        }
+    }
+}

@@ -1,0 +1,332 @@
+//! A run's durable state on disk: `checkpoint.json` plus `checkpoint.journal`
+//! (the format is [`tracker_runtime::journal`]'s).
+//!
+//! Every save appends one journal line and syncs it (`fdatasync`): one sync per
+//! transition. When the journal outgrows the snapshot, the save instead writes a
+//! new snapshot (temp file, `fsync`, rename) and a new journal, then syncs the
+//! directory; that happens every so often, so the cost stays proportional to
+//! what changed. `checkpoint.json` is only ever replaced by rename, so it parses
+//! at every instant, and [`load`] always returns the last acknowledged state.
+
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+
+use tracker_runtime::checkpoint::{Checkpoint, CheckpointError};
+use tracker_runtime::clock::WallTime;
+use tracker_runtime::journal::{self, Change};
+
+/// The snapshot file's name.
+pub const CHECKPOINT_FILE: &str = "checkpoint.json";
+/// The journal file's name.
+pub const JOURNAL_FILE: &str = "checkpoint.journal";
+/// The journal is folded into a new snapshot once it is larger than the
+/// snapshot and at least this large.
+const MIN_JOURNAL_BEFORE_COMPACTION: u64 = 64 * 1024;
+
+/// Whether writes are synced to the disk.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Durability {
+    /// Sync every save (the default): a save survives power loss.
+    Sync,
+    /// Never sync (benchmarks, tests that only need crash-of-process safety).
+    NoSync,
+}
+
+/// Why a run's state could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// The directory has no `checkpoint.json`.
+    #[error("{} has no checkpoint.json", .0.display())]
+    Missing(PathBuf),
+    /// A file could not be read.
+    #[error("cannot read {}: {source}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// `checkpoint.json` is not a checkpoint.
+    #[error("{}: {source}", path.display())]
+    Corrupt {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        source: CheckpointError,
+    },
+}
+
+/// Reads the last acknowledged state of the run in `dir`.
+pub fn load(dir: &Path) -> Result<Checkpoint, LoadError> {
+    let path = dir.join(CHECKPOINT_FILE);
+    let text = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(LoadError::Missing(dir.to_path_buf()))
+        }
+        Err(source) => return Err(LoadError::Io { path, source }),
+    };
+    let mut cp = Checkpoint::from_json(&text).map_err(|source| LoadError::Corrupt {
+        path: path.clone(),
+        source,
+    })?;
+    let journal_path = dir.join(JOURNAL_FILE);
+    match std::fs::read(&journal_path) {
+        Ok(bytes) => {
+            journal::replay(&mut cp, &String::from_utf8_lossy(&bytes));
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(source) => {
+            return Err(LoadError::Io {
+                path: journal_path,
+                source,
+            })
+        }
+    }
+    Ok(cp)
+}
+
+/// The writer of one run's state.
+#[derive(Debug)]
+pub struct RunStore {
+    dir: PathBuf,
+    cp: Checkpoint,
+    snapshot_len: u64,
+    journal: File,
+    journal_len: u64,
+    durability: Durability,
+    last_save: WallTime,
+}
+
+impl RunStore {
+    /// Starts writing `cp` (a fresh checkpoint, or one loaded to resume) to
+    /// `dir`: writes it as the snapshot and starts an empty journal.
+    pub fn create(
+        dir: &Path,
+        mut cp: Checkpoint,
+        now: WallTime,
+        durability: Durability,
+    ) -> std::io::Result<RunStore> {
+        std::fs::create_dir_all(dir)?;
+        cp.timestamp = now.rfc3339_nanos();
+        let (snapshot_len, journal, journal_len) = write_snapshot(dir, &cp, durability)?;
+        Ok(RunStore {
+            dir: dir.to_path_buf(),
+            cp,
+            snapshot_len,
+            journal,
+            journal_len,
+            durability,
+            last_save: now,
+        })
+    }
+
+    /// The state as last saved.
+    pub fn checkpoint(&self) -> &Checkpoint {
+        &self.cp
+    }
+
+    /// Records `changes` as of `now` and returns the save's timestamp.
+    pub fn save(&mut self, changes: &[Change], now: WallTime) -> std::io::Result<String> {
+        for change in changes {
+            self.cp.apply(change);
+        }
+        // Two saves within one clock tick still get distinct timestamps: a
+        // journal names the snapshot it extends by timestamp.
+        let now = if now > self.last_save {
+            now
+        } else {
+            self.last_save.plus(std::time::Duration::from_nanos(1))
+        };
+        self.last_save = now;
+        let timestamp = now.rfc3339_nanos();
+        self.cp.timestamp.clone_from(&timestamp);
+        let line = journal::record_line(&timestamp, changes);
+        let threshold = self.snapshot_len.max(MIN_JOURNAL_BEFORE_COMPACTION);
+        if self.journal_len + line.len() as u64 > threshold {
+            self.compact()?;
+        } else {
+            self.journal.write_all(line.as_bytes())?;
+            if self.durability == Durability::Sync {
+                self.journal.sync_data()?;
+            }
+            self.journal_len += line.len() as u64;
+        }
+        Ok(timestamp)
+    }
+
+    /// Folds the journal into a fresh snapshot.
+    pub fn compact(&mut self) -> std::io::Result<()> {
+        let (snapshot_len, journal, journal_len) =
+            write_snapshot(&self.dir, &self.cp, self.durability)?;
+        self.snapshot_len = snapshot_len;
+        self.journal = journal;
+        self.journal_len = journal_len;
+        Ok(())
+    }
+}
+
+/// Writes `cp` as `checkpoint.json` and an empty journal extending it, both
+/// by rename; returns the snapshot's size and the open journal.
+fn write_snapshot(
+    dir: &Path,
+    cp: &Checkpoint,
+    durability: Durability,
+) -> std::io::Result<(u64, File, u64)> {
+    let text = cp.to_json();
+    let tmp = dir.join(format!("{CHECKPOINT_FILE}.tmp"));
+    {
+        let mut file = private_file(&tmp)?;
+        file.write_all(text.as_bytes())?;
+        if durability == Durability::Sync {
+            file.sync_all()?;
+        }
+    }
+    std::fs::rename(&tmp, dir.join(CHECKPOINT_FILE))?;
+    let header = journal::header_line(&cp.timestamp);
+    let journal_tmp = dir.join(format!("{JOURNAL_FILE}.tmp"));
+    let mut journal = private_file(&journal_tmp)?;
+    journal.write_all(header.as_bytes())?;
+    std::fs::rename(&journal_tmp, dir.join(JOURNAL_FILE))?;
+    if durability == Durability::Sync {
+        File::open(dir)?.sync_all()?;
+    }
+    let journal = OpenOptions::new()
+        .append(true)
+        .open(dir.join(JOURNAL_FILE))?;
+    Ok((text.len() as u64, journal, header.len() as u64))
+}
+
+/// A new file readable only by its owner (the reference writes run state 0600).
+fn private_file(path: &Path) -> std::io::Result<File> {
+    OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(n: i128) -> WallTime {
+        WallTime {
+            unix_nanos: 1_764_583_200_000_000_000 + n * 1_000_000,
+            utc_offset_minutes: 0,
+        }
+    }
+
+    #[test]
+    fn saves_append_and_load_back() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut store = RunStore::create(
+            dir.path(),
+            Checkpoint::new("abc"),
+            at(0),
+            Durability::NoSync,
+        )
+        .expect("create");
+        store
+            .save(&[Change::CurrentNode { node: "A".into() }], at(1))
+            .expect("save");
+        store
+            .save(&[Change::Completed { node: "A".into() }], at(2))
+            .expect("save");
+        let loaded = load(dir.path()).expect("load");
+        assert_eq!(&loaded, store.checkpoint());
+        assert_eq!(loaded.completed_nodes, ["A"]);
+        // The snapshot alone still reads as the state before the journal.
+        let snapshot = std::fs::read_to_string(dir.path().join(CHECKPOINT_FILE)).expect("read");
+        let snapshot = Checkpoint::from_json(&snapshot).expect("parses");
+        assert!(snapshot.completed_nodes.is_empty());
+    }
+
+    #[test]
+    fn a_large_journal_is_folded_into_the_snapshot() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut store = RunStore::create(
+            dir.path(),
+            Checkpoint::new("abc"),
+            at(0),
+            Durability::NoSync,
+        )
+        .expect("create");
+        let big = "x".repeat(1000);
+        for i in 0..200 {
+            store
+                .save(
+                    &[Change::Context {
+                        key: format!("k{i}"),
+                        value: big.clone(),
+                    }],
+                    at(i + 1),
+                )
+                .expect("save");
+        }
+        let journal_len = std::fs::metadata(dir.path().join(JOURNAL_FILE))
+            .expect("meta")
+            .len();
+        assert!(
+            journal_len < 100_000,
+            "journal was compacted: {journal_len}"
+        );
+        let loaded = load(dir.path()).expect("load");
+        assert_eq!(loaded.context.len(), 200);
+        assert_eq!(&loaded, store.checkpoint());
+    }
+
+    #[test]
+    fn a_stale_journal_is_ignored() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut store = RunStore::create(
+            dir.path(),
+            Checkpoint::new("abc"),
+            at(0),
+            Durability::NoSync,
+        )
+        .expect("create");
+        store
+            .save(&[Change::CurrentNode { node: "A".into() }], at(1))
+            .expect("save");
+        let stale = std::fs::read(dir.path().join(JOURNAL_FILE)).expect("read");
+        store.compact().expect("compact");
+        // A crash between the snapshot rename and the journal rename leaves the
+        // old journal beside the new snapshot.
+        std::fs::write(dir.path().join(JOURNAL_FILE), stale).expect("write");
+        store
+            .save(&[Change::CurrentNode { node: "B".into() }], at(2))
+            .expect("save");
+        let loaded = load(dir.path()).expect("load");
+        assert_eq!(loaded.current_node, "A");
+    }
+
+    #[test]
+    fn state_files_are_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().expect("tempdir");
+        RunStore::create(
+            dir.path(),
+            Checkpoint::new("abc"),
+            at(0),
+            Durability::NoSync,
+        )
+        .expect("create");
+        let mode = std::fs::metadata(dir.path().join(CHECKPOINT_FILE))
+            .expect("meta")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+
+    #[test]
+    fn missing_and_corrupt_checkpoints_are_errors() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        assert!(matches!(load(dir.path()), Err(LoadError::Missing(_))));
+        std::fs::write(dir.path().join(CHECKPOINT_FILE), "{not json").expect("write");
+        assert!(matches!(load(dir.path()), Err(LoadError::Corrupt { .. })));
+    }
+}

@@ -1,0 +1,166 @@
+//! `tracker conformance golden <fixture.dip>`: runs a conformance fixture the way
+//! the reference's harness does and prints its normalized golden trace
+//! (engine-semantics §9).
+//!
+//! The run is deterministic: a fresh temporary working directory, no artifact
+//! directory or checkpoint, gates auto-approved, the stub completer the
+//! fixture's file name selects (`retry` → empty answers, `billing` → credit
+//! exhaustion, `interview` → structured questions, else the default answer),
+//! `stub`/`stub-model` as the workflow's provider and model unless it names its
+//! own, and a 10-token ceiling for fixtures named `budget`. Failures that leave
+//! no result print `{"error": "..."}` and exit 1.
+
+use std::io::Write;
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::Result;
+use tracker_actors::bus::{BusSink, Subscribe};
+use tracker_actors::clock::SystemClock;
+use tracker_actors::collect::{Collector, TakeEvents};
+use tracker_actors::process::Process;
+use tracker_actors::run::RunSpec;
+use tracker_actors::supervisor::StartRun;
+use tracker_runtime::clock::Clock;
+use tracker_runtime::engine::{BudgetLimits, EngineConfig};
+use tracker_runtime::golden::{golden_error, golden_trace};
+use tracker_runtime::handler::tool_safety::ToolPolicy;
+use tracker_runtime::llm::stub::{StubCompleter, STUB_MODEL, STUB_PROVIDER};
+use tracker_runtime::llm::Completers;
+use tracker_runtime::supervision::SupervisionPolicy;
+
+use crate::args::ConformanceArgs;
+use crate::exit;
+use crate::load::{self, Diagnostics};
+use crate::pipeline::PipelineSource;
+
+/// Runs the harness and prints its answer.
+pub fn run(args: &ConformanceArgs) -> Result<u8> {
+    let (text, code) = match &args.fixture {
+        None => (
+            golden_error("usage: tracker-conformance golden <fixture.dip>"),
+            exit::FAILURE,
+        ),
+        Some(fixture) => match golden(fixture) {
+            Ok(text) => (text, exit::OK),
+            Err(message) => (golden_error(&message), exit::FAILURE),
+        },
+    };
+    let mut stdout = std::io::stdout().lock();
+    stdout.write_all(text.as_bytes())?;
+    stdout.flush()?;
+    Ok(code)
+}
+
+/// The golden trace of `fixture`, or the error the harness reports.
+fn golden(fixture: &Path) -> Result<String, String> {
+    if let Err(e) = std::fs::metadata(fixture) {
+        return Err(format!(
+            "read fixture: open {}: {}",
+            fixture.display(),
+            go_io_error(&e)
+        ));
+    }
+    let loaded = load::load(
+        &PipelineSource::File(fixture.to_path_buf()),
+        Diagnostics::Quiet,
+    )
+    .map_err(|e| format!("parse fixture {}: {e:#}", fixture.display()))?;
+    let base = fixture
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let workdir = tempfile::Builder::new()
+        .prefix("golden-")
+        .tempdir()
+        .map_err(|e| format!("temp workdir: {e}"))?;
+
+    let mut plan = loaded.plan;
+    plan.graph_attrs
+        .entry("llm_model".into())
+        .or_insert_with(|| STUB_MODEL.into());
+    plan.graph_attrs
+        .entry("llm_provider".into())
+        .or_insert_with(|| STUB_PROVIDER.into());
+    let mut budget = BudgetLimits::default();
+    if base.contains("budget") {
+        budget.max_total_tokens = 10;
+    }
+    let mut completers = Completers::new();
+    completers.answer_everything_with(Arc::new(StubCompleter::for_fixture(&base)));
+
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let workdir_path = workdir.path().to_path_buf();
+    let subgraphs = Arc::new(loaded.subgraphs);
+    let system = actix::System::new();
+    let outcome = system.block_on(async move {
+        let process = Process::start(0);
+        let supervision = SupervisionPolicy::default();
+        let services = process.services(
+            None,
+            completers,
+            ToolPolicy::default(),
+            Arc::clone(&clock),
+            supervision.clone(),
+        );
+        let collector = actix::Actor::start(Collector::default());
+        let run_id = crate::run_id::new_run_id();
+        process
+            .bus
+            .send(Subscribe {
+                run: Some(run_id.clone()),
+                recipient: collector.clone().recipient(),
+            })
+            .await
+            .map_err(|e| format!("event bus: {e}"))?;
+        let handle = process
+            .supervisor
+            .send(StartRun(RunSpec {
+                plan: Arc::new(plan),
+                config: EngineConfig {
+                    run_id,
+                    budget,
+                    jitter_seed: 1,
+                    ..EngineConfig::default()
+                },
+                services,
+                subgraphs,
+                workdir: workdir_path,
+                store: None,
+                events: Arc::new(BusSink::new(process.bus.clone())),
+                supervision,
+                clock,
+                cancel: None,
+                steering: None,
+            }))
+            .await
+            .map_err(|e| format!("runtime supervisor: {e}"))?;
+        let end = handle
+            .done
+            .await
+            .map_err(|_| "run ended without reporting".to_string())?;
+        let events = collector
+            .send(TakeEvents)
+            .await
+            .map_err(|e| format!("event collector: {e}"))?;
+        Ok::<_, String>((end, events))
+    });
+    drop(workdir);
+    let (end, events) = outcome?;
+    match end.result {
+        Some(result) => Ok(golden_trace(&base, &result, &events)),
+        None => Err(format!(
+            "run produced no result: {}",
+            end.error.unwrap_or_else(|| "unknown error".into())
+        )),
+    }
+}
+
+/// An I/O error as Go's `os` package words it (`no such file or directory`).
+fn go_io_error(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file or directory".into(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".into(),
+        _ => e.to_string(),
+    }
+}

@@ -1,0 +1,550 @@
+//! `tracker run <pipeline>` (and `tracker <pipeline>`): runs a pipeline to its
+//! end under the actor runtime, printing events as they happen and a summary
+//! at the end.
+//!
+//! Everything that can be checked is checked before the run directory is
+//! created — the pipeline, its parameters, budgets, providers, the working and
+//! artifact directories, the run to resume — so a bad invocation leaves
+//! nothing behind.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::{anyhow, bail, Context as _, Result};
+use dippin::duration::GoDuration;
+use tracker_actors::activity::{audit_base, ActivityLog, Finish};
+use tracker_actors::bus::{BusSink, Subscribe};
+use tracker_actors::clock::SystemClock;
+use tracker_actors::gate::{ConsoleInterviewer, Route};
+use tracker_actors::process::Process;
+use tracker_actors::run::RunSpec;
+use tracker_actors::store::{self, Durability, RunStore};
+use tracker_actors::supervisor::{CancelRun, StartRun};
+use tracker_runtime::checkpoint::Checkpoint;
+use tracker_runtime::clock::Clock;
+use tracker_runtime::engine::{BudgetLimits, EngineConfig, RunEnd, TerminalStatus};
+use tracker_runtime::handler::child::Subgraphs;
+use tracker_runtime::handler::codergen::{missing_provider_message, provider_and_model};
+use tracker_runtime::handler::human::{AutoApprove, Interviewer};
+use tracker_runtime::handler::tool_safety::ToolPolicy;
+use tracker_runtime::llm::stub::{StubCompleter, STUB_PROVIDER};
+use tracker_runtime::llm::Completers;
+use tracker_runtime::plan::{Handler, SpawnPlan};
+use tracker_runtime::supervision::SupervisionPolicy;
+
+use crate::args::RunArgs;
+use crate::exit;
+use crate::load::{self, Diagnostics, Loaded};
+use crate::output::console::ConsolePrinter;
+use crate::output::ndjson::NdjsonPrinter;
+use crate::output::summary::{failure_line, Summary};
+use crate::pipeline;
+
+/// The file a run directory keeps its workflow's source in.
+pub const WORKFLOW_COPY: &str = "workflow.dip";
+
+/// Runs the pipeline; returns the exit code.
+pub fn run(args: &RunArgs) -> Result<u8> {
+    let cwd = std::env::current_dir().context("cannot read the current directory")?;
+    let workdir = working_dir(args.workdir.as_deref(), &cwd)?;
+    let artifacts = match &args.artifact_dir {
+        Some(dir) => cwd.join(dir),
+        None => workdir.join(".tracker").join("runs"),
+    };
+    let resume = match &args.resume {
+        Some(prefix) => Some(find_run(&artifacts, prefix)?),
+        None => None,
+    };
+    let source = match (&args.pipeline, &resume) {
+        (Some(arg), _) => pipeline::resolve(arg, &cwd)?,
+        (None, Some(dir)) => pipeline::PipelineSource::File(dir.join(WORKFLOW_COPY)),
+        (None, None) => bail!(
+            "which pipeline? give a .dip file or a built-in name (`tracker workflows` lists them)"
+        ),
+    };
+    let loaded = load::load(&source, Diagnostics::Print)?;
+    let display = args.pipeline.clone().unwrap_or_else(|| loaded.name.clone());
+    let settings = Settings::from_args(args, &loaded)?;
+    let Loaded {
+        mut plan,
+        subgraphs,
+        text,
+        ..
+    } = loaded;
+    settings.apply(&mut plan)?;
+    let subgraphs: Subgraphs = subgraphs
+        .into_iter()
+        .map(|(k, child)| {
+            let mut child = (*child).clone();
+            settings.override_models(&mut child);
+            (k, Arc::new(child))
+        })
+        .collect();
+    let completers = completers(&settings);
+    preflight(&plan, &subgraphs, &completers)?;
+
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let durability = if args.no_fsync {
+        Durability::NoSync
+    } else {
+        Durability::Sync
+    };
+    let prepared = match &resume {
+        Some(dir) => resume_run(dir, clock.now(), durability)?,
+        None => new_run(&artifacts, &text, clock.now(), durability)?,
+    };
+    let run_id = prepared.run_id.clone();
+    let run_dir = prepared.dir.clone();
+    if !args.json {
+        println!(
+            "tracker: {} {display} (run {run_id}, {})",
+            if resume.is_some() {
+                "resuming"
+            } else {
+                "running"
+            },
+            run_dir.display()
+        );
+    }
+
+    let config = EngineConfig {
+        run_id: run_id.clone(),
+        artifact_dir: Some(run_dir.clone()),
+        checkpointing: true,
+        budget: settings.budget,
+        resume_from: prepared.resume_from,
+        jitter_seed: seed(),
+        ..EngineConfig::default()
+    };
+    let started = Instant::now();
+    let end = execute(Execution {
+        plan,
+        subgraphs,
+        config,
+        store: prepared.store,
+        workdir,
+        run_dir: run_dir.clone(),
+        completers,
+        settings: &settings,
+        json: args.json,
+        clock,
+    })?;
+
+    let summary = Summary {
+        run_id: &run_id,
+        pipeline: &display,
+        end: &end,
+        elapsed: started.elapsed(),
+        resumable: true,
+    }
+    .render();
+    if args.json {
+        eprint!("{summary}");
+    } else {
+        print!("{summary}");
+        std::io::stdout().flush()?;
+    }
+    if let Some(line) = failure_line(&end) {
+        eprintln!("error: {line}");
+    }
+    Ok(exit_code(&end, args.fail_on_override))
+}
+
+/// The exit code for how a run ended.
+pub fn exit_code(end: &RunEnd, fail_on_override: bool) -> u8 {
+    match end.result.as_ref().map(|r| r.status) {
+        Some(TerminalStatus::Success) => exit::OK,
+        Some(TerminalStatus::ValidationOverridden) => {
+            let env = std::env::var("TRACKER_FAIL_ON_OVERRIDE").is_ok_and(|v| v == "1");
+            if fail_on_override || env {
+                exit::OVERRIDDEN
+            } else {
+                exit::OK
+            }
+        }
+        _ => exit::FAILURE,
+    }
+}
+
+/// Everything the command line sets about a run besides its pipeline.
+struct Settings {
+    params: BTreeMap<String, String>,
+    provider: Option<String>,
+    model: Option<String>,
+    budget: BudgetLimits,
+    tool_policy: ToolPolicy,
+    supervision: SupervisionPolicy,
+    auto_approve: bool,
+}
+
+impl Settings {
+    fn from_args(args: &RunArgs, loaded: &Loaded) -> Result<Settings> {
+        let mut params = BTreeMap::new();
+        for pair in &args.params {
+            let (key, value) = pair
+                .split_once('=')
+                .ok_or_else(|| anyhow!("--param {pair:?}: expected KEY=VALUE"))?;
+            let key = key.trim();
+            if !loaded
+                .plan
+                .graph_attrs
+                .contains_key(&format!("params.{key}"))
+            {
+                let declared: Vec<&str> = loaded
+                    .plan
+                    .graph_attrs
+                    .keys()
+                    .filter_map(|k| k.strip_prefix("params."))
+                    .collect();
+                bail!(
+                    "--param {key:?}: {} declares no such variable ({})",
+                    loaded.name,
+                    if declared.is_empty() {
+                        "it declares none".to_string()
+                    } else {
+                        format!("declared: {}", declared.join(", "))
+                    }
+                );
+            }
+            params.insert(key.to_string(), value.to_string());
+        }
+        let max_wall_time = match &args.max_wall_time {
+            None => std::time::Duration::ZERO,
+            Some(text) => GoDuration::parse(text)
+                .ok()
+                .and_then(GoDuration::to_std)
+                .ok_or_else(|| {
+                    anyhow!("--max-wall-time {text:?}: not a duration (examples: 90s, 30m, 1h30m)")
+                })?,
+        };
+        let mut supervision = SupervisionPolicy::default();
+        for node in &loaded.plan.nodes {
+            if let Some(spec) = node.attrs.get("supervise") {
+                supervision
+                    .apply(&format!("{}:{spec}", node.id))
+                    .map_err(|e| anyhow!("node {:?} params.supervise: {e}", node.id))?;
+            }
+        }
+        for spec in &args.supervise {
+            supervision
+                .apply(spec)
+                .map_err(|e| anyhow!("--supervise {spec:?}: {e}"))?;
+        }
+        if args.bypass_denylist {
+            eprintln!(
+                "WARNING: --bypass-denylist: tool commands are not checked against the denylist"
+            );
+        }
+        Ok(Settings {
+            params,
+            provider: args.provider.clone(),
+            model: args.model.clone(),
+            budget: BudgetLimits {
+                max_total_tokens: args.max_tokens.unwrap_or(0),
+                max_cost_cents: args.max_cost.unwrap_or(0),
+                max_wall_time,
+                stall_timeout: std::time::Duration::ZERO,
+            },
+            tool_policy: ToolPolicy {
+                bypass_denylist: args.bypass_denylist,
+                denylist_add: args.tool_denylist_add.clone(),
+                allowlist: args.tool_allowlist.clone(),
+                max_output_limit: args.max_output_limit.unwrap_or(0),
+            },
+            supervision,
+            auto_approve: args.auto_approve,
+        })
+    }
+
+    /// Applies parameters and provider/model overrides to the plan.
+    fn apply(&self, plan: &mut SpawnPlan) -> Result<()> {
+        for (key, value) in &self.params {
+            plan.graph_attrs
+                .insert(format!("params.{key}"), value.clone());
+        }
+        self.override_models(plan);
+        Ok(())
+    }
+
+    /// `--provider`/`--model` replace every agent node's own settings.
+    fn override_models(&self, plan: &mut SpawnPlan) {
+        for (value, key) in [(&self.provider, "llm_provider"), (&self.model, "llm_model")] {
+            if let Some(value) = value {
+                plan.graph_attrs.insert(key.into(), value.clone());
+                for node in plan
+                    .nodes
+                    .iter_mut()
+                    .filter(|n| n.handler == Handler::Codergen)
+                {
+                    node.attrs.insert(key.into(), value.clone());
+                }
+            }
+        }
+    }
+}
+
+/// The completers this build has: the offline `stub`.
+fn completers(_settings: &Settings) -> Completers {
+    let mut completers = Completers::new();
+    completers.insert(STUB_PROVIDER, Arc::new(StubCompleter::offline()));
+    completers
+}
+
+/// Every agent node's provider must have a client before anything runs.
+fn preflight(plan: &SpawnPlan, subgraphs: &Subgraphs, completers: &Completers) -> Result<()> {
+    for p in std::iter::once(plan).chain(subgraphs.values().map(|p| p.as_ref())) {
+        for node in p.nodes.iter().filter(|n| n.handler == Handler::Codergen) {
+            let (provider, _) = provider_and_model(&node.attrs, &p.graph_attrs);
+            if !completers.has(&provider) {
+                bail!(
+                    "agent node {:?}: {}",
+                    node.id,
+                    missing_provider_message(&provider)
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The working directory: given or current; it must be a directory.
+fn working_dir(given: Option<&Path>, cwd: &Path) -> Result<PathBuf> {
+    let dir = given.map_or_else(|| cwd.to_path_buf(), |d| cwd.join(d));
+    let meta =
+        std::fs::metadata(&dir).map_err(|e| anyhow!("working directory {}: {e}", dir.display()))?;
+    if !meta.is_dir() {
+        bail!("working directory {} is not a directory", dir.display());
+    }
+    Ok(std::fs::canonicalize(&dir).unwrap_or(dir))
+}
+
+/// The run directory whose name starts with `prefix` (an exact match wins).
+fn find_run(artifacts: &Path, prefix: &str) -> Result<PathBuf> {
+    if prefix.is_empty() || prefix.contains(['/', '\\']) || prefix == "." || prefix == ".." {
+        bail!("invalid run id {prefix:?}");
+    }
+    let entries = std::fs::read_dir(artifacts)
+        .map_err(|e| anyhow!("no runs to resume in {}: {e}", artifacts.display()))?;
+    let mut matches: Vec<String> = entries
+        .flatten()
+        .filter(|e| e.path().join(store::CHECKPOINT_FILE).is_file())
+        .filter_map(|e| e.file_name().to_str().map(String::from))
+        .filter(|name| name.starts_with(prefix))
+        .collect();
+    matches.sort();
+    if matches.iter().any(|m| m == prefix) {
+        return Ok(artifacts.join(prefix));
+    }
+    match matches.as_slice() {
+        [] => bail!("no run matches {prefix:?} in {}", artifacts.display()),
+        [one] => Ok(artifacts.join(one)),
+        many => bail!(
+            "run id {prefix:?} is ambiguous: it matches {}",
+            many.join(", ")
+        ),
+    }
+}
+
+/// A run directory ready to run in.
+struct Prepared {
+    run_id: String,
+    dir: PathBuf,
+    store: Option<RunStore>,
+    resume_from: Option<Checkpoint>,
+}
+
+/// Creates the directory of a new run: its workflow copy and its first
+/// checkpoint. On failure, nothing is left behind.
+fn new_run(
+    artifacts: &Path,
+    text: &str,
+    now: tracker_runtime::clock::WallTime,
+    durability: Durability,
+) -> Result<Prepared> {
+    std::fs::create_dir_all(artifacts).map_err(|e| {
+        anyhow!(
+            "cannot create the artifact directory {}: {e}",
+            artifacts.display()
+        )
+    })?;
+    let (run_id, dir) = loop {
+        let id = crate::run_id::new_run_id();
+        let dir = artifacts.join(&id);
+        match std::fs::create_dir(&dir) {
+            Ok(()) => break (id, dir),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => bail!("cannot create the run directory {}: {e}", dir.display()),
+        }
+    };
+    let setup = || -> std::io::Result<RunStore> {
+        write_private(&dir.join(WORKFLOW_COPY), text)?;
+        RunStore::create(&dir, Checkpoint::new(run_id.clone()), now, durability)
+    };
+    match setup() {
+        Ok(store) => Ok(Prepared {
+            run_id,
+            dir,
+            store: Some(store),
+            resume_from: None,
+        }),
+        Err(e) => {
+            let _ = std::fs::remove_dir_all(&dir);
+            Err(anyhow!(
+                "cannot write the run directory {}: {e}",
+                dir.display()
+            ))
+        }
+    }
+}
+
+/// Reopens the run in `dir` at its last saved state.
+fn resume_run(
+    dir: &Path,
+    now: tracker_runtime::clock::WallTime,
+    durability: Durability,
+) -> Result<Prepared> {
+    let cp = store::load(dir).map_err(|e| anyhow!("cannot resume: {e}"))?;
+    let run_id = if cp.run_id.is_empty() {
+        dir.file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    } else {
+        cp.run_id.clone()
+    };
+    let store = RunStore::create(dir, cp.clone(), now, durability)
+        .map_err(|e| anyhow!("cannot write the run directory {}: {e}", dir.display()))?;
+    Ok(Prepared {
+        run_id,
+        dir: dir.to_path_buf(),
+        store: Some(store),
+        resume_from: Some(cp),
+    })
+}
+
+fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)?;
+    file.write_all(text.as_bytes())
+}
+
+fn seed() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64)
+}
+
+/// What the actor system needs to run.
+struct Execution<'a> {
+    plan: SpawnPlan,
+    subgraphs: Subgraphs,
+    config: EngineConfig,
+    store: Option<RunStore>,
+    workdir: PathBuf,
+    run_dir: PathBuf,
+    completers: Completers,
+    settings: &'a Settings,
+    json: bool,
+    clock: Arc<dyn Clock>,
+}
+
+/// Runs under a fresh actor system until the run ends (Ctrl-C cancels it).
+fn execute(run: Execution<'_>) -> Result<RunEnd> {
+    let Execution {
+        plan,
+        subgraphs,
+        config,
+        store,
+        workdir,
+        run_dir,
+        completers,
+        settings,
+        json,
+        clock,
+    } = run;
+    let tool_policy = settings.tool_policy.clone();
+    let supervision = settings.supervision.clone();
+    let auto_approve = settings.auto_approve;
+    let system = actix::System::new();
+    system.block_on(async move {
+        use actix::Actor;
+        let process = Process::start(0);
+        let services = process.services(
+            None,
+            completers,
+            tool_policy,
+            Arc::clone(&clock),
+            supervision.clone(),
+        );
+        let run_id = config.run_id.clone();
+        let activity = ActivityLog::new(&audit_base(), &run_id, Some(&run_dir)).start();
+        let printer = if json {
+            NdjsonPrinter.start().recipient()
+        } else {
+            ConsolePrinter::default().start().recipient()
+        };
+        for recipient in [activity.clone().recipient(), printer] {
+            process
+                .bus
+                .send(Subscribe {
+                    run: Some(run_id.clone()),
+                    recipient,
+                })
+                .await
+                .map_err(|e| anyhow!("event bus: {e}"))?;
+        }
+        let interviewer: Arc<dyn Interviewer> = if auto_approve {
+            Arc::new(AutoApprove)
+        } else {
+            Arc::new(ConsoleInterviewer::default())
+        };
+        process
+            .gates
+            .send(Route {
+                run_id: run_id.clone(),
+                interviewer,
+            })
+            .await
+            .map_err(|e| anyhow!("gate router: {e}"))?;
+        let handle = process
+            .supervisor
+            .send(StartRun(RunSpec {
+                plan: Arc::new(plan),
+                config,
+                services,
+                subgraphs: Arc::new(subgraphs),
+                workdir,
+                store,
+                events: Arc::new(BusSink::new(process.bus.clone())),
+                supervision,
+                clock,
+                cancel: None,
+                steering: None,
+            }))
+            .await
+            .map_err(|e| anyhow!("runtime supervisor: {e}"))?;
+        let supervisor = process.supervisor.clone();
+        let interrupted = run_id.clone();
+        actix::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                eprintln!("\ninterrupted: cancelling run {interrupted} (its checkpoint is kept)");
+                let _ = supervisor.send(CancelRun(interrupted)).await;
+            }
+        });
+        let end = handle
+            .done
+            .await
+            .map_err(|_| anyhow!("the run ended without reporting"))?;
+        if let Ok(Err(e)) = activity.send(Finish).await {
+            eprintln!("warning: activity log: {e}");
+        }
+        Ok(end)
+    })
+}

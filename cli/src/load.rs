@@ -1,0 +1,184 @@
+//! Loading a pipeline for execution: the file (or built-in), its validation,
+//! its spawn plan, and every child workflow its subgraph and manager-loop nodes
+//! name, loaded once each.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::{anyhow, bail, Result};
+use dippin::{Diagnostic, Document};
+use tracker_runtime::handler::child::Subgraphs;
+use tracker_runtime::plan::SpawnPlan;
+
+use crate::pipeline::{self, PipelineSource};
+use crate::report::write_human;
+
+/// A pipeline ready to run.
+#[derive(Debug)]
+pub struct Loaded {
+    /// How to name it in messages.
+    pub name: String,
+    /// The file, when it came from one.
+    pub file: Option<PathBuf>,
+    /// Its text as written.
+    pub text: String,
+    /// The compiled workflow.
+    pub plan: SpawnPlan,
+    /// Its child workflows by reference.
+    pub subgraphs: Subgraphs,
+}
+
+/// How diagnostics are reported while loading.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Diagnostics {
+    /// Errors and warnings to stderr (runs).
+    Print,
+    /// Say nothing; errors become the load error's text (the conformance
+    /// harness, which ignores lint).
+    Quiet,
+}
+
+/// Loads `source` for running. Invalid pipelines are errors (after their
+/// diagnostics are printed, with [`Diagnostics::Print`]).
+pub fn load(source: &PipelineSource, diagnostics: Diagnostics) -> Result<Loaded> {
+    let doc = pipeline::load(source)?;
+    let base_dir = match source {
+        PipelineSource::File(path) => Some(parent_dir(path)),
+        PipelineSource::Builtin(_) => None,
+    };
+    let name = source.display_name();
+    check(&doc, base_dir.as_deref(), &name, diagnostics)?;
+    let plan = SpawnPlan::compile(&doc.workflow).map_err(|e| anyhow!("{name}: {e}"))?;
+    let mut subgraphs = BTreeMap::new();
+    let dir = base_dir.clone().unwrap_or_else(|| PathBuf::from("."));
+    let mut chain = vec![canonical(source)];
+    load_children(&plan, &dir, &mut subgraphs, &mut chain, diagnostics)?;
+    Ok(Loaded {
+        name,
+        file: match source {
+            PipelineSource::File(path) => Some(path.clone()),
+            PipelineSource::Builtin(_) => None,
+        },
+        text: doc.source.text().to_string(),
+        plan,
+        subgraphs,
+    })
+}
+
+/// Fails when `doc` has errors; prints diagnostics first when asked.
+fn check(
+    doc: &Document,
+    base_dir: Option<&Path>,
+    name: &str,
+    diagnostics: Diagnostics,
+) -> Result<()> {
+    let mut diags: Vec<Diagnostic> = doc.diagnostics.clone();
+    if !doc.has_errors() {
+        let options = dippin::lint::LintOptions {
+            base_dir: base_dir.map(Path::to_path_buf),
+            environment: false,
+        };
+        diags.extend(dippin::analyze(doc, &options));
+    }
+    let errors: Vec<&Diagnostic> = diags.iter().filter(|d| d.is_error()).collect();
+    if diagnostics == Diagnostics::Print {
+        let shown: Vec<Diagnostic> = if errors.is_empty() {
+            diags
+                .iter()
+                .filter(|d| d.severity == dippin::Severity::Warning)
+                .cloned()
+                .collect()
+        } else {
+            errors.iter().map(|d| (*d).clone()).collect()
+        };
+        write_human(&mut std::io::stderr().lock(), doc, &shown)?;
+    }
+    if let Some(first) = errors.first() {
+        let position = first
+            .span
+            .map(|s| doc.source.position(s.start))
+            .map(|p| format!(":{}:{}", p.line, p.column))
+            .unwrap_or_default();
+        bail!(
+            "{name}{position}: {} ({} error(s); run `tracker validate {name}` for all of them)",
+            first.message,
+            errors.len()
+        );
+    }
+    Ok(())
+}
+
+fn parent_dir(path: &Path) -> PathBuf {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
+fn canonical(source: &PipelineSource) -> String {
+    match source {
+        PipelineSource::File(path) => std::fs::canonicalize(path)
+            .unwrap_or_else(|_| path.clone())
+            .display()
+            .to_string(),
+        PipelineSource::Builtin(b) => format!("builtin:{}", b.name),
+    }
+}
+
+/// Loads the children `plan` names, relative to `dir` (then the working
+/// directory, with `.dip` appended when missing), each once; a reference back
+/// to a workflow being loaded is an error.
+fn load_children(
+    plan: &SpawnPlan,
+    dir: &Path,
+    out: &mut Subgraphs,
+    chain: &mut Vec<String>,
+    diagnostics: Diagnostics,
+) -> Result<()> {
+    for node in &plan.nodes {
+        let Some(reference) = node.attrs.get("subgraph_ref") else {
+            continue;
+        };
+        if out.contains_key(reference) {
+            continue;
+        }
+        let path = locate(dir, reference).ok_or_else(|| {
+            anyhow!(
+                "subgraph {reference:?} (node {:?}): no such file relative to {} or the working directory",
+                node.id,
+                dir.display()
+            )
+        })?;
+        let key = std::fs::canonicalize(&path)
+            .unwrap_or_else(|_| path.clone())
+            .display()
+            .to_string();
+        if chain.contains(&key) {
+            bail!(
+                "subgraph {reference:?} (node {:?}) refers back to a workflow that includes it",
+                node.id
+            );
+        }
+        let doc = dippin::load_file(&path)
+            .map_err(|e| anyhow!("subgraph {reference:?} (node {:?}): {e}", node.id))?;
+        let name = path.display().to_string();
+        check(&doc, Some(&parent_dir(&path)), &name, diagnostics)
+            .map_err(|e| anyhow!("subgraph {reference:?} (node {:?}): {e}", node.id))?;
+        let child = SpawnPlan::compile(&doc.workflow).map_err(|e| anyhow!("{name}: {e}"))?;
+        chain.push(key);
+        load_children(&child, &parent_dir(&path), out, chain, diagnostics)?;
+        chain.pop();
+        out.insert(reference.clone(), Arc::new(child));
+    }
+    Ok(())
+}
+
+fn locate(dir: &Path, reference: &str) -> Option<PathBuf> {
+    let mut candidates = vec![dir.join(reference), PathBuf::from(reference)];
+    if !reference.ends_with(".dip") {
+        candidates.push(dir.join(format!("{reference}.dip")));
+        candidates.push(PathBuf::from(format!("{reference}.dip")));
+    }
+    candidates.into_iter().find(|p| p.is_file())
+}

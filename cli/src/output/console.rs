@@ -1,0 +1,112 @@
+//! Console mode: one line per event,
+//! `[HH:MM:SS] <type> node=<id> <message> (err: …)`, with the nodes a resumed
+//! run skips folded into one line.
+
+use std::io::Write;
+
+use actix::prelude::*;
+use tracker_actors::bus::Deliver;
+use tracker_runtime::event::{EventKind, PipelineEvent};
+
+/// The longest message shown.
+const MESSAGE_WIDTH: usize = 160;
+
+/// Prints events for people.
+#[derive(Default)]
+pub struct ConsolePrinter {
+    resumed: Vec<String>,
+}
+
+impl ConsolePrinter {
+    fn flush_resumed(&mut self, out: &mut String) {
+        if self.resumed.is_empty() {
+            return;
+        }
+        out.push_str(&format!(
+            "  ✓ resumed {} completed node{}: {}\n",
+            self.resumed.len(),
+            if self.resumed.len() == 1 { "" } else { "s" },
+            self.resumed.join(", ")
+        ));
+        self.resumed.clear();
+    }
+}
+
+/// One event as a console line (without the newline).
+pub fn line(event: &PipelineEvent) -> String {
+    let clock = event.ts.as_str().get(11..19).unwrap_or("--:--:--");
+    let node = event.node_id.as_deref().unwrap_or("");
+    let mut message: String = event
+        .message
+        .as_deref()
+        .unwrap_or("")
+        .replace('\n', " ")
+        .chars()
+        .take(MESSAGE_WIDTH)
+        .collect();
+    if let Some(error) = &event.error {
+        let error: String = error
+            .replace('\n', " ")
+            .chars()
+            .take(MESSAGE_WIDTH)
+            .collect();
+        message.push_str(&format!(" (err: {error})"));
+    }
+    format!(
+        "[{clock}] {:<22} node={:<20} {message}",
+        event.kind.wire_name(),
+        node
+    )
+    .trim_end()
+    .to_string()
+}
+
+impl Actor for ConsolePrinter {
+    type Context = Context<Self>;
+}
+
+impl Handler<Deliver> for ConsolePrinter {
+    type Result = ();
+
+    fn handle(&mut self, msg: Deliver, _: &mut Self::Context) {
+        let mut text = String::new();
+        for event in msg.0.iter() {
+            let resumed = event.kind == EventKind::StageCompleted
+                && event.message.as_deref() == Some("previously completed (resumed)");
+            if resumed {
+                if let Some(node) = &event.node_id {
+                    self.resumed.push(node.clone());
+                }
+                continue;
+            }
+            self.flush_resumed(&mut text);
+            text.push_str(&line(event));
+            text.push('\n');
+        }
+        let mut out = std::io::stdout().lock();
+        let _ = out.write_all(text.as_bytes());
+        let _ = out.flush();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tracker_runtime::event::{EventSource, Timestamp};
+
+    #[test]
+    fn lines_have_the_reference_columns() {
+        let event = PipelineEvent::new(
+            EventKind::StageFailed,
+            EventSource::Pipeline,
+            Timestamp::from_unix_millis(1_764_583_205_000, 0),
+        )
+        .with_node_id("Build")
+        .with_message("handler error at node \"Build\"")
+        .with_error("boom\nsecond line");
+        assert_eq!(
+            line(&event),
+            "[10:00:05] stage_failed           node=Build                handler error at node \"Build\" (err: boom second line)"
+        );
+    }
+}

@@ -1,0 +1,6 @@
+//! What a run prints: the console event lines, the `--json` stream, and the
+//! summary at the end. The printers are event-bus subscribers.
+
+pub mod console;
+pub mod ndjson;
+pub mod summary;

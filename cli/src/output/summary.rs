@@ -1,0 +1,176 @@
+//! The summary printed when a run ends.
+
+use std::fmt::Write as _;
+use std::time::Duration;
+
+use tracker_runtime::engine::{RunEnd, RunResult, TerminalStatus};
+
+/// Everything the summary shows.
+pub struct Summary<'a> {
+    /// The run's id.
+    pub run_id: &'a str,
+    /// How the pipeline was named on the command line.
+    pub pipeline: &'a str,
+    /// How the run ended.
+    pub end: &'a RunEnd,
+    /// How long it took.
+    pub elapsed: Duration,
+    /// Whether the run persisted a checkpoint (so it can be resumed).
+    pub resumable: bool,
+}
+
+impl Summary<'_> {
+    /// The summary text.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        let _ = writeln!(out, "\n═══ Run Complete ═══");
+        let _ = writeln!(out, "Run ID:    {}", self.run_id);
+        let _ = writeln!(out, "Status:    {}", status_line(self.end));
+        let _ = writeln!(out, "Duration:  {}", human_duration(self.elapsed));
+        if let Some(result) = &self.end.result {
+            render_result(&mut out, result);
+        }
+        if !self
+            .end
+            .result
+            .as_ref()
+            .is_some_and(|r| r.status.is_success())
+            && self.resumable
+        {
+            let _ = writeln!(
+                out,
+                "\nResume: tracker -r {} {}",
+                self.run_id, self.pipeline
+            );
+        }
+        out
+    }
+}
+
+fn render_result(out: &mut String, result: &RunResult) {
+    if let Some(usage) = &result.usage {
+        let _ = writeln!(
+            out,
+            "Tokens:    {} (in {} / out {})  ${:.4}",
+            usage.total_tokens,
+            usage.total_input_tokens,
+            usage.total_output_tokens,
+            usage.total_cost_usd
+        );
+    }
+    if !result.trace.is_empty() {
+        let _ = writeln!(out, "\nNode Execution");
+        for entry in &result.trace {
+            let mark = match entry.status.as_str() {
+                "success" => "✓",
+                "retry" => "↻",
+                _ => "✗",
+            };
+            let turns = entry
+                .stats
+                .as_ref()
+                .map(|s| format!("  {} turn{}", s.turns, if s.turns == 1 { "" } else { "s" }))
+                .unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "  {mark} {:<24} {:<18} {:>8}{turns}",
+                entry.node_id,
+                entry.handler_name,
+                human_duration(entry.duration)
+            );
+        }
+    }
+    if !result.budget_limits_hit.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nHALTED: budget exceeded ({})",
+            result.budget_limits_hit.join(", ")
+        );
+    }
+}
+
+/// `● success`, `● fail`, `⏸ paused — …`, `● validation_overridden — at …`.
+fn status_line(end: &RunEnd) -> String {
+    match &end.result {
+        None => "● fail (halted)".into(),
+        Some(result) => match result.status {
+            TerminalStatus::PausedBilling => {
+                "⏸ paused — billing/quota (add credit, then resume)".into()
+            }
+            TerminalStatus::ValidationOverridden => {
+                let at = result
+                    .validation_overrides
+                    .first()
+                    .map(|o| format!(" — at {} (label {:?})", o.gate_node_id, o.label))
+                    .unwrap_or_default();
+                format!("● validation_overridden{at}")
+            }
+            status => format!("● {}", status.as_str()),
+        },
+    }
+}
+
+/// The one line a failed run leaves on stderr.
+pub fn failure_line(end: &RunEnd) -> Option<String> {
+    let status = end.result.as_ref().map(|r| r.status);
+    let detail = end.error.as_deref().unwrap_or("");
+    let with = |title: &str| {
+        if detail.is_empty() {
+            title.to_string()
+        } else {
+            format!("{title}: {detail}")
+        }
+    };
+    match status {
+        Some(TerminalStatus::Success | TerminalStatus::ValidationOverridden) => None,
+        Some(TerminalStatus::BudgetExceeded) => Some(format!(
+            "⏳ budget exceeded ({})",
+            end.result
+                .as_ref()
+                .map(|r| r.budget_limits_hit.join(", "))
+                .unwrap_or_default()
+        )),
+        Some(TerminalStatus::PausedBilling) => {
+            Some(with("💳 paused: provider credit or quota exhausted"))
+        }
+        Some(TerminalStatus::Fail) => Some(with("✗ Run failed")),
+        None => Some(with("✗ Run halted")),
+    }
+}
+
+/// `850ms`, `12.3s`, `4m05s`.
+pub fn human_duration(d: Duration) -> String {
+    let ms = d.as_millis();
+    if ms < 1000 {
+        format!("{ms}ms")
+    } else if ms < 60_000 {
+        format!("{:.1}s", d.as_secs_f64())
+    } else {
+        let secs = d.as_secs();
+        format!("{}m{:02}s", secs / 60, secs % 60)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_naturally() {
+        assert_eq!(human_duration(Duration::from_millis(850)), "850ms");
+        assert_eq!(human_duration(Duration::from_millis(12_340)), "12.3s");
+        assert_eq!(human_duration(Duration::from_secs(245)), "4m05s");
+    }
+
+    #[test]
+    fn halted_runs_have_a_failure_line() {
+        let end = RunEnd {
+            result: None,
+            error: Some("no outgoing edges".into()),
+        };
+        assert_eq!(
+            failure_line(&end).as_deref(),
+            Some("✗ Run halted: no outgoing edges")
+        );
+    }
+}
