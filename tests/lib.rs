@@ -59,13 +59,24 @@ pub fn tracker() -> Command {
     cmd
 }
 
-/// Runs the binary with `args` in `dir` and returns its output.
+/// Runs the binary with `args` in `dir` and returns its output. Live activity
+/// logs go to `<dir>/.audit`, not the user's state directory.
 pub fn run_in(dir: &Path, args: &[&str]) -> Output {
-    tracker()
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("tracker runs")
+    in_dir(dir).args(args).output().expect("tracker runs")
+}
+
+/// A `Command` for the built binary running in `dir`, with its live activity
+/// logs under `<dir>/.audit`.
+pub fn in_dir(dir: &Path) -> Command {
+    let mut cmd = tracker();
+    cmd.current_dir(dir)
+        .env("TRACKER_AUDIT_DIR", dir.join(".audit"));
+    cmd
+}
+
+/// The golden-trace fixtures beside the repository.
+pub fn conformance_dir() -> PathBuf {
+    shared_dir().join("conformance").join("golden")
 }
 
 /// Every file under `dir` (recursively) whose extension is `ext`, sorted.

@@ -3,6 +3,7 @@
 //! One test binary (ripgrep's layout): each module is one area.
 
 mod cli;
+mod conformance;
 mod corpus;
 mod diagnostics;
 mod formatting;

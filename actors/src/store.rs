@@ -101,16 +101,29 @@ pub struct RunStore {
 }
 
 impl RunStore {
-    /// Starts writing `cp` (a fresh checkpoint, or one loaded to resume) to
-    /// `dir`: writes it as the snapshot and starts an empty journal.
+    /// Starts writing a new run's checkpoint `cp` to `dir`: writes it as the
+    /// snapshot (stamped `now`) and starts an empty journal.
     pub fn create(
         dir: &Path,
         mut cp: Checkpoint,
         now: WallTime,
         durability: Durability,
     ) -> std::io::Result<RunStore> {
-        std::fs::create_dir_all(dir)?;
         cp.timestamp = now.rfc3339_nanos();
+        RunStore::continue_from(dir, cp, now, durability)
+    }
+
+    /// Continues writing a resumed run's checkpoint `cp` (as [`load`] read it):
+    /// folds it into a fresh snapshot that keeps its timestamp — the timestamp
+    /// of the last acknowledged save, which identifies the node attempt that was
+    /// in flight when the run stopped — and starts an empty journal.
+    pub fn continue_from(
+        dir: &Path,
+        cp: Checkpoint,
+        now: WallTime,
+        durability: Durability,
+    ) -> std::io::Result<RunStore> {
+        std::fs::create_dir_all(dir)?;
         let (snapshot_len, journal, journal_len) = write_snapshot(dir, &cp, durability)?;
         Ok(RunStore {
             dir: dir.to_path_buf(),

@@ -414,7 +414,7 @@ fn resume_run(
     } else {
         cp.run_id.clone()
     };
-    let store = RunStore::create(dir, cp.clone(), now, durability)
+    let store = RunStore::continue_from(dir, cp.clone(), now, durability)
         .map_err(|e| anyhow!("cannot write the run directory {}: {e}", dir.display()))?;
     Ok(Prepared {
         run_id,

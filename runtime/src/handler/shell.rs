@@ -184,20 +184,20 @@ async fn adopt(cmd: &ShellCommand) -> Result<Option<ShellOutput>, ShellError> {
         return Ok(None);
     }
     let exit = dir.join("exit");
-    if !exit.exists() {
-        let group = std::fs::read_to_string(dir.join("pgid"))
-            .ok()
-            .and_then(|p| p.trim().parse::<i32>().ok());
-        if let Some(pgid) = group {
-            let deadline = tokio::time::Instant::now() + cmd.timeout;
-            while !exit.exists() && alive(pgid) {
-                if tokio::time::Instant::now() >= deadline {
-                    let _ = killpg(Pid::from_raw(pgid), Signal::SIGKILL);
-                    return Err(ShellError::TimedOut(cmd.timeout));
-                }
-                tokio::time::sleep(ADOPT_POLL).await;
+    let group = std::fs::read_to_string(dir.join("pgid"))
+        .ok()
+        .and_then(|p| p.trim().parse::<i32>().ok());
+    let deadline = tokio::time::Instant::now() + cmd.timeout;
+    // The attempt may still be running: its group is alive, or (if tracker died
+    // before recording the group) a process names its exit file.
+    while !exit.exists() && (group.is_some_and(alive) || names_file(&exit)) {
+        if tokio::time::Instant::now() >= deadline {
+            if let Some(pgid) = group {
+                let _ = killpg(Pid::from_raw(pgid), Signal::SIGKILL);
             }
+            return Err(ShellError::TimedOut(cmd.timeout));
         }
+        tokio::time::sleep(ADOPT_POLL).await;
     }
     let Some(exit_code) = std::fs::read_to_string(&exit)
         .ok()
@@ -211,6 +211,35 @@ async fn adopt(cmd: &ShellCommand) -> Result<Option<ShellOutput>, ShellError> {
         stderr: tail(&dir.join("stderr"), cmd.output_limit)?,
         adopted: true,
     }))
+}
+
+/// Whether a live process has `path` among its arguments (the wrapper of an
+/// attempt does). Linux only; elsewhere nothing is found.
+fn names_file(path: &Path) -> bool {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return false;
+    };
+    let needle = path.as_os_str().as_encoded_bytes();
+    entries.flatten().any(|entry| {
+        let is_pid = entry
+            .file_name()
+            .to_str()
+            .is_some_and(|n| n.bytes().all(|b| b.is_ascii_digit()));
+        is_pid
+            && std::fs::read(entry.path().join("cmdline"))
+                .ok()
+                .is_some_and(|cmdline| cmdline.split(|b| *b == 0).any(|arg| arg == needle))
+            && std::fs::read_to_string(entry.path().join("stat"))
+                .ok()
+                .is_some_and(|stat| {
+                    !stat
+                        .rsplit(')')
+                        .next()
+                        .unwrap_or("")
+                        .trim_start()
+                        .starts_with('Z')
+                })
+    })
 }
 
 /// A fresh attempt directory holding only the token.
@@ -387,6 +416,41 @@ mod tests {
         assert!(!block_on(run(&next)).expect("runs").adopted);
         let log = std::fs::read_to_string(dir.path().join("log.txt")).expect("log");
         assert_eq!(log, "once\nonce\n");
+    }
+
+    #[test]
+    fn a_still_running_attempt_is_waited_for_and_adopted() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let cmd = command(
+            dir.path(),
+            "while [ ! -f go ]; do sleep 0.01; done; echo once >> log.txt; echo done",
+        );
+        // The attempt an earlier tracker process started and did not outlive.
+        prepare(&cmd).expect("prepare");
+        let a = &cmd.attempt_dir;
+        let mut orphan = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(WRAPPER)
+            .arg("tracker-tool")
+            .arg(&cmd.script)
+            .arg(a.join("stdout"))
+            .arg(a.join("stderr"))
+            .arg(a.join("exit"))
+            .current_dir(dir.path())
+            .spawn()
+            .expect("spawn");
+        // Let the orphan finish only once the new attempt is already waiting.
+        let go = dir.path().join("go");
+        let released = std::thread::spawn(move || {
+            std::fs::write(go, "").expect("go");
+        });
+        let out = block_on(run(&cmd)).expect("adopted");
+        released.join().expect("thread");
+        let _ = orphan.wait();
+        assert!(out.adopted);
+        assert_eq!(out.stdout.text, "done\n");
+        let log = std::fs::read_to_string(dir.path().join("log.txt")).expect("log");
+        assert_eq!(log, "once\n");
     }
 
     #[test]
