@@ -5,6 +5,7 @@
 mod cli;
 mod conformance;
 mod corpus;
+mod crash;
 mod diagnostics;
 mod formatting;
 mod language_guide;
