@@ -125,7 +125,11 @@ fn a_kill_at_any_event_resumes_with_every_side_effect_exactly_once() {
         let run = run_dir(dir.path());
         assert_checkpoint_parses(&run);
         if killed {
-            assert_eq!(resume(dir.path()), Some(0), "resume after event {kill_after}");
+            assert_eq!(
+                resume(dir.path()),
+                Some(0),
+                "resume after event {kill_after}"
+            );
             assert_checkpoint_parses(&run);
         }
         let lines = std::fs::read_to_string(dir.path().join("lines.txt")).unwrap_or_default();
@@ -164,7 +168,8 @@ fn checkpoint_json_parses_at_every_instant_of_a_run() {
                     continue;
                 };
                 for entry in entries.flatten() {
-                    if let Ok(text) = std::fs::read_to_string(entry.path().join("checkpoint.json")) {
+                    if let Ok(text) = std::fs::read_to_string(entry.path().join("checkpoint.json"))
+                    {
                         serde_json::from_str::<serde_json::Value>(&text)
                             .unwrap_or_else(|e| panic!("torn checkpoint ({e}): {text:?}"));
                         reads += 1;

@@ -10,3 +10,4 @@ mod diagnostics;
 mod formatting;
 mod language_guide;
 mod lints;
+mod run;

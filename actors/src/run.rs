@@ -84,6 +84,9 @@ pub struct RunActor {
     node: Option<Addr<NodeActor>>,
     current: Option<NodeTask>,
     resume_token: String,
+    /// Supervisor restarts so far in this process: each restart's attempt gets a
+    /// token of its own.
+    restarts: u32,
     done: Option<oneshot::Sender<RunEnd>>,
     cancel: Option<watch::Receiver<bool>>,
     steering: Option<mpsc::Receiver<Vec<(String, String)>>>,
@@ -113,6 +116,7 @@ impl RunActor {
             node: None,
             current: None,
             resume_token,
+            restarts: 0,
             done: Some(done),
             cancel: spec.cancel,
             steering: spec.steering,
@@ -191,7 +195,7 @@ impl RunActor {
 
     fn act_on(&mut self, next: Next, ctx: &mut Context<Self>) {
         match next {
-            Next::Execute(task) => self.execute(task, ctx),
+            Next::Execute(task) => self.execute(task, 0, ctx),
             Next::Sleep(delay) => {
                 ctx.run_later(delay, |act, ctx| {
                     if act.engine.is_done() {
@@ -206,8 +210,9 @@ impl RunActor {
         }
     }
 
-    /// Starts a node actor for `task`.
-    fn execute(&mut self, task: NodeTask, ctx: &mut Context<Self>) {
+    /// Starts a node actor for `task`; `restart` counts the supervisor's
+    /// restarts of this attempt (0 for the engine's own start).
+    fn execute(&mut self, task: NodeTask, restart: u32, ctx: &mut Context<Self>) {
         let Some(handler) = self.services.handlers.get(task.handler) else {
             let error = HandlerError::Failed(format!(
                 "no handler is registered for {:?} nodes",
@@ -224,7 +229,13 @@ impl RunActor {
             clock: Arc::clone(&self.clock),
             services: Arc::clone(&self.services),
             subgraphs: Arc::clone(&self.subgraphs),
-            resume_token: self.resume_token.clone(),
+            // A restart is a new attempt of its own: it must not find (and
+            // adopt) the result of the attempt it replaces.
+            resume_token: if restart == 0 {
+                self.resume_token.clone()
+            } else {
+                format!("{}+restart{restart}", self.resume_token)
+            },
         };
         let node = NodeActor::default().start();
         self.node = Some(node.clone());
@@ -268,6 +279,8 @@ impl RunActor {
         match decision {
             Decision::Leave => self.report(result, Vec::new(), ctx),
             Decision::Restart { delay, count, .. } => {
+                self.restarts += 1;
+                let restart = self.restarts;
                 let policy = self.policy.for_node(&task.node_id);
                 let event = self
                     .event(EventKind::NodeRestarted, &task.node_id)
@@ -285,7 +298,7 @@ impl RunActor {
                     move |(), _, ctx| {
                         ctx.run_later(delay, move |act, ctx| {
                             if !act.engine.is_done() {
-                                act.execute(task, ctx);
+                                act.execute(task, restart, ctx);
                             }
                         });
                     },

@@ -3,6 +3,7 @@
 //! name, loaded once each.
 
 use std::collections::BTreeMap;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -12,7 +13,6 @@ use tracker_runtime::handler::child::Subgraphs;
 use tracker_runtime::plan::SpawnPlan;
 
 use crate::pipeline::{self, PipelineSource};
-use crate::report::write_human;
 
 /// A pipeline ready to run.
 #[derive(Debug)]
@@ -82,29 +82,32 @@ fn check(
         diags.extend(dippin::analyze(doc, &options));
     }
     let errors: Vec<&Diagnostic> = diags.iter().filter(|d| d.is_error()).collect();
-    if diagnostics == Diagnostics::Print {
-        let shown: Vec<Diagnostic> = if errors.is_empty() {
-            diags
-                .iter()
-                .filter(|d| d.severity == dippin::Severity::Warning)
-                .cloned()
-                .collect()
-        } else {
-            errors.iter().map(|d| (*d).clone()).collect()
-        };
-        write_human(&mut std::io::stderr().lock(), doc, &shown)?;
-    }
-    if let Some(first) = errors.first() {
-        let position = first
+    let located = |d: &Diagnostic| {
+        let position = d
             .span
             .map(|s| doc.source.position(s.start))
             .map(|p| format!(":{}:{}", p.line, p.column))
             .unwrap_or_default();
-        bail!(
-            "{name}{position}: {} ({} error(s); run `tracker validate {name}` for all of them)",
-            first.message,
-            errors.len()
-        );
+        format!("{name}{position}: {} [{}]", d.message, d.code)
+    };
+    if diagnostics == Diagnostics::Print && errors.is_empty() {
+        let mut err = std::io::stderr().lock();
+        for d in diags
+            .iter()
+            .filter(|d| d.severity == dippin::Severity::Warning)
+        {
+            writeln!(err, "warning: {}", located(d))?;
+        }
+    }
+    if let Some(first) = errors.first() {
+        let more = match errors.len() {
+            1 => String::new(),
+            n => format!(
+                " (and {} more; `tracker validate {name}` lists them)",
+                n - 1
+            ),
+        };
+        bail!("{}{more}", located(first));
     }
     Ok(())
 }

@@ -1,0 +1,482 @@
+//! Supervision of node attempts under the real actor runtime: panicking and
+//! flaky node code, restart types, the intensity limit, escalation, and a paused
+//! run resuming from its checkpoint.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tracker_actors::bus::{BusSink, Subscribe};
+use tracker_actors::clock::SystemClock;
+use tracker_actors::collect::{Collector, TakeEvents};
+use tracker_actors::process::Process;
+use tracker_actors::run::RunSpec;
+use tracker_actors::store::{self, Durability, RunStore};
+use tracker_actors::supervisor::StartRun;
+use tracker_runtime::checkpoint::Checkpoint;
+use tracker_runtime::clock::Clock;
+use tracker_runtime::engine::{EngineConfig, NodeTask, RunEnd, TerminalStatus};
+use tracker_runtime::event::{EventKind, PipelineEvent};
+use tracker_runtime::handler::tool_safety::ToolPolicy;
+use tracker_runtime::handler::{BoxFuture, HandlerEnv, HandlerRegistry, NodeHandler};
+use tracker_runtime::llm::stub::{self, ScriptedCompleter, StubCompleter};
+use tracker_runtime::llm::{Completers, CompletionError};
+use tracker_runtime::outcome::{NodeResult, Outcome};
+use tracker_runtime::plan::{Handler, SpawnPlan};
+use tracker_runtime::supervision::SupervisionPolicy;
+
+/// A tool handler that misbehaves a set number of times, then succeeds.
+struct Flaky {
+    misbehave: Misbehave,
+    times: u32,
+    calls: Arc<AtomicU32>,
+}
+
+#[derive(Clone, Copy)]
+enum Misbehave {
+    Panic,
+    Fail,
+}
+
+impl NodeHandler for Flaky {
+    fn run(&self, task: NodeTask, _env: HandlerEnv) -> BoxFuture<NodeResult> {
+        let call = self.calls.fetch_add(1, Ordering::SeqCst) + 1;
+        let misbehave = call <= self.times && task.node_id == "Flaky";
+        let how = self.misbehave;
+        Box::pin(async move {
+            if misbehave {
+                match how {
+                    Misbehave::Panic => panic!("flaky node code broke on call {call}"),
+                    Misbehave::Fail => return Ok(Outcome::with_status("fail")),
+                }
+            }
+            Ok(Outcome::success())
+        })
+    }
+}
+
+const FLOW: &str = "workflow F\n  start: Start\n  exit: Done\n  agent Start\n    label: Start\n  tool Flaky\n    timeout: 5s\n    command: true\n  agent Done\n    label: Done\n  edges\n    Start -> Flaky\n    Flaky -> Done\n";
+
+fn plan(src: &str) -> Arc<SpawnPlan> {
+    let (wf, diags) = dippin::parse_dip(src);
+    assert!(diags.iter().all(|d| !d.is_error()), "{diags:?}");
+    Arc::new(SpawnPlan::compile(&wf).expect("compiles"))
+}
+
+fn policy(spec: &str) -> SupervisionPolicy {
+    let mut p = SupervisionPolicy::default();
+    p.apply("backoff=1ms..2ms").expect("backoff");
+    if !spec.is_empty() {
+        p.apply(spec).expect("policy");
+    }
+    p
+}
+
+struct Outcome2 {
+    end: RunEnd,
+    events: Vec<PipelineEvent>,
+}
+
+impl Outcome2 {
+    fn status(&self) -> Option<TerminalStatus> {
+        self.end.result.as_ref().map(|r| r.status)
+    }
+
+    fn count(&self, kind: EventKind) -> usize {
+        self.events.iter().filter(|e| e.kind == kind).count()
+    }
+
+    fn kinds(&self) -> Vec<&'static str> {
+        self.events.iter().map(|e| e.kind.wire_name()).collect()
+    }
+}
+
+/// Runs `plan` to its end under a fresh actor system.
+fn run(
+    plan: Arc<SpawnPlan>,
+    handlers: HandlerRegistry,
+    completers: Completers,
+    supervision: SupervisionPolicy,
+    store: Option<RunStore>,
+    resume_from: Option<Checkpoint>,
+    run_id: &str,
+) -> Outcome2 {
+    let run_id = run_id.to_string();
+    let workdir = tempfile::tempdir().expect("workdir");
+    let workdir_path = workdir.path().to_path_buf();
+    actix::System::new().block_on(async move {
+        let process = Process::start(0);
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        let services = process.services(
+            Some(handlers),
+            completers,
+            ToolPolicy::default(),
+            Arc::clone(&clock),
+            supervision.clone(),
+        );
+        let collector = actix::Actor::start(Collector::default());
+        process
+            .bus
+            .send(Subscribe {
+                run: Some(run_id.clone()),
+                recipient: collector.clone().recipient(),
+            })
+            .await
+            .expect("subscribe");
+        let handle = process
+            .supervisor
+            .send(StartRun(RunSpec {
+                plan,
+                config: EngineConfig {
+                    run_id,
+                    checkpointing: store.is_some(),
+                    resume_from,
+                    ..EngineConfig::default()
+                },
+                services,
+                subgraphs: Arc::new(Default::default()),
+                workdir: workdir_path,
+                store,
+                events: Arc::new(BusSink::new(process.bus.clone())),
+                supervision,
+                clock,
+                cancel: None,
+                steering: None,
+            }))
+            .await
+            .expect("start");
+        let end = handle.done.await.expect("the run reports its end");
+        let events = collector.send(TakeEvents).await.expect("events");
+        Outcome2 { end, events }
+    })
+}
+
+fn flaky(misbehave: Misbehave, times: u32) -> (HandlerRegistry, Arc<AtomicU32>) {
+    let calls = Arc::new(AtomicU32::new(0));
+    let mut handlers = HandlerRegistry::builtin();
+    handlers.set(
+        Handler::Tool,
+        Arc::new(Flaky {
+            misbehave,
+            times,
+            calls: Arc::clone(&calls),
+        }),
+    );
+    (handlers, calls)
+}
+
+fn stub_completers() -> Completers {
+    let mut c = Completers::new();
+    c.answer_everything_with(Arc::new(StubCompleter::golden()));
+    c
+}
+
+#[test]
+fn a_panicking_node_is_restarted_with_an_event_for_every_restart() {
+    let (handlers, calls) = flaky(Misbehave::Panic, 2);
+    let out = run(
+        plan(FLOW),
+        handlers,
+        stub_completers(),
+        policy(""),
+        None,
+        None,
+        "aaaaaaaaaaaa",
+    );
+    assert_eq!(
+        out.status(),
+        Some(TerminalStatus::Success),
+        "{:?}",
+        out.kinds()
+    );
+    assert_eq!(calls.load(Ordering::SeqCst), 3);
+    let restarts: Vec<&PipelineEvent> = out
+        .events
+        .iter()
+        .filter(|e| e.kind == EventKind::NodeRestarted)
+        .collect();
+    assert_eq!(restarts.len(), 2);
+    for (i, event) in restarts.iter().enumerate() {
+        assert_eq!(event.node_id.as_deref(), Some("Flaky"));
+        let message = event.message.as_deref().unwrap_or("");
+        assert!(
+            message.contains("a panic: flaky node code broke"),
+            "{message}"
+        );
+        assert!(
+            message.contains(&format!("restart {}/3", i + 1)),
+            "{message}"
+        );
+    }
+    assert_eq!(out.count(EventKind::SupervisorEscalated), 0);
+    assert_eq!(out.count(EventKind::PipelineCompleted), 1);
+}
+
+#[test]
+fn the_intensity_limit_stops_restarts_and_fails_the_run() {
+    let (handlers, calls) = flaky(Misbehave::Panic, u32::MAX);
+    let out = run(
+        plan(FLOW),
+        handlers,
+        stub_completers(),
+        policy("intensity=2/1m"),
+        None,
+        None,
+        "bbbbbbbbbbbb",
+    );
+    assert_eq!(out.status(), Some(TerminalStatus::Fail));
+    assert_eq!(
+        calls.load(Ordering::SeqCst),
+        3,
+        "one attempt and two restarts"
+    );
+    assert_eq!(out.count(EventKind::NodeRestarted), 2);
+    assert_eq!(out.count(EventKind::SupervisorEscalated), 1);
+    let kinds = out.kinds();
+    let escalated = kinds
+        .iter()
+        .position(|k| *k == "supervisor_escalated")
+        .expect("escalated");
+    assert_eq!(
+        &kinds[escalated..],
+        ["supervisor_escalated", "stage_failed", "pipeline_failed"]
+    );
+    let error = out.end.error.clone().unwrap_or_default();
+    assert!(error.contains("restart limit"), "{error}");
+    assert_eq!(
+        out.events
+            .iter()
+            .filter(|e| e.terminal_status.is_some())
+            .count(),
+        1
+    );
+}
+
+#[test]
+fn a_permanent_node_that_fails_is_restarted_until_it_succeeds() {
+    let (handlers, calls) = flaky(Misbehave::Fail, 2);
+    let out = run(
+        plan(FLOW),
+        handlers,
+        stub_completers(),
+        policy("Flaky:restart=permanent"),
+        None,
+        None,
+        "cccccccccccc",
+    );
+    assert_eq!(
+        out.status(),
+        Some(TerminalStatus::Success),
+        "{:?}",
+        out.kinds()
+    );
+    assert_eq!(calls.load(Ordering::SeqCst), 3);
+    assert_eq!(out.count(EventKind::NodeRestarted), 2);
+}
+
+#[test]
+fn transient_nodes_leave_failures_to_the_workflow() {
+    let (handlers, calls) = flaky(Misbehave::Fail, 1);
+    let out = run(
+        plan(FLOW),
+        handlers,
+        stub_completers(),
+        policy(""),
+        None,
+        None,
+        "dddddddddddd",
+    );
+    // Strict failure, exactly as the reference: no restart.
+    assert_eq!(out.status(), Some(TerminalStatus::Fail));
+    assert_eq!(calls.load(Ordering::SeqCst), 1);
+    assert_eq!(out.count(EventKind::NodeRestarted), 0);
+}
+
+#[test]
+fn escalating_to_a_node_failure_lets_the_workflow_route_to_a_gate() {
+    let src = FLOW
+        .replace("  agent Done\n", "  human Escalate\n    mode: choice\n  agent Done\n")
+        .replace("    Flaky -> Done\n", "    Flaky -> Done  when ctx.outcome = success\n    Flaky -> Escalate  when ctx.outcome = fail\n    Escalate -> Done  label: accept\n");
+    let (handlers, calls) = flaky(Misbehave::Panic, u32::MAX);
+    let out = run(
+        plan(&src),
+        handlers,
+        stub_completers(),
+        policy("Flaky:intensity=1/1m,escalate=fail-node"),
+        None,
+        None,
+        "eeeeeeeeeeee",
+    );
+    assert_eq!(
+        out.status(),
+        Some(TerminalStatus::Success),
+        "{:?}",
+        out.kinds()
+    );
+    assert_eq!(calls.load(Ordering::SeqCst), 2);
+    assert_eq!(out.count(EventKind::SupervisorEscalated), 1);
+    assert_eq!(out.count(EventKind::GateOpened), 1);
+    let completed = &out.end.result.as_ref().expect("result").completed_nodes;
+    assert!(completed.contains(&"Escalate".to_string()));
+}
+
+#[test]
+fn temporary_nodes_are_never_restarted() {
+    let (handlers, calls) = flaky(Misbehave::Panic, 1);
+    let out = run(
+        plan(FLOW),
+        handlers,
+        stub_completers(),
+        policy("restart=temporary"),
+        None,
+        None,
+        "ffffffffffff",
+    );
+    assert_eq!(out.status(), Some(TerminalStatus::Fail));
+    assert_eq!(calls.load(Ordering::SeqCst), 1);
+    assert_eq!(out.count(EventKind::NodeRestarted), 0);
+    let failed = out
+        .events
+        .iter()
+        .find(|e| e.kind == EventKind::StageFailed)
+        .expect("stage_failed");
+    assert!(
+        failed.error.as_deref().unwrap_or("").contains("panic"),
+        "{failed:?}"
+    );
+}
+
+#[test]
+fn a_billing_pause_resumes_from_its_checkpoint() {
+    let src = "workflow B\n  start: Start\n  exit: Done\n  agent Start\n    label: Start\n  agent Write\n    prompt: write\n  agent Done\n    label: Done\n  edges\n    Start -> Write\n    Write -> Done\n";
+    let dir = tempfile::tempdir().expect("run dir");
+    let now = SystemClock.now();
+    let store = RunStore::create(
+        dir.path(),
+        Checkpoint::new("abcabcabcabc"),
+        now,
+        Durability::NoSync,
+    )
+    .expect("store");
+    let script = Arc::new(ScriptedCompleter::new([
+        Err(CompletionError::classify(stub::BILLING_ERROR)),
+        Ok(stub::text_response("done")),
+    ]));
+    let mut completers = Completers::new();
+    completers.answer_everything_with(script.clone());
+    let first = run(
+        plan(src),
+        HandlerRegistry::builtin(),
+        completers.clone(),
+        policy(""),
+        Some(store),
+        None,
+        "abcabcabcabc",
+    );
+    assert_eq!(first.status(), Some(TerminalStatus::PausedBilling));
+    assert_eq!(first.count(EventKind::BillingPaused), 1);
+
+    let cp = store::load(dir.path()).expect("checkpoint");
+    assert_eq!(cp.current_node, "Write");
+    assert_eq!(cp.completed_nodes, ["Start"]);
+    let store = RunStore::continue_from(
+        dir.path(),
+        cp.clone(),
+        SystemClock.now(),
+        Durability::NoSync,
+    )
+    .expect("store");
+    let second = run(
+        plan(src),
+        HandlerRegistry::builtin(),
+        completers,
+        policy(""),
+        Some(store),
+        Some(cp),
+        "zzzzzzzzzzzz",
+    );
+    assert_eq!(second.status(), Some(TerminalStatus::Success));
+    let result = second.end.result.expect("result");
+    assert_eq!(result.run_id, "abcabcabcabc");
+    assert_eq!(result.completed_nodes, ["Start", "Write", "Done"]);
+    assert_eq!(script.requests().len(), 2);
+}
+
+#[test]
+fn many_runs_at_once_all_finish_and_lose_no_event() {
+    let (handlers, _calls) = flaky(Misbehave::Fail, 0);
+    let ids: Vec<String> = (0..20).map(|i| format!("{i:012x}")).collect();
+    let plan = plan(FLOW);
+    actix::System::new().block_on(async move {
+        let process = Process::start(4);
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        let supervision = policy("");
+        let services = process.services(
+            Some(handlers),
+            stub_completers(),
+            ToolPolicy::default(),
+            Arc::clone(&clock),
+            supervision.clone(),
+        );
+        let collector = actix::Actor::start(Collector::default());
+        process
+            .bus
+            .send(Subscribe {
+                run: None,
+                recipient: collector.clone().recipient(),
+            })
+            .await
+            .expect("subscribe");
+        let mut handles = Vec::new();
+        for id in &ids {
+            let handle = process
+                .supervisor
+                .send(StartRun(RunSpec {
+                    plan: Arc::clone(&plan),
+                    config: EngineConfig {
+                        run_id: id.clone(),
+                        ..EngineConfig::default()
+                    },
+                    services: Arc::clone(&services),
+                    subgraphs: Arc::new(Default::default()),
+                    workdir: std::env::temp_dir(),
+                    store: None,
+                    events: Arc::new(BusSink::new(process.bus.clone())),
+                    supervision: supervision.clone(),
+                    clock: Arc::clone(&clock),
+                    cancel: None,
+                    steering: None,
+                }))
+                .await
+                .expect("start");
+            handles.push(handle);
+        }
+        for handle in handles {
+            let end = tokio::time::timeout(Duration::from_secs(60), handle.done)
+                .await
+                .expect("no run hangs")
+                .expect("reports");
+            assert_eq!(end.result.map(|r| r.status), Some(TerminalStatus::Success));
+        }
+        let events = collector.send(TakeEvents).await.expect("events");
+        for id in &ids {
+            let mine: Vec<&str> = events
+                .iter()
+                .filter(|e| e.run_id.as_deref() == Some(id.as_str()))
+                .map(|e| e.kind.wire_name())
+                .collect();
+            assert_eq!(mine.first(), Some(&"pipeline_started"), "{id}");
+            assert_eq!(mine.last(), Some(&"pipeline_completed"), "{id}");
+            assert_eq!(
+                mine.iter().filter(|k| **k == "stage_started").count(),
+                3,
+                "{id}"
+            );
+            assert_eq!(
+                mine.iter().filter(|k| **k == "stage_completed").count(),
+                3,
+                "{id}"
+            );
+        }
+    });
+}

@@ -1,0 +1,317 @@
+//! `tracker run`: the built-in workflows offline, exit codes, bad input (one
+//! clear line, the right exit code, no run directory left behind), supervision
+//! from the command line, and the run files.
+
+use std::path::Path;
+
+use serde_json::Value;
+use tracker_tests::{in_dir, run_in};
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Run directories under `dir`'s default artifact directory.
+fn run_dirs(dir: &Path) -> Vec<std::path::PathBuf> {
+    std::fs::read_dir(dir.join(".tracker").join("runs"))
+        .map(|entries| entries.flatten().map(|e| e.path()).collect())
+        .unwrap_or_default()
+}
+
+/// Asserts a failed invocation: exit 1, exactly one stderr line starting
+/// `error:` and containing `needle`, and no run directory.
+fn assert_clean_failure(dir: &Path, args: &[&str], needle: &str) {
+    let out = run_in(dir, args);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
+    let errors: Vec<&str> = stderr
+        .lines()
+        .filter(|l| !l.starts_with("warning:"))
+        .collect();
+    assert_eq!(errors.len(), 1, "{args:?}: {stderr}");
+    assert!(errors[0].starts_with("error: "), "{args:?}: {stderr}");
+    assert!(errors[0].contains(needle), "{args:?}: {stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(
+        run_dirs(dir).is_empty(),
+        "{args:?} left {:?}",
+        run_dirs(dir)
+    );
+}
+
+const FLOW: &str = "workflow Flow\n  start: Start\n  exit: Done\n  vars\n    name: world\n  agent Start\n    label: Start\n  tool Hello\n    timeout: 10s\n    command: echo hello ${params.name} > hello.txt\n  agent Done\n    label: Done\n  edges\n    Start -> Hello\n    Hello -> Done\n";
+
+#[test]
+fn builtin_workflows_run_offline_on_the_stub_provider() {
+    for args in [
+        &["run", "quickstart", "--provider", "stub"][..],
+        &["review_loop", "--provider", "stub", "--auto-approve"][..],
+    ] {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let out = run_in(dir.path(), args);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{args:?}\n{}\n{}",
+            text(&out.stdout),
+            text(&out.stderr)
+        );
+        let stdout = text(&out.stdout);
+        assert!(stdout.contains("pipeline_completed"), "{stdout}");
+        assert!(stdout.contains("Status:    ● success"), "{stdout}");
+        let runs = run_dirs(dir.path());
+        assert_eq!(runs.len(), 1);
+        for file in ["checkpoint.json", "activity.jsonl", "workflow.dip"] {
+            assert!(
+                runs[0].join(file).is_file(),
+                "{file} missing in {:?}",
+                runs[0]
+            );
+        }
+    }
+}
+
+#[test]
+fn params_reach_tool_commands_and_unknown_params_are_refused() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(dir.path().join("flow.dip"), FLOW).expect("write");
+    let out = run_in(dir.path(), &["flow.dip", "--param", "name=tracker"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let hello = std::fs::read_to_string(dir.path().join("hello.txt")).expect("hello.txt");
+    assert_eq!(hello, "hello tracker\n");
+    std::fs::remove_dir_all(dir.path().join(".tracker")).expect("clean");
+    assert_clean_failure(
+        dir.path(),
+        &["flow.dip", "--param", "nmae=x"],
+        "declares no such variable (declared: name)",
+    );
+}
+
+#[test]
+fn bad_input_gives_one_clear_line_and_leaves_nothing_behind() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let d = dir.path();
+    std::fs::write(d.join("flow.dip"), FLOW).expect("write");
+    std::fs::write(
+        d.join("broken.dip"),
+        "workflow X\n  start: A\n  exit: B\n  agnt A\n",
+    )
+    .expect("write");
+    std::fs::write(d.join("cycle.dip"), "workflow C\n  start: A\n  exit: B\n  agent A\n    prompt: a\n  agent B\n    prompt: b\n  edges\n    A -> B\n    B -> A\n").expect("write");
+    assert_clean_failure(
+        d,
+        &["run", "no_such_workflow"],
+        "unknown pipeline \"no_such_workflow\"",
+    );
+    assert_clean_failure(
+        d,
+        &["run", "missing/flow.dip"],
+        "cannot read missing/flow.dip",
+    );
+    assert_clean_failure(
+        d,
+        &["run", "broken.dip"],
+        "broken.dip:4:3: unknown node kind \"agnt\"",
+    );
+    assert_clean_failure(d, &["run", "cycle.dip"], "cycle.dip:");
+    assert_clean_failure(d, &["run", "flow.dip", "--param", "x=1"], "--param \"x\"");
+    assert_clean_failure(
+        d,
+        &["run", "flow.dip", "--param", "novalue"],
+        "expected KEY=VALUE",
+    );
+    assert_clean_failure(
+        d,
+        &["run", "flow.dip", "--max-wall-time", "10 minutes"],
+        "--max-wall-time",
+    );
+    assert_clean_failure(
+        d,
+        &["run", "flow.dip", "--supervise", "restart=sometimes"],
+        "supervision policy restart",
+    );
+    assert_clean_failure(
+        d,
+        &["run", "flow.dip", "-w", "no/such/dir"],
+        "working directory",
+    );
+    assert_clean_failure(d, &["run", "flow.dip", "-r", "abc"], "no runs to resume");
+    assert_clean_failure(d, &["run", "quickstart"], "set ANTHROPIC_API_KEY");
+    // Usage errors come from the argument parser, with its usage text.
+    let out = run_in(d, &["run", "flow.dip", "--frobnicate"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).starts_with("error: unexpected argument '--frobnicate'"));
+    assert!(run_dirs(d).is_empty());
+}
+
+#[test]
+fn an_unwritable_artifact_directory_is_refused_before_running() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(dir.path().join("flow.dip"), FLOW).expect("write");
+    // A plain file where a directory must be: unwritable even for root.
+    std::fs::write(dir.path().join("blocker"), "").expect("write");
+    let out = run_in(
+        dir.path(),
+        &["run", "flow.dip", "--artifact-dir", "blocker/runs"],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("cannot create the artifact directory"),
+        "{stderr}"
+    );
+    assert!(!dir.path().join("hello.txt").exists(), "nothing ran");
+}
+
+#[test]
+fn resume_ids_must_match_exactly_one_run() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let d = dir.path();
+    std::fs::write(d.join("flow.dip"), FLOW).expect("write");
+    let runs = d.join(".tracker").join("runs");
+    for id in ["abc111111111", "abc222222222"] {
+        std::fs::create_dir_all(runs.join(id)).expect("dir");
+        std::fs::write(
+            runs.join(id).join("checkpoint.json"),
+            format!("{{\"run_id\":\"{id}\",\"current_node\":\"Start\",\"completed_nodes\":[],\"retry_counts\":{{}},\"context\":{{}},\"timestamp\":\"0001-01-01T00:00:00Z\",\"restart_count\":0}}"),
+        )
+        .expect("checkpoint");
+    }
+    let out = run_in(d, &["run", "flow.dip", "-r", "abc"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("ambiguous"), "{stderr}");
+    assert!(stderr.contains("abc111111111, abc222222222"), "{stderr}");
+    let out = run_in(d, &["run", "flow.dip", "-r", "zzz"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("no run matches \"zzz\""));
+    // A unique prefix resumes (and finishes) that run.
+    let out = run_in(d, &["run", "flow.dip", "-r", "abc2"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("abc222222222"));
+}
+
+#[test]
+fn exit_codes_follow_the_reference() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let d = dir.path();
+    std::fs::write(d.join("fail.dip"), "workflow F\n  start: A\n  exit: B\n  tool A\n    timeout: 5s\n    command: exit 3\n  agent B\n    label: B\n  edges\n    A -> B\n").expect("write");
+    let out = run_in(d, &["fail.dip"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.lines().any(|l| l.starts_with("error: ✗ Run failed")),
+        "{stderr}"
+    );
+    assert!(text(&out.stdout).contains("Resume: tracker -r "));
+
+    std::fs::write(d.join("over.dip"), "workflow O\n  start: A\n  exit: C\n  tool A\n    timeout: 5s\n    command: exit 1\n  human G\n    mode: choice\n  agent C\n    label: C\n  edges\n    A -> C  when ctx.outcome = success\n    A -> G  when ctx.outcome = fail\n    G -> C  label: accept  override: true\n").expect("write");
+    let out = run_in(d, &["over.dip", "--auto-approve"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("validation_overridden"));
+    let out = run_in(d, &["over.dip", "--auto-approve", "--fail-on-override"]);
+    assert_eq!(out.status.code(), Some(2));
+
+    let out = run_in(
+        d,
+        &["quickstart", "--provider", "stub", "--max-tokens", "100"],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("budget exceeded (tokens)"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn a_flaky_command_is_restarted_when_its_policy_says_so() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let d = dir.path();
+    // Fails twice, then succeeds (state in files, so each attempt is a new process).
+    std::fs::write(d.join("flaky.dip"), "workflow K\n  start: Start\n  exit: Done\n  agent Start\n    label: Start\n  tool Flaky\n    timeout: 10s\n    command:\n      n=$(cat count 2>/dev/null || echo 0); echo $((n+1)) > count; [ $n -ge 2 ]\n  agent Done\n    label: Done\n  edges\n    Start -> Flaky\n    Flaky -> Done\n").expect("write");
+    let out = run_in(d, &["flaky.dip", "--json"]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "by default a failure is the workflow's to route"
+    );
+    std::fs::remove_file(d.join("count")).expect("reset");
+    let out = run_in(
+        d,
+        &[
+            "flaky.dip",
+            "--json",
+            "--supervise",
+            "Flaky:restart=permanent,backoff=1ms..5ms",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let events: Vec<Value> = text(&out.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    let restarts = events
+        .iter()
+        .filter(|e| e["type"] == "node_restarted")
+        .count();
+    assert_eq!(restarts, 2);
+    assert_eq!(
+        std::fs::read_to_string(d.join("count"))
+            .expect("count")
+            .trim(),
+        "3"
+    );
+}
+
+#[test]
+fn secrets_never_reach_tool_commands() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let d = dir.path();
+    std::fs::write(d.join("env.dip"), "workflow E\n  start: A\n  exit: B\n  tool A\n    timeout: 5s\n    command: env > env.txt\n  agent B\n    label: B\n  edges\n    A -> B\n").expect("write");
+    let out = in_dir(d)
+        .args(["env.dip"])
+        .env("ANTHROPIC_API_KEY", "sk-ant-secret-1")
+        .env("MY_SERVICE_TOKEN", "tok-secret-2")
+        .env("HARMLESS", "visible")
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let env = std::fs::read_to_string(d.join("env.txt")).expect("env.txt");
+    assert!(
+        !env.contains("secret-1") && !env.contains("secret-2"),
+        "{env}"
+    );
+    assert!(env.contains("HARMLESS=visible"));
+    assert!(env.contains("TRACKER_RUN_ID="));
+    assert!(env.contains("TRACKER_WORKDIR="));
+}
+
+#[test]
+fn simulate_prints_the_plan_without_running_anything() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(dir.path().join("flow.dip"), FLOW).expect("write");
+    let out = run_in(dir.path(), &["simulate", "flow.dip"]);
+    assert_eq!(out.status.code(), Some(0));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("Execution Plan"), "{stdout}");
+    assert!(stdout.contains("└─> Hello"), "{stdout}");
+    assert!(!dir.path().join("hello.txt").exists());
+    assert!(run_dirs(dir.path()).is_empty());
+}
+
+#[test]
+fn init_copies_a_builtin_and_never_overwrites() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out = run_in(dir.path(), &["init", "quickstart"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(dir.path().join("quickstart.dip").is_file());
+    let out = run_in(dir.path(), &["init", "quickstart"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("already exists"));
+    let out = run_in(dir.path(), &["init"]);
+    assert_eq!(out.status.code(), Some(1));
+    // The local copy now shadows the built-in and runs.
+    let out = run_in(dir.path(), &["quickstart", "--provider", "stub"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+}
