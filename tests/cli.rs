@@ -121,12 +121,14 @@ fn check_json_reports_load_failures_as_json() {
 }
 
 #[test]
-fn usage_errors_exit_2() {
+fn usage_errors_exit_1_as_in_the_reference() {
     let dir = tempfile::tempdir().expect("temp dir");
     let out = run_in(dir.path(), &["validate"]);
-    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(out.status.code(), Some(1));
     let out = run_in(dir.path(), &["fmt", "x.dip", "--check", "--write"]);
-    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(out.status.code(), Some(1));
+    let out = run_in(dir.path(), &["--help"]);
+    assert_eq!(out.status.code(), Some(0));
 }
 
 #[test]

@@ -315,3 +315,45 @@ fn init_copies_a_builtin_and_never_overwrites() {
     let out = run_in(dir.path(), &["quickstart", "--provider", "stub"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
 }
+
+#[test]
+fn gates_are_answered_on_the_console() {
+    use std::io::Write as _;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let d = dir.path();
+    std::fs::write(d.join("gate.dip"), "workflow G\n  start: Start\n  exit: Done\n  agent Start\n    label: Start\n  human Pick\n    label: \"Which way?\"\n    mode: choice\n  tool Left\n    timeout: 5s\n    command: echo left > way.txt\n  tool Right\n    timeout: 5s\n    command: echo right > way.txt\n  agent Done\n    label: Done\n  edges\n    Start -> Pick\n    Pick -> Left  label: left\n    Pick -> Right  label: right\n    Left -> Done\n    Right -> Done\n").expect("write");
+    let mut child = in_dir(d)
+        .args(["gate.dip"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("starts");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(b"2\n")
+        .expect("answer");
+    let out = child.wait_with_output().expect("finishes");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("Which way?"), "{stderr}");
+    assert!(
+        stderr.contains("  1. left") && stderr.contains("  2. right"),
+        "{stderr}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(d.join("way.txt")).expect("way"),
+        "right\n"
+    );
+
+    // No answer (stdin closed) is a handler error, not a hang.
+    let out = run_in(d, &["gate.dip"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("standard input is closed"),
+        "{}",
+        text(&out.stderr)
+    );
+}

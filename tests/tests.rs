@@ -7,6 +7,7 @@ mod conformance;
 mod corpus;
 mod crash;
 mod diagnostics;
+mod events;
 mod formatting;
 mod language_guide;
 mod lints;

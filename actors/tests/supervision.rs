@@ -480,3 +480,44 @@ fn many_runs_at_once_all_finish_and_lose_no_event() {
         }
     });
 }
+
+#[test]
+fn an_agent_that_answers_empty_is_retried_by_its_retry_policy() {
+    let src = "workflow R\n  start: Start\n  exit: Done\n  agent Start\n    label: Start\n  agent Think\n    prompt: think\n    max_retries: 2\n    base_delay: 1ms\n  agent Done\n    label: Done\n  edges\n    Start -> Think\n    Think -> Done\n";
+    // Three empty answers make one `retry` outcome; the fourth call answers.
+    let script = Arc::new(ScriptedCompleter::new([
+        Ok(stub::empty_response()),
+        Ok(stub::empty_response()),
+        Ok(stub::empty_response()),
+        Ok(stub::text_response("thought")),
+    ]));
+    let mut completers = Completers::new();
+    completers.answer_everything_with(script.clone());
+    let out = run(
+        plan(src),
+        HandlerRegistry::builtin(),
+        completers,
+        policy(""),
+        None,
+        None,
+        "999999999999",
+    );
+    assert_eq!(
+        out.status(),
+        Some(TerminalStatus::Success),
+        "{:?}",
+        out.kinds()
+    );
+    assert_eq!(out.count(EventKind::StageRetrying), 1);
+    assert_eq!(out.count(EventKind::NodeRestarted), 0);
+    assert_eq!(script.requests().len(), 4);
+    let result = out.end.result.expect("result");
+    let think: Vec<&str> = result
+        .trace
+        .iter()
+        .filter(|e| e.node_id == "Think")
+        .map(|e| e.status.as_str())
+        .collect();
+    assert_eq!(think, ["retry", "success"]);
+    assert_eq!(result.context["last_response"], "thought");
+}
