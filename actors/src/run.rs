@@ -277,7 +277,12 @@ impl RunActor {
                 .child_exited(child, reason, self.clock.now())
         };
         match decision {
-            Decision::Leave => self.report(result, Vec::new(), ctx),
+            Decision::Leave => {
+                // Release the attempt's context snapshot before the engine
+                // writes to the context, so the write does not copy it.
+                drop(task);
+                self.report(result, Vec::new(), ctx);
+            }
             Decision::Restart { delay, count, .. } => {
                 self.restarts += 1;
                 let restart = self.restarts;
@@ -329,6 +334,7 @@ impl RunActor {
                         Ok(Outcome::with_status(FAIL).update("supervisor_error", what))
                     }
                 };
+                drop(task);
                 self.report(result, vec![event], ctx);
             }
         }

@@ -12,6 +12,8 @@ use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 use tracker_runtime::checkpoint::{Checkpoint, CheckpointError};
 use tracker_runtime::clock::WallTime;
@@ -98,6 +100,32 @@ pub struct RunStore {
     journal_len: u64,
     durability: Durability,
     last_save: WallTime,
+    stats: Arc<StoreStats>,
+}
+
+/// What a store has done, for benchmarks and reports; shared, so it can be read
+/// while (and after) the store is owned by a writer.
+#[derive(Debug, Default)]
+pub struct StoreStats {
+    /// Saves made.
+    pub saves: AtomicU64,
+    /// File and directory syncs issued.
+    pub syncs: AtomicU64,
+    /// Times the journal was folded into a new snapshot.
+    pub compactions: AtomicU64,
+    /// Bytes written (journal lines and snapshots).
+    pub bytes_written: AtomicU64,
+}
+
+impl StoreStats {
+    fn add(counter: &AtomicU64, n: u64) {
+        counter.fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// A counter's value.
+    pub fn get(counter: &AtomicU64) -> u64 {
+        counter.load(Ordering::Relaxed)
+    }
 }
 
 impl RunStore {
@@ -133,7 +161,13 @@ impl RunStore {
             journal_len,
             durability,
             last_save: now,
+            stats: Arc::default(),
         })
+    }
+
+    /// Whether saves are synced.
+    pub fn durability(&self) -> Durability {
+        self.durability
     }
 
     /// The state as last saved.
@@ -158,14 +192,17 @@ impl RunStore {
         self.cp.timestamp.clone_from(&timestamp);
         let line = journal::record_line(&timestamp, changes);
         let threshold = self.snapshot_len.max(MIN_JOURNAL_BEFORE_COMPACTION);
+        StoreStats::add(&self.stats.saves, 1);
         if self.journal_len + line.len() as u64 > threshold {
             self.compact()?;
         } else {
             self.journal.write_all(line.as_bytes())?;
             if self.durability == Durability::Sync {
                 self.journal.sync_data()?;
+                StoreStats::add(&self.stats.syncs, 1);
             }
             self.journal_len += line.len() as u64;
+            StoreStats::add(&self.stats.bytes_written, line.len() as u64);
         }
         Ok(timestamp)
     }
@@ -177,7 +214,18 @@ impl RunStore {
         self.snapshot_len = snapshot_len;
         self.journal = journal;
         self.journal_len = journal_len;
+        StoreStats::add(&self.stats.compactions, 1);
+        StoreStats::add(&self.stats.bytes_written, snapshot_len + journal_len);
+        if self.durability == Durability::Sync {
+            // The snapshot file and the directory.
+            StoreStats::add(&self.stats.syncs, 2);
+        }
         Ok(())
+    }
+
+    /// What the store has done (a live, shared view).
+    pub fn stats(&self) -> Arc<StoreStats> {
+        Arc::clone(&self.stats)
     }
 }
 

@@ -12,13 +12,18 @@ use crate::store::RunStore;
 /// Persists one run's checkpoint.
 pub struct CheckpointWriter {
     store: Arc<Mutex<RunStore>>,
+    /// Syncing blocks for a disk flush, so synced saves run on the blocking
+    /// pool; unsynced ones only copy into the page cache and run inline.
+    blocking: bool,
 }
 
 impl CheckpointWriter {
     /// A writer over an open store.
     pub fn new(store: RunStore) -> CheckpointWriter {
+        let blocking = store.durability() == crate::store::Durability::Sync;
         CheckpointWriter {
             store: Arc::new(Mutex::new(store)),
+            blocking,
         }
     }
 }
@@ -57,6 +62,10 @@ impl Handler<Save> for CheckpointWriter {
 
     fn handle(&mut self, msg: Save, _: &mut Self::Context) -> Self::Result {
         let store = Arc::clone(&self.store);
+        if !self.blocking {
+            let saved = locked(&store, |s| s.save(&msg.changes, msg.now));
+            return AtomicResponse::new(Box::pin(actix::fut::ready(saved)));
+        }
         AtomicResponse::new(Box::pin(
             async move {
                 tokio::task::spawn_blocking(move || {

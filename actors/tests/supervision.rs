@@ -106,7 +106,7 @@ fn run(
     let workdir_path = workdir.path().to_path_buf();
     actix::System::new().block_on(async move {
         let process = Process::start(0);
-        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock::new());
         let services = process.services(
             Some(handlers),
             completers,
@@ -350,7 +350,7 @@ fn temporary_nodes_are_never_restarted() {
 fn a_billing_pause_resumes_from_its_checkpoint() {
     let src = "workflow B\n  start: Start\n  exit: Done\n  agent Start\n    label: Start\n  agent Write\n    prompt: write\n  agent Done\n    label: Done\n  edges\n    Start -> Write\n    Write -> Done\n";
     let dir = tempfile::tempdir().expect("run dir");
-    let now = SystemClock.now();
+    let now = SystemClock::new().now();
     let store = RunStore::create(
         dir.path(),
         Checkpoint::new("abcabcabcabc"),
@@ -382,7 +382,7 @@ fn a_billing_pause_resumes_from_its_checkpoint() {
     let store = RunStore::continue_from(
         dir.path(),
         cp.clone(),
-        SystemClock.now(),
+        SystemClock::new().now(),
         Durability::NoSync,
     )
     .expect("store");
@@ -409,7 +409,7 @@ fn many_runs_at_once_all_finish_and_lose_no_event() {
     let plan = plan(FLOW);
     actix::System::new().block_on(async move {
         let process = Process::start(4);
-        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock::new());
         let supervision = policy("");
         let services = process.services(
             Some(handlers),

@@ -133,12 +133,18 @@ impl PipelineContext {
 
     /// Stores a value and records the key as changed.
     fn write(&mut self, key: String, value: String) {
-        let values = Arc::make_mut(&mut self.values);
-        if values.get(&key) == Some(&value) {
-            return;
+        use std::collections::btree_map::Entry;
+        match Arc::make_mut(&mut self.values).entry(key) {
+            Entry::Occupied(e) if *e.get() == value => {}
+            Entry::Occupied(mut e) => {
+                self.changed.insert(e.key().clone());
+                e.insert(value);
+            }
+            Entry::Vacant(e) => {
+                self.changed.insert(e.key().clone());
+                e.insert(value);
+            }
         }
-        self.changed.insert(key.clone());
-        values.insert(key, value);
     }
 
     /// Empties the set of keys written since the last call and returns them with
@@ -208,7 +214,12 @@ impl PipelineContext {
                 continue;
             }
             if let Some(value) = self.values.get(&key) {
-                let alias = format!("{NODE_PREFIX}{node_id}.{key}");
+                let mut alias =
+                    String::with_capacity(NODE_PREFIX.len() + node_id.len() + 1 + key.len());
+                alias.push_str(NODE_PREFIX);
+                alias.push_str(node_id);
+                alias.push('.');
+                alias.push_str(&key);
                 let value = value.clone();
                 self.write(alias, value);
             }

@@ -409,21 +409,39 @@ impl Timestamp {
         let (year, month, day) = civil_from_days(days);
         let (hour, minute) = (in_day / 3_600_000, in_day / 60_000 % 60);
         let (second, milli) = (in_day / 1000 % 60, in_day % 1000);
-        let year = if year < 0 {
-            format!("-{:04}", -year)
+        // Written digit by digit: every event is stamped, so this is hot.
+        let mut text = String::with_capacity(29);
+        if year < 0 {
+            text.push('-');
+        }
+        let year = year.unsigned_abs();
+        if year > 9999 {
+            text.push_str(&year.to_string());
         } else {
-            format!("{year:04}")
-        };
-        let zone = if utc_offset_minutes == 0 {
-            "Z".to_owned()
+            push_digits(&mut text, year, 4);
+        }
+        text.push('-');
+        push_digits(&mut text, month.unsigned_abs(), 2);
+        text.push('-');
+        push_digits(&mut text, day.unsigned_abs(), 2);
+        text.push('T');
+        push_digits(&mut text, hour.unsigned_abs(), 2);
+        text.push(':');
+        push_digits(&mut text, minute.unsigned_abs(), 2);
+        text.push(':');
+        push_digits(&mut text, second.unsigned_abs(), 2);
+        text.push('.');
+        push_digits(&mut text, milli.unsigned_abs(), 3);
+        if utc_offset_minutes == 0 {
+            text.push('Z');
         } else {
-            let sign = if utc_offset_minutes < 0 { '-' } else { '+' };
-            let abs = utc_offset_minutes.unsigned_abs();
-            format!("{sign}{:02}:{:02}", abs / 60, abs % 60)
-        };
-        Timestamp(format!(
-            "{year}-{month:02}-{day:02}T{hour:02}:{minute:02}:{second:02}.{milli:03}{zone}"
-        ))
+            text.push(if utc_offset_minutes < 0 { '-' } else { '+' });
+            let abs = u64::from(utc_offset_minutes.unsigned_abs());
+            push_digits(&mut text, abs / 60, 2);
+            text.push(':');
+            push_digits(&mut text, abs % 60, 2);
+        }
+        Timestamp(text)
     }
 
     /// Wraps text read from a line as-is, without checking its layout (old or
@@ -509,6 +527,17 @@ impl Timestamp {
 impl fmt::Display for Timestamp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
+    }
+}
+
+/// Appends `value` as exactly `width` decimal digits (zero-padded; `value` must
+/// fit).
+fn push_digits(text: &mut String, value: u64, width: u32) {
+    let mut divisor = 10u64.pow(width.saturating_sub(1));
+    while divisor > 0 {
+        let digit = (value / divisor % 10) as u8;
+        text.push(char::from(b'0' + digit));
+        divisor /= 10;
     }
 }
 

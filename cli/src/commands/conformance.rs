@@ -89,7 +89,7 @@ fn golden(fixture: &Path) -> Result<String, String> {
     let mut completers = Completers::new();
     completers.answer_everything_with(Arc::new(StubCompleter::for_fixture(&base)));
 
-    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock::new());
     let workdir_path = workdir.path().to_path_buf();
     let subgraphs = Arc::new(loaded.subgraphs);
     let system = actix::System::new();

@@ -86,7 +86,7 @@ pub fn run(args: &RunArgs) -> Result<u8> {
     let completers = completers(&settings);
     preflight(&plan, &subgraphs, &completers)?;
 
-    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock::new());
     let durability = if args.no_fsync {
         Durability::NoSync
     } else {

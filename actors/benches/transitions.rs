@@ -1,0 +1,291 @@
+//! Runtime overhead per node transition, and a 1,000-node linear pipeline.
+//!
+//! Run with `cargo bench -p tracker-actors --bench transitions`. Prints Markdown
+//! tables for `docs/performance.md`. Each figure is the best of several runs.
+//!
+//! * **engine** — the state machine alone: what routing, context, trace and
+//!   checkpoint bookkeeping cost per transition, with no actors and no I/O;
+//! * **actors** — the full runtime (run actor, a node actor per attempt, the
+//!   event bus, the checkpoint writer) with a handler that returns at once, so
+//!   the time is the runtime's own; with and without fsync;
+//! * **stub agents** — every node an agent on the stub completer, which also
+//!   writes each node's `prompt.md`, `response.md` and `status.json`.
+//!
+//! `BENCH_ENGINE_ONLY=1` stops after the engine figure and `BENCH_NOSYNC_ONLY=1`
+//! runs only the unsynced configuration (handy under a profiler).
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tracker_actors::bus::{BusSink, Deliver, Subscribe};
+use tracker_actors::clock::SystemClock;
+use tracker_actors::process::Process;
+use tracker_actors::run::RunSpec;
+use tracker_actors::store::{Durability, RunStore, StoreStats};
+use tracker_actors::supervisor::StartRun;
+use tracker_runtime::checkpoint::Checkpoint;
+use tracker_runtime::clock::Clock;
+use tracker_runtime::engine::{Engine, EngineConfig, Next, NodeTask, TerminalStatus};
+use tracker_runtime::handler::tool_safety::ToolPolicy;
+use tracker_runtime::handler::{BoxFuture, HandlerEnv, HandlerRegistry, NodeHandler};
+use tracker_runtime::llm::stub::StubCompleter;
+use tracker_runtime::llm::Completers;
+use tracker_runtime::outcome::{NodeResult, Outcome};
+use tracker_runtime::plan::{Handler, SpawnPlan};
+use tracker_runtime::supervision::SupervisionPolicy;
+use tracker_runtime::usage::SessionStats;
+
+/// A handler that succeeds at once with stub-sized usage.
+struct Instant0;
+
+impl NodeHandler for Instant0 {
+    fn run(&self, _task: NodeTask, _env: HandlerEnv) -> BoxFuture<NodeResult> {
+        Box::pin(async {
+            let mut outcome = Outcome::success().update("last_response", "ok");
+            outcome.stats = Some(SessionStats {
+                turns: 1,
+                input_tokens: 100,
+                output_tokens: 50,
+                total_tokens: 150,
+                provider: "stub".into(),
+                ..SessionStats::default()
+            });
+            Ok(outcome)
+        })
+    }
+}
+
+/// A subscriber that only counts, standing in for a printer.
+#[derive(Default)]
+struct Counter(u64);
+
+impl actix::Actor for Counter {
+    type Context = actix::Context<Self>;
+}
+
+impl actix::Handler<Deliver> for Counter {
+    type Result = ();
+
+    fn handle(&mut self, msg: Deliver, _: &mut Self::Context) {
+        self.0 += msg.0.len() as u64;
+    }
+}
+
+/// A linear pipeline of `n` agent nodes.
+fn linear(n: usize) -> Arc<SpawnPlan> {
+    let mut text = String::from("workflow Linear\n  start: N0\n  exit: Done\n  defaults\n    provider: stub\n    model: stub-model\n\n");
+    for i in 0..n {
+        text.push_str(&format!(
+            "  agent N{i}\n    prompt: step {i} of the goal\n\n"
+        ));
+    }
+    text.push_str("  agent Done\n    label: Done\n\n  edges\n");
+    for i in 0..n {
+        let next = if i + 1 == n {
+            "Done".to_string()
+        } else {
+            format!("N{}", i + 1)
+        };
+        text.push_str(&format!("    N{i} -> {next}\n"));
+    }
+    let (wf, diags) = dippin::parse_dip(&text);
+    assert!(diags.iter().all(|d| !d.is_error()), "{diags:?}");
+    Arc::new(SpawnPlan::compile(&wf).expect("compiles"))
+}
+
+fn best_of(runs: usize, mut f: impl FnMut() -> Duration) -> Duration {
+    (0..runs).map(|_| f()).min().unwrap_or_default()
+}
+
+/// The engine alone, checkpointing on (deltas computed, not written).
+fn engine_only(plan: &Arc<SpawnPlan>) -> Duration {
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock::new());
+    let start = Instant::now();
+    let mut engine = Engine::new(
+        Arc::clone(plan),
+        EngineConfig {
+            run_id: "bench0000000".into(),
+            checkpointing: true,
+            ..EngineConfig::default()
+        },
+        clock,
+    );
+    let mut out = Vec::new();
+    let mut next = engine.start(&mut out);
+    loop {
+        out.clear();
+        next = match next {
+            Next::Execute(task) => {
+                // The handler is done with the context snapshot.
+                drop(task);
+                let mut outcome = Outcome::success().update("last_response", "ok");
+                outcome.stats = Some(SessionStats {
+                    turns: 1,
+                    total_tokens: 150,
+                    provider: "stub".into(),
+                    ..SessionStats::default()
+                });
+                engine.finish_node(Ok(outcome), &mut out)
+            }
+            Next::Sleep(_) => engine.wake(&mut out),
+            Next::Finished(end) => {
+                assert_eq!(end.result.map(|r| r.status), Some(TerminalStatus::Success));
+                break;
+            }
+        };
+    }
+    start.elapsed()
+}
+
+/// What one actor-runtime run cost.
+struct ActorRun {
+    elapsed: Duration,
+    compactions: u64,
+    saves: u64,
+    syncs: u64,
+    bytes: u64,
+}
+
+/// The full actor runtime.
+fn actors(plan: &Arc<SpawnPlan>, durability: Option<Durability>, instant: bool) -> ActorRun {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let workdir = dir.path().to_path_buf();
+    let plan = Arc::clone(plan);
+    actix::System::new().block_on(async move {
+        let process = Process::start(0);
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock::new());
+        let mut handlers = HandlerRegistry::builtin();
+        if instant {
+            handlers.set(Handler::Codergen, Arc::new(Instant0));
+        }
+        let mut completers = Completers::new();
+        completers.answer_everything_with(Arc::new(StubCompleter::golden()));
+        let services = process.services(
+            Some(handlers),
+            completers,
+            ToolPolicy::default(),
+            Arc::clone(&clock),
+            SupervisionPolicy::default(),
+        );
+        let run_id = "bench0000000".to_string();
+        let counter = actix::Actor::start(Counter::default());
+        process
+            .bus
+            .send(Subscribe {
+                run: Some(run_id.clone()),
+                recipient: counter.recipient(),
+            })
+            .await
+            .expect("subscribe");
+        let run_dir = workdir.join(".tracker").join("runs").join(&run_id);
+        let store = durability.map(|d| {
+            RunStore::create(&run_dir, Checkpoint::new(run_id.clone()), clock.now(), d)
+                .expect("store")
+        });
+        let stats = store.as_ref().map(RunStore::stats);
+        let start = Instant::now();
+        let handle = process
+            .supervisor
+            .send(StartRun(RunSpec {
+                plan,
+                config: EngineConfig {
+                    run_id,
+                    artifact_dir: Some(run_dir),
+                    checkpointing: durability.is_some(),
+                    ..EngineConfig::default()
+                },
+                services,
+                subgraphs: Arc::new(Default::default()),
+                workdir,
+                store,
+                events: Arc::new(BusSink::new(process.bus.clone())),
+                supervision: SupervisionPolicy::default(),
+                clock,
+                cancel: None,
+                steering: None,
+            }))
+            .await
+            .expect("start");
+        let end = handle.done.await.expect("end");
+        let elapsed = start.elapsed();
+        assert_eq!(end.result.map(|r| r.status), Some(TerminalStatus::Success));
+        let get = |f: fn(&StoreStats) -> &std::sync::atomic::AtomicU64| {
+            stats.as_ref().map_or(0, |s| f(s).load(Ordering::Relaxed))
+        };
+        ActorRun {
+            elapsed,
+            saves: get(|s| &s.saves),
+            compactions: get(|s| &s.compactions),
+            syncs: get(|s| &s.syncs),
+            bytes: get(|s| &s.bytes_written),
+        }
+    })
+}
+
+fn us(d: Duration, n: usize) -> String {
+    format!("{:.1} µs", d.as_secs_f64() * 1e6 / n as f64)
+}
+
+fn main() {
+    let n = 1000;
+    let plan = linear(n);
+    let transitions = n + 1;
+    println!("## Runtime overhead per node transition ({transitions} transitions, best of 5)\n");
+    println!("| configuration | per transition | 1,000-node run | saves | snapshots | fsyncs / transition | checkpoint bytes / transition |");
+    println!("|---|---|---|---|---|---|---|");
+    let engine = best_of(5, || engine_only(&plan));
+    if std::env::var_os("BENCH_ENGINE_ONLY").is_some() {
+        println!("engine only: {}", us(engine, transitions));
+        return;
+    }
+    println!(
+        "| engine only (no actors, no I/O) | {} | {:.1} ms | — | — | — | — |",
+        us(engine, transitions),
+        engine.as_secs_f64() * 1e3
+    );
+    let mut rows = Vec::new();
+    let only_nosync = std::env::var_os("BENCH_NOSYNC_ONLY").is_some();
+    for (label, durability, instant) in [
+        ("actors, no checkpoint", None, true),
+        (
+            "actors, checkpoint without fsync",
+            Some(Durability::NoSync),
+            true,
+        ),
+        (
+            "actors, checkpoint with fsync",
+            Some(Durability::Sync),
+            true,
+        ),
+        (
+            "stub agents (node files), checkpoint with fsync",
+            Some(Durability::Sync),
+            false,
+        ),
+    ] {
+        if only_nosync && durability != Some(Durability::NoSync) {
+            continue;
+        }
+        let mut best: Option<ActorRun> = None;
+        for _ in 0..5 {
+            let run = actors(&plan, durability, instant);
+            if best.as_ref().is_none_or(|b| run.elapsed < b.elapsed) {
+                best = Some(run);
+            }
+        }
+        let run = best.expect("ran");
+        rows.push((label, run));
+    }
+    for (label, run) in &rows {
+        println!(
+            "| {label} | {} | {:.1} ms | {} | {} | {:.2} | {:.0} |",
+            us(run.elapsed, transitions),
+            run.elapsed.as_secs_f64() * 1e3,
+            run.saves,
+            run.compactions,
+            run.syncs as f64 / transitions as f64,
+            run.bytes as f64 / transitions as f64,
+        );
+    }
+}
