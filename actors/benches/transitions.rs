@@ -223,6 +223,30 @@ fn actors(plan: &Arc<SpawnPlan>, durability: Option<Durability>, instant: bool) 
     })
 }
 
+/// The checkpoint store alone: `n` saves of a transition's typical changes.
+fn store_only(n: usize, durability: Durability) -> Duration {
+    use tracker_runtime::journal::Change;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let clock = SystemClock::new();
+    let mut store =
+        RunStore::create(dir.path(), Checkpoint::new("bench0000000"), clock.now(), durability).expect("store");
+    let start = Instant::now();
+    for i in 0..n {
+        let node = format!("N{i}");
+        let mut changes = vec![
+            Change::NodeOutcome { node: node.clone(), status: "success".into() },
+            Change::Completed { node: node.clone() },
+            Change::EdgeSelection { node: node.clone(), to: format!("N{}", i + 1) },
+            Change::CurrentNode { node: format!("N{}", i + 1) },
+        ];
+        for key in ["outcome", "last_response", "preferred_label", "suggested_next_nodes"] {
+            changes.push(Change::Context { key: format!("node.{node}.{key}"), value: "ok".into() });
+        }
+        store.save(&changes, clock.now()).expect("save");
+    }
+    start.elapsed()
+}
+
 fn us(d: Duration, n: usize) -> String {
     format!("{:.1} µs", d.as_secs_f64() * 1e6 / n as f64)
 }
@@ -231,10 +255,16 @@ fn main() {
     let n = 1000;
     let plan = linear(n);
     let transitions = n + 1;
-    println!("## Runtime overhead per node transition ({transitions} transitions, best of 5)\n");
+    println!("## Runtime overhead per node transition ({transitions} transitions, best of 9)\n");
     println!("| configuration | per transition | 1,000-node run | saves | snapshots | fsyncs / transition | checkpoint bytes / transition |");
     println!("|---|---|---|---|---|---|---|");
-    let engine = best_of(5, || engine_only(&plan));
+    let engine = best_of(9, || engine_only(&plan));
+    let store = best_of(9, || store_only(n, Durability::NoSync));
+    println!(
+        "| checkpoint store only, without fsync | {} | {:.1} ms | {n} | — | 0.00 | — |",
+        us(store, n),
+        store.as_secs_f64() * 1e3
+    );
     if std::env::var_os("BENCH_ENGINE_ONLY").is_some() {
         println!("engine only: {}", us(engine, transitions));
         return;
@@ -264,11 +294,12 @@ fn main() {
             false,
         ),
     ] {
-        if only_nosync && durability != Some(Durability::NoSync) {
+        let only_actors = std::env::var_os("BENCH_ACTORS_ONLY").is_some();
+        if (only_nosync && durability != Some(Durability::NoSync)) || (only_actors && durability.is_some()) {
             continue;
         }
         let mut best: Option<ActorRun> = None;
-        for _ in 0..5 {
+        for _ in 0..9 {
             let run = actors(&plan, durability, instant);
             if best.as_ref().is_none_or(|b| run.elapsed < b.elapsed) {
                 best = Some(run);

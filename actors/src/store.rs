@@ -2,10 +2,10 @@
 //! (the format is [`tracker_runtime::journal`]'s).
 //!
 //! Every save appends one journal line and syncs it (`fdatasync`): one sync per
-//! transition. When the journal outgrows the snapshot, the save instead writes a
-//! new snapshot (temp file, `fsync`, rename) and a new journal, then syncs the
-//! directory; that happens every so often, so the cost stays proportional to
-//! what changed. `checkpoint.json` is only ever replaced by rename, so it parses
+//! transition. When the journal outgrows the snapshot (four times over), the save
+//! instead writes a new snapshot (temp file, `fsync`, rename) and a new journal,
+//! then syncs the directory; that happens every so often, so the cost stays
+//! proportional to what changed. `checkpoint.json` is only ever replaced by rename, so it parses
 //! at every instant, and [`load`] always returns the last acknowledged state.
 
 use std::fs::{File, OpenOptions};
@@ -23,9 +23,12 @@ use tracker_runtime::journal::{self, Change};
 pub const CHECKPOINT_FILE: &str = "checkpoint.json";
 /// The journal file's name.
 pub const JOURNAL_FILE: &str = "checkpoint.journal";
-/// The journal is folded into a new snapshot once it is larger than the
-/// snapshot and at least this large.
-const MIN_JOURNAL_BEFORE_COMPACTION: u64 = 64 * 1024;
+/// The journal is folded into a new snapshot once it is this many times the
+/// snapshot's size (and at least [`MIN_JOURNAL_BEFORE_COMPACTION`]): each save then
+/// costs a constant share of a snapshot, and resuming replays a bounded journal.
+const JOURNAL_TO_SNAPSHOT_RATIO: u64 = 4;
+/// The smallest journal that is folded into a snapshot.
+const MIN_JOURNAL_BEFORE_COMPACTION: u64 = 256 * 1024;
 
 /// Whether writes are synced to the disk.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -191,7 +194,8 @@ impl RunStore {
         let timestamp = now.rfc3339_nanos();
         self.cp.timestamp.clone_from(&timestamp);
         let line = journal::record_line(&timestamp, changes);
-        let threshold = self.snapshot_len.max(MIN_JOURNAL_BEFORE_COMPACTION);
+        let threshold =
+            (self.snapshot_len * JOURNAL_TO_SNAPSHOT_RATIO).max(MIN_JOURNAL_BEFORE_COMPACTION);
         StoreStats::add(&self.stats.saves, 1);
         if self.journal_len + line.len() as u64 > threshold {
             self.compact()?;
@@ -317,7 +321,7 @@ mod tests {
         )
         .expect("create");
         let big = "x".repeat(1000);
-        for i in 0..200 {
+        for i in 0..600 {
             store
                 .save(
                     &[Change::Context {
@@ -331,12 +335,17 @@ mod tests {
         let journal_len = std::fs::metadata(dir.path().join(JOURNAL_FILE))
             .expect("meta")
             .len();
+        let snapshot_len = std::fs::metadata(dir.path().join(CHECKPOINT_FILE))
+            .expect("meta")
+            .len();
         assert!(
-            journal_len < 100_000,
-            "journal was compacted: {journal_len}"
+            journal_len
+                <= (snapshot_len * JOURNAL_TO_SNAPSHOT_RATIO).max(MIN_JOURNAL_BEFORE_COMPACTION),
+            "journal {journal_len} bytes beside a {snapshot_len}-byte snapshot"
         );
+        assert!(StoreStats::get(&store.stats().compactions) >= 1);
         let loaded = load(dir.path()).expect("load");
-        assert_eq!(loaded.context.len(), 200);
+        assert_eq!(loaded.context.len(), 600);
         assert_eq!(&loaded, store.checkpoint());
     }
 
