@@ -228,19 +228,40 @@ fn store_only(n: usize, durability: Durability) -> Duration {
     use tracker_runtime::journal::Change;
     let dir = tempfile::tempdir().expect("temp dir");
     let clock = SystemClock::new();
-    let mut store =
-        RunStore::create(dir.path(), Checkpoint::new("bench0000000"), clock.now(), durability).expect("store");
+    let mut store = RunStore::create(
+        dir.path(),
+        Checkpoint::new("bench0000000"),
+        clock.now(),
+        durability,
+    )
+    .expect("store");
     let start = Instant::now();
     for i in 0..n {
         let node = format!("N{i}");
         let mut changes = vec![
-            Change::NodeOutcome { node: node.clone(), status: "success".into() },
+            Change::NodeOutcome {
+                node: node.clone(),
+                status: "success".into(),
+            },
             Change::Completed { node: node.clone() },
-            Change::EdgeSelection { node: node.clone(), to: format!("N{}", i + 1) },
-            Change::CurrentNode { node: format!("N{}", i + 1) },
+            Change::EdgeSelection {
+                node: node.clone(),
+                to: format!("N{}", i + 1),
+            },
+            Change::CurrentNode {
+                node: format!("N{}", i + 1),
+            },
         ];
-        for key in ["outcome", "last_response", "preferred_label", "suggested_next_nodes"] {
-            changes.push(Change::Context { key: format!("node.{node}.{key}"), value: "ok".into() });
+        for key in [
+            "outcome",
+            "last_response",
+            "preferred_label",
+            "suggested_next_nodes",
+        ] {
+            changes.push(Change::Context {
+                key: format!("node.{node}.{key}"),
+                value: "ok".into(),
+            });
         }
         store.save(&changes, clock.now()).expect("save");
     }
@@ -295,7 +316,9 @@ fn main() {
         ),
     ] {
         let only_actors = std::env::var_os("BENCH_ACTORS_ONLY").is_some();
-        if (only_nosync && durability != Some(Durability::NoSync)) || (only_actors && durability.is_some()) {
+        if (only_nosync && durability != Some(Durability::NoSync))
+            || (only_actors && durability.is_some())
+        {
             continue;
         }
         let mut best: Option<ActorRun> = None;

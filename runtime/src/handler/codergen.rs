@@ -155,6 +155,10 @@ async fn run_codergen(task: NodeTask, env: HandlerEnv) -> Result<Outcome, Handle
     {
         apply_auto_status(&task, &text, &mut outcome);
     }
+    if session_error.is_none() && outcome.status == SUCCESS {
+        let keys = super::writes::declared(attrs::get(&task.attrs, "writes"));
+        super::writes::apply(&keys, &text, &mut outcome);
+    }
     outcome.stats = Some(stats.clone());
 
     let dir = env.node_dir(&task);

@@ -24,6 +24,7 @@ pub mod questions;
 pub mod shell;
 pub mod tool;
 pub mod tool_safety;
+pub mod writes;
 
 use std::collections::{BTreeMap, HashMap};
 use std::future::Future;

@@ -123,6 +123,10 @@ async fn run_tool(task: NodeTask, env: HandlerEnv) -> Result<Outcome, HandlerErr
     }
     apply_marker(&task, &output.stdout.text, &mut outcome);
     apply_route(&task, &output.stdout.text, &mut outcome);
+    if outcome.status == SUCCESS {
+        let keys = super::writes::declared(attrs::get(&task.attrs, "writes"));
+        super::writes::apply(&keys, &output.stdout.text, &mut outcome);
+    }
     write_status(&node_dir, &outcome).map_err(fail)?;
     Ok(outcome)
 }
