@@ -27,7 +27,7 @@ pub fn run() -> Result<u8> {
     writeln!(out)?;
     writeln!(
         out,
-        "Validate one: tracker validate <name>    Copy one: tracker fmt <file>"
+        "Run one offline: tracker <name> --provider stub    Copy one: tracker init <name>"
     )?;
     Ok(exit::OK)
 }
