@@ -357,3 +357,31 @@ fn gates_are_answered_on_the_console() {
         text(&out.stderr)
     );
 }
+
+#[test]
+fn a_console_gate_that_times_out_takes_its_default_and_the_process_exits() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let d = dir.path();
+    std::fs::write(d.join("wait.dip"), "workflow W\n  start: Start\n  exit: Done\n  agent Start\n    label: Start\n  human Ask\n    mode: choice\n    default: later\n    timeout: 200ms\n  tool Now\n    timeout: 5s\n    command: true\n  agent Done\n    label: Done\n  edges\n    Start -> Ask\n    Ask -> Now  label: now\n    Ask -> Done  label: later\n    Now -> Done\n").expect("write");
+    // stdin stays open and silent: nobody answers.
+    let mut child = in_dir(d)
+        .args(["wait.dip", "--json"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("starts");
+    let stdin = child.stdin.take();
+    let out = child
+        .wait_with_output()
+        .expect("finishes without an answer");
+    drop(stdin);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let resolved = text(&out.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .find(|e| e["type"] == "gate_resolved")
+        .expect("gate resolved");
+    assert_eq!(resolved["gate_timed_out"], true);
+    assert_eq!(resolved["gate_response"], "later");
+}

@@ -18,12 +18,11 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use tracker_actors::bus::{BusSink, Deliver, Subscribe};
+use tracker_actors::bus::Deliver;
 use tracker_actors::clock::SystemClock;
 use tracker_actors::process::Process;
 use tracker_actors::run::RunSpec;
 use tracker_actors::store::{Durability, RunStore, StoreStats};
-use tracker_actors::supervisor::StartRun;
 use tracker_runtime::checkpoint::Checkpoint;
 use tracker_runtime::clock::Clock;
 use tracker_runtime::engine::{Engine, EngineConfig, Next, NodeTask, TerminalStatus};
@@ -171,11 +170,7 @@ fn actors(plan: &Arc<SpawnPlan>, durability: Option<Durability>, instant: bool) 
         let run_id = "bench0000000".to_string();
         let counter = actix::Actor::start(Counter::default());
         process
-            .bus
-            .send(Subscribe {
-                run: Some(run_id.clone()),
-                recipient: counter.recipient(),
-            })
+            .subscribe(&run_id, counter.recipient())
             .await
             .expect("subscribe");
         let run_dir = workdir.join(".tracker").join("runs").join(&run_id);
@@ -185,28 +180,21 @@ fn actors(plan: &Arc<SpawnPlan>, durability: Option<Durability>, instant: bool) 
         });
         let stats = store.as_ref().map(RunStore::stats);
         let start = Instant::now();
-        let handle = process
-            .supervisor
-            .send(StartRun(RunSpec {
-                plan,
-                config: EngineConfig {
-                    run_id,
-                    artifact_dir: Some(run_dir),
-                    checkpointing: durability.is_some(),
-                    ..EngineConfig::default()
-                },
-                services,
-                subgraphs: Arc::new(Default::default()),
-                workdir,
-                store,
-                events: Arc::new(BusSink::new(process.bus.clone())),
-                supervision: SupervisionPolicy::default(),
-                clock,
-                cancel: None,
-                steering: None,
-            }))
-            .await
-            .expect("start");
+        let mut spec = RunSpec::new(
+            plan,
+            EngineConfig {
+                run_id,
+                artifact_dir: Some(run_dir),
+                checkpointing: durability.is_some(),
+                ..EngineConfig::default()
+            },
+            services,
+            workdir,
+            process.sink(),
+            clock,
+        );
+        spec.store = store;
+        let handle = process.start_run(spec).await.expect("start");
         let end = handle.done.await.expect("end");
         let elapsed = start.elapsed();
         assert_eq!(end.result.map(|r| r.status), Some(TerminalStatus::Success));

@@ -1,12 +1,14 @@
-//! Gate routing: every human gate of every run goes to the [`GateRouter`], which
-//! hands it to whoever answers that run's gates — the console, auto-approve,
-//! and later the TUI or a webhook.
+//! Gate routing: every human gate of every run goes through the [`GateRouter`],
+//! which names whoever answers that run's gates — the console, auto-approve, and
+//! later the TUI or a webhook. The ask itself runs in the asking node's task, so
+//! a gate whose node is cancelled or times out stops asking.
 
 use std::collections::HashMap;
 use std::io::{BufRead, Write};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use actix::prelude::*;
+use tokio::sync::{mpsc, Mutex};
 use tracker_runtime::event::Actor as GateActor;
 use tracker_runtime::handler::human::{GateAnswer, GateMode, GateRequest, Interviewer};
 use tracker_runtime::handler::questions::Answer;
@@ -42,10 +44,15 @@ pub struct Route {
     pub interviewer: Arc<dyn Interviewer>,
 }
 
-/// Asks a gate.
+/// Forgets run `run_id`'s route (the run is over).
 #[derive(Message)]
-#[rtype(result = "Result<GateAnswer, String>")]
-pub struct OpenGate(pub GateRequest);
+#[rtype(result = "()")]
+pub struct Unroute(pub String);
+
+/// Who answers run `run_id`'s gates.
+#[derive(Message)]
+#[rtype(result = "Arc<dyn Interviewer>")]
+pub struct Resolve(pub String);
 
 impl Handler<Route> for GateRouter {
     type Result = ();
@@ -55,26 +62,34 @@ impl Handler<Route> for GateRouter {
     }
 }
 
-impl Handler<OpenGate> for GateRouter {
-    type Result = ResponseFuture<Result<GateAnswer, String>>;
+impl Handler<Unroute> for GateRouter {
+    type Result = ();
 
-    fn handle(&mut self, msg: OpenGate, _: &mut Self::Context) -> Self::Result {
-        let interviewer = self
-            .routes
-            .get(&msg.0.run_id)
-            .cloned()
-            .unwrap_or_else(|| Arc::clone(&self.default));
-        interviewer.ask(msg.0)
+    fn handle(&mut self, msg: Unroute, _: &mut Self::Context) {
+        self.routes.remove(&msg.0);
     }
 }
 
-/// The [`Interviewer`] handlers see: forwards to the router.
+impl Handler<Resolve> for GateRouter {
+    type Result = MessageResult<Resolve>;
+
+    fn handle(&mut self, msg: Resolve, _: &mut Self::Context) -> Self::Result {
+        MessageResult(
+            self.routes
+                .get(&msg.0)
+                .cloned()
+                .unwrap_or_else(|| Arc::clone(&self.default)),
+        )
+    }
+}
+
+/// The [`Interviewer`] handlers see: asks the router who answers, then asks them.
 pub struct RoutedInterviewer {
     router: Addr<GateRouter>,
 }
 
 impl RoutedInterviewer {
-    /// Forwards to `router`.
+    /// Asks through `router`.
     pub fn new(router: Addr<GateRouter>) -> RoutedInterviewer {
         RoutedInterviewer { router }
     }
@@ -84,81 +99,99 @@ impl Interviewer for RoutedInterviewer {
     fn ask(&self, request: GateRequest) -> BoxFuture<Result<GateAnswer, String>> {
         let router = self.router.clone();
         Box::pin(async move {
-            router
-                .send(OpenGate(request))
+            let interviewer = router
+                .send(Resolve(request.run_id.clone()))
                 .await
-                .unwrap_or_else(|e| Err(format!("gate router unavailable: {e}")))
+                .map_err(|e| format!("gate router unavailable: {e}"))?;
+            interviewer.ask(request).await
         })
     }
+}
+
+/// Lines typed on standard input, read by one thread for the whole process;
+/// `None` marks the end of input.
+type Lines = Arc<Mutex<mpsc::Receiver<Option<String>>>>;
+
+fn stdin_lines() -> Lines {
+    static LINES: OnceLock<Lines> = OnceLock::new();
+    Arc::clone(LINES.get_or_init(|| {
+        let (tx, rx) = mpsc::channel(16);
+        // A plain thread: reading stdin blocks, and a blocked reader must not
+        // keep the process (or a runtime's blocking pool) from exiting.
+        let _ = std::thread::Builder::new()
+            .name("tracker-stdin".into())
+            .spawn(move || {
+                for line in std::io::stdin().lock().lines() {
+                    let Ok(line) = line else { break };
+                    if tx.blocking_send(Some(line)).is_err() {
+                        return;
+                    }
+                }
+                let _ = tx.blocking_send(None);
+            });
+        Arc::new(Mutex::new(rx))
+    }))
 }
 
 /// Asks on the terminal: the prompt and options go to stderr, the answer is a
-/// line of stdin. One gate at a time.
+/// line of stdin. One gate at a time; lines typed before a prompt appears are
+/// not taken as its answer.
 #[derive(Default)]
-pub struct ConsoleInterviewer {
-    turn: Arc<tokio::sync::Mutex<()>>,
-}
+pub struct ConsoleInterviewer;
 
 impl Interviewer for ConsoleInterviewer {
     fn ask(&self, request: GateRequest) -> BoxFuture<Result<GateAnswer, String>> {
-        let turn = Arc::clone(&self.turn);
+        let lines = stdin_lines();
         Box::pin(async move {
-            // Gates of parallel branches wait their turn for the terminal.
-            let _turn = turn.lock_owned().await;
-            tokio::task::spawn_blocking(move || ask_on_console(&request))
-                .await
-                .unwrap_or_else(|e| Err(format!("console gate failed: {e}")))
+            let mut lines = lines.lock().await;
+            while let Ok(Some(_)) = lines.try_recv() {}
+            ask_on_console(&request, &mut lines).await
         })
     }
 }
 
-fn read_line() -> Result<String, String> {
-    let mut line = String::new();
-    let read = std::io::stdin()
-        .lock()
-        .read_line(&mut line)
-        .map_err(|e| format!("cannot read the answer: {e}"))?;
-    if read == 0 {
-        return Err("no answer: standard input is closed (run with --auto-approve to answer gates automatically)".into());
+async fn read_line(lines: &mut mpsc::Receiver<Option<String>>) -> Result<String, String> {
+    match lines.recv().await {
+        Some(Some(line)) => Ok(line),
+        _ => Err("no answer: standard input is closed (run with --auto-approve to answer gates automatically)".into()),
     }
-    Ok(line.trim_end_matches(['\n', '\r']).to_string())
 }
 
-fn ask_on_console(request: &GateRequest) -> Result<GateAnswer, String> {
+fn say(text: &str) {
     let mut err = std::io::stderr().lock();
-    let say = |err: &mut std::io::StderrLock<'_>, text: &str| {
-        let _ = writeln!(err, "{text}");
-    };
-    say(
-        &mut err,
-        &format!(
-            "\n── gate {} ({}) ──",
-            request.node_id,
-            request.mode.as_str()
-        ),
-    );
-    say(&mut err, &request.prompt);
+    let _ = write!(err, "{text}");
+    let _ = err.flush();
+}
+
+async fn ask_on_console(
+    request: &GateRequest,
+    lines: &mut mpsc::Receiver<Option<String>>,
+) -> Result<GateAnswer, String> {
+    say(&format!(
+        "\n── gate {} ({}) ──\n{}\n",
+        request.node_id,
+        request.mode.as_str(),
+        request.prompt
+    ));
     let mut answers = Vec::new();
     let response = match request.mode {
         GateMode::Interview => {
             for q in &request.questions {
-                say(&mut err, &format!("\n{}", q.text));
+                say(&format!("\n{}\n", q.text));
                 if !q.options.is_empty() {
-                    say(&mut err, &format!("  options: {}", q.options.join(", ")));
+                    say(&format!("  options: {}\n", q.options.join(", ")));
                 }
-                let _ = write!(err, "> ");
-                let _ = err.flush();
+                say("> ");
                 answers.push(Answer {
-                    answer: read_line()?,
+                    answer: read_line(lines).await?,
                     elaboration: String::new(),
                 });
             }
             String::new()
         }
         _ if request.choices.is_empty() => {
-            let _ = write!(err, "> ");
-            let _ = err.flush();
-            read_line()?
+            say("> ");
+            read_line(lines).await?
         }
         _ => {
             for (i, choice) in request.choices.iter().enumerate() {
@@ -167,32 +200,10 @@ fn ask_on_console(request: &GateRequest) -> Result<GateAnswer, String> {
                 } else {
                     ""
                 };
-                say(&mut err, &format!("  {}. {choice}{mark}", i + 1));
+                say(&format!("  {}. {choice}{mark}\n", i + 1));
             }
-            let _ = write!(err, "> ");
-            let _ = err.flush();
-            let line = read_line()?;
-            let line = line.trim();
-            if line.is_empty() {
-                if request.default.is_empty() {
-                    request.choices[0].clone()
-                } else {
-                    request.default.clone()
-                }
-            } else if let Some(choice) = line
-                .parse::<usize>()
-                .ok()
-                .and_then(|n| n.checked_sub(1))
-                .and_then(|i| request.choices.get(i))
-            {
-                choice.clone()
-            } else if let Some(choice) = request.choices.iter().find(|c| {
-                c.eq_ignore_ascii_case(line) || (c.len() > 1 && c[..1].eq_ignore_ascii_case(line))
-            }) {
-                choice.clone()
-            } else {
-                line.to_string()
-            }
+            say("> ");
+            pick(request, read_line(lines).await?.trim())
         }
     };
     Ok(GateAnswer {
@@ -200,4 +211,78 @@ fn ask_on_console(request: &GateRequest) -> Result<GateAnswer, String> {
         answers,
         actor: GateActor::Human,
     })
+}
+
+/// The choice a typed line picks: empty is the default (or the first choice), a
+/// number picks by position, otherwise the choice it names (ignoring case) or,
+/// for a single character, the one choice starting with it; anything else is
+/// taken as typed.
+fn pick(request: &GateRequest, line: &str) -> String {
+    let choices = &request.choices;
+    if line.is_empty() {
+        return if request.default.is_empty() {
+            choices.first().cloned().unwrap_or_default()
+        } else {
+            request.default.clone()
+        };
+    }
+    if let Some(choice) = line
+        .parse::<usize>()
+        .ok()
+        .and_then(|n| n.checked_sub(1))
+        .and_then(|i| choices.get(i))
+    {
+        return choice.clone();
+    }
+    if let Some(choice) = choices.iter().find(|c| c.eq_ignore_ascii_case(line)) {
+        return choice.clone();
+    }
+    let mut chars = line.chars();
+    if let (Some(first), None) = (chars.next(), chars.next()) {
+        let starting: Vec<&String> = choices
+            .iter()
+            .filter(|c| {
+                c.chars()
+                    .next()
+                    .is_some_and(|c| c.to_lowercase().eq(first.to_lowercase()))
+            })
+            .collect();
+        if let [only] = starting.as_slice() {
+            return (*only).clone();
+        }
+    }
+    line.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(choices: &[&str], default: &str) -> GateRequest {
+        GateRequest {
+            run_id: "r".into(),
+            node_id: "G".into(),
+            mode: GateMode::Choice,
+            label: String::new(),
+            prompt: String::new(),
+            choices: choices.iter().map(|c| c.to_string()).collect(),
+            default: default.into(),
+            questions: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn typed_lines_pick_choices() {
+        let r = request(&["✅ Ship", "Ünsure", "revise"], "revise");
+        assert_eq!(pick(&r, ""), "revise");
+        assert_eq!(pick(&r, "1"), "✅ Ship");
+        assert_eq!(pick(&r, "REVISE"), "revise");
+        assert_eq!(pick(&r, "ü"), "Ünsure");
+        assert_eq!(pick(&r, "r"), "revise");
+        assert_eq!(pick(&r, "x"), "x");
+        assert_eq!(pick(&r, "✅"), "✅ Ship");
+        let ambiguous = request(&["stop", "ship"], "");
+        assert_eq!(pick(&ambiguous, "s"), "s");
+        assert_eq!(pick(&ambiguous, ""), "stop");
+    }
 }

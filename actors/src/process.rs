@@ -11,10 +11,12 @@ use tracker_runtime::handler::{HandlerRegistry, Services};
 use tracker_runtime::llm::Completers;
 use tracker_runtime::supervision::SupervisionPolicy;
 
-use crate::bus::EventBus;
+use crate::bus::{BusSink, Deliver, EventBus, Subscribe, SubscriptionId};
 use crate::child::ActorChildRunner;
 use crate::gate::{GateRouter, RoutedInterviewer};
+use crate::run::RunSpec;
 use crate::supervisor::RuntimeSupervisor;
+use crate::supervisor::{RunHandle, StartRun};
 
 /// The process-wide actors.
 #[derive(Clone)]
@@ -28,6 +30,30 @@ pub struct Process {
 }
 
 impl Process {
+    /// Subscribes `recipient` to the events of run `run_id`.
+    pub async fn subscribe(
+        &self,
+        run_id: &str,
+        recipient: Recipient<Deliver>,
+    ) -> Result<SubscriptionId, MailboxError> {
+        self.bus
+            .send(Subscribe {
+                run: Some(run_id.to_string()),
+                recipient,
+            })
+            .await
+    }
+
+    /// Starts (or queues) a run.
+    pub async fn start_run(&self, spec: RunSpec) -> Result<RunHandle, MailboxError> {
+        self.supervisor.send(StartRun(spec)).await
+    }
+
+    /// A sink publishing to the bus.
+    pub fn sink(&self) -> Arc<dyn tracker_runtime::handler::EventSink> {
+        Arc::new(BusSink::new(self.bus.clone()))
+    }
+
     /// Starts the actors (inside a running actix system). Gates of runs that
     /// were not routed anywhere are auto-approved; `max_concurrent` bounds
     /// concurrent runs (0: no bound).

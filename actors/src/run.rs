@@ -57,6 +57,33 @@ pub struct RunSpec {
     pub steering: Option<mpsc::Receiver<Vec<(String, String)>>>,
 }
 
+impl RunSpec {
+    /// A run of `plan` with `config`, publishing to `events`: no subgraphs, no
+    /// checkpoint store, the default supervision, no parent.
+    pub fn new(
+        plan: Arc<SpawnPlan>,
+        config: EngineConfig,
+        services: Arc<Services>,
+        workdir: PathBuf,
+        events: Arc<dyn EventSink>,
+        clock: Arc<dyn Clock>,
+    ) -> RunSpec {
+        RunSpec {
+            plan,
+            config,
+            services,
+            subgraphs: Arc::new(Subgraphs::new()),
+            workdir,
+            store: None,
+            events,
+            supervision: SupervisionPolicy::default(),
+            clock,
+            cancel: None,
+            steering: None,
+        }
+    }
+}
+
 /// Cancels the run: the node in flight is aborted (its processes killed), the
 /// checkpoint saved, and the run ends as `fail`.
 #[derive(Message)]
@@ -87,6 +114,8 @@ pub struct RunActor {
     /// Supervisor restarts so far in this process: each restart's attempt gets a
     /// token of its own.
     restarts: u32,
+    /// Saves that failed so far.
+    unsaved: u32,
     done: Option<oneshot::Sender<RunEnd>>,
     cancel: Option<watch::Receiver<bool>>,
     steering: Option<mpsc::Receiver<Vec<(String, String)>>>,
@@ -117,6 +146,7 @@ impl RunActor {
             current: None,
             resume_token,
             restarts: 0,
+            unsaved: 0,
             done: Some(done),
             cancel: spec.cancel,
             steering: spec.steering,
@@ -148,6 +178,7 @@ impl RunActor {
         let work = async move {
             let mut batch: Vec<PipelineEvent> = Vec::new();
             let mut token = None;
+            let mut failed_save = false;
             for effect in effects {
                 match effect {
                     Effect::Emit(event) => batch.push(*event),
@@ -172,6 +203,7 @@ impl RunActor {
                                 event.with_message("checkpoint saved")
                             }
                             Err(error) => {
+                                failed_save = true;
                                 let mut failed = event
                                     .with_message("checkpoint save failed")
                                     .with_error(error);
@@ -183,14 +215,23 @@ impl RunActor {
                 }
             }
             sink.emit_batch(batch).await;
-            token
+            (token, failed_save)
         };
-        ctx.wait(work.into_actor(self).map(move |token, act, ctx| {
-            if let Some(token) = token {
-                act.resume_token = token;
-            }
-            act.act_on(next, ctx);
-        }));
+        ctx.wait(
+            work.into_actor(self)
+                .map(move |(token, failed_save), act, ctx| {
+                    if let Some(token) = token {
+                        act.resume_token = token;
+                    }
+                    if failed_save {
+                        // The next attempt follows no durable save: it must not
+                        // look like the attempt that followed the last one.
+                        act.unsaved += 1;
+                        act.resume_token = format!("{}+unsaved{}", act.resume_token, act.unsaved);
+                    }
+                    act.act_on(next, ctx);
+                }),
+        );
     }
 
     fn act_on(&mut self, next: Next, ctx: &mut Context<Self>) {
@@ -408,10 +449,15 @@ impl Actor for RunActor {
         if let Some(mut cancel) = self.cancel.take() {
             let me = ctx.address();
             actix::spawn(async move {
-                while cancel.changed().await.is_ok() {
-                    if *cancel.borrow() {
-                        me.do_send(Cancel);
-                        return;
+                // A parent that went away (its node was aborted, restarted or
+                // timed out) cancels its child just as an explicit `true` does.
+                loop {
+                    match cancel.changed().await {
+                        Ok(()) if !*cancel.borrow() => continue,
+                        _ => {
+                            me.do_send(Cancel);
+                            return;
+                        }
                     }
                 }
             });

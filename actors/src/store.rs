@@ -104,6 +104,8 @@ pub struct RunStore {
     durability: Durability,
     last_save: WallTime,
     stats: Arc<StoreStats>,
+    /// A journal write failed; the next save writes a snapshot instead.
+    damaged: bool,
 }
 
 /// What a store has done, for benchmarks and reports; shared, so it can be read
@@ -165,6 +167,7 @@ impl RunStore {
             durability,
             last_save: now,
             stats: Arc::default(),
+            damaged: false,
         })
     }
 
@@ -197,13 +200,21 @@ impl RunStore {
         let threshold =
             (self.snapshot_len * JOURNAL_TO_SNAPSHOT_RATIO).max(MIN_JOURNAL_BEFORE_COMPACTION);
         StoreStats::add(&self.stats.saves, 1);
-        if self.journal_len + line.len() as u64 > threshold {
+        // After a failed write the journal may end in a torn line that would
+        // hide every later one on replay: start afresh from a snapshot.
+        if self.damaged || self.journal_len + line.len() as u64 > threshold {
             self.compact()?;
         } else {
-            self.journal.write_all(line.as_bytes())?;
-            if self.durability == Durability::Sync {
-                self.journal.sync_data()?;
-                StoreStats::add(&self.stats.syncs, 1);
+            let appended = self.journal.write_all(line.as_bytes()).and_then(|()| {
+                if self.durability == Durability::Sync {
+                    self.journal.sync_data()?;
+                    StoreStats::add(&self.stats.syncs, 1);
+                }
+                Ok(())
+            });
+            if let Err(e) = appended {
+                self.damaged = true;
+                return Err(e);
             }
             self.journal_len += line.len() as u64;
             StoreStats::add(&self.stats.bytes_written, line.len() as u64);
@@ -213,8 +224,15 @@ impl RunStore {
 
     /// Folds the journal into a fresh snapshot.
     pub fn compact(&mut self) -> std::io::Result<()> {
-        let (snapshot_len, journal, journal_len) =
-            write_snapshot(&self.dir, &self.cp, self.durability)?;
+        let written = write_snapshot(&self.dir, &self.cp, self.durability);
+        let (snapshot_len, journal, journal_len) = match written {
+            Ok(written) => written,
+            Err(e) => {
+                self.damaged = true;
+                return Err(e);
+            }
+        };
+        self.damaged = false;
         self.snapshot_len = snapshot_len;
         self.journal = journal;
         self.journal_len = journal_len;

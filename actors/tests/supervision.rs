@@ -6,13 +6,12 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use tracker_actors::bus::{BusSink, Subscribe};
+use tracker_actors::bus::Subscribe;
 use tracker_actors::clock::SystemClock;
 use tracker_actors::collect::{Collector, TakeEvents};
 use tracker_actors::process::Process;
 use tracker_actors::run::RunSpec;
 use tracker_actors::store::{self, Durability, RunStore};
-use tracker_actors::supervisor::StartRun;
 use tracker_runtime::checkpoint::Checkpoint;
 use tracker_runtime::clock::Clock;
 use tracker_runtime::engine::{EngineConfig, NodeTask, RunEnd, TerminalStatus};
@@ -116,35 +115,25 @@ fn run(
         );
         let collector = actix::Actor::start(Collector::default());
         process
-            .bus
-            .send(Subscribe {
-                run: Some(run_id.clone()),
-                recipient: collector.clone().recipient(),
-            })
+            .subscribe(&run_id, collector.clone().recipient())
             .await
             .expect("subscribe");
-        let handle = process
-            .supervisor
-            .send(StartRun(RunSpec {
-                plan,
-                config: EngineConfig {
-                    run_id,
-                    checkpointing: store.is_some(),
-                    resume_from,
-                    ..EngineConfig::default()
-                },
-                services,
-                subgraphs: Arc::new(Default::default()),
-                workdir: workdir_path,
-                store,
-                events: Arc::new(BusSink::new(process.bus.clone())),
-                supervision,
-                clock,
-                cancel: None,
-                steering: None,
-            }))
-            .await
-            .expect("start");
+        let mut spec = RunSpec::new(
+            plan,
+            EngineConfig {
+                run_id,
+                checkpointing: store.is_some(),
+                resume_from,
+                ..EngineConfig::default()
+            },
+            services,
+            workdir_path,
+            process.sink(),
+            clock,
+        );
+        spec.store = store;
+        spec.supervision = supervision;
+        let handle = process.start_run(spec).await.expect("start");
         let end = handle.done.await.expect("the run reports its end");
         let events = collector.send(TakeEvents).await.expect("events");
         Outcome2 { end, events }
@@ -429,27 +418,19 @@ fn many_runs_at_once_all_finish_and_lose_no_event() {
             .expect("subscribe");
         let mut handles = Vec::new();
         for id in &ids {
-            let handle = process
-                .supervisor
-                .send(StartRun(RunSpec {
-                    plan: Arc::clone(&plan),
-                    config: EngineConfig {
-                        run_id: id.clone(),
-                        ..EngineConfig::default()
-                    },
-                    services: Arc::clone(&services),
-                    subgraphs: Arc::new(Default::default()),
-                    workdir: std::env::temp_dir(),
-                    store: None,
-                    events: Arc::new(BusSink::new(process.bus.clone())),
-                    supervision: supervision.clone(),
-                    clock: Arc::clone(&clock),
-                    cancel: None,
-                    steering: None,
-                }))
-                .await
-                .expect("start");
-            handles.push(handle);
+            let mut spec = RunSpec::new(
+                Arc::clone(&plan),
+                EngineConfig {
+                    run_id: id.clone(),
+                    ..EngineConfig::default()
+                },
+                Arc::clone(&services),
+                std::env::temp_dir(),
+                process.sink(),
+                Arc::clone(&clock),
+            );
+            spec.supervision = supervision.clone();
+            handles.push(process.start_run(spec).await.expect("start"));
         }
         for handle in handles {
             let end = tokio::time::timeout(Duration::from_secs(60), handle.done)

@@ -9,7 +9,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 
-use dippin::ir::{Condition, Node, NodeConfig, Workflow};
+use dippin::ir::{Condition, Node, NodeConfig, Selector, StyleRule, Workflow};
 
 use crate::attrs::{node_attrs, Attrs};
 
@@ -216,7 +216,11 @@ impl SpawnPlan {
                     node.label.clone()
                 },
                 handler: handler_for(node, i == start, i == exit),
-                attrs: node_attrs(node),
+                attrs: styled(
+                    node,
+                    handler_for(node, i == start, i == exit),
+                    &wf.stylesheet,
+                ),
                 spec: node.clone(),
             })
             .collect();
@@ -383,6 +387,51 @@ impl SpawnPlan {
     }
 }
 
+/// `node`'s attributes with the workflow's stylesheet applied: matching rules
+/// fill `llm_model`, `llm_provider` and `reasoning_effort` where the node sets
+/// none, the most specific rule winning (`*` < kind < `.class` < `#id`, later
+/// rules winning ties). A kind selector matches the node's shape (`box`, as
+/// the reference does) or its Dippin kind (`agent`).
+fn styled(node: &Node, handler: Handler, stylesheet: &[StyleRule]) -> Attrs {
+    let mut attrs = node_attrs(node);
+    if stylesheet.is_empty() {
+        return attrs;
+    }
+    let mut matching: Vec<(u8, usize, &StyleRule)> = stylesheet
+        .iter()
+        .enumerate()
+        .filter_map(|(order, rule)| {
+            let specificity = match &rule.selector {
+                Selector::Universal => 0,
+                Selector::Kind(k) if k == handler.shape() || k == node.kind().as_str() => 1,
+                Selector::Class(c) if node.classes.contains(c) => 2,
+                Selector::Id(id) if *id == node.id => 3,
+                _ => return None,
+            };
+            Some((specificity, order, rule))
+        })
+        .collect();
+    // Most specific (and, among equals, latest) first: the first to set a
+    // property wins.
+    matching.sort_by_key(|&(specificity, order, _)| std::cmp::Reverse((specificity, order)));
+    for (_, _, rule) in matching {
+        for (property, value) in &rule.properties {
+            let key = match property.as_str() {
+                "llm_model" | "model" => "llm_model",
+                "llm_provider" | "provider" => "llm_provider",
+                "reasoning_effort" => "reasoning_effort",
+                _ => continue,
+            };
+            if !value.is_empty() {
+                attrs
+                    .entry(key.to_string())
+                    .or_insert_with(|| value.clone());
+            }
+        }
+    }
+    attrs
+}
+
 /// The handler for `node`: bare start/exit agents (no prompt) become no-ops;
 /// anything else keeps its real handler.
 fn handler_for(node: &Node, is_start: bool, is_exit: bool) -> Handler {
@@ -543,6 +592,18 @@ mod tests {
         assert_eq!(attrs["max_wall_time"], "5m0s");
         assert_eq!(attrs["params.repo"], "x");
         assert_eq!(attrs["version"], "1");
+    }
+
+    #[test]
+    fn the_stylesheet_fills_unset_models_by_specificity() {
+        let plan = compile("workflow S\n  start: A\n  exit: C\n  agent A\n    class: fast\n    prompt: a\n  agent B\n    model: mine\n    prompt: b\n  agent C\n    prompt: c\n  stylesheet:\n    *\n      llm_model: base\n      llm_provider: anthropic\n    agent\n      llm_model: kind\n    .fast\n      llm_model: quick\n    #C\n      reasoning_effort: high\n  edges\n    A -> B\n    B -> C\n");
+        let attrs = |id: &str| plan.node(plan.node_index(id).expect("node")).attrs.clone();
+        assert_eq!(attrs("A")["llm_model"], "quick");
+        assert_eq!(attrs("B")["llm_model"], "mine");
+        assert_eq!(attrs("C")["llm_model"], "kind");
+        assert_eq!(attrs("C")["llm_provider"], "anthropic");
+        assert_eq!(attrs("C")["reasoning_effort"], "high");
+        assert!(!attrs("A").contains_key("reasoning_effort"));
     }
 
     #[test]

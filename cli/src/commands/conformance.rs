@@ -15,12 +15,10 @@ use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::Result;
-use tracker_actors::bus::{BusSink, Subscribe};
 use tracker_actors::clock::SystemClock;
 use tracker_actors::collect::{Collector, TakeEvents};
 use tracker_actors::process::Process;
 use tracker_actors::run::RunSpec;
-use tracker_actors::supervisor::StartRun;
 use tracker_runtime::clock::Clock;
 use tracker_runtime::engine::{BudgetLimits, EngineConfig};
 use tracker_runtime::golden::{golden_error, golden_trace};
@@ -106,33 +104,26 @@ fn golden(fixture: &Path) -> Result<String, String> {
         let collector = actix::Actor::start(Collector::default());
         let run_id = crate::run_id::new_run_id();
         process
-            .bus
-            .send(Subscribe {
-                run: Some(run_id.clone()),
-                recipient: collector.clone().recipient(),
-            })
+            .subscribe(&run_id, collector.clone().recipient())
             .await
             .map_err(|e| format!("event bus: {e}"))?;
+        let mut spec = RunSpec::new(
+            Arc::new(plan),
+            EngineConfig {
+                run_id,
+                budget,
+                jitter_seed: 1,
+                ..EngineConfig::default()
+            },
+            services,
+            workdir_path,
+            process.sink(),
+            clock,
+        );
+        spec.subgraphs = subgraphs;
+        spec.supervision = supervision;
         let handle = process
-            .supervisor
-            .send(StartRun(RunSpec {
-                plan: Arc::new(plan),
-                config: EngineConfig {
-                    run_id,
-                    budget,
-                    jitter_seed: 1,
-                    ..EngineConfig::default()
-                },
-                services,
-                subgraphs,
-                workdir: workdir_path,
-                store: None,
-                events: Arc::new(BusSink::new(process.bus.clone())),
-                supervision,
-                clock,
-                cancel: None,
-                steering: None,
-            }))
+            .start_run(spec)
             .await
             .map_err(|e| format!("runtime supervisor: {e}"))?;
         let end = handle

@@ -16,13 +16,12 @@ use std::time::Instant;
 use anyhow::{anyhow, bail, Context as _, Result};
 use dippin::duration::GoDuration;
 use tracker_actors::activity::{audit_base, ActivityLog, Finish};
-use tracker_actors::bus::{BusSink, Subscribe};
 use tracker_actors::clock::SystemClock;
-use tracker_actors::gate::{ConsoleInterviewer, Route};
+use tracker_actors::gate::{ConsoleInterviewer, Route, Unroute};
 use tracker_actors::process::Process;
 use tracker_actors::run::RunSpec;
 use tracker_actors::store::{self, Durability, RunStore};
-use tracker_actors::supervisor::{CancelRun, StartRun};
+use tracker_actors::supervisor::CancelRun;
 use tracker_runtime::checkpoint::Checkpoint;
 use tracker_runtime::clock::Clock;
 use tracker_runtime::engine::{BudgetLimits, EngineConfig, RunEnd, TerminalStatus};
@@ -232,6 +231,14 @@ impl Settings {
             supervision
                 .apply(spec)
                 .map_err(|e| anyhow!("--supervise {spec:?}: {e}"))?;
+        }
+        for node in &loaded.plan.nodes {
+            if node.attrs.get("memoize").is_some_and(|v| v == "true") {
+                eprintln!(
+                    "warning: node {:?} asks for memoize=true, which this build does not do yet: the node always runs",
+                    node.id
+                );
+            }
         }
         if args.bypass_denylist {
             eprintln!(
@@ -492,18 +499,14 @@ fn execute(run: Execution<'_>) -> Result<RunEnd> {
         };
         for recipient in [activity.clone().recipient(), printer] {
             process
-                .bus
-                .send(Subscribe {
-                    run: Some(run_id.clone()),
-                    recipient,
-                })
+                .subscribe(&run_id, recipient)
                 .await
                 .map_err(|e| anyhow!("event bus: {e}"))?;
         }
         let interviewer: Arc<dyn Interviewer> = if auto_approve {
             Arc::new(AutoApprove)
         } else {
-            Arc::new(ConsoleInterviewer::default())
+            Arc::new(ConsoleInterviewer)
         };
         process
             .gates
@@ -513,29 +516,32 @@ fn execute(run: Execution<'_>) -> Result<RunEnd> {
             })
             .await
             .map_err(|e| anyhow!("gate router: {e}"))?;
+        let mut spec = RunSpec::new(
+            Arc::new(plan),
+            config,
+            services,
+            workdir,
+            process.sink(),
+            clock,
+        );
+        spec.subgraphs = Arc::new(subgraphs);
+        spec.store = store;
+        spec.supervision = supervision;
         let handle = process
-            .supervisor
-            .send(StartRun(RunSpec {
-                plan: Arc::new(plan),
-                config,
-                services,
-                subgraphs: Arc::new(subgraphs),
-                workdir,
-                store,
-                events: Arc::new(BusSink::new(process.bus.clone())),
-                supervision,
-                clock,
-                cancel: None,
-                steering: None,
-            }))
+            .start_run(spec)
             .await
             .map_err(|e| anyhow!("runtime supervisor: {e}"))?;
         let supervisor = process.supervisor.clone();
         let interrupted = run_id.clone();
         actix::spawn(async move {
             if tokio::signal::ctrl_c().await.is_ok() {
-                eprintln!("\ninterrupted: cancelling run {interrupted} (its checkpoint is kept)");
+                eprintln!(
+                    "\ninterrupted: cancelling run {interrupted} (its checkpoint is kept; Ctrl-C again to quit at once)"
+                );
                 let _ = supervisor.send(CancelRun(interrupted)).await;
+            }
+            if tokio::signal::ctrl_c().await.is_ok() {
+                std::process::exit(130);
             }
         });
         let end = handle
@@ -545,6 +551,7 @@ fn execute(run: Execution<'_>) -> Result<RunEnd> {
         if let Ok(Err(e)) = activity.send(Finish).await {
             eprintln!("warning: activity log: {e}");
         }
+        process.gates.do_send(Unroute(run_id));
         Ok(end)
     })
 }

@@ -28,11 +28,12 @@ use std::time::Duration;
 pub use budget::{Breach, BudgetLimits};
 pub use trace::{Trace, TraceEntry};
 
-use crate::attrs::{self, Attrs};
+use crate::attrs::Attrs;
 use crate::checkpoint::{Checkpoint, OverrideDetail};
 use crate::clock::{Clock, WallTime};
 use crate::context::{self, PipelineContext};
 use crate::event::{Actor, CostSnapshot, EventKind, EventSource, PipelineEvent, ProviderTotal};
+use crate::fidelity::{self, Fidelity};
 use crate::interpolate::expand_dollar_names;
 use crate::journal::Change;
 use crate::outcome::NodeResult;
@@ -823,39 +824,11 @@ fn compact_for_resume(plan: &SpawnPlan, cp: &Checkpoint, ctx: &mut PipelineConte
     let Some(node) = plan.node_index(&cp.current_node) else {
         return;
     };
-    let fidelity = resolve_fidelity(plan, node);
-    let degraded = match fidelity {
-        "full" => "summary:high",
-        "summary:high" => "summary:medium",
-        "summary:medium" => "summary:low",
-        "summary:low" => "compact",
-        _ => "truncate",
-    };
+    let attrs = &plan.node(node).attrs;
+    let level = Fidelity::of(attrs, &plan.graph_attrs).degrade();
     // `summary:high` keeps every key: resuming a default (`full`) node is lossless.
-    if degraded == "summary:high" {
+    let Some(keep) = level.keys(&fidelity::reads(attrs)) else {
         return;
-    }
-    let reads: Vec<String> = attrs::get(&plan.node(node).attrs, "reads")
-        .split(',')
-        .map(str::trim)
-        .filter(|k| !k.is_empty())
-        .map(String::from)
-        .collect();
-    let medium = [
-        context::OUTCOME,
-        context::LAST_RESPONSE,
-        context::HUMAN_RESPONSE,
-        context::PREFERRED_LABEL,
-        context::TOOL_STDOUT,
-        context::TOOL_STDERR,
-        "graph.goal",
-    ];
-    let keep: Vec<String> = match degraded {
-        "summary:medium" | "truncate" => {
-            medium.iter().map(|k| k.to_string()).chain(reads).collect()
-        }
-        "summary:low" => vec!["graph.goal".into(), "completed_summary".into()],
-        _ => vec!["graph.goal".into(), context::OUTCOME.into()],
     };
     let values = ctx.snapshot();
     let hints: Vec<(String, String)> = [
@@ -875,13 +848,8 @@ fn compact_for_resume(plan: &SpawnPlan, cp: &Checkpoint, ctx: &mut PipelineConte
         ctx.set(key.clone(), "");
     }
     for key in keep {
-        if let Some(value) = values.get(&key) {
-            let value = if degraded == "truncate" {
-                truncate_at_whitespace(value, 500)
-            } else {
-                value.clone()
-            };
-            ctx.set(key, value);
+        if let Some(value) = values.get(key) {
+            ctx.set(key, level.shape(value));
         }
     }
     for (key, value) in hints {
@@ -889,41 +857,6 @@ fn compact_for_resume(plan: &SpawnPlan, cp: &Checkpoint, ctx: &mut PipelineConte
             ctx.set(key, value);
         }
     }
-}
-
-/// The node's fidelity: its own, else the graph default, else `full`.
-fn resolve_fidelity(plan: &SpawnPlan, node: NodeIndex) -> &str {
-    const LEVELS: [&str; 6] = [
-        "full",
-        "summary:high",
-        "summary:medium",
-        "summary:low",
-        "compact",
-        "truncate",
-    ];
-    let own = attrs::get(&plan.node(node).attrs, "fidelity");
-    let graph = plan
-        .graph_attrs
-        .get("default_fidelity")
-        .map_or("", String::as_str);
-    [own, graph]
-        .into_iter()
-        .find_map(|f| LEVELS.iter().find(|&&l| l == f).copied())
-        .unwrap_or("full")
-}
-
-/// `text` cut to at most `max` bytes at the last whitespace, with `...`.
-fn truncate_at_whitespace(text: &str, max: usize) -> String {
-    if text.len() <= max {
-        return text.to_string();
-    }
-    let mut cut = max;
-    while !text.is_char_boundary(cut) {
-        cut -= 1;
-    }
-    let head = &text[..cut];
-    let head = head.rfind(char::is_whitespace).map_or(head, |i| &head[..i]);
-    format!("{head}...")
 }
 
 /// Condition variables: the context, internal values and lenient `${}` expansion.

@@ -58,6 +58,33 @@ pub struct ChildRun {
     pub workdir: PathBuf,
 }
 
+impl ChildRun {
+    /// A child of `task`'s node running `plan`, sharing the parent's context,
+    /// run id, budget, services and working directory.
+    pub fn of(
+        task: &NodeTask,
+        env: &HandlerEnv,
+        plan: Arc<SpawnPlan>,
+        steering: Option<tokio::sync::mpsc::Receiver<Vec<(String, String)>>>,
+        cancel: tokio::sync::watch::Receiver<bool>,
+    ) -> ChildRun {
+        ChildRun {
+            parent_node: task.node_id.clone(),
+            plan,
+            initial_context: task.context.as_ref().clone(),
+            run_id: task.run_id.clone(),
+            budget: task.budget,
+            baseline_usage: task.usage.clone(),
+            steering,
+            cancel,
+            events: Arc::clone(&env.events),
+            services: Arc::clone(&env.services),
+            subgraphs: Arc::clone(&env.subgraphs),
+            workdir: env.workdir.clone(),
+        }
+    }
+}
+
 impl std::fmt::Debug for ChildRun {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ChildRun")
@@ -95,20 +122,7 @@ async fn run_subgraph(task: NodeTask, env: HandlerEnv) -> NodeResult {
     let plan = Arc::new(inject_params(&child, &params));
     let (_cancel, cancel_rx) = tokio::sync::watch::channel(false);
     let end = runner
-        .run(ChildRun {
-            parent_node: id.clone(),
-            plan,
-            initial_context: task.context.as_ref().clone(),
-            run_id: task.run_id.clone(),
-            budget: task.budget,
-            baseline_usage: task.usage.clone(),
-            steering: None,
-            cancel: cancel_rx,
-            events: Arc::clone(&env.events),
-            services: Arc::clone(&env.services),
-            subgraphs: Arc::clone(&env.subgraphs),
-            workdir: env.workdir.clone(),
-        })
+        .run(ChildRun::of(&task, &env, plan, None, cancel_rx))
         .await;
     child_outcome(&id, end, false)
 }
@@ -181,20 +195,28 @@ pub fn inject_params(child: &SpawnPlan, params: &BTreeMap<String, String>) -> Sp
     plan
 }
 
-/// A finished child as the parent node's result: a child that halted or failed
-/// strictly is a handler error; otherwise success (also for a child that hit
-/// the budget or was overridden) or fail, carrying the child's whole context,
-/// usage and overrides.
+/// A finished child as the parent node's result (engine-semantics §5.7, §5.8).
+///
+/// A subgraph whose child halted or failed strictly (it has an error) fails
+/// with a handler error; a manager loop takes any child with a result as a
+/// routable outcome, and only a child with no result is its handler error.
+/// A child that succeeded, was overridden or hit the budget is `success` (the
+/// parent's own budget check then reports the breach); any other ending is
+/// `fail`. The outcome carries the child's whole context, usage and overrides.
 fn child_outcome(id: &str, end: RunEnd, manager: bool) -> NodeResult {
     let usage = end.result.as_ref().and_then(|r| r.usage.clone());
-    let (Some(result), None) = (&end.result, &end.error) else {
-        let error = end
-            .error
-            .unwrap_or_else(|| "child run ended without a result".into());
-        return Err(HandlerFailure {
-            error: HandlerError::Failed(format!("child run of node {id:?} failed: {error}")),
-            child_usage: usage.map(Box::new),
-        });
+    let result = match (&end.result, &end.error) {
+        (Some(result), _) if manager => result,
+        (Some(result), None) => result,
+        _ => {
+            let error = end
+                .error
+                .unwrap_or_else(|| "child run ended without a result".into());
+            return Err(HandlerFailure {
+                error: HandlerError::Failed(format!("child run of node {id:?} failed: {error}")),
+                child_usage: usage.map(Box::new),
+            });
+        }
     };
     let ok = match result.status {
         TerminalStatus::Success | TerminalStatus::ValidationOverridden => true,
@@ -204,13 +226,15 @@ fn child_outcome(id: &str, end: RunEnd, manager: bool) -> NodeResult {
     let mut outcome = Outcome::with_status(if ok { SUCCESS } else { FAIL });
     outcome.context_updates = result.context.clone();
     if manager {
-        let status = match result.status {
-            TerminalStatus::Success | TerminalStatus::ValidationOverridden => "success",
-            _ => "failed",
-        };
-        outcome
-            .context_updates
-            .insert("stack.child.status".into(), status.into());
+        outcome.context_updates.insert(
+            "stack.child.status".into(),
+            if result.status.is_success() {
+                "success"
+            } else {
+                "failed"
+            }
+            .into(),
+        );
         outcome.context_updates.insert(
             "stack.child.exit_status".into(),
             result.status.as_str().into(),
@@ -269,20 +293,7 @@ async fn run_manager(task: NodeTask, env: HandlerEnv) -> NodeResult {
 
     let (steer_tx, steer_rx) = tokio::sync::mpsc::channel(1);
     let (cancel_tx, cancel_rx) = tokio::sync::watch::channel(false);
-    let mut child = runner.run(ChildRun {
-        parent_node: id.clone(),
-        plan,
-        initial_context: task.context.as_ref().clone(),
-        run_id: task.run_id.clone(),
-        budget: task.budget,
-        baseline_usage: task.usage.clone(),
-        steering: Some(steer_rx),
-        cancel: cancel_rx,
-        events: Arc::clone(&env.events),
-        services: Arc::clone(&env.services),
-        subgraphs: Arc::clone(&env.subgraphs),
-        workdir: env.workdir.clone(),
-    });
+    let mut child = runner.run(ChildRun::of(&task, &env, plan, Some(steer_rx), cancel_rx));
     let launched = env
         .event(EventKind::StageStarted, &task)
         .with_message(format!("manager_loop: child {reference:?} launched"));
@@ -295,10 +306,12 @@ async fn run_manager(task: NodeTask, env: HandlerEnv) -> NodeResult {
         tokio::select! {
             biased;
             end = &mut child => {
+                let succeeded = end.result.as_ref().is_some_and(|r| r.status.is_success());
                 let result = child_outcome(&id, end, true);
-                let kind = match &result {
-                    Ok(o) if o.status == SUCCESS => EventKind::StageCompleted,
-                    _ => EventKind::StageFailed,
+                let kind = if succeeded {
+                    EventKind::StageCompleted
+                } else {
+                    EventKind::StageFailed
                 };
                 let done = env
                     .event(kind, &task)

@@ -14,6 +14,7 @@ use crate::attrs;
 use crate::context;
 use crate::engine::NodeTask;
 use crate::event::AutoStatusDetail;
+use crate::fidelity::Fidelity;
 use crate::interpolate::{expand_braces, Mode};
 use crate::llm::{CompletionError, Message, Request, Usage};
 use crate::outcome::{HandlerError, NodeResult, Outcome, FAIL, RETRY, SUCCESS};
@@ -215,21 +216,29 @@ fn write_files(
 /// The prompt the model sees (§3.4): the node's prompt with `${…}` expanded, the
 /// prior stages' context at the node's fidelity, and a runtime header.
 pub fn assemble_prompt(task: &NodeTask, env: &HandlerEnv) -> Result<String, HandlerError> {
-    let vars = ContextVars::of(task, &env.plan);
-    let raw = attrs::get(&task.attrs, "prompt");
-    let mut prompt = expand_braces(raw, &vars, Mode::Prompt)
-        .map_err(|e| HandlerError::Failed(format!("agent node {:?}: {e}", task.node_id)))?;
-    let mut last_response = vars.get(context::LAST_RESPONSE).to_string();
+    // `last_response_truncate` shortens the previous output before anything
+    // reads it, `${ctx.last_response}` in the prompt included.
+    let truncated;
+    let mut vars = ContextVars::of(task, &env.plan);
     if let Some(limit) = attrs::get(&task.attrs, "last_response_truncate")
         .parse::<usize>()
         .ok()
         .filter(|n| *n > 0)
     {
-        last_response = last_response.chars().take(limit).collect();
+        let mut ctx = task.context.as_ref().clone();
+        if let Some(value) = ctx.get_mut(context::LAST_RESPONSE) {
+            *value = value.chars().take(limit).collect();
+        }
+        truncated = ctx;
+        vars.ctx = &truncated;
     }
+    let raw = attrs::get(&task.attrs, "prompt");
+    let mut prompt = expand_braces(raw, &vars, Mode::Prompt)
+        .map_err(|e| HandlerError::Failed(format!("agent node {:?}: {e}", task.node_id)))?;
+    let last_response = vars.get(context::LAST_RESPONSE);
     let human = vars.get(context::HUMAN_RESPONSE);
-    let fidelity = fidelity(task, env);
-    if fidelity == "full" {
+    let fidelity = Fidelity::of(&task.attrs, &env.plan.graph_attrs);
+    if fidelity == Fidelity::Full {
         let cap = attrs::get(&task.attrs, "injection_cap")
             .parse::<i64>()
             .unwrap_or(DEFAULT_INJECTION_CAP);
@@ -240,7 +249,7 @@ pub fn assemble_prompt(task: &NodeTask, env: &HandlerEnv) -> Result<String, Hand
         if !last_response.is_empty() {
             sections.push(format!(
                 "## Previous Node Output\n{}",
-                elide_middle(&last_response, cap)
+                elide_middle(last_response, cap)
             ));
         }
         if !sections.is_empty() {
@@ -248,10 +257,12 @@ pub fn assemble_prompt(task: &NodeTask, env: &HandlerEnv) -> Result<String, Hand
             prompt.push_str(&sections.join("\n\n"));
         }
     } else {
-        let summary = fidelity_summary(task, fidelity, &last_response);
+        let summary = fidelity_summary(&vars, &task.attrs, fidelity);
         if !summary.is_empty() {
-            prompt =
-                format!("# Context Summary (fidelity: {fidelity})\n\n{summary}\n\n---\n\n{prompt}");
+            prompt = format!(
+                "# Context Summary (fidelity: {})\n\n{summary}\n\n---\n\n{prompt}",
+                fidelity.as_str()
+            );
         }
     }
     let workdir = std::path::absolute(&env.workdir).unwrap_or_else(|_| env.workdir.clone());
@@ -268,73 +279,18 @@ pub fn assemble_prompt(task: &NodeTask, env: &HandlerEnv) -> Result<String, Hand
     ))
 }
 
-/// The node's fidelity: its own, else the workflow default, else `full`.
-fn fidelity<'a>(task: &'a NodeTask, env: &'a HandlerEnv) -> &'a str {
-    const LEVELS: [&str; 6] = [
-        "full",
-        "summary:high",
-        "summary:medium",
-        "summary:low",
-        "compact",
-        "truncate",
-    ];
-    [
-        attrs::get(&task.attrs, "fidelity"),
-        attrs::get(&env.plan.graph_attrs, "default_fidelity"),
-    ]
-    .into_iter()
-    .find(|f| LEVELS.contains(f))
-    .unwrap_or("full")
-}
-
-/// The context sections a non-`full` fidelity level carries, in key order.
-fn fidelity_summary(task: &NodeTask, fidelity: &str, last_response: &str) -> String {
-    let ctx = &task.context;
-    let medium = [
-        "outcome",
-        "last_response",
-        "human_response",
-        "preferred_label",
-        "tool_stdout",
-        "tool_stderr",
-        "graph.goal",
-    ];
-    let reads: Vec<&str> = attrs::get(&task.attrs, "reads")
-        .split(',')
-        .map(str::trim)
-        .filter(|k| !k.is_empty())
-        .collect();
-    let keys: Vec<&str> = match fidelity {
-        "summary:high" => ctx.keys().map(String::as_str).collect(),
-        "summary:medium" | "truncate" => medium.iter().copied().chain(reads).collect(),
-        "summary:low" => vec!["graph.goal", "completed_summary"],
-        _ => vec!["graph.goal", "outcome"],
+/// The context sections a non-`full` fidelity level carries, in key order (the
+/// reference's order is that of a Go map, i.e. random; sorted is stable).
+fn fidelity_summary(vars: &ContextVars<'_>, attrs: &attrs::Attrs, fidelity: Fidelity) -> String {
+    let reads = crate::fidelity::reads(attrs);
+    let keys: Vec<&str> = match fidelity.keys(&reads) {
+        Some(keys) => keys,
+        None => vars.ctx.keys().map(String::as_str).collect(),
     };
-    let mut keys = keys;
-    keys.sort_unstable();
-    keys.dedup();
     keys.into_iter()
         .filter_map(|key| {
-            let value = if key == "last_response" {
-                last_response
-            } else {
-                ctx.get(key).map_or("", String::as_str)
-            };
-            if value.is_empty() {
-                return None;
-            }
-            let value = if fidelity == "truncate" && value.len() > 500 {
-                let mut cut = 500;
-                while !value.is_char_boundary(cut) {
-                    cut -= 1;
-                }
-                let head = &value[..cut];
-                let head = head.rfind(char::is_whitespace).map_or(head, |i| &head[..i]);
-                format!("{head}...")
-            } else {
-                value.to_string()
-            };
-            Some(format!("## {key}\n{value}"))
+            let value = vars.get(key);
+            (!value.is_empty()).then(|| format!("## {key}\n{}", fidelity.shape(value)))
         })
         .collect::<Vec<_>>()
         .join("\n\n")
@@ -349,14 +305,8 @@ pub fn elide_middle(text: &str, cap: i64) -> String {
     if text.len() <= cap {
         return text.to_string();
     }
-    let mut head = cap / 2;
-    while !text.is_char_boundary(head) {
-        head -= 1;
-    }
-    let mut tail = text.len() - (cap - cap / 2);
-    while !text.is_char_boundary(tail) {
-        tail += 1;
-    }
+    let head = crate::text::head(text, cap / 2).len();
+    let tail = text.len() - crate::text::tail(text, cap - cap / 2).len();
     let elided = tail - head;
     format!(
         "{}\n[... tracker elided {elided} of {} bytes from the middle of this output ...]\n{}",
@@ -375,12 +325,8 @@ fn apply_auto_status(task: &NodeTask, text: &str, outcome: &mut Outcome) {
         None => {
             let gate = attrs::flag(&task.attrs, "goal_gate");
             outcome.status = if gate { FAIL } else { SUCCESS }.into();
-            let mut start = text.len().saturating_sub(256);
-            while !text.is_char_boundary(start) {
-                start += 1;
-            }
             outcome.missing_auto_status = Some(AutoStatusDetail {
-                tail: Some(text[start..].to_string()).filter(|t| !t.is_empty()),
+                tail: Some(crate::text::tail(text, 256).to_string()).filter(|t| !t.is_empty()),
                 fail_closed: gate,
             });
         }

@@ -229,7 +229,7 @@ async fn run_gate(task: NodeTask, env: HandlerEnv) -> Result<Outcome, HandlerErr
             gate_id: Some(id.clone()),
             mode: Some(mode.as_str().into()),
             label: Some(request.label.clone()).filter(|l| !l.is_empty()),
-            prompt: Some(cap(&request.prompt, EVENT_PROMPT_LIMIT)),
+            prompt: Some(crate::text::head(&request.prompt, EVENT_PROMPT_LIMIT).to_string()),
             choices: request.choices.clone(),
             questions: request
                 .questions
@@ -418,18 +418,6 @@ fn timeout_outcome(task: &NodeTask, request: &GateRequest, offers: &[Offer]) -> 
     let mut outcome = Outcome::success().update(context::HUMAN_RESPONSE, request.default.clone());
     outcome.preferred_label = routing_key(offers, &request.default);
     (outcome, true)
-}
-
-/// `text` cut to at most `limit` bytes on a character boundary.
-fn cap(text: &str, limit: usize) -> String {
-    if text.len() <= limit {
-        return text.to_string();
-    }
-    let mut end = limit;
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    text[..end].to_string()
 }
 
 #[cfg(test)]

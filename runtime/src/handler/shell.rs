@@ -184,16 +184,18 @@ async fn adopt(cmd: &ShellCommand) -> Result<Option<ShellOutput>, ShellError> {
         return Ok(None);
     }
     let exit = dir.join("exit");
-    let group = std::fs::read_to_string(dir.join("pgid"))
-        .ok()
-        .and_then(|p| p.trim().parse::<i32>().ok());
     let deadline = tokio::time::Instant::now() + cmd.timeout;
-    // The attempt may still be running: its group is alive, or (if tracker died
-    // before recording the group) a process names its exit file.
-    while !exit.exists() && (group.is_some_and(alive) || names_file(&exit)) {
+    // The attempt may still be running: its wrapper, the live process that names
+    // its exit file among its arguments, is still there. (The process-group id
+    // recorded before a crash is not trusted: by now it may be someone else's.)
+    while !exit.exists() {
+        let wrappers = processes_naming(&exit);
+        if wrappers.is_empty() {
+            break;
+        }
         if tokio::time::Instant::now() >= deadline {
-            if let Some(pgid) = group {
-                let _ = killpg(Pid::from_raw(pgid), Signal::SIGKILL);
+            for pid in wrappers {
+                let _ = killpg(Pid::from_raw(pid), Signal::SIGKILL);
             }
             return Err(ShellError::TimedOut(cmd.timeout));
         }
@@ -213,33 +215,24 @@ async fn adopt(cmd: &ShellCommand) -> Result<Option<ShellOutput>, ShellError> {
     }))
 }
 
-/// Whether a live process has `path` among its arguments (the wrapper of an
-/// attempt does). Linux only; elsewhere nothing is found.
-fn names_file(path: &Path) -> bool {
-    let Ok(entries) = std::fs::read_dir("/proc") else {
-        return false;
-    };
+/// The live processes that have `path` among their arguments (an attempt's
+/// wrapper does, and leads its process group). Linux only; elsewhere none.
+fn processes_naming(path: &Path) -> Vec<i32> {
     let needle = path.as_os_str().as_encoded_bytes();
-    entries.flatten().any(|entry| {
-        let is_pid = entry
-            .file_name()
-            .to_str()
-            .is_some_and(|n| n.bytes().all(|b| b.is_ascii_digit()));
-        is_pid
-            && std::fs::read(entry.path().join("cmdline"))
+    let Some(procs) = processes() else {
+        return Vec::new();
+    };
+    procs
+        .filter(|dir| {
+            std::fs::read(dir.join("cmdline"))
                 .ok()
                 .is_some_and(|cmdline| cmdline.split(|b| *b == 0).any(|arg| arg == needle))
-            && std::fs::read_to_string(entry.path().join("stat"))
-                .ok()
-                .is_some_and(|stat| {
-                    !stat
-                        .rsplit(')')
-                        .next()
-                        .unwrap_or("")
-                        .trim_start()
-                        .starts_with('Z')
-                })
-    })
+                && std::fs::read_to_string(dir.join("stat"))
+                    .ok()
+                    .is_some_and(|stat| !zombie(&stat))
+        })
+        .filter_map(|dir| dir.file_name()?.to_str()?.parse().ok())
+        .collect()
 }
 
 /// A fresh attempt directory holding only the token.
@@ -265,19 +258,26 @@ fn alive(pgid: i32) -> bool {
     if pgid <= 0 {
         return false;
     }
-    let Ok(entries) = std::fs::read_dir("/proc") else {
-        return killpg(Pid::from_raw(pgid), None).is_ok();
-    };
-    entries.flatten().any(|entry| {
+    match processes() {
+        Some(mut procs) => procs.any(|dir| {
+            std::fs::read_to_string(dir.join("stat"))
+                .ok()
+                .is_some_and(|stat| live_member(&stat, pgid))
+        }),
+        None => killpg(Pid::from_raw(pgid), None).is_ok(),
+    }
+}
+
+/// The `/proc/<pid>` directories of every process, when `/proc` exists.
+fn processes() -> Option<impl Iterator<Item = PathBuf>> {
+    let entries = std::fs::read_dir("/proc").ok()?;
+    Some(entries.flatten().filter_map(|entry| {
         let is_pid = entry
             .file_name()
             .to_str()
             .is_some_and(|n| n.bytes().all(|b| b.is_ascii_digit()));
-        is_pid
-            && std::fs::read_to_string(entry.path().join("stat"))
-                .ok()
-                .is_some_and(|stat| live_member(&stat, pgid))
-    })
+        is_pid.then(|| entry.path())
+    }))
 }
 
 /// Whether a `/proc/<pid>/stat` line describes a live (non-zombie) member of
@@ -288,10 +288,19 @@ fn live_member(stat: &str, pgid: i32) -> bool {
         return false;
     };
     let mut fields = stat[close + 1..].split_whitespace();
-    let state = fields.next();
+    let _state = fields.next();
     let _ppid = fields.next();
     let group = fields.next().and_then(|g| g.parse::<i32>().ok());
-    group == Some(pgid) && !matches!(state, Some("Z" | "X"))
+    group == Some(pgid) && !zombie(stat)
+}
+
+/// Whether a `/proc/<pid>/stat` line describes a process that has exited
+/// (a zombie, or one being reaped).
+fn zombie(stat: &str) -> bool {
+    let state = stat
+        .rfind(')')
+        .and_then(|close| stat[close + 1..].split_whitespace().next());
+    matches!(state, Some("Z" | "X"))
 }
 
 /// Waits until group `pgid` has no live member, at most `limit`; returns
@@ -365,6 +374,7 @@ impl Drop for GroupGuard {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::os::unix::process::CommandExt as _;
 
     fn command(dir: &Path, script: &str) -> ShellCommand {
         ShellCommand {
@@ -423,7 +433,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let cmd = command(
             dir.path(),
-            "while [ ! -f go ]; do sleep 0.01; done; echo once >> log.txt; echo done",
+            "touch started; while [ ! -f go ]; do sleep 0.01; done; echo once >> log.txt; echo done",
         );
         // The attempt an earlier tracker process started and did not outlive.
         prepare(&cmd).expect("prepare");
@@ -437,8 +447,20 @@ mod tests {
             .arg(a.join("stderr"))
             .arg(a.join("exit"))
             .current_dir(dir.path())
+            .process_group(0)
             .spawn()
             .expect("spawn");
+        // Until the orphan has started (exec'd), nothing says it is running;
+        // the script's first act is to say so.
+        let guard = std::time::Instant::now() + Duration::from_secs(60);
+        while !dir.path().join("started").exists() {
+            assert!(
+                std::time::Instant::now() < guard,
+                "the orphan never started"
+            );
+            std::thread::yield_now();
+        }
+        assert_eq!(processes_naming(&a.join("exit")), [orphan.id() as i32]);
         // Let the orphan finish only once the new attempt is already waiting.
         let go = dir.path().join("go");
         let released = std::thread::spawn(move || {

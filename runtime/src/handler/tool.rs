@@ -100,7 +100,12 @@ async fn run_tool(task: NodeTask, env: HandlerEnv) -> Result<Outcome, HandlerErr
         token: env.resume_token.clone(),
         output_limit,
     };
-    let output = shell::run(&cmd).await.map_err(|e| match e {
+    let ran = shell::run(&cmd).await;
+    if cmd.token.is_empty() {
+        // Without a checkpoint nothing can resume this attempt: keep no copy.
+        let _ = std::fs::remove_dir_all(&cmd.attempt_dir);
+    }
+    let output = ran.map_err(|e| match e {
         ShellError::TimedOut(d) => fail(format!(
             "tool node {id:?}: command timed out after {}",
             GoDuration::from_std(d)
@@ -108,6 +113,14 @@ async fn run_tool(task: NodeTask, env: HandlerEnv) -> Result<Outcome, HandlerErr
         other => fail(format!("tool node {id:?}: {other}")),
     })?;
 
+    if output.adopted {
+        let mut event = env.event(crate::event::EventKind::Warning, &task);
+        event.message = Some(format!(
+            "tool node {id:?}: the command was already running when tracker stopped; adopted its result (exit {}) instead of running it again",
+            output.exit_code
+        ));
+        env.events.emit(event).await;
+    }
     let mut outcome = Outcome::with_status(if output.exit_code == 0 { SUCCESS } else { FAIL });
     let stdout = trim_end(&output.stdout.text);
     let stderr = trim_end(&output.stderr.text);
@@ -211,11 +224,7 @@ pub fn tool_environment(task: &NodeTask, env: &HandlerEnv) -> Vec<(OsString, OsS
 
 /// The last `DIAGNOSTIC_TAIL` bytes of `text`, on a character boundary.
 fn diagnostic_tail(text: &str) -> String {
-    let mut start = text.len().saturating_sub(DIAGNOSTIC_TAIL);
-    while !text.is_char_boundary(start) {
-        start += 1;
-    }
-    text[start..].to_string()
+    crate::text::tail(text, DIAGNOSTIC_TAIL).to_string()
 }
 
 /// `marker_grep`: the last line matching the pattern sets `tool_marker` (its

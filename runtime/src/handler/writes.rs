@@ -12,7 +12,6 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use super::questions::first_balanced_object;
 use crate::interpolate::TOOL_COMMAND_SAFE_CTX_KEYS;
 use crate::outcome::{Outcome, FAIL};
 
@@ -58,11 +57,8 @@ pub fn apply(keys: &[String], text: &str, outcome: &mut Outcome) {
     }
     let Some(object) = extract_object(text) else {
         if let [only] = keys {
-            let mut end = text.len().min(RAW_LIMIT);
-            while !text.is_char_boundary(end) {
-                end -= 1;
-            }
-            let mut value = text[..end].to_string();
+            let mut value = crate::text::head(text, RAW_LIMIT).to_string();
+            let end = value.len();
             if end < text.len() {
                 value.push_str(&format!(
                     "\n[truncated: {} of {} bytes kept]",
@@ -150,7 +146,47 @@ fn extract_object(text: &str) -> Option<BTreeMap<String, Value>> {
             body.push('\n');
         }
     }
-    first_balanced_object(text).and_then(parse)
+    first_top_level_object(text).and_then(parse)
+}
+
+/// The first balanced `{…}` in `text` that is not inside an array, skipping
+/// brackets inside strings.
+fn first_top_level_object(text: &str) -> Option<&str> {
+    let mut arrays = 0usize;
+    let mut depth = 0usize;
+    let mut start = None;
+    let mut in_string = false;
+    let mut escaped = false;
+    for (i, c) in text.char_indices() {
+        if in_string {
+            match c {
+                _ if escaped => escaped = false,
+                '\\' => escaped = true,
+                '"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            '"' if depth > 0 || arrays > 0 => in_string = true,
+            '[' if depth == 0 => arrays += 1,
+            ']' if depth == 0 => arrays = arrays.saturating_sub(1),
+            '{' if arrays == 0 => {
+                if depth == 0 {
+                    start = Some(i);
+                }
+                depth += 1;
+            }
+            '}' if depth > 0 => {
+                depth -= 1;
+                if depth == 0 {
+                    return start.map(|s| &text[s..=i]);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
 }
 
 #[cfg(test)]
@@ -177,6 +213,10 @@ mod tests {
         assert!(o.context_updates["writes_warning"].contains("extra"));
         let o = run("plan", "prefix {\"plan\": {\"a\": [1, \"}\"]}} suffix");
         assert_eq!(o.context_updates["plan"], r#"{"a":[1,"}"]}"#);
+        // Objects inside a leading array are not the answer.
+        let o = run("plan", "[{\"other\": 1}] and then {\"plan\": \"p\"}");
+        assert_eq!(o.status, "success");
+        assert_eq!(o.context_updates["plan"], "p");
     }
 
     #[test]
