@@ -19,7 +19,7 @@ use tracker_runtime::event::{EventKind, PipelineEvent};
 use tracker_runtime::handler::tool_safety::ToolPolicy;
 use tracker_runtime::handler::{BoxFuture, HandlerEnv, HandlerRegistry, NodeHandler};
 use tracker_runtime::llm::stub::{self, ScriptedCompleter, StubCompleter};
-use tracker_runtime::llm::{Completers, CompletionError};
+use tracker_runtime::llm::{Completers, ProviderError};
 use tracker_runtime::outcome::{NodeResult, Outcome};
 use tracker_runtime::plan::{Handler, SpawnPlan};
 use tracker_runtime::supervision::SupervisionPolicy;
@@ -348,7 +348,7 @@ fn a_billing_pause_resumes_from_its_checkpoint() {
     )
     .expect("store");
     let script = Arc::new(ScriptedCompleter::new([
-        Err(CompletionError::classify(stub::BILLING_ERROR)),
+        Err(ProviderError::from_stream("stub", "", stub::BILLING_ERROR)),
         Ok(stub::text_response("done")),
     ]));
     let mut completers = Completers::new();

@@ -16,7 +16,7 @@ use crate::engine::NodeTask;
 use crate::event::AutoStatusDetail;
 use crate::fidelity::Fidelity;
 use crate::interpolate::{expand_braces, Mode};
-use crate::llm::{CompletionError, Message, Request, Usage};
+use crate::llm::{Message, Request, ResponseFormat, Usage};
 use crate::outcome::{HandlerError, NodeResult, Outcome, FAIL, RETRY, SUCCESS};
 use crate::usage::SessionStats;
 
@@ -90,7 +90,11 @@ async fn run_codergen(task: NodeTask, env: HandlerEnv) -> Result<Outcome, Handle
         system: attrs::get(&task.attrs, "system_prompt").to_string(),
         messages: vec![Message::user(prompt.clone())],
         reasoning_effort: attrs::get(&task.attrs, "reasoning_effort").to_string(),
-        response_format: attrs::get(&task.attrs, "response_format").to_string(),
+        response_format: ResponseFormat::from_attrs(
+            attrs::get(&task.attrs, "response_format"),
+            attrs::get(&task.attrs, "response_schema"),
+        ),
+        ..Request::default()
     };
 
     let mut stats = SessionStats {
@@ -103,20 +107,20 @@ async fn run_codergen(task: NodeTask, env: HandlerEnv) -> Result<Outcome, Handle
     while stats.turns < max_turns {
         let response = match completer.complete(request.clone()).await {
             Ok(response) => response,
-            Err(CompletionError::Billing(message)) => {
-                return Err(HandlerError::PausedBilling(message))
+            Err(error) if error.is_billing() => {
+                return Err(HandlerError::PausedBilling(error.message))
             }
-            Err(CompletionError::Fatal(message)) => {
-                return Err(fail(format!("agent node {id:?}: {message}")))
+            Err(error) if !error.kind.retryable() => {
+                return Err(fail(format!("agent node {id:?}: {error}")))
             }
-            Err(CompletionError::Other(message)) => {
-                session_error = Some(message);
+            Err(error) => {
+                session_error = Some(error.to_string());
                 break;
             }
         };
         stats.turns += 1;
         add_usage(&mut stats, &response.usage);
-        if response.text.is_empty() && response.usage.output_tokens == 0 {
+        if response.is_empty() {
             empty_in_a_row += 1;
             if empty_in_a_row >= MAX_EMPTY_RESPONSES {
                 session_error = Some(format!(
@@ -126,7 +130,7 @@ async fn run_codergen(task: NodeTask, env: HandlerEnv) -> Result<Outcome, Handle
             }
             continue;
         }
-        text = response.text;
+        text = response.text();
         break;
     }
 

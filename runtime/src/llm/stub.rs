@@ -5,7 +5,7 @@
 use std::collections::VecDeque;
 use std::sync::Mutex;
 
-use super::{Completer, CompletionError, Request, Response, Usage};
+use super::{Completer, ErrorKind, FinishReason, Message, ProviderError, Request, Response, Usage};
 use crate::handler::BoxFuture;
 
 /// The text the conformance harness's default stub answers with.
@@ -104,8 +104,8 @@ pub fn text_response(text: &str) -> Response {
         id: "stub-response".into(),
         model: STUB_MODEL.into(),
         provider: STUB_PROVIDER.into(),
-        text: text.into(),
-        finish_reason: "stop".into(),
+        message: Message::assistant(text),
+        finish_reason: FinishReason::Stop,
         usage: Usage {
             input_tokens: 100,
             output_tokens: 50,
@@ -120,17 +120,17 @@ pub fn empty_response() -> Response {
     Response {
         model: STUB_MODEL.into(),
         provider: STUB_PROVIDER.into(),
-        finish_reason: "stop".into(),
+        finish_reason: FinishReason::Stop,
         ..Response::default()
     }
 }
 
 impl Completer for StubCompleter {
-    fn complete(&self, _request: Request) -> BoxFuture<Result<Response, CompletionError>> {
+    fn complete(&self, _request: Request) -> BoxFuture<Result<Response, ProviderError>> {
         let result = match &self.behaviour {
             Behaviour::Text(text) => Ok(text_response(text)),
             Behaviour::Empty => Ok(empty_response()),
-            Behaviour::Fail(message) => Err(CompletionError::classify(message.clone())),
+            Behaviour::Fail(message) => Err(ProviderError::from_stream(STUB_PROVIDER, "", message)),
         };
         Box::pin(async move { result })
     }
@@ -140,14 +140,14 @@ impl Completer for StubCompleter {
 /// last entry: flaky providers and multi-turn sessions in tests.
 #[derive(Debug)]
 pub struct ScriptedCompleter {
-    script: Mutex<VecDeque<Result<Response, CompletionError>>>,
+    script: Mutex<VecDeque<Result<Response, ProviderError>>>,
     requests: Mutex<Vec<Request>>,
 }
 
 impl ScriptedCompleter {
     /// A completer that answers with `script` in order.
     pub fn new(
-        script: impl IntoIterator<Item = Result<Response, CompletionError>>,
+        script: impl IntoIterator<Item = Result<Response, ProviderError>>,
     ) -> ScriptedCompleter {
         ScriptedCompleter {
             script: Mutex::new(script.into_iter().collect()),
@@ -162,7 +162,7 @@ impl ScriptedCompleter {
 }
 
 impl Completer for ScriptedCompleter {
-    fn complete(&self, request: Request) -> BoxFuture<Result<Response, CompletionError>> {
+    fn complete(&self, request: Request) -> BoxFuture<Result<Response, ProviderError>> {
         if let Ok(mut requests) = self.requests.lock() {
             requests.push(request);
         }
@@ -176,7 +176,13 @@ impl Completer for ScriptedCompleter {
             }
             Err(_) => None,
         }
-        .unwrap_or_else(|| Err(CompletionError::Other("script is empty".into())));
+        .unwrap_or_else(|| {
+            Err(ProviderError::new(
+                ErrorKind::Configuration,
+                STUB_PROVIDER,
+                "script is empty",
+            ))
+        });
         Box::pin(async move { result })
     }
 }

@@ -1,0 +1,75 @@
+//! What a provider's wire format is, as data: where a request goes, which
+//! headers it carries, its JSON body, and how the SSE answer decodes into
+//! [`StreamEvent`]s. The HTTP itself happens elsewhere (the provider actors);
+//! everything here is pure and tested without a socket.
+
+use serde_json::Value;
+
+use super::anthropic::Anthropic;
+use super::chat::ChatCompletions;
+use super::error::ProviderError;
+use super::gemini::Gemini;
+use super::model::Request;
+use super::openai::OpenAiResponses;
+use super::sse::SseEvent;
+use super::stream::StreamEvent;
+
+/// One provider's wire format.
+pub trait Codec: Send + Sync + std::fmt::Debug {
+    /// The provider's name (`anthropic`, `openai`, `gemini`, `openai-compat`).
+    fn provider(&self) -> &'static str;
+
+    /// The streaming endpoint for `request`, under `base_url` (no trailing
+    /// slash).
+    fn url(&self, base_url: &str, request: &Request) -> String;
+
+    /// The request headers, the API key's among them. `content-type` and
+    /// `accept` are the transport's.
+    fn headers(&self, api_key: &str) -> Vec<(&'static str, String)>;
+
+    /// The JSON body of a streaming request.
+    fn body(&self, request: &Request) -> Value;
+
+    /// A fresh decoder for one response stream.
+    fn decoder(&self) -> Box<dyn Decoder>;
+}
+
+/// Turns one response's SSE events into stream events.
+pub trait Decoder: Send {
+    /// Decodes `event`, appending what it means to `out`. An error event (or a
+    /// failed response) is returned as the error it reports.
+    fn decode(&mut self, event: &SseEvent, out: &mut Vec<StreamEvent>)
+        -> Result<(), ProviderError>;
+
+    /// The body ended; emits whatever the format implies at its end.
+    fn end(&mut self, _out: &mut Vec<StreamEvent>) {}
+}
+
+/// The codec for `provider`, or `None` for a provider with no wire format
+/// (`stub`, unknown names).
+pub fn for_provider(provider: &str) -> Option<Box<dyn Codec>> {
+    Some(match provider {
+        "anthropic" => Box::new(Anthropic),
+        "openai" => Box::new(OpenAiResponses),
+        "gemini" => Box::new(Gemini),
+        "openai-compat" => Box::new(ChatCompletions),
+        _ => return None,
+    })
+}
+
+/// An SSE event's data as JSON, or `None` for data that does not parse:
+/// unparseable events are skipped, as the reference does (a stream that never
+/// completes because of them still fails, at its end).
+pub(crate) fn json_data(event: &SseEvent) -> Option<Value> {
+    serde_json::from_str(&event.data).ok()
+}
+
+/// The string at `pointer` in `value`, or "".
+pub(crate) fn str_at<'a>(value: &'a Value, pointer: &str) -> &'a str {
+    value.pointer(pointer).and_then(Value::as_str).unwrap_or("")
+}
+
+/// The unsigned number at `pointer` in `value`, or 0.
+pub(crate) fn u64_at(value: &Value, pointer: &str) -> u64 {
+    value.pointer(pointer).and_then(Value::as_u64).unwrap_or(0)
+}

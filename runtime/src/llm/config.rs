@@ -1,0 +1,407 @@
+//! Which providers are configured, with which key and base URL.
+//!
+//! Keys and URLs come from the environment, overlaid on two `.env` files as
+//! the reference: `$XDG_CONFIG_HOME/tracker/.env` (or
+//! `~/.config/tracker/.env`), then `<workdir>/.env`. The shell always wins,
+//! and the workdir file beats the XDG one. Values read from the files are kept
+//! in [`Env`], never exported to the process environment, so they cannot leak
+//! into tool subprocesses.
+//!
+//! Base URLs resolve in order: the provider's `*_BASE_URL`, then
+//! `TRACKER_GATEWAY_URL` plus the gateway kind's per-provider suffix, then the
+//! provider's public endpoint.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use super::{anthropic, chat, gemini, openai};
+
+/// The providers with a wire format, in the order the default provider is
+/// picked (the first with a key).
+pub const PROVIDERS: [&str; 4] = ["anthropic", "openai", "gemini", "openai-compat"];
+
+/// Why provider configuration could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// An env file exists but could not be read or parsed.
+    #[error("{path}: {message}")]
+    EnvFile {
+        /// The file.
+        path: PathBuf,
+        /// What went wrong.
+        message: String,
+    },
+    /// The gateway cannot route this provider.
+    #[error("gateway route refused: {kind} gateway does not serve provider {provider:?}")]
+    GatewayRouteRefused {
+        /// The gateway kind.
+        kind: String,
+        /// The provider.
+        provider: String,
+    },
+    /// `TRACKER_GATEWAY_KIND` names no known gateway.
+    #[error("unknown gateway kind {0:?} in TRACKER_GATEWAY_KIND (expected cf-aig or bedrock)")]
+    UnknownGatewayKind(String),
+}
+
+/// Environment variables as tracker sees them: the process environment over
+/// the env files.
+#[derive(Clone, Default)]
+pub struct Env {
+    vars: HashMap<String, String>,
+}
+
+impl fmt::Debug for Env {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Values may be secrets: only names are shown.
+        let mut names: Vec<&String> = self.vars.keys().collect();
+        names.sort();
+        f.debug_struct("Env").field("names", &names).finish()
+    }
+}
+
+impl Env {
+    /// The given variables only (tests).
+    pub fn from_pairs<K: Into<String>, V: Into<String>>(
+        pairs: impl IntoIterator<Item = (K, V)>,
+    ) -> Env {
+        Env {
+            vars: pairs
+                .into_iter()
+                .map(|(k, v)| (k.into(), v.into()))
+                .collect(),
+        }
+    }
+
+    /// The process environment over the user's and `workdir`'s env files.
+    pub fn load(workdir: &Path) -> Result<Env, ConfigError> {
+        Env::from_pairs(std::env::vars()).with_env_files(workdir)
+    }
+
+    /// These variables over the user's and `workdir`'s env files.
+    pub fn with_env_files(mut self, workdir: &Path) -> Result<Env, ConfigError> {
+        let mut files = Vec::new();
+        if let Some(user) = user_env_file(&self) {
+            files.push(user);
+        }
+        files.push(workdir.join(".env"));
+        // Later files win over earlier ones; the shell wins over both.
+        let mut from_files: HashMap<String, String> = HashMap::new();
+        for path in files {
+            for (key, value) in read_env_file(&path)? {
+                from_files.insert(key, value);
+            }
+        }
+        for (key, value) in from_files {
+            self.vars.entry(key).or_insert(value);
+        }
+        Ok(self)
+    }
+
+    /// A variable's value; empty values count as unset.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.vars
+            .get(name)
+            .map(String::as_str)
+            .filter(|v| !v.trim().is_empty())
+    }
+}
+
+/// The user's env file: `$XDG_CONFIG_HOME/tracker/.env`, else
+/// `$HOME/.config/tracker/.env`.
+pub fn user_env_file(env: &Env) -> Option<PathBuf> {
+    if let Some(xdg) = env.get("XDG_CONFIG_HOME") {
+        return Some(Path::new(xdg).join("tracker").join(".env"));
+    }
+    env.get("HOME")
+        .map(|home| Path::new(home).join(".config").join("tracker").join(".env"))
+}
+
+/// The `KEY=value` pairs of an env file; a missing file has none.
+pub fn read_env_file(path: &Path) -> Result<Vec<(String, String)>, ConfigError> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => {
+            return Err(ConfigError::EnvFile {
+                path: path.to_path_buf(),
+                message: e.to_string(),
+            })
+        }
+    };
+    let mut pairs = Vec::new();
+    for (number, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let line = line.strip_prefix("export ").unwrap_or(line);
+        let Some((key, value)) = line.split_once('=') else {
+            return Err(ConfigError::EnvFile {
+                path: path.to_path_buf(),
+                message: format!("line {}: expected KEY=value", number + 1),
+            });
+        };
+        pairs.push((key.trim().to_string(), unquote(value.trim()).to_string()));
+    }
+    Ok(pairs)
+}
+
+fn unquote(value: &str) -> &str {
+    for quote in ['"', '\''] {
+        if let Some(inner) = value
+            .strip_prefix(quote)
+            .and_then(|v| v.strip_suffix(quote))
+        {
+            return inner;
+        }
+    }
+    // An unquoted value ends at a comment.
+    value.split(" #").next().unwrap_or(value).trim_end()
+}
+
+/// An API key. It prints as `ApiKey(****)`; the value is only reachable
+/// through [`ApiKey::expose`], which the transport calls to set a header.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ApiKey(String);
+
+impl ApiKey {
+    /// Wraps `key`.
+    pub fn new(key: impl Into<String>) -> ApiKey {
+        ApiKey(key.into())
+    }
+
+    /// The key itself.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// The key as `tracker doctor` shows it: `abcd...wxyz`, or `****` for
+    /// short keys.
+    pub fn masked(&self) -> String {
+        let chars: Vec<char> = self.0.chars().collect();
+        if chars.len() < 12 {
+            return "****".to_string();
+        }
+        let head: String = chars[..4].iter().collect();
+        let tail: String = chars[chars.len() - 4..].iter().collect();
+        format!("{head}...{tail}")
+    }
+}
+
+impl fmt::Debug for ApiKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ApiKey(****)")
+    }
+}
+
+/// One provider, ready to call.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProviderSettings {
+    /// The provider (`anthropic`, `openai`, `gemini`, `openai-compat`).
+    pub provider: &'static str,
+    /// Its key.
+    pub api_key: ApiKey,
+    /// The variable the key came from.
+    pub key_var: &'static str,
+    /// Its base URL, without a trailing slash.
+    pub base_url: String,
+}
+
+/// The variables a provider's key may be in, in the order they are read.
+pub fn key_vars(provider: &str) -> &'static [&'static str] {
+    match provider {
+        "anthropic" => &["ANTHROPIC_API_KEY"],
+        "openai" => &["OPENAI_API_KEY"],
+        "gemini" => &["GEMINI_API_KEY", "GOOGLE_API_KEY"],
+        "openai-compat" => &["OPENAI_COMPAT_API_KEY"],
+        _ => &[],
+    }
+}
+
+/// The variable that overrides a provider's base URL.
+pub fn base_url_var(provider: &str) -> Option<&'static str> {
+    Some(match provider {
+        "anthropic" => "ANTHROPIC_BASE_URL",
+        "openai" => "OPENAI_BASE_URL",
+        "gemini" => "GEMINI_BASE_URL",
+        "openai-compat" => "OPENAI_COMPAT_BASE_URL",
+        _ => return None,
+    })
+}
+
+/// A provider's public endpoint.
+pub fn default_base_url(provider: &str) -> Option<&'static str> {
+    Some(match provider {
+        "anthropic" => anthropic::DEFAULT_BASE_URL,
+        "openai" => openai::DEFAULT_BASE_URL,
+        "gemini" => gemini::DEFAULT_BASE_URL,
+        "openai-compat" => chat::DEFAULT_BASE_URL,
+        _ => return None,
+    })
+}
+
+/// Where `provider`'s requests go.
+pub fn base_url(provider: &str, env: &Env) -> Result<String, ConfigError> {
+    let url = if let Some(url) = base_url_var(provider).and_then(|var| env.get(var)) {
+        url.to_string()
+    } else if let Some(gateway) = env.get("TRACKER_GATEWAY_URL") {
+        let kind = env.get("TRACKER_GATEWAY_KIND").unwrap_or("cf-aig");
+        let refused = || ConfigError::GatewayRouteRefused {
+            kind: kind.to_string(),
+            provider: provider.to_string(),
+        };
+        let suffix = match (kind, provider) {
+            ("cf-aig", "anthropic") => "/anthropic",
+            ("cf-aig", "openai") => "/openai",
+            ("cf-aig", "gemini") => "/google-ai-studio",
+            ("cf-aig", "openai-compat") => "/compat",
+            ("bedrock", "anthropic") => "",
+            ("bedrock", "openai" | "gemini") => "/v1",
+            ("cf-aig" | "bedrock", _) => return Err(refused()),
+            (other, _) => return Err(ConfigError::UnknownGatewayKind(other.to_string())),
+        };
+        format!("{}{suffix}", gateway.trim_end_matches('/'))
+    } else {
+        default_base_url(provider).unwrap_or_default().to_string()
+    };
+    let mut url = url.trim_end_matches('/').to_string();
+    // The codecs add the version segment themselves.
+    if matches!(provider, "openai" | "openai-compat") {
+        if let Some(stripped) = url.strip_suffix("/v1") {
+            url = stripped.to_string();
+        }
+    }
+    Ok(url)
+}
+
+/// `provider`'s settings, or `None` when no key is set for it.
+pub fn resolve(provider: &str, env: &Env) -> Result<Option<ProviderSettings>, ConfigError> {
+    let Some(name) = PROVIDERS.into_iter().find(|p| *p == provider) else {
+        return Ok(None);
+    };
+    let Some((key_var, key)) = key_vars(name)
+        .iter()
+        .find_map(|var| env.get(var).map(|key| (*var, key)))
+    else {
+        return Ok(None);
+    };
+    Ok(Some(ProviderSettings {
+        provider: name,
+        api_key: ApiKey::new(key.trim()),
+        key_var,
+        base_url: base_url(name, env)?,
+    }))
+}
+
+/// The providers with a key, in [`PROVIDERS`] order.
+pub fn configured(env: &Env) -> Vec<&'static str> {
+    PROVIDERS
+        .into_iter()
+        .filter(|p| key_vars(p).iter().any(|var| env.get(var).is_some()))
+        .collect()
+}
+
+/// What to tell a user whose pipeline needs `provider` but has no key for it.
+pub fn missing_key_message(provider: &str) -> String {
+    match key_vars(provider) {
+        [] => format!(
+            "no LLM client for provider {provider:?}: known providers are {}, or run offline with `--provider stub`",
+            PROVIDERS.join(", ")
+        ),
+        vars => format!(
+            "provider {provider:?} has no API key: set {} (or run `tracker setup` to store one), or run offline with `--provider stub`",
+            vars.join(" or ")
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_and_urls_resolve_in_the_reference_order() {
+        let env = Env::from_pairs([
+            ("GOOGLE_API_KEY", "g-key"),
+            ("OPENAI_API_KEY", "sk-1"),
+            ("OPENAI_BASE_URL", "http://127.0.0.1:9/v1/"),
+        ]);
+        assert_eq!(configured(&env), ["openai", "gemini"]);
+        let openai = resolve("openai", &env).expect("ok").expect("configured");
+        assert_eq!(openai.base_url, "http://127.0.0.1:9");
+        let gemini = resolve("gemini", &env).expect("ok").expect("configured");
+        assert_eq!(gemini.key_var, "GOOGLE_API_KEY");
+        assert_eq!(gemini.base_url, gemini::DEFAULT_BASE_URL);
+        assert!(resolve("anthropic", &env).expect("ok").is_none());
+        assert!(format!("{openai:?}").contains("ApiKey(****)"));
+        assert!(!format!("{openai:?}").contains("sk-1"));
+    }
+
+    #[test]
+    fn gateways_route_by_kind() {
+        let env = Env::from_pairs([("TRACKER_GATEWAY_URL", "https://gw.example/acct/")]);
+        assert_eq!(
+            base_url("gemini", &env).expect("routed"),
+            "https://gw.example/acct/google-ai-studio"
+        );
+        let bedrock = Env::from_pairs([
+            ("TRACKER_GATEWAY_URL", "https://bedrock.example"),
+            ("TRACKER_GATEWAY_KIND", "bedrock"),
+        ]);
+        assert_eq!(
+            base_url("anthropic", &bedrock).expect("routed"),
+            "https://bedrock.example"
+        );
+        assert!(matches!(
+            base_url("openai-compat", &bedrock),
+            Err(ConfigError::GatewayRouteRefused { .. })
+        ));
+    }
+
+    #[test]
+    fn env_files_never_override_the_shell_and_the_workdir_wins() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let config = dir.path().join("config");
+        std::fs::create_dir_all(config.join("tracker")).expect("mkdir");
+        std::fs::write(
+            config.join("tracker/.env"),
+            "ANTHROPIC_API_KEY=from-user\nOPENAI_API_KEY=from-user\n",
+        )
+        .expect("write");
+        std::fs::write(
+            dir.path().join(".env"),
+            "# comment\nexport OPENAI_API_KEY=\"from-workdir\"\n",
+        )
+        .expect("write");
+        let shell = Env::from_pairs([
+            ("XDG_CONFIG_HOME", config.to_string_lossy().to_string()),
+            ("GEMINI_API_KEY", "from-shell".to_string()),
+        ]);
+        std::fs::write(
+            config.join("tracker/.env"),
+            "ANTHROPIC_API_KEY=from-user\nOPENAI_API_KEY=from-user\nGEMINI_API_KEY=from-user\n",
+        )
+        .expect("write");
+        let env = shell.with_env_files(dir.path()).expect("loads");
+        assert_eq!(env.get("ANTHROPIC_API_KEY"), Some("from-user"));
+        assert_eq!(env.get("OPENAI_API_KEY"), Some("from-workdir"));
+        assert_eq!(env.get("GEMINI_API_KEY"), Some("from-shell"));
+        let pairs = read_env_file(&dir.path().join(".env")).expect("parses");
+        assert_eq!(
+            pairs,
+            [("OPENAI_API_KEY".to_string(), "from-workdir".to_string())]
+        );
+        assert!(read_env_file(&dir.path().join("missing"))
+            .expect("ok")
+            .is_empty());
+        std::fs::write(dir.path().join("bad"), "NOEQUALS\n").expect("write");
+        let err = read_env_file(&dir.path().join("bad")).expect_err("bad line");
+        assert!(err.to_string().contains("line 1"), "{err}");
+        assert_eq!(
+            ApiKey::new("sk-ant-0123456789abcdef").masked(),
+            "sk-a...cdef"
+        );
+    }
+}

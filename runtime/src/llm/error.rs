@@ -1,0 +1,395 @@
+//! Provider errors and how they are classified: what may be retried, what
+//! pauses the run for billing, what ends it.
+
+use std::fmt;
+use std::time::Duration;
+
+use serde_json::Value;
+
+/// What went wrong with a provider call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// 401: the key is wrong.
+    Authentication,
+    /// 403: the key may not do this.
+    AccessDenied,
+    /// 404: no such model or endpoint.
+    NotFound,
+    /// 400/422: the request was malformed.
+    InvalidRequest,
+    /// 413, or a message saying the prompt is too long.
+    ContextLength,
+    /// 408: the provider gave up waiting for the request.
+    RequestTimeout,
+    /// 429: slow down.
+    RateLimit,
+    /// 5xx and 529: the provider is in trouble.
+    Server,
+    /// Credit or quota exhausted: the run pauses until someone adds credit.
+    Quota,
+    /// A safety filter refused.
+    ContentFilter,
+    /// The connection failed or broke.
+    Network,
+    /// The stream was malformed or cut short.
+    Stream,
+    /// The stream went silent past the idle deadline.
+    StreamIdle,
+    /// Tracker itself is misconfigured (no key, unknown provider).
+    Configuration,
+}
+
+impl ErrorKind {
+    /// Whether a call failing this way may be sent again.
+    pub fn retryable(self) -> bool {
+        matches!(
+            self,
+            ErrorKind::RateLimit
+                | ErrorKind::Server
+                | ErrorKind::RequestTimeout
+                | ErrorKind::Network
+                | ErrorKind::Stream
+                | ErrorKind::StreamIdle
+        )
+    }
+
+    /// A short name (`rate_limit`, `authentication`, …).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::Authentication => "authentication",
+            ErrorKind::AccessDenied => "access_denied",
+            ErrorKind::NotFound => "not_found",
+            ErrorKind::InvalidRequest => "invalid_request",
+            ErrorKind::ContextLength => "context_length",
+            ErrorKind::RequestTimeout => "request_timeout",
+            ErrorKind::RateLimit => "rate_limit",
+            ErrorKind::Server => "server",
+            ErrorKind::Quota => "quota",
+            ErrorKind::ContentFilter => "content_filter",
+            ErrorKind::Network => "network",
+            ErrorKind::Stream => "stream",
+            ErrorKind::StreamIdle => "stream_idle",
+            ErrorKind::Configuration => "configuration",
+        }
+    }
+}
+
+/// A failed provider call.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProviderError {
+    /// What kind of failure.
+    pub kind: ErrorKind,
+    /// The provider.
+    pub provider: String,
+    /// The HTTP status, when there was one.
+    pub status: Option<u16>,
+    /// The provider's error code or type (`rate_limit_error`, `insufficient_quota`).
+    pub code: String,
+    /// The provider's message.
+    pub message: String,
+    /// How long the provider asked us to wait (`Retry-After`).
+    pub retry_after: Option<Duration>,
+    /// Part of the answer had already streamed in when the call failed: the
+    /// call is not sent again, because the model may already have acted.
+    pub after_data: bool,
+}
+
+impl fmt::Display for ProviderError {
+    /// `anthropic: rate limited (429 rate_limit_error): Too many requests`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.provider, describe(self.kind))?;
+        match (self.status, self.code.is_empty()) {
+            (Some(status), false) => write!(f, " ({status} {})", self.code)?,
+            (Some(status), true) => write!(f, " ({status})")?,
+            (None, false) => write!(f, " ({})", self.code)?,
+            (None, true) => {}
+        }
+        if !self.message.is_empty() {
+            write!(f, ": {}", self.message)?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ProviderError {}
+
+fn describe(kind: ErrorKind) -> &'static str {
+    match kind {
+        ErrorKind::Authentication => "authentication failed (check the API key)",
+        ErrorKind::AccessDenied => "access denied",
+        ErrorKind::NotFound => "not found (check the model name)",
+        ErrorKind::InvalidRequest => "invalid request",
+        ErrorKind::ContextLength => "the prompt is too long for the model's context window",
+        ErrorKind::RequestTimeout => "request timed out",
+        ErrorKind::RateLimit => "rate limited",
+        ErrorKind::Server => "server error",
+        ErrorKind::Quota => "credit or quota exhausted",
+        ErrorKind::ContentFilter => "refused by a content filter",
+        ErrorKind::Network => "network error",
+        ErrorKind::Stream => "stream error",
+        ErrorKind::StreamIdle => "the stream went silent",
+        ErrorKind::Configuration => "configuration error",
+    }
+}
+
+/// Phrases that mean the account has run out of credit or quota.
+const BILLING_PHRASES: [&str; 6] = [
+    "credit balance",
+    "too low to access",
+    "insufficient_quota",
+    "insufficient quota",
+    "quota exceeded",
+    "exceeded your current quota",
+];
+
+/// Whether `text` says the account is out of credit or quota.
+pub fn mentions_billing(text: &str) -> bool {
+    let lower = text.to_lowercase();
+    BILLING_PHRASES.iter().any(|p| lower.contains(p))
+}
+
+impl ProviderError {
+    /// An error of `kind` with `message`.
+    pub fn new(kind: ErrorKind, provider: &str, message: impl Into<String>) -> ProviderError {
+        ProviderError {
+            kind,
+            provider: provider.to_string(),
+            status: None,
+            code: String::new(),
+            message: message.into(),
+            retry_after: None,
+            after_data: false,
+        }
+    }
+
+    /// Whether the call may be sent again: its kind is transient and no part
+    /// of the answer had arrived.
+    pub fn retryable(&self) -> bool {
+        self.kind.retryable() && !self.after_data
+    }
+
+    /// Whether this error means the account is out of credit or quota (the
+    /// run pauses as `paused_billing`): a quota error, or a non-retryable
+    /// error whose message says so.
+    pub fn is_billing(&self) -> bool {
+        self.kind == ErrorKind::Quota || (!self.kind.retryable() && mentions_billing(&self.message))
+    }
+
+    /// Classifies an HTTP error response: the status decides, refined by the
+    /// body (`{"error": {"message", "type"|"code"|"status"}}` in all three
+    /// providers' shapes) — a 429 or 400 that speaks of exhausted credit is
+    /// [`ErrorKind::Quota`], a 400 about the prompt's length is
+    /// [`ErrorKind::ContextLength`].
+    pub fn from_http(
+        provider: &str,
+        status: u16,
+        retry_after: Option<Duration>,
+        body: &str,
+    ) -> ProviderError {
+        let json: Option<Value> = serde_json::from_str(body).ok();
+        let error = json.as_ref().map(|v| v.get("error").unwrap_or(v));
+        let text_of = |key: &str| -> String {
+            error
+                .and_then(|e| e.get(key))
+                .map(|v| match v {
+                    Value::String(s) => s.clone(),
+                    Value::Number(n) => n.to_string(),
+                    _ => String::new(),
+                })
+                .unwrap_or_default()
+        };
+        let mut message = text_of("message");
+        if message.is_empty() && json.is_none() {
+            message = body.trim().chars().take(500).collect();
+        }
+        let code = [text_of("type"), text_of("status"), text_of("code")]
+            .into_iter()
+            .find(|c| !c.is_empty() && c.parse::<u16>().is_err())
+            .unwrap_or_default();
+        let lower = format!("{message} {code}").to_lowercase();
+        let kind = if mentions_billing(&lower) || code == "billing_error" {
+            ErrorKind::Quota
+        } else {
+            match status {
+                401 => ErrorKind::Authentication,
+                403 => ErrorKind::AccessDenied,
+                404 => ErrorKind::NotFound,
+                408 => ErrorKind::RequestTimeout,
+                413 => ErrorKind::ContextLength,
+                429 => ErrorKind::RateLimit,
+                500..=599 => ErrorKind::Server,
+                400 | 422 => match kind_of_message(&lower) {
+                    Some(kind @ (ErrorKind::ContextLength | ErrorKind::ContentFilter)) => kind,
+                    _ => ErrorKind::InvalidRequest,
+                },
+                // An unexpected status: the code or message may say more;
+                // unknown errors are retried.
+                _ => kind_of_code(&code)
+                    .or_else(|| kind_of_message(&lower))
+                    .unwrap_or(ErrorKind::Server),
+            }
+        };
+        ProviderError {
+            kind,
+            provider: provider.to_string(),
+            status: Some(status),
+            code,
+            message,
+            retry_after,
+            after_data: false,
+        }
+    }
+}
+
+impl ProviderError {
+    /// An error the provider reported inside a 200 response's stream (an
+    /// Anthropic `error` event, an OpenAI `response.failed`): classified by
+    /// its code (`overloaded_error`, `rate_limit_error`, `insufficient_quota`,
+    /// …) and message; unknown codes count as server errors, which are
+    /// retried.
+    pub fn from_stream(provider: &str, code: &str, message: &str) -> ProviderError {
+        let lower = format!("{message} {code}").to_lowercase();
+        let kind = if mentions_billing(&lower) || code == "billing_error" {
+            ErrorKind::Quota
+        } else {
+            kind_of_code(code)
+                .unwrap_or_else(|| kind_of_message(&lower).unwrap_or(ErrorKind::Server))
+        };
+        ProviderError {
+            kind,
+            code: code.to_string(),
+            ..ProviderError::new(kind, provider, message)
+        }
+    }
+}
+
+/// The kind a provider's error code names (Anthropic and OpenAI error types,
+/// Gemini's gRPC statuses).
+fn kind_of_code(code: &str) -> Option<ErrorKind> {
+    Some(match code {
+        "authentication_error" | "invalid_api_key" | "UNAUTHENTICATED" => ErrorKind::Authentication,
+        "permission_error" | "PERMISSION_DENIED" => ErrorKind::AccessDenied,
+        "not_found_error" | "model_not_found" | "NOT_FOUND" => ErrorKind::NotFound,
+        "invalid_request_error" | "INVALID_ARGUMENT" | "FAILED_PRECONDITION" => {
+            ErrorKind::InvalidRequest
+        }
+        "context_length_exceeded" | "request_too_large" => ErrorKind::ContextLength,
+        "rate_limit_error" | "rate_limit_exceeded" | "RESOURCE_EXHAUSTED" => ErrorKind::RateLimit,
+        "overloaded_error" | "api_error" | "server_error" | "UNAVAILABLE" | "INTERNAL" => {
+            ErrorKind::Server
+        }
+        "DEADLINE_EXCEEDED" => ErrorKind::RequestTimeout,
+        _ => return None,
+    })
+}
+
+/// The kind an error message implies when the status says little.
+fn kind_of_message(lower: &str) -> Option<ErrorKind> {
+    let has = |needles: &[&str]| needles.iter().any(|n| lower.contains(n));
+    if has(&[
+        "context length",
+        "too many tokens",
+        "prompt is too long",
+        "context_length",
+        "maximum context",
+    ]) {
+        Some(ErrorKind::ContextLength)
+    } else if has(&["content filter", "safety"]) {
+        Some(ErrorKind::ContentFilter)
+    } else if has(&["not found", "does not exist"]) {
+        Some(ErrorKind::NotFound)
+    } else if has(&["unauthorized", "invalid key", "invalid api key"]) {
+        Some(ErrorKind::Authentication)
+    } else {
+        None
+    }
+}
+
+/// A `Retry-After` header value: whole seconds (an HTTP date is not honoured).
+pub fn parse_retry_after(value: &str) -> Option<Duration> {
+    let value = value.trim();
+    value
+        .parse::<u64>()
+        .map(Duration::from_secs)
+        .ok()
+        .or_else(|| {
+            value
+                .parse::<f64>()
+                .ok()
+                .filter(|s| s.is_finite() && *s >= 0.0)
+                .map(Duration::from_secs_f64)
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kind(status: u16, body: &str) -> ErrorKind {
+        ProviderError::from_http("p", status, None, body).kind
+    }
+
+    #[test]
+    fn statuses_map_to_kinds() {
+        assert_eq!(kind(400, "{}"), ErrorKind::InvalidRequest);
+        assert_eq!(kind(401, "{}"), ErrorKind::Authentication);
+        assert_eq!(kind(403, "{}"), ErrorKind::AccessDenied);
+        assert_eq!(kind(404, "{}"), ErrorKind::NotFound);
+        assert_eq!(kind(408, "{}"), ErrorKind::RequestTimeout);
+        assert_eq!(kind(413, "{}"), ErrorKind::ContextLength);
+        assert_eq!(kind(429, "{}"), ErrorKind::RateLimit);
+        assert_eq!(kind(500, "oops"), ErrorKind::Server);
+        assert_eq!(
+            kind(
+                529,
+                r#"{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}"#
+            ),
+            ErrorKind::Server
+        );
+    }
+
+    #[test]
+    fn bodies_refine_the_status() {
+        assert_eq!(
+            kind(
+                429,
+                r#"{"error":{"message":"You exceeded your current quota","type":"insufficient_quota"}}"#
+            ),
+            ErrorKind::Quota
+        );
+        assert_eq!(
+            kind(
+                400,
+                r#"{"type":"error","error":{"type":"invalid_request_error","message":"Your credit balance is too low to access the Anthropic API."}}"#
+            ),
+            ErrorKind::Quota
+        );
+        assert_eq!(
+            kind(
+                400,
+                r#"{"error":{"message":"prompt is too long: 250000 tokens > 200000 maximum"}}"#
+            ),
+            ErrorKind::ContextLength
+        );
+        let e = ProviderError::from_http(
+            "gemini",
+            429,
+            Some(Duration::from_secs(7)),
+            r#"{"error":{"code":429,"message":"Resource has been exhausted","status":"RESOURCE_EXHAUSTED"}}"#,
+        );
+        assert_eq!(e.kind, ErrorKind::RateLimit);
+        assert_eq!(e.code, "RESOURCE_EXHAUSTED");
+        assert!(e.retryable());
+        assert_eq!(
+            e.to_string(),
+            "gemini: rate limited (429 RESOURCE_EXHAUSTED): Resource has been exhausted"
+        );
+    }
+
+    #[test]
+    fn retry_after_reads_seconds() {
+        assert_eq!(parse_retry_after("12"), Some(Duration::from_secs(12)));
+        assert_eq!(parse_retry_after("0.5"), Some(Duration::from_millis(500)));
+        assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"), None);
+    }
+}

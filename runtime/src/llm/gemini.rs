@@ -1,0 +1,337 @@
+//! Google's Gemini API: `POST /v1beta/models/{model}:streamGenerateContent?alt=sse`
+//! with `x-goog-api-key`. Each SSE event is a whole `GenerateContentResponse`
+//! chunk; the model's role is `model`, the system prompt travels as
+//! `systemInstruction`, and tool calls and results are `functionCall` /
+//! `functionResponse` parts. Gemini gives calls no ids, so the decoder makes
+//! them up (`call_0`, `call_1`, … within a response); results are matched by
+//! name. A call's `thoughtSignature` is sent back with it.
+
+use serde_json::{json, Map, Value};
+
+use super::codec::{json_data, str_at, u64_at, Codec, Decoder};
+use super::error::ProviderError;
+use super::model::{FinishReason, Message, Part, Request, ResponseFormat, Role, ToolChoice, Usage};
+use super::sse::SseEvent;
+use super::stream::StreamEvent;
+
+/// Where the API lives unless configured otherwise.
+pub const DEFAULT_BASE_URL: &str = "https://generativelanguage.googleapis.com";
+
+/// The Gemini codec.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Gemini;
+
+impl Codec for Gemini {
+    fn provider(&self) -> &'static str {
+        "gemini"
+    }
+
+    fn url(&self, base_url: &str, request: &Request) -> String {
+        format!(
+            "{base_url}/v1beta/models/{}:streamGenerateContent?alt=sse",
+            request.model
+        )
+    }
+
+    fn headers(&self, api_key: &str) -> Vec<(&'static str, String)> {
+        vec![("x-goog-api-key", api_key.to_string())]
+    }
+
+    fn body(&self, request: &Request) -> Value {
+        let mut body = Map::new();
+        body.insert("contents".into(), Value::Array(contents(&request.messages)));
+        if !request.system.is_empty() {
+            body.insert(
+                "systemInstruction".into(),
+                json!({"parts": [{"text": request.system}]}),
+            );
+        }
+        if !request.tools.is_empty() {
+            let declarations: Vec<Value> = request
+                .tools
+                .iter()
+                .map(|t| json!({"name": t.name, "description": t.description, "parameters": t.parameters}))
+                .collect();
+            body.insert(
+                "tools".into(),
+                json!([{"functionDeclarations": declarations}]),
+            );
+            let config = match &request.tool_choice {
+                ToolChoice::Auto => json!({"mode": "AUTO"}),
+                ToolChoice::None => json!({"mode": "NONE"}),
+                ToolChoice::Required => json!({"mode": "ANY"}),
+                ToolChoice::Named(name) => json!({"mode": "ANY", "allowedFunctionNames": [name]}),
+            };
+            body.insert(
+                "toolConfig".into(),
+                json!({"functionCallingConfig": config}),
+            );
+        }
+        let mut generation = Map::new();
+        if request.max_tokens > 0 {
+            generation.insert("maxOutputTokens".into(), json!(request.max_tokens));
+        }
+        match &request.response_format {
+            ResponseFormat::Text => {}
+            ResponseFormat::JsonObject => {
+                generation.insert("responseMimeType".into(), json!("application/json"));
+            }
+            ResponseFormat::JsonSchema(schema) => {
+                generation.insert("responseMimeType".into(), json!("application/json"));
+                generation.insert("responseJsonSchema".into(), schema.clone());
+            }
+        }
+        // Only Gemini 3 models take a thinking level.
+        if !request.reasoning_effort.is_empty() && request.model.contains("gemini-3") {
+            generation.insert(
+                "thinkingConfig".into(),
+                json!({"thinkingLevel": request.reasoning_effort}),
+            );
+        }
+        if !generation.is_empty() {
+            body.insert("generationConfig".into(), Value::Object(generation));
+        }
+        Value::Object(body)
+    }
+
+    fn decoder(&self) -> Box<dyn Decoder> {
+        Box::new(GeminiDecoder::default())
+    }
+}
+
+/// The conversation as Gemini `contents`: roles `user` and `model`, with
+/// neighbours of the same role merged.
+fn contents(conversation: &[Message]) -> Vec<Value> {
+    let mut out: Vec<(&'static str, Vec<Value>)> = Vec::new();
+    for message in conversation {
+        let role = match message.role {
+            Role::Assistant => "model",
+            Role::User | Role::Tool | Role::System => "user",
+        };
+        let parts: Vec<Value> = message.parts.iter().filter_map(part).collect();
+        if parts.is_empty() {
+            continue;
+        }
+        match out.last_mut() {
+            Some((last, existing)) if *last == role => existing.extend(parts),
+            _ => out.push((role, parts)),
+        }
+    }
+    out.into_iter()
+        .map(|(role, parts)| json!({"role": role, "parts": parts}))
+        .collect()
+}
+
+fn part(part: &Part) -> Option<Value> {
+    Some(match part {
+        Part::Text(text) if text.is_empty() => return None,
+        Part::Text(text) => json!({"text": text}),
+        Part::ToolCall(call) => {
+            let mut value = json!({"functionCall": {"name": call.name, "args": call.arguments}});
+            if !call.signature.is_empty() {
+                value["thoughtSignature"] = json!(call.signature);
+            }
+            value
+        }
+        Part::ToolResult(result) => {
+            let key = if result.is_error { "error" } else { "content" };
+            json!({"functionResponse": {"name": result.name, "response": {key: result.content}}})
+        }
+        Part::Thinking { .. } => return None,
+    })
+}
+
+/// Decodes one Gemini response stream.
+#[derive(Debug, Default)]
+struct GeminiDecoder {
+    started: bool,
+    next_index: usize,
+    text_index: Option<usize>,
+    thought_index: Option<usize>,
+    calls: usize,
+}
+
+impl GeminiDecoder {
+    fn allocate(&mut self) -> usize {
+        self.next_index += 1;
+        self.next_index - 1
+    }
+}
+
+impl Decoder for GeminiDecoder {
+    fn decode(
+        &mut self,
+        event: &SseEvent,
+        out: &mut Vec<StreamEvent>,
+    ) -> Result<(), ProviderError> {
+        let Some(data) = json_data(event) else {
+            return Ok(());
+        };
+        if let Some(error) = data.get("error") {
+            return Err(ProviderError::from_stream(
+                "gemini",
+                str_at(error, "/status"),
+                str_at(error, "/message"),
+            ));
+        }
+        if !self.started {
+            self.started = true;
+            out.push(StreamEvent::Start {
+                id: str_at(&data, "/responseId").to_string(),
+                model: str_at(&data, "/modelVersion").to_string(),
+            });
+        }
+        let parts = data
+            .pointer("/candidates/0/content/parts")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        for p in &parts {
+            let signature = str_at(p, "/thoughtSignature");
+            if let Some(call) = p.get("functionCall") {
+                let index = self.allocate();
+                self.text_index = None;
+                self.thought_index = None;
+                let id = match str_at(call, "/id") {
+                    "" => format!("call_{}", self.calls),
+                    id => id.to_string(),
+                };
+                self.calls += 1;
+                out.push(StreamEvent::ToolCallStart {
+                    index,
+                    id,
+                    name: str_at(call, "/name").to_string(),
+                });
+                out.push(StreamEvent::ToolCallDelta {
+                    index,
+                    arguments: call.get("args").cloned().unwrap_or(json!({})).to_string(),
+                });
+                if !signature.is_empty() {
+                    out.push(StreamEvent::Signature {
+                        index,
+                        signature: signature.to_string(),
+                    });
+                }
+            } else if let Some(text) = p.get("text").and_then(Value::as_str) {
+                if p.get("thought").and_then(Value::as_bool) == Some(true) {
+                    let index = match self.thought_index {
+                        Some(i) => i,
+                        None => {
+                            let i = self.allocate();
+                            self.thought_index = Some(i);
+                            i
+                        }
+                    };
+                    out.push(StreamEvent::ReasoningDelta {
+                        index,
+                        text: text.to_string(),
+                    });
+                    if !signature.is_empty() {
+                        out.push(StreamEvent::Signature {
+                            index,
+                            signature: signature.to_string(),
+                        });
+                    }
+                } else {
+                    let index = match self.text_index {
+                        Some(i) => i,
+                        None => {
+                            let i = self.allocate();
+                            self.text_index = Some(i);
+                            i
+                        }
+                    };
+                    out.push(StreamEvent::TextDelta {
+                        index,
+                        text: text.to_string(),
+                    });
+                }
+            }
+        }
+        if let Some(meta) = data.get("usageMetadata") {
+            let prompt = u64_at(meta, "/promptTokenCount");
+            let cached = u64_at(meta, "/cachedContentTokenCount");
+            let thoughts = u64_at(meta, "/thoughtsTokenCount");
+            let candidates = u64_at(meta, "/candidatesTokenCount");
+            out.push(StreamEvent::Usage(Usage {
+                input_tokens: prompt.saturating_sub(cached),
+                output_tokens: candidates + thoughts,
+                total_tokens: u64_at(meta, "/totalTokenCount"),
+                reasoning_tokens: thoughts,
+                cache_read_tokens: cached,
+                cache_write_tokens: 0,
+            }));
+        }
+        let reason = str_at(&data, "/candidates/0/finishReason");
+        if !reason.is_empty() {
+            out.push(StreamEvent::Finish(finish_reason(reason)));
+        } else if !str_at(&data, "/promptFeedback/blockReason").is_empty() {
+            out.push(StreamEvent::Finish(FinishReason::ContentFilter));
+        }
+        Ok(())
+    }
+}
+
+fn finish_reason(reason: &str) -> FinishReason {
+    match reason {
+        "STOP" => FinishReason::Stop,
+        "MAX_TOKENS" => FinishReason::Length,
+        "SAFETY" | "RECITATION" | "BLOCKLIST" | "PROHIBITED_CONTENT" | "SPII" => {
+            FinishReason::ContentFilter
+        }
+        other => FinishReason::Other(other.to_lowercase()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::llm::model::{ToolCall, ToolResult};
+
+    #[test]
+    fn bodies_use_model_role_and_function_parts() {
+        let request = Request {
+            model: "gemini-3-flash-preview".into(),
+            system: "sys".into(),
+            messages: vec![
+                Message::user("go"),
+                Message {
+                    role: Role::Assistant,
+                    parts: vec![Part::ToolCall(ToolCall {
+                        id: "call_0".into(),
+                        name: "write".into(),
+                        arguments: json!({"path": "a"}),
+                        signature: "sig".into(),
+                    })],
+                },
+                Message {
+                    role: Role::Tool,
+                    parts: vec![Part::ToolResult(ToolResult {
+                        call_id: "call_0".into(),
+                        name: "write".into(),
+                        content: "ok".into(),
+                        is_error: false,
+                    })],
+                },
+            ],
+            reasoning_effort: "low".into(),
+            ..Request::default()
+        };
+        let body = Gemini.body(&request);
+        assert_eq!(body["systemInstruction"]["parts"][0]["text"], "sys");
+        assert_eq!(body["contents"][1]["role"], "model");
+        assert_eq!(body["contents"][1]["parts"][0]["thoughtSignature"], "sig");
+        assert_eq!(
+            body["contents"][2]["parts"][0]["functionResponse"]["response"]["content"],
+            "ok"
+        );
+        assert_eq!(
+            body["generationConfig"]["thinkingConfig"]["thinkingLevel"],
+            "low"
+        );
+        assert_eq!(
+            Gemini.url("http://h", &request),
+            "http://h/v1beta/models/gemini-3-flash-preview:streamGenerateContent?alt=sse"
+        );
+    }
+}

@@ -1,0 +1,98 @@
+//! Reading one streamed response body: bytes → SSE events → stream events →
+//! the final [`Response`]. The transport feeds chunks as they arrive, in
+//! whatever sizes the network delivers them.
+
+use super::codec::{Codec, Decoder};
+use super::error::ProviderError;
+use super::model::Response;
+use super::sse::SseParser;
+use super::stream::{Accumulator, StreamEvent};
+
+/// One response being read.
+pub struct ResponseReader {
+    provider: &'static str,
+    parser: SseParser,
+    decoder: Box<dyn Decoder>,
+    accumulator: Accumulator,
+    events: Vec<StreamEvent>,
+    sse_events: u64,
+}
+
+impl std::fmt::Debug for ResponseReader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ResponseReader")
+            .field("provider", &self.provider)
+            .field("sse_events", &self.sse_events)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ResponseReader {
+    /// A reader for a response in `codec`'s format.
+    pub fn new(codec: &dyn Codec) -> ResponseReader {
+        ResponseReader {
+            provider: codec.provider(),
+            parser: SseParser::new(),
+            decoder: codec.decoder(),
+            accumulator: Accumulator::new(),
+            events: Vec::new(),
+            sse_events: 0,
+        }
+    }
+
+    /// Feeds the next chunk of the body. Returns the stream events it
+    /// completed (for live observers); an error event in the stream is
+    /// returned as its error.
+    pub fn push(&mut self, chunk: &[u8]) -> Result<&[StreamEvent], ProviderError> {
+        self.events.clear();
+        for event in self.parser.push(chunk) {
+            self.sse_events += 1;
+            let before = self.events.len();
+            let decoded = self.decoder.decode(&event, &mut self.events);
+            for event in &self.events[before..] {
+                self.accumulator.push(event);
+            }
+            if let Err(mut error) = decoded {
+                error.after_data = self.accumulator.has_content();
+                return Err(error);
+            }
+        }
+        Ok(&self.events)
+    }
+
+    /// Whether any part of the answer (text, reasoning, a tool call) has
+    /// arrived: after that, a failed call is not sent again.
+    pub fn has_content(&self) -> bool {
+        self.accumulator.has_content()
+    }
+
+    /// How many SSE events have been read.
+    pub fn sse_events(&self) -> u64 {
+        self.sse_events
+    }
+
+    /// The body ended: the whole response, or an error if the stream stopped
+    /// before the provider said it was complete.
+    pub fn finish(mut self) -> Result<Response, ProviderError> {
+        let mut tail = Vec::new();
+        if let Some(event) = self.parser.finish() {
+            self.decoder.decode(&event, &mut tail)?;
+        }
+        self.decoder.end(&mut tail);
+        for event in &tail {
+            self.accumulator.push(event);
+        }
+        let after_data = self.accumulator.has_content();
+        self.accumulator.finish(self.provider).map_err(|mut e| {
+            e.after_data = after_data;
+            e
+        })
+    }
+}
+
+/// Decodes a whole body at once (tests, benchmarks).
+pub fn decode_body(codec: &dyn Codec, body: &[u8]) -> Result<Response, ProviderError> {
+    let mut reader = ResponseReader::new(codec);
+    reader.push(body)?;
+    reader.finish()
+}
