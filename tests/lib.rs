@@ -4,6 +4,9 @@
 //! The binary must be built first (`cargo build --workspace`, as the README's test
 //! command does); [`tracker`] says so plainly if it is missing.
 
+pub mod mock_provider;
+pub mod sse_bodies;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 

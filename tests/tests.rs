@@ -11,4 +11,5 @@ mod events;
 mod formatting;
 mod language_guide;
 mod lints;
+mod providers;
 mod run;

@@ -11,6 +11,7 @@
 //! * [`gate`] — the gate router and the console interviewer;
 //! * [`child`] — child runs (subgraphs, manager loops) as run actors;
 //! * [`collect`] — a subscriber that keeps events (conformance, tests);
+//! * [`provider`] — LLM provider actors shared by every run, and their HTTP transport;
 //! * [`process`] — the process-wide actors started together, and the shared services;
 //! * [`clock`] — the system clock.
 
@@ -22,6 +23,7 @@ pub mod collect;
 pub mod gate;
 pub mod node;
 pub mod process;
+pub mod provider;
 pub mod run;
 pub mod store;
 pub mod supervisor;

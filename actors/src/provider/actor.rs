@@ -1,0 +1,162 @@
+//! The provider actor: concurrency cap, retries, and shared rate-limit
+//! backoff around [`HttpTransport`].
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use actix::{Actor, Context, Handler, Message, ResponseFuture};
+use tokio::sync::Semaphore;
+use tokio::time::Instant;
+use tracker_runtime::llm::backoff::RetryPolicy;
+use tracker_runtime::llm::{ErrorKind, ProviderError, Request, Response};
+
+use super::transport::{HttpTransport, DEFAULT_IDLE_TIMEOUT};
+
+/// How a provider actor behaves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ProviderOptions {
+    /// Requests in flight at once, across every run.
+    pub concurrency: usize,
+    /// When and how often failed calls are sent again.
+    pub retry: RetryPolicy,
+    /// How long a stream may be silent.
+    pub idle_timeout: Duration,
+}
+
+impl Default for ProviderOptions {
+    fn default() -> ProviderOptions {
+        ProviderOptions {
+            concurrency: 8,
+            retry: RetryPolicy::default(),
+            idle_timeout: DEFAULT_IDLE_TIMEOUT,
+        }
+    }
+}
+
+/// Counters of one provider actor, readable while it runs.
+#[derive(Debug, Default)]
+pub struct ProviderStats {
+    /// HTTP attempts sent.
+    pub attempts: AtomicU64,
+    /// Attempts that were retries.
+    pub retries: AtomicU64,
+    /// Attempts refused with a rate limit.
+    pub rate_limited: AtomicU64,
+    /// Times a request waited for the shared rate-limit backoff.
+    pub held_back: AtomicU64,
+}
+
+/// Asks for one completion; the answer comes after any retries.
+#[derive(Debug, Message)]
+#[rtype(result = "Result<Response, ProviderError>")]
+pub struct Complete(pub Request);
+
+/// One provider and base URL, shared by every run in the process.
+#[derive(Debug)]
+pub struct ProviderActor {
+    shared: Arc<Shared>,
+}
+
+#[derive(Debug)]
+struct Shared {
+    transport: HttpTransport,
+    permits: Semaphore,
+    /// Until when nobody may call the provider (after a 429).
+    cooldown: Mutex<Option<Instant>>,
+    retry: RetryPolicy,
+    stats: Arc<ProviderStats>,
+}
+
+impl ProviderActor {
+    /// An actor sending through `transport`.
+    pub fn new(transport: HttpTransport, options: ProviderOptions) -> ProviderActor {
+        ProviderActor {
+            shared: Arc::new(Shared {
+                transport,
+                permits: Semaphore::new(options.concurrency.max(1)),
+                cooldown: Mutex::new(None),
+                retry: options.retry,
+                stats: Arc::new(ProviderStats::default()),
+            }),
+        }
+    }
+
+    /// The actor's counters.
+    pub fn stats(&self) -> Arc<ProviderStats> {
+        Arc::clone(&self.shared.stats)
+    }
+}
+
+impl Actor for ProviderActor {
+    type Context = Context<Self>;
+}
+
+impl Handler<Complete> for ProviderActor {
+    type Result = ResponseFuture<Result<Response, ProviderError>>;
+
+    fn handle(&mut self, msg: Complete, _ctx: &mut Context<Self>) -> Self::Result {
+        let shared = Arc::clone(&self.shared);
+        Box::pin(async move { shared.complete(msg.0).await })
+    }
+}
+
+impl Shared {
+    async fn complete(&self, request: Request) -> Result<Response, ProviderError> {
+        let mut retry = 0;
+        loop {
+            let result = {
+                let _permit = self.permits.acquire().await.map_err(|_| {
+                    ProviderError::new(
+                        ErrorKind::Configuration,
+                        self.transport.provider(),
+                        "the provider client is shutting down",
+                    )
+                })?;
+                // Checked with the permit held: a 429 seen by the request
+                // before this one in line holds this one back too.
+                self.wait_out_cooldown().await;
+                self.stats.attempts.fetch_add(1, Ordering::Relaxed);
+                self.transport.attempt(&request).await
+            };
+            let error = match result {
+                Ok(response) => return Ok(response),
+                Err(error) => error,
+            };
+            let delay = self.retry.delay(retry, &error, fastrand::f64());
+            if error.kind == ErrorKind::RateLimit {
+                self.stats.rate_limited.fetch_add(1, Ordering::Relaxed);
+                // Everyone backs off, not just this caller.
+                let pause = delay.unwrap_or_else(|| self.retry.backoff(retry));
+                self.hold_back_until(Instant::now() + pause);
+            }
+            let Some(delay) = delay else {
+                return Err(error);
+            };
+            retry += 1;
+            self.stats.retries.fetch_add(1, Ordering::Relaxed);
+            tokio::time::sleep(delay).await;
+        }
+    }
+
+    fn hold_back_until(&self, until: Instant) {
+        if let Ok(mut cooldown) = self.cooldown.lock() {
+            if cooldown.is_none_or(|current| current < until) {
+                *cooldown = Some(until);
+            }
+        }
+    }
+
+    async fn wait_out_cooldown(&self) {
+        loop {
+            let until = self.cooldown.lock().ok().and_then(|c| *c);
+            match until {
+                Some(until) if until > Instant::now() => {
+                    self.stats.held_back.fetch_add(1, Ordering::Relaxed);
+                    tokio::time::sleep_until(until).await;
+                }
+                _ => return,
+            }
+        }
+    }
+}

@@ -1,0 +1,95 @@
+//! The process's provider actors, keyed by provider and base URL, and the
+//! completers runs use to reach them.
+
+use std::sync::Arc;
+
+use actix::{Actor, Addr};
+use dashmap::DashMap;
+use tracker_runtime::handler::BoxFuture;
+use tracker_runtime::llm::codec;
+use tracker_runtime::llm::config::ProviderSettings;
+use tracker_runtime::llm::{Completer, ErrorKind, ProviderError, Request, Response};
+
+use super::actor::{Complete, ProviderActor, ProviderOptions, ProviderStats};
+use super::transport::HttpTransport;
+
+/// Starts provider actors on first use and shares them between runs.
+#[derive(Debug, Default)]
+pub struct ProviderPool {
+    actors: DashMap<(String, String), (Addr<ProviderActor>, Arc<ProviderStats>)>,
+    options: ProviderOptions,
+}
+
+impl ProviderPool {
+    /// A pool whose actors use `options`.
+    pub fn new(options: ProviderOptions) -> Arc<ProviderPool> {
+        Arc::new(ProviderPool {
+            actors: DashMap::new(),
+            options,
+        })
+    }
+
+    /// A completer for `settings`' provider. The actor behind it starts with
+    /// the first request (inside the actor system).
+    pub fn completer(self: &Arc<Self>, settings: ProviderSettings) -> Arc<dyn Completer> {
+        Arc::new(ProviderHandle {
+            pool: Arc::clone(self),
+            settings,
+        })
+    }
+
+    /// The counters of the actor for `provider` at `base_url`, once it runs.
+    pub fn stats(&self, provider: &str, base_url: &str) -> Option<Arc<ProviderStats>> {
+        self.actors
+            .get(&(provider.to_string(), base_url.to_string()))
+            .map(|entry| Arc::clone(&entry.1))
+    }
+
+    /// The actor for `settings`, started if need be.
+    fn actor(&self, settings: &ProviderSettings) -> Result<Addr<ProviderActor>, ProviderError> {
+        let key = (settings.provider.to_string(), settings.base_url.clone());
+        if let Some(entry) = self.actors.get(&key) {
+            if entry.0.connected() {
+                return Ok(entry.0.clone());
+            }
+        }
+        let codec = codec::for_provider(settings.provider).ok_or_else(|| {
+            ProviderError::new(
+                ErrorKind::Configuration,
+                settings.provider,
+                "no wire format for this provider",
+            )
+        })?;
+        let transport = HttpTransport::new(codec, settings.clone(), self.options.idle_timeout)?;
+        let entry = self.actors.entry(key).or_insert_with(|| {
+            let actor = ProviderActor::new(transport, self.options);
+            let stats = actor.stats();
+            (actor.start(), stats)
+        });
+        Ok(entry.0.clone())
+    }
+}
+
+/// A run's way to one provider actor.
+#[derive(Debug)]
+struct ProviderHandle {
+    pool: Arc<ProviderPool>,
+    settings: ProviderSettings,
+}
+
+impl Completer for ProviderHandle {
+    fn complete(&self, request: Request) -> BoxFuture<Result<Response, ProviderError>> {
+        let provider = self.settings.provider;
+        let actor = self.pool.actor(&self.settings);
+        Box::pin(async move {
+            let actor = actor?;
+            actor.send(Complete(request)).await.unwrap_or_else(|_| {
+                Err(ProviderError::new(
+                    ErrorKind::Network,
+                    provider,
+                    "the provider actor stopped",
+                ))
+            })
+        })
+    }
+}

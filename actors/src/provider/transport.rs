@@ -1,0 +1,170 @@
+//! One HTTP attempt at a completion: build the request with the provider's
+//! codec, send it, and read the SSE answer as it streams, under an idle
+//! deadline. No retries here: the provider actor decides about those.
+
+use std::time::Duration;
+
+use tracker_runtime::llm::codec::Codec;
+use tracker_runtime::llm::config::ProviderSettings;
+use tracker_runtime::llm::error::parse_retry_after;
+use tracker_runtime::llm::reader::ResponseReader;
+use tracker_runtime::llm::{ErrorKind, ProviderError, Request, Response};
+
+/// How long a stream may go without a single byte before the call fails
+/// (the reference's `DefaultStreamIdleTimeout`).
+pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(600);
+
+/// How long establishing a connection may take.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The largest error body read for classification.
+const MAX_ERROR_BODY: usize = 64 * 1024;
+
+/// An HTTP client for one provider and base URL.
+pub struct HttpTransport {
+    client: reqwest::Client,
+    codec: Box<dyn Codec>,
+    settings: ProviderSettings,
+    idle_timeout: Duration,
+}
+
+impl std::fmt::Debug for HttpTransport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpTransport")
+            .field("provider", &self.settings.provider)
+            .field("base_url", &self.settings.base_url)
+            .field("idle_timeout", &self.idle_timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+impl HttpTransport {
+    /// A transport for `settings`, speaking `codec`.
+    pub fn new(
+        codec: Box<dyn Codec>,
+        settings: ProviderSettings,
+        idle_timeout: Duration,
+    ) -> Result<HttpTransport, ProviderError> {
+        let client = reqwest::Client::builder()
+            .connect_timeout(CONNECT_TIMEOUT)
+            .build()
+            .map_err(|e| {
+                ProviderError::new(
+                    ErrorKind::Configuration,
+                    settings.provider,
+                    format!("cannot build the HTTP client: {e}"),
+                )
+            })?;
+        Ok(HttpTransport {
+            client,
+            codec,
+            settings,
+            idle_timeout,
+        })
+    }
+
+    /// The provider's name.
+    pub fn provider(&self) -> &'static str {
+        self.settings.provider
+    }
+
+    /// The base URL requests go to.
+    pub fn base_url(&self) -> &str {
+        &self.settings.base_url
+    }
+
+    /// Sends `request` once and reads the whole streamed answer.
+    pub async fn attempt(&self, request: &Request) -> Result<Response, ProviderError> {
+        let provider = self.settings.provider;
+        let url = self.codec.url(&self.settings.base_url, request);
+        let mut builder = self
+            .client
+            .post(&url)
+            .header("content-type", "application/json")
+            .header("accept", "text/event-stream");
+        for (name, value) in self.codec.headers(self.settings.api_key.expose()) {
+            builder = builder.header(name, value);
+        }
+        let body = serde_json::to_vec(&self.codec.body(request))
+            .map_err(|e| ProviderError::new(ErrorKind::InvalidRequest, provider, e.to_string()))?;
+        let sent = tokio::time::timeout(self.idle_timeout, builder.body(body).send()).await;
+        let mut response = match sent {
+            Err(_) => return Err(idle(provider, self.idle_timeout, false)),
+            Ok(Err(e)) => return Err(network(provider, &e)),
+            Ok(Ok(response)) => response,
+        };
+        let status = response.status();
+        if !status.is_success() {
+            let retry_after = response
+                .headers()
+                .get("retry-after")
+                .and_then(|v| v.to_str().ok())
+                .and_then(parse_retry_after);
+            let body = self.error_body(&mut response).await;
+            return Err(ProviderError::from_http(
+                provider,
+                status.as_u16(),
+                retry_after,
+                &body,
+            ));
+        }
+        let mut reader = ResponseReader::new(self.codec.as_ref());
+        loop {
+            match tokio::time::timeout(self.idle_timeout, response.chunk()).await {
+                Err(_) => return Err(idle(provider, self.idle_timeout, reader.has_content())),
+                Ok(Err(e)) => {
+                    let mut error = ProviderError::new(
+                        ErrorKind::Stream,
+                        provider,
+                        format!("the stream broke off: {}", describe(&e)),
+                    );
+                    error.after_data = reader.has_content();
+                    return Err(error);
+                }
+                Ok(Ok(None)) => return reader.finish(),
+                Ok(Ok(Some(chunk))) => {
+                    reader.push(&chunk)?;
+                }
+            }
+        }
+    }
+
+    /// The start of an error response's body (for its message and code).
+    async fn error_body(&self, response: &mut reqwest::Response) -> String {
+        let mut body = Vec::new();
+        while body.len() < MAX_ERROR_BODY {
+            match tokio::time::timeout(self.idle_timeout, response.chunk()).await {
+                Ok(Ok(Some(chunk))) => body.extend_from_slice(&chunk),
+                _ => break,
+            }
+        }
+        String::from_utf8_lossy(&body).into_owned()
+    }
+}
+
+fn idle(provider: &str, after: Duration, after_data: bool) -> ProviderError {
+    let mut error = ProviderError::new(
+        ErrorKind::StreamIdle,
+        provider,
+        format!("no data for {}s", after.as_secs_f64()),
+    );
+    error.after_data = after_data;
+    error
+}
+
+fn network(provider: &str, error: &reqwest::Error) -> ProviderError {
+    ProviderError::new(ErrorKind::Network, provider, describe(error))
+}
+
+/// A reqwest error with its causes (keys travel in headers, never in the
+/// URL, so the text is safe to show).
+fn describe(error: &reqwest::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
