@@ -2,6 +2,7 @@
 //!
 //! One test binary (ripgrep's layout): each module is one area.
 
+mod agent_run;
 mod cli;
 mod conformance;
 mod corpus;
@@ -11,5 +12,6 @@ mod events;
 mod formatting;
 mod language_guide;
 mod lints;
+mod provider_setup;
 mod providers;
 mod run;

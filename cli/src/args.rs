@@ -33,6 +33,48 @@ pub enum Command {
     Init(InitArgs),
     /// Conformance harness (`tracker conformance golden <fixture.dip>`).
     Conformance(ConformanceCommand),
+    /// Check API keys, provider reachability and the working directory.
+    Doctor(DoctorArgs),
+    /// Store provider API keys and base URLs in tracker's env file.
+    Setup(SetupArgs),
+    /// Send a message to a running agent node (delivered before its next turn).
+    Steer(SteerArgs),
+}
+
+/// `tracker doctor`
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    /// The working directory to check (default: the current one).
+    #[arg(short = 'w', long, value_name = "DIR")]
+    pub workdir: Option<PathBuf>,
+    /// Skip the live call that checks each provider's key and reachability.
+    #[arg(long)]
+    pub no_probe: bool,
+}
+
+/// `tracker setup`
+#[derive(Debug, Args)]
+pub struct SetupArgs {
+    /// Write this env file instead of `~/.config/tracker/.env`.
+    #[arg(long, value_name = "FILE")]
+    pub file: Option<PathBuf>,
+}
+
+/// `tracker steer <run-id> <node> <message>`
+#[derive(Debug, Args)]
+pub struct SteerArgs {
+    /// The run (a prefix of its id).
+    pub run_id: String,
+    /// The agent node.
+    pub node: String,
+    /// The message.
+    pub message: String,
+    /// Root of `.tracker/` (default: the current directory).
+    #[arg(short = 'w', long, value_name = "DIR")]
+    pub workdir: Option<PathBuf>,
+    /// Where run directories are (default `<workdir>/.tracker/runs`).
+    #[arg(long, value_name = "DIR")]
+    pub artifact_dir: Option<PathBuf>,
 }
 
 /// `tracker run <pipeline> [flags]`

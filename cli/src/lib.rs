@@ -2,6 +2,7 @@
 //!
 //! * [`args`] — the clap definitions (they only parse and validate);
 //! * [`commands`] — one module per subcommand, each with a `run` returning an exit code;
+//! * [`providers`] — LLM provider keys, URLs, tuning and completers;
 //! * [`pipeline`] — resolving a pipeline argument to a file or a built-in workflow;
 //! * [`report`] — printing diagnostics for humans and as `check` JSON;
 //! * [`workflows`] — the built-in workflows embedded from `workflows/`.
@@ -13,6 +14,7 @@ pub mod commands;
 pub mod load;
 pub mod output;
 pub mod pipeline;
+pub mod providers;
 pub mod report;
 pub mod run_id;
 pub mod workflows;
@@ -32,6 +34,8 @@ pub mod exit {
     pub const USAGE: u8 = 1;
     /// The run ended `validation_overridden` under `--fail-on-override`.
     pub const OVERRIDDEN: u8 = 2;
+    /// `tracker doctor` found warnings but no failures.
+    pub const WARNINGS: u8 = 2;
 }
 
 /// Parses `args` and runs the chosen command, returning the process exit code.

@@ -16,8 +16,13 @@
 //! * [`interpolate`] — `${ns.key}` and `$name` expansion;
 //! * [`condition`] — evaluating edge conditions against the context;
 //! * [`routing`] — choosing the next edge, in the reference's priority order;
-//! * [`retry`] — retry policies and backoff.
+//! * [`retry`] — retry policies and backoff;
+//! * [`llm`] — the LLM request/response model, provider codecs, SSE decoding,
+//!   error classification and provider configuration (no sockets: HTTP is the
+//!   provider actors');
+//! * [`agent`] — the native coding agent: its turn loop and built-in tools.
 
+pub mod agent;
 pub mod attrs;
 pub mod checkpoint;
 pub mod clock;

@@ -1,9 +1,9 @@
 //! The process's provider actors, keyed by provider and base URL, and the
 //! completers runs use to reach them.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
-use actix::{Actor, Addr};
+use actix::{Actor, Addr, Arbiter, ArbiterHandle, System};
 use dashmap::DashMap;
 use tracker_runtime::handler::BoxFuture;
 use tracker_runtime::llm::codec;
@@ -14,10 +14,15 @@ use super::actor::{Complete, ProviderActor, ProviderOptions, ProviderStats};
 use super::transport::HttpTransport;
 
 /// Starts provider actors on first use and shares them between runs.
+///
+/// The actors live on an arbiter (thread) of their own, started with the
+/// first of them: HTTP traffic and SSE decoding never compete with the run
+/// actors' thread, and any task can reach them by address.
 #[derive(Debug, Default)]
 pub struct ProviderPool {
     actors: DashMap<(String, String), (Addr<ProviderActor>, Arc<ProviderStats>)>,
     options: ProviderOptions,
+    arbiter: OnceLock<ArbiterHandle>,
 }
 
 impl ProviderPool {
@@ -26,6 +31,7 @@ impl ProviderPool {
         Arc::new(ProviderPool {
             actors: DashMap::new(),
             options,
+            arbiter: OnceLock::new(),
         })
     }
 
@@ -61,10 +67,19 @@ impl ProviderPool {
             )
         })?;
         let transport = HttpTransport::new(codec, settings.clone(), self.options.idle_timeout)?;
+        if System::try_current().is_none() {
+            return Err(ProviderError::new(
+                ErrorKind::Configuration,
+                settings.provider,
+                "provider actors need a running actor system",
+            ));
+        }
+        let arbiter = self.arbiter.get_or_init(|| Arbiter::new().handle());
+        let options = self.options;
         let entry = self.actors.entry(key).or_insert_with(|| {
-            let actor = ProviderActor::new(transport, self.options);
+            let actor = ProviderActor::new(transport, options);
             let stats = actor.stats();
-            (actor.start(), stats)
+            (ProviderActor::start_in_arbiter(arbiter, |_| actor), stats)
         });
         Ok(entry.0.clone())
     }

@@ -2,10 +2,13 @@
 
 pub mod check;
 pub mod conformance;
+pub mod doctor;
 pub mod fmt;
 pub mod init;
 pub mod run;
+pub mod setup;
 pub mod simulate;
+pub mod steer;
 pub mod validate;
 pub mod workflows;
 
@@ -26,6 +29,9 @@ pub fn dispatch(cli: Cli) -> Result<u8> {
         Command::Conformance(c) => match c.command {
             ConformanceSubcommand::Golden(args) => conformance::run(&args),
         },
+        Command::Doctor(args) => doctor::run(&args),
+        Command::Setup(args) => setup::run(&args),
+        Command::Steer(args) => steer::run(&args),
     }
 }
 

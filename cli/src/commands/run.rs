@@ -13,12 +13,14 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
+use crate::providers;
 use anyhow::{anyhow, bail, Context as _, Result};
 use dippin::duration::GoDuration;
 use tracker_actors::activity::{audit_base, ActivityLog, Finish};
 use tracker_actors::clock::SystemClock;
 use tracker_actors::gate::{ConsoleInterviewer, Route, Unroute};
 use tracker_actors::process::Process;
+use tracker_actors::provider::ProviderPool;
 use tracker_actors::run::RunSpec;
 use tracker_actors::store::{self, Durability, RunStore};
 use tracker_actors::supervisor::CancelRun;
@@ -29,7 +31,6 @@ use tracker_runtime::handler::child::Subgraphs;
 use tracker_runtime::handler::codergen::{missing_provider_message, provider_and_model};
 use tracker_runtime::handler::human::{AutoApprove, Interviewer};
 use tracker_runtime::handler::tool_safety::ToolPolicy;
-use tracker_runtime::llm::stub::{StubCompleter, STUB_PROVIDER};
 use tracker_runtime::llm::Completers;
 use tracker_runtime::plan::{Handler, SpawnPlan};
 use tracker_runtime::supervision::SupervisionPolicy;
@@ -82,7 +83,9 @@ pub fn run(args: &RunArgs) -> Result<u8> {
             (k, Arc::new(child))
         })
         .collect();
-    let completers = completers(&settings);
+    let env = providers::load_env(&workdir)?;
+    let pool = ProviderPool::new(providers::options(&env)?);
+    let completers = providers::completers(&env, &pool)?;
     preflight(&plan, &subgraphs, &completers)?;
 
     let clock: Arc<dyn Clock> = Arc::new(SystemClock::new());
@@ -293,13 +296,6 @@ impl Settings {
     }
 }
 
-/// The completers this build has: the offline `stub`.
-fn completers(_settings: &Settings) -> Completers {
-    let mut completers = Completers::new();
-    completers.insert(STUB_PROVIDER, Arc::new(StubCompleter::offline()));
-    completers
-}
-
 /// Every agent node's provider must have a client before anything runs.
 fn preflight(plan: &SpawnPlan, subgraphs: &Subgraphs, completers: &Completers) -> Result<()> {
     for p in std::iter::once(plan).chain(subgraphs.values().map(|p| p.as_ref())) {
@@ -329,7 +325,7 @@ fn working_dir(given: Option<&Path>, cwd: &Path) -> Result<PathBuf> {
 }
 
 /// The run directory whose name starts with `prefix` (an exact match wins).
-fn find_run(artifacts: &Path, prefix: &str) -> Result<PathBuf> {
+pub(crate) fn find_run(artifacts: &Path, prefix: &str) -> Result<PathBuf> {
     if prefix.is_empty() || prefix.contains(['/', '\\']) || prefix == "." || prefix == ".." {
         bail!("invalid run id {prefix:?}");
     }

@@ -1,22 +1,33 @@
 //! The `codergen` handler: an LLM agent session (engine-semantics §5.2).
 //!
-//! The session sends the assembled prompt to the node's provider and reads the
-//! answer. An empty answer is asked again, up to three in a row, then the
-//! session gives up and the node reports `retry`; a provider error is `retry`
-//! too, except an exhausted credit balance, which pauses the run, and a fatal
-//! configuration error, which ends it. The node's files — `prompt.md`,
-//! `response.md` and `status.json` — are always written.
+//! The node's prompt is assembled (§3.4) and handed to a native agent
+//! session ([`crate::agent`]) with the built-in tools, working in the node's
+//! `working_dir`. How the session ended decides the outcome: an exhausted
+//! credit balance pauses the run, a provider error that retrying cannot fix
+//! ends the node with an error, any other provider error or three empty
+//! answers make it `retry`, a turn limit or a tool-call loop make it `fail`,
+//! and a finished session succeeds (subject to `auto_status` and declared
+//! writes). The node's files — `prompt.md`, `response.md` and `status.json`
+//! — are always written.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use dippin::duration::GoDuration;
 
 use super::{write_status, BoxFuture, ContextVars, HandlerEnv, NodeHandler};
+use crate::agent::compaction;
+use crate::agent::session::{Session, SessionConfig, SessionEnd, SessionReport};
+use crate::agent::steering::{SteeringDir, STEERING_DIR};
+use crate::agent::tools::{ToolRegistry, Workspace};
 use crate::attrs;
 use crate::context;
 use crate::engine::NodeTask;
 use crate::event::AutoStatusDetail;
 use crate::fidelity::Fidelity;
 use crate::interpolate::{expand_braces, Mode};
-use crate::llm::{Message, Request, ResponseFormat, Usage};
+use crate::llm::ResponseFormat;
 use crate::outcome::{HandlerError, NodeResult, Outcome, FAIL, RETRY, SUCCESS};
 use crate::usage::SessionStats;
 
@@ -26,10 +37,13 @@ pub const DEFAULT_MODEL: &str = "claude-sonnet-4-6";
 pub const DEFAULT_PROVIDER: &str = "anthropic";
 /// The turn limit when the node sets none.
 pub const DEFAULT_MAX_TURNS: u64 = 80;
-/// Empty answers in a row after which a session gives up.
-pub const MAX_EMPTY_RESPONSES: u32 = 3;
 /// How much of the previous node's output a prompt carries by default.
 pub const DEFAULT_INJECTION_CAP: i64 = 4096;
+/// How long an agent's shell command may run when the node sets no
+/// `command_timeout`.
+pub const DEFAULT_COMMAND_TIMEOUT: Duration = Duration::from_secs(10);
+/// The longest `command_timeout` honoured.
+pub const MAX_COMMAND_TIMEOUT: Duration = Duration::from_secs(600);
 
 /// Runs `codergen` nodes.
 #[derive(Debug)]
@@ -59,6 +73,14 @@ pub fn provider_and_model(task_attrs: &attrs::Attrs, graph: &attrs::Attrs) -> (S
     )
 }
 
+/// A node setting, else the workflow's.
+fn node_or_graph<'a>(task: &'a NodeTask, env: &'a HandlerEnv, key: &str) -> &'a str {
+    match attrs::get(&task.attrs, key) {
+        "" => attrs::get(&env.plan.graph_attrs, key),
+        own => own,
+    }
+}
+
 async fn run_codergen(task: NodeTask, env: HandlerEnv) -> Result<Outcome, HandlerError> {
     let id = task.node_id.clone();
     let fail = |message: String| HandlerError::Failed(message);
@@ -84,114 +106,193 @@ async fn run_codergen(task: NodeTask, env: HandlerEnv) -> Result<Outcome, Handle
         .ok()
         .filter(|n| *n > 0)
         .unwrap_or(DEFAULT_MAX_TURNS);
-    let request = Request {
+    let root = session_root(&task, &env)?;
+    let workspace = Workspace::new(&root)
+        .map_err(|e| fail(format!("agent node {id:?}: working directory: {e}")))?
+        .with_command_timeout(command_timeout(&task));
+    let tools = if attrs::get(&task.attrs, "tool_access").is_empty() {
+        ToolRegistry::builtin(&provider)
+    } else {
+        // The reference registers no tools at all when `tool_access` is set.
+        ToolRegistry::empty()
+    };
+    let compaction_threshold = match node_or_graph(&task, &env, "context_compaction") {
+        "auto" => Some(
+            node_or_graph(&task, &env, "context_compaction_threshold")
+                .parse::<f64>()
+                .ok()
+                .filter(|t| *t > 0.0 && *t <= 1.0)
+                .unwrap_or(compaction::DEFAULT_THRESHOLD),
+        ),
+        _ => None,
+    };
+    let config = SessionConfig {
         provider: provider.clone(),
         model,
-        system: attrs::get(&task.attrs, "system_prompt").to_string(),
-        messages: vec![Message::user(prompt.clone())],
-        reasoning_effort: attrs::get(&task.attrs, "reasoning_effort").to_string(),
+        system: system_prompt(&task, workspace.root()),
+        max_turns,
+        reasoning_effort: node_or_graph(&task, &env, "reasoning_effort").to_string(),
         response_format: ResponseFormat::from_attrs(
             attrs::get(&task.attrs, "response_format"),
             attrs::get(&task.attrs, "response_schema"),
         ),
-        ..Request::default()
+        compaction_threshold,
     };
-
-    let mut stats = SessionStats {
-        provider: provider.clone(),
-        ..SessionStats::default()
-    };
-    let mut empty_in_a_row = 0;
-    let mut session_error = None;
-    let mut text = String::new();
-    while stats.turns < max_turns {
-        let response = match completer.complete(request.clone()).await {
-            Ok(response) => response,
-            Err(error) if error.is_billing() => {
-                return Err(HandlerError::PausedBilling(error.message))
-            }
-            Err(error) if !error.kind.retryable() => {
-                return Err(fail(format!("agent node {id:?}: {error}")))
-            }
-            Err(error) => {
-                session_error = Some(error.to_string());
-                break;
-            }
-        };
-        stats.turns += 1;
-        add_usage(&mut stats, &response.usage);
-        if response.is_empty() {
-            empty_in_a_row += 1;
-            if empty_in_a_row >= MAX_EMPTY_RESPONSES {
-                session_error = Some(format!(
-                    "agent session failed: {MAX_EMPTY_RESPONSES} consecutive empty API responses"
-                ));
-                break;
-            }
-            continue;
-        }
-        text = response.text();
-        break;
+    let steering = SteeringDir::new(env.node_dir(&task).join(STEERING_DIR));
+    let report = Session {
+        config,
+        completer,
+        tools: &tools,
+        workspace: Arc::new(workspace),
+        steering: &steering,
     }
+    .run(prompt.clone())
+    .await;
+    let outcome = outcome_of(&task, &report)?;
+    let dir = env.node_dir(&task);
+    let message = outcome
+        .context_updates
+        .get(&format!("response.{id}"))
+        .map_or("", String::as_str);
+    let response = match &report.end {
+        SessionEnd::Completed if report.stats.total_tool_calls == 0 => report.text.clone(),
+        SessionEnd::Completed => report.transcript.clone(),
+        _ if report.transcript.is_empty() => message.to_string(),
+        _ => format!("{}\n\n{message}", report.transcript),
+    };
+    write_files(&dir, &prompt, &response, &report.stats, &outcome).map_err(fail)?;
+    Ok(outcome)
+}
 
-    let mut outcome = match &session_error {
-        Some(message) => Outcome::with_status(RETRY)
+/// The node's outcome from how its session ended.
+fn outcome_of(task: &NodeTask, report: &SessionReport) -> Result<Outcome, HandlerError> {
+    let id = &task.node_id;
+    let stats = &report.stats;
+    let ended = |status: &str, message: String| {
+        Outcome::with_status(status)
             .update(context::LAST_RESPONSE, message.clone())
-            .update(format!("response.{id}"), message.clone()),
-        None => {
-            let status = if text.is_empty() && stats.turns == 0 {
+            .update(format!("response.{id}"), message)
+    };
+    let mut outcome = match &report.end {
+        SessionEnd::Failed(error) if error.is_billing() => {
+            return Err(HandlerError::PausedBilling(error.message.clone()))
+        }
+        SessionEnd::Failed(error) if !error.kind.retryable() => {
+            return Err(HandlerError::Failed(format!("agent node {id:?}: {error}")))
+        }
+        SessionEnd::Failed(error) => ended(RETRY, error.to_string()),
+        SessionEnd::EmptyResponses => ended(
+            RETRY,
+            format!(
+                "agent session failed: {} consecutive empty API responses",
+                crate::agent::session::MAX_EMPTY_RESPONSES
+            ),
+        ),
+        SessionEnd::LoopDetected(signature) => ended(
+            FAIL,
+            format!(
+                "agent session stopped: the same tool call was repeated {} times: {signature}",
+                crate::agent::loops::LOOP_THRESHOLD
+            ),
+        ),
+        SessionEnd::TurnLimit if attrs::flag(&task.attrs, "auto_status") => {
+            ended(SUCCESS, report.text.clone())
+        }
+        SessionEnd::TurnLimit => ended(
+            FAIL,
+            format!(
+                "agent session reached its turn limit ({} turns) before finishing",
+                stats.turns
+            ),
+        ),
+        SessionEnd::Completed => {
+            let text = &report.text;
+            let status = if text.is_empty() && stats.turns == 0 && stats.total_tool_calls == 0 {
                 FAIL
-            } else if text.is_empty() && stats.output_tokens == 0 {
+            } else if text.is_empty() && stats.total_tool_calls == 0 && stats.output_tokens == 0 {
                 RETRY
             } else {
                 SUCCESS
             };
-            Outcome::with_status(status)
-                .update(context::LAST_RESPONSE, text.clone())
-                .update(format!("response.{id}"), text.clone())
+            ended(status, text.clone())
         }
     };
     outcome = outcome
         .update("last_turns", stats.turns.to_string())
         .update("last_cost", format!("{:.4}", stats.cost_usd));
-    if session_error.is_none()
-        && outcome.status == SUCCESS
-        && attrs::flag(&task.attrs, "auto_status")
-    {
-        apply_auto_status(&task, &text, &mut outcome);
+    let finished = matches!(report.end, SessionEnd::Completed | SessionEnd::TurnLimit);
+    if finished && outcome.status == SUCCESS && attrs::flag(&task.attrs, "auto_status") {
+        apply_auto_status(task, &report.text, &mut outcome);
     }
-    if session_error.is_none() && outcome.status == SUCCESS {
+    if finished && outcome.status == SUCCESS {
         let keys = super::writes::declared(attrs::get(&task.attrs, "writes"));
-        super::writes::apply(&keys, &text, &mut outcome);
+        super::writes::apply(&keys, &report.text, &mut outcome);
     }
     outcome.stats = Some(stats.clone());
-
-    let dir = env.node_dir(&task);
-    let response = session_error.as_deref().unwrap_or(&text);
-    write_files(&dir, &prompt, response, &stats, &outcome).map_err(fail)?;
     Ok(outcome)
+}
+
+/// The directory the agent's tools work in: the run's working directory, or
+/// its `working_dir` below it (created if missing; it may not leave the
+/// working directory or contain shell metacharacters).
+fn session_root(task: &NodeTask, env: &HandlerEnv) -> Result<PathBuf, HandlerError> {
+    let dir = attrs::get(&task.attrs, "working_dir");
+    if dir.is_empty() {
+        return Ok(env.workdir.clone());
+    }
+    let bad = dir.chars().any(|c| {
+        matches!(
+            c,
+            '`' | '$' | ';' | '|' | '&' | '(' | ')' | '<' | '>' | '\n' | '\r' | '"' | '\0'
+        )
+    });
+    let escapes = Path::new(dir).is_absolute()
+        || Path::new(dir)
+            .components()
+            .any(|c| matches!(c, std::path::Component::ParentDir));
+    if bad || escapes {
+        return Err(HandlerError::Failed(format!(
+            "agent node {:?}: working_dir {dir:?} must be a relative path inside the working directory, without '..' or shell metacharacters",
+            task.node_id
+        )));
+    }
+    let root = env.workdir.join(dir);
+    std::fs::create_dir_all(&root).map_err(|e| {
+        HandlerError::Failed(format!(
+            "agent node {:?}: cannot create working_dir {}: {e}",
+            task.node_id,
+            root.display()
+        ))
+    })?;
+    Ok(root)
+}
+
+/// The node's `command_timeout`, capped; the default when unset or invalid.
+fn command_timeout(task: &NodeTask) -> Duration {
+    GoDuration::parse(attrs::get(&task.attrs, "command_timeout"))
+        .ok()
+        .and_then(GoDuration::to_std)
+        .filter(|d| !d.is_zero())
+        .map_or(DEFAULT_COMMAND_TIMEOUT, |d| d.min(MAX_COMMAND_TIMEOUT))
+}
+
+/// tracker's path rules, then the node's own system prompt.
+fn system_prompt(task: &NodeTask, root: &Path) -> String {
+    let rules = format!(
+        "You are a coding agent working in {}. Every file path you use is relative to that directory; \
+         do not read or write outside it. Use the tools to inspect and change files and to run commands, \
+         and answer without calling a tool when the task is done.",
+        root.display()
+    );
+    match attrs::get(&task.attrs, "system_prompt") {
+        "" => rules,
+        own => format!("{rules}\n\n{own}"),
+    }
 }
 
 /// What to tell the user when no client serves `provider`.
 pub fn missing_provider_message(provider: &str) -> String {
-    let hint = match provider {
-        "anthropic" => "set ANTHROPIC_API_KEY (or run `tracker setup`)",
-        "openai" => "set OPENAI_API_KEY (or run `tracker setup`)",
-        "gemini" => "set GEMINI_API_KEY (or run `tracker setup`)",
-        _ => "configure it (see `tracker setup`)",
-    };
-    format!(
-        "no LLM client for provider {provider:?}: {hint}, or run offline with `--provider stub`"
-    )
-}
-
-fn add_usage(stats: &mut SessionStats, usage: &Usage) {
-    stats.input_tokens += usage.input_tokens;
-    stats.output_tokens += usage.output_tokens;
-    stats.total_tokens += usage.total_tokens;
-    stats.reasoning_tokens += usage.reasoning_tokens;
-    stats.cache_read_tokens += usage.cache_read_tokens;
-    stats.cache_write_tokens += usage.cache_write_tokens;
+    crate::llm::config::missing_key_message(provider)
 }
 
 fn write_files(

@@ -1,0 +1,168 @@
+//! `tracker setup`: asks, provider by provider, for an API key and an
+//! optional base URL, and stores them in tracker's env file
+//! (`$XDG_CONFIG_HOME/tracker/.env`, else `~/.config/tracker/.env`).
+//!
+//! Enter keeps the current value, `-` removes it. Keys are read without echo
+//! when stdin is a terminal. Only the `*_API_KEY`, `GOOGLE_API_KEY` and
+//! `*_BASE_URL` entries are written; other lines of an existing file are
+//! kept as they are. The directory is created with mode 0700 and the file is
+//! written with mode 0600, atomically (a temporary file renamed over it).
+
+use std::fs::OpenOptions;
+use std::io::{BufRead, IsTerminal, Write};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+
+use anyhow::{anyhow, bail, Context, Result};
+use tracker_runtime::llm::config::{self, ApiKey, Env};
+
+use crate::args::SetupArgs;
+use crate::exit;
+
+/// Runs the wizard.
+pub fn run(args: &SetupArgs) -> Result<u8> {
+    let path = match &args.file {
+        Some(file) => file.clone(),
+        None => config::user_env_file(&Env::from_pairs(std::env::vars())).ok_or_else(|| {
+            anyhow!(
+                "cannot find your config directory: set HOME or XDG_CONFIG_HOME, or pass --file"
+            )
+        })?,
+    };
+    let existing = config::read_env_file(&path).map_err(|e| anyhow!("{e}"))?;
+    let mut values: Vec<(String, String)> = existing;
+    let stdin = std::io::stdin();
+    let interactive = stdin.is_terminal();
+    let mut input = stdin.lock();
+    println!(
+        "tracker setup: API keys and base URLs go in {}",
+        path.display()
+    );
+    println!("Press Enter to keep a value, type - to remove it.\n");
+    for provider in config::PROVIDERS {
+        let key_var = config::key_vars(provider)[0];
+        let current = lookup(&values, key_var).map(|k| ApiKey::new(k).masked());
+        let prompt = format!(
+            "{provider} API key ({key_var}) [{}]: ",
+            current.as_deref().unwrap_or("not set")
+        );
+        let Some(answer) = ask(&mut input, &prompt, interactive)? else {
+            break;
+        };
+        apply(&mut values, key_var, &answer);
+        if let Some(url_var) = config::base_url_var(provider) {
+            let default = config::default_base_url(provider).unwrap_or_default();
+            let current = lookup(&values, url_var).unwrap_or(default).to_string();
+            let prompt = format!("{provider} base URL ({url_var}) [{current}]: ");
+            let Some(answer) = ask(&mut input, &prompt, false)? else {
+                break;
+            };
+            if !answer.is_empty() && answer != "-" && !answer.starts_with("http") {
+                bail!("{url_var}: {answer:?} is not an http(s) URL");
+            }
+            apply(&mut values, url_var, &answer);
+        }
+    }
+    write_env_file(&path, &values)?;
+    let configured = config::configured(&Env::from_pairs(values.iter().cloned()));
+    println!(
+        "\nwrote {} (mode 0600); providers with a key: {}",
+        path.display(),
+        if configured.is_empty() {
+            "none".to_string()
+        } else {
+            configured.join(", ")
+        }
+    );
+    Ok(exit::OK)
+}
+
+fn lookup<'a>(values: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    values
+        .iter()
+        .rev()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+}
+
+/// Enter keeps, `-` removes, anything else replaces.
+fn apply(values: &mut Vec<(String, String)>, name: &str, answer: &str) {
+    match answer {
+        "" => {}
+        "-" => values.retain(|(k, _)| k != name),
+        value => match values.iter_mut().find(|(k, _)| k == name) {
+            Some(entry) => entry.1 = value.to_string(),
+            None => values.push((name.to_string(), value.to_string())),
+        },
+    }
+}
+
+/// Prints `prompt` and reads one line (`None` at end of input), without
+/// echo when `hidden` and stdin is a terminal.
+fn ask(input: &mut impl BufRead, prompt: &str, hidden: bool) -> Result<Option<String>> {
+    print!("{prompt}");
+    std::io::stdout().flush()?;
+    let _echo = if hidden { EchoOff::new() } else { None };
+    let mut line = String::new();
+    let read = input.read_line(&mut line)?;
+    if hidden {
+        println!();
+    }
+    Ok((read > 0).then(|| line.trim().to_string()))
+}
+
+/// Turns terminal echo off until dropped.
+struct EchoOff {
+    saved: nix::sys::termios::Termios,
+}
+
+impl EchoOff {
+    fn new() -> Option<EchoOff> {
+        use nix::sys::termios::{tcgetattr, tcsetattr, LocalFlags, SetArg};
+        let stdin = std::io::stdin();
+        let saved = tcgetattr(&stdin).ok()?;
+        let mut quiet = saved.clone();
+        quiet.local_flags.remove(LocalFlags::ECHO);
+        tcsetattr(&stdin, SetArg::TCSANOW, &quiet).ok()?;
+        Some(EchoOff { saved })
+    }
+}
+
+impl Drop for EchoOff {
+    fn drop(&mut self) {
+        use nix::sys::termios::{tcsetattr, SetArg};
+        let _ = tcsetattr(std::io::stdin(), SetArg::TCSANOW, &self.saved);
+    }
+}
+
+/// Writes `values` to `path` with mode 0600 (directory 0700), atomically.
+pub fn write_env_file(path: &Path, values: &[(String, String)]) -> Result<()> {
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(&dir)
+        .with_context(|| format!("creating {}", dir.display()))?;
+    let mut text = String::from("# Written by `tracker setup`. Keep this file private.\n");
+    for (name, value) in values {
+        if value.contains(['\n', '\r']) {
+            bail!("{name}: values cannot contain line breaks");
+        }
+        text.push_str(&format!("{name}={value}\n"));
+    }
+    let tmp = dir.join(format!(".tracker-env-{}.tmp", std::process::id()));
+    let mut file = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&tmp)
+        .with_context(|| format!("creating {}", tmp.display()))?;
+    file.write_all(text.as_bytes())
+        .and_then(|()| file.sync_all())
+        .with_context(|| format!("writing {}", tmp.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("replacing {}", path.display()))?;
+    Ok(())
+}

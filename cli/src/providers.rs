@@ -1,0 +1,89 @@
+//! The LLM providers a command can use: keys and URLs from the environment
+//! and env files, tuning from `TRACKER_LLM_*` variables, and the completers
+//! a run gets (the offline stub, plus a shared provider actor per
+//! configured provider).
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{anyhow, Result};
+use dippin::duration::GoDuration;
+use tracker_actors::provider::{ProviderOptions, ProviderPool};
+use tracker_runtime::llm::config::{self, Env};
+use tracker_runtime::llm::stub::{StubCompleter, STUB_PROVIDER};
+use tracker_runtime::llm::Completers;
+
+/// The environment a run in `workdir` sees: the shell over the env files.
+pub fn load_env(workdir: &Path) -> Result<Env> {
+    Env::load(workdir).map_err(|e| anyhow!("reading env file {e}"))
+}
+
+/// Provider-client tuning: `TRACKER_LLM_CONCURRENCY` (requests in flight per
+/// provider), `TRACKER_LLM_MAX_RETRIES`, `TRACKER_LLM_RETRY_BASE` (a
+/// duration; it doubles per retry) and `TRACKER_STREAM_IDLE_TIMEOUT` (a
+/// duration).
+pub fn options(env: &Env) -> Result<ProviderOptions> {
+    let mut options = ProviderOptions::default();
+    if let Some(text) = env.get("TRACKER_LLM_CONCURRENCY") {
+        options.concurrency = number("TRACKER_LLM_CONCURRENCY", text)?.max(1) as usize;
+    }
+    if let Some(text) = env.get("TRACKER_LLM_MAX_RETRIES") {
+        options.retry.max_retries = number("TRACKER_LLM_MAX_RETRIES", text)?
+            .try_into()
+            .unwrap_or(u32::MAX);
+    }
+    if let Some(text) = env.get("TRACKER_LLM_RETRY_BASE") {
+        options.retry.base_delay = duration("TRACKER_LLM_RETRY_BASE", text)?;
+    }
+    if let Some(text) = env.get("TRACKER_STREAM_IDLE_TIMEOUT") {
+        options.idle_timeout = duration("TRACKER_STREAM_IDLE_TIMEOUT", text)?;
+    }
+    Ok(options)
+}
+
+fn number(name: &str, text: &str) -> Result<u64> {
+    text.trim()
+        .parse::<u64>()
+        .map_err(|_| anyhow!("{name}={text:?}: expected a whole number"))
+}
+
+fn duration(name: &str, text: &str) -> Result<Duration> {
+    GoDuration::parse(text.trim())
+        .ok()
+        .and_then(GoDuration::to_std)
+        .ok_or_else(|| anyhow!("{name}={text:?}: expected a duration such as 500ms, 2s or 10m"))
+}
+
+/// The completers a run gets: `stub`, and every provider with a key.
+pub fn completers(env: &Env, pool: &Arc<ProviderPool>) -> Result<Completers> {
+    let mut completers = Completers::new();
+    completers.insert(STUB_PROVIDER, Arc::new(StubCompleter::offline()));
+    for provider in config::PROVIDERS {
+        if let Some(settings) = config::resolve(provider, env).map_err(|e| anyhow!("{e}"))? {
+            completers.insert(provider, pool.completer(settings));
+        }
+    }
+    Ok(completers)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tuning_variables_are_read_and_checked() {
+        let env = Env::from_pairs([
+            ("TRACKER_LLM_MAX_RETRIES", "0"),
+            ("TRACKER_LLM_RETRY_BASE", "10ms"),
+            ("TRACKER_STREAM_IDLE_TIMEOUT", "2s"),
+        ]);
+        let read = options(&env).expect("valid");
+        assert_eq!(read.retry.max_retries, 0);
+        assert_eq!(read.retry.base_delay, Duration::from_millis(10));
+        assert_eq!(read.idle_timeout, Duration::from_secs(2));
+        let bad = Env::from_pairs([("TRACKER_STREAM_IDLE_TIMEOUT", "soon")]);
+        let err = options(&bad).expect_err("not a duration").to_string();
+        assert!(err.contains("TRACKER_STREAM_IDLE_TIMEOUT"), "{err}");
+    }
+}

@@ -1,0 +1,283 @@
+//! The agent's turn loop: ask the model, run the tools it calls, feed the
+//! results back, until it answers without calling a tool.
+//!
+//! Per turn: deliver steering, send the conversation, account for usage and
+//! cost, then either finish (no tool calls), run the calls in order, or —
+//! when the answer was cut off at the output limit — refuse its calls and
+//! ask the model to continue. The session stops early on the turn limit, on
+//! a tool-call loop, after three empty answers in a row, or on a provider
+//! error (the caller decides what each means for the node).
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::compaction;
+use super::loops::LoopDetector;
+use super::steering::Steering;
+use super::tools::{execute, Effect, ToolRegistry, Workspace};
+use crate::llm::{
+    Completer, FinishReason, Message, Part, ProviderError, Request, ResponseFormat, Role,
+    ToolResult, Usage,
+};
+use crate::usage::SessionStats;
+
+/// Empty answers in a row after which a session gives up.
+pub const MAX_EMPTY_RESPONSES: u32 = 3;
+
+/// What a session is asked to do it with.
+#[derive(Clone, Debug, Default)]
+pub struct SessionConfig {
+    /// The provider's name (for stats).
+    pub provider: String,
+    /// The model.
+    pub model: String,
+    /// The system prompt.
+    pub system: String,
+    /// The most LLM turns.
+    pub max_turns: u64,
+    /// `low`, `medium`, `high`, or empty.
+    pub reasoning_effort: String,
+    /// The final answer's shape.
+    pub response_format: ResponseFormat,
+    /// Compact the context past this share of the window (`None`: never).
+    pub compaction_threshold: Option<f64>,
+}
+
+/// How a session ended.
+#[derive(Clone, Debug, PartialEq)]
+pub enum SessionEnd {
+    /// The model answered without calling a tool.
+    Completed,
+    /// The turn limit was reached while the model was still working.
+    TurnLimit,
+    /// The model repeated one call (its signature) too often.
+    LoopDetected(String),
+    /// Three empty answers in a row.
+    EmptyResponses,
+    /// The provider failed (after the client's own retries).
+    Failed(ProviderError),
+}
+
+/// What a session did.
+#[derive(Clone, Debug)]
+pub struct SessionReport {
+    /// The model's last text.
+    pub text: String,
+    /// Every turn, readable (`TURN n`, `TEXT:`, `TOOL CALL:` lines).
+    pub transcript: String,
+    /// Usage, cost, tool calls, files.
+    pub stats: SessionStats,
+    /// Why it ended.
+    pub end: SessionEnd,
+}
+
+/// One session's parts.
+pub struct Session<'a> {
+    /// Settings.
+    pub config: SessionConfig,
+    /// The model.
+    pub completer: Arc<dyn Completer>,
+    /// The tools on offer.
+    pub tools: &'a ToolRegistry,
+    /// Where they work.
+    pub workspace: Arc<Workspace>,
+    /// Messages from outside while it runs.
+    pub steering: &'a dyn Steering,
+}
+
+impl std::fmt::Debug for Session<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Session<'_> {
+    /// Runs the session on `prompt` to its end.
+    pub async fn run(self, prompt: String) -> SessionReport {
+        let Session {
+            config,
+            completer,
+            tools,
+            workspace,
+            steering,
+        } = self;
+        let mut stats = SessionStats {
+            provider: config.provider.clone(),
+            ..SessionStats::default()
+        };
+        let mut transcript = Transcript::default();
+        let mut messages = vec![Message::user(prompt)];
+        let mut loops = LoopDetector::new();
+        let mut empty_in_a_row = 0;
+        let mut text = String::new();
+        let window = dippin::catalog::resolve(&config.model)
+            .map_or(compaction::FALLBACK_WINDOW, |m| u64::from(m.context_window));
+        let end = loop {
+            if stats.turns >= config.max_turns {
+                break SessionEnd::TurnLimit;
+            }
+            for message in steering.drain() {
+                transcript.line(format!("STEERING: {message}"));
+                messages.push(Message::user(format!("[STEERING] {message}")));
+            }
+            let request = Request {
+                provider: config.provider.clone(),
+                model: config.model.clone(),
+                system: config.system.clone(),
+                messages: messages.clone(),
+                tools: tools.specs(),
+                reasoning_effort: config.reasoning_effort.clone(),
+                response_format: config.response_format.clone(),
+                ..Request::default()
+            };
+            let started = Instant::now();
+            let response = match completer.complete(request).await {
+                Ok(response) => response,
+                Err(error) => break SessionEnd::Failed(error),
+            };
+            stats.turns += 1;
+            transcript.line(format!("TURN {}", stats.turns));
+            add_usage(&mut stats, &config.model, &response.usage);
+            if response.is_empty() {
+                empty_in_a_row += 1;
+                transcript.line("(empty response)".to_string());
+                if empty_in_a_row >= MAX_EMPTY_RESPONSES {
+                    break SessionEnd::EmptyResponses;
+                }
+                continue;
+            }
+            empty_in_a_row = 0;
+            let said = response.text();
+            if !said.is_empty() {
+                transcript.line(format!("TEXT: {said}"));
+                text = said;
+            }
+            let calls: Vec<_> = response.tool_calls().into_iter().cloned().collect();
+            let cut_off = response.finish_reason == FinishReason::Length;
+            messages.push(response.message.clone());
+            if calls.is_empty() && !cut_off {
+                note_turn(&mut stats, started.elapsed());
+                break SessionEnd::Completed;
+            }
+            let mut results = Vec::with_capacity(calls.len());
+            let mut looping = None;
+            for call in &calls {
+                transcript.line(format!("TOOL CALL: {}({})", call.name, call.arguments));
+                if cut_off {
+                    // The call may be incomplete: it is refused, and the model
+                    // asked to issue it again.
+                    results.push(Part::ToolResult(ToolResult {
+                        call_id: call.id.clone(),
+                        name: call.name.clone(),
+                        content: "Not run: your reply was cut off at the output limit, so this call may be incomplete. Issue it again.".into(),
+                        is_error: true,
+                    }));
+                    continue;
+                }
+                let executed = execute(tools, call, Arc::clone(&workspace)).await;
+                *stats.tool_calls.entry(call.name.clone()).or_default() += 1;
+                stats.total_tool_calls += 1;
+                for effect in &executed.effects {
+                    note_effect(&mut stats, effect);
+                }
+                let marker = if executed.result.is_error {
+                    "TOOL ERROR"
+                } else {
+                    "TOOL RESULT"
+                };
+                transcript.line(format!(
+                    "{marker}: {}",
+                    crate::text::head(&executed.full_output, 2000)
+                ));
+                results.push(Part::ToolResult(executed.result));
+                if looping.is_none() {
+                    looping = loops.record(call);
+                }
+            }
+            if !results.is_empty() {
+                messages.push(Message {
+                    role: Role::Tool,
+                    parts: results,
+                });
+            }
+            if cut_off {
+                messages.push(Message::user(
+                    "Your reply was cut off at the output token limit. Continue from where you stopped, in smaller steps.",
+                ));
+            }
+            note_turn(&mut stats, started.elapsed());
+            if let Some(signature) = looping {
+                break SessionEnd::LoopDetected(signature);
+            }
+            if let Some(threshold) = config.compaction_threshold {
+                let prompt_tokens = response.usage.input_tokens
+                    + response.usage.cache_read_tokens
+                    + response.usage.cache_write_tokens;
+                if compaction::needed(prompt_tokens, window, threshold)
+                    && compaction::compact(&mut messages) > 0
+                {
+                    stats.compactions += 1;
+                }
+            }
+        };
+        SessionReport {
+            text,
+            transcript: transcript.text,
+            stats,
+            end,
+        }
+    }
+}
+
+fn add_usage(stats: &mut SessionStats, model: &str, usage: &Usage) {
+    stats.input_tokens += usage.input_tokens;
+    stats.output_tokens += usage.output_tokens;
+    stats.total_tokens += usage.total_tokens;
+    stats.reasoning_tokens += usage.reasoning_tokens;
+    stats.cache_read_tokens += usage.cache_read_tokens;
+    stats.cache_write_tokens += usage.cache_write_tokens;
+    stats.cost_usd += dippin::catalog::cost_usd(
+        model,
+        usage.input_tokens,
+        usage.output_tokens,
+        usage.cache_read_tokens,
+        usage.cache_write_tokens,
+    )
+    .unwrap_or(0.0);
+}
+
+fn note_turn(stats: &mut SessionStats, took: Duration) {
+    stats.longest_turn = stats.longest_turn.max(took);
+}
+
+fn note_effect(stats: &mut SessionStats, effect: &Effect) {
+    let (list, path) = match effect {
+        Effect::Created(path) => (&mut stats.files_created, path),
+        Effect::Modified(path) => (&mut stats.files_modified, path),
+        _ => return,
+    };
+    if !list.contains(path) {
+        list.push(path.clone());
+    }
+}
+
+/// The session as text, for `response.md`.
+#[derive(Debug, Default)]
+struct Transcript {
+    text: String,
+}
+
+impl Transcript {
+    fn line(&mut self, line: String) {
+        if !self.text.is_empty() {
+            self.text.push('\n');
+        }
+        self.text.push_str(&line);
+    }
+}
+
+#[cfg(test)]
+#[path = "session_tests.rs"]
+mod tests;

@@ -1,0 +1,497 @@
+//! Agent pipelines end to end: the `tracker` binary runs an agent node
+//! against the local mock provider in each provider's wire format. The model
+//! calls a tool that writes a file, then finishes; the test checks the file,
+//! the request bodies against each provider's documented schema, usage and
+//! cost in the events and the summary, and that the API key appears nowhere
+//! tracker wrote. Also: billing exhaustion pauses a run that `-r` resumes, and
+//! a missing key stops a run before any node starts.
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use serde_json::{json, Value};
+use tracker_tests::in_dir;
+use tracker_tests::mock_provider::{MockProvider, Recorded, Reply};
+use tracker_tests::sse_bodies::{body, Call, Turn, TurnUsage};
+
+/// A key distinctive enough to grep for.
+const KEY: &str = "sk-test-LEAKCANARY-7f3a9c1e5b";
+
+const PROVIDERS: [(&str, &str, &str, &str); 4] = [
+    (
+        "anthropic",
+        "claude-sonnet-4-6",
+        "ANTHROPIC_API_KEY",
+        "ANTHROPIC_BASE_URL",
+    ),
+    ("openai", "gpt-5.4", "OPENAI_API_KEY", "OPENAI_BASE_URL"),
+    (
+        "gemini",
+        "gemini-2.5-flash",
+        "GEMINI_API_KEY",
+        "GEMINI_BASE_URL",
+    ),
+    (
+        "openai-compat",
+        "gpt-4.1-mini",
+        "OPENAI_COMPAT_API_KEY",
+        "OPENAI_COMPAT_BASE_URL",
+    ),
+];
+
+/// Every variable that could point tracker at a real provider.
+const PROVIDER_VARS: [&str; 10] = [
+    "ANTHROPIC_API_KEY",
+    "OPENAI_API_KEY",
+    "GEMINI_API_KEY",
+    "GOOGLE_API_KEY",
+    "OPENAI_COMPAT_API_KEY",
+    "ANTHROPIC_BASE_URL",
+    "OPENAI_BASE_URL",
+    "GEMINI_BASE_URL",
+    "OPENAI_COMPAT_BASE_URL",
+    "TRACKER_GATEWAY_URL",
+];
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn pipeline(provider: &str, model: &str) -> String {
+    format!(
+        "workflow AgentWrites\n  goal: \"write a greeting file\"\n  start: Start\n  exit: Done\n  defaults\n    provider: {provider}\n    model: {model}\n  agent Start\n    label: Start\n  agent Write\n    auto_status: true\n    prompt: Create out/hello.txt with a greeting, then say STATUS: success.\n  agent Done\n    label: Done\n  edges\n    Start -> Write\n    Write -> Done\n"
+    )
+}
+
+/// Runs `args` in `dir` with only the given provider variables set, a home
+/// of its own (no user env file), and quick retries.
+fn run(dir: &Path, args: &[&str], vars: &[(&str, String)]) -> Output {
+    let mut cmd = in_dir(dir);
+    for var in PROVIDER_VARS {
+        cmd.env_remove(var);
+    }
+    cmd.env("HOME", dir.join("home"))
+        .env("XDG_CONFIG_HOME", dir.join("home/.config"))
+        .env("TRACKER_LLM_RETRY_BASE", "5ms")
+        .env("TRACKER_STREAM_IDLE_TIMEOUT", "5s");
+    for (name, value) in vars {
+        cmd.env(name, value);
+    }
+    cmd.args(args).output().expect("tracker runs")
+}
+
+fn usage(input: u64, output: u64) -> TurnUsage {
+    TurnUsage {
+        input,
+        output,
+        ..TurnUsage::default()
+    }
+}
+
+/// Every file under `dir`, recursively.
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                out.push(path);
+            }
+        }
+    }
+    out
+}
+
+fn assert_no_key_anywhere(dir: &Path, out: &Output) {
+    assert!(!text(&out.stdout).contains(KEY), "key in stdout");
+    assert!(!text(&out.stderr).contains(KEY), "key in stderr");
+    for file in files_under(dir) {
+        let bytes = std::fs::read(&file).unwrap_or_default();
+        assert!(
+            !String::from_utf8_lossy(&bytes).contains(KEY),
+            "the API key leaked into {}",
+            file.display()
+        );
+    }
+}
+
+/// The events of the runs' activity logs.
+fn activity(dir: &Path) -> Vec<Value> {
+    files_under(&dir.join(".tracker/runs"))
+        .into_iter()
+        .filter(|p| p.file_name().is_some_and(|n| n == "activity.jsonl"))
+        .flat_map(|p| {
+            std::fs::read_to_string(p)
+                .unwrap_or_default()
+                .lines()
+                .filter_map(|l| {
+                    serde_json::from_str::<Value>(l.trim_start_matches(['\u{1f}', '\u{1e}'])).ok()
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+/// The `cost_updated` events of the runs' activity logs.
+fn cost_events(dir: &Path) -> Vec<Value> {
+    activity(dir)
+        .into_iter()
+        .filter(|e| e["type"] == "cost_updated")
+        .collect()
+}
+
+/// The tool result the second request sends back, in the provider's shape.
+fn tool_result_in(provider: &str, request: &Recorded) -> Value {
+    let body = &request.body;
+    let find = |items: &Value, pred: &dyn Fn(&Value) -> bool| -> Value {
+        items
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|v| pred(v))
+            .cloned()
+            .unwrap_or(Value::Null)
+    };
+    match provider {
+        "anthropic" => {
+            let user_blocks: Vec<Value> = body["messages"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|m| m["role"] == "user")
+                .flat_map(|m| m["content"].as_array().cloned().unwrap_or_default())
+                .collect();
+            find(&Value::Array(user_blocks), &|b| b["type"] == "tool_result")
+        }
+        "openai" => find(&body["input"], &|i| i["type"] == "function_call_output"),
+        "gemini" => {
+            let parts: Vec<Value> = body["contents"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .flat_map(|c| c["parts"].as_array().cloned().unwrap_or_default())
+                .collect();
+            find(&Value::Array(parts), &|p| {
+                p.get("functionResponse").is_some()
+            })
+        }
+        _ => find(&body["messages"], &|m| m["role"] == "tool"),
+    }
+}
+
+/// Asserts the first request follows the provider's documented schema.
+fn assert_first_request_schema(provider: &str, model: &str, request: &Recorded) {
+    let body = &request.body;
+    let has_write_tool = |tools: &Value, name_at: &str, schema_at: &str| {
+        tools.as_array().into_iter().flatten().any(|t| {
+            t.pointer(name_at) == Some(&json!("write"))
+                && t.pointer(schema_at).and_then(|s| s.get("type")) == Some(&json!("object"))
+        })
+    };
+    match provider {
+        "anthropic" => {
+            assert_eq!(body["model"], model);
+            assert_eq!(body["stream"], true);
+            assert_eq!(body["max_tokens"], 16384);
+            assert_eq!(body["system"][0]["type"], "text");
+            assert_eq!(body["messages"][0]["role"], "user");
+            assert!(body["messages"][0]["content"][0]["text"]
+                .as_str()
+                .is_some_and(|t| t.contains("Create out/hello.txt")));
+            assert!(
+                has_write_tool(&body["tools"], "/name", "/input_schema"),
+                "{body:#}"
+            );
+            assert_eq!(body["tool_choice"]["type"], "auto");
+        }
+        "openai" => {
+            assert_eq!(body["model"], model);
+            assert_eq!(body["stream"], true);
+            assert!(body["instructions"].is_string());
+            assert_eq!(body["input"][0]["role"], "user");
+            assert_eq!(body["input"][0]["content"][0]["type"], "input_text");
+            assert!(
+                has_write_tool(&body["tools"], "/name", "/parameters"),
+                "{body:#}"
+            );
+            assert!(body["tools"][0]["type"] == "function");
+        }
+        "gemini" => {
+            assert_eq!(
+                request.path,
+                format!("/v1beta/models/{model}:streamGenerateContent")
+            );
+            assert_eq!(request.query, "alt=sse");
+            assert!(body["systemInstruction"]["parts"][0]["text"].is_string());
+            assert_eq!(body["contents"][0]["role"], "user");
+            let declarations = &body["tools"][0]["functionDeclarations"];
+            assert!(
+                has_write_tool(declarations, "/name", "/parameters"),
+                "{body:#}"
+            );
+            assert_eq!(body["toolConfig"]["functionCallingConfig"]["mode"], "AUTO");
+        }
+        _ => {
+            assert_eq!(body["model"], model);
+            assert_eq!(body["stream"], true);
+            assert_eq!(body["stream_options"]["include_usage"], true);
+            assert_eq!(body["messages"][0]["role"], "system");
+            assert_eq!(body["messages"][1]["role"], "user");
+            assert!(
+                has_write_tool(&body["tools"], "/function/name", "/function/parameters"),
+                "{body:#}"
+            );
+        }
+    }
+}
+
+#[test]
+fn each_provider_runs_a_streamed_multi_turn_agent_that_writes_a_file() {
+    for (provider, model, key_var, url_var) in PROVIDERS {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let greeting = format!("hello from {provider} ✓\n");
+        let mock = MockProvider::start([
+            Reply::sse(body(
+                provider,
+                &Turn::calls(
+                    "I'll create the file.",
+                    vec![Call::new(
+                        "call_w1",
+                        "write",
+                        json!({"path": "out/hello.txt", "content": greeting}),
+                    )],
+                    usage(1000, 200),
+                ),
+            )),
+            Reply::sse(body(
+                provider,
+                &Turn::text("Created out/hello.txt.\nSTATUS: success", usage(1300, 50)),
+            )),
+        ]);
+        std::fs::write(dir.path().join("agent.dip"), pipeline(provider, model)).expect("write");
+        let out = run(
+            dir.path(),
+            &["run", "agent.dip", "--no-tui"],
+            &[(key_var, KEY.to_string()), (url_var, mock.url())],
+        );
+        let stdout = text(&out.stdout);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{provider}\n{stdout}\n{}",
+            text(&out.stderr)
+        );
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("out/hello.txt")).expect("the tool wrote it"),
+            greeting,
+            "{provider}"
+        );
+
+        let requests = mock.requests();
+        assert_eq!(requests.len(), 2, "{provider}: two turns");
+        assert_first_request_schema(provider, model, &requests[0]);
+        let result = tool_result_in(provider, &requests[1]);
+        assert!(
+            !result.is_null(),
+            "{provider}: no tool result in {:#}",
+            requests[1].body
+        );
+        let result_text = result.to_string();
+        assert!(result_text.contains("Wrote"), "{provider}: {result_text}");
+        if provider != "gemini" {
+            assert!(
+                result_text.contains("call_w1"),
+                "{provider}: the result answers the call: {result_text}"
+            );
+        } else {
+            assert_eq!(result["functionResponse"]["name"], "write");
+        }
+
+        // Usage and cost: in the cost events and the summary.
+        let expected_cost =
+            dippin::catalog::cost_usd(model, 2300, 250, 0, 0).expect("priced model");
+        let last = cost_events(dir.path()).pop().expect("cost_updated events");
+        let totals = &last["provider_totals"][provider];
+        assert_eq!(totals["input_tokens"], 2300, "{provider}: {last}");
+        assert_eq!(totals["output_tokens"], 250, "{provider}: {last}");
+        assert_eq!(totals["session_count"], 1, "{provider}");
+        let cost = last["total_cost_usd"].as_f64().expect("cost");
+        assert!(
+            (cost - expected_cost).abs() < 1e-9,
+            "{provider}: {cost} vs {expected_cost}"
+        );
+        assert!(
+            stdout.contains(&format!(
+                "Tokens:    2550 (in 2300 / out 250)  ${expected_cost:.4}"
+            )),
+            "{provider}: {stdout}"
+        );
+        assert_no_key_anywhere(dir.path(), &out);
+    }
+}
+
+#[test]
+fn billing_exhaustion_pauses_the_run_and_resume_finishes_it() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (provider, model, key_var, url_var) = PROVIDERS[0];
+    std::fs::write(dir.path().join("agent.dip"), pipeline(provider, model)).expect("write");
+    let out_of_credit = json!({"type": "error", "error": {"type": "invalid_request_error",
+        "message": "Your credit balance is too low to access the Anthropic API."}});
+    let mock = MockProvider::start([Reply::status(400, out_of_credit.to_string())]);
+    let vars = [(key_var, KEY.to_string()), (url_var, mock.url())];
+    let out = run(dir.path(), &["run", "agent.dip", "--no-tui"], &vars);
+    let stdout = text(&out.stdout);
+    assert_ne!(out.status.code(), Some(0), "{stdout}");
+    assert!(stdout.contains("billing_paused"), "{stdout}");
+    assert!(stdout.contains("Resume: tracker -r"), "{stdout}");
+    let ended: Vec<Value> = activity(dir.path())
+        .into_iter()
+        .filter(|e| e.get("terminal_status").is_some())
+        .collect();
+    assert_eq!(ended.len(), 1, "{ended:?}");
+    assert_eq!(ended[0]["terminal_status"], "paused_billing");
+    assert_eq!(mock.requests().len(), 1, "billing errors are not retried");
+    assert!(!dir.path().join("out/hello.txt").exists());
+
+    let run_id = std::fs::read_dir(dir.path().join(".tracker/runs"))
+        .expect("runs")
+        .flatten()
+        .next()
+        .expect("one run")
+        .file_name()
+        .to_string_lossy()
+        .into_owned();
+    let mock = MockProvider::start([
+        Reply::sse(body(
+            provider,
+            &Turn::calls(
+                "",
+                vec![Call::new(
+                    "call_1",
+                    "write",
+                    json!({"path": "out/hello.txt", "content": "paid\n"}),
+                )],
+                usage(10, 5),
+            ),
+        )),
+        Reply::sse(body(
+            provider,
+            &Turn::text("done\nSTATUS: success", usage(10, 5)),
+        )),
+    ]);
+    // A message for the paused node reaches the model when the run resumes.
+    let out = run(
+        dir.path(),
+        &["steer", &run_id[..6], "Write", "keep it short"],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let vars = [(key_var, KEY.to_string()), (url_var, mock.url())];
+    let out = run(dir.path(), &["run", "-r", &run_id, "--no-tui"], &vars);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}\n{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("out/hello.txt")).expect("written after resume"),
+        "paid\n"
+    );
+    let first = mock.requests()[0].body["messages"].to_string();
+    assert!(first.contains("[STEERING] keep it short"), "{first}");
+    assert_no_key_anywhere(dir.path(), &out);
+}
+
+#[test]
+fn a_missing_key_stops_the_run_before_any_node_with_a_setup_hint() {
+    for (provider, model, key_var, _) in PROVIDERS {
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::fs::write(dir.path().join("agent.dip"), pipeline(provider, model)).expect("write");
+        let out = run(dir.path(), &["run", "agent.dip", "--no-tui"], &[]);
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{provider}: {stderr}");
+        assert!(
+            stderr.contains(key_var),
+            "{provider}: names the variable: {stderr}"
+        );
+        assert!(stderr.contains("tracker setup"), "{provider}: {stderr}");
+        assert!(
+            !text(&out.stdout).contains("stage_started"),
+            "{provider}: nothing ran"
+        );
+        assert!(
+            !dir.path().join(".tracker/runs").exists()
+                || std::fs::read_dir(dir.path().join(".tracker/runs"))
+                    .map(|mut d| d.next().is_none())
+                    .unwrap_or(true),
+            "{provider}: no run directory"
+        );
+    }
+}
+
+#[test]
+fn keys_from_env_files_work_and_never_reach_tool_commands() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (provider, model, key_var, url_var) = PROVIDERS[1];
+    let mock = MockProvider::start([
+        Reply::sse(body(
+            provider,
+            &Turn::calls(
+                "",
+                vec![Call::new(
+                    "call_env",
+                    "bash",
+                    json!({"command": "env > agent-env.txt"}),
+                )],
+                usage(10, 5),
+            ),
+        )),
+        Reply::sse(body(
+            provider,
+            &Turn::text("done\nSTATUS: success", usage(10, 5)),
+        )),
+    ]);
+    // The key comes from the workdir's .env file, not the shell.
+    std::fs::write(
+        dir.path().join(".env"),
+        format!("{key_var}={KEY}\n{url_var}={}\n", mock.url()),
+    )
+    .expect("env file");
+    let dip = pipeline(provider, model)
+        .replace(
+            "  agent Done\n",
+            "  tool Env\n    command: env > tool-env.txt\n  agent Done\n",
+        )
+        .replace("    Write -> Done\n", "    Write -> Env\n    Env -> Done\n");
+    std::fs::write(dir.path().join("agent.dip"), dip).expect("write");
+    // Another provider's key is in the shell: stripped from subprocesses too.
+    let shell = [("ANTHROPIC_API_KEY", KEY.to_string())];
+    let out = run(dir.path(), &["run", "agent.dip", "--no-tui"], &shell);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}\n{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    let agent_env =
+        std::fs::read_to_string(dir.path().join("agent-env.txt")).expect("agent bash ran");
+    let tool_env = std::fs::read_to_string(dir.path().join("tool-env.txt")).expect("tool node ran");
+    assert!(agent_env.contains("PATH="), "{agent_env}");
+    assert!(tool_env.contains("TRACKER_RUN_ID="), "{tool_env}");
+    // The env files themselves hold the key; everything tracker wrote must not.
+    std::fs::remove_file(dir.path().join(".env")).expect("remove env file");
+    assert_no_key_anywhere(dir.path(), &out);
+    assert_eq!(
+        mock.requests()[0]
+            .headers
+            .get("authorization")
+            .map(String::as_str),
+        Some(format!("Bearer {KEY}").as_str())
+    );
+}

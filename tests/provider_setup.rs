@@ -1,0 +1,177 @@
+//! `tracker doctor`, `tracker setup` and `tracker steer` as a user runs them.
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::process::{Output, Stdio};
+
+use serde_json::json;
+use std::io::Write;
+use tracker_tests::in_dir;
+use tracker_tests::mock_provider::{MockProvider, Reply};
+use tracker_tests::sse_bodies::{body, Turn, TurnUsage};
+
+const KEY: &str = "sk-ant-test-DOCTORCANARY-42";
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Runs tracker in `dir` with a private home, no provider variables except
+/// `vars`, and `stdin` as its input.
+fn run(dir: &Path, args: &[&str], vars: &[(&str, String)], stdin: &str) -> Output {
+    let mut cmd = in_dir(dir);
+    for var in [
+        "ANTHROPIC_API_KEY",
+        "OPENAI_API_KEY",
+        "GEMINI_API_KEY",
+        "GOOGLE_API_KEY",
+        "OPENAI_COMPAT_API_KEY",
+        "ANTHROPIC_BASE_URL",
+        "TRACKER_GATEWAY_URL",
+        "TRACKER_PASS_ENV",
+        "TRACKER_PASS_API_KEYS",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd.env("HOME", dir.join("home"))
+        .env("XDG_CONFIG_HOME", dir.join("home/.config"));
+    for (name, value) in vars {
+        cmd.env(name, value);
+    }
+    let mut child = cmd
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("tracker starts");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(stdin.as_bytes())
+        .expect("write stdin");
+    child.wait_with_output().expect("tracker runs")
+}
+
+#[test]
+fn doctor_without_providers_fails_with_a_setup_hint() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out = run(dir.path(), &["doctor"], &[], "");
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("✗ no LLM providers configured"), "{stdout}");
+    assert!(stdout.contains("tracker setup"), "{stdout}");
+    assert!(stdout.contains("failures"), "{stdout}");
+}
+
+#[test]
+fn doctor_probes_each_provider_and_tells_a_rejected_key_apart() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let ok = MockProvider::start([Reply::sse(body(
+        "anthropic",
+        &Turn::text("ok", TurnUsage::default()),
+    ))]);
+    let vars = [
+        ("ANTHROPIC_API_KEY", KEY.to_string()),
+        ("ANTHROPIC_BASE_URL", ok.url()),
+    ];
+    let out = run(dir.path(), &["doctor"], &vars, "");
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("✓ anthropic: key sk-a...Y-42 from ANTHROPIC_API_KEY"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("✓ anthropic: reachable, key accepted"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains(KEY), "the key is masked: {stdout}");
+    assert_eq!(ok.requests()[0].body["model"], "claude-haiku-4-5");
+    assert_ne!(out.status.code(), Some(1), "{stdout}");
+
+    let rejected = MockProvider::start([Reply::status(
+        401,
+        json!({"type": "error", "error": {"type": "authentication_error", "message": "invalid x-api-key"}}).to_string(),
+    )]);
+    let vars = [
+        ("ANTHROPIC_API_KEY", KEY.to_string()),
+        ("ANTHROPIC_BASE_URL", rejected.url()),
+    ];
+    let out = run(dir.path(), &["doctor"], &vars, "");
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("✗ anthropic: key rejected"), "{stdout}");
+
+    let vars = [
+        ("ANTHROPIC_API_KEY", KEY.to_string()),
+        ("ANTHROPIC_BASE_URL", "http://127.0.0.1:9".to_string()),
+    ];
+    let out = run(dir.path(), &["doctor"], &vars, "");
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("✗ anthropic: unreachable"), "{stdout}");
+}
+
+#[test]
+fn setup_writes_a_private_env_file_that_runs_then_use() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let env_file = dir.path().join("home/.config/tracker/.env");
+    std::fs::create_dir_all(env_file.parent().expect("parent")).expect("mkdir");
+    std::fs::write(&env_file, "SOMETHING_ELSE=kept\n").expect("existing file");
+    // anthropic key + default URL, skip openai, gemini key, skip compat.
+    let answers = format!("{KEY}\n\n\n\ngemini-key-0123456789\n\n\n\n");
+    let out = run(dir.path(), &["setup"], &[], &answers);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{}", text(&out.stderr));
+    assert!(!stdout.contains(KEY), "keys are not echoed: {stdout}");
+    assert!(
+        stdout.contains("providers with a key: anthropic, gemini"),
+        "{stdout}"
+    );
+    let mode = std::fs::metadata(&env_file)
+        .expect("written")
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600);
+    let written = std::fs::read_to_string(&env_file).expect("read");
+    assert!(
+        written.contains(&format!("ANTHROPIC_API_KEY={KEY}\n")),
+        "{written}"
+    );
+    assert!(
+        written.contains("GEMINI_API_KEY=gemini-key-0123456789\n"),
+        "{written}"
+    );
+    assert!(written.contains("SOMETHING_ELSE=kept\n"), "{written}");
+
+    let out = run(dir.path(), &["doctor", "--no-probe"], &[], "");
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("✓ anthropic: key sk-a...Y-42"), "{stdout}");
+    assert!(
+        stdout.contains("gemini: key gemi...6789 from GEMINI_API_KEY"),
+        "{stdout}"
+    );
+
+    // `-` removes a key; Enter keeps the rest.
+    let out = run(dir.path(), &["setup"], &[], "-\n\n\n\n\n\n\n\n");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let written = std::fs::read_to_string(&env_file).expect("read");
+    assert!(!written.contains("ANTHROPIC_API_KEY"), "{written}");
+    assert!(
+        written.contains("GEMINI_API_KEY=gemini-key-0123456789\n"),
+        "{written}"
+    );
+}
+
+#[test]
+fn steer_refuses_runs_that_do_not_exist_and_bad_node_ids() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out = run(dir.path(), &["steer", "zzz", "Write", "hi"], &[], "");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("no run"),
+        "{}",
+        text(&out.stderr)
+    );
+}
