@@ -77,30 +77,50 @@ impl Turn {
 /// # Panics
 /// For an unknown provider (tests only).
 pub fn body(provider: &str, turn: &Turn) -> String {
+    body_in_pieces(provider, turn, 2)
+}
+
+/// `turn` as `provider` streams it, its text in `pieces` deltas (at least
+/// one).
+///
+/// # Panics
+/// For an unknown provider (tests only).
+pub fn body_in_pieces(provider: &str, turn: &Turn, pieces: usize) -> String {
+    let text = split(&turn.text, pieces);
     match provider {
-        "anthropic" => anthropic(turn),
-        "openai" => openai(turn),
-        "gemini" => gemini(turn),
-        "openai-compat" => chat(turn),
+        "anthropic" => anthropic(turn, &text),
+        "openai" => openai(turn, &text),
+        "gemini" => gemini(turn, &text),
+        "openai-compat" => chat(turn, &text),
         other => panic!("no SSE format for {other}"),
     }
 }
 
-/// Splits `text` in two on a character boundary (so deltas arrive in pieces).
-fn halves(text: &str) -> [&str; 2] {
-    let mid = text
+/// Splits `text` into `n` pieces on character boundaries (so deltas arrive
+/// in pieces).
+fn split(text: &str, n: usize) -> Vec<&str> {
+    let n = n.max(1);
+    let bounds: Vec<usize> = text
         .char_indices()
         .map(|(i, _)| i)
-        .nth(text.chars().count() / 2)
-        .unwrap_or(text.len());
-    [&text[..mid], &text[mid..]]
+        .chain([text.len()])
+        .collect();
+    let chars = bounds.len() - 1;
+    (0..n)
+        .map(|k| &text[bounds[k * chars / n]..bounds[(k + 1) * chars / n]])
+        .collect()
+}
+
+/// Splits `text` in two on a character boundary.
+fn halves(text: &str) -> Vec<&str> {
+    split(text, 2)
 }
 
 fn event(out: &mut String, name: &str, data: &Value) {
     out.push_str(&format!("event: {name}\ndata: {data}\n\n"));
 }
 
-fn anthropic(turn: &Turn) -> String {
+fn anthropic(turn: &Turn, text: &[&str]) -> String {
     let u = turn.usage;
     let mut out = String::new();
     event(
@@ -120,7 +140,7 @@ fn anthropic(turn: &Turn) -> String {
             "content_block_start",
             &json!({"type": "content_block_start", "index": index, "content_block": {"type": "text", "text": ""}}),
         );
-        for piece in halves(&turn.text) {
+        for piece in text {
             event(
                 &mut out,
                 "content_block_delta",
@@ -171,7 +191,7 @@ fn anthropic(turn: &Turn) -> String {
     out
 }
 
-fn openai(turn: &Turn) -> String {
+fn openai(turn: &Turn, text: &[&str]) -> String {
     let u = turn.usage;
     let mut out = String::new();
     let mut seq = 0;
@@ -198,7 +218,7 @@ fn openai(turn: &Turn) -> String {
             json!({"type": "response.content_part.added", "item_id": "msg_mock", "output_index": index,
                    "content_index": 0, "part": {"type": "output_text", "text": "", "annotations": []}}),
         );
-        for piece in halves(&turn.text) {
+        for piece in text {
             emit(
                 &mut out,
                 json!({"type": "response.output_text.delta", "item_id": "msg_mock", "output_index": index,
@@ -260,7 +280,7 @@ fn openai(turn: &Turn) -> String {
     out
 }
 
-fn gemini(turn: &Turn) -> String {
+fn gemini(turn: &Turn, text: &[&str]) -> String {
     let u = turn.usage;
     let mut out = String::new();
     let chunk = |out: &mut String, parts: Value, last: bool| {
@@ -282,13 +302,15 @@ fn gemini(turn: &Turn) -> String {
         // Gemini separates events with CRLF pairs.
         out.push_str(&format!("data: {data}\r\n\r\n"));
     };
-    let [first, second] = halves(&turn.text);
-    if !first.is_empty() {
-        chunk(&mut out, json!([{"text": first}]), false);
+    let (last, leading) = text.split_last().unwrap_or((&"", &[]));
+    for piece in leading {
+        if !piece.is_empty() {
+            chunk(&mut out, json!([{"text": piece}]), false);
+        }
     }
     let mut parts = Vec::new();
-    if !second.is_empty() {
-        parts.push(json!({"text": second}));
+    if !last.is_empty() {
+        parts.push(json!({"text": last}));
     }
     for call in &turn.calls {
         parts.push(json!({"functionCall": {"name": call.name, "args": call.arguments}}));
@@ -297,7 +319,7 @@ fn gemini(turn: &Turn) -> String {
     out
 }
 
-fn chat(turn: &Turn) -> String {
+fn chat(turn: &Turn, text: &[&str]) -> String {
     let u = turn.usage;
     let mut out = String::new();
     let chunk = |out: &mut String, delta: Value, finish: Value| {
@@ -310,7 +332,7 @@ fn chat(turn: &Turn) -> String {
         json!({"role": "assistant", "content": ""}),
         Value::Null,
     );
-    for piece in halves(&turn.text) {
+    for piece in text {
         if !piece.is_empty() {
             chunk(&mut out, json!({"content": piece}), Value::Null);
         }
