@@ -495,3 +495,45 @@ fn keys_from_env_files_work_and_never_reach_tool_commands() {
         Some(format!("Bearer {KEY}").as_str())
     );
 }
+
+#[test]
+fn a_rejected_key_fails_the_node_with_a_clear_message() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (provider, model, key_var, url_var) = PROVIDERS[0];
+    std::fs::write(dir.path().join("agent.dip"), pipeline(provider, model)).expect("write");
+    let rejected = json!({"type": "error", "error": {"type": "authentication_error", "message": "invalid x-api-key"}});
+    let mock = MockProvider::start([Reply::status(401, rejected.to_string())]);
+    let out = run(
+        dir.path(),
+        &["run", "agent.dip", "--no-tui"],
+        &[(key_var, KEY.to_string()), (url_var, mock.url())],
+    );
+    let all = format!("{}{}", text(&out.stdout), text(&out.stderr));
+    assert_eq!(out.status.code(), Some(1), "{all}");
+    assert!(
+        all.contains("anthropic: authentication failed (check the API key) (401 authentication_error): invalid x-api-key"),
+        "{all}"
+    );
+    assert_eq!(mock.requests().len(), 1, "not retried");
+    assert_no_key_anywhere(dir.path(), &out);
+}
+
+#[test]
+fn a_working_dir_outside_the_workdir_is_refused() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    for bad in ["../escape", "/tmp", "sub;rm -rf x"] {
+        let dip = pipeline("stub", "stub-model").replace(
+            "    auto_status: true\n",
+            &format!("    auto_status: true\n    working_dir: \"{bad}\"\n"),
+        );
+        std::fs::write(dir.path().join("agent.dip"), dip).expect("write");
+        let out = run(dir.path(), &["run", "agent.dip", "--no-tui"], &[]);
+        let all = format!("{}{}", text(&out.stdout), text(&out.stderr));
+        assert_eq!(out.status.code(), Some(1), "{bad}: {all}");
+        assert!(all.contains("working_dir"), "{bad}: {all}");
+        assert!(
+            !dir.path().join("escape").exists()
+                && !dir.path().parent().expect("parent").join("escape").exists()
+        );
+    }
+}

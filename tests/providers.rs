@@ -408,3 +408,22 @@ fn requests_carry_each_providers_auth_headers_and_endpoint() {
         }
     }
 }
+
+#[test]
+fn a_key_echoed_back_by_the_provider_is_redacted_from_the_error() {
+    let echo = json!({"error": {"message": format!("Incorrect API key provided: {KEY}"), "type": "invalid_request_error"}});
+    let mock = MockProvider::start([Reply::status(401, echo.to_string())]);
+    let error = with_pool(quick_options(), async |pool| {
+        pool.completer(settings("openai", &mock))
+            .complete(request("openai"))
+            .await
+    })
+    .expect_err("401");
+    assert_eq!(error.kind, ErrorKind::Authentication);
+    let shown = format!("{error} {error:?}");
+    assert!(!shown.contains(KEY), "{shown}");
+    assert!(
+        shown.contains("Incorrect API key provided: [redacted]"),
+        "{shown}"
+    );
+}

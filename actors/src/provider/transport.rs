@@ -73,8 +73,19 @@ impl HttpTransport {
         &self.settings.base_url
     }
 
-    /// Sends `request` once and reads the whole streamed answer.
+    /// Sends `request` once and reads the whole streamed answer. Error
+    /// messages never carry the key, even if the provider echoes it.
     pub async fn attempt(&self, request: &Request) -> Result<Response, ProviderError> {
+        self.send(request).await.map_err(|mut error| {
+            let key = self.settings.api_key.expose();
+            if !key.is_empty() && error.message.contains(key) {
+                error.message = error.message.replace(key, "[redacted]");
+            }
+            error
+        })
+    }
+
+    async fn send(&self, request: &Request) -> Result<Response, ProviderError> {
         let provider = self.settings.provider;
         let url = self.codec.url(&self.settings.base_url, request);
         let mut builder = self

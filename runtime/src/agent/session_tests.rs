@@ -234,7 +234,7 @@ async fn tool_errors_go_back_to_the_model_and_the_session_goes_on() {
                 Part::ToolResult(r) => Some(r.clone()),
                 _ => None,
             })
-            .last()
+            .next_back()
             .expect("a result")
     };
     assert!(result(1).is_error);
