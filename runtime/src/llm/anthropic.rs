@@ -384,6 +384,51 @@ mod tests {
     }
 
     #[test]
+    fn thinking_blocks_come_back_verbatim() {
+        let events = [
+            r#"{"type":"message_start","message":{"id":"msg_1","model":"claude-opus-4-6","usage":{"input_tokens":10,"cache_read_input_tokens":90,"cache_creation_input_tokens":5,"output_tokens":1}}}"#,
+            r#"{"type":"content_block_start","index":0,"content_block":{"type":"thinking","thinking":"","signature":""}}"#,
+            r#"{"type":"content_block_delta","index":0,"delta":{"type":"thinking_delta","thinking":"Let me "}}"#,
+            r#"{"type":"content_block_delta","index":0,"delta":{"type":"thinking_delta","thinking":"think."}}"#,
+            r#"{"type":"content_block_delta","index":0,"delta":{"type":"signature_delta","signature":"c2lnLWFiYw=="}}"#,
+            r#"{"type":"content_block_stop","index":0}"#,
+            r#"{"type":"content_block_start","index":1,"content_block":{"type":"redacted_thinking","data":"b3BhcXVl"}}"#,
+            r#"{"type":"content_block_stop","index":1}"#,
+            r#"{"type":"content_block_start","index":2,"content_block":{"type":"tool_use","id":"toolu_9","name":"read","input":{}}}"#,
+            r#"{"type":"content_block_delta","index":2,"delta":{"type":"input_json_delta","partial_json":"{\"path\":\"a\"}"}}"#,
+            r#"{"type":"content_block_stop","index":2}"#,
+            r#"{"type":"message_delta","delta":{"stop_reason":"tool_use"},"usage":{"output_tokens":42}}"#,
+            r#"{"type":"message_stop"}"#,
+        ];
+        let body: String = events.iter().map(|e| format!("data: {e}\n\n")).collect();
+        let response =
+            crate::llm::reader::decode_body(&Anthropic, body.as_bytes()).expect("decodes");
+        assert_eq!(response.usage.cache_read_tokens, 90);
+        assert_eq!(response.usage.cache_write_tokens, 5);
+        assert_eq!(response.usage.output_tokens, 42);
+        assert_eq!(response.finish_reason, FinishReason::ToolCalls);
+        let request = Request {
+            model: "claude-opus-4-6".into(),
+            messages: vec![Message::user("go"), response.message.clone()],
+            ..Request::default()
+        };
+        let replayed = Anthropic.body(&request);
+        let content = &replayed["messages"][1]["content"];
+        assert_eq!(
+            content[0],
+            json!({"type": "thinking", "thinking": "Let me think.", "signature": "c2lnLWFiYw=="})
+        );
+        assert_eq!(
+            content[1],
+            json!({"type": "redacted_thinking", "data": "b3BhcXVl"})
+        );
+        assert_eq!(
+            content[2],
+            json!({"type": "tool_use", "id": "toolu_9", "name": "read", "input": {"path": "a"}})
+        );
+    }
+
+    #[test]
     fn error_events_are_typed() {
         let mut decoder = Anthropic.decoder();
         let event = SseEvent {
