@@ -310,6 +310,39 @@ fn each_provider_runs_a_streamed_multi_turn_agent_that_writes_a_file() {
             assert_eq!(result["functionResponse"]["name"], "write");
         }
 
+        // The session's steps are on the event stream.
+        let agent: Vec<Value> = activity(dir.path())
+            .into_iter()
+            .filter(|e| e["source"] == "agent")
+            .collect();
+        let start = agent
+            .iter()
+            .find(|e| e["type"] == "tool_call_start")
+            .expect("tool_call_start");
+        assert_eq!(start["tool_name"], "write", "{provider}");
+        // Gemini gives calls no ids; tracker numbers them.
+        let call_id = if provider == "gemini" {
+            "call_0"
+        } else {
+            "call_w1"
+        };
+        assert_eq!(start["call_id"], call_id, "{provider}");
+        let end = agent
+            .iter()
+            .find(|e| e["type"] == "tool_call_end")
+            .expect("tool_call_end");
+        assert!(
+            end["content"]
+                .as_str()
+                .is_some_and(|c| c.starts_with("Wrote")),
+            "{provider}: {end}"
+        );
+        assert_eq!(
+            agent.iter().filter(|e| e["type"] == "llm_finish").count(),
+            2,
+            "{provider}"
+        );
+
         // Usage and cost: in the cost events and the summary.
         let expected_cost =
             dippin::catalog::cost_usd(model, 2300, 250, 0, 0).expect("priced model");

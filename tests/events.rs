@@ -50,7 +50,9 @@ fn parse(lines: &[String]) -> Vec<Value> {
 fn grouped(events: &[Value]) -> (Vec<String>, BTreeMap<String, Vec<String>>) {
     let mut pipeline = Vec::new();
     let mut nodes: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for e in events {
+    // Agent session events are a stream of their own (the harness's collector
+    // never sees them); they are checked separately.
+    for e in events.iter().filter(|e| e["source"] == "pipeline") {
         let kind = e["type"].as_str().expect("type").to_string();
         match e["node_id"].as_str() {
             Some(node) => nodes.entry(node.to_string()).or_default().push(kind),
@@ -108,9 +110,52 @@ fn the_json_stream_matches_the_golden_event_order() {
 }
 
 #[test]
+fn agent_nodes_report_their_sessions_inside_their_stage() {
+    let (lines, _dir) = control_flow_run();
+    let events = parse(&lines);
+    let agent: Vec<&Value> = events.iter().filter(|e| e["source"] == "agent").collect();
+    assert!(!agent.is_empty(), "agent events are published");
+    let node = agent[0]["node_id"].as_str().expect("node id");
+    let kinds: Vec<&str> = events
+        .iter()
+        .filter(|e| e["node_id"] == node)
+        .filter_map(|e| e["type"].as_str())
+        .collect();
+    let position = |k: &str| kinds.iter().position(|x| *x == k).unwrap_or(usize::MAX);
+    assert!(
+        position("stage_started") < position("session_start"),
+        "{kinds:?}"
+    );
+    assert!(
+        position("session_start") < position("llm_request_start"),
+        "{kinds:?}"
+    );
+    assert!(
+        position("llm_request_start") < position("llm_finish"),
+        "{kinds:?}"
+    );
+    assert!(
+        position("llm_finish") < position("session_end"),
+        "{kinds:?}"
+    );
+    assert!(
+        position("session_end") < position("stage_completed"),
+        "{kinds:?}"
+    );
+    let finish = agent
+        .iter()
+        .find(|e| e["type"] == "llm_finish")
+        .expect("llm_finish");
+    assert_eq!(finish["provider"], "stub");
+    assert_eq!(finish["token_input"], 100);
+    assert_eq!(finish["finish_reason"], "stop");
+    assert_eq!(finish["turn_no"], 1);
+}
+
+#[test]
 fn every_line_has_the_reference_keys_in_the_reference_order() {
     let (lines, _dir) = control_flow_run();
-    let ts = regex::Regex::new(r#"^\{"ts":"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}(Z|[+-]\d\d:\d\d)","source":"pipeline","type":"[a-z_]+","run_id":"[0-9a-f]{12}""#)
+    let ts = regex::Regex::new(r#"^\{"ts":"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}(Z|[+-]\d\d:\d\d)","source":"(pipeline|agent)","type":"[a-z_]+","run_id":"[0-9a-f]{12}""#)
         .expect("regex");
     for line in &lines {
         assert!(ts.is_match(line), "{line}");

@@ -1,5 +1,7 @@
 //! Pipeline events: the reference's 35 event types plus tracker's two supervision
-//! events, their wire names, and the two line formats.
+//! events, the agent session events (source `agent`: `session_start`,
+//! `llm_request_start`, `tool_call_start`, …, with the reference's wire names),
+//! their wire names, and the two line formats.
 //!
 //! Every event the engine emits is one [`PipelineEvent`]: a timestamp, an
 //! [`EventSource`], an [`EventKind`] and whatever payload that kind carries
@@ -160,11 +162,28 @@ pub enum EventKind {
     /// tracker's supervisor gave up restarting a node (its restart intensity was
     /// spent) and escalated: the node fails or the run ends.
     SupervisorEscalated,
+    /// An agent session began (source `agent`).
+    SessionStart,
+    /// An agent session ended; the message says how (source `agent`).
+    SessionEnd,
+    /// An agent is about to call its model (source `agent`).
+    LlmRequestStart,
+    /// An agent's model answered: finish reason and the turn's tokens
+    /// (source `agent`).
+    LlmFinish,
+    /// An agent called a tool (source `agent`).
+    ToolCallStart,
+    /// An agent's tool returned (source `agent`).
+    ToolCallEnd,
+    /// A steering message reached an agent (source `agent`).
+    SteeringInjected,
+    /// An agent's context was compacted (source `agent`).
+    ContextCompaction,
 }
 
 impl EventKind {
     /// Every event kind: the reference's, in its declaration order, then tracker's.
-    pub const ALL: [EventKind; 37] = [
+    pub const ALL: [EventKind; 45] = [
         EventKind::PipelineStarted,
         EventKind::PipelineCompleted,
         EventKind::PipelineFailed,
@@ -202,6 +221,14 @@ impl EventKind {
         EventKind::NodeMemoReplayed,
         EventKind::NodeRestarted,
         EventKind::SupervisorEscalated,
+        EventKind::SessionStart,
+        EventKind::SessionEnd,
+        EventKind::LlmRequestStart,
+        EventKind::LlmFinish,
+        EventKind::ToolCallStart,
+        EventKind::ToolCallEnd,
+        EventKind::SteeringInjected,
+        EventKind::ContextCompaction,
     ];
 
     /// The snake_case name written in the `type` field.
@@ -244,6 +271,14 @@ impl EventKind {
             EventKind::NodeMemoReplayed => "node_memo_replayed",
             EventKind::NodeRestarted => "node_restarted",
             EventKind::SupervisorEscalated => "supervisor_escalated",
+            EventKind::SessionStart => "session_start",
+            EventKind::SessionEnd => "session_end",
+            EventKind::LlmRequestStart => "llm_request_start",
+            EventKind::LlmFinish => "llm_finish",
+            EventKind::ToolCallStart => "tool_call_start",
+            EventKind::ToolCallEnd => "tool_call_end",
+            EventKind::SteeringInjected => "steering_injected",
+            EventKind::ContextCompaction => "context_compaction",
         }
     }
 
@@ -2125,9 +2160,17 @@ mod tests {
             "node_memo_replayed",
             "node_restarted",
             "supervisor_escalated",
+            "session_start",
+            "session_end",
+            "llm_request_start",
+            "llm_finish",
+            "tool_call_start",
+            "tool_call_end",
+            "steering_injected",
+            "context_compaction",
         ];
-        assert_eq!(names.len(), 37);
-        assert_eq!(EventKind::ALL.len(), 37);
+        assert_eq!(names.len(), 45);
+        assert_eq!(EventKind::ALL.len(), 45);
         let from_code: Vec<&str> = EventKind::ALL.iter().map(|k| k.wire_name()).collect();
         assert_eq!(from_code, names);
         for name in names {
@@ -2136,7 +2179,7 @@ mod tests {
             assert_eq!(kind.to_string(), name);
         }
         let distinct: std::collections::HashSet<EventKind> = EventKind::ALL.into_iter().collect();
-        assert_eq!(distinct.len(), 37);
+        assert_eq!(distinct.len(), 45);
         assert_eq!(EventKind::from_wire_name("Stage_Started"), None);
         assert_eq!(EventKind::from_wire_name("interview_started"), None);
     }

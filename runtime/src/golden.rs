@@ -11,7 +11,7 @@
 use std::collections::BTreeMap;
 
 use crate::engine::RunResult;
-use crate::event::PipelineEvent;
+use crate::event::{EventSource, PipelineEvent};
 use crate::gojson::{to_go_json_pretty, GoValue};
 
 /// The golden document's schema version.
@@ -21,7 +21,9 @@ pub const SCHEMA_VERSION: &str = "2";
 pub fn golden_trace(pipeline: &str, result: &RunResult, events: &[PipelineEvent]) -> String {
     let mut pipeline_events: Vec<GoValue> = Vec::new();
     let mut node_events: BTreeMap<String, Vec<GoValue>> = BTreeMap::new();
-    for event in events {
+    // The reference's collector sees engine and handler events only; agent
+    // session events travel on a stream of their own.
+    for event in events.iter().filter(|e| e.source != EventSource::Agent) {
         let kind = GoValue::from(event.kind.wire_name());
         match event.node_id.as_deref().filter(|n| !n.is_empty()) {
             None => pipeline_events.push(kind),

@@ -12,6 +12,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::compaction;
+use super::events::{AgentEvent, SessionEvents};
 use super::loops::LoopDetector;
 use super::steering::Steering;
 use super::tools::{execute, Effect, ToolRegistry, Workspace};
@@ -83,6 +84,8 @@ pub struct Session<'a> {
     pub workspace: Arc<Workspace>,
     /// Messages from outside while it runs.
     pub steering: &'a dyn Steering,
+    /// Where it reports what it does.
+    pub events: &'a dyn SessionEvents,
 }
 
 impl std::fmt::Debug for Session<'_> {
@@ -102,7 +105,9 @@ impl Session<'_> {
             tools,
             workspace,
             steering,
+            events,
         } = self;
+        events.emit(AgentEvent::SessionStart).await;
         let mut stats = SessionStats {
             provider: config.provider.clone(),
             ..SessionStats::default()
@@ -121,6 +126,7 @@ impl Session<'_> {
             for message in steering.drain() {
                 transcript.line(format!("STEERING: {message}"));
                 messages.push(Message::user(format!("[STEERING] {message}")));
+                events.emit(AgentEvent::SteeringInjected { message }).await;
             }
             let request = Request {
                 provider: config.provider.clone(),
@@ -133,11 +139,20 @@ impl Session<'_> {
                 ..Request::default()
             };
             let started = Instant::now();
+            let turn = stats.turns + 1;
+            events.emit(AgentEvent::LlmRequestStart { turn }).await;
             let response = match completer.complete(request).await {
                 Ok(response) => response,
                 Err(error) => break SessionEnd::Failed(error),
             };
             stats.turns += 1;
+            events
+                .emit(AgentEvent::LlmFinish {
+                    turn,
+                    finish_reason: response.finish_reason.as_str().to_string(),
+                    usage: response.usage,
+                })
+                .await;
             transcript.line(format!("TURN {}", stats.turns));
             add_usage(&mut stats, &config.model, &response.usage);
             if response.is_empty() {
@@ -176,7 +191,25 @@ impl Session<'_> {
                     }));
                     continue;
                 }
+                events
+                    .emit(AgentEvent::ToolCallStart {
+                        turn,
+                        call_id: call.id.clone(),
+                        tool: call.name.clone(),
+                        input: call.arguments.to_string(),
+                    })
+                    .await;
                 let executed = execute(tools, call, Arc::clone(&workspace)).await;
+                events
+                    .emit(AgentEvent::ToolCallEnd {
+                        turn,
+                        call_id: call.id.clone(),
+                        tool: call.name.clone(),
+                        output: executed.full_output.clone(),
+                        is_error: executed.result.is_error,
+                        duration: executed.duration,
+                    })
+                    .await;
                 *stats.tool_calls.entry(call.name.clone()).or_default() += 1;
                 stats.total_tool_calls += 1;
                 for effect in &executed.effects {
@@ -215,19 +248,40 @@ impl Session<'_> {
                 let prompt_tokens = response.usage.input_tokens
                     + response.usage.cache_read_tokens
                     + response.usage.cache_write_tokens;
-                if compaction::needed(prompt_tokens, window, threshold)
-                    && compaction::compact(&mut messages) > 0
-                {
-                    stats.compactions += 1;
+                if compaction::needed(prompt_tokens, window, threshold) {
+                    let results = compaction::compact(&mut messages);
+                    if results > 0 {
+                        stats.compactions += 1;
+                        events.emit(AgentEvent::ContextCompaction { results }).await;
+                    }
                 }
             }
         };
+        events
+            .emit(AgentEvent::SessionEnd {
+                summary: describe(&end),
+                turns: stats.turns,
+            })
+            .await;
         SessionReport {
             text,
             transcript: transcript.text,
             stats,
             end,
         }
+    }
+}
+
+/// How a session ended, in words.
+fn describe(end: &SessionEnd) -> String {
+    match end {
+        SessionEnd::Completed => "completed".into(),
+        SessionEnd::TurnLimit => "stopped at the turn limit".into(),
+        SessionEnd::LoopDetected(signature) => format!("stopped: repeated call {signature}"),
+        SessionEnd::EmptyResponses => {
+            format!("stopped after {MAX_EMPTY_RESPONSES} empty responses")
+        }
+        SessionEnd::Failed(error) => format!("failed: {error}"),
     }
 }
 

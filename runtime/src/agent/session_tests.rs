@@ -5,6 +5,7 @@ use std::sync::Arc;
 use serde_json::json;
 
 use super::*;
+use crate::agent::events::NoEvents;
 use crate::agent::steering::{NoSteering, SteeringDir};
 use crate::llm::stub::ScriptedCompleter;
 use crate::llm::{ErrorKind, Response, ToolCall};
@@ -72,6 +73,7 @@ async fn run_with(
         tools: &tools,
         workspace,
         steering,
+        events: &NoEvents,
     }
     .run("do the task".into())
     .await;

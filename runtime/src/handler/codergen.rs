@@ -16,6 +16,7 @@ use std::time::Duration;
 
 use dippin::duration::GoDuration;
 
+use super::agent_events::NodeAgentEvents;
 use super::{write_status, BoxFuture, ContextVars, HandlerEnv, NodeHandler};
 use crate::agent::compaction;
 use crate::agent::session::{Session, SessionConfig, SessionEnd, SessionReport};
@@ -139,12 +140,21 @@ async fn run_codergen(task: NodeTask, env: HandlerEnv) -> Result<Outcome, Handle
         compaction_threshold,
     };
     let steering = SteeringDir::new(env.node_dir(&task).join(STEERING_DIR));
+    let events = NodeAgentEvents {
+        sink: Arc::clone(&env.events),
+        clock: Arc::clone(&env.clock),
+        run_id: task.run_id.clone(),
+        node_id: task.node_id.clone(),
+        provider: config.provider.clone(),
+        model: config.model.clone(),
+    };
     let report = Session {
         config,
         completer,
         tools: &tools,
         workspace: Arc::new(workspace),
         steering: &steering,
+        events: &events,
     }
     .run(prompt.clone())
     .await;

@@ -16,6 +16,7 @@
 //! | `parallel`, `parallel.fan_in` | [`parallel`] |
 //! | `subgraph`, `stack.manager_loop` | [`child`] |
 
+pub mod agent_events;
 pub mod child;
 pub mod codergen;
 pub mod human;

@@ -1,0 +1,157 @@
+//! Agent session events as `agent`-source events on the run's stream, with
+//! the reference's wire names and capture fields (`turn_no`, `call_id`,
+//! `tool_input`, `tool_duration_ms`, `finish_reason`, per-turn tokens).
+
+use std::sync::Arc;
+
+use super::{BoxFuture, EventSink};
+use crate::agent::events::{AgentEvent, SessionEvents};
+use crate::clock::Clock;
+use crate::event::{EventKind, EventSource, PipelineEvent};
+
+/// The most of a tool's output an event carries (its tail).
+const MAX_EVENT_OUTPUT: usize = 64 * 1024;
+/// The most of a tool call's arguments an event carries.
+const MAX_EVENT_INPUT: usize = 16 * 1024;
+/// How much of an input or output a console message shows.
+const MESSAGE_SNIPPET: usize = 120;
+
+/// Publishes one node's session events.
+pub struct NodeAgentEvents {
+    /// Where events go.
+    pub sink: Arc<dyn EventSink>,
+    /// The time.
+    pub clock: Arc<dyn Clock>,
+    /// The run.
+    pub run_id: String,
+    /// The node.
+    pub node_id: String,
+    /// The session's provider.
+    pub provider: String,
+    /// The session's model.
+    pub model: String,
+}
+
+impl std::fmt::Debug for NodeAgentEvents {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NodeAgentEvents")
+            .field("node_id", &self.node_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SessionEvents for NodeAgentEvents {
+    fn emit(&self, event: AgentEvent) -> BoxFuture<()> {
+        self.sink.emit(self.to_pipeline_event(event))
+    }
+}
+
+impl NodeAgentEvents {
+    fn base(&self, kind: EventKind) -> PipelineEvent {
+        let mut event =
+            PipelineEvent::new(kind, EventSource::Agent, self.clock.now().event_timestamp())
+                .with_run_id(&self.run_id)
+                .with_node_id(&self.node_id);
+        event.provider = Some(self.provider.clone());
+        event.model = Some(self.model.clone());
+        event
+    }
+
+    /// The stream event for `event`.
+    pub fn to_pipeline_event(&self, event: AgentEvent) -> PipelineEvent {
+        match event {
+            AgentEvent::SessionStart => self.base(EventKind::SessionStart).with_message(format!(
+                "agent session started ({} {})",
+                self.provider, self.model
+            )),
+            AgentEvent::LlmRequestStart { turn } => {
+                let mut e = self
+                    .base(EventKind::LlmRequestStart)
+                    .with_message(format!("turn {turn}: calling the model"));
+                e.capture.turn_no = i64::try_from(turn).ok();
+                e
+            }
+            AgentEvent::LlmFinish {
+                turn,
+                finish_reason,
+                usage,
+            } => {
+                let mut e = self
+                    .base(EventKind::LlmFinish)
+                    .with_message(format!(
+                        "turn {turn}: {finish_reason} ({} in / {} out)",
+                        usage.input_tokens, usage.output_tokens
+                    ))
+                    .with_tokens(usage.input_tokens, usage.output_tokens);
+                e.capture.turn_no = i64::try_from(turn).ok();
+                e.capture.finish_reason = Some(finish_reason);
+                e.capture.cache_read_tokens = Some(usage.cache_read_tokens);
+                e.capture.cache_write_tokens = Some(usage.cache_write_tokens);
+                e.capture.reasoning_tokens = Some(usage.reasoning_tokens);
+                e
+            }
+            AgentEvent::ToolCallStart {
+                turn,
+                call_id,
+                tool,
+                input,
+            } => {
+                let mut e = self
+                    .base(EventKind::ToolCallStart)
+                    .with_message(format!("{tool} {}", snippet(&input)));
+                e.tool_name = Some(tool);
+                e.capture.turn_no = i64::try_from(turn).ok();
+                e.capture.call_id = Some(call_id);
+                e.capture.tool_input = Some(crate::text::head(&input, MAX_EVENT_INPUT).to_string());
+                e
+            }
+            AgentEvent::ToolCallEnd {
+                turn,
+                call_id,
+                tool,
+                output,
+                is_error,
+                duration,
+            } => {
+                let first = snippet(output.lines().find(|l| !l.trim().is_empty()).unwrap_or(""));
+                let mut e = self
+                    .base(EventKind::ToolCallEnd)
+                    .with_message(format!("{tool}: {first}"));
+                if is_error {
+                    e = e.with_error(first);
+                }
+                e.tool_name = Some(tool);
+                e.content = Some(crate::text::tail(&output, MAX_EVENT_OUTPUT).to_string());
+                e.capture.turn_no = i64::try_from(turn).ok();
+                e.capture.call_id = Some(call_id);
+                e.capture.tool_duration_ms = u64::try_from(duration.as_millis()).ok();
+                e
+            }
+            AgentEvent::SteeringInjected { message } => {
+                self.base(EventKind::SteeringInjected).with_message(message)
+            }
+            AgentEvent::ContextCompaction { results } => self
+                .base(EventKind::ContextCompaction)
+                .with_message(format!("{results} older tool results compacted")),
+            AgentEvent::SessionEnd { summary, turns } => {
+                self.base(EventKind::SessionEnd).with_message(format!(
+                    "agent session {summary} after {turns} turn{}",
+                    if turns == 1 { "" } else { "s" }
+                ))
+            }
+        }
+    }
+}
+
+/// The start of `text` on one line, for console messages.
+fn snippet(text: &str) -> String {
+    let line: String = text
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    let mut cut: String = line.chars().take(MESSAGE_SNIPPET).collect();
+    if line.chars().count() > MESSAGE_SNIPPET {
+        cut.push('…');
+    }
+    cut
+}
