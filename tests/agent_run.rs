@@ -570,3 +570,44 @@ fn a_working_dir_outside_the_workdir_is_refused() {
         );
     }
 }
+
+#[test]
+fn a_gateway_routes_each_provider_under_its_own_prefix() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (provider, model, key_var, _) = PROVIDERS[2];
+    std::fs::write(dir.path().join("agent.dip"), pipeline(provider, model)).expect("write");
+    let mock = MockProvider::start([Reply::sse(body(
+        provider,
+        &Turn::text("done\nSTATUS: success", usage(10, 5)),
+    ))]);
+    let gateway = format!("{}/acct/gw", mock.url());
+    let out = run(
+        dir.path(),
+        &["run", "agent.dip", "--no-tui", "--gateway-url", &gateway],
+        &[(key_var, KEY.to_string())],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(
+        mock.requests()[0].path,
+        format!("/acct/gw/google-ai-studio/v1beta/models/{model}:streamGenerateContent")
+    );
+    let out = run(
+        dir.path(),
+        &[
+            "run",
+            "agent.dip",
+            "--no-tui",
+            "--gateway-url",
+            &gateway,
+            "--gateway-kind",
+            "nope",
+        ],
+        &[(key_var, KEY.to_string())],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("unknown gateway kind \"nope\""),
+        "{}",
+        text(&out.stderr)
+    );
+}

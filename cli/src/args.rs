@@ -141,6 +141,13 @@ pub struct RunArgs {
     /// Do not fsync checkpoints (faster; a power loss may lose the last steps).
     #[arg(long)]
     pub no_fsync: bool,
+    /// Send provider traffic through this gateway (as `TRACKER_GATEWAY_URL`).
+    #[arg(long, value_name = "URL")]
+    pub gateway_url: Option<String>,
+    /// The gateway's kind: `cf-aig` (default) or `bedrock` (as
+    /// `TRACKER_GATEWAY_KIND`).
+    #[arg(long, value_name = "KIND")]
+    pub gateway_kind: Option<String>,
 }
 
 /// `tracker simulate <pipeline>`

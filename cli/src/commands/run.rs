@@ -83,7 +83,13 @@ pub fn run(args: &RunArgs) -> Result<u8> {
             (k, Arc::new(child))
         })
         .collect();
-    let env = providers::load_env(&workdir)?;
+    let mut env = providers::load_env(&workdir)?;
+    if let Some(url) = &args.gateway_url {
+        env.set("TRACKER_GATEWAY_URL", url);
+    }
+    if let Some(kind) = &args.gateway_kind {
+        env.set("TRACKER_GATEWAY_KIND", kind);
+    }
     let pool = ProviderPool::new(providers::options(&env)?);
     let completers = providers::completers(&env, &pool)?;
     preflight(&plan, &subgraphs, &completers)?;

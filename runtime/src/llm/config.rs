@@ -99,6 +99,11 @@ impl Env {
         Ok(self)
     }
 
+    /// Sets a variable (command-line flags that stand for one).
+    pub fn set(&mut self, name: &str, value: &str) {
+        self.vars.insert(name.to_string(), value.to_string());
+    }
+
     /// A variable's value; empty values count as unset.
     pub fn get(&self, name: &str) -> Option<&str> {
         self.vars
