@@ -158,13 +158,13 @@ fn settings(provider: &'static str, mock: &MockProvider) -> ProviderSettings {
     }
 }
 
-fn request(provider: &str) -> Request {
-    Request {
+fn request(provider: &str) -> Arc<Request> {
+    Arc::new(Request {
         provider: provider.into(),
         model: "model-x".into(),
         messages: vec![Message::user("hi")],
         ..Request::default()
-    }
+    })
 }
 
 fn ok_reply(provider: &str) -> Reply {

@@ -118,12 +118,12 @@ fn overhead_bench() {
             key_var: "BENCH_KEY",
             base_url: mock.url(),
         };
-        let request = Request {
+        let request = std::sync::Arc::new(Request {
             provider: provider.into(),
             model: "bench-model".into(),
             messages: vec![Message::user("hi")],
             ..Request::default()
-        };
+        });
         let codec = codec::for_provider(provider).expect("codec");
         let url = codec.url(&mock.url(), &request);
         let headers = codec.headers("sk-bench");
@@ -150,7 +150,10 @@ fn overhead_bench() {
                 async move { send.await.expect("request").bytes().await.expect("body") }
             };
             // Warm up every connection pool.
-            completer.complete(request.clone()).await.expect("warm-up");
+            completer
+                .complete(std::sync::Arc::clone(&request))
+                .await
+                .expect("warm-up");
             transport.attempt(&request).await.expect("warm-up");
             bare().await;
             // Interleaved, so that machine noise hits all three alike.

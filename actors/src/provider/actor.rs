@@ -50,7 +50,7 @@ pub struct ProviderStats {
 /// Asks for one completion; the answer comes after any retries.
 #[derive(Debug, Message)]
 #[rtype(result = "Result<Response, ProviderError>")]
-pub struct Complete(pub Request);
+pub struct Complete(pub Arc<Request>);
 
 /// One provider and base URL, shared by every run in the process.
 #[derive(Debug)]
@@ -102,7 +102,7 @@ impl Handler<Complete> for ProviderActor {
 }
 
 impl Shared {
-    async fn complete(&self, request: Request) -> Result<Response, ProviderError> {
+    async fn complete(&self, request: Arc<Request>) -> Result<Response, ProviderError> {
         let mut retry = 0;
         loop {
             let result = {

@@ -93,7 +93,7 @@ struct ProviderHandle {
 }
 
 impl Completer for ProviderHandle {
-    fn complete(&self, request: Request) -> BoxFuture<Result<Response, ProviderError>> {
+    fn complete(&self, request: Arc<Request>) -> BoxFuture<Result<Response, ProviderError>> {
         let provider = self.settings.provider;
         let actor = self.pool.actor(&self.settings);
         Box::pin(async move {

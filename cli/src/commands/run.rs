@@ -28,9 +28,10 @@ use tracker_runtime::checkpoint::Checkpoint;
 use tracker_runtime::clock::Clock;
 use tracker_runtime::engine::{BudgetLimits, EngineConfig, RunEnd, TerminalStatus};
 use tracker_runtime::handler::child::Subgraphs;
-use tracker_runtime::handler::codergen::{missing_provider_message, provider_and_model};
+use tracker_runtime::handler::codergen::provider_and_model;
 use tracker_runtime::handler::human::{AutoApprove, Interviewer};
 use tracker_runtime::handler::tool_safety::ToolPolicy;
+use tracker_runtime::llm::config::missing_key_message;
 use tracker_runtime::llm::Completers;
 use tracker_runtime::plan::{Handler, SpawnPlan};
 use tracker_runtime::supervision::SupervisionPolicy;
@@ -311,7 +312,7 @@ fn preflight(plan: &SpawnPlan, subgraphs: &Subgraphs, completers: &Completers) -
                 bail!(
                     "agent node {:?}: {}",
                     node.id,
-                    missing_provider_message(&provider)
+                    missing_key_message(&provider)
                 );
             }
         }

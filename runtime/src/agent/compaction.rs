@@ -14,6 +14,8 @@ pub const DEFAULT_THRESHOLD: f64 = 0.6;
 pub const FALLBACK_WINDOW: u64 = 200_000;
 /// Results shorter than this are left alone: summarising saves nothing.
 const MIN_COMPACTED: usize = 200;
+/// How a compacted result begins.
+const COMPACTED: &str = "[compacted:";
 
 /// Whether a prompt of `prompt_tokens` should be compacted.
 pub fn needed(prompt_tokens: u64, window: u64, threshold: f64) -> bool {
@@ -37,9 +39,12 @@ pub fn compact(messages: &mut [Message]) -> usize {
         for part in &mut message.parts {
             if let Part::ToolResult(result) = part {
                 let chars = result.content.chars().count();
-                if !result.is_error && chars >= MIN_COMPACTED {
+                if !result.is_error
+                    && chars >= MIN_COMPACTED
+                    && !result.content.starts_with(COMPACTED)
+                {
                     result.content = format!(
-                        "[compacted: an earlier {} result of {chars} characters was removed to save context; run the tool again if you need it]",
+                        "{COMPACTED} an earlier {} result of {chars} characters was removed to save context; run the tool again if you need it]",
                         result.name
                     );
                     shrunk += 1;

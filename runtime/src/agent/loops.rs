@@ -6,8 +6,6 @@
 
 use std::collections::VecDeque;
 
-use crate::llm::ToolCall;
-
 /// How many identical calls make a loop.
 pub const LOOP_THRESHOLD: usize = 4;
 /// How many recent calls are compared.
@@ -20,15 +18,11 @@ pub struct LoopDetector {
 }
 
 impl LoopDetector {
-    /// A detector with no history.
-    pub fn new() -> LoopDetector {
-        LoopDetector::default()
-    }
-
-    /// Records `call`; returns its signature when it completes a loop.
-    pub fn record(&mut self, call: &ToolCall) -> Option<String> {
-        // serde_json keeps object keys sorted, so equal arguments print equally.
-        let signature = format!("{}({})", call.name, call.arguments);
+    /// Records a call of `tool` with `arguments` (its JSON text; serde_json
+    /// keeps object keys sorted, so equal arguments print equally); returns
+    /// the call's signature when it completes a loop.
+    pub fn record(&mut self, tool: &str, arguments: &str) -> Option<String> {
+        let signature = format!("{tool}({arguments})");
         if self.recent.len() == WINDOW {
             self.recent.pop_front();
         }
@@ -43,42 +37,46 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn call(name: &str, args: serde_json::Value) -> ToolCall {
-        ToolCall {
-            id: "x".into(),
-            name: name.into(),
-            arguments: args,
-            signature: String::new(),
+    /// A call as the session records it: the tool and its JSON text.
+    struct Call(&'static str, serde_json::Value);
+
+    fn call(name: &'static str, args: serde_json::Value) -> Call {
+        Call(name, args)
+    }
+
+    impl LoopDetector {
+        fn call(&mut self, call: &Call) -> Option<String> {
+            self.record(call.0, &call.1.to_string())
         }
     }
 
     #[test]
     fn the_fourth_identical_call_is_a_loop() {
-        let mut d = LoopDetector::new();
+        let mut d = LoopDetector::default();
         let same = || call("read", json!({"path": "a", "limit": 5}));
-        assert_eq!(d.record(&same()), None);
-        assert_eq!(d.record(&call("read", json!({"path": "b"}))), None);
-        assert_eq!(d.record(&same()), None);
-        assert_eq!(d.record(&same()), None);
+        assert_eq!(d.call(&same()), None);
+        assert_eq!(d.call(&call("read", json!({"path": "b"}))), None);
+        assert_eq!(d.call(&same()), None);
+        assert_eq!(d.call(&same()), None);
         // Key order does not matter.
         let reordered = call("read", json!({"limit": 5, "path": "a"}));
         assert_eq!(
-            d.record(&reordered).as_deref(),
+            d.call(&reordered).as_deref(),
             Some(r#"read({"limit":5,"path":"a"})"#)
         );
     }
 
     #[test]
     fn calls_spread_beyond_the_window_are_not_a_loop() {
-        let mut d = LoopDetector::new();
+        let mut d = LoopDetector::default();
         for round in 0..5 {
             assert_eq!(
-                d.record(&call("read", json!({"path": "a"}))),
+                d.call(&call("read", json!({"path": "a"}))),
                 None,
                 "round {round}"
             );
             for i in 0..WINDOW {
-                d.record(&call(
+                d.call(&call(
                     "grep_search",
                     json!({"pattern": format!("p{round}-{i}")}),
                 ));

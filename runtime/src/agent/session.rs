@@ -17,7 +17,7 @@ use super::loops::LoopDetector;
 use super::steering::Steering;
 use super::tools::{execute, Effect, ToolRegistry, Workspace};
 use crate::llm::{
-    Completer, FinishReason, Message, Part, ProviderError, Request, ResponseFormat, Role,
+    Completer, FinishReason, Message, Part, ProviderError, Request, ResponseFormat, Role, ToolCall,
     ToolResult, Usage,
 };
 use crate::usage::SessionStats;
@@ -113,35 +113,37 @@ impl Session<'_> {
             ..SessionStats::default()
         };
         let mut transcript = Transcript::default();
-        let mut messages = vec![Message::user(prompt)];
-        let mut loops = LoopDetector::new();
+        let mut loops = LoopDetector::default();
         let mut empty_in_a_row = 0;
         let mut text = String::new();
-        let window = dippin::catalog::resolve(&config.model)
-            .map_or(compaction::FALLBACK_WINDOW, |m| u64::from(m.context_window));
+        let model = dippin::catalog::resolve(&config.model);
+        let window = model.map_or(compaction::FALLBACK_WINDOW, |m| u64::from(m.context_window));
+        // One request for the whole session: each turn appends to its
+        // conversation. The completer only borrows it, so appending does not
+        // copy the history.
+        let mut request = Arc::new(Request {
+            provider: config.provider.clone(),
+            model: config.model.clone(),
+            system: config.system.clone(),
+            messages: vec![Message::user(prompt)],
+            tools: tools.specs(),
+            reasoning_effort: config.reasoning_effort.clone(),
+            response_format: config.response_format.clone(),
+            ..Request::default()
+        });
         let end = loop {
             if stats.turns >= config.max_turns {
                 break SessionEnd::TurnLimit;
             }
             for message in steering.drain() {
                 transcript.line(format!("STEERING: {message}"));
-                messages.push(Message::user(format!("[STEERING] {message}")));
+                conversation(&mut request).push(Message::user(format!("[STEERING] {message}")));
                 events.emit(AgentEvent::SteeringInjected { message }).await;
             }
-            let request = Request {
-                provider: config.provider.clone(),
-                model: config.model.clone(),
-                system: config.system.clone(),
-                messages: messages.clone(),
-                tools: tools.specs(),
-                reasoning_effort: config.reasoning_effort.clone(),
-                response_format: config.response_format.clone(),
-                ..Request::default()
-            };
             let started = Instant::now();
             let turn = stats.turns + 1;
             events.emit(AgentEvent::LlmRequestStart { turn }).await;
-            let response = match completer.complete(request).await {
+            let response = match completer.complete(Arc::clone(&request)).await {
                 Ok(response) => response,
                 Err(error) => break SessionEnd::Failed(error),
             };
@@ -154,7 +156,7 @@ impl Session<'_> {
                 })
                 .await;
             transcript.line(format!("TURN {}", stats.turns));
-            add_usage(&mut stats, &config.model, &response.usage);
+            add_usage(&mut stats, model, &response.usage);
             if response.is_empty() {
                 empty_in_a_row += 1;
                 transcript.line("(empty response)".to_string());
@@ -169,47 +171,42 @@ impl Session<'_> {
                 transcript.line(format!("TEXT: {said}"));
                 text = said;
             }
-            let calls: Vec<_> = response.tool_calls().into_iter().cloned().collect();
+            let usage = response.usage;
             let cut_off = response.finish_reason == FinishReason::Length;
-            messages.push(response.message.clone());
+            let calls: Vec<ToolCall> = response.tool_calls().into_iter().cloned().collect();
+            conversation(&mut request).push(response.message);
             if calls.is_empty() && !cut_off {
                 note_turn(&mut stats, started.elapsed());
                 break SessionEnd::Completed;
             }
             let mut results = Vec::with_capacity(calls.len());
             let mut looping = None;
-            for call in &calls {
-                transcript.line(format!("TOOL CALL: {}({})", call.name, call.arguments));
+            for call in calls {
+                let input = call.arguments.to_string();
+                transcript.line(format!("TOOL CALL: {}({input})", call.name));
                 if cut_off {
                     // The call may be incomplete: it is refused, and the model
                     // asked to issue it again.
                     results.push(Part::ToolResult(ToolResult {
-                        call_id: call.id.clone(),
-                        name: call.name.clone(),
+                        call_id: call.id,
+                        name: call.name,
                         content: "Not run: your reply was cut off at the output limit, so this call may be incomplete. Issue it again.".into(),
                         is_error: true,
                     }));
                     continue;
+                }
+                if looping.is_none() {
+                    looping = loops.record(&call.name, &input);
                 }
                 events
                     .emit(AgentEvent::ToolCallStart {
                         turn,
                         call_id: call.id.clone(),
                         tool: call.name.clone(),
-                        input: call.arguments.to_string(),
+                        input,
                     })
                     .await;
-                let executed = execute(tools, call, Arc::clone(&workspace)).await;
-                events
-                    .emit(AgentEvent::ToolCallEnd {
-                        turn,
-                        call_id: call.id.clone(),
-                        tool: call.name.clone(),
-                        output: executed.full_output.clone(),
-                        is_error: executed.result.is_error,
-                        duration: executed.duration,
-                    })
-                    .await;
+                let executed = execute(tools, &call, Arc::clone(&workspace)).await;
                 *stats.tool_calls.entry(call.name.clone()).or_default() += 1;
                 stats.total_tool_calls += 1;
                 for effect in &executed.effects {
@@ -224,19 +221,26 @@ impl Session<'_> {
                     "{marker}: {}",
                     crate::text::head(&executed.full_output, 2000)
                 ));
+                events
+                    .emit(AgentEvent::ToolCallEnd {
+                        turn,
+                        call_id: call.id,
+                        tool: call.name,
+                        output: executed.full_output,
+                        is_error: executed.result.is_error,
+                        duration: executed.duration,
+                    })
+                    .await;
                 results.push(Part::ToolResult(executed.result));
-                if looping.is_none() {
-                    looping = loops.record(call);
-                }
             }
             if !results.is_empty() {
-                messages.push(Message {
+                conversation(&mut request).push(Message {
                     role: Role::Tool,
                     parts: results,
                 });
             }
             if cut_off {
-                messages.push(Message::user(
+                conversation(&mut request).push(Message::user(
                     "Your reply was cut off at the output token limit. Continue from where you stopped, in smaller steps.",
                 ));
             }
@@ -245,11 +249,10 @@ impl Session<'_> {
                 break SessionEnd::LoopDetected(signature);
             }
             if let Some(threshold) = config.compaction_threshold {
-                let prompt_tokens = response.usage.input_tokens
-                    + response.usage.cache_read_tokens
-                    + response.usage.cache_write_tokens;
+                let prompt_tokens =
+                    usage.input_tokens + usage.cache_read_tokens + usage.cache_write_tokens;
                 if compaction::needed(prompt_tokens, window, threshold) {
-                    let results = compaction::compact(&mut messages);
+                    let results = compaction::compact(conversation(&mut request));
                     if results > 0 {
                         stats.compactions += 1;
                         events.emit(AgentEvent::ContextCompaction { results }).await;
@@ -285,21 +288,29 @@ fn describe(end: &SessionEnd) -> String {
     }
 }
 
-fn add_usage(stats: &mut SessionStats, model: &str, usage: &Usage) {
+/// The session's conversation, to append to (copied only if a completer
+/// still holds the previous turn's request).
+fn conversation(request: &mut Arc<Request>) -> &mut Vec<Message> {
+    &mut Arc::make_mut(request).messages
+}
+
+/// Adds a turn's usage and its cost (zero for a model the catalog does not
+/// price).
+fn add_usage(stats: &mut SessionStats, model: Option<&dippin::catalog::ModelInfo>, usage: &Usage) {
     stats.input_tokens += usage.input_tokens;
     stats.output_tokens += usage.output_tokens;
     stats.total_tokens += usage.total_tokens;
     stats.reasoning_tokens += usage.reasoning_tokens;
     stats.cache_read_tokens += usage.cache_read_tokens;
     stats.cache_write_tokens += usage.cache_write_tokens;
-    stats.cost_usd += dippin::catalog::cost_usd(
-        model,
-        usage.input_tokens,
-        usage.output_tokens,
-        usage.cache_read_tokens,
-        usage.cache_write_tokens,
-    )
-    .unwrap_or(0.0);
+    stats.cost_usd += model.map_or(0.0, |m| {
+        m.cost_usd(
+            usage.input_tokens,
+            usage.output_tokens,
+            usage.cache_read_tokens,
+            usage.cache_write_tokens,
+        )
+    });
 }
 
 fn note_turn(stats: &mut SessionStats, took: Duration) {

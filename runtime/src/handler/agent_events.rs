@@ -145,12 +145,13 @@ impl NodeAgentEvents {
 
 /// The start of `text` on one line, for console messages.
 fn snippet(text: &str) -> String {
-    let line: String = text
-        .chars()
+    let mut chars = text.chars();
+    let mut cut: String = chars
+        .by_ref()
+        .take(MESSAGE_SNIPPET)
         .map(|c| if c.is_control() { ' ' } else { c })
         .collect();
-    let mut cut: String = line.chars().take(MESSAGE_SNIPPET).collect();
-    if line.chars().count() > MESSAGE_SNIPPET {
+    if chars.next().is_some() {
         cut.push('…');
     }
     cut

@@ -10,7 +10,7 @@
 //! writes). The node's files — `prompt.md`, `response.md` and `status.json`
 //! — are always written.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -21,7 +21,7 @@ use super::{write_status, BoxFuture, ContextVars, HandlerEnv, NodeHandler};
 use crate::agent::compaction;
 use crate::agent::session::{Session, SessionConfig, SessionEnd, SessionReport};
 use crate::agent::steering::{SteeringDir, STEERING_DIR};
-use crate::agent::tools::{ToolRegistry, Workspace};
+use crate::agent::tools::{ToolRegistry, Workspace, DEFAULT_COMMAND_TIMEOUT};
 use crate::attrs;
 use crate::context;
 use crate::engine::NodeTask;
@@ -40,11 +40,6 @@ pub const DEFAULT_PROVIDER: &str = "anthropic";
 pub const DEFAULT_MAX_TURNS: u64 = 80;
 /// How much of the previous node's output a prompt carries by default.
 pub const DEFAULT_INJECTION_CAP: i64 = 4096;
-/// How long an agent's shell command may run when the node sets no
-/// `command_timeout`.
-pub const DEFAULT_COMMAND_TIMEOUT: Duration = Duration::from_secs(10);
-/// The longest `command_timeout` honoured.
-pub const MAX_COMMAND_TIMEOUT: Duration = Duration::from_secs(600);
 
 /// Runs `codergen` nodes.
 #[derive(Debug)]
@@ -99,18 +94,15 @@ async fn run_codergen(task: NodeTask, env: HandlerEnv) -> Result<Outcome, Handle
     }
     let (provider, model) = provider_and_model(&task.attrs, &env.plan.graph_attrs);
     let Some(completer) = env.services.completers.get(&provider) else {
-        return Err(fail(missing_provider_message(&provider)));
+        return Err(fail(crate::llm::config::missing_key_message(&provider)));
     };
-    let prompt = assemble_prompt(&task, &env)?;
+    let workspace = session_workspace(&task, &env)?;
+    let prompt = assemble_prompt(&task, &env, workspace.root())?;
     let max_turns = attrs::get(&task.attrs, "max_turns")
         .parse::<u64>()
         .ok()
         .filter(|n| *n > 0)
         .unwrap_or(DEFAULT_MAX_TURNS);
-    let root = session_root(&task, &env)?;
-    let workspace = Workspace::new(&root)
-        .map_err(|e| fail(format!("agent node {id:?}: working directory: {e}")))?
-        .with_command_timeout(command_timeout(&task));
     let tools = if attrs::get(&task.attrs, "tool_access").is_empty() {
         ToolRegistry::builtin(&provider)
     } else {
@@ -217,13 +209,14 @@ fn outcome_of(task: &NodeTask, report: &SessionReport) -> Result<Outcome, Handle
         ),
         SessionEnd::Completed => {
             let text = &report.text;
-            let status = if text.is_empty() && stats.turns == 0 && stats.total_tool_calls == 0 {
-                FAIL
-            } else if text.is_empty() && stats.total_tool_calls == 0 && stats.output_tokens == 0 {
-                RETRY
-            } else {
-                SUCCESS
-            };
+            // (The reference's "no turns at all" case cannot arise here: a
+            // session that made no call ends `Failed`.)
+            let status =
+                if text.is_empty() && stats.total_tool_calls == 0 && stats.output_tokens == 0 {
+                    RETRY
+                } else {
+                    SUCCESS
+                };
             ended(status, text.clone())
         }
     };
@@ -242,48 +235,49 @@ fn outcome_of(task: &NodeTask, report: &SessionReport) -> Result<Outcome, Handle
     Ok(outcome)
 }
 
-/// The directory the agent's tools work in: the run's working directory, or
-/// its `working_dir` below it (created if missing; it may not leave the
-/// working directory or contain shell metacharacters).
-fn session_root(task: &NodeTask, env: &HandlerEnv) -> Result<PathBuf, HandlerError> {
+/// Where the agent's tools work: the run's working directory, or its
+/// `working_dir` below it (created if missing). The directory may not lead
+/// outside the working directory, by `..`, an absolute path or a symlink, and
+/// may not contain shell metacharacters.
+fn session_workspace(task: &NodeTask, env: &HandlerEnv) -> Result<Workspace, HandlerError> {
+    let fail =
+        |message: String| HandlerError::Failed(format!("agent node {:?}: {message}", task.node_id));
+    let base = Workspace::new(&env.workdir).map_err(|e| fail(format!("working directory: {e}")))?;
     let dir = attrs::get(&task.attrs, "working_dir");
-    if dir.is_empty() {
-        return Ok(env.workdir.clone());
-    }
-    let bad = dir.chars().any(|c| {
-        matches!(
-            c,
-            '`' | '$' | ';' | '|' | '&' | '(' | ')' | '<' | '>' | '\n' | '\r' | '"' | '\0'
-        )
-    });
-    let escapes = Path::new(dir).is_absolute()
-        || Path::new(dir)
-            .components()
-            .any(|c| matches!(c, std::path::Component::ParentDir));
-    if bad || escapes {
-        return Err(HandlerError::Failed(format!(
-            "agent node {:?}: working_dir {dir:?} must be a relative path inside the working directory, without '..' or shell metacharacters",
-            task.node_id
-        )));
-    }
-    let root = env.workdir.join(dir);
-    std::fs::create_dir_all(&root).map_err(|e| {
-        HandlerError::Failed(format!(
-            "agent node {:?}: cannot create working_dir {}: {e}",
-            task.node_id,
-            root.display()
-        ))
-    })?;
-    Ok(root)
+    let workspace = if dir.is_empty() {
+        base
+    } else {
+        let bad = dir.chars().any(|c| {
+            matches!(
+                c,
+                '`' | '$' | ';' | '|' | '&' | '(' | ')' | '<' | '>' | '\n' | '\r' | '"' | '\0'
+            )
+        });
+        if bad {
+            return Err(fail(format!(
+                "working_dir {dir:?} contains shell metacharacters"
+            )));
+        }
+        let root = base.resolve(dir).map_err(|e| {
+            fail(format!(
+                "working_dir {dir:?} must stay inside the working directory: {e}"
+            ))
+        })?;
+        std::fs::create_dir_all(&root)
+            .map_err(|e| fail(format!("cannot create working_dir {}: {e}", root.display())))?;
+        Workspace::new(&root).map_err(|e| fail(format!("working_dir {dir:?}: {e}")))?
+    };
+    Ok(workspace.with_command_timeout(command_timeout(task)))
 }
 
-/// The node's `command_timeout`, capped; the default when unset or invalid.
+/// The node's `command_timeout` (the workspace caps it); the default when
+/// unset or invalid.
 fn command_timeout(task: &NodeTask) -> Duration {
     GoDuration::parse(attrs::get(&task.attrs, "command_timeout"))
         .ok()
         .and_then(GoDuration::to_std)
         .filter(|d| !d.is_zero())
-        .map_or(DEFAULT_COMMAND_TIMEOUT, |d| d.min(MAX_COMMAND_TIMEOUT))
+        .unwrap_or(DEFAULT_COMMAND_TIMEOUT)
 }
 
 /// tracker's path rules, then the node's own system prompt.
@@ -298,11 +292,6 @@ fn system_prompt(task: &NodeTask, root: &Path) -> String {
         "" => rules,
         own => format!("{rules}\n\n{own}"),
     }
-}
-
-/// What to tell the user when no client serves `provider`.
-pub fn missing_provider_message(provider: &str) -> String {
-    crate::llm::config::missing_key_message(provider)
 }
 
 fn write_files(
@@ -330,7 +319,11 @@ fn write_files(
 
 /// The prompt the model sees (§3.4): the node's prompt with `${…}` expanded, the
 /// prior stages' context at the node's fidelity, and a runtime header.
-pub fn assemble_prompt(task: &NodeTask, env: &HandlerEnv) -> Result<String, HandlerError> {
+pub fn assemble_prompt(
+    task: &NodeTask,
+    env: &HandlerEnv,
+    workdir: &Path,
+) -> Result<String, HandlerError> {
     // `last_response_truncate` shortens the previous output before anything
     // reads it, `${ctx.last_response}` in the prompt included.
     let truncated;
@@ -380,7 +373,6 @@ pub fn assemble_prompt(task: &NodeTask, env: &HandlerEnv) -> Result<String, Hand
             );
         }
     }
-    let workdir = std::path::absolute(&env.workdir).unwrap_or_else(|_| env.workdir.clone());
     let date = env.clock.now().rfc3339_nanos();
     let date = date.get(..10).unwrap_or("");
     let place = if task.artifact_dir.is_some() {

@@ -195,18 +195,20 @@ fn truncation(stream: &str, captured: &Captured, limit: u64) -> Truncation {
     }
 }
 
+/// Whether a variable called `name` holds a secret: its name contains one of
+/// `markers`, in any case.
+pub fn names_secret(name: &std::ffi::OsStr, markers: &[&str]) -> bool {
+    let upper = name.to_string_lossy().to_ascii_uppercase();
+    markers.iter().any(|m| upper.contains(m))
+}
+
 /// The environment a tool sees: tracker's own, minus anything that looks like a
 /// secret (unless `TRACKER_PASS_ENV=1`), plus `TRACKER_RUN_ID`, `TRACKER_RUN_DIR`
 /// (with an artifact directory) and `TRACKER_WORKDIR`.
 pub fn tool_environment(task: &NodeTask, env: &HandlerEnv) -> Vec<(OsString, OsString)> {
     let pass_all = std::env::var("TRACKER_PASS_ENV").is_ok_and(|v| v == "1");
     let mut vars: Vec<(OsString, OsString)> = std::env::vars_os()
-        .filter(|(name, _)| {
-            pass_all || {
-                let upper = name.to_string_lossy().to_ascii_uppercase();
-                !SECRET_MARKERS.iter().any(|m| upper.contains(m))
-            }
-        })
+        .filter(|(name, _)| pass_all || !names_secret(name, &SECRET_MARKERS))
         .filter(|(name, _)| {
             !matches!(
                 name.to_str(),

@@ -10,9 +10,9 @@
 
 use serde_json::{json, Map, Value};
 
-use super::codec::{json_data, str_at, u64_at, Codec, Decoder};
+use super::codec::{alternating_turns, json_data, str_at, u64_at, Codec, Decoder};
 use super::error::ProviderError;
-use super::model::{FinishReason, Message, Part, Request, ResponseFormat, Role, ToolChoice, Usage};
+use super::model::{FinishReason, Message, Part, Request, ResponseFormat, ToolChoice, Usage};
 use super::sse::SseEvent;
 use super::stream::StreamEvent;
 
@@ -115,21 +115,7 @@ fn system_text(request: &Request) -> String {
 /// user content, and neighbours with the same role merge), and the last user
 /// block is marked for caching.
 fn messages(conversation: &[Message]) -> Vec<Value> {
-    let mut out: Vec<(&'static str, Vec<Value>)> = Vec::new();
-    for message in conversation {
-        let role = match message.role {
-            Role::Assistant => "assistant",
-            Role::User | Role::Tool | Role::System => "user",
-        };
-        let blocks: Vec<Value> = message.parts.iter().filter_map(block).collect();
-        if blocks.is_empty() {
-            continue;
-        }
-        match out.last_mut() {
-            Some((last, existing)) if *last == role => existing.extend(blocks),
-            _ => out.push((role, blocks)),
-        }
-    }
+    let mut out = alternating_turns(conversation, "assistant", block);
     if let Some((_, blocks)) = out.iter_mut().rev().find(|(role, _)| *role == "user") {
         if let Some(Value::Object(last)) = blocks.last_mut() {
             last.insert("cache_control".into(), json!({"type": "ephemeral"}));
@@ -317,7 +303,7 @@ fn finish_reason(stop_reason: &str) -> FinishReason {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::llm::model::{ToolCall, ToolResult, ToolSpec};
+    use crate::llm::model::{Role, ToolCall, ToolResult, ToolSpec};
 
     #[test]
     fn bodies_alternate_roles_and_mark_cache_points() {

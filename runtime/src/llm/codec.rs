@@ -9,7 +9,7 @@ use super::anthropic::Anthropic;
 use super::chat::ChatCompletions;
 use super::error::ProviderError;
 use super::gemini::Gemini;
-use super::model::Request;
+use super::model::{Message, Part, Request, Role};
 use super::openai::OpenAiResponses;
 use super::sse::SseEvent;
 use super::stream::StreamEvent;
@@ -72,4 +72,31 @@ pub(crate) fn str_at<'a>(value: &'a Value, pointer: &str) -> &'a str {
 /// The unsigned number at `pointer` in `value`, or 0.
 pub(crate) fn u64_at(value: &Value, pointer: &str) -> u64 {
     value.pointer(pointer).and_then(Value::as_u64).unwrap_or(0)
+}
+
+/// The conversation as turns of two roles — the model's (`assistant_role`)
+/// and everyone else's (`"user"`: prompts, tool results, steering) — with
+/// neighbours of the same role merged and parts `convert` drops left out.
+/// Anthropic and Gemini both require roles to alternate this way.
+pub(crate) fn alternating_turns(
+    conversation: &[Message],
+    assistant_role: &'static str,
+    convert: impl Fn(&Part) -> Option<Value>,
+) -> Vec<(&'static str, Vec<Value>)> {
+    let mut out: Vec<(&'static str, Vec<Value>)> = Vec::new();
+    for message in conversation {
+        let role = match message.role {
+            Role::Assistant => assistant_role,
+            Role::User | Role::Tool | Role::System => "user",
+        };
+        let parts: Vec<Value> = message.parts.iter().filter_map(&convert).collect();
+        if parts.is_empty() {
+            continue;
+        }
+        match out.last_mut() {
+            Some((last, existing)) if *last == role => existing.extend(parts),
+            _ => out.push((role, parts)),
+        }
+    }
+    out
 }

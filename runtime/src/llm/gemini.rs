@@ -8,9 +8,9 @@
 
 use serde_json::{json, Map, Value};
 
-use super::codec::{json_data, str_at, u64_at, Codec, Decoder};
+use super::codec::{alternating_turns, json_data, str_at, u64_at, Codec, Decoder};
 use super::error::ProviderError;
-use super::model::{FinishReason, Message, Part, Request, ResponseFormat, Role, ToolChoice, Usage};
+use super::model::{FinishReason, Message, Part, Request, ResponseFormat, ToolChoice, Usage};
 use super::sse::SseEvent;
 use super::stream::StreamEvent;
 
@@ -102,22 +102,8 @@ impl Codec for Gemini {
 /// The conversation as Gemini `contents`: roles `user` and `model`, with
 /// neighbours of the same role merged.
 fn contents(conversation: &[Message]) -> Vec<Value> {
-    let mut out: Vec<(&'static str, Vec<Value>)> = Vec::new();
-    for message in conversation {
-        let role = match message.role {
-            Role::Assistant => "model",
-            Role::User | Role::Tool | Role::System => "user",
-        };
-        let parts: Vec<Value> = message.parts.iter().filter_map(part).collect();
-        if parts.is_empty() {
-            continue;
-        }
-        match out.last_mut() {
-            Some((last, existing)) if *last == role => existing.extend(parts),
-            _ => out.push((role, parts)),
-        }
-    }
-    out.into_iter()
+    alternating_turns(conversation, "model", part)
+        .into_iter()
         .map(|(role, parts)| json!({"role": role, "parts": parts}))
         .collect()
 }
@@ -286,7 +272,7 @@ fn finish_reason(reason: &str) -> FinishReason {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::llm::model::{ToolCall, ToolResult};
+    use crate::llm::model::{Role, ToolCall, ToolResult};
 
     #[test]
     fn bodies_use_model_role_and_function_parts() {

@@ -34,7 +34,9 @@ pub use model::{
 /// Something that answers completion requests: a provider client, or a stub.
 pub trait Completer: Send + Sync {
     /// Completes `request`: one model turn (which may ask for tool calls).
-    fn complete(&self, request: Request) -> BoxFuture<Result<Response, ProviderError>>;
+    /// The request is shared, not copied: a session keeps growing the same
+    /// conversation between turns, and retries resend it as is.
+    fn complete(&self, request: Arc<Request>) -> BoxFuture<Result<Response, ProviderError>>;
 }
 
 /// Completers by provider name.

@@ -3,7 +3,7 @@
 //! conformance harness (whose fixtures pick a stub by file name).
 
 use std::collections::VecDeque;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use super::{Completer, ErrorKind, FinishReason, Message, ProviderError, Request, Response, Usage};
 use crate::handler::BoxFuture;
@@ -126,7 +126,7 @@ pub fn empty_response() -> Response {
 }
 
 impl Completer for StubCompleter {
-    fn complete(&self, _request: Request) -> BoxFuture<Result<Response, ProviderError>> {
+    fn complete(&self, _request: Arc<Request>) -> BoxFuture<Result<Response, ProviderError>> {
         let result = match &self.behaviour {
             Behaviour::Text(text) => Ok(text_response(text)),
             Behaviour::Empty => Ok(empty_response()),
@@ -141,7 +141,7 @@ impl Completer for StubCompleter {
 #[derive(Debug)]
 pub struct ScriptedCompleter {
     script: Mutex<VecDeque<Result<Response, ProviderError>>>,
-    requests: Mutex<Vec<Request>>,
+    requests: Mutex<Vec<Arc<Request>>>,
 }
 
 impl ScriptedCompleter {
@@ -155,14 +155,17 @@ impl ScriptedCompleter {
         }
     }
 
-    /// Every request received so far.
+    /// Every request received so far, as it was when it was sent.
     pub fn requests(&self) -> Vec<Request> {
-        self.requests.lock().map(|r| r.clone()).unwrap_or_default()
+        self.requests
+            .lock()
+            .map(|r| r.iter().map(|request| Request::clone(request)).collect())
+            .unwrap_or_default()
     }
 }
 
 impl Completer for ScriptedCompleter {
-    fn complete(&self, request: Request) -> BoxFuture<Result<Response, ProviderError>> {
+    fn complete(&self, request: Arc<Request>) -> BoxFuture<Result<Response, ProviderError>> {
         if let Ok(mut requests) = self.requests.lock() {
             requests.push(request);
         }

@@ -60,10 +60,6 @@ impl Tool for BashTool {
         30_000
     }
 
-    fn mutates(&self) -> bool {
-        true
-    }
-
     fn run(
         &self,
         args: Value,
@@ -96,7 +92,6 @@ async fn bash(args: &Value, workspace: &Workspace) -> Result<ToolOutput, ToolErr
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .process_group(0)
-        .kill_on_drop(true)
         .spawn()
         .map_err(|source| ToolError::Spawn {
             shell: shell.display().to_string(),
@@ -241,8 +236,10 @@ impl GroupGuard {
         }
     }
 
-    fn kill(&self) {
-        if let Some(pgid) = self.pgid {
+    /// Kills the group, once: after this the group id may be reused by the
+    /// system, so the guard forgets it.
+    fn kill(&mut self) {
+        if let Some(pgid) = self.pgid.take() {
             let _ = killpg(pgid, Signal::SIGKILL);
         }
     }
@@ -261,6 +258,7 @@ impl Drop for GroupGuard {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::agent::tools::filter_env;
 
     fn workspace() -> (tempfile::TempDir, Arc<Workspace>) {
         let dir = tempfile::tempdir().expect("tempdir");
@@ -335,9 +333,11 @@ mod tests {
 
     #[tokio::test]
     async fn secrets_are_kept_out_of_the_environment() {
-        std::env::set_var("FOO_API_KEY", "sk-parent-secret");
-        std::env::set_var("TRACKER_AGENT_TOOLS_VISIBLE", "yes");
         let (_dir, ws) = workspace();
+        let ws = Arc::new(Workspace::clone(&ws).with_env(filter_env(vec![
+            ("FOO_API_KEY".into(), "sk-parent-secret".into()),
+            ("TRACKER_AGENT_TOOLS_VISIBLE".into(), "yes".into()),
+        ])));
         let out = run(
             &ws,
             json!({"command": "echo \"key=${FOO_API_KEY:-unset} visible=$TRACKER_AGENT_TOOLS_VISIBLE\""}),

@@ -13,6 +13,12 @@ use crate::llm::ToolSpec;
 
 /// How many lines `read` returns when the call does not say.
 pub const DEFAULT_READ_LIMIT: u64 = 2000;
+/// The most characters of a `read` the model sees. A page stops before it,
+/// so that the page is never cut (which would hide its start) and the
+/// footer's offset is right.
+const READ_CAP: usize = 50_000;
+/// Room kept under [`READ_CAP`] for the footer.
+const FOOTER_ROOM: usize = 200;
 
 /// `read(path*, offset, limit)`: a text file's lines, numbered from 1.
 #[derive(Clone, Copy, Debug, Default)]
@@ -39,11 +45,7 @@ impl Tool for ReadTool {
     }
 
     fn output_cap(&self) -> usize {
-        50_000
-    }
-
-    fn mutates(&self) -> bool {
-        false
+        READ_CAP
     }
 
     fn run(
@@ -79,11 +81,21 @@ fn read(args: &Value, workspace: &Workspace) -> Result<ToolOutput, ToolError> {
         )));
     }
     let mut out = String::new();
+    let mut chars = 0;
+    let mut last = offset - 1;
     let window = text.lines().enumerate().skip((offset - 1) as usize);
     for (index, line) in window.take(usize::try_from(limit).unwrap_or(usize::MAX)) {
-        out.push_str(&format!("{:>6}\t{line}\n", index + 1));
+        let numbered = format!("{:>6}\t{line}\n", index + 1);
+        let len = numbered.chars().count();
+        // Always at least one line, even an overlong one (truncation then
+        // keeps its end).
+        if last >= offset && chars + len > READ_CAP - FOOTER_ROOM {
+            break;
+        }
+        chars += len;
+        out.push_str(&numbered);
+        last = index as u64 + 1;
     }
-    let last = (offset - 1).saturating_add(limit).min(total);
     if last < total {
         out.push_str(&format!(
             "... {} more lines; read on with offset={}\n",
@@ -118,10 +130,6 @@ impl Tool for WriteTool {
 
     fn output_cap(&self) -> usize {
         1_000
-    }
-
-    fn mutates(&self) -> bool {
-        true
     }
 
     fn run(
@@ -187,10 +195,6 @@ impl Tool for EditTool {
 
     fn output_cap(&self) -> usize {
         10_000
-    }
-
-    fn mutates(&self) -> bool {
-        true
     }
 
     fn run(
@@ -337,6 +341,26 @@ mod tests {
         assert!(matches!(zero, Err(ToolError::InvalidArguments(m)) if m.contains("limit")));
         let negative = run(&ReadTool, &ws, json!({"path": "f.txt", "offset": -2})).await;
         assert!(matches!(negative, Err(ToolError::InvalidArguments(m)) if m.contains("offset")));
+    }
+
+    #[tokio::test]
+    async fn a_long_page_stops_under_the_cap_and_says_where_to_go_on() {
+        let (dir, ws) = setup();
+        let line = "x".repeat(60);
+        let text: String = (0..3000).map(|_| format!("{line}\n")).collect();
+        std::fs::write(dir.path().join("big.txt"), text).expect("write");
+        let out = run(&ReadTool, &ws, json!({"path": "big.txt"}))
+            .await
+            .expect("reads")
+            .content;
+        assert!(out.chars().count() <= READ_CAP, "never truncated");
+        let shown = out.lines().filter(|l| l.ends_with(&line)).count();
+        assert!(shown > 100 && shown < 2000, "{shown}");
+        let footer = out.lines().last().expect("footer");
+        assert!(
+            footer.ends_with(&format!("offset={}", shown + 1)),
+            "{footer}"
+        );
     }
 
     #[tokio::test]

@@ -40,7 +40,7 @@ pub use files::{EditTool, ReadTool, WriteTool};
 pub use patch::ApplyPatchTool;
 pub use search::{GlobTool, GrepSearchTool};
 pub use workspace::{
-    filtered_env, is_secret, Workspace, DEFAULT_COMMAND_TIMEOUT, MAX_COMMAND_TIMEOUT,
+    filter_env, filtered_env, is_secret, Workspace, DEFAULT_COMMAND_TIMEOUT, MAX_COMMAND_TIMEOUT,
     SECRET_MARKERS,
 };
 
@@ -167,9 +167,6 @@ pub trait Tool: Send + Sync + std::fmt::Debug {
     /// The most characters of output the model sees (see [`truncate`]).
     fn output_cap(&self) -> usize;
 
-    /// Whether it can change the workspace.
-    fn mutates(&self) -> bool;
-
     /// Runs one call. `args` is a JSON object.
     fn run(
         &self,
@@ -181,8 +178,8 @@ pub trait Tool: Send + Sync + std::fmt::Debug {
 /// The tools offered to a model, by name, in a stable order.
 #[derive(Clone, Debug, Default)]
 pub struct ToolRegistry {
-    /// Each tool with its name (kept so that look-ups need not build specs).
-    tools: Vec<(String, Arc<dyn Tool>)>,
+    /// Each tool with its spec, built once at registration.
+    tools: Vec<(ToolSpec, Arc<dyn Tool>)>,
 }
 
 impl ToolRegistry {
@@ -210,26 +207,29 @@ impl ToolRegistry {
 
     /// Adds `tool`; a tool of the same name is replaced in place.
     pub fn register(&mut self, tool: Arc<dyn Tool>) {
-        let name = tool.spec().name;
-        match self.tools.iter_mut().find(|(n, _)| *n == name) {
-            Some(slot) => slot.1 = tool,
-            None => self.tools.push((name, tool)),
+        let spec = tool.spec();
+        match self.tools.iter_mut().find(|(s, _)| s.name == spec.name) {
+            Some(slot) => *slot = (spec, tool),
+            None => self.tools.push((spec, tool)),
         }
     }
 
-    /// The tool called `name`.
-    pub fn get(&self, name: &str) -> Option<&Arc<dyn Tool>> {
-        self.tools.iter().find(|(n, _)| n == name).map(|(_, t)| t)
+    /// The tool called `name`, with its spec.
+    pub fn get(&self, name: &str) -> Option<(&ToolSpec, &Arc<dyn Tool>)> {
+        self.tools
+            .iter()
+            .find(|(s, _)| s.name == name)
+            .map(|(s, t)| (s, t))
     }
 
     /// The tools' specs, in registration order.
     pub fn specs(&self) -> Vec<ToolSpec> {
-        self.tools.iter().map(|(_, t)| t.spec()).collect()
+        self.tools.iter().map(|(s, _)| s.clone()).collect()
     }
 
     /// The tools' names, in registration order.
     pub fn names(&self) -> Vec<String> {
-        self.tools.iter().map(|(n, _)| n.clone()).collect()
+        self.tools.iter().map(|(s, _)| s.name.clone()).collect()
     }
 
     /// Whether there are no tools.
@@ -291,9 +291,9 @@ pub async fn execute(
             Vec::new(),
             usize::MAX,
         ),
-        Some(tool) => {
+        Some((spec, tool)) => {
             let cap = tool.output_cap();
-            match check_arguments(&tool.spec(), &call.arguments) {
+            match check_arguments(spec, &call.arguments) {
                 Err(problem) => (invalid(name, &problem), true, Vec::new(), cap),
                 Ok(args) => match tool.run(args, workspace).await {
                     Ok(output) => (output.content, false, output.effects, cap),
@@ -302,7 +302,10 @@ pub async fn execute(
             }
         }
     };
-    let content = truncate(&full_output, cap).into_owned();
+    let content = match truncate(&full_output, cap) {
+        Cow::Borrowed(_) => full_output.clone(),
+        Cow::Owned(cut) => cut,
+    };
     Executed {
         result: ToolResult {
             call_id: call.id.clone(),
@@ -539,7 +542,7 @@ mod tests {
         let caps: Vec<usize> = registry
             .names()
             .iter()
-            .map(|n| registry.get(n).expect("tool").output_cap())
+            .map(|n| registry.get(n).expect("tool").1.output_cap())
             .collect();
         assert_eq!(caps, [50000, 1000, 10000, 10000, 8000, 20000, 30000]);
         assert!(ToolRegistry::empty().is_empty());
@@ -559,9 +562,6 @@ mod tests {
             }
             fn output_cap(&self) -> usize {
                 4
-            }
-            fn mutates(&self) -> bool {
-                false
             }
             fn run(&self, _: Value, _: Arc<Workspace>) -> BoxFuture<Result<ToolOutput, ToolError>> {
                 Box::pin(async { Ok(ToolOutput::text("fake output")) })

@@ -73,10 +73,6 @@ at all."
         10_000
     }
 
-    fn mutates(&self) -> bool {
-        true
-    }
-
     fn run(
         &self,
         args: Value,

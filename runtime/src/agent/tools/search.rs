@@ -60,10 +60,6 @@ impl Tool for GlobTool {
         8_000
     }
 
-    fn mutates(&self) -> bool {
-        false
-    }
-
     fn run(
         &self,
         args: Value,
@@ -163,10 +159,6 @@ impl Tool for GrepSearchTool {
 
     fn output_cap(&self) -> usize {
         20_000
-    }
-
-    fn mutates(&self) -> bool {
-        false
     }
 
     fn run(

@@ -151,15 +151,21 @@ impl Workspace {
 /// The process environment without variables that look like secrets (see
 /// [`SECRET_MARKERS`]).
 pub fn filtered_env() -> Vec<(OsString, OsString)> {
-    std::env::vars_os()
+    filter_env(std::env::vars_os())
+}
+
+/// `vars` without the secrets.
+pub fn filter_env(
+    vars: impl IntoIterator<Item = (OsString, OsString)>,
+) -> Vec<(OsString, OsString)> {
+    vars.into_iter()
         .filter(|(name, _)| !is_secret(name))
         .collect()
 }
 
 /// Whether a variable of this name is kept from commands.
 pub fn is_secret(name: &OsStr) -> bool {
-    let upper = name.to_string_lossy().to_ascii_uppercase();
-    SECRET_MARKERS.iter().any(|m| upper.contains(m))
+    crate::handler::tool::names_secret(name, &SECRET_MARKERS)
 }
 
 /// Resolves `path` against `base` (canonical) one component at a time. The
