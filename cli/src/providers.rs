@@ -3,11 +3,12 @@
 //! a run gets (the offline stub, plus a shared provider actor per
 //! configured provider).
 
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::{anyhow, Result};
+use anyhow::{anyhow, bail, Result};
 use dippin::duration::GoDuration;
 use tracker_actors::provider::{ProviderOptions, ProviderPool};
 use tracker_runtime::llm::config::{self, Env};
@@ -55,13 +56,27 @@ fn duration(name: &str, text: &str) -> Result<Duration> {
         .ok_or_else(|| anyhow!("{name}={text:?}: expected a duration such as 500ms, 2s or 10m"))
 }
 
-/// The completers a run gets: `stub`, and every provider with a key.
-pub fn completers(env: &Env, pool: &Arc<ProviderPool>) -> Result<Completers> {
+/// The completers a run gets: `stub`, and a shared provider actor for each
+/// provider in `used` (provider → the first agent node using it). Only the
+/// providers a pipeline uses are configured, so a problem with another
+/// one's settings does not stop it; one it uses without a key stops the run
+/// before anything starts, naming the variable to set.
+pub fn completers(env: &Env, used: &BTreeMap<String, String>) -> Result<Completers> {
     let mut completers = Completers::new();
     completers.insert(STUB_PROVIDER, Arc::new(StubCompleter::offline()));
-    for provider in config::PROVIDERS {
-        if let Some(settings) = config::resolve(provider, env).map_err(|e| anyhow!("{e}"))? {
-            completers.insert(provider, pool.completer(settings));
+    let mut real = used.iter().filter(|(p, _)| *p != STUB_PROVIDER).peekable();
+    if real.peek().is_none() {
+        return Ok(completers);
+    }
+    let pool = ProviderPool::new(options(env)?);
+    for (provider, node) in real {
+        match config::resolve(provider, env) {
+            Ok(Some(settings)) => completers.insert(provider.as_str(), pool.completer(settings)),
+            Ok(None) => bail!(
+                "agent node {node:?}: {}",
+                config::missing_key_message(provider)
+            ),
+            Err(e) => bail!("agent node {node:?}: {e}"),
         }
     }
     Ok(completers)

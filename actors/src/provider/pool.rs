@@ -13,6 +13,9 @@ use tracker_runtime::llm::{Completer, ErrorKind, ProviderError, Request, Respons
 use super::actor::{Complete, ProviderActor, ProviderOptions, ProviderStats};
 use super::transport::HttpTransport;
 
+/// One provider actor, once started, and its counters.
+type Slot = (Option<Addr<ProviderActor>>, Arc<ProviderStats>);
+
 /// Starts provider actors on first use and shares them between runs.
 ///
 /// The actors live on an arbiter (thread) of their own, started with the
@@ -20,7 +23,8 @@ use super::transport::HttpTransport;
 /// actors' thread, and any task can reach them by address.
 #[derive(Debug, Default)]
 pub struct ProviderPool {
-    actors: DashMap<(String, String), (Addr<ProviderActor>, Arc<ProviderStats>)>,
+    /// The actor (once started) and its counters, by provider and base URL.
+    actors: DashMap<(String, String), Slot>,
     options: ProviderOptions,
     arbiter: OnceLock<ArbiterHandle>,
 }
@@ -51,13 +55,14 @@ impl ProviderPool {
             .map(|entry| Arc::clone(&entry.1))
     }
 
-    /// The actor for `settings`, started if need be.
+    /// The actor for `settings`, started if need be (or started again if
+    /// it stopped).
     fn actor(&self, settings: &ProviderSettings) -> Result<Addr<ProviderActor>, ProviderError> {
         let key = (settings.provider.to_string(), settings.base_url.clone());
-        if let Some(entry) = self.actors.get(&key) {
-            if entry.0.connected() {
-                return Ok(entry.0.clone());
-            }
+        let mut entry = self.actors.entry(key).or_default();
+        let running = entry.0.as_ref().filter(|addr| addr.connected());
+        if let Some(addr) = running {
+            return Ok(addr.clone());
         }
         let codec = codec::for_provider(settings.provider).ok_or_else(|| {
             ProviderError::new(
@@ -66,7 +71,6 @@ impl ProviderPool {
                 "no wire format for this provider",
             )
         })?;
-        let transport = HttpTransport::new(codec, settings.clone(), self.options.idle_timeout)?;
         if System::try_current().is_none() {
             return Err(ProviderError::new(
                 ErrorKind::Configuration,
@@ -74,14 +78,13 @@ impl ProviderPool {
                 "provider actors need a running actor system",
             ));
         }
+        let transport = HttpTransport::new(codec, settings.clone(), self.options.idle_timeout)?;
         let arbiter = self.arbiter.get_or_init(|| Arbiter::new().handle());
-        let options = self.options;
-        let entry = self.actors.entry(key).or_insert_with(|| {
-            let actor = ProviderActor::new(transport, options);
-            let stats = actor.stats();
-            (ProviderActor::start_in_arbiter(arbiter, |_| actor), stats)
-        });
-        Ok(entry.0.clone())
+        let actor = ProviderActor::new(transport, self.options);
+        let stats = actor.stats();
+        let addr = ProviderActor::start_in_arbiter(arbiter, |_| actor);
+        *entry = (Some(addr.clone()), stats);
+        Ok(addr)
     }
 }
 

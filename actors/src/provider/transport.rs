@@ -68,18 +68,17 @@ impl HttpTransport {
         self.settings.provider
     }
 
-    /// The base URL requests go to.
-    pub fn base_url(&self) -> &str {
-        &self.settings.base_url
-    }
-
     /// Sends `request` once and reads the whole streamed answer. Error
     /// messages never carry the key, even if the provider echoes it.
     pub async fn attempt(&self, request: &Request) -> Result<Response, ProviderError> {
         self.send(request).await.map_err(|mut error| {
             let key = self.settings.api_key.expose();
-            if !key.is_empty() && error.message.contains(key) {
-                error.message = error.message.replace(key, "[redacted]");
+            if !key.is_empty() {
+                for text in [&mut error.message, &mut error.code] {
+                    if text.contains(key) {
+                        *text = text.replace(key, "[redacted]");
+                    }
+                }
             }
             error
         })

@@ -20,7 +20,6 @@ use tracker_actors::activity::{audit_base, ActivityLog, Finish};
 use tracker_actors::clock::SystemClock;
 use tracker_actors::gate::{ConsoleInterviewer, Route, Unroute};
 use tracker_actors::process::Process;
-use tracker_actors::provider::ProviderPool;
 use tracker_actors::run::RunSpec;
 use tracker_actors::store::{self, Durability, RunStore};
 use tracker_actors::supervisor::CancelRun;
@@ -31,7 +30,6 @@ use tracker_runtime::handler::child::Subgraphs;
 use tracker_runtime::handler::codergen::provider_and_model;
 use tracker_runtime::handler::human::{AutoApprove, Interviewer};
 use tracker_runtime::handler::tool_safety::ToolPolicy;
-use tracker_runtime::llm::config::missing_key_message;
 use tracker_runtime::llm::Completers;
 use tracker_runtime::plan::{Handler, SpawnPlan};
 use tracker_runtime::supervision::SupervisionPolicy;
@@ -91,9 +89,7 @@ pub fn run(args: &RunArgs) -> Result<u8> {
     if let Some(kind) = &args.gateway_kind {
         env.set("TRACKER_GATEWAY_KIND", kind);
     }
-    let pool = ProviderPool::new(providers::options(&env)?);
-    let completers = providers::completers(&env, &pool)?;
-    preflight(&plan, &subgraphs, &completers)?;
+    let completers = providers::completers(&env, &providers_used(&plan, &subgraphs))?;
 
     let clock: Arc<dyn Clock> = Arc::new(SystemClock::new());
     let durability = if args.no_fsync {
@@ -303,21 +299,17 @@ impl Settings {
     }
 }
 
-/// Every agent node's provider must have a client before anything runs.
-fn preflight(plan: &SpawnPlan, subgraphs: &Subgraphs, completers: &Completers) -> Result<()> {
+/// The providers the agent nodes of `plan` and its child workflows use,
+/// each with the first node that uses it (for error messages).
+fn providers_used(plan: &SpawnPlan, subgraphs: &Subgraphs) -> BTreeMap<String, String> {
+    let mut used = BTreeMap::new();
     for p in std::iter::once(plan).chain(subgraphs.values().map(|p| p.as_ref())) {
         for node in p.nodes.iter().filter(|n| n.handler == Handler::Codergen) {
             let (provider, _) = provider_and_model(&node.attrs, &p.graph_attrs);
-            if !completers.has(&provider) {
-                bail!(
-                    "agent node {:?}: {}",
-                    node.id,
-                    missing_key_message(&provider)
-                );
-            }
+            used.entry(provider).or_insert_with(|| node.id.clone());
         }
     }
-    Ok(())
+    used
 }
 
 /// The working directory: given or current; it must be a directory.

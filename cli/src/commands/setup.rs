@@ -4,8 +4,8 @@
 //!
 //! Enter keeps the current value, `-` removes it. Keys are read without echo
 //! when stdin is a terminal. Only the `*_API_KEY`, `GOOGLE_API_KEY` and
-//! `*_BASE_URL` entries are written; other lines of an existing file are
-//! kept as they are. The directory is created with mode 0700 and the file is
+//! `*_BASE_URL` entries are changed; the other entries of an existing file
+//! are kept (its comments are not). The directory is created with mode 0700 and the file is
 //! written with mode 0600, atomically (a temporary file renamed over it).
 
 use std::fs::OpenOptions;
@@ -90,10 +90,11 @@ fn apply(values: &mut Vec<(String, String)>, name: &str, answer: &str) {
     match answer {
         "" => {}
         "-" => values.retain(|(k, _)| k != name),
-        value => match values.iter_mut().find(|(k, _)| k == name) {
-            Some(entry) => entry.1 = value.to_string(),
-            None => values.push((name.to_string(), value.to_string())),
-        },
+        value => {
+            // Every earlier copy goes: the last one is the one that counts.
+            values.retain(|(k, _)| k != name);
+            values.push((name.to_string(), value.to_string()));
+        }
     }
 }
 
@@ -135,6 +136,24 @@ impl Drop for EchoOff {
     }
 }
 
+/// `value` as the env file reader reads it back: bare when plain, else in
+/// quotes (the reader strips one pair and has no escapes).
+fn quoted<'a>(name: &str, value: &'a str) -> Result<std::borrow::Cow<'a, str>> {
+    if value.contains(['\n', '\r']) {
+        bail!("{name}: values cannot contain line breaks");
+    }
+    let plain = !value.contains(['#', '"', '\'', ' ', '\t']);
+    Ok(if plain {
+        value.into()
+    } else if !value.contains('"') {
+        format!("\"{value}\"").into()
+    } else if !value.contains('\'') {
+        format!("'{value}'").into()
+    } else {
+        bail!("{name}: values cannot contain both kinds of quotes")
+    })
+}
+
 /// Writes `values` to `path` with mode 0600 (directory 0700), atomically.
 pub fn write_env_file(path: &Path, values: &[(String, String)]) -> Result<()> {
     let dir = path
@@ -148,10 +167,7 @@ pub fn write_env_file(path: &Path, values: &[(String, String)]) -> Result<()> {
         .with_context(|| format!("creating {}", dir.display()))?;
     let mut text = String::from("# Written by `tracker setup`. Keep this file private.\n");
     for (name, value) in values {
-        if value.contains(['\n', '\r']) {
-            bail!("{name}: values cannot contain line breaks");
-        }
-        text.push_str(&format!("{name}={value}\n"));
+        text.push_str(&format!("{name}={}\n", quoted(name, value)?));
     }
     let tmp = dir.join(format!(".tracker-env-{}.tmp", std::process::id()));
     let mut file = OpenOptions::new()
@@ -165,4 +181,33 @@ pub fn write_env_file(path: &Path, values: &[(String, String)]) -> Result<()> {
         .with_context(|| format!("writing {}", tmp.display()))?;
     std::fs::rename(&tmp, path).with_context(|| format!("replacing {}", path.display()))?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn written_values_read_back_unchanged() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("tracker/.env");
+        let mut values = vec![
+            ("A".to_string(), "plain".to_string()),
+            ("B".to_string(), "has #hash and spaces".to_string()),
+            ("C".to_string(), "say \"hi\"".to_string()),
+            ("A".to_string(), "duplicate".to_string()),
+        ];
+        apply(&mut values, "A", "last");
+        write_env_file(&path, &values).expect("written");
+        let read = tracker_runtime::llm::config::read_env_file(&path).expect("reads");
+        let expected: Vec<(String, String)> = [
+            ("B", "has #hash and spaces"),
+            ("C", "say \"hi\""),
+            ("A", "last"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        assert_eq!(read, expected);
+    }
 }

@@ -28,6 +28,18 @@ pub fn run(args: &SteerArgs) -> Result<u8> {
     if args.message.trim().is_empty() {
         bail!("the steering message is empty");
     }
+    // A message for a node the run does not have would never be delivered.
+    if let Ok(text) = std::fs::read_to_string(run_dir.join(super::run::WORKFLOW_COPY)) {
+        let (workflow, _) = dippin::parse_dip(&text);
+        if !workflow.nodes.is_empty() && !workflow.nodes.iter().any(|n| n.id == node) {
+            let ids: Vec<&str> = workflow.nodes.iter().map(|n| n.id.as_str()).collect();
+            bail!(
+                "run {} has no node {node:?} (its nodes: {})",
+                args.run_id,
+                ids.join(", ")
+            );
+        }
+    }
     let steering = SteeringDir::new(run_dir.join(node).join(STEERING_DIR));
     let path = steering.send(&args.message).map_err(|e| {
         anyhow!(

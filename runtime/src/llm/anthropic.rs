@@ -208,10 +208,10 @@ impl Decoder for AnthropicDecoder {
                 }
             }
             "content_block_start" => {
-                let block = data.get("content_block").cloned().unwrap_or_default();
-                match str_at(&block, "/type") {
+                let block = data.get("content_block").unwrap_or(&Value::Null);
+                match str_at(block, "/type") {
                     "text" => {
-                        let text = str_at(&block, "/text");
+                        let text = str_at(block, "/text");
                         if !text.is_empty() {
                             out.push(StreamEvent::TextDelta {
                                 index,
@@ -222,9 +222,9 @@ impl Decoder for AnthropicDecoder {
                     "thinking" => {
                         out.push(StreamEvent::ReasoningDelta {
                             index,
-                            text: str_at(&block, "/thinking").to_string(),
+                            text: str_at(block, "/thinking").to_string(),
                         });
-                        let signature = str_at(&block, "/signature");
+                        let signature = str_at(block, "/signature");
                         if !signature.is_empty() {
                             out.push(StreamEvent::Signature {
                                 index,
@@ -234,34 +234,34 @@ impl Decoder for AnthropicDecoder {
                     }
                     "redacted_thinking" => out.push(StreamEvent::RedactedReasoning {
                         index,
-                        data: str_at(&block, "/data").to_string(),
+                        data: str_at(block, "/data").to_string(),
                     }),
                     "tool_use" => out.push(StreamEvent::ToolCallStart {
                         index,
-                        id: str_at(&block, "/id").to_string(),
-                        name: str_at(&block, "/name").to_string(),
+                        id: str_at(block, "/id").to_string(),
+                        name: str_at(block, "/name").to_string(),
                     }),
                     _ => {}
                 }
             }
             "content_block_delta" => {
-                let delta = data.get("delta").cloned().unwrap_or_default();
-                match str_at(&delta, "/type") {
+                let delta = data.get("delta").unwrap_or(&Value::Null);
+                match str_at(delta, "/type") {
                     "text_delta" => out.push(StreamEvent::TextDelta {
                         index,
-                        text: str_at(&delta, "/text").to_string(),
+                        text: str_at(delta, "/text").to_string(),
                     }),
                     "input_json_delta" => out.push(StreamEvent::ToolCallDelta {
                         index,
-                        arguments: str_at(&delta, "/partial_json").to_string(),
+                        arguments: str_at(delta, "/partial_json").to_string(),
                     }),
                     "thinking_delta" => out.push(StreamEvent::ReasoningDelta {
                         index,
-                        text: str_at(&delta, "/thinking").to_string(),
+                        text: str_at(delta, "/thinking").to_string(),
                     }),
                     "signature_delta" => out.push(StreamEvent::Signature {
                         index,
-                        signature: str_at(&delta, "/signature").to_string(),
+                        signature: str_at(delta, "/signature").to_string(),
                     }),
                     _ => {}
                 }

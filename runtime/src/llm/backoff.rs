@@ -36,14 +36,6 @@ impl Default for RetryPolicy {
 }
 
 impl RetryPolicy {
-    /// No retries.
-    pub fn none() -> RetryPolicy {
-        RetryPolicy {
-            max_retries: 0,
-            ..RetryPolicy::default()
-        }
-    }
-
     /// How long to wait before retry number `retry` (0 for the first) after
     /// `error`, or `None` when the call must not be sent again. `jitter` is a
     /// uniform sample from [0, 1).

@@ -193,14 +193,18 @@ impl Decoder for ChatDecoder {
             });
         }
         if let Some(delta) = data.pointer("/choices/0/delta") {
-            for key in ["reasoning_content", "reasoning"] {
-                let text = str_at(delta, &format!("/{key}"));
-                if !text.is_empty() {
-                    out.push(StreamEvent::ReasoningDelta {
-                        index: REASONING,
-                        text: text.to_string(),
-                    });
-                }
+            // Servers name it one way or the other (some send both).
+            let reasoning = [
+                str_at(delta, "/reasoning_content"),
+                str_at(delta, "/reasoning"),
+            ]
+            .into_iter()
+            .find(|t| !t.is_empty());
+            if let Some(text) = reasoning {
+                out.push(StreamEvent::ReasoningDelta {
+                    index: REASONING,
+                    text: text.to_string(),
+                });
             }
             let text = str_at(delta, "/content");
             if !text.is_empty() {
@@ -209,13 +213,14 @@ impl Decoder for ChatDecoder {
                     text: text.to_string(),
                 });
             }
-            for call in delta
-                .get("tool_calls")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-            {
-                let index = FIRST_CALL + u64_at(call, "/index") as usize;
+            let calls = delta.get("tool_calls").and_then(Value::as_array);
+            for (position, call) in calls.into_iter().flatten().enumerate() {
+                // Some servers leave out `index`; the position stands in.
+                let index = FIRST_CALL
+                    + call
+                        .get("index")
+                        .and_then(Value::as_u64)
+                        .map_or(position, |i| i as usize);
                 let id = str_at(call, "/id");
                 if !id.is_empty() {
                     out.push(StreamEvent::ToolCallStart {

@@ -169,17 +169,19 @@ impl ProviderError {
     }
 
     /// Whether this error means the account is out of credit or quota (the
-    /// run pauses as `paused_billing`): a quota error, or a non-retryable
-    /// error whose message says so.
+    /// run pauses as `paused_billing`). Classification already turned every
+    /// billing message into [`ErrorKind::Quota`].
     pub fn is_billing(&self) -> bool {
-        self.kind == ErrorKind::Quota || (!self.kind.retryable() && mentions_billing(&self.message))
+        self.kind == ErrorKind::Quota
     }
 
     /// Classifies an HTTP error response: the status decides, refined by the
     /// body (`{"error": {"message", "type"|"code"|"status"}}` in all three
-    /// providers' shapes) — a 429 or 400 that speaks of exhausted credit is
-    /// [`ErrorKind::Quota`], a 400 about the prompt's length is
-    /// [`ErrorKind::ContextLength`].
+    /// providers' shapes) — a 402, a 429 whose code or message says
+    /// `insufficient_quota` or "credit balance", or another status that speaks
+    /// of exhausted credit is [`ErrorKind::Quota`]; any other 429 is a rate
+    /// limit (Gemini's per-minute limits also say "quota exceeded"); a 400
+    /// about the prompt's length is [`ErrorKind::ContextLength`].
     pub fn from_http(
         provider: &str,
         status: u16,
@@ -200,14 +202,19 @@ impl ProviderError {
         };
         let mut message = text_of("message");
         if message.is_empty() && json.is_none() {
-            message = body.trim().chars().take(500).collect();
+            message = crate::text::head(body.trim(), 500).to_string();
         }
         let code = [text_of("type"), text_of("status"), text_of("code")]
             .into_iter()
             .find(|c| !c.is_empty() && c.parse::<u16>().is_err())
             .unwrap_or_default();
         let lower = format!("{message} {code}").to_lowercase();
-        let kind = if mentions_billing(&lower) || code == "billing_error" {
+        let out_of_credit = if status == 429 {
+            lower.contains("insufficient_quota") || lower.contains("credit balance")
+        } else {
+            mentions_billing(&lower)
+        };
+        let kind = if out_of_credit || status == 402 || code == "billing_error" {
             ErrorKind::Quota
         } else {
             match status {
@@ -223,10 +230,14 @@ impl ProviderError {
                     _ => ErrorKind::InvalidRequest,
                 },
                 // An unexpected status: the code or message may say more;
-                // unknown errors are retried.
+                // other client errors are not retried, anything else is.
                 _ => kind_of_code(&code)
                     .or_else(|| kind_of_message(&lower))
-                    .unwrap_or(ErrorKind::Server),
+                    .unwrap_or(if (400..500).contains(&status) {
+                        ErrorKind::InvalidRequest
+                    } else {
+                        ErrorKind::Server
+                    }),
             }
         };
         ProviderError {
@@ -249,11 +260,17 @@ impl ProviderError {
     /// retried.
     pub fn from_stream(provider: &str, code: &str, message: &str) -> ProviderError {
         let lower = format!("{message} {code}").to_lowercase();
-        let kind = if mentions_billing(&lower) || code == "billing_error" {
+        let by_code = kind_of_code(code);
+        // As for a 429: a rate limit is billing only when it says so plainly.
+        let out_of_credit = if by_code == Some(ErrorKind::RateLimit) {
+            lower.contains("insufficient_quota") || lower.contains("credit balance")
+        } else {
+            mentions_billing(&lower)
+        };
+        let kind = if out_of_credit || code == "billing_error" {
             ErrorKind::Quota
         } else {
-            kind_of_code(code)
-                .unwrap_or_else(|| kind_of_message(&lower).unwrap_or(ErrorKind::Server))
+            by_code.unwrap_or_else(|| kind_of_message(&lower).unwrap_or(ErrorKind::Server))
         };
         ProviderError {
             kind,
@@ -316,8 +333,7 @@ pub fn parse_retry_after(value: &str) -> Option<Duration> {
             value
                 .parse::<f64>()
                 .ok()
-                .filter(|s| s.is_finite() && *s >= 0.0)
-                .map(Duration::from_secs_f64)
+                .and_then(|s| Duration::try_from_secs_f64(s).ok())
         })
 }
 
@@ -366,6 +382,19 @@ mod tests {
         );
         assert_eq!(
             kind(
+                429,
+                r#"{"error":{"code":429,"message":"Quota exceeded for metric: generate_content_requests_per_minute","status":"RESOURCE_EXHAUSTED"}}"#
+            ),
+            ErrorKind::RateLimit,
+            "a per-minute quota is a rate limit"
+        );
+        assert_eq!(
+            kind(402, r#"{"error":{"message":"Insufficient credits"}}"#),
+            ErrorKind::Quota
+        );
+        assert_eq!(kind(418, "teapot"), ErrorKind::InvalidRequest);
+        assert_eq!(
+            kind(
                 400,
                 r#"{"error":{"message":"prompt is too long: 250000 tokens > 200000 maximum"}}"#
             ),
@@ -391,5 +420,7 @@ mod tests {
         assert_eq!(parse_retry_after("12"), Some(Duration::from_secs(12)));
         assert_eq!(parse_retry_after("0.5"), Some(Duration::from_millis(500)));
         assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"), None);
+        assert_eq!(parse_retry_after("1e30"), None, "too long, and no panic");
+        assert_eq!(parse_retry_after("-3"), None);
     }
 }

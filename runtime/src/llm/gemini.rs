@@ -169,10 +169,8 @@ impl Decoder for GeminiDecoder {
         }
         let parts = data
             .pointer("/candidates/0/content/parts")
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default();
-        for p in &parts {
+            .and_then(Value::as_array);
+        for p in parts.into_iter().flatten() {
             let signature = str_at(p, "/thoughtSignature");
             if let Some(call) = p.get("functionCall") {
                 let index = self.allocate();

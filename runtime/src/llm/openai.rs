@@ -85,6 +85,9 @@ impl Codec for OpenAiResponses {
                 );
             }
         }
+        // Nothing refers back to stored responses: every turn sends the
+        // whole conversation.
+        body.insert("store".into(), json!(false));
         body.insert("stream".into(), json!(true));
         Value::Object(body)
     }
@@ -198,9 +201,9 @@ impl Decoder for ResponsesDecoder {
                 })
             }
             "response.completed" | "response.incomplete" => {
-                let response = data.get("response").cloned().unwrap_or_default();
-                out.push(StreamEvent::Usage(usage(&response)));
-                let reason = match str_at(&response, "/incomplete_details/reason") {
+                let response = data.get("response").unwrap_or(&Value::Null);
+                out.push(StreamEvent::Usage(usage(response)));
+                let reason = match str_at(response, "/incomplete_details/reason") {
                     "" => FinishReason::Stop,
                     "max_output_tokens" => FinishReason::Length,
                     "content_filter" => FinishReason::ContentFilter,

@@ -5,7 +5,7 @@
 use super::codec::{Codec, Decoder};
 use super::error::ProviderError;
 use super::model::Response;
-use super::sse::SseParser;
+use super::sse::{SseEvent, SseParser};
 use super::stream::{Accumulator, StreamEvent};
 
 /// One response being read.
@@ -14,6 +14,7 @@ pub struct ResponseReader {
     parser: SseParser,
     decoder: Box<dyn Decoder>,
     accumulator: Accumulator,
+    /// Scratch space for one SSE event's stream events.
     events: Vec<StreamEvent>,
     sse_events: u64,
 }
@@ -40,24 +41,28 @@ impl ResponseReader {
         }
     }
 
-    /// Feeds the next chunk of the body. Returns the stream events it
-    /// completed (for live observers); an error event in the stream is
+    /// Feeds the next chunk of the body; an error event in the stream is
     /// returned as its error.
-    pub fn push(&mut self, chunk: &[u8]) -> Result<&[StreamEvent], ProviderError> {
-        self.events.clear();
+    pub fn push(&mut self, chunk: &[u8]) -> Result<(), ProviderError> {
         for event in self.parser.push(chunk) {
-            self.sse_events += 1;
-            let before = self.events.len();
-            let decoded = self.decoder.decode(&event, &mut self.events);
-            for event in &self.events[before..] {
-                self.accumulator.push(event);
-            }
-            if let Err(mut error) = decoded {
-                error.after_data = self.accumulator.has_content();
-                return Err(error);
-            }
+            self.decode(&event)?;
         }
-        Ok(&self.events)
+        Ok(())
+    }
+
+    /// Decodes one SSE event into the response so far. An error it carries
+    /// records whether part of the answer had already arrived.
+    fn decode(&mut self, event: &SseEvent) -> Result<(), ProviderError> {
+        self.sse_events += 1;
+        self.events.clear();
+        let decoded = self.decoder.decode(event, &mut self.events);
+        for event in &self.events {
+            self.accumulator.push(event);
+        }
+        decoded.map_err(|mut error| {
+            error.after_data = self.accumulator.has_content();
+            error
+        })
     }
 
     /// Whether any part of the answer (text, reasoning, a tool call) has
@@ -74,12 +79,12 @@ impl ResponseReader {
     /// The body ended: the whole response, or an error if the stream stopped
     /// before the provider said it was complete.
     pub fn finish(mut self) -> Result<Response, ProviderError> {
-        let mut tail = Vec::new();
         if let Some(event) = self.parser.finish() {
-            self.decoder.decode(&event, &mut tail)?;
+            self.decode(&event)?;
         }
-        self.decoder.end(&mut tail);
-        for event in &tail {
+        self.events.clear();
+        self.decoder.end(&mut self.events);
+        for event in &self.events {
             self.accumulator.push(event);
         }
         let after_data = self.accumulator.has_content();
@@ -95,4 +100,25 @@ pub fn decode_body(codec: &dyn Codec, body: &[u8]) -> Result<Response, ProviderE
     let mut reader = ResponseReader::new(codec);
     reader.push(body)?;
     reader.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::llm::gemini::Gemini;
+    use crate::llm::ErrorKind;
+
+    #[test]
+    fn an_error_closing_the_body_after_text_is_not_retried() {
+        // Gemini bodies end without a blank line: the error is the tail event.
+        let body = concat!(
+            r#"data: {"candidates":[{"content":{"parts":[{"text":"hi"}]}}]}"#,
+            "\r\n\r\n",
+            r#"data: {"error":{"status":"UNAVAILABLE","message":"down"}}"#
+        );
+        let error = decode_body(&Gemini, body.as_bytes()).expect_err("error event");
+        assert_eq!(error.kind, ErrorKind::Server);
+        assert!(error.after_data);
+        assert!(!error.retryable());
+    }
 }

@@ -166,9 +166,14 @@ impl Accumulator {
             StreamEvent::ToolCallStart { index, id, name } => {
                 self.content = true;
                 let segment = self.segment(*index, new_call);
+                // A repeated start may leave out what the first one said.
                 if let Segment::Call { id: i, name: n, .. } = segment {
-                    i.clone_from(id);
-                    n.clone_from(name);
+                    if !id.is_empty() {
+                        i.clone_from(id);
+                    }
+                    if !name.is_empty() {
+                        n.clone_from(name);
+                    }
                 }
             }
             StreamEvent::ToolCallDelta { index, arguments } => {
