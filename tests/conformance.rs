@@ -175,3 +175,18 @@ fn harness_failures_answer_in_json() {
         "{v}"
     );
 }
+
+#[test]
+fn child_runs_in_parallel_branches_count_toward_usage() {
+    let g = golden_json("parallel_subgraphs.dip");
+    assert_eq!(g["terminal_status"], "success", "{g}");
+    // The agent branch's session and the child run's session.
+    assert_eq!(g["usage"]["session_count"], 2, "{g}");
+    assert_eq!(g["usage"]["total_tokens"], 300, "{g}");
+    // The child's session keeps its provider; merged branch stats have none
+    // (the reference's `unknown` bucket).
+    assert_eq!(
+        g["usage"]["provider_totals"]["stub"]["session_count"], 1,
+        "{g}"
+    );
+}

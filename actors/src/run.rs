@@ -259,8 +259,10 @@ impl RunActor {
                 "no handler is registered for {:?} nodes",
                 task.handler.wire_name()
             ));
-            self.current = Some(task);
-            self.node_exited(NodeExit::Finished(Box::new(Err(error.into()))), ctx);
+            // A configuration error: restarting cannot fix it, so it goes
+            // straight to the engine rather than through supervision.
+            drop(task);
+            self.report(Err(error.into()), Vec::new(), ctx);
             return;
         };
         let env = HandlerEnv {

@@ -18,7 +18,7 @@ use crate::engine::NodeTask;
 use crate::event::EventKind;
 use crate::gojson::{to_go_json_compact, GoValue};
 use crate::outcome::{HandlerError, NodeResult, Outcome, FAIL, SUCCESS};
-use crate::usage::SessionStats;
+use crate::usage::{SessionStats, UsageSummary};
 
 /// The context key holding branch results.
 pub const RESULTS_KEY: &str = "parallel.results";
@@ -76,6 +76,8 @@ struct BranchResult {
     updates: BTreeMap<String, String>,
     error: String,
     stats: Option<SessionStats>,
+    /// What a child-run branch (subgraph, manager loop) spent.
+    child_usage: Option<UsageSummary>,
 }
 
 /// Runs `parallel` nodes.
@@ -157,7 +159,10 @@ async fn run_parallel(task: NodeTask, env: HandlerEnv) -> NodeResult {
         .unwrap_or(branches.len());
     let branch_timeout = match attrs::get(&task.attrs, "branch_timeout") {
         "" => None,
-        text => GoDuration::parse(text).ok().and_then(GoDuration::to_std),
+        text => GoDuration::parse(text)
+            .ok()
+            .and_then(GoDuration::to_std)
+            .filter(|d| !d.is_zero()),
     };
 
     let mut started = env.event(EventKind::ParallelStarted, &task);
@@ -201,6 +206,7 @@ async fn run_parallel(task: NodeTask, env: HandlerEnv) -> NodeResult {
                 updates: BTreeMap::new(),
                 error: other.to_string(),
                 stats: None,
+                child_usage: None,
             }),
             None => return Err(fail(format!("branch {:?} did not report", targets[i])).into()),
         }
@@ -218,6 +224,14 @@ async fn run_parallel(task: NodeTask, env: HandlerEnv) -> NodeResult {
     let mut outcome = Outcome::with_status(if ok { SUCCESS } else { FAIL })
         .update(RESULTS_KEY, results_json(&ordered));
     outcome.stats = merged_stats(&ordered);
+    // Child runs' spending reaches the run's usage (and its budget) through
+    // the parallel node.
+    for usage in ordered.iter().filter_map(|r| r.child_usage.as_ref()) {
+        outcome
+            .child_usage
+            .get_or_insert_with(UsageSummary::default)
+            .add_child(usage);
+    }
     if let Some(join) = join {
         if ok || policy == JoinPolicy::Any {
             outcome.suggested_next_nodes = vec![plan.node(join).id.clone()];
@@ -254,6 +268,7 @@ async fn run_branch(
             updates: outcome.context_updates,
             error: String::new(),
             stats: outcome.stats,
+            child_usage: outcome.child_usage,
         },
         Err(failure) => {
             if let HandlerError::PausedBilling(_) = failure.error {
@@ -265,6 +280,7 @@ async fn run_branch(
                 updates: BTreeMap::new(),
                 error: failure.error.to_string(),
                 stats: None,
+                child_usage: failure.child_usage.map(|u| *u),
             }
         }
     };
@@ -440,6 +456,7 @@ mod tests {
             updates: BTreeMap::new(),
             error: String::new(),
             stats: Some(stats.clone()),
+            child_usage: None,
         };
         let merged = merged_stats(&[branch("A"), branch("B")]).expect("stats");
         assert_eq!((merged.turns, merged.total_tokens), (2, 300));
