@@ -6,13 +6,13 @@
 //! tracker wrote. Also: billing exhaustion pauses a run that `-r` resumes, and
 //! a missing key stops a run before any node starts.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Output;
 
 use serde_json::{json, Value};
-use tracker_tests::in_dir;
 use tracker_tests::mock_provider::{MockProvider, Recorded, Reply};
 use tracker_tests::sse_bodies::{body, Call, Turn, TurnUsage};
+use tracker_tests::{files_under, in_dir, run_dirs, text};
 
 /// A key distinctive enough to grep for.
 const KEY: &str = "sk-test-LEAKCANARY-7f3a9c1e5b";
@@ -39,40 +39,17 @@ const PROVIDERS: [(&str, &str, &str, &str); 4] = [
     ),
 ];
 
-/// Every variable that could point tracker at a real provider.
-const PROVIDER_VARS: [&str; 10] = [
-    "ANTHROPIC_API_KEY",
-    "OPENAI_API_KEY",
-    "GEMINI_API_KEY",
-    "GOOGLE_API_KEY",
-    "OPENAI_COMPAT_API_KEY",
-    "ANTHROPIC_BASE_URL",
-    "OPENAI_BASE_URL",
-    "GEMINI_BASE_URL",
-    "OPENAI_COMPAT_BASE_URL",
-    "TRACKER_GATEWAY_URL",
-];
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
 fn pipeline(provider: &str, model: &str) -> String {
     format!(
         "workflow AgentWrites\n  goal: \"write a greeting file\"\n  start: Start\n  exit: Done\n  defaults\n    provider: {provider}\n    model: {model}\n  agent Start\n    label: Start\n  agent Write\n    auto_status: true\n    prompt: Create out/hello.txt with a greeting, then say STATUS: success.\n  agent Done\n    label: Done\n  edges\n    Start -> Write\n    Write -> Done\n"
     )
 }
 
-/// Runs `args` in `dir` with only the given provider variables set, a home
-/// of its own (no user env file), and quick retries.
+/// Runs `args` in `dir` with only the given provider variables set (see
+/// [`in_dir`]) and quick retries.
 fn run(dir: &Path, args: &[&str], vars: &[(&str, String)]) -> Output {
     let mut cmd = in_dir(dir);
-    for var in PROVIDER_VARS {
-        cmd.env_remove(var);
-    }
-    cmd.env("HOME", dir.join("home"))
-        .env("XDG_CONFIG_HOME", dir.join("home/.config"))
-        .env("TRACKER_LLM_RETRY_BASE", "5ms")
+    cmd.env("TRACKER_LLM_RETRY_BASE", "5ms")
         .env("TRACKER_STREAM_IDLE_TIMEOUT", "5s");
     for (name, value) in vars {
         cmd.env(name, value);
@@ -86,23 +63,6 @@ fn usage(input: u64, output: u64) -> TurnUsage {
         output,
         ..TurnUsage::default()
     }
-}
-
-/// Every file under `dir`, recursively.
-fn files_under(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for entry in std::fs::read_dir(&d).into_iter().flatten().flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                stack.push(path);
-            } else {
-                out.push(path);
-            }
-        }
-    }
-    out
 }
 
 fn assert_no_key_anywhere(dir: &Path, out: &Output) {
@@ -127,9 +87,7 @@ fn activity(dir: &Path) -> Vec<Value> {
             std::fs::read_to_string(p)
                 .unwrap_or_default()
                 .lines()
-                .filter_map(|l| {
-                    serde_json::from_str::<Value>(l.trim_start_matches(['\u{1f}', '\u{1e}'])).ok()
-                })
+                .map(|l| serde_json::from_str::<Value>(l).expect("activity lines are JSON"))
                 .collect::<Vec<_>>()
         })
         .collect()
@@ -377,7 +335,7 @@ fn billing_exhaustion_pauses_the_run_and_resume_finishes_it() {
     let vars = [(key_var, KEY.to_string()), (url_var, mock.url())];
     let out = run(dir.path(), &["run", "agent.dip", "--no-tui"], &vars);
     let stdout = text(&out.stdout);
-    assert_ne!(out.status.code(), Some(0), "{stdout}");
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
     assert!(stdout.contains("billing_paused"), "{stdout}");
     assert!(stdout.contains("Resume: tracker -r"), "{stdout}");
     let ended: Vec<Value> = activity(dir.path())
@@ -389,12 +347,11 @@ fn billing_exhaustion_pauses_the_run_and_resume_finishes_it() {
     assert_eq!(mock.requests().len(), 1, "billing errors are not retried");
     assert!(!dir.path().join("out/hello.txt").exists());
 
-    let run_id = std::fs::read_dir(dir.path().join(".tracker/runs"))
-        .expect("runs")
-        .flatten()
-        .next()
+    let run_id = run_dirs(dir.path())
+        .pop()
         .expect("one run")
         .file_name()
+        .expect("name")
         .to_string_lossy()
         .into_owned();
     let mock = MockProvider::start([
@@ -458,10 +415,7 @@ fn a_missing_key_stops_the_run_before_any_node_with_a_setup_hint() {
             "{provider}: nothing ran"
         );
         assert!(
-            !dir.path().join(".tracker/runs").exists()
-                || std::fs::read_dir(dir.path().join(".tracker/runs"))
-                    .map(|mut d| d.next().is_none())
-                    .unwrap_or(true),
+            run_dirs(dir.path()).is_empty(),
             "{provider}: no run directory"
         );
     }
@@ -554,20 +508,24 @@ fn a_rejected_key_fails_the_node_with_a_clear_message() {
 #[test]
 fn a_working_dir_outside_the_workdir_is_refused() {
     let dir = tempfile::tempdir().expect("temp dir");
-    for bad in ["../escape", "/tmp", "sub;rm -rf x"] {
+    // The run's working directory is `work`; `outside` is its sibling, which
+    // a symlink inside `work` points at.
+    let work = dir.path().join("work");
+    std::fs::create_dir_all(dir.path().join("outside")).expect("mkdir");
+    std::fs::create_dir_all(&work).expect("mkdir");
+    std::os::unix::fs::symlink(dir.path().join("outside"), work.join("link")).expect("symlink");
+    for bad in ["../escape", "/tmp", "link/sub", "sub;rm -rf x"] {
         let dip = pipeline("stub", "stub-model").replace(
             "    auto_status: true\n",
             &format!("    auto_status: true\n    working_dir: \"{bad}\"\n"),
         );
-        std::fs::write(dir.path().join("agent.dip"), dip).expect("write");
-        let out = run(dir.path(), &["run", "agent.dip", "--no-tui"], &[]);
+        std::fs::write(work.join("agent.dip"), dip).expect("write");
+        let out = run(&work, &["run", "agent.dip", "--no-tui"], &[]);
         let all = format!("{}{}", text(&out.stdout), text(&out.stderr));
         assert_eq!(out.status.code(), Some(1), "{bad}: {all}");
         assert!(all.contains("working_dir"), "{bad}: {all}");
-        assert!(
-            !dir.path().join("escape").exists()
-                && !dir.path().parent().expect("parent").join("escape").exists()
-        );
+        assert!(!dir.path().join("escape").exists(), "{bad}");
+        assert!(!dir.path().join("outside/sub").exists(), "{bad}");
     }
 }
 
@@ -609,5 +567,24 @@ fn a_gateway_routes_each_provider_under_its_own_prefix() {
         text(&out.stderr).contains("unknown gateway kind \"nope\""),
         "{}",
         text(&out.stderr)
+    ); // Provider settings are read only for the providers a pipeline uses.
+    let out = run(
+        dir.path(),
+        &[
+            "run",
+            "agent.dip",
+            "--no-tui",
+            "--provider",
+            "stub",
+            "--gateway-url",
+            &gateway,
+            "--gateway-kind",
+            "nope",
+        ],
+        &[
+            (key_var, KEY.to_string()),
+            ("TRACKER_LLM_RETRY_BASE", "soon".to_string()),
+        ],
     );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
 }

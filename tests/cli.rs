@@ -2,11 +2,7 @@
 //! and one-line errors for bad arguments.
 
 use serde_json::Value;
-use tracker_tests::{run_in, workspace_root};
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).to_string()
-}
+use tracker_tests::{run_in, text, workspace_root};
 
 #[test]
 fn builtin_workflows_validate_cleanly() {

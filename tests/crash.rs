@@ -45,12 +45,7 @@ fn start(dir: &Path, args: &[&str]) -> Child {
 
 /// The only run directory.
 fn run_dir(dir: &Path) -> PathBuf {
-    let runs = dir.join(".tracker").join("runs");
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(&runs)
-        .expect("runs dir")
-        .flatten()
-        .map(|e| e.path())
-        .collect();
+    let mut entries = tracker_tests::run_dirs(dir);
     assert_eq!(entries.len(), 1, "{entries:?}");
     entries.remove(0)
 }
@@ -145,9 +140,10 @@ fn a_command_still_running_at_the_kill_is_adopted_not_run_again() {
     let killed = kill_when(&mut child, |_, line| {
         line.contains(r#""type":"stage_started""#) && line.contains(r#""node_id":"N4""#)
     });
-    assert!(killed);
-    // N4's command outlives tracker; it finishes only now.
+    // N4's command outlives tracker; it finishes only now (released before
+    // asserting, so that a failure leaves no command waiting forever).
     std::fs::write(dir.path().join("go"), "").expect("release N4");
+    assert!(killed);
     assert_eq!(resume(dir.path()), Some(0));
     let lines = std::fs::read_to_string(dir.path().join("lines.txt")).expect("lines");
     assert_eq!(lines, expected_lines());
@@ -164,6 +160,9 @@ fn checkpoint_json_parses_at_every_instant_of_a_run() {
         std::thread::spawn(move || {
             let mut reads = 0usize;
             while !done.load(Ordering::Relaxed) {
+                // Sampling as often as the machine allows, without taking a
+                // core from the run it watches.
+                std::thread::yield_now();
                 let Ok(entries) = std::fs::read_dir(&runs) else {
                     continue;
                 };

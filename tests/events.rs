@@ -63,12 +63,7 @@ fn grouped(events: &[Value]) -> (Vec<String>, BTreeMap<String, Vec<String>>) {
 }
 
 fn run_dir(dir: &std::path::Path) -> PathBuf {
-    std::fs::read_dir(dir.join(".tracker").join("runs"))
-        .expect("runs")
-        .flatten()
-        .map(|e| e.path())
-        .next()
-        .expect("one run")
+    tracker_tests::run_dirs(dir).pop().expect("one run")
 }
 
 #[test]

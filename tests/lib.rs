@@ -68,13 +68,78 @@ pub fn run_in(dir: &Path, args: &[&str]) -> Output {
     in_dir(dir).args(args).output().expect("tracker runs")
 }
 
-/// A `Command` for the built binary running in `dir`, with its live activity
-/// logs under `<dir>/.audit`.
+/// Variables that would point a test run at real providers, change provider
+/// tuning, or change exit codes, wherever the developer set them.
+const HOST_VARIABLES: [&str; 18] = [
+    "ANTHROPIC_API_KEY",
+    "OPENAI_API_KEY",
+    "GEMINI_API_KEY",
+    "GOOGLE_API_KEY",
+    "OPENAI_COMPAT_API_KEY",
+    "ANTHROPIC_BASE_URL",
+    "OPENAI_BASE_URL",
+    "GEMINI_BASE_URL",
+    "OPENAI_COMPAT_BASE_URL",
+    "TRACKER_GATEWAY_URL",
+    "TRACKER_GATEWAY_KIND",
+    "TRACKER_LLM_CONCURRENCY",
+    "TRACKER_LLM_MAX_RETRIES",
+    "TRACKER_LLM_RETRY_BASE",
+    "TRACKER_STREAM_IDLE_TIMEOUT",
+    "TRACKER_FAIL_ON_OVERRIDE",
+    "TRACKER_PASS_ENV",
+    "TRACKER_PASS_API_KEYS",
+];
+
+/// A `Command` for the built binary running in `dir`: its live activity logs
+/// under `<dir>/.audit`, a home of its own under `<dir>/home` (so no user env
+/// file is read), and none of the host's provider or tracker variables.
 pub fn in_dir(dir: &Path) -> Command {
     let mut cmd = tracker();
+    for var in HOST_VARIABLES {
+        cmd.env_remove(var);
+    }
     cmd.current_dir(dir)
-        .env("TRACKER_AUDIT_DIR", dir.join(".audit"));
+        .env("TRACKER_AUDIT_DIR", dir.join(".audit"))
+        .env("HOME", dir.join("home"))
+        .env("XDG_CONFIG_HOME", dir.join("home/.config"));
     cmd
+}
+
+/// The output of `cmd` given `input` on its standard input.
+///
+/// # Panics
+/// If the binary cannot be started (tests only).
+pub fn output_with_stdin(cmd: &mut Command, input: &str) -> Output {
+    use std::io::Write;
+    use std::process::Stdio;
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("tracker starts");
+    // A closed pipe (the program did not read) is not the test's failure.
+    let _ = child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(input.as_bytes());
+    child.wait_with_output().expect("tracker runs")
+}
+
+/// Lossy UTF-8 text of a process's output.
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Run directories under `dir`'s default artifact directory, sorted.
+pub fn run_dirs(dir: &Path) -> Vec<PathBuf> {
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(dir.join(".tracker").join("runs"))
+        .map(|entries| entries.flatten().map(|e| e.path()).collect())
+        .unwrap_or_default();
+    dirs.sort();
+    dirs
 }
 
 /// The golden-trace fixtures beside the repository.
@@ -84,6 +149,14 @@ pub fn conformance_dir() -> PathBuf {
 
 /// Every file under `dir` (recursively) whose extension is `ext`, sorted.
 pub fn files_with_extension(dir: &Path, ext: &str) -> Vec<PathBuf> {
+    files_under(dir)
+        .into_iter()
+        .filter(|p| p.extension().and_then(|e| e.to_str()) == Some(ext))
+        .collect()
+}
+
+/// Every file under `dir`, recursively, sorted.
+pub fn files_under(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
@@ -94,7 +167,7 @@ pub fn files_with_extension(dir: &Path, ext: &str) -> Vec<PathBuf> {
             let path = entry.path();
             if path.is_dir() {
                 stack.push(path);
-            } else if path.extension().and_then(|e| e.to_str()) == Some(ext) {
+            } else {
                 out.push(path);
             }
         }

@@ -2,56 +2,23 @@
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
-use std::process::{Output, Stdio};
+use std::process::Output;
 
 use serde_json::json;
-use std::io::Write;
-use tracker_tests::in_dir;
 use tracker_tests::mock_provider::{MockProvider, Reply};
 use tracker_tests::sse_bodies::{body, Turn, TurnUsage};
+use tracker_tests::{in_dir, output_with_stdin, run_dirs, text};
 
 const KEY: &str = "sk-ant-test-DOCTORCANARY-42";
 
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-/// Runs tracker in `dir` with a private home, no provider variables except
-/// `vars`, and `stdin` as its input.
+/// Runs tracker in `dir` (see [`in_dir`]) with `vars` set and `stdin` as its
+/// input.
 fn run(dir: &Path, args: &[&str], vars: &[(&str, String)], stdin: &str) -> Output {
     let mut cmd = in_dir(dir);
-    for var in [
-        "ANTHROPIC_API_KEY",
-        "OPENAI_API_KEY",
-        "GEMINI_API_KEY",
-        "GOOGLE_API_KEY",
-        "OPENAI_COMPAT_API_KEY",
-        "ANTHROPIC_BASE_URL",
-        "TRACKER_GATEWAY_URL",
-        "TRACKER_PASS_ENV",
-        "TRACKER_PASS_API_KEYS",
-    ] {
-        cmd.env_remove(var);
-    }
-    cmd.env("HOME", dir.join("home"))
-        .env("XDG_CONFIG_HOME", dir.join("home/.config"));
     for (name, value) in vars {
         cmd.env(name, value);
     }
-    let mut child = cmd
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("tracker starts");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(stdin.as_bytes())
-        .expect("write stdin");
-    child.wait_with_output().expect("tracker runs")
+    output_with_stdin(cmd.args(args), stdin)
 }
 
 #[test]
@@ -88,7 +55,7 @@ fn doctor_probes_each_provider_and_tells_a_rejected_key_apart() {
     );
     assert!(!stdout.contains(KEY), "the key is masked: {stdout}");
     assert_eq!(ok.requests()[0].body["model"], "claude-haiku-4-5");
-    assert_ne!(out.status.code(), Some(1), "{stdout}");
+    assert!(matches!(out.status.code(), Some(0 | 2)), "{stdout}");
 
     let rejected = MockProvider::start([Reply::status(
         401,
@@ -174,4 +141,48 @@ fn steer_refuses_runs_that_do_not_exist_and_bad_node_ids() {
         "{}",
         text(&out.stderr)
     );
+    for bad_run in ["..", "a/b"] {
+        let out = run(dir.path(), &["steer", bad_run, "Write", "hi"], &[], "");
+        assert_eq!(out.status.code(), Some(1), "{bad_run}");
+        assert!(
+            text(&out.stderr).contains("invalid run id"),
+            "{}",
+            text(&out.stderr)
+        );
+    }
+    // A real run: its nodes are known.
+    let out = run(
+        dir.path(),
+        &["run", "quickstart", "--provider", "stub"],
+        &[],
+        "",
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let run_dir = run_dirs(dir.path()).pop().expect("a run");
+    let id = run_dir
+        .file_name()
+        .expect("name")
+        .to_string_lossy()
+        .into_owned();
+    for (node, message, needle) in [
+        ("Plna", "hi", "has no node \"Plna\""),
+        ("../x", "hi", "invalid node id"),
+        ("Plan", "  ", "empty"),
+    ] {
+        let out = run(dir.path(), &["steer", &id, node, message], &[], "");
+        assert_eq!(out.status.code(), Some(1), "{node}");
+        assert!(
+            text(&out.stderr).contains(needle),
+            "{node}: {}",
+            text(&out.stderr)
+        );
+    }
+    let out = run(dir.path(), &["steer", &id, "Plan", "be brief"], &[], "");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let queued: Vec<String> = std::fs::read_dir(run_dir.join("Plan/steering"))
+        .expect("steering dir")
+        .flatten()
+        .map(|e| std::fs::read_to_string(e.path()).expect("message"))
+        .collect();
+    assert_eq!(queued, ["be brief"]);
 }

@@ -5,18 +5,7 @@
 use std::path::Path;
 
 use serde_json::Value;
-use tracker_tests::{in_dir, run_in};
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-/// Run directories under `dir`'s default artifact directory.
-fn run_dirs(dir: &Path) -> Vec<std::path::PathBuf> {
-    std::fs::read_dir(dir.join(".tracker").join("runs"))
-        .map(|entries| entries.flatten().map(|e| e.path()).collect())
-        .unwrap_or_default()
-}
+use tracker_tests::{in_dir, run_dirs, run_in, text};
 
 /// Asserts a failed invocation: exit 1, exactly one stderr line starting
 /// `error:` and containing `needle`, and no run directory.
@@ -384,4 +373,22 @@ fn a_console_gate_that_times_out_takes_its_default_and_the_process_exits() {
         .expect("gate resolved");
     assert_eq!(resolved["gate_timed_out"], true);
     assert_eq!(resolved["gate_response"], "later");
+}
+
+#[test]
+fn a_graphviz_run_resumes_from_its_own_copy() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let dot = "digraph d {\n  start [shape=Mdiamond];\n  work [shape=box prompt=\"Do it\"];\n  done [shape=Msquare];\n  start -> work;\n  work -> done;\n}\n";
+    std::fs::write(dir.path().join("flow.dot"), dot).expect("write");
+    let out = run_in(dir.path(), &["run", "flow.dot", "--provider", "stub"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let run = run_dirs(dir.path()).pop().expect("a run");
+    assert!(run.join("workflow.dot").is_file(), "kept as Graphviz");
+    let id = run
+        .file_name()
+        .expect("name")
+        .to_string_lossy()
+        .into_owned();
+    let out = run_in(dir.path(), &["run", "-r", &id, "--provider", "stub"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
 }

@@ -44,6 +44,18 @@ use crate::pipeline;
 
 /// The file a run directory keeps its workflow's source in.
 pub const WORKFLOW_COPY: &str = "workflow.dip";
+/// The same, for a legacy Graphviz pipeline (the reader goes by extension).
+pub const WORKFLOW_COPY_DOT: &str = "workflow.dot";
+
+/// The workflow copy in run directory `dir`.
+pub fn workflow_copy(dir: &Path) -> PathBuf {
+    let dot = dir.join(WORKFLOW_COPY_DOT);
+    if dot.is_file() {
+        dot
+    } else {
+        dir.join(WORKFLOW_COPY)
+    }
+}
 
 /// Runs the pipeline; returns the exit code.
 pub fn run(args: &RunArgs) -> Result<u8> {
@@ -59,7 +71,7 @@ pub fn run(args: &RunArgs) -> Result<u8> {
     };
     let source = match (&args.pipeline, &resume) {
         (Some(arg), _) => pipeline::resolve(arg, &cwd)?,
-        (None, Some(dir)) => pipeline::PipelineSource::File(dir.join(WORKFLOW_COPY)),
+        (None, Some(dir)) => pipeline::PipelineSource::File(workflow_copy(dir)),
         (None, None) => bail!(
             "which pipeline? give a .dip file or a built-in name (`tracker workflows` lists them)"
         ),
@@ -99,7 +111,16 @@ pub fn run(args: &RunArgs) -> Result<u8> {
     };
     let prepared = match &resume {
         Some(dir) => resume_run(dir, clock.now(), durability)?,
-        None => new_run(&artifacts, &text, clock.now(), durability)?,
+        None => {
+            let is_dot = matches!(&source, pipeline::PipelineSource::File(p)
+                if p.extension().is_some_and(|e| e.eq_ignore_ascii_case("dot")));
+            let copy = if is_dot {
+                WORKFLOW_COPY_DOT
+            } else {
+                WORKFLOW_COPY
+            };
+            new_run(&artifacts, copy, &text, clock.now(), durability)?
+        }
     };
     let run_id = prepared.run_id.clone();
     let run_dir = prepared.dir.clone();
@@ -362,6 +383,7 @@ struct Prepared {
 /// checkpoint. On failure, nothing is left behind.
 fn new_run(
     artifacts: &Path,
+    copy_name: &str,
     text: &str,
     now: tracker_runtime::clock::WallTime,
     durability: Durability,
@@ -382,7 +404,7 @@ fn new_run(
         }
     };
     let setup = || -> std::io::Result<RunStore> {
-        write_private(&dir.join(WORKFLOW_COPY), text)?;
+        write_private(&dir.join(copy_name), text)?;
         RunStore::create(&dir, Checkpoint::new(run_id.clone()), now, durability)
     };
     match setup() {

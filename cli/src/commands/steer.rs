@@ -29,7 +29,8 @@ pub fn run(args: &SteerArgs) -> Result<u8> {
         bail!("the steering message is empty");
     }
     // A message for a node the run does not have would never be delivered.
-    if let Ok(text) = std::fs::read_to_string(run_dir.join(super::run::WORKFLOW_COPY)) {
+    let copy = run_dir.join(super::run::WORKFLOW_COPY);
+    if let Ok(text) = std::fs::read_to_string(copy) {
         let (workflow, _) = dippin::parse_dip(&text);
         if !workflow.nodes.is_empty() && !workflow.nodes.iter().any(|n| n.id == node) {
             let ids: Vec<&str> = workflow.nodes.iter().map(|n| n.id.as_str()).collect();
