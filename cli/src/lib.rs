@@ -2,9 +2,12 @@
 //!
 //! * [`args`] — the clap definitions (they only parse and validate);
 //! * [`commands`] — one module per subcommand, each with a `run` returning an exit code;
+//! * [`load`] — a pipeline and its subgraphs, checked and ready to run;
+//! * [`output`] — console and NDJSON event printers, and the end-of-run summary;
 //! * [`providers`] — LLM provider keys, URLs, tuning and completers;
 //! * [`pipeline`] — resolving a pipeline argument to a file or a built-in workflow;
 //! * [`report`] — printing diagnostics for humans and as `check` JSON;
+//! * [`run_id`] — new run ids;
 //! * [`workflows`] — the built-in workflows embedded from `workflows/`.
 //!
 //! [`run`] is the single place where results become process exit codes.
@@ -47,7 +50,8 @@ where
     let cli = match args::Cli::try_parse_from(with_default_command(args)) {
         Ok(cli) => cli,
         Err(err) => {
-            // Help and version go to stdout with status 0; real usage errors use 2.
+            // Help and version go to stdout with status 0; usage errors exit 1,
+            // as the reference's do.
             let code = if err.use_stderr() {
                 exit::USAGE
             } else {
