@@ -4,7 +4,9 @@
 //! Each file in `data/diagnostics/` declares what it must produce in header lines
 //! `# expect: DIPnnn @ LINE:COL`; the earliest error must be the first expectation.
 
-use tracker_tests::{check_json, data_dir, expectations, files_with_extension, Finding};
+use tracker_tests::{
+    check_json, data_dir, expectations, files_with_extension, run_in, text, Finding,
+};
 
 #[test]
 fn every_broken_file_reports_its_code_at_its_position() {
@@ -148,4 +150,68 @@ fn ten_megabyte_file_reports_the_error_near_its_end() {
             column: 5
         }]
     );
+}
+
+/// 200,000 chained `or`s (`||` in DOT) or 1,000,000 `not`s (`!`) in one condition
+/// used to overflow the stack (abort, exit 134). They are a located DIP010 error
+/// now, from both `check` and `validate`, and the message does not quote megabytes.
+#[test]
+fn huge_conditions_are_an_error_not_a_stack_overflow() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let ors = vec!["ctx.outcome = a"; 200_001].join(" or ");
+    let nots = format!("{}ctx.outcome = a", "not ".repeat(1_000_000));
+    for (name, condition) in [("ors.dip", ors), ("nots.dip", nots)] {
+        let src = format!(
+            "workflow Huge\n  start: A\n  exit: B\n  agent A\n    prompt: hi\n  agent B\n    prompt: bye\n  edges\n    A -> B when {condition}\n    A -> B\n"
+        );
+        std::fs::write(dir.path().join(name), src).expect("write");
+        let run = check_json(&dir.path().join(name));
+        assert!(!run.stderr.contains("overflow"), "{name}: {}", run.stderr);
+        assert_eq!(run.status, Some(1), "{name}: {}", run.stderr);
+        assert_eq!(
+            run.errors(),
+            vec![Finding {
+                code: "DIP010".into(),
+                line: 9,
+                column: 5
+            }],
+            "{name}"
+        );
+        let message = run.report["diagnostics"][0]["message"]
+            .as_str()
+            .expect("message")
+            .to_string();
+        assert!(
+            message.contains("condition is too long") && message.len() < 1000,
+            "{name}: {message}"
+        );
+
+        let out = run_in(dir.path(), &["validate", name]);
+        let stderr = text(&out.stderr);
+        assert!(!stderr.contains("overflow"), "{name}: {stderr}");
+        assert_eq!(out.status.code(), Some(1), "{name}: {stderr}");
+        assert!(
+            format!("{}{stderr}", text(&out.stdout)).contains("DIP010"),
+            "{name}"
+        );
+    }
+
+    let ors = vec!["outcome=a"; 200_001].join("||");
+    let bangs = format!("{}outcome=a", "!".repeat(1_000_000));
+    for (name, condition) in [("ors.dot", ors), ("bangs.dot", bangs)] {
+        let src = format!(
+            "digraph G {{\n  s [shape=Mdiamond];\n  e [shape=Msquare];\n  s -> e [condition=\"{condition}\"];\n  s -> e;\n}}\n"
+        );
+        std::fs::write(dir.path().join(name), src).expect("write");
+        let out = run_in(dir.path(), &["validate", name]);
+        let stderr = text(&out.stderr);
+        assert!(!stderr.contains("overflow"), "{name}: {stderr}");
+        assert_eq!(out.status.code(), Some(1), "{name}: {stderr}");
+        let shown = format!("{}{stderr}", text(&out.stdout));
+        assert!(
+            shown.contains("DIP010") && shown.contains("condition is too long"),
+            "{name}: {}",
+            shown.chars().take(2000).collect::<String>()
+        );
+    }
 }

@@ -189,11 +189,27 @@ pub fn parse_file(path: &Path) -> Result<Document, LoadError> {
     read_file(path, false)
 }
 
+/// Like [`load_file`] for a file the workflow names (a child workflow): only a
+/// regular file of at most `limit` bytes is read, and reading it cannot block
+/// (see [`resolve::read_regular_file`]).
+pub fn load_file_limited(path: &Path, limit: u64) -> Result<Document, LoadError> {
+    let bytes = resolve::read_regular_file(path, limit).map_err(|err| LoadError::Io {
+        path: path.to_path_buf(),
+        source: err.into(),
+    })?;
+    Ok(from_bytes(path, bytes, true))
+}
+
 fn read_file(path: &Path, resolve: bool) -> Result<Document, LoadError> {
     let bytes = std::fs::read(path).map_err(|source| LoadError::Io {
         path: path.to_path_buf(),
         source,
     })?;
+    Ok(from_bytes(path, bytes, resolve))
+}
+
+/// Parses a file's bytes, resolving its file directives when `resolve` is set.
+fn from_bytes(path: &Path, bytes: Vec<u8>, resolve: bool) -> Document {
     let base_dir = path.parent().map(|p| {
         if p.as_os_str().is_empty() {
             Path::new(".")
@@ -202,7 +218,7 @@ fn read_file(path: &Path, resolve: bool) -> Result<Document, LoadError> {
         }
     });
     match String::from_utf8(bytes) {
-        Ok(text) => Ok(load_str(path, &text, base_dir.filter(|_| resolve))),
+        Ok(text) => load_str(path, &text, base_dir.filter(|_| resolve)),
         Err(err) => {
             let valid = err.utf8_error().valid_up_to();
             let text = String::from_utf8_lossy(err.as_bytes()).into_owned();
@@ -212,12 +228,12 @@ fn read_file(path: &Path, resolve: bool) -> Result<Document, LoadError> {
                 Span::new(valid, valid + 1),
                 "file is not valid UTF-8 text (is it a binary file?)",
             );
-            Ok(Document {
+            Document {
                 workflow: Workflow::default(),
                 diagnostics: vec![diag],
                 format: Format::from_path(path),
                 source,
-            })
+            }
         }
     }
 }

@@ -435,6 +435,18 @@ fn fan_pairs(wf: &Workflow, out: &mut Vec<Diagnostic>) {
     }
 }
 
+/// Condition text as quoted in a message: at most [`QUOTED_CONDITION_CHARS`]
+/// characters, so a megabyte-long condition does not fill the terminal.
+fn shortened(raw: &str) -> String {
+    match raw.char_indices().nth(QUOTED_CONDITION_CHARS) {
+        Some((cut, _)) => format!("{}…", &raw[..cut]),
+        None => raw.to_string(),
+    }
+}
+
+/// How much of a condition a DIP010 message quotes.
+const QUOTED_CONDITION_CHARS: usize = 200;
+
 /// DIP010: one report per edge whose condition does not parse.
 fn conditions(wf: &Workflow, out: &mut Vec<Diagnostic>) {
     for edge in &wf.edges {
@@ -445,7 +457,10 @@ fn conditions(wf: &Workflow, out: &mut Vec<Diagnostic>) {
                         BAD_CONDITION,
                         format!(
                             "edge {} -> {}: invalid condition {:?}: {}",
-                            edge.from, edge.to, cond.raw, err.message
+                            edge.from,
+                            edge.to,
+                            shortened(&cond.raw),
+                            err.message
                         ),
                     )
                     .with_span(edge.span)

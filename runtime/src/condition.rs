@@ -334,4 +334,33 @@ mod tests {
         let dynamic: &dyn Lookup = &v;
         assert!(eval("ctx.outcome = success", dynamic));
     }
+
+    /// Evaluation recurses over the tree; the parser's operator limit keeps that
+    /// shallow. Over the limit the condition is unparsed (an error, not a crash);
+    /// at the limit it evaluates on a small stack.
+    #[test]
+    fn condition_size_is_bounded_before_evaluation() {
+        let limit = dippin::condition::MAX_CONDITION_OPERATORS;
+        let at_limit = vec!["ctx.outcome = fail"; limit].join(" or ") + " or ctx.outcome = success";
+        let over = vec!["ctx.outcome = fail"; 200_001].join(" or ");
+        let (at_limit, over) = std::thread::Builder::new()
+            .stack_size(256 * 1024)
+            .spawn(move || {
+                let v = vars();
+                (
+                    evaluate_condition(&Condition::new(at_limit), &v),
+                    evaluate_condition(&Condition::new(over), &v),
+                )
+            })
+            .expect("spawn")
+            .join()
+            .expect("no stack overflow");
+        assert_eq!(at_limit, Ok(true));
+        assert!(
+            matches!(&over, Err(ConditionEvalError::Unparsed { message, .. }) if message.contains("too long")),
+            "{:?}",
+            over.as_ref()
+                .map_err(|e| e.to_string().chars().take(200).collect::<String>())
+        );
+    }
 }

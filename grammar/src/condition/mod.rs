@@ -236,9 +236,27 @@ pub fn tokenize(text: &str) -> Vec<(usize, Token, usize)> {
     out
 }
 
+/// The most `and`, `or` and `not` one condition may use. Every node of the tree
+/// above a comparison comes from one of them, so this also bounds how deeply the
+/// tree nests, and with it the recursion of everything that walks, prints,
+/// evaluates or drops it: 200,000 chained `or`s would otherwise overflow the stack.
+pub const MAX_CONDITION_OPERATORS: usize = 256;
+
 /// Parses condition text.
 pub fn parse(text: &str) -> Result<Expr, ConditionError> {
     let tokens = tokenize(text);
+    // Checked before parsing, so an over-long condition never becomes a deep tree.
+    let operators = tokens
+        .iter()
+        .filter(|(_, tok, _)| matches!(tok, Token::And | Token::Or | Token::Not))
+        .count();
+    if operators > MAX_CONDITION_OPERATORS {
+        return Err(ConditionError {
+            message: format!(
+                "condition is too long: it uses {operators} and/or/not operators, at most {MAX_CONDITION_OPERATORS} are allowed"
+            ),
+        });
+    }
     let parser = grammar::ExprParser::new();
     parser
         .parse(tokens.iter().cloned().map(Ok::<_, ()>))
@@ -423,5 +441,51 @@ mod tests {
         );
         assert!(msg("ctx.x < 5").starts_with("unknown operator \"<\""));
         assert!(msg("ctx.x = hello world").starts_with("unexpected token \"world\""));
+    }
+
+    /// 200,000 chained `or`s or 1,000,000 `not`s used to build a tree so deep that
+    /// dropping or walking it overflowed the stack; they are refused before parsing.
+    #[test]
+    fn huge_conditions_are_refused_without_recursing() {
+        let ors = vec!["ctx.outcome = a"; 200_001].join(" or ");
+        let nots = format!("{}ctx.outcome = a", "not ".repeat(1_000_000));
+        let ands = vec!["ctx.outcome = a"; 200_001].join(" and ");
+        // A thread with a small stack: a deep tree would overflow it at once.
+        let messages = std::thread::Builder::new()
+            .stack_size(256 * 1024)
+            .spawn(move || {
+                [ors, nots, ands]
+                    .iter()
+                    .map(|text| parse(text).expect_err("too long").message)
+                    .collect::<Vec<_>>()
+            })
+            .expect("spawn")
+            .join()
+            .expect("no stack overflow");
+        assert_eq!(
+            messages[0],
+            "condition is too long: it uses 200000 and/or/not operators, at most 256 are allowed"
+        );
+        assert!(
+            messages[1].contains("uses 1000000 and/or/not operators"),
+            "{}",
+            messages[1]
+        );
+        assert!(
+            messages[2].contains("uses 200000 and/or/not operators"),
+            "{}",
+            messages[2]
+        );
+    }
+
+    #[test]
+    fn conditions_up_to_the_operator_limit_parse() {
+        let at_limit = vec!["ctx.outcome = a"; MAX_CONDITION_OPERATORS + 1].join(" or ");
+        let e = parse(&at_limit).expect("256 operators parse");
+        assert_eq!(e.to_string(), at_limit);
+        let nots = format!("{}ctx.outcome = a", "not ".repeat(MAX_CONDITION_OPERATORS));
+        assert!(parse(&nots).is_ok());
+        let over = format!("not {at_limit}");
+        assert!(parse(&over).is_err());
     }
 }
