@@ -10,6 +10,7 @@ mod crash;
 mod diagnostics;
 mod events;
 mod formatting;
+mod hardening;
 mod language_guide;
 mod lints;
 mod provider_setup;

@@ -7,13 +7,13 @@
 //! without the sentinels goes to `<run dir>/activity.jsonl`, where the reference
 //! puts it.
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::Write;
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use actix::prelude::*;
 use tracker_runtime::event::{strip_activity_sentinel, ACTIVITY_SENTINEL};
+use tracker_runtime::private_files;
 
 use crate::bus::Deliver;
 
@@ -69,13 +69,9 @@ impl ActivityLog {
     fn open(&mut self) -> std::io::Result<&mut File> {
         if self.file.is_none() {
             if let Some(parent) = self.live_path.parent() {
-                std::fs::create_dir_all(parent)?;
+                private_files::ensure_dir(parent)?;
             }
-            let file = OpenOptions::new()
-                .create(true)
-                .append(true)
-                .mode(0o600)
-                .open(&self.live_path)?;
+            let file = private_files::append(&self.live_path)?;
             self.file = Some(file);
         }
         self.file
@@ -128,7 +124,7 @@ impl Handler<Finish> for ActivityLog {
         let Some(copy) = &self.copy_path else {
             return Ok(());
         };
-        let live = match std::fs::read_to_string(&self.live_path) {
+        let live = match private_files::read_to_string(&self.live_path) {
             Ok(text) => text,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
             Err(e) => return Err(format!("read {}: {e}", self.live_path.display())),
@@ -139,15 +135,9 @@ impl Handler<Finish> for ActivityLog {
             .collect();
         let write = || -> std::io::Result<()> {
             if let Some(parent) = copy.parent() {
-                std::fs::create_dir_all(parent)?;
+                private_files::ensure_dir(parent)?;
             }
-            let mut file = OpenOptions::new()
-                .create(true)
-                .write(true)
-                .truncate(true)
-                .mode(0o600)
-                .open(copy)?;
-            file.write_all(stripped.as_bytes())
+            private_files::replace(copy, stripped.as_bytes())
         };
         write().map_err(|e| format!("write {}: {e}", copy.display()))
     }

@@ -116,6 +116,8 @@ pub struct RunActor {
     restarts: u32,
     /// Saves that failed so far.
     unsaved: u32,
+    /// The run was cancelled (its node aborted, not finished).
+    cancelled: bool,
     done: Option<oneshot::Sender<RunEnd>>,
     cancel: Option<watch::Receiver<bool>>,
     steering: Option<mpsc::Receiver<Vec<(String, String)>>>,
@@ -147,6 +149,7 @@ impl RunActor {
             resume_token,
             restarts: 0,
             unsaved: 0,
+            cancelled: false,
             done: Some(done),
             cancel: spec.cancel,
             steering: spec.steering,
@@ -394,11 +397,28 @@ impl RunActor {
     }
 
     /// The run is over: persist the final state, report, stop.
+    ///
+    /// A run that ended on its own has used the result of its last node
+    /// attempt, even where the reference saves no checkpoint (a strict failure,
+    /// spent retries): an empty save marks the state as past that attempt, so
+    /// that a resume runs the node again instead of adopting the result it
+    /// already acted on. A cancelled run's last attempt was cut short, not
+    /// used, and keeps its token: its command, if it had finished, is adopted.
     fn finish(&mut self, end: RunEnd, ctx: &mut Context<Self>) {
         let writer = self.writer.take();
+        let mark_used = !self.cancelled;
+        let now = self.clock.now();
         ctx.wait(
             async move {
                 if let Some(writer) = writer {
+                    if mark_used {
+                        let _ = writer
+                            .send(Save {
+                                changes: Vec::new(),
+                                now,
+                            })
+                            .await;
+                    }
                     let _ = writer.send(Compact).await;
                 }
             }
@@ -490,6 +510,7 @@ impl Handler<Cancel> for RunActor {
         if let Some(node) = self.node.take() {
             node.do_send(Abort);
         }
+        self.cancelled = true;
         self.current = None;
         let mut out = Vec::new();
         let end = self.engine.cancel(&mut out);

@@ -8,16 +8,16 @@
 //! proportional to what changed. `checkpoint.json` is only ever replaced by rename, so it parses
 //! at every instant, and [`load`] always returns the last acknowledged state.
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::Write;
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use tracker_runtime::checkpoint::{Checkpoint, CheckpointError};
 use tracker_runtime::clock::WallTime;
-use tracker_runtime::journal::{self, Change};
+use tracker_runtime::journal::{self, Change, ReplayError};
+use tracker_runtime::private_files;
 
 /// The snapshot file's name.
 pub const CHECKPOINT_FILE: &str = "checkpoint.json";
@@ -61,12 +61,30 @@ pub enum LoadError {
         /// What is wrong with it.
         source: CheckpointError,
     },
+    /// `checkpoint.journal` has a damaged line: resuming would lose (or
+    /// repeat) the saves after it.
+    #[error("{}: {source}; the run's saved state is damaged and cannot be resumed safely", path.display())]
+    DamagedJournal {
+        /// The journal.
+        path: PathBuf,
+        /// Which line, and what is wrong with it.
+        source: ReplayError,
+    },
+    /// The snapshot was written with a journal beside it, and the journal is
+    /// gone: the saves it held are lost.
+    #[error("{} is missing, but {} expects it (its saves since the snapshot would be lost); the run cannot be resumed safely", journal.display(), snapshot.display())]
+    MissingJournal {
+        /// Where the journal should be.
+        journal: PathBuf,
+        /// The snapshot that expects it.
+        snapshot: PathBuf,
+    },
 }
 
 /// Reads the last acknowledged state of the run in `dir`.
 pub fn load(dir: &Path) -> Result<Checkpoint, LoadError> {
     let path = dir.join(CHECKPOINT_FILE);
-    let text = match std::fs::read_to_string(&path) {
+    let text = match private_files::read_to_string(&path) {
         Ok(text) => text,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             return Err(LoadError::Missing(dir.to_path_buf()))
@@ -78,11 +96,28 @@ pub fn load(dir: &Path) -> Result<Checkpoint, LoadError> {
         source,
     })?;
     let journal_path = dir.join(JOURNAL_FILE);
-    match std::fs::read(&journal_path) {
-        Ok(bytes) => {
-            journal::replay(&mut cp, &String::from_utf8_lossy(&bytes));
+    match private_files::open(&journal_path) {
+        Ok(mut file) => {
+            let mut bytes = Vec::new();
+            std::io::Read::read_to_end(&mut file, &mut bytes).map_err(|source| LoadError::Io {
+                path: journal_path.clone(),
+                source,
+            })?;
+            journal::replay(&mut cp, &String::from_utf8_lossy(&bytes)).map_err(|source| {
+                LoadError::DamagedJournal {
+                    path: journal_path,
+                    source,
+                }
+            })?;
         }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            if cp.journaled {
+                return Err(LoadError::MissingJournal {
+                    journal: journal_path,
+                    snapshot: path,
+                });
+            }
+        }
         Err(source) => {
             return Err(LoadError::Io {
                 path: journal_path,
@@ -152,11 +187,12 @@ impl RunStore {
     /// in flight when the run stopped — and starts an empty journal.
     pub fn continue_from(
         dir: &Path,
-        cp: Checkpoint,
+        mut cp: Checkpoint,
         now: WallTime,
         durability: Durability,
     ) -> std::io::Result<RunStore> {
-        std::fs::create_dir_all(dir)?;
+        private_files::ensure_dir(dir)?;
+        cp.journaled = true;
         let (snapshot_len, journal, journal_len) = write_snapshot(dir, &cp, durability)?;
         Ok(RunStore {
             dir: dir.to_path_buf(),
@@ -253,43 +289,43 @@ impl RunStore {
 
 /// Writes `cp` as `checkpoint.json` and an empty journal extending it, both
 /// by rename; returns the snapshot's size and the open journal.
+///
+/// Beside an existing snapshot, the new snapshot goes first: a crash between
+/// the two renames leaves the old journal, which names the old snapshot and
+/// is ignored. For a new run the journal goes first, so that a snapshot that
+/// expects a journal never stands without one.
 fn write_snapshot(
     dir: &Path,
     cp: &Checkpoint,
     durability: Durability,
 ) -> std::io::Result<(u64, File, u64)> {
     let text = cp.to_json();
-    let tmp = dir.join(format!("{CHECKPOINT_FILE}.tmp"));
-    {
-        let mut file = private_file(&tmp)?;
-        file.write_all(text.as_bytes())?;
-        if durability == Durability::Sync {
-            file.sync_all()?;
-        }
-    }
-    std::fs::rename(&tmp, dir.join(CHECKPOINT_FILE))?;
     let header = journal::header_line(&cp.timestamp);
-    let journal_tmp = dir.join(format!("{JOURNAL_FILE}.tmp"));
-    let mut journal = private_file(&journal_tmp)?;
-    journal.write_all(header.as_bytes())?;
-    std::fs::rename(&journal_tmp, dir.join(JOURNAL_FILE))?;
-    if durability == Durability::Sync {
+    let snapshot = dir.join(CHECKPOINT_FILE);
+    let journal_path = dir.join(JOURNAL_FILE);
+    let sync = durability == Durability::Sync;
+    if std::fs::symlink_metadata(&snapshot).is_ok() {
+        write_synced(&snapshot, text.as_bytes(), sync)?;
+        write_synced(&journal_path, header.as_bytes(), sync)?;
+    } else {
+        write_synced(&journal_path, header.as_bytes(), sync)?;
+        write_synced(&snapshot, text.as_bytes(), sync)?;
+    }
+    if sync {
         File::open(dir)?.sync_all()?;
     }
-    let journal = OpenOptions::new()
-        .append(true)
-        .open(dir.join(JOURNAL_FILE))?;
+    let journal = private_files::append(&journal_path)?;
     Ok((text.len() as u64, journal, header.len() as u64))
 }
 
-/// A new file readable only by its owner (the reference writes run state 0600).
-fn private_file(path: &Path) -> std::io::Result<File> {
-    OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(path)
+/// Replaces `path` with `bytes` by rename (private, never through a link),
+/// synced before the rename when `sync`.
+fn write_synced(path: &Path, bytes: &[u8], sync: bool) -> std::io::Result<()> {
+    if sync {
+        private_files::replace_synced(path, bytes)
+    } else {
+        private_files::replace(path, bytes)
+    }
 }
 
 #[cfg(test)]
@@ -416,5 +452,80 @@ mod tests {
         assert!(matches!(load(dir.path()), Err(LoadError::Missing(_))));
         std::fs::write(dir.path().join(CHECKPOINT_FILE), "{not json").expect("write");
         assert!(matches!(load(dir.path()), Err(LoadError::Corrupt { .. })));
+    }
+
+    #[test]
+    fn a_damaged_journal_line_is_an_error_naming_the_file_and_line() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut store = RunStore::create(
+            dir.path(),
+            Checkpoint::new("abc"),
+            at(0),
+            Durability::NoSync,
+        )
+        .expect("create");
+        for (i, node) in ["A", "B", "C"].into_iter().enumerate() {
+            store
+                .save(
+                    &[Change::Completed { node: node.into() }],
+                    at(i as i128 + 1),
+                )
+                .expect("save");
+        }
+        let path = dir.path().join(JOURNAL_FILE);
+        let text = std::fs::read_to_string(&path).expect("read");
+        let mut lines: Vec<&str> = text.lines().collect();
+        lines[2] = "{\"ts\": garbage";
+        std::fs::write(&path, lines.join("\n") + "\n").expect("write");
+        let err = load(dir.path()).expect_err("damaged");
+        let message = err.to_string();
+        assert!(matches!(err, LoadError::DamagedJournal { .. }), "{message}");
+        assert!(message.contains("checkpoint.journal: line 3"), "{message}");
+    }
+
+    #[test]
+    fn a_missing_journal_is_an_error_unless_the_snapshot_never_had_one() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut store = RunStore::create(
+            dir.path(),
+            Checkpoint::new("abc"),
+            at(0),
+            Durability::NoSync,
+        )
+        .expect("create");
+        store
+            .save(&[Change::Completed { node: "A".into() }], at(1))
+            .expect("save");
+        std::fs::remove_file(dir.path().join(JOURNAL_FILE)).expect("remove");
+        let err = load(dir.path()).expect_err("missing journal");
+        assert!(matches!(err, LoadError::MissingJournal { .. }), "{err}");
+        assert!(
+            err.to_string().contains("checkpoint.journal is missing"),
+            "{err}"
+        );
+        // The reference writes no journal: its checkpoints load alone.
+        let mut reference = Checkpoint::new("abc");
+        reference.completed_nodes.push("A".into());
+        std::fs::write(dir.path().join(CHECKPOINT_FILE), reference.to_json()).expect("write");
+        assert_eq!(load(dir.path()).expect("loads"), reference);
+    }
+
+    #[test]
+    fn planted_links_are_replaced_not_followed() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let victim = dir.path().join("victim");
+        std::fs::write(&victim, "precious").expect("write");
+        let run = dir.path().join("run");
+        std::fs::create_dir(&run).expect("dir");
+        for name in [CHECKPOINT_FILE, JOURNAL_FILE, "checkpoint.json.tmp"] {
+            std::os::unix::fs::symlink(&victim, run.join(name)).expect("symlink");
+        }
+        let mut store = RunStore::create(&run, Checkpoint::new("abc"), at(0), Durability::Sync)
+            .expect("create");
+        store
+            .save(&[Change::Completed { node: "A".into() }], at(1))
+            .expect("save");
+        assert_eq!(std::fs::read_to_string(&victim).expect("read"), "precious");
+        assert_eq!(load(&run).expect("load").completed_nodes, ["A"]);
     }
 }

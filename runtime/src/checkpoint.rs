@@ -16,6 +16,10 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::gojson::{self, GoValue, ParseError};
 
+/// The field that marks a snapshot with a journal beside it (see
+/// [`Checkpoint::journaled`]).
+pub const JOURNALED_FIELD: &str = "tracker_journal";
+
 /// Go's zero `time.Time` as it encodes; what a missing timestamp reads as.
 pub const ZERO_TIMESTAMP: &str = "0001-01-01T00:00:00Z";
 
@@ -55,6 +59,11 @@ pub struct Checkpoint {
     pub validation_overrides: Vec<OverrideDetail>,
     /// Memoized successful outcomes by content-hash key.
     pub memo_entries: BTreeMap<String, MemoEntry>,
+    /// This snapshot has a `checkpoint.journal` beside it (written by this
+    /// tracker; the reference keeps no journal). Resuming refuses a journaled
+    /// snapshot whose journal is gone, rather than silently losing the saves
+    /// it held. Written last, only when set; the reference ignores it.
+    pub journaled: bool,
 }
 
 /// One traversal of a validation-override edge.
@@ -139,6 +148,7 @@ impl Checkpoint {
             bundle_identity: String::new(),
             validation_overrides: Vec::new(),
             memo_entries: BTreeMap::new(),
+            journaled: false,
         }
     }
 
@@ -196,6 +206,9 @@ impl Checkpoint {
                 GoValue::sorted_map(&self.memo_entries, MemoEntry::to_go_value),
             ));
         }
+        if self.journaled {
+            fields.push((JOURNALED_FIELD, GoValue::Bool(true)));
+        }
         GoValue::object(fields)
     }
 
@@ -230,6 +243,10 @@ impl Checkpoint {
         cp.validation_overrides =
             root.list("validation_overrides", OverrideDetail::from_go_value)?;
         cp.memo_entries = root.map("memo_entries", MemoEntry::from_go_value)?;
+        cp.journaled = match root.get(JOURNALED_FIELD) {
+            None => false,
+            Some((path, value)) => flag(value, &path)?,
+        };
         Ok(cp)
     }
 }

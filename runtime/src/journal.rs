@@ -200,33 +200,52 @@ pub fn record_line(timestamp: &str, changes: &[Change]) -> String {
     line
 }
 
+/// Why a journal cannot be replayed: a line that was completely written (it
+/// ends in a newline) but does not read as a journal line. A crash can only
+/// tear the last line, and a torn line has no newline, so this is damage.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("line {line}: {reason}")]
+pub struct ReplayError {
+    /// The damaged line, from 1.
+    pub line: usize,
+    /// What is wrong with it.
+    pub reason: String,
+}
+
 /// Replays `journal` onto `snapshot`: nothing when the journal extends another
-/// snapshot; every complete record otherwise, stopping at the first line that is
-/// torn or unreadable. Returns how many records were applied.
-pub fn replay(snapshot: &mut Checkpoint, journal: &str) -> usize {
+/// (older) snapshot — a crash between writing a new snapshot and its journal
+/// leaves that pair, and the snapshot already holds everything — and every
+/// record otherwise. A torn last line (a save that was never acknowledged) is
+/// left out; any other line that does not read is an error naming it. Returns
+/// how many records were applied.
+pub fn replay(snapshot: &mut Checkpoint, journal: &str) -> Result<usize, ReplayError> {
     let mut lines = journal.split_inclusive('\n');
-    let header = lines
-        .next()
-        .filter(|l| l.ends_with('\n'))
-        .and_then(|l| serde_json::from_str::<Header>(l).ok());
-    if header.is_none_or(|h| h.base != snapshot.timestamp) {
-        return 0;
+    let damaged = |line: usize, reason: String| ReplayError { line, reason };
+    let header = match lines.next() {
+        None => return Err(damaged(1, "the journal is empty (it has no header)".into())),
+        Some(l) if !l.ends_with('\n') => {
+            return Err(damaged(1, "the header line is incomplete".into()))
+        }
+        Some(l) => serde_json::from_str::<Header>(l)
+            .map_err(|e| damaged(1, format!("not a journal header: {e}")))?,
+    };
+    if header.base != snapshot.timestamp {
+        return Ok(0);
     }
     let mut applied = 0;
-    for line in lines {
+    for (index, line) in lines.enumerate() {
         if !line.ends_with('\n') {
             break;
         }
-        let Ok(record) = serde_json::from_str::<Record>(line) else {
-            break;
-        };
+        let record = serde_json::from_str::<Record>(line)
+            .map_err(|e| damaged(index + 2, format!("not a journal record: {e}")))?;
         for change in &record.changes {
             snapshot.apply(change);
         }
         snapshot.timestamp = record.ts;
         applied += 1;
     }
-    applied
+    Ok(applied)
 }
 
 #[cfg(test)]
@@ -263,7 +282,7 @@ mod tests {
             &[Change::Uncompleted { node: "A".into() }],
         ));
         let mut cp = snapshot.clone();
-        assert_eq!(replay(&mut cp, &journal), 2);
+        assert_eq!(replay(&mut cp, &journal), Ok(2));
         assert_eq!(cp.current_node, "B");
         assert!(cp.completed_nodes.is_empty());
         assert!(cp.edge_selections.is_empty());
@@ -281,7 +300,7 @@ mod tests {
         let torn = record_line("t2", &[Change::CurrentNode { node: "C".into() }]);
         journal.push_str(&torn[..torn.len() / 2]);
         let mut cp = snapshot.clone();
-        assert_eq!(replay(&mut cp, &journal), 1);
+        assert_eq!(replay(&mut cp, &journal), Ok(1));
         assert_eq!(cp.current_node, "B");
     }
 
@@ -292,7 +311,31 @@ mod tests {
         let mut journal = header_line("t0");
         journal.push_str(&record_line("t1", &changes()));
         let mut cp = snapshot.clone();
-        assert_eq!(replay(&mut cp, &journal), 0);
+        assert_eq!(replay(&mut cp, &journal), Ok(0));
         assert_eq!(cp, snapshot);
+    }
+
+    #[test]
+    fn a_damaged_line_is_an_error_naming_it() {
+        let mut snapshot = Checkpoint::new("abc");
+        snapshot.timestamp = "t0".into();
+        let mut journal = header_line("t0");
+        journal.push_str(&record_line("t1", &changes()));
+        journal.push_str("{\"ts\":\"t2\",\"chan\n");
+        journal.push_str(&record_line("t3", &changes()));
+        let mut cp = snapshot.clone();
+        let err = replay(&mut cp, &journal).expect_err("damaged");
+        assert_eq!(err.line, 3);
+        assert!(
+            err.to_string().starts_with("line 3: not a journal record"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn an_empty_or_headerless_journal_is_an_error() {
+        let mut cp = Checkpoint::new("abc");
+        assert_eq!(replay(&mut cp, "").map_err(|e| e.line), Err(1));
+        assert_eq!(replay(&mut cp, "garbage\n").map_err(|e| e.line), Err(1));
     }
 }

@@ -39,6 +39,7 @@ pub mod journal;
 pub mod llm;
 pub mod outcome;
 pub mod plan;
+pub mod private_files;
 pub mod retry;
 pub mod routing;
 pub mod supervision;

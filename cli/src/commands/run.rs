@@ -388,7 +388,7 @@ fn new_run(
     now: tracker_runtime::clock::WallTime,
     durability: Durability,
 ) -> Result<Prepared> {
-    std::fs::create_dir_all(artifacts).map_err(|e| {
+    tracker_runtime::private_files::ensure_dir(artifacts).map_err(|e| {
         anyhow!(
             "cannot create the artifact directory {}: {e}",
             artifacts.display()
@@ -397,7 +397,7 @@ fn new_run(
     let (run_id, dir) = loop {
         let id = crate::run_id::new_run_id();
         let dir = artifacts.join(&id);
-        match std::fs::create_dir(&dir) {
+        match tracker_runtime::private_files::create_dir(&dir) {
             Ok(()) => break (id, dir),
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
             Err(e) => bail!("cannot create the run directory {}: {e}", dir.display()),
@@ -425,19 +425,31 @@ fn new_run(
 }
 
 /// Reopens the run in `dir` at its last saved state.
+///
+/// The run's id is its directory's name (a unique match under the artifact
+/// directory). A `run_id` in `checkpoint.json` that says otherwise is refused
+/// rather than used: it becomes a path and `TRACKER_RUN_ID`.
 fn resume_run(
     dir: &Path,
     now: tracker_runtime::clock::WallTime,
     durability: Durability,
 ) -> Result<Prepared> {
-    let cp = store::load(dir).map_err(|e| anyhow!("cannot resume: {e}"))?;
-    let run_id = if cp.run_id.is_empty() {
-        dir.file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default()
-    } else {
-        cp.run_id.clone()
-    };
+    let mut cp = store::load(dir).map_err(|e| anyhow!("cannot resume: {e}"))?;
+    let run_id = dir
+        .file_name()
+        .and_then(|n| n.to_str())
+        .filter(|n| crate::run_id::is_valid(n))
+        .ok_or_else(|| anyhow!("cannot resume: {} is not a run directory", dir.display()))?
+        .to_string();
+    if cp.run_id.is_empty() {
+        cp.run_id.clone_from(&run_id);
+    } else if cp.run_id != run_id {
+        bail!(
+            "cannot resume: {}: run_id {:?} does not match the run directory's name {run_id:?}",
+            dir.join(store::CHECKPOINT_FILE).display(),
+            cp.run_id
+        );
+    }
     let store = RunStore::continue_from(dir, cp.clone(), now, durability)
         .map_err(|e| anyhow!("cannot write the run directory {}: {e}", dir.display()))?;
     Ok(Prepared {
@@ -449,14 +461,7 @@ fn resume_run(
 }
 
 fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
-    use std::os::unix::fs::OpenOptionsExt;
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(path)?;
-    file.write_all(text.as_bytes())
+    tracker_runtime::private_files::replace(path, text.as_bytes())
 }
 
 fn seed() -> u64 {

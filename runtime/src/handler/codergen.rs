@@ -301,10 +301,11 @@ fn write_files(
     stats: &SessionStats,
     outcome: &Outcome,
 ) -> Result<(), String> {
-    std::fs::create_dir_all(dir).map_err(|e| format!("create {}: {e}", dir.display()))?;
+    crate::private_files::ensure_dir(dir).map_err(|e| format!("create {}: {e}", dir.display()))?;
     let write = |name: &str, text: &str| {
         let path = dir.join(name);
-        std::fs::write(&path, text).map_err(|e| format!("write {}: {e}", path.display()))
+        crate::private_files::replace(&path, text.as_bytes())
+            .map_err(|e| format!("write {}: {e}", path.display()))
     };
     write("prompt.md", prompt)?;
     write(

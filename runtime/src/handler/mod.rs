@@ -250,8 +250,8 @@ pub fn write_status(dir: &Path, outcome: &Outcome) -> Result<(), String> {
         ));
     }
     let text = to_go_json_indent(&GoValue::object(fields));
-    std::fs::create_dir_all(dir)
+    crate::private_files::ensure_dir(dir)
         .map_err(|e| format!("create node directory {}: {e}", dir.display()))?;
-    std::fs::write(dir.join("status.json"), text)
+    crate::private_files::replace(&dir.join("status.json"), text.as_bytes())
         .map_err(|e| format!("write {}: {e}", dir.join("status.json").display()))
 }

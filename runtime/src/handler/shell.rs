@@ -8,18 +8,27 @@
 //!
 //! ```text
 //! .inflight/token    which checkpoint save the attempt followed
-//! .inflight/pgid     the wrapper's process group
+//! .inflight/pgid     the wrapper's process group, and its start time
 //! .inflight/stdout   the command's output
 //! .inflight/stderr
 //! .inflight/exit     written when the command finished
 //! ```
+//!
+//! The directory is 0700 and its files 0600, whatever the umask. When the
+//! command ends, whatever it left running in the background is killed with
+//! its process group, and the output files are cut to the tail that is kept
+//! (the full sizes are recorded after the exit status, for the truncation
+//! report of a later adoption).
 //!
 //! If tracker dies while the command runs, the command keeps running and still
 //! records how it ended. When the run resumes, the same node starts again with
 //! the same token; instead of running the command a second time, [`run`] finds
 //! the attempt: it adopts the recorded result, or waits for a command that is
 //! still running and then adopts it. Only an attempt that was itself killed
-//! (no exit status, no live process group) runs again.
+//! (no exit status, no live wrapper) runs again. A process counts as the
+//! attempt's wrapper only if it is the one recorded in `pgid` (same pid, same
+//! start time) or, when tracker died before recording it, a process-group
+//! leader running exactly the wrapper's command line for this attempt.
 //!
 //! Timeouts stop the whole process group: `SIGTERM`, then `SIGKILL` after a
 //! grace period. Dropping the future (the run was cancelled) kills the group.
@@ -138,7 +147,8 @@ pub async fn run(cmd: &ShellCommand) -> Result<ShellOutput, ShellError> {
         ));
     };
     let group = GroupGuard::new(pid);
-    write(&cmd.attempt_dir.join("pgid"), &pid.to_string())?;
+    let started = start_time(i32::try_from(pid).unwrap_or(0)).unwrap_or(0);
+    write(&cmd.attempt_dir.join("pgid"), &format!("{pid} {started}"))?;
     let status = match tokio::time::timeout(cmd.timeout, child.wait()).await {
         Ok(status) => status.map_err(|e| ShellError::Io(format!("wait for sh: {e}")))?,
         Err(_) => {
@@ -159,6 +169,9 @@ pub async fn run(cmd: &ShellCommand) -> Result<ShellOutput, ShellError> {
             return Err(ShellError::TimedOut(cmd.timeout));
         }
     };
+    // The node is over: nothing the command started in the background may
+    // outlive it.
+    group.signal(Signal::SIGKILL);
     group.disarm();
     let exit_code = status
         .code()
@@ -167,88 +180,193 @@ pub async fn run(cmd: &ShellCommand) -> Result<ShellOutput, ShellError> {
             status.signal().map(|s| 128 + s)
         })
         .unwrap_or(1);
+    finish(cmd, exit_code, false)
+}
+
+/// Reads the attempt's result, cuts its output files down to what is kept and
+/// records the full sizes beside the exit status.
+fn finish(cmd: &ShellCommand, exit_code: i32, adopted: bool) -> Result<ShellOutput, ShellError> {
+    let dir = &cmd.attempt_dir;
+    let recorded = read_exit(&dir.join("exit"));
+    let mut streams = [Captured::default(), Captured::default()];
+    for (i, name) in ["stdout", "stderr"].into_iter().enumerate() {
+        let path = dir.join(name);
+        let mut captured = tail(&path, cmd.output_limit)?;
+        if captured.truncated() {
+            replace(&path, captured.text.as_bytes())?;
+        }
+        // A file cut by an earlier tracker process: its full size is recorded.
+        if let Some(total) = recorded.and_then(|r| r.totals[i]) {
+            captured.total_bytes = captured.total_bytes.max(total);
+        }
+        streams[i] = captured;
+    }
+    let [stdout, stderr] = streams;
+    replace(
+        &dir.join("exit"),
+        format!("{exit_code} {} {}", stdout.total_bytes, stderr.total_bytes).as_bytes(),
+    )?;
     Ok(ShellOutput {
         exit_code,
-        stdout: tail(&out, cmd.output_limit)?,
-        stderr: tail(&err, cmd.output_limit)?,
-        adopted: false,
+        stdout,
+        stderr,
+        adopted,
     })
+}
+
+/// What an `exit` file records: the status, then (once tracker has cut the
+/// output files) the full size of stdout and stderr.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct ExitRecord {
+    code: i32,
+    totals: [Option<u64>; 2],
+}
+
+/// The attempt's exit record; `None` when there is none or it does not read
+/// (a symlink or special file in its place does not count).
+fn read_exit(path: &Path) -> Option<ExitRecord> {
+    let text = crate::private_files::read_to_string(path).ok()?;
+    let mut words = text.split_ascii_whitespace();
+    let code = words.next()?.parse().ok()?;
+    let mut totals = [None, None];
+    for total in &mut totals {
+        *total = words.next().and_then(|w| w.parse().ok());
+    }
+    Some(ExitRecord { code, totals })
 }
 
 /// An earlier attempt with the same token: its recorded result, after waiting
 /// for it if it is still running. `None` when there is nothing to adopt.
 async fn adopt(cmd: &ShellCommand) -> Result<Option<ShellOutput>, ShellError> {
     let dir = &cmd.attempt_dir;
-    let token = std::fs::read_to_string(dir.join("token")).unwrap_or_default();
+    let token = crate::private_files::read_to_string(&dir.join("token")).unwrap_or_default();
     if token.is_empty() || token != cmd.token {
         return Ok(None);
     }
     let exit = dir.join("exit");
     let deadline = tokio::time::Instant::now() + cmd.timeout;
-    // The attempt may still be running: its wrapper, the live process that names
-    // its exit file among its arguments, is still there. (The process-group id
-    // recorded before a crash is not trusted: by now it may be someone else's.)
-    while !exit.exists() {
-        let wrappers = processes_naming(&exit);
-        if wrappers.is_empty() {
+    // The attempt may still be running: its wrapper is still there.
+    while read_exit(&exit).is_none() {
+        let Some(wrapper) = live_wrapper(cmd) else {
             break;
-        }
+        };
         if tokio::time::Instant::now() >= deadline {
-            for pid in wrappers {
-                let _ = killpg(Pid::from_raw(pid), Signal::SIGKILL);
-            }
+            let _ = killpg(Pid::from_raw(wrapper), Signal::SIGKILL);
             return Err(ShellError::TimedOut(cmd.timeout));
         }
         tokio::time::sleep(ADOPT_POLL).await;
     }
-    let Some(exit_code) = std::fs::read_to_string(&exit)
-        .ok()
-        .and_then(|t| t.trim().parse::<i32>().ok())
-    else {
+    let Some(record) = read_exit(&exit) else {
         return Ok(None);
     };
-    Ok(Some(ShellOutput {
-        exit_code,
-        stdout: tail(&dir.join("stdout"), cmd.output_limit)?,
-        stderr: tail(&dir.join("stderr"), cmd.output_limit)?,
-        adopted: true,
-    }))
+    // Whatever the adopted command left in the background ends with it.
+    if let Some(pgid) = recorded_wrapper(dir).map(|(pid, _)| pid) {
+        if !alive_process(pgid) {
+            let _ = killpg(Pid::from_raw(pgid), Signal::SIGKILL);
+        }
+    }
+    finish(cmd, record.code, true).map(Some)
 }
 
-/// The live processes that have `path` among their arguments (an attempt's
-/// wrapper does, and leads its process group). Linux only; elsewhere none.
-fn processes_naming(path: &Path) -> Vec<i32> {
-    let needle = path.as_os_str().as_encoded_bytes();
-    let Some(procs) = processes() else {
-        return Vec::new();
-    };
-    procs
-        .filter(|dir| {
-            std::fs::read(dir.join("cmdline"))
-                .ok()
-                .is_some_and(|cmdline| cmdline.split(|b| *b == 0).any(|arg| arg == needle))
-                && std::fs::read_to_string(dir.join("stat"))
-                    .ok()
-                    .is_some_and(|stat| !zombie(&stat))
-        })
-        .filter_map(|dir| dir.file_name()?.to_str()?.parse().ok())
-        .collect()
+/// The pid and start time recorded in the attempt's `pgid` file.
+fn recorded_wrapper(dir: &Path) -> Option<(i32, u64)> {
+    let text = crate::private_files::read_to_string(&dir.join("pgid")).ok()?;
+    let mut words = text.split_ascii_whitespace();
+    let pid = words.next()?.parse().ok().filter(|p| *p > 0)?;
+    let started = words.next()?.parse().ok()?;
+    Some((pid, started))
 }
 
-/// A fresh attempt directory holding only the token.
+/// The attempt's wrapper, if it is still running: the process recorded in
+/// `pgid` when it is still that process (same start time, not a zombie), or,
+/// with no record (tracker died right after starting it), a process-group
+/// leader whose command line is exactly this attempt's wrapper. Any other
+/// process naming the attempt's files is not trusted.
+fn live_wrapper(cmd: &ShellCommand) -> Option<i32> {
+    if let Some((pid, started)) = recorded_wrapper(&cmd.attempt_dir) {
+        let alive = alive_process(pid) && start_time(pid) == Some(started);
+        return alive.then_some(pid);
+    }
+    let expected = wrapper_args(cmd);
+    processes()?.find_map(|dir| {
+        let pid: i32 = dir.file_name()?.to_str()?.parse().ok()?;
+        let cmdline = std::fs::read(dir.join("cmdline")).ok()?;
+        let args: Vec<&[u8]> = cmdline
+            .strip_suffix(&[0])
+            .unwrap_or(&cmdline)
+            .split(|b| *b == 0)
+            .collect();
+        let stat = std::fs::read_to_string(dir.join("stat")).ok()?;
+        let leads = live_member(&stat, pid);
+        (leads && args == expected.iter().map(Vec::as_slice).collect::<Vec<_>>()).then_some(pid)
+    })
+}
+
+/// The command line a wrapper for `cmd` runs with.
+fn wrapper_args(cmd: &ShellCommand) -> Vec<Vec<u8>> {
+    let dir = &cmd.attempt_dir;
+    let path = |name: &str| dir.join(name).into_os_string().into_encoded_bytes();
+    vec![
+        b"sh".to_vec(),
+        b"-c".to_vec(),
+        WRAPPER.as_bytes().to_vec(),
+        b"tracker-tool".to_vec(),
+        cmd.script.as_bytes().to_vec(),
+        path("stdout"),
+        path("stderr"),
+        path("exit"),
+    ]
+}
+
+/// Whether process `pid` is alive (not a zombie).
+fn alive_process(pid: i32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .is_some_and(|stat| !zombie(&stat))
+}
+
+/// When process `pid` started (field 22 of `/proc/<pid>/stat`, in clock ticks
+/// since boot): with the pid, it names one process, even after pid reuse.
+fn start_time(pid: i32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let close = stat.rfind(')')?;
+    // Fields after the command name start at field 3 (the state).
+    stat[close + 1..].split_whitespace().nth(19)?.parse().ok()
+}
+
+/// A fresh attempt directory holding the token and the (empty, private)
+/// files the wrapper writes to, so that they are private whatever the umask.
 fn prepare(cmd: &ShellCommand) -> Result<(), ShellError> {
     let dir = &cmd.attempt_dir;
-    if dir.exists() {
-        std::fs::remove_dir_all(dir)
-            .map_err(|e| ShellError::Io(format!("clear {}: {e}", dir.display())))?;
+    if std::fs::symlink_metadata(dir).is_ok() {
+        let removed = if std::fs::symlink_metadata(dir).is_ok_and(|m| m.is_dir()) {
+            std::fs::remove_dir_all(dir)
+        } else {
+            std::fs::remove_file(dir)
+        };
+        removed.map_err(|e| ShellError::Io(format!("clear {}: {e}", dir.display())))?;
     }
-    std::fs::create_dir_all(dir)
+    if let Some(node_dir) = dir.parent() {
+        crate::private_files::ensure_dir(node_dir)
+            .map_err(|e| ShellError::Io(format!("create {}: {e}", node_dir.display())))?;
+    }
+    crate::private_files::create_dir(dir)
         .map_err(|e| ShellError::Io(format!("create {}: {e}", dir.display())))?;
+    for name in ["stdout", "stderr", "exit.tmp"] {
+        let path = dir.join(name);
+        crate::private_files::create(&path)
+            .map_err(|e| ShellError::Io(format!("create {}: {e}", path.display())))?;
+    }
     write(&dir.join("token"), &cmd.token)
 }
 
 fn write(path: &Path, text: &str) -> Result<(), ShellError> {
-    std::fs::write(path, text).map_err(|e| ShellError::Io(format!("write {}: {e}", path.display())))
+    replace(path, text.as_bytes())
+}
+
+fn replace(path: &Path, bytes: &[u8]) -> Result<(), ShellError> {
+    crate::private_files::replace(path, bytes)
+        .map_err(|e| ShellError::Io(format!("write {}: {e}", path.display())))
 }
 
 /// Whether any process of group `pgid` is alive. Zombies (exited, not yet
@@ -318,7 +436,7 @@ async fn wait_gone(pgid: i32, limit: Duration) -> bool {
 
 /// The last `limit` bytes of the file at `path` (a missing file is empty).
 pub fn tail(path: &Path, limit: u64) -> Result<Captured, ShellError> {
-    let mut file = match std::fs::File::open(path) {
+    let mut file = match crate::private_files::open(path) {
         Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Captured::default()),
         Err(e) => return Err(ShellError::Io(format!("read {}: {e}", path.display()))),
@@ -407,7 +525,7 @@ mod tests {
         assert!(!out.adopted);
         let recorded =
             std::fs::read_to_string(dir.path().join("N/.inflight/exit")).expect("exit file");
-        assert_eq!(recorded, "3");
+        assert_eq!(recorded, "3 4 4");
     }
 
     #[test]
@@ -460,7 +578,7 @@ mod tests {
             );
             std::thread::yield_now();
         }
-        assert_eq!(processes_naming(&a.join("exit")), [orphan.id() as i32]);
+        assert_eq!(live_wrapper(&cmd), Some(orphan.id() as i32));
         // Let the orphan finish only once the new attempt is already waiting.
         let go = dir.path().join("go");
         let released = std::thread::spawn(move || {
@@ -482,10 +600,7 @@ mod tests {
         cmd.timeout = Duration::from_millis(200);
         let err = block_on(run(&cmd)).expect_err("times out");
         assert!(matches!(err, ShellError::TimedOut(_)));
-        let pgid: i32 = std::fs::read_to_string(dir.path().join("N/.inflight/pgid"))
-            .expect("pgid")
-            .parse()
-            .expect("number");
+        let (pgid, _) = recorded_wrapper(&cmd.attempt_dir).expect("pgid recorded");
         assert!(!alive(pgid));
     }
 
@@ -505,5 +620,103 @@ mod tests {
         assert_eq!(out.stdout.text, "ghij");
         assert_eq!((out.stdout.total_bytes, out.stdout.captured_bytes), (10, 4));
         assert!(out.stdout.truncated());
+    }
+
+    #[test]
+    fn background_children_end_with_the_command() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let cmd = command(dir.path(), "sleep 300 & echo $! > bg.pid");
+        let out = block_on(run(&cmd)).expect("runs");
+        assert_eq!(out.exit_code, 0);
+        let pid: i32 = std::fs::read_to_string(dir.path().join("bg.pid"))
+            .expect("pid")
+            .trim()
+            .parse()
+            .expect("number");
+        // Killed with the group before `run` returned; once reaped by init it
+        // is gone, and until then it is a zombie, which `alive_process` skips.
+        assert!(
+            !alive_process(pid),
+            "the background sleep outlived its node"
+        );
+    }
+
+    #[test]
+    fn output_beyond_the_limit_is_not_kept_on_disk() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut cmd = command(dir.path(), "head -c 1000000 /dev/zero | tr '\\0' x");
+        cmd.output_limit = 100;
+        let out = block_on(run(&cmd)).expect("runs");
+        assert_eq!(out.stdout.total_bytes, 1_000_000);
+        let kept = std::fs::metadata(dir.path().join("N/.inflight/stdout"))
+            .expect("stdout")
+            .len();
+        assert_eq!(kept, 100);
+        // Adopted again (another crash before the checkpoint), the report still
+        // knows how much there was.
+        let again = block_on(run(&cmd)).expect("adopted");
+        assert!(again.adopted);
+        assert_eq!(again.stdout.total_bytes, 1_000_000);
+        assert_eq!(again.stdout.text, out.stdout.text);
+    }
+
+    #[test]
+    fn attempt_files_are_private_whatever_the_umask() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let cmd = command(dir.path(), "echo out; echo err >&2");
+        let old = nix::sys::stat::umask(nix::sys::stat::Mode::empty());
+        let ran = block_on(run(&cmd));
+        nix::sys::stat::umask(old);
+        ran.expect("runs");
+        let mode = |p: &Path| std::fs::metadata(p).expect("meta").permissions().mode() & 0o777;
+        assert_eq!(mode(&cmd.attempt_dir), 0o700);
+        for name in ["token", "pgid", "stdout", "stderr", "exit"] {
+            assert_eq!(mode(&cmd.attempt_dir.join(name)), 0o600, "{name}");
+        }
+    }
+
+    #[test]
+    fn a_process_merely_naming_the_exit_file_is_not_taken_for_the_wrapper() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let cmd = command(dir.path(), "echo once >> log.txt");
+        prepare(&cmd).expect("prepare");
+        let exit = cmd.attempt_dir.join("exit");
+        // Someone else's process with the path among its arguments.
+        let mut impostor = std::process::Command::new("sh")
+            .arg("-c")
+            .arg("sleep 300; true")
+            .arg("x")
+            .arg(&exit)
+            .process_group(0)
+            .spawn()
+            .expect("spawn");
+        assert_eq!(live_wrapper(&cmd), None);
+        // The attempt was killed before it finished: it runs again, at once.
+        let out = block_on(run(&cmd)).expect("runs");
+        let _ = impostor.kill();
+        let _ = impostor.wait();
+        assert!(!out.adopted);
+        let log = std::fs::read_to_string(dir.path().join("log.txt")).expect("log");
+        assert_eq!(log, "once\n");
+    }
+
+    #[test]
+    fn a_recorded_wrapper_is_known_by_its_start_time() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let cmd = command(dir.path(), "true");
+        prepare(&cmd).expect("prepare");
+        // A pgid record naming a live process that started at another time
+        // (pid reuse) does not count as the wrapper.
+        let me = std::process::id() as i32;
+        let started = start_time(me).expect("own start time");
+        write(
+            &cmd.attempt_dir.join("pgid"),
+            &format!("{me} {}", started + 1),
+        )
+        .expect("write");
+        assert_eq!(live_wrapper(&cmd), None);
+        write(&cmd.attempt_dir.join("pgid"), &format!("{me} {started}")).expect("write");
+        assert_eq!(live_wrapper(&cmd), Some(me));
     }
 }

@@ -1,0 +1,246 @@
+//! Writing a run's files so that nothing planted beside them can redirect the
+//! write, and nobody else can read them.
+//!
+//! A run directory holds prompts, model output and tool output: the same
+//! material as the 0600 checkpoint. Every file tracker writes there is created
+//! 0600 and every directory 0700, whatever the umask (a umask only removes
+//! bits). A symlink planted where a run file goes (`status.json` →
+//! `~/.bashrc`) is never followed: files are replaced by writing a fresh
+//! temporary file and renaming it over the name (a rename replaces the link,
+//! not its target), and files that are appended to are opened with
+//! `O_NOFOLLOW`. A directory on the way that is a symlink (or not a directory)
+//! is refused.
+
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+use nix::fcntl::OFlag;
+
+/// The mode of every file tracker writes in a run.
+pub const FILE_MODE: u32 = 0o600;
+/// The mode of every directory tracker creates for a run.
+pub const DIR_MODE: u32 = 0o700;
+
+/// Open flags that refuse to follow a symlink in the last component and keep
+/// the descriptor out of child processes.
+fn no_follow() -> i32 {
+    (OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC).bits()
+}
+
+/// Makes `dir` (and any missing parents) a private directory. A directory
+/// that already exists is kept as it is, but must be a real directory: a
+/// symlink in its place is an error.
+pub fn ensure_dir(dir: &Path) -> std::io::Result<()> {
+    match std::fs::symlink_metadata(dir) {
+        Ok(meta) if meta.is_dir() => return Ok(()),
+        Ok(meta) => return Err(not_a_directory(dir, &meta)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e),
+    }
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(DIR_MODE)
+        .create(dir)?;
+    // `recursive` accepts a symlink to a directory created meanwhile; look
+    // again at what is there now.
+    let meta = std::fs::symlink_metadata(dir)?;
+    if meta.is_dir() {
+        Ok(())
+    } else {
+        Err(not_a_directory(dir, &meta))
+    }
+}
+
+/// Creates `dir` itself, private; it must not exist yet.
+pub fn create_dir(dir: &Path) -> std::io::Result<()> {
+    std::fs::DirBuilder::new().mode(DIR_MODE).create(dir)?;
+    // The mode is masked by the umask; set it plainly.
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(DIR_MODE))
+}
+
+fn not_a_directory(dir: &Path, meta: &std::fs::Metadata) -> std::io::Error {
+    let what = if meta.file_type().is_symlink() {
+        "a symlink"
+    } else {
+        "not a directory"
+    };
+    std::io::Error::other(format!(
+        "{} is {what}; refusing to write through it",
+        dir.display()
+    ))
+}
+
+/// Replaces the file at `path` with `bytes`: a new private file written beside
+/// it, then renamed over the name, so a reader sees the old or the new
+/// contents and a symlink at `path` is replaced rather than followed.
+pub fn replace(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    replace_with(path, bytes, false)
+}
+
+/// [`replace`], with the new contents synced to the disk before the rename, so
+/// that after a power loss the name holds the old or the new contents, never
+/// an empty file. (Syncing the directory, to make the rename itself durable,
+/// is the caller's business.)
+pub fn replace_synced(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    replace_with(path, bytes, true)
+}
+
+fn replace_with(path: &Path, bytes: &[u8], sync: bool) -> std::io::Result<()> {
+    let tmp = temp_name(path);
+    let mut file = create_new(&tmp)?;
+    let written = file.write_all(bytes).and_then(|()| {
+        if sync {
+            file.sync_all()?;
+        }
+        drop(file);
+        std::fs::rename(&tmp, path)
+    });
+    if written.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    written
+}
+
+/// A fresh, empty private file at `path`, whatever was there before (a file or
+/// a symlink is removed first, never followed).
+pub fn create(path: &Path) -> std::io::Result<File> {
+    match std::fs::remove_file(path) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e),
+    }
+    create_new(path)
+}
+
+/// Opens `path` for appending, creating it private if it is missing. A symlink
+/// at `path`, or anything but a regular file, is refused.
+pub fn append(path: &Path) -> std::io::Result<File> {
+    let file = OpenOptions::new()
+        .create(true)
+        .append(true)
+        .mode(FILE_MODE)
+        .custom_flags(no_follow())
+        .open(path)?;
+    regular(path, file)
+}
+
+/// Opens `path` for reading; a symlink at `path`, or anything but a regular
+/// file, is refused (a FIFO planted there cannot block the reader).
+pub fn open(path: &Path) -> std::io::Result<File> {
+    let file = OpenOptions::new()
+        .read(true)
+        .custom_flags(no_follow() | OFlag::O_NONBLOCK.bits())
+        .open(path)?;
+    regular(path, file)
+}
+
+/// Reads the whole regular file at `path` (see [`open`]).
+pub fn read_to_string(path: &Path) -> std::io::Result<String> {
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut open(path)?, &mut text)?;
+    Ok(text)
+}
+
+fn regular(path: &Path, file: File) -> std::io::Result<File> {
+    if file.metadata()?.is_file() {
+        Ok(file)
+    } else {
+        Err(std::io::Error::other(format!(
+            "{} is not a regular file",
+            path.display()
+        )))
+    }
+}
+
+/// A new private file; fails if anything (a symlink included) is at `path`.
+fn create_new(path: &Path) -> std::io::Result<File> {
+    let file = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(FILE_MODE)
+        .custom_flags(no_follow())
+        .open(path)?;
+    // The mode is masked by the umask, which may have removed owner bits.
+    file.set_permissions(std::fs::Permissions::from_mode(FILE_MODE))?;
+    Ok(file)
+}
+
+/// `<dir>/.<name>.<pid>.<n>.tmp`: unique to this process and call, so two
+/// writers never share a temporary file, and a planted one is never reused.
+fn temp_name(path: &Path) -> PathBuf {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    path.with_file_name(format!(".{name}.{}.{n}.tmp", std::process::id()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::symlink;
+
+    fn mode(path: &Path) -> u32 {
+        std::fs::symlink_metadata(path)
+            .expect("metadata")
+            .permissions()
+            .mode()
+            & 0o777
+    }
+
+    #[test]
+    fn replace_writes_private_files_and_never_follows_a_planted_link() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let victim = dir.path().join("victim");
+        std::fs::write(&victim, "precious").expect("write");
+        let path = dir.path().join("status.json");
+        symlink(&victim, &path).expect("symlink");
+        replace(&path, b"{}").expect("replace");
+        assert_eq!(std::fs::read_to_string(&victim).expect("read"), "precious");
+        assert_eq!(std::fs::read_to_string(&path).expect("read"), "{}");
+        assert_eq!(mode(&path), FILE_MODE);
+        assert!(!std::fs::symlink_metadata(&path)
+            .expect("meta")
+            .file_type()
+            .is_symlink());
+    }
+
+    #[test]
+    fn append_and_open_refuse_links_and_special_files() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let victim = dir.path().join("victim");
+        std::fs::write(&victim, "precious").expect("write");
+        let log = dir.path().join("activity.jsonl");
+        symlink(&victim, &log).expect("symlink");
+        assert!(append(&log).is_err());
+        assert!(open(&log).is_err());
+        assert_eq!(std::fs::read_to_string(&victim).expect("read"), "precious");
+        let fifo = dir.path().join("fifo");
+        nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::S_IRWXU).expect("mkfifo");
+        assert!(open(&fifo).is_err());
+        let fresh = dir.path().join("fresh.jsonl");
+        append(&fresh)
+            .expect("append")
+            .write_all(b"x")
+            .expect("write");
+        assert_eq!(mode(&fresh), FILE_MODE);
+    }
+
+    #[test]
+    fn directories_are_private_and_links_in_their_place_refused() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let nested = dir.path().join("a/b/c");
+        ensure_dir(&nested).expect("ensure");
+        assert_eq!(mode(&nested), DIR_MODE);
+        let link = dir.path().join("node");
+        symlink(dir.path().join("a"), &link).expect("symlink");
+        assert!(ensure_dir(&link).is_err());
+        create_dir(&dir.path().join("run")).expect("create");
+        assert_eq!(mode(&dir.path().join("run")), DIR_MODE);
+    }
+}
