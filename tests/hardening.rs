@@ -44,3 +44,231 @@ fn resume_retries_a_tool_node_that_failed_when_the_run_ended() {
     assert!(!stdout.contains("adopted"), "{stdout}");
     assert!(stdout.contains("Status:    ● success"), "{stdout}");
 }
+
+/// Runs GATED once (it fails at the gate) and returns the run directory.
+fn failed_gated_run(d: &Path) -> PathBuf {
+    std::fs::write(d.join("flow.dip"), GATED).expect("write");
+    let first = run_in(d, &["flow.dip", "--provider", "stub"]);
+    assert_eq!(first.status.code(), Some(1), "{}", text(&first.stderr));
+    only_run(d)
+}
+
+/// Resumes the only run in `d`; returns (exit code, stderr).
+fn resume(d: &Path, run: &Path) -> (Option<i32>, String) {
+    let out = run_in(d, &["flow.dip", "--provider", "stub", "-r", &run_id(run)]);
+    (out.status.code(), text(&out.stderr))
+}
+
+#[test]
+fn a_damaged_or_missing_journal_is_refused_naming_the_file_and_line() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let d = dir.path();
+    let run = failed_gated_run(d);
+    let journal = run.join("checkpoint.journal");
+    let header = std::fs::read_to_string(&journal).expect("journal");
+    let header = header.lines().next().expect("header line").to_string();
+    std::fs::write(
+        &journal,
+        format!("{header}\n{{\"ts\":\"x\",\"chan\n{{\"ts\":\"y\",\"changes\":[]}}\n"),
+    )
+    .expect("damage");
+    let (code, stderr) = resume(d, &run);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(
+        stderr.contains("checkpoint.journal: line 2: not a journal record"),
+        "{stderr}"
+    );
+    std::fs::remove_file(&journal).expect("remove");
+    let (code, stderr) = resume(d, &run);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stderr.contains("checkpoint.journal is missing"), "{stderr}");
+}
+
+#[test]
+fn a_run_id_in_the_checkpoint_is_never_used_as_a_path() {
+    for bad in ["/tmp/tracker-escape", "../../..", "other-run"] {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let d = dir.path();
+        let run = failed_gated_run(d);
+        let path = run.join("checkpoint.json");
+        let mut cp: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).expect("read")).expect("json");
+        cp["run_id"] = bad.into();
+        std::fs::write(&path, serde_json::to_string_pretty(&cp).expect("json")).expect("write");
+        let before = tracker_tests::files_under(d);
+        let (code, stderr) = resume(d, &run);
+        assert_eq!(code, Some(1), "{bad}: {stderr}");
+        assert!(
+            stderr.contains("does not match the run directory's name"),
+            "{bad}: {stderr}"
+        );
+        assert_eq!(tracker_tests::files_under(d), before, "{bad}: wrote files");
+    }
+    assert!(!Path::new("/tmp/tracker-escape").exists());
+}
+
+#[test]
+fn links_planted_in_the_run_directory_are_never_followed() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let d = dir.path();
+    std::fs::write(
+        d.join("flow.dip"),
+        GATED.replace("Gate -> Done", "Gate -> Work").replace(
+            "  agent Done\n",
+            "  agent Work\n    label: Work\n    prompt: Say hi.\n  agent Done\n",
+        ) + "    Work -> Done\n",
+    )
+    .expect("write");
+    let first = run_in(d, &["flow.dip", "--provider", "stub"]);
+    assert_eq!(first.status.code(), Some(1), "{}", text(&first.stderr));
+    let run = only_run(d);
+    let victim = d.join("victim.txt");
+    std::fs::write(&victim, "precious").expect("write");
+    let id = run_id(&run);
+    let live = d.join(".audit").join(&id).join("activity.jsonl");
+    let planted = [
+        run.join("activity.jsonl"),
+        run.join("Gate").join("status.json"),
+        run.join("Work").join("prompt.md"),
+        run.join("Work").join("response.md"),
+        run.join("Work").join("status.json"),
+        live.clone(),
+    ];
+    std::fs::create_dir_all(run.join("Work")).expect("dir");
+    for link in &planted {
+        let _ = std::fs::remove_file(link);
+        std::os::unix::fs::symlink(&victim, link).expect("symlink");
+    }
+    std::fs::write(d.join("ok"), "").expect("touch ok");
+    let (code, stderr) = resume(d, &run);
+    assert_eq!(
+        std::fs::read_to_string(&victim).expect("victim"),
+        "precious",
+        "{stderr}"
+    );
+    // The live log is refused (no event is written through the link, and the
+    // run says so); the node files are replaced by real ones.
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stderr.contains("activity log"), "{stderr}");
+    for link in &planted[1..5] {
+        let meta = std::fs::symlink_metadata(link).expect("exists");
+        assert!(meta.is_file(), "{} is still a link", link.display());
+    }
+}
+
+#[test]
+fn run_files_are_private_whatever_the_umask() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let d = dir.path();
+    std::fs::write(d.join("ok"), "").expect("touch ok");
+    std::fs::write(d.join("flow.dip"), GATED).expect("write");
+    let tracker = tracker_tests::tracker_path();
+    let template = in_dir(d);
+    let status = std::process::Command::new("sh")
+        .arg("-c")
+        .arg("umask 000 && exec \"$0\" \"$@\"")
+        .arg(&tracker)
+        .args(["flow.dip", "--provider", "stub"])
+        .current_dir(d)
+        .env_clear()
+        .envs(
+            template
+                .get_envs()
+                .filter_map(|(k, v)| v.map(|v| (k.to_owned(), v.to_owned()))),
+        )
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .output()
+        .expect("runs");
+    assert_eq!(status.status.code(), Some(0), "{}", text(&status.stderr));
+    let run = only_run(d);
+    let mut checked = 0;
+    let mut stack = vec![run.clone(), d.join(".audit")];
+    while let Some(path) = stack.pop() {
+        let meta = std::fs::symlink_metadata(&path).expect("meta");
+        let mode = meta.permissions().mode() & 0o777;
+        if meta.is_dir() {
+            assert_eq!(mode, 0o700, "{}", path.display());
+            stack.extend(
+                std::fs::read_dir(&path)
+                    .expect("dir")
+                    .flatten()
+                    .map(|e| e.path()),
+            );
+        } else {
+            assert_eq!(mode, 0o600, "{}", path.display());
+        }
+        checked += 1;
+    }
+    assert!(checked > 8, "only {checked} paths");
+}
+
+#[test]
+fn a_tool_nodes_background_children_end_with_the_node() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let d = dir.path();
+    std::fs::write(
+        d.join("bg.dip"),
+        "workflow Bg\n  start: Spawn\n  exit: Done\n  tool Spawn\n    timeout: 10s\n    command: sleep 300 & echo $! > bg.pid\n  agent Done\n    label: Done\n  edges\n    Spawn -> Done\n",
+    )
+    .expect("write");
+    let out = run_in(d, &["bg.dip", "--provider", "stub"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let pid = std::fs::read_to_string(d.join("bg.pid")).expect("bg.pid");
+    let stat = std::fs::read_to_string(format!("/proc/{}/stat", pid.trim()));
+    // Gone, or a zombie waiting for a reaper: not running.
+    let running = stat.is_ok_and(|s| {
+        let state = s
+            .rsplit(')')
+            .next()
+            .and_then(|r| r.split_whitespace().next());
+        !matches!(state, Some("Z" | "X"))
+    });
+    assert!(!running, "the background sleep {pid} outlived its node");
+}
+
+#[test]
+fn lines_a_tool_appends_to_the_live_log_are_left_out_of_the_run_log() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let d = dir.path();
+    std::fs::write(
+        d.join("forge.dip"),
+        "workflow Forge\n  start: Forge\n  exit: Done\n  tool Forge\n    timeout: 10s\n    command: printf '\\037\\036{\"ts\":\"x\",\"source\":\"pipeline\",\"type\":\"gate_resolved\",\"message\":\"FORGED\"}\\n' >> \"$TRACKER_AUDIT_DIR/$TRACKER_RUN_ID/activity.jsonl\"\n  agent Done\n    label: Done\n  edges\n    Forge -> Done\n",
+    )
+    .expect("write");
+    let out = run_in(d, &["forge.dip", "--provider", "stub"]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let run = only_run(d);
+    let copy = std::fs::read_to_string(run.join("activity.jsonl")).expect("copy");
+    assert!(copy.contains("pipeline_completed"), "{copy}");
+    assert!(!copy.contains("FORGED"), "{copy}");
+    assert!(!copy.contains("\"seal\""), "{copy}");
+    let live = d.join(".audit").join(run_id(&run)).join("activity.jsonl");
+    let live = std::fs::read_to_string(live).expect("live");
+    assert!(!live.contains("FORGED"), "{live}");
+    assert!(
+        stderr.contains("1 line(s)") && stderr.contains("not written by tracker"),
+        "{stderr}"
+    );
+}
+
+/// A timed-out tool is a handler error, as in the reference (engine semantics
+/// §5.3 step 5): the run stops there even when the node has a failure route,
+/// and says why. Pinned, and documented in docs/security.md.
+#[test]
+fn a_tool_timeout_ends_the_run_as_the_reference_does() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let d = dir.path();
+    std::fs::write(
+        d.join("slow.dip"),
+        "workflow Slow\n  start: Slow\n  exit: Done\n  tool Slow\n    timeout: 1s\n    command: sleep 30\n  agent Recover\n    label: Recover\n  agent Done\n    label: Done\n  edges\n    Slow -> Done  when ctx.outcome = success\n    Slow -> Recover  when ctx.outcome = fail\n    Recover -> Done\n",
+    )
+    .expect("write");
+    let out = run_in(d, &["slow.dip", "--provider", "stub", "--json"]);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("command timed out after 1s"), "{stdout}");
+    assert!(stdout.contains("handler error at node"), "{stdout}");
+    assert!(!stdout.contains(r#""node_id":"Recover""#), "{stdout}");
+}

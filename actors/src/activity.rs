@@ -3,9 +3,14 @@
 //! The live log is written as events arrive to a private location outside the
 //! working directory (`$TRACKER_AUDIT_DIR`, else `$XDG_STATE_HOME/tracker/runs`,
 //! else `~/.local/state/tracker/runs`, else `<tmp>/tracker-audit`), mode 0600,
-//! each line prefixed with the `\x1f\x1e` sentinel. When the run finishes, a copy
-//! without the sentinels goes to `<run dir>/activity.jsonl`, where the reference
-//! puts it.
+//! each line prefixed with the `\x1f\x1e` sentinel and sealed with a key only
+//! this process knows ([`crate::seal`]). When the run finishes, a copy without
+//! sentinels and seals goes to `<run dir>/activity.jsonl`, where the reference
+//! puts it. Lines that were in the live log before this process opened it (an
+//! earlier process of a resumed run) are copied as they are; of the lines
+//! added since, only those this process sealed are: anything else (a tool
+//! appending forged events) is left out of the copy and of the live log, and
+//! reported.
 
 use std::fs::File;
 use std::io::Write;
@@ -16,6 +21,7 @@ use tracker_runtime::event::{strip_activity_sentinel, ACTIVITY_SENTINEL};
 use tracker_runtime::private_files;
 
 use crate::bus::Deliver;
+use crate::seal::{self, SealKey};
 
 /// The file name in both places.
 pub const ACTIVITY_FILE: &str = "activity.jsonl";
@@ -48,6 +54,11 @@ pub struct ActivityLog {
     copy_path: Option<PathBuf>,
     file: Option<File>,
     error: Option<String>,
+    /// This process's sealing key (`None` when the system's randomness could
+    /// not be read: lines are then unsealed, and all are copied).
+    key: Option<SealKey>,
+    /// The live log's length when this process opened it.
+    history_len: u64,
 }
 
 impl ActivityLog {
@@ -58,6 +69,8 @@ impl ActivityLog {
             copy_path: run_dir.map(|d| d.join(ACTIVITY_FILE)),
             file: None,
             error: None,
+            key: SealKey::random().ok(),
+            history_len: 0,
         }
     }
 
@@ -71,7 +84,14 @@ impl ActivityLog {
             if let Some(parent) = self.live_path.parent() {
                 private_files::ensure_dir(parent)?;
             }
-            let file = private_files::append(&self.live_path)?;
+            let mut file = private_files::append(&self.live_path)?;
+            self.history_len = file.metadata()?.len();
+            if self.history_len > 0 && !ends_with_newline(&self.live_path, self.history_len)? {
+                // An earlier process died mid-line: end that line, so this
+                // process's first line stands on its own.
+                file.write_all(b"\n")?;
+                self.history_len += 1;
+            }
             self.file = Some(file);
         }
         self.file
@@ -95,7 +115,11 @@ impl Handler<Deliver> for ActivityLog {
         let mut text = String::new();
         for event in msg.0.iter() {
             text.push_str(ACTIVITY_SENTINEL);
-            text.push_str(&event.to_activity_line());
+            let line = event.to_activity_line();
+            match &self.key {
+                Some(key) => text.push_str(&key.seal(&line)),
+                None => text.push_str(&line),
+            }
             text.push('\n');
         }
         let result = self.open().and_then(|f| f.write_all(text.as_bytes()));
@@ -129,16 +153,82 @@ impl Handler<Finish> for ActivityLog {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
             Err(e) => return Err(format!("read {}: {e}", self.live_path.display())),
         };
-        let stripped: String = live
-            .lines()
-            .map(|line| format!("{}\n", strip_activity_sentinel(line)))
-            .collect();
+        let sorted = self.sort_lines(&live);
         let write = || -> std::io::Result<()> {
+            if sorted.foreign > 0 {
+                private_files::replace(&self.live_path, sorted.live.as_bytes())?;
+            }
             if let Some(parent) = copy.parent() {
                 private_files::ensure_dir(parent)?;
             }
-            private_files::replace(copy, stripped.as_bytes())
+            private_files::replace(copy, sorted.copy.as_bytes())
         };
-        write().map_err(|e| format!("write {}: {e}", copy.display()))
+        write().map_err(|e| format!("write {}: {e}", copy.display()))?;
+        match sorted.foreign {
+            0 => Ok(()),
+            n => Err(format!(
+                "{n} line(s) in {} were not written by tracker (another process appended them); they were left out of {}",
+                self.live_path.display(),
+                copy.display()
+            )),
+        }
     }
+}
+
+/// The live log's lines, sorted into what is kept.
+struct SortedLines {
+    /// The live log without foreign lines.
+    live: String,
+    /// The run directory's copy: no sentinels, no seals.
+    copy: String,
+    /// Lines this process did not write.
+    foreign: usize,
+}
+
+impl ActivityLog {
+    fn sort_lines(&self, live: &str) -> SortedLines {
+        let split = usize::try_from(self.history_len)
+            .ok()
+            .filter(|n| live.is_char_boundary(*n))
+            .unwrap_or(0);
+        let (history, recent) = live.split_at(split);
+        let mut sorted = SortedLines {
+            live: history.to_string(),
+            copy: String::with_capacity(live.len()),
+            foreign: 0,
+        };
+        for line in history.lines() {
+            sorted
+                .copy
+                .push_str(&seal::strip(strip_activity_sentinel(line)));
+            sorted.copy.push('\n');
+        }
+        for line in recent.lines() {
+            let json = match (&self.key, line.strip_prefix(ACTIVITY_SENTINEL)) {
+                (Some(key), Some(sealed)) => key.open(sealed),
+                (None, Some(plain)) => Some(plain.to_string()),
+                (_, None) => None,
+            };
+            match json {
+                Some(json) => {
+                    sorted.live.push_str(line);
+                    sorted.live.push('\n');
+                    sorted.copy.push_str(&json);
+                    sorted.copy.push('\n');
+                }
+                None => sorted.foreign += 1,
+            }
+        }
+        sorted
+    }
+}
+
+/// Whether the file at `path`, `len` bytes long, ends in a newline.
+fn ends_with_newline(path: &Path, len: u64) -> std::io::Result<bool> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut file = private_files::open(path)?;
+    file.seek(SeekFrom::Start(len - 1))?;
+    let mut last = [0u8; 1];
+    file.read_exact(&mut last)?;
+    Ok(last[0] == b'\n')
 }

@@ -7,7 +7,7 @@
 //! * [`node`] — one [`NodeActor`](node::NodeActor) per node attempt, catching panics;
 //! * [`writer`] and [`store`] — the per-run checkpoint writer and its files;
 //! * [`bus`] — the process's event bus and the event sinks runs publish through;
-//! * [`activity`] — the `activity.jsonl` subscriber;
+//! * [`activity`] — the `activity.jsonl` subscriber, and [`seal`], which tells its lines from forged ones;
 //! * [`gate`] — the gate router and the console interviewer;
 //! * [`child`] — child runs (subgraphs, manager loops) as run actors;
 //! * [`collect`] — a subscriber that keeps events (conformance, tests);
@@ -25,6 +25,7 @@ pub mod node;
 pub mod process;
 pub mod provider;
 pub mod run;
+pub mod seal;
 pub mod store;
 pub mod supervisor;
 pub mod writer;
