@@ -126,7 +126,7 @@ pub struct RunArgs {
     /// Disable the tool-command denylist (loudly).
     #[arg(long)]
     pub bypass_denylist: bool,
-    /// Only allow tool commands matching these globs (comma-separated; repeatable).
+    /// Only allow commands matching these globs (comma-separated; repeatable), in tool nodes and the agent's bash tool: every command of a list or pipeline must match; $(…), backquotes, subshells and file redirections are refused.
     #[arg(long, value_name = "PATTERNS")]
     pub tool_allowlist: Vec<String>,
     /// Also deny tool commands matching these globs (comma-separated; repeatable).

@@ -16,8 +16,14 @@ use tracker_runtime::llm::stub::{StubCompleter, STUB_PROVIDER};
 use tracker_runtime::llm::Completers;
 
 /// The environment a run in `workdir` sees: the shell over the env files.
+/// What loading warns about (endpoints in the workdir `.env` that may not
+/// carry keys from elsewhere) goes to stderr.
 pub fn load_env(workdir: &Path) -> Result<Env> {
-    Env::load(workdir).map_err(|e| anyhow!("reading env file {e}"))
+    let env = Env::load(workdir).map_err(|e| anyhow!("reading env file {e}"))?;
+    for warning in env.warnings() {
+        eprintln!("warning: {warning}");
+    }
+    Ok(env)
 }
 
 /// Provider-client tuning: `TRACKER_LLM_CONCURRENCY` (requests in flight per

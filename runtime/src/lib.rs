@@ -20,7 +20,8 @@
 //! * [`llm`] — the LLM request/response model, provider codecs, SSE decoding,
 //!   error classification and provider configuration (no sockets: HTTP is the
 //!   provider actors');
-//! * [`agent`] — the native coding agent: its turn loop and built-in tools.
+//! * [`agent`] — the native coding agent: its turn loop and built-in tools;
+//! * [`secrets`] — which environment variables never reach commands.
 
 pub mod agent;
 pub mod attrs;
@@ -42,6 +43,7 @@ pub mod plan;
 pub mod private_files;
 pub mod retry;
 pub mod routing;
+pub mod secrets;
 pub mod supervision;
 pub mod text;
 pub mod usage;

@@ -78,6 +78,12 @@ pub fn run(args: &DoctorArgs) -> Result<u8> {
     let env = match Env::load(&workdir) {
         Ok(env) => {
             report.pass("env files read".to_string());
+            for warning in env.warnings() {
+                report.warn(
+                    warning.clone(),
+                    "remove the variable from the project's .env unless you trust it",
+                );
+            }
             env
         }
         Err(e) => {

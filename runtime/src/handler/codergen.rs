@@ -267,7 +267,16 @@ fn session_workspace(task: &NodeTask, env: &HandlerEnv) -> Result<Workspace, Han
             .map_err(|e| fail(format!("cannot create working_dir {}: {e}", root.display())))?;
         Workspace::new(&root).map_err(|e| fail(format!("working_dir {dir:?}: {e}")))?
     };
-    Ok(workspace.with_command_timeout(command_timeout(task)))
+    // The agent's `bash` is held to the same allowlist as tool nodes.
+    let graph = &env.plan.graph_attrs;
+    let rules = super::tool_safety::CommandRules::new(
+        &env.services.tool_policy,
+        graph.get("tool_denylist_add").map_or("", String::as_str),
+        graph.get("tool_commands_allow").map_or("", String::as_str),
+    );
+    Ok(workspace
+        .with_command_timeout(command_timeout(task))
+        .with_command_rules(Arc::new(rules)))
 }
 
 /// The node's `command_timeout` (the workspace caps it); the default when

@@ -31,9 +31,6 @@ pub const MAX_OUTPUT_LIMIT: u64 = 10 * 1024 * 1024;
 /// How much of stdout a missing-marker or missing-route event quotes.
 const DIAGNOSTIC_TAIL: usize = 256;
 
-/// Environment variables whose names contain one of these never reach a tool.
-pub const SECRET_MARKERS: [&str; 4] = ["_API_KEY", "_SECRET", "_TOKEN", "_PASSWORD"];
-
 /// Runs `tool` nodes.
 #[derive(Debug)]
 pub struct ToolHandler;
@@ -195,20 +192,14 @@ fn truncation(stream: &str, captured: &Captured, limit: u64) -> Truncation {
     }
 }
 
-/// Whether a variable called `name` holds a secret: its name contains one of
-/// `markers`, in any case.
-pub fn names_secret(name: &std::ffi::OsStr, markers: &[&str]) -> bool {
-    let upper = name.to_string_lossy().to_ascii_uppercase();
-    markers.iter().any(|m| upper.contains(m))
-}
-
 /// The environment a tool sees: tracker's own, minus anything that looks like a
-/// secret (unless `TRACKER_PASS_ENV=1`), plus `TRACKER_RUN_ID`, `TRACKER_RUN_DIR`
+/// secret ([`crate::secrets::is_secret`], the rule the agent's `bash` follows
+/// too; unless `TRACKER_PASS_ENV=1`), plus `TRACKER_RUN_ID`, `TRACKER_RUN_DIR`
 /// (with an artifact directory) and `TRACKER_WORKDIR`.
 pub fn tool_environment(task: &NodeTask, env: &HandlerEnv) -> Vec<(OsString, OsString)> {
-    let pass_all = std::env::var("TRACKER_PASS_ENV").is_ok_and(|v| v == "1");
+    let pass_all = crate::secrets::pass_all();
     let mut vars: Vec<(OsString, OsString)> = std::env::vars_os()
-        .filter(|(name, _)| pass_all || !names_secret(name, &SECRET_MARKERS))
+        .filter(|(name, _)| pass_all || !crate::secrets::is_secret(name))
         .filter(|(name, _)| {
             !matches!(
                 name.to_str(),

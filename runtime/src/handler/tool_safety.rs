@@ -1,11 +1,25 @@
 //! Tool-command safety: the built-in denylist, workflow and command-line
 //! additions, and the optional allowlist (engine-semantics §5.3 step 2).
 //!
-//! A command is split into statements at `;`, `&&`, `||` and newlines; each
-//! statement's whitespace is collapsed and every `|` is spaced (`curl x|sh`
-//! reads as `curl x | sh`), then it is matched, case-insensitively and anchored,
-//! against glob patterns where `*` matches anything. One denied statement
-//! refuses the command; with an allowlist, every statement must be allowed.
+//! **Denylist** (as the reference): a command is split into statements at
+//! `;`, `&&`, `||` and newlines; each statement's whitespace is collapsed and
+//! every `|` is spaced (`curl x|sh` reads as `curl x | sh`), then it is
+//! matched, case-insensitively and anchored, against glob patterns where `*`
+//! matches anything. One denied statement refuses the command.
+//!
+//! **Allowlist** (stricter than the reference, which a command such as
+//! `echo hi & touch x` or `echo $(touch x)` got past): the command is parsed
+//! as the shell would, quotes and backslashes included, by
+//! [`simple_commands`]. It is split at `;`, `&`, `&&`, `||`, `|`, `|&` and
+//! newlines, and every simple command (each stage of a pipeline) must match an
+//! allowed pattern. Shell syntax whose effect the patterns cannot see is
+//! refused outright: command substitution (`$(…)`, backquotes, also inside
+//! double quotes), arithmetic expansion, process substitution, subshells and
+//! groups, here-documents and here-strings, ANSI-C quoting (`$'…'`), quotes
+//! inside `${…}`, and redirection to or from files. Only duplicating or
+//! closing descriptors (`2>&1`, `>&2`, `3>&-`) and redirection to or from
+//! `/dev/null` are kept. The agent's `bash` tool is held to the same
+//! allowlist ([`CommandRules::check_allowlist`]).
 
 use regex::Regex;
 
@@ -55,11 +69,21 @@ pub enum SafetyError {
         /// The pattern it matched.
         pattern: String,
     },
-    /// A statement matched no allowed pattern.
-    #[error("tool command statement {statement:?} is not in the allowlist")]
+    /// A simple command (a statement, or one stage of a pipeline) matched no
+    /// allowed pattern.
+    #[error("command {statement:?} is not in the allowlist (--tool-allowlist / tool_commands_allow): every command of a list or pipeline must match an allowed pattern")]
     NotAllowed {
-        /// The statement.
+        /// The simple command.
         statement: String,
+    },
+    /// With an allowlist in force, the command uses shell syntax whose effect
+    /// the allowlist cannot check.
+    #[error("command refused by the allowlist: it uses {construct}, which is not allowed while an allowlist (--tool-allowlist / tool_commands_allow) is in force")]
+    Construct {
+        /// The command.
+        command: String,
+        /// What it uses.
+        construct: String,
     },
 }
 
@@ -100,7 +124,7 @@ impl CommandRules {
         CommandRules { deny, allow }
     }
 
-    /// Checks every statement of `command`.
+    /// Checks `command` against the denylist, then the allowlist.
     pub fn check(&self, command: &str) -> Result<(), SafetyError> {
         for statement in statements(command) {
             if let Some((pattern, _)) = self
@@ -113,7 +137,29 @@ impl CommandRules {
                     pattern: pattern.clone(),
                 });
             }
-            if !self.allow.is_empty() && !self.allow.iter().any(|re| re.is_match(&statement)) {
+        }
+        self.check_allowlist(command)
+    }
+
+    /// Whether an allowlist is in force.
+    pub fn has_allowlist(&self) -> bool {
+        !self.allow.is_empty()
+    }
+
+    /// Checks `command` against the allowlist only (the agent's `bash` tool):
+    /// with no allowlist every command passes; with one, the command must
+    /// parse into simple commands (see [`simple_commands`]) that each match
+    /// an allowed pattern.
+    pub fn check_allowlist(&self, command: &str) -> Result<(), SafetyError> {
+        if self.allow.is_empty() {
+            return Ok(());
+        }
+        let commands = simple_commands(command).map_err(|construct| SafetyError::Construct {
+            command: command.to_string(),
+            construct,
+        })?;
+        for statement in commands {
+            if !self.allow.iter().any(|re| re.is_match(&statement)) {
                 return Err(SafetyError::NotAllowed { statement });
             }
         }
@@ -159,6 +205,323 @@ pub fn statements(command: &str) -> Vec<String> {
         .map(|s| s.split_whitespace().collect::<Vec<_>>().join(" "))
         .filter(|s| !s.is_empty())
         .collect()
+}
+
+/// The simple commands of `command` as the shell parses it (each normalised
+/// for matching: whitespace outside and inside quotes collapsed), or what it
+/// uses that an allowlist cannot check (see the module documentation).
+///
+/// Commands are split at `;`, `&`, `&&`, `||`, `|`, `|&`, newlines and
+/// carriage returns outside quotes; single quotes, double quotes and
+/// backslashes are honoured. A `&>` counts as `&` then `>` (as `sh` reads
+/// it), which only splits more. Comments are not recognised: text after `#`
+/// is checked like any other, which can only refuse more.
+pub fn simple_commands(command: &str) -> Result<Vec<String>, String> {
+    Scanner::new(command).run()
+}
+
+/// The state of [`simple_commands`].
+struct Scanner {
+    chars: Vec<char>,
+    at: usize,
+    /// The current simple command's text.
+    current: String,
+    /// The current word, unquoted part only, and whether any of it was quoted.
+    word: String,
+    word_quoted: bool,
+    /// Whether the current simple command has anything but redirections.
+    has_word: bool,
+    done: Vec<String>,
+}
+
+impl Scanner {
+    fn new(command: &str) -> Scanner {
+        Scanner {
+            chars: command.chars().collect(),
+            at: 0,
+            current: String::new(),
+            word: String::new(),
+            word_quoted: false,
+            has_word: false,
+            done: Vec::new(),
+        }
+    }
+
+    fn peek(&self, ahead: usize) -> Option<char> {
+        self.chars.get(self.at + ahead).copied()
+    }
+
+    fn push(&mut self, c: char) {
+        self.current.push(c);
+        self.has_word = true;
+    }
+
+    /// Ends the current word: a bare `{` or `}` is a group.
+    fn end_word(&mut self) -> Result<(), String> {
+        if !self.word_quoted && matches!(self.word.as_str(), "{" | "}") {
+            return Err("a command group `{ …; }`".into());
+        }
+        self.word.clear();
+        self.word_quoted = false;
+        Ok(())
+    }
+
+    /// Ends the current simple command. One made of allowed redirections
+    /// only (`&>/dev/null` read as `&` then `>/dev/null`) runs nothing and is
+    /// left out.
+    fn end_command(&mut self) -> Result<(), String> {
+        self.end_word()?;
+        let text = self
+            .current
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        if self.has_word && !text.is_empty() {
+            self.done.push(text);
+        }
+        self.current.clear();
+        self.has_word = false;
+        Ok(())
+    }
+
+    fn run(mut self) -> Result<Vec<String>, String> {
+        while let Some(c) = self.peek(0) {
+            self.at += 1;
+            match c {
+                ' ' | '\t' => {
+                    self.end_word()?;
+                    self.current.push(' ');
+                }
+                ';' | '\n' | '\r' => self.end_command()?,
+                '&' => {
+                    // `&`, `&&`; `&>` is `&` then `>`.
+                    if self.peek(0) == Some('&') {
+                        self.at += 1;
+                    }
+                    self.end_command()?;
+                }
+                '|' => {
+                    // `|`, `||`, `|&`.
+                    if matches!(self.peek(0), Some('|' | '&')) {
+                        self.at += 1;
+                    }
+                    self.end_command()?;
+                }
+                '(' | ')' => return Err("a subshell or group `( … )`".into()),
+                '`' => return Err("command substitution with backquotes `` `…` ``".into()),
+                '\\' => {
+                    self.word_quoted = true;
+                    match self.peek(0) {
+                        // A line continuation.
+                        Some('\n') => self.at += 1,
+                        Some(next) => {
+                            self.at += 1;
+                            self.push('\\');
+                            self.push(next);
+                        }
+                        None => self.push('\\'),
+                    }
+                }
+                '\'' => self.single_quoted()?,
+                '"' => self.double_quoted()?,
+                '$' => self.dollar(false)?,
+                '<' | '>' => self.redirection(c)?,
+                c => {
+                    self.push(c);
+                    self.word.push(c);
+                }
+            }
+        }
+        self.end_command()?;
+        Ok(self.done)
+    }
+
+    /// After an opening `'`: everything up to the next `'` is literal.
+    fn single_quoted(&mut self) -> Result<(), String> {
+        self.word_quoted = true;
+        self.push('\'');
+        loop {
+            let Some(c) = self.peek(0) else {
+                return Err("an unterminated quote".into());
+            };
+            self.at += 1;
+            self.push(c);
+            if c == '\'' {
+                return Ok(());
+            }
+        }
+    }
+
+    /// After an opening `"`: up to the next unescaped `"`; `$` and backquotes
+    /// keep their meaning.
+    fn double_quoted(&mut self) -> Result<(), String> {
+        self.word_quoted = true;
+        self.push('"');
+        loop {
+            let Some(c) = self.peek(0) else {
+                return Err("an unterminated quote".into());
+            };
+            self.at += 1;
+            match c {
+                '"' => {
+                    self.push(c);
+                    return Ok(());
+                }
+                '\\' => {
+                    self.push(c);
+                    if let Some(next) = self.peek(0) {
+                        self.at += 1;
+                        self.push(next);
+                    }
+                }
+                '`' => {
+                    return Err("command substitution with backquotes `` `…` ``".into());
+                }
+                '$' => self.dollar(true)?,
+                c => self.push(c),
+            }
+        }
+    }
+
+    /// After a `$` (outside single quotes).
+    fn dollar(&mut self, in_double_quotes: bool) -> Result<(), String> {
+        self.push('$');
+        self.word.push('$');
+        match self.peek(0) {
+            Some('(') => Err("command substitution `$( … )` (or arithmetic `$(( … ))`)".into()),
+            Some('[') => Err("arithmetic expansion `$[ … ]`".into()),
+            Some('\'') if !in_double_quotes => Err("ANSI-C quoting `$'…'`".into()),
+            Some('{') => {
+                self.at += 1;
+                self.push('{');
+                self.word.push('{');
+                self.parameter_expansion()
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// After `${`: up to the matching `}`, with nothing in it whose meaning
+    /// differs between shells (quotes, backslashes, backquotes), no
+    /// parentheses or `<`/`>` (bash runs `${x:-<(cmd)}`) and no prompt
+    /// expansion (`@P`), which runs command substitutions.
+    fn parameter_expansion(&mut self) -> Result<(), String> {
+        let mut depth = 1;
+        let mut inner = String::new();
+        loop {
+            let Some(c) = self.peek(0) else {
+                return Err("an unterminated parameter expansion `${…`".into());
+            };
+            self.at += 1;
+            match c {
+                '\'' | '"' | '\\' | '`' => {
+                    return Err("quotes or backslashes inside a parameter expansion `${…}`".into())
+                }
+                // `${x:-<(cmd)}` runs `cmd` in bash.
+                '(' | ')' | '<' | '>' => {
+                    return Err(
+                        "parentheses or redirections inside a parameter expansion `${…}`".into(),
+                    )
+                }
+                '{' => return Err("a brace inside a parameter expansion `${…}`".into()),
+                '$' => match self.peek(0) {
+                    Some('(') => {
+                        return Err(
+                            "command substitution `$( … )` (or arithmetic `$(( … ))`)".into()
+                        )
+                    }
+                    Some('[') => return Err("arithmetic expansion `$[ … ]`".into()),
+                    Some('{') => {
+                        self.at += 1;
+                        depth += 1;
+                        inner.push_str("${");
+                        self.push('$');
+                        self.push('{');
+                        continue;
+                    }
+                    _ => {}
+                },
+                '}' => {
+                    if inner.ends_with("@P") {
+                        return Err("prompt expansion `${…@P}`".into());
+                    }
+                    depth -= 1;
+                    self.push(c);
+                    self.word.push(c);
+                    if depth == 0 {
+                        return Ok(());
+                    }
+                    inner.push(c);
+                    continue;
+                }
+                _ => {}
+            }
+            inner.push(c);
+            self.push(c);
+            self.word.push(c);
+        }
+    }
+
+    /// At `<` or `>` (outside quotes): only descriptor duplication and
+    /// `/dev/null` pass.
+    fn redirection(&mut self, first: char) -> Result<(), String> {
+        if self.peek(0) == Some('(') {
+            return Err("process substitution `<( … )` or `>( … )`".into());
+        }
+        let mut op = first.to_string();
+        let duplicates = match (first, self.peek(0), self.peek(1)) {
+            ('<', Some('<'), Some('<')) => return Err("a here-string `<<<`".into()),
+            ('<', Some('<'), _) => return Err("a here-document `<<`".into()),
+            ('<', Some('>'), _) => {
+                return Err("redirection to or from a file (`<>`)".into());
+            }
+            (_, Some('&'), _) => {
+                op.push('&');
+                self.at += 1;
+                true
+            }
+            ('>', Some('>' | '|'), _) => {
+                op.push(self.chars[self.at]);
+                self.at += 1;
+                false
+            }
+            _ => false,
+        };
+        while matches!(self.peek(0), Some(' ' | '\t')) {
+            self.at += 1;
+        }
+        let mut target = String::new();
+        while let Some(c) = self.peek(0) {
+            if matches!(
+                c,
+                ' ' | '\t' | '\n' | '\r' | ';' | '&' | '|' | '<' | '>' | '(' | ')'
+            ) {
+                break;
+            }
+            target.push(c);
+            self.at += 1;
+        }
+        let descriptor = !target.is_empty()
+            && target
+                .trim_end_matches('-')
+                .chars()
+                .all(|c| c.is_ascii_digit())
+            && target.matches('-').count() <= 1;
+        let allowed = target == "/dev/null" || (duplicates && descriptor);
+        if !allowed {
+            return Err(format!(
+                "redirection to or from a file (`{op}{target}`); only `/dev/null` and descriptor duplication such as `2>&1` are allowed"
+            ));
+        }
+        self.push_str(&op);
+        self.push_str(&target);
+        // The redirection is not part of a word, but ends the one before it.
+        self.end_word()
+    }
+
+    fn push_str(&mut self, text: &str) {
+        self.current.push_str(text);
+    }
 }
 
 /// An anchored, case-insensitive regex for a glob where `*` matches anything.
@@ -249,5 +612,141 @@ mod tests {
             "",
         );
         assert!(open.check("curl x | sh").is_ok());
+    }
+
+    fn echo_only() -> CommandRules {
+        CommandRules::new(
+            &ToolPolicy {
+                allowlist: vec!["echo *".into()],
+                ..ToolPolicy::default()
+            },
+            "",
+            "",
+        )
+    }
+
+    #[test]
+    fn an_allowlist_checks_every_command_of_lists_and_pipelines() {
+        let rules = echo_only();
+        for bypass in [
+            "echo hi & touch P1",
+            "echo x | tee P4",
+            "echo x |& tee P4",
+            "echo a || touch P",
+            "echo a && touch P",
+            "echo a\ntouch P",
+            "echo a\r\ntouch P",
+            "echo hi &> /dev/null touch P",
+        ] {
+            assert!(
+                matches!(rules.check(bypass), Err(SafetyError::NotAllowed { ref statement }) if statement.contains("touch") || statement.contains("tee")),
+                "{bypass:?}: {:?}",
+                rules.check(bypass)
+            );
+        }
+        assert!(rules.check("echo a; echo b && echo c | echo d").is_ok());
+        // The same list, given on the command line, in a workflow or both.
+        let graph = CommandRules::new(&ToolPolicy::default(), "", "echo *");
+        assert!(graph.check("echo hi & touch P1").is_err());
+        assert!(graph.check_allowlist("echo x | tee P4").is_err());
+    }
+
+    #[test]
+    fn an_allowlist_refuses_what_it_cannot_check() {
+        let rules = echo_only();
+        for (command, construct) in [
+            ("echo `touch P2`", "backquotes"),
+            ("echo $(touch P3)", "command substitution"),
+            ("echo \"$(touch P3)\"", "command substitution"),
+            ("echo \"a `touch P` b\"", "backquotes"),
+            ("echo $((1+2))", "command substitution"),
+            ("echo $[1+2]", "arithmetic"),
+            ("echo x > P5", "redirection"),
+            ("echo x >> P5", "redirection"),
+            ("echo x >| P5", "redirection"),
+            ("echo x 2>P5", "redirection"),
+            ("echo x >&P5", "redirection"),
+            ("echo x < input", "redirection"),
+            ("echo x <> P5", "redirection"),
+            ("echo x <<<word", "here-string"),
+            ("echo x <<EOF\nhi\nEOF", "here-document"),
+            ("echo <(touch P)", "process substitution"),
+            ("echo >(touch P)", "process substitution"),
+            ("echo a; (touch P)", "subshell"),
+            ("echo a; { touch P; }", "group"),
+            ("echo $'\\' ; touch P'", "ANSI-C"),
+            ("echo ${x:-'}'}", "parameter expansion"),
+            ("echo ${x:-<(touch P)}", "parameter expansion"),
+            ("echo ${x:->(touch P)}", "parameter expansion"),
+            ("echo \"${x@P}\"", "prompt expansion"),
+            ("echo 'unterminated", "unterminated"),
+            ("echo \"unterminated", "unterminated"),
+        ] {
+            match rules.check(command) {
+                Err(SafetyError::Construct {
+                    construct: found, ..
+                }) => assert!(found.contains(construct), "{command:?}: {found}"),
+                other => panic!("{command:?}: expected a refused construct, got {other:?}"),
+            }
+        }
+        let message = rules.check("echo $(id)").expect_err("refused").to_string();
+        assert!(message.contains("allowlist"), "{message}");
+        assert!(message.contains("$( … )"), "{message}");
+    }
+
+    #[test]
+    fn quoting_is_honoured_under_an_allowlist() {
+        assert_eq!(
+            simple_commands("echo 'a;b' && echo \"c|d\" | echo e\\&f").expect("parses"),
+            ["echo 'a;b'", "echo \"c|d\"", "echo e\\&f"]
+        );
+        let rules = echo_only();
+        for fine in [
+            "echo 'a;b'",
+            "echo '$(x)'",
+            "echo '`x`'",
+            "echo \"a;b & c\"",
+            "echo \\$\\(x\\)",
+            "echo \"\\$(x)\"",
+            "echo \"$HOME ${USER} ${A:-${B}}\"",
+            "echo 'it''s'",
+            "echo x 2>&1",
+            "echo x >&2",
+            "echo x 3>&-",
+            "echo x >/dev/null 2>&1",
+            "echo x > /dev/null",
+            "echo x </dev/null",
+            "echo x &>/dev/null",
+            "echo {a,b}",
+            "echo \"line one\nline two\"",
+        ] {
+            assert!(
+                rules.check(fine).is_ok(),
+                "{fine:?}: {:?}",
+                rules.check(fine)
+            );
+        }
+        // Without an allowlist nothing of this applies.
+        let open = super::tests::rules();
+        assert!(open.check("echo $(date) > out.txt").is_ok());
+        assert!(open.check_allowlist("anything at all").is_ok());
+        assert!(!open.has_allowlist() && rules.has_allowlist());
+    }
+
+    #[test]
+    fn the_denylist_still_matches_the_reference_statements() {
+        // An allowlist does not change what the denylist sees: `|` does not
+        // split statements for it, and it is checked first.
+        let policy = ToolPolicy {
+            allowlist: vec!["*".into()],
+            ..ToolPolicy::default()
+        };
+        let rules = CommandRules::new(&policy, "", "");
+        assert!(matches!(
+            rules.check("curl x | sh"),
+            Err(SafetyError::Denied { .. })
+        ));
+        assert!(rules.check("grep sh file | wc -l").is_ok());
+        assert!(rules.check("exec 3>&-").is_ok());
     }
 }

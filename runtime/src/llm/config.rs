@@ -10,6 +10,17 @@
 //! Base URLs resolve in order: the provider's `*_BASE_URL`, then
 //! `TRACKER_GATEWAY_URL` plus the gateway kind's per-provider suffix, then the
 //! provider's public endpoint.
+//!
+//! **A project's `.env` cannot redirect keys it did not set.** A repository
+//! someone cloned may ship a `.env`; the user's own keys (from the shell or
+//! the user's env file) must not follow an endpoint it names. So [`Env`]
+//! remembers where each value came from ([`Source`]), and an endpoint variable
+//! ([`ENDPOINT_VARS`]: the `*_BASE_URL`s and `TRACKER_GATEWAY_URL`) read from
+//! `<workdir>/.env` is used for a provider only when that provider's key
+//! comes from the same file. Otherwise it is ignored for that provider (a
+//! value the user's env file had for it counts instead) and
+//! [`Env::warnings`] says so. Command-line flags (`--gateway-url`) are the
+//! user's own and always count.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -45,11 +56,47 @@ pub enum ConfigError {
     UnknownGatewayKind(String),
 }
 
+/// The variables that say where a provider's requests, and so its key, go.
+pub const ENDPOINT_VARS: [&str; 5] = [
+    "ANTHROPIC_BASE_URL",
+    "OPENAI_BASE_URL",
+    "GEMINI_BASE_URL",
+    "OPENAI_COMPAT_BASE_URL",
+    "TRACKER_GATEWAY_URL",
+];
+
+/// Where a variable's value came from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Source {
+    /// The process environment, or a command-line flag.
+    Shell,
+    /// The user's env file (`~/.config/tracker/.env`).
+    UserFile(PathBuf),
+    /// The working directory's `.env`, which a cloned repository may ship.
+    WorkdirFile(PathBuf),
+}
+
+impl fmt::Display for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Source::Shell => f.write_str("the shell environment"),
+            Source::UserFile(path) | Source::WorkdirFile(path) => {
+                write!(f, "{}", path.display())
+            }
+        }
+    }
+}
+
 /// Environment variables as tracker sees them: the process environment over
-/// the env files.
+/// the env files, each with where it came from.
 #[derive(Clone, Default)]
 pub struct Env {
     vars: HashMap<String, String>,
+    /// Variables read from an env file; the others are [`Source::Shell`].
+    sources: HashMap<String, Source>,
+    /// Values of the user's env file that the workdir `.env` overrode.
+    shadowed: HashMap<String, String>,
+    warnings: Vec<String>,
 }
 
 impl fmt::Debug for Env {
@@ -62,7 +109,7 @@ impl fmt::Debug for Env {
 }
 
 impl Env {
-    /// The given variables only (tests).
+    /// The given variables only, as if from the shell (tests).
     pub fn from_pairs<K: Into<String>, V: Into<String>>(
         pairs: impl IntoIterator<Item = (K, V)>,
     ) -> Env {
@@ -71,6 +118,7 @@ impl Env {
                 .into_iter()
                 .map(|(k, v)| (k.into(), v.into()))
                 .collect(),
+            ..Env::default()
         }
     }
 
@@ -82,26 +130,42 @@ impl Env {
     /// These variables over the user's and `workdir`'s env files.
     pub fn with_env_files(mut self, workdir: &Path) -> Result<Env, ConfigError> {
         let mut files = Vec::new();
-        if let Some(user) = user_env_file(&self) {
-            files.push(user);
+        let user = user_env_file(&self);
+        if let Some(user) = &user {
+            files.push((user.clone(), Source::UserFile(user.clone())));
         }
-        files.push(workdir.join(".env"));
+        let project = workdir.join(".env");
+        // Run from the user's config directory, the file is the user's own.
+        if user.as_deref() != Some(project.as_path()) {
+            files.push((project.clone(), Source::WorkdirFile(project)));
+        }
         // Later files win over earlier ones; the shell wins over both.
-        let mut from_files: HashMap<String, String> = HashMap::new();
-        for path in files {
+        let mut from_files: HashMap<String, (String, Source)> = HashMap::new();
+        for (path, source) in files {
             for (key, value) in read_env_file(&path)? {
-                from_files.insert(key, value);
+                let earlier = from_files.insert(key.clone(), (value, source.clone()));
+                if let Some((value, Source::UserFile(_))) = earlier {
+                    if matches!(source, Source::WorkdirFile(_)) {
+                        self.shadowed.insert(key, value);
+                    }
+                }
             }
         }
-        for (key, value) in from_files {
-            self.vars.entry(key).or_insert(value);
+        for (key, (value, source)) in from_files {
+            if !self.vars.contains_key(&key) {
+                self.vars.insert(key.clone(), value);
+                self.sources.insert(key, source);
+            }
         }
+        self.warnings = self.endpoint_warnings();
         Ok(self)
     }
 
-    /// Sets a variable (command-line flags that stand for one).
+    /// Sets a variable (command-line flags that stand for one): it counts as
+    /// the user's own.
     pub fn set(&mut self, name: &str, value: &str) {
         self.vars.insert(name.to_string(), value.to_string());
+        self.sources.remove(name);
     }
 
     /// A variable's value; empty values count as unset.
@@ -110,6 +174,72 @@ impl Env {
             .get(name)
             .map(String::as_str)
             .filter(|v| !v.trim().is_empty())
+    }
+
+    /// Where `name`'s value came from.
+    pub fn source(&self, name: &str) -> Source {
+        self.sources.get(name).cloned().unwrap_or(Source::Shell)
+    }
+
+    /// What loading found worth telling the user: endpoint variables in the
+    /// working directory's `.env` that are ignored (see the module docs).
+    /// Each is one line, without a `warning:` prefix.
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
+    }
+
+    /// The endpoint variable `var` for `provider`'s requests. When it comes
+    /// from the workdir `.env` while `provider`'s key does not come from that
+    /// same file, it is skipped: the user's env file's value counts if it had
+    /// one, else the variable is unset.
+    pub fn endpoint(&self, var: &str, provider: &str) -> Option<&str> {
+        let value = self.get(var)?;
+        match self.distrusted(var, provider) {
+            Some(_) => self
+                .shadowed
+                .get(var)
+                .map(String::as_str)
+                .filter(|v| !v.trim().is_empty()),
+            None => Some(value),
+        }
+    }
+
+    /// Why `var` may not carry `provider`'s key: its source and the key's
+    /// variable and source, or `None` when it may (it is not from a workdir
+    /// file, the key comes from the same file, or there is no key).
+    fn distrusted(&self, var: &str, provider: &str) -> Option<(Source, &'static str, Source)> {
+        let url_source = self.source(var);
+        if !matches!(url_source, Source::WorkdirFile(_)) {
+            return None;
+        }
+        let key_var = key_vars(provider)
+            .iter()
+            .copied()
+            .find(|name| self.get(name).is_some())?;
+        let key_source = self.source(key_var);
+        (key_source != url_source).then_some((url_source, key_var, key_source))
+    }
+
+    fn endpoint_warnings(&self) -> Vec<String> {
+        let mut warnings = Vec::new();
+        for var in ENDPOINT_VARS {
+            if self.get(var).is_none() {
+                continue;
+            }
+            let providers: Vec<&str> =
+                match PROVIDERS.into_iter().find(|p| base_url_var(p) == Some(var)) {
+                    Some(provider) => vec![provider],
+                    None => PROVIDERS.to_vec(),
+                };
+            for provider in providers {
+                if let Some((file, key_var, key_source)) = self.distrusted(var, provider) {
+                    warnings.push(format!(
+                        "ignoring {var} from {file} for provider {provider}: its API key ({key_var}) comes from {key_source}, and a working directory's .env may only redirect a key it sets itself (a cloned repository could send your key to any server); if you trust this endpoint, set {var} in your shell or your own env file"
+                    ));
+                }
+            }
+        }
+        warnings
     }
 }
 
@@ -247,11 +377,13 @@ pub fn default_base_url(provider: &str) -> Option<&'static str> {
     })
 }
 
-/// Where `provider`'s requests go.
+/// Where `provider`'s requests go. Endpoints a working directory's `.env`
+/// may not set for this provider are skipped (see [`Env::endpoint`]).
 pub fn base_url(provider: &str, env: &Env) -> Result<String, ConfigError> {
-    let url = if let Some(url) = base_url_var(provider).and_then(|var| env.get(var)) {
+    let url = if let Some(url) = base_url_var(provider).and_then(|var| env.endpoint(var, provider))
+    {
         url.to_string()
-    } else if let Some(gateway) = env.get("TRACKER_GATEWAY_URL") {
+    } else if let Some(gateway) = env.endpoint("TRACKER_GATEWAY_URL", provider) {
         let kind = env.get("TRACKER_GATEWAY_KIND").unwrap_or("cf-aig");
         let refused = || ConfigError::GatewayRouteRefused {
             kind: kind.to_string(),
@@ -407,6 +539,139 @@ mod tests {
         assert_eq!(
             ApiKey::new("sk-ant-0123456789abcdef").masked(),
             "sk-a...cdef"
+        );
+    }
+
+    /// A user env file and a workdir `.env` under `dir`, and a shell with
+    /// `shell` set and the user file in reach.
+    fn env_with(dir: &Path, user: &str, workdir: &str, shell: &[(&str, &str)]) -> Env {
+        let config = dir.join("config");
+        std::fs::create_dir_all(config.join("tracker")).expect("mkdir");
+        std::fs::write(config.join("tracker/.env"), user).expect("write");
+        std::fs::write(dir.join(".env"), workdir).expect("write");
+        let mut pairs = vec![(
+            "XDG_CONFIG_HOME".to_string(),
+            config.to_string_lossy().to_string(),
+        )];
+        pairs.extend(shell.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        Env::from_pairs(pairs).with_env_files(dir).expect("loads")
+    }
+
+    #[test]
+    fn a_workdir_env_file_cannot_redirect_a_key_from_elsewhere() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let evil =
+            "ANTHROPIC_BASE_URL=http://127.0.0.1:9\nTRACKER_GATEWAY_URL=http://127.0.0.1:8\n";
+        // The key from the shell.
+        let env = env_with(dir.path(), "", evil, &[("ANTHROPIC_API_KEY", "sk-shell")]);
+        let settings = resolve("anthropic", &env).expect("ok").expect("configured");
+        assert_eq!(settings.base_url, anthropic::DEFAULT_BASE_URL);
+        assert_eq!(env.source("ANTHROPIC_API_KEY"), Source::Shell);
+        assert_eq!(
+            env.source("ANTHROPIC_BASE_URL"),
+            Source::WorkdirFile(dir.path().join(".env"))
+        );
+        let warnings = env.warnings().join("\n");
+        assert_eq!(env.warnings().len(), 2, "{warnings}");
+        let file = dir.path().join(".env").display().to_string();
+        for needle in [
+            "ignoring ANTHROPIC_BASE_URL from",
+            "ignoring TRACKER_GATEWAY_URL from",
+            file.as_str(),
+            "ANTHROPIC_API_KEY) comes from the shell environment",
+            "may only redirect a key it sets itself",
+        ] {
+            assert!(warnings.contains(needle), "{needle}: {warnings}");
+        }
+        // The key from the user's own env file; so is the URL that counts.
+        let env = env_with(dir.path(), "ANTHROPIC_API_KEY=sk-user\n", evil, &[]);
+        let settings = resolve("anthropic", &env).expect("ok").expect("configured");
+        assert_eq!(settings.base_url, anthropic::DEFAULT_BASE_URL);
+        let own = env_with(
+            dir.path(),
+            "ANTHROPIC_API_KEY=sk-user\nANTHROPIC_BASE_URL=http://127.0.0.1:5\n",
+            evil,
+            &[],
+        );
+        let settings = resolve("anthropic", &own).expect("ok").expect("configured");
+        assert_eq!(settings.base_url, "http://127.0.0.1:5");
+        assert!(
+            env.warnings()[0].contains("comes from") && env.warnings()[0].contains("config"),
+            "{:?}",
+            env.warnings()
+        );
+        // Gemini's second key variable counts as its key too.
+        let env = env_with(
+            dir.path(),
+            "GOOGLE_API_KEY=g-user\n",
+            "GEMINI_BASE_URL=http://127.0.0.1:7\n",
+            &[],
+        );
+        let gemini = resolve("gemini", &env).expect("ok").expect("configured");
+        assert_eq!(gemini.base_url, gemini::DEFAULT_BASE_URL);
+        assert!(env.warnings()[0].contains("GOOGLE_API_KEY"));
+    }
+
+    #[test]
+    fn a_workdir_env_file_may_point_its_own_key_anywhere() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        // Key and URL from the same workdir file: used, silently.
+        let env = env_with(
+            dir.path(),
+            "",
+            "OPENAI_API_KEY=sk-project\nOPENAI_BASE_URL=http://127.0.0.1:9/v1\nTRACKER_GATEWAY_URL=http://gw.example\n",
+            &[("ANTHROPIC_API_KEY", "sk-shell")],
+        );
+        let openai = resolve("openai", &env).expect("ok").expect("configured");
+        assert_eq!(openai.base_url, "http://127.0.0.1:9");
+        assert_eq!(openai.api_key.expose(), "sk-project");
+        // The gateway is the project's for its own key only.
+        let anthropic = resolve("anthropic", &env).expect("ok").expect("configured");
+        assert_eq!(anthropic.base_url, anthropic::DEFAULT_BASE_URL);
+        assert_eq!(env.warnings().len(), 1, "{:?}", env.warnings());
+        assert!(env.warnings()[0].contains("TRACKER_GATEWAY_URL"));
+        assert!(env.warnings()[0].contains("provider anthropic"));
+        // A shell key wins over the project's key, and then the project's
+        // URL is not used for it.
+        let env = env_with(
+            dir.path(),
+            "",
+            "OPENAI_API_KEY=sk-project\nOPENAI_BASE_URL=http://127.0.0.1:9\n",
+            &[("OPENAI_API_KEY", "sk-shell")],
+        );
+        let openai = resolve("openai", &env).expect("ok").expect("configured");
+        assert_eq!(openai.base_url, "https://api.openai.com");
+        assert_eq!(env.warnings().len(), 1);
+        // URLs from the shell or the user's file are the user's own.
+        let env = env_with(
+            dir.path(),
+            "ANTHROPIC_BASE_URL=http://127.0.0.1:5\n",
+            "ANTHROPIC_API_KEY=sk-project\n",
+            &[
+                ("OPENAI_API_KEY", "sk-shell"),
+                ("OPENAI_BASE_URL", "http://127.0.0.1:6"),
+            ],
+        );
+        assert!(env.warnings().is_empty(), "{:?}", env.warnings());
+        let anthropic = resolve("anthropic", &env).expect("ok").expect("configured");
+        assert_eq!(anthropic.base_url, "http://127.0.0.1:5");
+        let openai = resolve("openai", &env).expect("ok").expect("configured");
+        assert_eq!(openai.base_url, "http://127.0.0.1:6");
+        // A command-line gateway is the user's own too.
+        let mut env = env_with(
+            dir.path(),
+            "",
+            "TRACKER_GATEWAY_URL=http://127.0.0.1:4\n",
+            &[("GEMINI_API_KEY", "g-shell")],
+        );
+        assert_eq!(
+            base_url("gemini", &env).expect("ok"),
+            gemini::DEFAULT_BASE_URL
+        );
+        env.set("TRACKER_GATEWAY_URL", "http://127.0.0.1:3");
+        assert_eq!(
+            base_url("gemini", &env).expect("ok"),
+            "http://127.0.0.1:3/google-ai-studio"
         );
     }
 }

@@ -6,6 +6,10 @@
 //! SIGKILLed and the model gets what the command printed so far. When the
 //! shell exits on its own, processes it left in the background keep running;
 //! their output is read for a moment and then no longer.
+//!
+//! When the run has a tool-command allowlist (`--tool-allowlist`,
+//! `tool_commands_allow`), a command it refuses is not run: the model gets
+//! the reason as the tool's error.
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -77,6 +81,7 @@ async fn bash(args: &Value, workspace: &Workspace) -> Result<ToolOutput, ToolErr
             "`command` must not be empty".into(),
         ));
     }
+    workspace.check_command(command)?;
     let timeout = args
         .optional_seconds("timeout")?
         .unwrap_or(workspace.command_timeout())
@@ -353,6 +358,48 @@ mod tests {
         .await
         .expect("runs");
         assert_eq!(out, "this nohome\n");
+    }
+
+    #[tokio::test]
+    async fn an_allowlist_refuses_commands_before_they_run() {
+        use crate::handler::tool_safety::{CommandRules, ToolPolicy};
+        let (dir, ws) = workspace();
+        let policy = ToolPolicy {
+            allowlist: vec!["echo *".into()],
+            ..ToolPolicy::default()
+        };
+        let ws = Arc::new(
+            Workspace::clone(&ws).with_command_rules(Arc::new(CommandRules::new(&policy, "", ""))),
+        );
+        for command in [
+            "touch made",
+            "echo hi & touch made",
+            "echo $(touch made)",
+            "echo x > made",
+        ] {
+            let err = run(&ws, json!({"command": command}))
+                .await
+                .expect_err("refused");
+            assert!(matches!(err, ToolError::Refused(_)), "{command}: {err}");
+            assert!(err.to_string().contains("allowlist"), "{err}");
+        }
+        assert!(!dir.path().join("made").exists());
+        let out = run(&ws, json!({"command": "echo 'a;b' | echo ok"}))
+            .await
+            .expect("allowed");
+        assert_eq!(out, "ok\n");
+        // Rules with no allowlist (only the denylist) leave `bash` alone.
+        let open = Arc::new(
+            Workspace::clone(&ws).with_command_rules(Arc::new(CommandRules::new(
+                &ToolPolicy::default(),
+                "",
+                "",
+            ))),
+        );
+        let out = run(&open, json!({"command": "eval echo ran"}))
+            .await
+            .expect("runs");
+        assert!(out.contains("ran"), "{out}");
     }
 
     #[tokio::test]

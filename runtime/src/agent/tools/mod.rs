@@ -41,7 +41,6 @@ pub use patch::ApplyPatchTool;
 pub use search::{GlobTool, GrepSearchTool};
 pub use workspace::{
     filter_env, filtered_env, is_secret, Workspace, DEFAULT_COMMAND_TIMEOUT, MAX_COMMAND_TIMEOUT,
-    SECRET_MARKERS,
 };
 
 /// What a tool did to the workspace (for session statistics). Paths are
@@ -153,6 +152,10 @@ pub enum ToolError {
         /// What it printed before it was killed.
         partial_output: String,
     },
+    /// `bash`: the command was refused by the allowlist in force; it did
+    /// not run.
+    #[error("command not run: {0}")]
+    Refused(String),
     /// The tool's blocking task panicked or was cancelled.
     #[error("the tool crashed: {0}")]
     Crashed(String),

@@ -10,19 +10,17 @@
 use std::collections::VecDeque;
 use std::ffi::{OsStr, OsString};
 use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use super::ToolError;
+use crate::handler::tool_safety::CommandRules;
 
 /// How long a `bash` command may run when the call does not say.
 pub const DEFAULT_COMMAND_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The longest a `bash` command may run, whatever the call asks for.
 pub const MAX_COMMAND_TIMEOUT: Duration = Duration::from_secs(600);
-
-/// Environment variables whose names contain one of these (compared without
-/// regard to case) are not passed to commands by default.
-pub const SECRET_MARKERS: [&str; 5] = ["_API_KEY", "_SECRET", "_TOKEN", "_PASSWORD", "_CREDENTIAL"];
 
 /// How many symlinks one path may pass through (as Linux's `MAXSYMLINKS`).
 const MAX_SYMLINKS: usize = 40;
@@ -34,6 +32,8 @@ pub struct Workspace {
     command_timeout: Duration,
     max_command_timeout: Duration,
     env: Vec<(OsString, OsString)>,
+    /// The allowlist `bash` commands are held to, when one is in force.
+    command_rules: Option<Arc<CommandRules>>,
 }
 
 impl std::fmt::Debug for Workspace {
@@ -44,6 +44,7 @@ impl std::fmt::Debug for Workspace {
             .field("command_timeout", &self.command_timeout)
             .field("max_command_timeout", &self.max_command_timeout)
             .field("env_vars", &self.env.len())
+            .field("command_allowlist", &self.command_rules.is_some())
             .finish()
     }
 }
@@ -69,6 +70,7 @@ impl Workspace {
             command_timeout: DEFAULT_COMMAND_TIMEOUT,
             max_command_timeout: MAX_COMMAND_TIMEOUT,
             env: filtered_env(),
+            command_rules: None,
         })
     }
 
@@ -91,6 +93,25 @@ impl Workspace {
     pub fn with_env(mut self, env: Vec<(OsString, OsString)>) -> Workspace {
         self.env = env;
         self
+    }
+
+    /// The same workspace with `bash` commands held to `rules`' allowlist
+    /// (tool nodes' `--tool-allowlist` and `tool_commands_allow`); rules
+    /// without an allowlist change nothing.
+    pub fn with_command_rules(mut self, rules: Arc<CommandRules>) -> Workspace {
+        self.command_rules = Some(rules).filter(|r| r.has_allowlist());
+        self
+    }
+
+    /// Whether `command` may run: always, unless an allowlist is in force
+    /// and refuses it (see [`CommandRules::check_allowlist`]).
+    pub fn check_command(&self, command: &str) -> Result<(), ToolError> {
+        match &self.command_rules {
+            Some(rules) => rules
+                .check_allowlist(command)
+                .map_err(|e| ToolError::Refused(e.to_string())),
+            None => Ok(()),
+        }
     }
 
     /// The root: a canonical, existing directory.
@@ -149,7 +170,7 @@ impl Workspace {
 }
 
 /// The process environment without variables that look like secrets (see
-/// [`SECRET_MARKERS`]).
+/// [`crate::secrets`]).
 pub fn filtered_env() -> Vec<(OsString, OsString)> {
     filter_env(std::env::vars_os())
 }
@@ -158,14 +179,13 @@ pub fn filtered_env() -> Vec<(OsString, OsString)> {
 pub fn filter_env(
     vars: impl IntoIterator<Item = (OsString, OsString)>,
 ) -> Vec<(OsString, OsString)> {
-    vars.into_iter()
-        .filter(|(name, _)| !is_secret(name))
-        .collect()
+    crate::secrets::without_secrets(vars)
 }
 
-/// Whether a variable of this name is kept from commands.
+/// Whether a variable of this name is kept from commands (the rule tool
+/// nodes use too).
 pub fn is_secret(name: &OsStr) -> bool {
-    crate::handler::tool::names_secret(name, &SECRET_MARKERS)
+    crate::secrets::is_secret(name)
 }
 
 /// Resolves `path` against `base` (canonical) one component at a time. The
@@ -342,5 +362,7 @@ mod tests {
         assert!(is_secret(OsStr::new("AWS_CREDENTIALS")));
         assert!(!is_secret(OsStr::new("PATH")));
         assert!(!is_secret(OsStr::new("TOKENIZER")));
+        assert!(is_secret(OsStr::new("MYSQL_PWD")));
+        assert!(!is_secret(OsStr::new("PWD")));
     }
 }

@@ -1,0 +1,161 @@
+//! Which environment variables hold secrets, so that commands tracker runs
+//! (tool nodes and the agent's `bash`) never see them.
+//!
+//! One rule for every subprocess: [`is_secret`]. A name is a secret when, in
+//! upper case,
+//!
+//! * it contains one of [`SECRET_SUBSTRINGS`] (`API_KEY`, `APIKEY`, `SECRET`,
+//!   `PASSWORD`, `PASSWD`, `PASSPHRASE`, `CREDENTIAL`, `PRIVATE_KEY`, …): so
+//!   `OPENAI_API_KEY`, `SECRET_KEY`, `AWS_SECRET_ACCESS_KEY`, `PGPASSWORD`,
+//!   `GOOGLE_APPLICATION_CREDENTIALS` and `SSH_PRIVATE_KEY`;
+//! * one of its `_`-separated words is, or ends in, `TOKEN`/`TOKENS` or
+//!   `PWD`: so `TOKEN`, `GITHUB_TOKEN`, `AWS_SESSION_TOKEN`, `NPM_AUTHTOKEN`
+//!   and `MYSQL_PWD`, but not `TOKENIZERS_PARALLELISM`; the shell's own `PWD`
+//!   and `OLDPWD` (working directories) are not secrets;
+//! * it is, or ends in, one of [`SECRET_SUFFIXES`] (`DATABASE_URL`, `DB_URL`,
+//!   `DSN`): connection strings carry passwords.
+//!
+//! `TRACKER_PASS_ENV=1` passes everything to tool nodes (see
+//! [`pass_all`]).
+
+use std::ffi::{OsStr, OsString};
+
+/// A name containing one of these (upper-cased) is a secret.
+pub const SECRET_SUBSTRINGS: [&str; 12] = [
+    "API_KEY",
+    "APIKEY",
+    "SECRET",
+    "PASSWORD",
+    "PASSWD",
+    "PASSPHRASE",
+    "CREDENTIAL",
+    "PRIVATE_KEY",
+    "SIGNING_KEY",
+    "ENCRYPTION_KEY",
+    "ACCESS_KEY",
+    "CONNECTION_STRING",
+];
+
+/// A `_`-separated word of a name ending in one of these is a secret.
+pub const SECRET_WORD_ENDINGS: [&str; 3] = ["TOKEN", "TOKENS", "PWD"];
+
+/// A name equal to or ending in one of these is a secret.
+pub const SECRET_SUFFIXES: [&str; 3] = ["DATABASE_URL", "DB_URL", "DSN"];
+
+/// Names that match the rules above but are not secrets: the shell's working
+/// directories.
+pub const NOT_SECRETS: [&str; 2] = ["PWD", "OLDPWD"];
+
+/// Whether the variable `name` holds a secret (see the module documentation).
+pub fn is_secret(name: &OsStr) -> bool {
+    let upper = name.to_string_lossy().to_ascii_uppercase();
+    if NOT_SECRETS.contains(&upper.as_str()) {
+        return false;
+    }
+    SECRET_SUBSTRINGS.iter().any(|s| upper.contains(s))
+        || SECRET_SUFFIXES
+            .iter()
+            .any(|s| upper == *s || upper.ends_with(s))
+        || upper
+            .split('_')
+            .any(|word| SECRET_WORD_ENDINGS.iter().any(|e| word.ends_with(e)))
+}
+
+/// `vars` without the secrets.
+pub fn without_secrets(
+    vars: impl IntoIterator<Item = (OsString, OsString)>,
+) -> Vec<(OsString, OsString)> {
+    vars.into_iter()
+        .filter(|(name, _)| !is_secret(name))
+        .collect()
+}
+
+/// Whether `TRACKER_PASS_ENV=1` asks for tool nodes to get every variable,
+/// secrets included.
+pub fn pass_all() -> bool {
+    std::env::var("TRACKER_PASS_ENV").is_ok_and(|v| v == "1")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_are_recognised_by_name() {
+        let secret = [
+            "API_KEY",
+            "OPENAI_API_KEY",
+            "openai_api_key",
+            "MY_APIKEY",
+            "SECRET_KEY",
+            "DJANGO_SECRET_KEY",
+            "CLIENT_SECRET",
+            "AWS_SECRET_ACCESS_KEY",
+            "AWS_SESSION_TOKEN",
+            "TOKEN",
+            "GITHUB_TOKEN",
+            "github_token",
+            "HF_TOKEN",
+            "NPM_AUTHTOKEN",
+            "REFRESH_TOKENS",
+            "PASSWORD",
+            "DB_PASSWORD",
+            "PGPASSWORD",
+            "PASSWD",
+            "MYSQL_PWD",
+            "DBPWD",
+            "GPG_PASSPHRASE",
+            "DATABASE_URL",
+            "READONLY_DATABASE_URL",
+            "REDIS_DB_URL",
+            "SENTRY_DSN",
+            "DSN",
+            "AWS_CREDENTIALS",
+            "GOOGLE_APPLICATION_CREDENTIALS",
+            "CREDENTIAL",
+            "SSH_PRIVATE_KEY",
+            "JWT_SIGNING_KEY",
+            "ENCRYPTION_KEY",
+            "AZURE_STORAGE_CONNECTION_STRING",
+            "AWS_ACCESS_KEY_ID",
+        ];
+        for name in secret {
+            assert!(is_secret(OsStr::new(name)), "{name} should be a secret");
+        }
+        let plain = [
+            "PWD",
+            "OLDPWD",
+            "pwd",
+            "PATH",
+            "HOME",
+            "USER",
+            "SHELL",
+            "LANG",
+            "TERM",
+            "TMPDIR",
+            "TOKENIZER",
+            "TOKENIZERS_PARALLELISM",
+            "SSH_AUTH_SOCK",
+            "TRACKER_RUN_ID",
+            "TRACKER_WORKDIR",
+            "TRACKER_AGENT_TOOLS_VISIBLE",
+            "CARGO_HOME",
+            "KEYBOARD_LAYOUT",
+            "ANTHROPIC_BASE_URL",
+        ];
+        for name in plain {
+            assert!(!is_secret(OsStr::new(name)), "{name} should pass");
+        }
+    }
+
+    #[test]
+    fn secrets_are_filtered_out() {
+        let vars = without_secrets([
+            ("PATH".into(), "/bin".into()),
+            ("MYSQL_PWD".into(), "x".into()),
+            ("PWD".into(), "/work".into()),
+        ]);
+        let names: Vec<_> = vars.iter().map(|(n, _)| n.to_string_lossy()).collect();
+        assert_eq!(names, ["PATH", "PWD"]);
+    }
+}
