@@ -17,4 +17,5 @@ mod lints;
 mod provider_setup;
 mod providers;
 mod run;
+mod signals;
 mod tool_allowlist;

@@ -167,14 +167,17 @@ pub fn run(args: &RunArgs) -> Result<u8> {
         resumable: true,
     }
     .render();
+    // Written, not printed: after a hangup the terminal may be gone, and
+    // that must not turn a cancelled run into a panic.
     if args.json {
-        eprint!("{summary}");
+        let _ = write!(std::io::stderr(), "{summary}");
     } else {
-        print!("{summary}");
-        std::io::stdout().flush()?;
+        let mut out = std::io::stdout().lock();
+        out.write_all(summary.as_bytes())?;
+        out.flush()?;
     }
     if let Some(line) = failure_line(&end) {
-        eprintln!("error: {line}");
+        let _ = writeln!(std::io::stderr(), "error: {line}");
     }
     Ok(exit_code(&end, args.fail_on_override))
 }
@@ -484,7 +487,96 @@ struct Execution<'a> {
     clock: Arc<dyn Clock>,
 }
 
-/// Runs under a fresh actor system until the run ends (Ctrl-C cancels it).
+/// A signal that cancels a run.
+#[derive(Clone, Copy, Debug)]
+enum Interrupt {
+    /// Ctrl-C.
+    Int,
+    /// `kill`, a service manager stopping tracker, a container stopping.
+    Term,
+    /// The terminal went away.
+    Hup,
+}
+
+impl Interrupt {
+    /// What happened, for the message.
+    fn what(self) -> &'static str {
+        match self {
+            Interrupt::Int => "interrupted",
+            Interrupt::Term => "terminated (SIGTERM)",
+            Interrupt::Hup => "hangup (SIGHUP)",
+        }
+    }
+
+    /// The signal's number (the exit status of a second one is 128 plus it).
+    fn number(self) -> i32 {
+        match self {
+            Interrupt::Int => nix::sys::signal::Signal::SIGINT as i32,
+            Interrupt::Term => nix::sys::signal::Signal::SIGTERM as i32,
+            Interrupt::Hup => nix::sys::signal::Signal::SIGHUP as i32,
+        }
+    }
+}
+
+/// SIGINT, SIGTERM and SIGHUP, caught: each cancels the run the same way
+/// (its tools' process groups are killed, the activity log is copied, the
+/// checkpoint is kept for `-r`); a second one exits at once. SIGHUP is left
+/// alone when tracker started with it ignored (`nohup`).
+struct Interrupts {
+    int: tokio::signal::unix::Signal,
+    term: tokio::signal::unix::Signal,
+    hup: Option<tokio::signal::unix::Signal>,
+}
+
+impl Interrupts {
+    fn listen() -> Result<Interrupts> {
+        use tokio::signal::unix::{signal, SignalKind};
+        let listen = |kind: SignalKind, name: &str| {
+            signal(kind).map_err(|e| anyhow!("cannot handle {name}: {e}"))
+        };
+        let hup = if ignored_at_start(nix::sys::signal::Signal::SIGHUP) {
+            None
+        } else {
+            Some(listen(SignalKind::hangup(), "SIGHUP")?)
+        };
+        Ok(Interrupts {
+            int: listen(SignalKind::interrupt(), "SIGINT")?,
+            term: listen(SignalKind::terminate(), "SIGTERM")?,
+            hup,
+        })
+    }
+
+    /// The next signal.
+    async fn next(&mut self) -> Interrupt {
+        let hup = async {
+            match &mut self.hup {
+                Some(hup) => hup.recv().await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            _ = self.int.recv() => Interrupt::Int,
+            _ = self.term.recv() => Interrupt::Term,
+            _ = hup => Interrupt::Hup,
+        }
+    }
+}
+
+/// Whether `signal` was ignored when tracker started (as `nohup` leaves
+/// SIGHUP), read from `/proc/self/status`; false where that cannot be read.
+fn ignored_at_start(signal: nix::sys::signal::Signal) -> bool {
+    let Ok(status) = std::fs::read_to_string("/proc/self/status") else {
+        return false;
+    };
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("SigIgn:"))
+        .and_then(|mask| u64::from_str_radix(mask.trim(), 16).ok())
+        .is_some_and(|mask| mask & (1 << (signal as u32 - 1)) != 0)
+}
+
+/// Runs under a fresh actor system until the run ends (SIGINT, SIGTERM or
+/// SIGHUP cancels it).
 fn execute(run: Execution<'_>) -> Result<RunEnd> {
     let Execution {
         plan,
@@ -549,6 +641,9 @@ fn execute(run: Execution<'_>) -> Result<RunEnd> {
         spec.subgraphs = Arc::new(subgraphs);
         spec.store = store;
         spec.supervision = supervision;
+        // Listening before the run starts, so that no signal finds the
+        // default action (an exit that leaves the tools running) in place.
+        let mut interrupts = Interrupts::listen()?;
         let handle = process
             .start_run(spec)
             .await
@@ -556,15 +651,15 @@ fn execute(run: Execution<'_>) -> Result<RunEnd> {
         let supervisor = process.supervisor.clone();
         let interrupted = run_id.clone();
         actix::spawn(async move {
-            if tokio::signal::ctrl_c().await.is_ok() {
-                eprintln!(
-                    "\ninterrupted: cancelling run {interrupted} (its checkpoint is kept; Ctrl-C again to quit at once)"
-                );
-                let _ = supervisor.send(CancelRun(interrupted)).await;
-            }
-            if tokio::signal::ctrl_c().await.is_ok() {
-                std::process::exit(130);
-            }
+            let signal = interrupts.next().await;
+            let _ = writeln!(
+                std::io::stderr(),
+                "\n{}: cancelling run {interrupted} (its checkpoint is kept; Ctrl-C again to quit at once)",
+                signal.what()
+            );
+            let _ = supervisor.send(CancelRun(interrupted)).await;
+            let signal = interrupts.next().await;
+            std::process::exit(128 + signal.number());
         });
         let end = handle
             .done
