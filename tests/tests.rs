@@ -18,4 +18,5 @@ mod provider_setup;
 mod providers;
 mod run;
 mod signals;
+mod terminal_text;
 mod tool_allowlist;

@@ -157,9 +157,12 @@ async fn read_line(lines: &mut mpsc::Receiver<Option<String>>) -> Result<String,
     }
 }
 
+/// Writes `text` to stderr. The prompt, choices and questions come from the
+/// workflow (or a model): they are shown printable, so no escape sequence in
+/// them can rewrite the terminal or disguise what is being asked.
 fn say(text: &str) {
     let mut err = std::io::stderr().lock();
-    let _ = write!(err, "{text}");
+    let _ = write!(err, "{}", dippin::diagnostic::printable_text(text));
     let _ = err.flush();
 }
 

@@ -23,6 +23,7 @@ pub mod run_id;
 pub mod workflows;
 
 use std::ffi::OsString;
+use std::io::Write as _;
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -69,7 +70,14 @@ where
                 // convention that is not a failure of ours.
                 return ExitCode::from(exit::OK);
             }
-            eprintln!("error: {err:#}");
+            // Errors may quote a workflow, a model or a command: shown
+            // printable, and a closed stderr is not a reason to panic.
+            let text = format!("{err:#}");
+            let _ = writeln!(
+                std::io::stderr(),
+                "error: {}",
+                dippin::diagnostic::printable_text(&text)
+            );
             exit::FAILURE
         }
     };

@@ -88,7 +88,11 @@ fn check(
             .map(|s| doc.source.position(s.start))
             .map(|p| format!(":{}:{}", p.line, p.column))
             .unwrap_or_default();
-        format!("{name}{position}: {} [{}]", d.message, d.code)
+        format!(
+            "{name}{position}: {} [{}]",
+            dippin::diagnostic::printable_line(&d.message),
+            d.code
+        )
     };
     if diagnostics == Diagnostics::Print && errors.is_empty() {
         let mut err = std::io::stderr().lock();

@@ -5,6 +5,7 @@
 //! pre-rendered text, so the same value prints like rustc on a terminal and serialises for
 //! `--json`.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use crate::source::{Position, SourceFile, Span};
@@ -134,7 +135,7 @@ impl Diagnostic {
             "{}[{}]: {}\n",
             self.severity.as_str(),
             self.code,
-            self.message
+            printable_text(&self.message)
         );
         match self.span {
             Some(span) => {
@@ -166,10 +167,10 @@ impl Diagnostic {
             None => out.push_str(&format!("  --> {}\n", file.path().display())),
         }
         if let Some(help) = &self.help {
-            out.push_str(&format!("  = help: {help}\n"));
+            out.push_str(&format!("  = help: {}\n", printable_text(help)));
         }
         if let Some(fix) = &self.fix {
-            out.push_str(&format!("  = fix: {fix}\n"));
+            out.push_str(&format!("  = fix: {}\n", printable_text(fix)));
         }
         out
     }
@@ -178,11 +179,61 @@ impl Diagnostic {
 /// The most characters of a source line a rendered diagnostic shows.
 const SNIPPET_WIDTH: usize = 160;
 
+/// How `c` is shown on a terminal: control characters (the ESC that starts a
+/// terminal escape sequence, C1 controls such as CSI, a carriage return that
+/// would overwrite the line, a binary file's bytes) and the bidirectional
+/// overrides that reorder a line become U+FFFD; anything else is itself.
+///
+/// Text from a workflow, a model or a command passes through this (or
+/// [`printable_text`], [`printable_line`]) before it reaches a terminal, so
+/// it cannot rewrite what is already on the screen or pass for something else.
+pub fn printable(c: char) -> char {
+    match c {
+        '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' => '\u{FFFD}',
+        c if c.is_control() => '\u{FFFD}',
+        c => c,
+    }
+}
+
+/// `text` with every character [`printable`], except that newlines and tabs
+/// are kept (a `\r\n` line ending is a newline). Borrowed when nothing
+/// changes.
+pub fn printable_text(text: &str) -> Cow<'_, str> {
+    shown(text, |c| c)
+}
+
+/// `text` on one line: line breaks and tabs become spaces and every other
+/// character is [`printable`].
+pub fn printable_line(text: &str) -> Cow<'_, str> {
+    shown(text, |_| ' ')
+}
+
+/// `text` with newlines and tabs shown as `space` says, `\r\n` as a newline,
+/// and every other character [`printable`].
+fn shown(text: &str, space: fn(char) -> char) -> Cow<'_, str> {
+    let show = |c: char| match c {
+        '\n' | '\t' => space(c),
+        c => printable(c),
+    };
+    if text.chars().all(|c| show(c) == c) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\r' && chars.peek() == Some(&'\n') {
+            continue;
+        }
+        out.push(show(c));
+    }
+    Cow::Owned(out)
+}
+
 /// The part of `line` to print under a diagnostic and the caret's column in it.
 ///
-/// Tabs become spaces and control characters (a binary file's bytes, terminal
-/// escape sequences) become U+FFFD, one character each so the caret stays aligned,
-/// and a very long line is cut to a window around `column` (0-based, in chars).
+/// Tabs become spaces and other characters are shown [`printable`], one
+/// character each so the caret stays aligned, and a very long line is cut to a
+/// window around `column` (0-based, in chars).
 fn snippet(line: &str, column: usize) -> (String, usize) {
     let count = line.chars().count();
     let start = if count <= SNIPPET_WIDTH {
@@ -201,8 +252,7 @@ fn snippet(line: &str, column: usize) -> (String, usize) {
             .take(SNIPPET_WIDTH)
             .map(|c| match c {
                 '\t' => ' ',
-                c if c.is_control() => '\u{FFFD}',
-                c => c,
+                c => printable(c),
             }),
     );
     if start + SNIPPET_WIDTH < count {
@@ -234,6 +284,9 @@ mod tests {
         assert_eq!(shown, "a\u{FFFD}[31mb");
         assert_eq!(caret, 0);
 
+        let (shown, _) = snippet("a\u{202E}b\u{85}c", 0);
+        assert_eq!(shown, "a\u{FFFD}b\u{FFFD}c");
+
         let long = "x".repeat(1000) + "HERE" + &"y".repeat(1000);
         let (shown, caret) = snippet(&long, 1000);
         assert!(shown.starts_with('…') && shown.ends_with('…'));
@@ -242,5 +295,24 @@ mod tests {
             shown.chars().skip(caret).take(4).collect::<String>(),
             "HERE"
         );
+    }
+
+    #[test]
+    fn printable_text_keeps_lines_and_hides_escapes() {
+        assert!(matches!(printable_text("plain\n\ttext"), Cow::Borrowed(_)));
+        assert_eq!(
+            printable_text("a\x1b[2K\rb\r\nc\x1b]0;t\x07\u{9b}d"),
+            "a\u{FFFD}[2K\u{FFFD}b\nc\u{FFFD}]0;t\u{FFFD}\u{FFFD}d"
+        );
+        assert_eq!(printable_line("a\nb\tc\r\nd\x1b"), "a b c d\u{FFFD}");
+        assert!(matches!(printable_line("ünïcode ✓"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn rendered_messages_hide_escapes() {
+        let file = SourceFile::new("flow.dip", "workflow X\n");
+        let diag = Diagnostic::error(Code(1), "bad \x1b[2Klabel").with_help("h\x1b]8;;x\x07");
+        let text = diag.render(&file);
+        assert!(!text.contains('\x1b') && !text.contains('\x07'), "{text:?}");
     }
 }

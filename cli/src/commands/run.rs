@@ -126,13 +126,14 @@ pub fn run(args: &RunArgs) -> Result<u8> {
     let run_dir = prepared.dir.clone();
     if !args.json {
         println!(
-            "tracker: {} {display} (run {run_id}, {})",
+            "tracker: {} {} (run {run_id}, {})",
             if resume.is_some() {
                 "resuming"
             } else {
                 "running"
             },
-            run_dir.display()
+            dippin::diagnostic::printable_line(&display),
+            dippin::diagnostic::printable_line(&run_dir.display().to_string())
         );
     }
 

@@ -1,12 +1,14 @@
 //! `tracker simulate <pipeline>`: the execution plan without running anything —
 //! nodes, edges, and the order a breadth-first walk from the start reaches them,
 //! with dead ends and unreachable nodes marked. Diagnostics are listed but do not
-//! stop the plan from printing.
+//! stop the plan from printing. Text from the workflow is shown printable
+//! (no terminal escape sequences).
 
 use std::collections::VecDeque;
 use std::fmt::Write as _;
 
 use anyhow::Result;
+use dippin::diagnostic::printable_line as shown;
 use tracker_runtime::plan::SpawnPlan;
 use tracker_runtime::routing;
 
@@ -21,7 +23,7 @@ pub fn run(args: &SimulateArgs) -> Result<u8> {
     let plan = match SpawnPlan::compile(&doc.workflow) {
         Ok(plan) => Some(plan),
         Err(e) => {
-            let _ = writeln!(out, "! cannot build a plan: {e}");
+            let _ = writeln!(out, "! cannot build a plan: {}", shown(&e.to_string()));
             None
         }
     };
@@ -36,10 +38,10 @@ pub fn run(args: &SimulateArgs) -> Result<u8> {
     if !errors.is_empty() || !warnings.is_empty() {
         let _ = writeln!(out, "\nDiagnostics");
         for d in &errors {
-            let _ = writeln!(out, "  ! [{}] {}", d.code, d.message);
+            let _ = writeln!(out, "  ! [{}] {}", d.code, shown(&d.message));
         }
         for d in &warnings {
-            let _ = writeln!(out, "  ~ [{}] {}", d.code, d.message);
+            let _ = writeln!(out, "  ~ [{}] {}", d.code, shown(&d.message));
         }
     }
     print!("{out}");
@@ -52,7 +54,7 @@ pub fn run(args: &SimulateArgs) -> Result<u8> {
 }
 
 fn render(out: &mut String, plan: &SpawnPlan) {
-    let _ = writeln!(out, "Name:   {}", plan.name);
+    let _ = writeln!(out, "Name:   {}", shown(&plan.name));
     let _ = writeln!(
         out,
         "Nodes:  {}   Edges: {}",
@@ -62,13 +64,13 @@ fn render(out: &mut String, plan: &SpawnPlan) {
     let _ = writeln!(
         out,
         "Start:  {}   Exit: {}",
-        plan.node(plan.start).id,
-        plan.node(plan.exit).id
+        shown(&plan.node(plan.start).id),
+        shown(&plan.node(plan.exit).id)
     );
     if !plan.graph_attrs.is_empty() {
         let _ = writeln!(out, "Graph attributes:");
         for (k, v) in &plan.graph_attrs {
-            let _ = writeln!(out, "  {k}={v}");
+            let _ = writeln!(out, "  {}={}", shown(k), shown(v));
         }
     }
     let _ = writeln!(out, "\nNodes");
@@ -81,10 +83,10 @@ fn render(out: &mut String, plan: &SpawnPlan) {
         let _ = writeln!(
             out,
             "  {:<24} {:<20} {:<14} {}",
-            node.id,
+            shown(&node.id),
             node.handler.wire_name(),
             node.handler.shape(),
-            node.label
+            shown(&node.label)
         );
         for key in [
             "llm_model",
@@ -102,18 +104,22 @@ fn render(out: &mut String, plan: &SpawnPlan) {
                 } else {
                     ""
                 };
-                let _ = writeln!(out, "      > {key}={first}{more}");
+                let _ = writeln!(out, "      > {key}={}{more}", shown(first));
             }
         }
     }
     let _ = writeln!(out, "\nEdges");
     for edge in &plan.edges {
-        let mut line = format!("  {} -> {}", plan.node(edge.from).id, edge.to_id);
+        let mut line = format!(
+            "  {} -> {}",
+            shown(&plan.node(edge.from).id),
+            shown(&edge.to_id)
+        );
         if !edge.label.is_empty() {
-            line.push_str(&format!(" [{}]", edge.label));
+            line.push_str(&format!(" [{}]", shown(&edge.label)));
         }
         if let Some(c) = routing::guard(edge) {
-            line.push_str(&format!(" (when: {})", c.raw));
+            line.push_str(&format!(" (when: {})", shown(&c.raw)));
         }
         if edge.implicit {
             line.push_str(" (implied)");
@@ -127,14 +133,19 @@ fn render(out: &mut String, plan: &SpawnPlan) {
     let mut step = 1;
     while let Some(n) = queue.pop_front() {
         let node = plan.node(n);
-        let _ = writeln!(out, "  {step}. {} ({})", node.id, node.handler.wire_name());
+        let _ = writeln!(
+            out,
+            "  {step}. {} ({})",
+            shown(&node.id),
+            node.handler.wire_name()
+        );
         step += 1;
         let targets: Vec<_> = plan.outgoing(n).collect();
         if targets.is_empty() && n != plan.exit {
             let _ = writeln!(out, "       ! dead end");
         }
         for edge in targets {
-            let _ = writeln!(out, "       └─> {}", edge.to_id);
+            let _ = writeln!(out, "       └─> {}", shown(&edge.to_id));
             if !seen[edge.to] {
                 seen[edge.to] = true;
                 queue.push_back(edge.to);
@@ -143,7 +154,7 @@ fn render(out: &mut String, plan: &SpawnPlan) {
     }
     for (i, node) in plan.nodes.iter().enumerate() {
         if !seen[i] {
-            let _ = writeln!(out, "  ~ unreachable: {}", node.id);
+            let _ = writeln!(out, "  ~ unreachable: {}", shown(&node.id));
         }
     }
 }

@@ -1,10 +1,13 @@
 //! Console mode: one line per event,
 //! `[HH:MM:SS] <type> node=<id> <message> (err: …)`, with the nodes a resumed
-//! run skips folded into one line.
+//! run skips folded into one line. Node ids, messages and errors (which may
+//! carry a model's or a command's text) are shown printable: on one line,
+//! without terminal escape sequences.
 
 use std::io::Write;
 
 use actix::prelude::*;
+use dippin::diagnostic::printable_line;
 use tracker_actors::bus::Deliver;
 use tracker_runtime::event::{EventKind, PipelineEvent};
 
@@ -35,21 +38,13 @@ impl ConsolePrinter {
 /// One event as a console line (without the newline).
 pub fn line(event: &PipelineEvent) -> String {
     let clock = event.ts.as_str().get(11..19).unwrap_or("--:--:--");
-    let node = event.node_id.as_deref().unwrap_or("");
-    let mut message: String = event
-        .message
-        .as_deref()
-        .unwrap_or("")
-        .replace('\n', " ")
+    let node = printable_line(event.node_id.as_deref().unwrap_or(""));
+    let mut message: String = printable_line(event.message.as_deref().unwrap_or(""))
         .chars()
         .take(MESSAGE_WIDTH)
         .collect();
     if let Some(error) = &event.error {
-        let error: String = error
-            .replace('\n', " ")
-            .chars()
-            .take(MESSAGE_WIDTH)
-            .collect();
+        let error: String = printable_line(error).chars().take(MESSAGE_WIDTH).collect();
         message.push_str(&format!(" (err: {error})"));
     }
     format!(
@@ -75,7 +70,7 @@ impl Handler<Deliver> for ConsolePrinter {
                 && event.message.as_deref() == Some("previously completed (resumed)");
             if resumed {
                 if let Some(node) = &event.node_id {
-                    self.resumed.push(node.clone());
+                    self.resumed.push(printable_line(node).into_owned());
                 }
                 continue;
             }
@@ -107,6 +102,27 @@ mod tests {
         assert_eq!(
             line(&event),
             "[10:00:05] stage_failed           node=Build                handler error at node \"Build\" (err: boom second line)"
+        );
+    }
+
+    #[test]
+    fn lines_show_no_terminal_escapes() {
+        let event = PipelineEvent::new(
+            EventKind::StageFailed,
+            EventSource::Pipeline,
+            Timestamp::from_unix_millis(1_764_583_205_000, 0),
+        )
+        .with_node_id("Build")
+        .with_message("ran \x1b[2K\rrm -rf /\x1b]0;title\x07")
+        .with_error("out\x1b[31m\u{9b}31m");
+        let shown = line(&event);
+        assert!(
+            !shown.contains(['\x1b', '\r', '\x07', '\u{9b}']),
+            "{shown:?}"
+        );
+        assert!(
+            shown.contains("ran \u{FFFD}[2K\u{FFFD}rm -rf /"),
+            "{shown:?}"
         );
     }
 }

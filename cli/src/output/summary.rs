@@ -1,8 +1,10 @@
-//! The summary printed when a run ends.
+//! The summary printed when a run ends. Node ids, the pipeline's name and
+//! error details are shown printable (no terminal escape sequences).
 
 use std::fmt::Write as _;
 use std::time::Duration;
 
+use dippin::diagnostic::{printable_line, printable_text};
 use tracker_runtime::engine::{RunEnd, RunResult, TerminalStatus};
 
 /// Everything the summary shows.
@@ -24,7 +26,7 @@ impl Summary<'_> {
     pub fn render(&self) -> String {
         let mut out = String::new();
         let _ = writeln!(out, "\n═══ Run Complete ═══");
-        let _ = writeln!(out, "Run ID:    {}", self.run_id);
+        let _ = writeln!(out, "Run ID:    {}", printable_line(self.run_id));
         let _ = writeln!(out, "Status:    {}", status_line(self.end));
         let _ = writeln!(out, "Duration:  {}", human_duration(self.elapsed));
         if let Some(result) = &self.end.result {
@@ -40,7 +42,8 @@ impl Summary<'_> {
             let _ = writeln!(
                 out,
                 "\nResume: tracker -r {} {}",
-                self.run_id, self.pipeline
+                printable_line(self.run_id),
+                printable_line(self.pipeline)
             );
         }
         out
@@ -74,8 +77,8 @@ fn render_result(out: &mut String, result: &RunResult) {
             let _ = writeln!(
                 out,
                 "  {mark} {:<24} {:<18} {:>8}{turns}",
-                entry.node_id,
-                entry.handler_name,
+                printable_line(&entry.node_id),
+                printable_line(&entry.handler_name),
                 human_duration(entry.duration)
             );
         }
@@ -84,7 +87,7 @@ fn render_result(out: &mut String, result: &RunResult) {
         let _ = writeln!(
             out,
             "\nHALTED: budget exceeded ({})",
-            result.budget_limits_hit.join(", ")
+            printable_line(&result.budget_limits_hit.join(", "))
         );
     }
 }
@@ -113,7 +116,7 @@ fn status_line(end: &RunEnd) -> String {
 /// The one line a failed run leaves on stderr.
 pub fn failure_line(end: &RunEnd) -> Option<String> {
     let status = end.result.as_ref().map(|r| r.status);
-    let detail = end.error.as_deref().unwrap_or("");
+    let detail = printable_text(end.error.as_deref().unwrap_or(""));
     let with = |title: &str| {
         if detail.is_empty() {
             title.to_string()
@@ -171,6 +174,18 @@ mod tests {
         assert_eq!(
             failure_line(&end).as_deref(),
             Some("✗ Run halted: no outgoing edges")
+        );
+    }
+
+    #[test]
+    fn failure_lines_show_no_terminal_escapes() {
+        let end = RunEnd {
+            result: None,
+            error: Some("tool said \x1b[2K\rall good".into()),
+        };
+        assert_eq!(
+            failure_line(&end).as_deref(),
+            Some("✗ Run halted: tool said \u{FFFD}[2K\u{FFFD}all good")
         );
     }
 }
