@@ -3,6 +3,7 @@
 //! One test binary (ripgrep's layout): each module is one area.
 
 mod agent_run;
+mod arguments;
 mod cli;
 mod conformance;
 mod corpus;
@@ -20,3 +21,4 @@ mod run;
 mod signals;
 mod terminal_text;
 mod tool_allowlist;
+mod url_credentials;

@@ -1,6 +1,7 @@
 //! Command-line arguments. These types only parse and validate; commands turn them
 //! into work.
 
+use std::ffi::OsString;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
@@ -82,7 +83,7 @@ pub struct SteerArgs {
 pub struct RunArgs {
     /// A `.dip` or `.dot` file, or the name of a built-in workflow. With
     /// `--resume` it may be left out: the run's own copy is used.
-    pub pipeline: Option<String>,
+    pub pipeline: Option<OsString>,
     /// Root for `.tracker/` and the working directory of tool commands.
     #[arg(short = 'w', long, value_name = "DIR")]
     pub workdir: Option<PathBuf>,
@@ -127,7 +128,7 @@ pub struct RunArgs {
     #[arg(long)]
     pub bypass_denylist: bool,
     /// Only allow commands matching these globs (comma-separated; repeatable), in tool nodes and the agent's bash tool: every command of a list or pipeline must match; $(…), backquotes, subshells and file redirections are refused.
-    #[arg(long, value_name = "PATTERNS")]
+    #[arg(long, value_name = "PATTERNS", value_parser = patterns)]
     pub tool_allowlist: Vec<String>,
     /// Also deny tool commands matching these globs (comma-separated; repeatable).
     #[arg(long, value_name = "PATTERNS")]
@@ -150,11 +151,23 @@ pub struct RunArgs {
     pub gateway_kind: Option<String>,
 }
 
+/// A `--tool-allowlist` value: at least one pattern. An empty value would
+/// otherwise mean no allowlist at all, the opposite of what was asked.
+fn patterns(value: &str) -> Result<String, String> {
+    if value.split(',').all(|p| p.trim().is_empty()) {
+        return Err(
+            "no pattern given: an empty allowlist would allow every command (give globs such as 'git *,make *')"
+                .into(),
+        );
+    }
+    Ok(value.to_string())
+}
+
 /// `tracker simulate <pipeline>`
 #[derive(Debug, Args)]
 pub struct SimulateArgs {
     /// A `.dip` or `.dot` file, or the name of a built-in workflow.
-    pub pipeline: String,
+    pub pipeline: OsString,
 }
 
 /// `tracker init [name]`
@@ -190,14 +203,14 @@ pub struct ConformanceArgs {
 #[derive(Debug, Args)]
 pub struct ValidateArgs {
     /// A `.dip` or `.dot` file, or the name of a built-in workflow.
-    pub pipeline: String,
+    pub pipeline: OsString,
 }
 
 /// `tracker check <pipeline> [--json]`
 #[derive(Debug, Args)]
 pub struct CheckArgs {
     /// A `.dip` or `.dot` file, or the name of a built-in workflow.
-    pub pipeline: String,
+    pub pipeline: OsString,
     /// Print one JSON object (the reference's `check` shape) instead of text.
     #[arg(long)]
     pub json: bool,

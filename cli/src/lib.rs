@@ -92,13 +92,16 @@ where
     T: Into<OsString> + Clone,
 {
     let mut args: Vec<OsString> = args.into_iter().map(Into::into).collect();
-    let Some(first) = args.get(1).and_then(|a| a.to_str()) else {
+    let Some(first) = args.get(1) else {
         return args;
     };
-    let known = <args::Cli as clap::CommandFactory>::command()
-        .get_subcommands()
-        .any(|c| c.get_name() == first)
-        || matches!(first, "help" | "-h" | "--help" | "-V" | "--version");
+    // A first argument that is not UTF-8 is no subcommand: a pipeline's path.
+    let known = first.to_str().is_some_and(|first| {
+        <args::Cli as clap::CommandFactory>::command()
+            .get_subcommands()
+            .any(|c| c.get_name() == first)
+            || matches!(first, "help" | "-h" | "--help" | "-V" | "--version")
+    });
     if !known {
         args.insert(1, OsString::from("run"));
     }

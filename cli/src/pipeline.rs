@@ -4,6 +4,7 @@
 //! in `.dip`, `.dipx` or `.dot` is a path; otherwise `./<name>.dip`, then
 //! `./<name>`, then a built-in workflow of that name.
 
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Result};
@@ -29,28 +30,33 @@ impl PipelineSource {
     }
 }
 
-/// Resolves `arg` relative to `cwd`.
-pub fn resolve(arg: &str, cwd: &Path) -> Result<PipelineSource> {
-    let looks_like_path = arg.contains('/')
-        || arg.contains('\\')
+/// Resolves `arg` relative to `cwd`. Paths need not be UTF-8; names of
+/// built-in workflows are.
+pub fn resolve(arg: impl AsRef<OsStr>, cwd: &Path) -> Result<PipelineSource> {
+    let arg = arg.as_ref();
+    let bytes = arg.as_encoded_bytes();
+    let looks_like_path = bytes.contains(&b'/')
+        || bytes.contains(&b'\\')
         || [".dip", ".dipx", ".dot"]
             .iter()
-            .any(|ext| arg.ends_with(ext));
+            .any(|ext| bytes.ends_with(ext.as_bytes()));
     if looks_like_path {
         return Ok(PipelineSource::File(PathBuf::from(arg)));
     }
-    let local_dip = cwd.join(format!("{arg}.dip"));
-    if local_dip.is_file() {
-        return Ok(PipelineSource::File(PathBuf::from(format!("{arg}.dip"))));
+    let mut local_dip = arg.to_os_string();
+    local_dip.push(".dip");
+    if cwd.join(&local_dip).is_file() {
+        return Ok(PipelineSource::File(PathBuf::from(local_dip)));
     }
     if cwd.join(arg).is_file() {
         return Ok(PipelineSource::File(PathBuf::from(arg)));
     }
-    if let Some(builtin) = workflows::find(arg) {
+    if let Some(builtin) = arg.to_str().and_then(workflows::find) {
         return Ok(PipelineSource::Builtin(builtin));
     }
+    let name = arg.to_string_lossy();
     bail!(
-        "unknown pipeline {arg:?}: no file ./{arg}.dip and no built-in workflow of that name (built-ins: {})",
+        "unknown pipeline {name:?}: no file ./{name}.dip and no built-in workflow of that name (built-ins: {})",
         workflows::names().join(", ")
     )
 }

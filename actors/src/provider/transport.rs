@@ -8,6 +8,7 @@ use tracker_runtime::llm::codec::Codec;
 use tracker_runtime::llm::config::ProviderSettings;
 use tracker_runtime::llm::error::parse_retry_after;
 use tracker_runtime::llm::reader::ResponseReader;
+use tracker_runtime::llm::redact::{redact_url, url_secrets, HIDDEN};
 use tracker_runtime::llm::{ErrorKind, ProviderError, Request, Response};
 
 /// How long a stream may go without a single byte before the call fails
@@ -16,6 +17,9 @@ pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(600);
 
 /// How long establishing a connection may take.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The shortest credential of a base URL scrubbed from error messages.
+const MIN_SCRUBBED: usize = 6;
 
 /// The largest error body read for classification.
 const MAX_ERROR_BODY: usize = 64 * 1024;
@@ -32,7 +36,7 @@ impl std::fmt::Debug for HttpTransport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("HttpTransport")
             .field("provider", &self.settings.provider)
-            .field("base_url", &self.settings.base_url)
+            .field("base_url", &redact_url(&self.settings.base_url))
             .field("idle_timeout", &self.idle_timeout)
             .finish_non_exhaustive()
     }
@@ -69,14 +73,23 @@ impl HttpTransport {
     }
 
     /// Sends `request` once and reads the whole streamed answer. Error
-    /// messages never carry the key, even if the provider echoes it.
+    /// messages never carry the key, nor the credentials of the base URL
+    /// (see [`redact_url`]), even if the provider echoes them.
     pub async fn attempt(&self, request: &Request) -> Result<Response, ProviderError> {
         self.send(request).await.map_err(|mut error| {
             let key = self.settings.api_key.expose();
-            if !key.is_empty() {
+            let mut secrets = vec![(key, "[redacted]")];
+            // Short values (a query's `sig=1`) would scrub ordinary words.
+            secrets.extend(
+                url_secrets(&self.settings.base_url)
+                    .into_iter()
+                    .filter(|s| s.len() >= MIN_SCRUBBED)
+                    .map(|s| (s, HIDDEN)),
+            );
+            for (secret, shown) in secrets.into_iter().filter(|(s, _)| !s.is_empty()) {
                 for text in [&mut error.message, &mut error.code] {
-                    if text.contains(key) {
-                        *text = text.replace(key, "[redacted]");
+                    if text.contains(secret) {
+                        *text = text.replace(secret, shown);
                     }
                 }
             }
@@ -166,8 +179,9 @@ fn network(provider: &str, error: &reqwest::Error) -> ProviderError {
     ProviderError::new(ErrorKind::Network, provider, describe(error))
 }
 
-/// A reqwest error with its causes (keys travel in headers, never in the
-/// URL, so the text is safe to show).
+/// A reqwest error with its causes. Keys travel in headers, but a base URL
+/// may carry credentials of its own (`?api_key=…`): the URL reqwest quotes is
+/// shown redacted.
 fn describe(error: &reqwest::Error) -> String {
     let mut text = error.to_string();
     let mut source = std::error::Error::source(error);
@@ -176,5 +190,10 @@ fn describe(error: &reqwest::Error) -> String {
         text.push_str(&cause.to_string());
         source = cause.source();
     }
-    text
+    match error.url() {
+        Some(url) if redact_url(url.as_str()) != url.as_str() => {
+            text.replace(url.as_str(), &redact_url(url.as_str()))
+        }
+        _ => text,
+    }
 }

@@ -3,7 +3,8 @@
 //! everything passed, 1 on any failure, 2 on warnings only (as the
 //! reference).
 //!
-//! Provider keys are shown masked (`abcd...wxyz`). Unless `--no-probe` is
+//! Provider keys are shown masked (`abcd...wxyz`), base URLs without their
+//! credentials (`https://user:****@host/?api_key=****`). Unless `--no-probe` is
 //! given, each configured provider gets one tiny live request, so a rejected
 //! key is told apart from an unreachable base URL.
 
@@ -14,6 +15,7 @@ use anyhow::Result;
 use tracker_actors::provider::transport::HttpTransport;
 use tracker_runtime::llm::codec;
 use tracker_runtime::llm::config::{self, Env, ProviderSettings};
+use tracker_runtime::llm::redact::redact_url;
 use tracker_runtime::llm::{ErrorKind, Message, Request};
 
 use crate::args::DoctorArgs;
@@ -147,7 +149,7 @@ fn check_providers(env: &Env, probe: bool, report: &mut Report) {
             settings.provider,
             key.masked(),
             settings.key_var,
-            settings.base_url
+            redact_url(&settings.base_url)
         );
         let expected_prefix = match settings.provider {
             "anthropic" => Some("sk-ant-"),

@@ -38,7 +38,7 @@ pub fn dispatch(cli: Cli) -> Result<u8> {
 /// Loads and analyses a pipeline argument: the document plus every diagnostic
 /// (parse errors alone when the file does not parse).
 pub(crate) fn analyse(
-    arg: &str,
+    arg: &std::ffi::OsStr,
     environment: bool,
 ) -> Result<(
     crate::pipeline::PipelineSource,

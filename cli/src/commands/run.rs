@@ -77,7 +77,10 @@ pub fn run(args: &RunArgs) -> Result<u8> {
         ),
     };
     let loaded = load::load(&source, Diagnostics::Print)?;
-    let display = args.pipeline.clone().unwrap_or_else(|| loaded.name.clone());
+    let display = args
+        .pipeline
+        .as_ref()
+        .map_or_else(|| loaded.name.clone(), |p| p.to_string_lossy().into_owned());
     let settings = Settings::from_args(args, &loaded)?;
     let Loaded {
         mut plan,
@@ -243,12 +246,7 @@ impl Settings {
         }
         let max_wall_time = match &args.max_wall_time {
             None => std::time::Duration::ZERO,
-            Some(text) => GoDuration::parse(text)
-                .ok()
-                .and_then(GoDuration::to_std)
-                .ok_or_else(|| {
-                    anyhow!("--max-wall-time {text:?}: not a duration (examples: 90s, 30m, 1h30m)")
-                })?,
+            Some(text) => wall_time(text)?,
         };
         let mut supervision = SupervisionPolicy::default();
         for node in &loaded.plan.nodes {
@@ -322,6 +320,47 @@ impl Settings {
             }
         }
     }
+}
+
+/// `--max-wall-time`'s value: a Go duration, not negative, and no longer than
+/// the longest one (`2562047h47m16.854775807s`, as Go's).
+fn wall_time(text: &str) -> Result<std::time::Duration> {
+    match GoDuration::parse(text) {
+        Ok(d) => d
+            .to_std()
+            .ok_or_else(|| anyhow!("--max-wall-time {text:?}: a duration cannot be negative")),
+        Err(_) if is_duration_syntax(text) => bail!(
+            "--max-wall-time {text:?}: too large (the longest duration is 2562047h47m16s, about 292 years)"
+        ),
+        Err(_) => bail!("--max-wall-time {text:?}: not a duration (examples: 90s, 30m, 1h30m)"),
+    }
+}
+
+/// Whether `text` is written as a Go duration (an optional sign, then numbers
+/// each with a unit), whatever its size.
+fn is_duration_syntax(text: &str) -> bool {
+    let mut rest = text.strip_prefix(['+', '-']).unwrap_or(text);
+    if rest.is_empty() {
+        return false;
+    }
+    while !rest.is_empty() {
+        let number_len = rest
+            .find(|c: char| !c.is_ascii_digit() && c != '.')
+            .unwrap_or(rest.len());
+        let (number, after) = rest.split_at(number_len);
+        if number.matches('.').count() > 1 || !number.contains(|c: char| c.is_ascii_digit()) {
+            return false;
+        }
+        let unit_len = after
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(after.len());
+        let (unit, after) = after.split_at(unit_len);
+        if !["ns", "us", "µs", "μs", "ms", "s", "m", "h"].contains(&unit) {
+            return false;
+        }
+        rest = after;
+    }
+    true
 }
 
 /// The providers the agent nodes of `plan` and its child workflows use,
@@ -672,4 +711,32 @@ fn execute(run: Execution<'_>) -> Result<RunEnd> {
         process.gates.do_send(Unroute(run_id));
         Ok(end)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wall_times_too_large_are_told_apart_from_typos() {
+        assert_eq!(
+            wall_time("1h30m").expect("valid"),
+            std::time::Duration::from_secs(5400)
+        );
+        assert!(wall_time("2562047h47m16s").is_ok());
+        for (text, says) in [
+            ("2562048h", "too large"),
+            ("99999999999999999999s", "too large"),
+            ("1.5h9999999999999999h", "too large"),
+            ("10 minutes", "not a duration"),
+            ("5x", "not a duration"),
+            ("h", "not a duration"),
+            ("1..5s", "not a duration"),
+            ("", "not a duration"),
+            ("-5m", "negative"),
+        ] {
+            let err = wall_time(text).expect_err(text).to_string();
+            assert!(err.contains(says), "{text}: {err}");
+        }
+    }
 }

@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, bail, Context, Result};
 use tracker_runtime::llm::config::{self, ApiKey, Env};
+use tracker_runtime::llm::redact::redact_url;
 
 use crate::args::SetupArgs;
 use crate::exit;
@@ -52,7 +53,8 @@ pub fn run(args: &SetupArgs) -> Result<u8> {
         apply(&mut values, key_var, &answer);
         if let Some(url_var) = config::base_url_var(provider) {
             let default = config::default_base_url(provider).unwrap_or_default();
-            let current = lookup(&values, url_var).unwrap_or(default).to_string();
+            let current = lookup(&values, url_var).unwrap_or(default);
+            let current = redact_url(current);
             let prompt = format!("{provider} base URL ({url_var}) [{current}]: ");
             let Some(answer) = ask(&mut input, &prompt, false)? else {
                 break;

@@ -1,7 +1,7 @@
 //! The LLM layer: one request / response / stream model ([`model`],
 //! [`stream`]), the [`Completer`] trait every provider implements, error
-//! classification ([`error`]), the SSE decoder ([`sse`]), and the built-in
-//! offline provider `stub`.
+//! classification ([`error`]), the SSE decoder ([`sse`]), URLs shown without
+//! their credentials ([`redact`]), and the built-in offline provider `stub`.
 //!
 //! Agent sessions speak only these types; each provider's wire module
 //! translates them to and from its own format.
@@ -16,6 +16,7 @@ pub mod gemini;
 pub mod model;
 pub mod openai;
 pub mod reader;
+pub mod redact;
 pub mod sse;
 pub mod stream;
 pub mod stub;
