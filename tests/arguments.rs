@@ -102,6 +102,17 @@ fn pipelines_and_working_directories_need_not_be_utf8() {
         .expect("runs");
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
 
+    // With the shell's `PWD` and `HOME` there too (as `cd` into it sets them).
+    let out = in_dir(root.path())
+        .current_dir(&weird)
+        .env("PWD", &weird)
+        .env("HOME", &weird)
+        .args(["run", "flow"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(!text(&out.stderr).contains("panicked"));
+
     // And the commands that only read it.
     for command in ["validate", "check", "simulate"] {
         let out = in_dir(root.path())

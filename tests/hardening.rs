@@ -272,3 +272,53 @@ fn a_tool_timeout_ends_the_run_as_the_reference_does() {
     assert!(stdout.contains("handler error at node"), "{stdout}");
     assert!(!stdout.contains(r#""node_id":"Recover""#), "{stdout}");
 }
+
+#[test]
+fn an_agent_bash_commands_background_children_end_with_the_node() {
+    use serde_json::json;
+    use tracker_tests::mock_provider::{MockProvider, Reply};
+    use tracker_tests::sse_bodies::{body, Call, Turn, TurnUsage};
+    let dir = tempfile::tempdir().expect("temp dir");
+    let d = dir.path();
+    let mock = MockProvider::start([
+        Reply::sse(body(
+            "anthropic",
+            &Turn::calls(
+                "",
+                vec![Call::new(
+                    "call_bg",
+                    "bash",
+                    json!({"command": "sleep 300 > /dev/null 2>&1 & echo $! > bg.pid"}),
+                )],
+                TurnUsage::default(),
+            ),
+        )),
+        Reply::sse(body("anthropic", &Turn::text("done", TurnUsage::default()))),
+    ]);
+    std::fs::write(
+        d.join("agent.dip"),
+        "workflow Agent\n  start: Start\n  exit: Done\n  defaults\n    provider: anthropic\n    model: claude-sonnet-4-6\n  agent Start\n    label: Start\n  agent Work\n    prompt: Start a server.\n  agent Done\n    label: Done\n  edges\n    Start -> Work\n    Work -> Done\n",
+    )
+    .expect("write");
+    let out = in_dir(d)
+        .env("ANTHROPIC_API_KEY", "sk-ant-test-background")
+        .env("ANTHROPIC_BASE_URL", mock.url())
+        .env("TRACKER_LLM_MAX_RETRIES", "0")
+        .args(["run", "agent.dip", "--no-tui"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let pid = std::fs::read_to_string(d.join("bg.pid")).expect("bg.pid");
+    let stat = std::fs::read_to_string(format!("/proc/{}/stat", pid.trim()));
+    let running = stat.is_ok_and(|s| {
+        let state = s
+            .rsplit(')')
+            .next()
+            .and_then(|r| r.split_whitespace().next());
+        !matches!(state, Some("Z" | "X"))
+    });
+    assert!(
+        !running,
+        "the agent's background sleep {pid} outlived its node"
+    );
+}

@@ -41,6 +41,7 @@ pub mod llm;
 pub mod outcome;
 pub mod plan;
 pub mod private_files;
+pub mod process_groups;
 pub mod retry;
 pub mod routing;
 pub mod secrets;

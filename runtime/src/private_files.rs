@@ -53,6 +53,16 @@ pub fn ensure_dir(dir: &Path) -> std::io::Result<()> {
     }
 }
 
+/// Makes a directory the user named (an artifact directory): missing parts are
+/// created private, and an existing path is used as it is, a symlink included
+/// — it is the user's choice, not something planted in a run.
+pub fn create_dir_all(dir: &Path) -> std::io::Result<()> {
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(DIR_MODE)
+        .create(dir)
+}
+
 /// Creates `dir` itself, private; it must not exist yet.
 pub fn create_dir(dir: &Path) -> std::io::Result<()> {
     std::fs::DirBuilder::new().mode(DIR_MODE).create(dir)?;

@@ -90,7 +90,7 @@ pub fn run(args: &DoctorArgs) -> Result<u8> {
         }
         Err(e) => {
             report.fail(format!("env file: {e}"), "fix the line or remove the file");
-            Env::from_pairs(std::env::vars())
+            Env::from_process()
         }
     };
 

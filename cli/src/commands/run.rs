@@ -431,7 +431,7 @@ fn new_run(
     now: tracker_runtime::clock::WallTime,
     durability: Durability,
 ) -> Result<Prepared> {
-    tracker_runtime::private_files::ensure_dir(artifacts).map_err(|e| {
+    tracker_runtime::private_files::create_dir_all(artifacts).map_err(|e| {
         anyhow!(
             "cannot create the artifact directory {}: {e}",
             artifacts.display()

@@ -24,7 +24,7 @@ use crate::exit;
 pub fn run(args: &SetupArgs) -> Result<u8> {
     let path = match &args.file {
         Some(file) => file.clone(),
-        None => config::user_env_file(&Env::from_pairs(std::env::vars())).ok_or_else(|| {
+        None => config::user_env_file(&Env::from_process()).ok_or_else(|| {
             anyhow!(
                 "cannot find your config directory: set HOME or XDG_CONFIG_HOME, or pass --file"
             )

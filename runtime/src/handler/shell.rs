@@ -41,6 +41,8 @@ use std::time::Duration;
 use nix::sys::signal::{killpg, Signal};
 use nix::unistd::Pid;
 
+use crate::process_groups::start_time;
+
 /// How long a timed-out command gets between `SIGTERM` and `SIGKILL`.
 pub const KILL_GRACE: Duration = Duration::from_secs(2);
 
@@ -147,8 +149,11 @@ pub async fn run(cmd: &ShellCommand) -> Result<ShellOutput, ShellError> {
         ));
     };
     let group = GroupGuard::new(pid);
-    let started = start_time(i32::try_from(pid).unwrap_or(0)).unwrap_or(0);
-    write(&cmd.attempt_dir.join("pgid"), &format!("{pid} {started}"))?;
+    let started = start_time(group.pgid);
+    write(
+        &cmd.attempt_dir.join("pgid"),
+        &format!("{pid} {}", started.unwrap_or(0)),
+    )?;
     let status = match tokio::time::timeout(cmd.timeout, child.wait()).await {
         Ok(status) => status.map_err(|e| ShellError::Io(format!("wait for sh: {e}")))?,
         Err(_) => {
@@ -171,8 +176,8 @@ pub async fn run(cmd: &ShellCommand) -> Result<ShellOutput, ShellError> {
     };
     // The node is over: nothing the command started in the background may
     // outlive it.
-    group.signal(Signal::SIGKILL);
     group.disarm();
+    crate::process_groups::kill_if_ours(group.pgid, started);
     let exit_code = status
         .code()
         .or_else(|| {
@@ -323,15 +328,6 @@ fn alive_process(pid: i32) -> bool {
     std::fs::read_to_string(format!("/proc/{pid}/stat"))
         .ok()
         .is_some_and(|stat| !zombie(&stat))
-}
-
-/// When process `pid` started (field 22 of `/proc/<pid>/stat`, in clock ticks
-/// since boot): with the pid, it names one process, even after pid reuse.
-fn start_time(pid: i32) -> Option<u64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let close = stat.rfind(')')?;
-    // Fields after the command name start at field 3 (the state).
-    stat[close + 1..].split_whitespace().nth(19)?.parse().ok()
 }
 
 /// A fresh attempt directory holding the token and the (empty, private)

@@ -122,9 +122,19 @@ impl Env {
         }
     }
 
+    /// The process environment's variables whose names and values are UTF-8
+    /// (a shell's `PWD` in a directory with another encoding is not, and no
+    /// setting tracker reads is either).
+    pub fn from_process() -> Env {
+        Env::from_pairs(
+            std::env::vars_os()
+                .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?))),
+        )
+    }
+
     /// The process environment over the user's and `workdir`'s env files.
     pub fn load(workdir: &Path) -> Result<Env, ConfigError> {
-        Env::from_pairs(std::env::vars()).with_env_files(workdir)
+        Env::from_process().with_env_files(workdir)
     }
 
     /// These variables over the user's and `workdir`'s env files.

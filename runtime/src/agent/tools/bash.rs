@@ -4,8 +4,9 @@
 //! in the workspace root, in its own process group, with stdin closed and the
 //! workspace's environment (nothing else). On timeout the whole group is
 //! SIGKILLed and the model gets what the command printed so far. When the
-//! shell exits on its own, processes it left in the background keep running;
-//! their output is read for a moment and then no longer.
+//! shell exits on its own, processes it left in the background keep running
+//! (their output is read for a moment and then no longer) until the node ends:
+//! then the workspace kills their group.
 //!
 //! When the run has a tool-command allowlist (`--tool-allowlist`,
 //! `tool_commands_allow`), a command it refuses is not run: the model gets
@@ -26,6 +27,7 @@ use tokio::time::Instant;
 use super::{Args, Tool, ToolError, ToolOutput, Workspace};
 use crate::handler::BoxFuture;
 use crate::llm::ToolSpec;
+use crate::process_groups::start_time;
 
 /// How long output is still read once the shell has exited (or was killed)
 /// while something else holds its pipes open.
@@ -103,6 +105,7 @@ async fn bash(args: &Value, workspace: &Workspace) -> Result<ToolOutput, ToolErr
             source,
         })?;
     let mut group = GroupGuard::new(child.id());
+    let started = group.pgid.and_then(|p| start_time(p.as_raw()));
     let mut stdout = child.stdout.take();
     let mut stderr = child.stderr.take();
     let mut out = Capture::default();
@@ -138,7 +141,11 @@ async fn bash(args: &Value, workspace: &Workspace) -> Result<ToolOutput, ToolErr
             partial_output: render(&out.text(), &err.text(), None),
         });
     };
-    // Whatever the command left running in the background may go on.
+    // Whatever the command left running in the background may go on, for as
+    // long as the node runs.
+    if let Some(pgid) = group.pgid {
+        workspace.leftovers().add(pgid.as_raw(), started);
+    }
     group.disarm();
     let status = status.map_err(|source| ToolError::Io {
         path: shell.display().to_string(),

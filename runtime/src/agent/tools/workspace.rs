@@ -15,6 +15,7 @@ use std::time::Duration;
 
 use super::ToolError;
 use crate::handler::tool_safety::CommandRules;
+use crate::process_groups::Leftovers;
 
 /// How long a `bash` command may run when the call does not say.
 pub const DEFAULT_COMMAND_TIMEOUT: Duration = Duration::from_secs(10);
@@ -34,6 +35,10 @@ pub struct Workspace {
     env: Vec<(OsString, OsString)>,
     /// The allowlist `bash` commands are held to, when one is in force.
     command_rules: Option<Arc<CommandRules>>,
+    /// The process groups of finished `bash` commands, killed when the last
+    /// copy of the workspace goes (the node is over): what a command left in
+    /// the background may run for the rest of the session, not beyond it.
+    leftovers: Arc<Leftovers>,
 }
 
 impl std::fmt::Debug for Workspace {
@@ -71,6 +76,7 @@ impl Workspace {
             max_command_timeout: MAX_COMMAND_TIMEOUT,
             env: filtered_env(),
             command_rules: None,
+            leftovers: Arc::default(),
         })
     }
 
@@ -112,6 +118,12 @@ impl Workspace {
                 .map_err(|e| ToolError::Refused(e.to_string())),
             None => Ok(()),
         }
+    }
+
+    /// Where finished commands' process groups go, to be killed with the
+    /// workspace.
+    pub fn leftovers(&self) -> &Leftovers {
+        &self.leftovers
     }
 
     /// The root: a canonical, existing directory.
