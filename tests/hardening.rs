@@ -322,3 +322,48 @@ fn an_agent_bash_commands_background_children_end_with_the_node() {
         "the agent's background sleep {pid} outlived its node"
     );
 }
+
+#[test]
+fn a_subgraph_that_names_a_fifo_or_a_device_is_refused_without_blocking() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let d = dir.path();
+    std::os::unix::fs::symlink("/dev/zero", d.join("zero.dip")).expect("symlink");
+    let status = std::process::Command::new("mkfifo")
+        .arg(d.join("fifo.dip"))
+        .status()
+        .expect("mkfifo");
+    assert!(status.success());
+    for child in ["zero.dip", "fifo.dip"] {
+        std::fs::write(
+            d.join("flow.dip"),
+            format!("workflow Flow\n  start: Start\n  exit: Done\n  agent Start\n    label: Start\n  subgraph Child\n    ref: {child}\n  agent Done\n    label: Done\n  edges\n    Start -> Child\n    Child -> Done\n"),
+        )
+        .expect("write");
+        let out = run_in(d, &["flow.dip", "--provider", "stub"]);
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{child}: {stderr}");
+        assert!(
+            stderr.contains(&format!("subgraph \"{child}\"")),
+            "{stderr}"
+        );
+        assert!(run_dirs(d).is_empty(), "{child}");
+    }
+}
+
+#[test]
+fn a_tool_nodes_output_beyond_its_limit_is_not_kept_on_disk() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let d = dir.path();
+    std::fs::write(
+        d.join("loud.dip"),
+        "workflow Loud\n  start: Loud\n  exit: Done\n  tool Loud\n    timeout: 30s\n    output_limit: 1024\n    command: head -c 20000000 /dev/zero | tr '\\000' x\n  agent Done\n    label: Done\n  edges\n    Loud -> Done\n",
+    )
+    .expect("write");
+    let out = run_in(d, &["loud.dip", "--provider", "stub"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let inflight = only_run(d).join("Loud").join(".inflight");
+    let kept = std::fs::metadata(inflight.join("stdout"))
+        .expect("stdout")
+        .len();
+    assert_eq!(kept, 1024);
+}

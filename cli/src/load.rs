@@ -167,7 +167,9 @@ fn load_children(
                 node.id
             );
         }
-        let doc = dippin::load_file(&path)
+        // The workflow names this file: it may be a link to a FIFO or a
+        // device, so only a bounded regular file is read.
+        let doc = dippin::load_file_limited(&path, dippin::MAX_CHILD_WORKFLOW_BYTES)
             .map_err(|e| anyhow!("subgraph {reference:?} (node {:?}): {e}", node.id))?;
         let name = path.display().to_string();
         check(&doc, Some(&parent_dir(&path)), &name, diagnostics)

@@ -189,6 +189,9 @@ pub fn parse_file(path: &Path) -> Result<Document, LoadError> {
     read_file(path, false)
 }
 
+/// The largest child workflow (a subgraph's `ref`) that is read.
+pub const MAX_CHILD_WORKFLOW_BYTES: u64 = 16 * 1024 * 1024;
+
 /// Like [`load_file`] for a file the workflow names (a child workflow): only a
 /// regular file of at most `limit` bytes is read, and reading it cannot block
 /// (see [`resolve::read_regular_file`]).

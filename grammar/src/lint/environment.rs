@@ -490,13 +490,10 @@ fn missing_child(node: &Node, reference: &str, looked_for: &Path, is_subgraph: b
     }
 }
 
-/// The largest child workflow read for the cross-file lints.
-const MAX_CHILD_BYTES: u64 = 16 * 1024 * 1024;
-
 /// The child's workflow, or `None` when it cannot be read or does not parse. Only
-/// a regular file of at most [`MAX_CHILD_BYTES`] is read, and reading cannot block.
+/// a regular file of at most [`crate::MAX_CHILD_WORKFLOW_BYTES`] is read, and reading cannot block.
 fn load_child(path: &Path) -> Option<Workflow> {
-    let doc = crate::load_file_limited(path, MAX_CHILD_BYTES).ok()?;
+    let doc = crate::load_file_limited(path, crate::MAX_CHILD_WORKFLOW_BYTES).ok()?;
     if doc.has_errors() {
         return None;
     }
