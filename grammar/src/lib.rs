@@ -33,6 +33,7 @@ pub mod diagnostic;
 pub mod dot;
 pub mod duration;
 pub mod format;
+mod graph;
 pub mod ir;
 pub mod lexer;
 pub mod lint;
@@ -244,7 +245,8 @@ fn from_bytes(path: &Path, bytes: Vec<u8>, resolve: bool) -> Document {
 /// Validates and lints a document that read without errors: structural errors
 /// (`DIP001`–`DIP010`) then lint findings (`DIP1xx`).
 pub fn analyze(doc: &Document, options: &lint::LintOptions) -> Vec<Diagnostic> {
-    let mut out = validate::validate(&doc.workflow);
-    out.extend(lint::lint(&doc.workflow, options));
+    let graph = graph::Graph::new(&doc.workflow);
+    let mut out = validate::validate_graph(&graph);
+    out.extend(lint::lint_graph(&graph, options));
     out
 }

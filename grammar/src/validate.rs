@@ -1,13 +1,14 @@
 //! Structural validation: the `DIP001`–`DIP010` errors.
 //!
 //! Every check runs, in the reference's order, and none short-circuits. The graph
-//! checks are linear in nodes plus edges: ids are indexed once, reachability is one
-//! BFS and cycle detection one iterative DFS.
+//! checks are linear in nodes plus edges: they read the shared [`Graph`] index,
+//! reachability is one BFS and cycle detection one iterative DFS.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::HashSet;
 
 use crate::diagnostic::{Code, Diagnostic};
-use crate::ir::{EdgeOrigin, NodeConfig, Workflow};
+use crate::graph::{Graph, Link};
+use crate::ir::{NodeConfig, Workflow};
 use crate::lower::values::suggest;
 use crate::source::Span;
 
@@ -34,62 +35,67 @@ pub const BAD_CONDITION: Code = Code(10);
 
 /// Runs every structural check and returns the errors found.
 pub fn validate(wf: &Workflow) -> Vec<Diagnostic> {
+    validate_graph(&Graph::new(wf))
+}
+
+/// [`validate`] on a workflow already indexed.
+pub(crate) fn validate_graph(index: &Graph<'_>) -> Vec<Diagnostic> {
+    let wf = index.wf;
     let mut out = Vec::new();
-    let index = node_index(wf, &mut out);
+    duplicate_nodes(index, &mut out);
     let start_ok = endpoint(
         wf,
-        &index,
+        index,
         &wf.start,
         wf.start_span,
         START,
         "start",
         &mut out,
     );
-    endpoint(wf, &index, &wf.exit, wf.exit_span, EXIT, "exit", &mut out);
-    unknown_endpoints(wf, &index, &mut out);
-    exit_outgoing(wf, &mut out);
+    endpoint(wf, index, &wf.exit, wf.exit_span, EXIT, "exit", &mut out);
+    unknown_endpoints(wf, index, &mut out);
+    exit_outgoing(index, &mut out);
     duplicate_edges(wf, &mut out);
     if start_ok {
-        unreachable(wf, &index, &mut out);
+        unreachable(index, &mut out);
     }
-    cycles(wf, &index, &mut out);
+    cycles(index, &mut out);
     fan_pairs(wf, &mut out);
     conditions(wf, &mut out);
     out
 }
 
-/// Maps node ids to their first index; reports duplicates (DIP008).
-fn node_index<'a>(wf: &'a Workflow, out: &mut Vec<Diagnostic>) -> HashMap<&'a str, usize> {
-    let mut index: HashMap<&str, usize> = HashMap::with_capacity(wf.nodes.len());
-    for (i, node) in wf.nodes.iter().enumerate() {
-        if let Some(&first) = index.get(node.id.as_str()) {
-            out.push(
-                Diagnostic::error(DUPLICATE_NODE, format!("duplicate node ID {:?}", node.id))
-                    .with_span(node.span)
-                    .with_help(format!(
-                        "first declared as a {} node; rename one of them",
-                        wf.nodes[first].kind().as_str()
-                    )),
-            );
-        } else {
-            index.insert(&node.id, i);
-        }
+/// DIP008: every declaration of an id after its first.
+fn duplicate_nodes(index: &Graph<'_>, out: &mut Vec<Diagnostic>) {
+    for (i, node) in index.nodes() {
+        let Some(first) = index.node_at(i).filter(|first| !std::ptr::eq(*first, node)) else {
+            continue;
+        };
+        out.push(
+            Diagnostic::error(DUPLICATE_NODE, format!("duplicate node ID {:?}", node.id))
+                .with_span(node.span)
+                .with_help(format!(
+                    "first declared as a {} node; rename one of them",
+                    first.kind().as_str()
+                )),
+        );
     }
-    index
 }
 
-fn did_you_mean(index: &HashMap<&str, usize>, name: &str) -> Option<String> {
+/// The closest declared id to `name`, as a hint; ties go to the first declared.
+fn did_you_mean(index: &Graph<'_>, name: &str) -> Option<String> {
     // Suggestions cost O(nodes) each; cap the work so a huge file with many bad
     // references stays linear-ish.
-    if index.len() > 5_000 {
+    if index.declared_count() > 5_000 {
         return None;
     }
-    suggest(name, index.keys().copied()).map(|s| format!("did you mean {s:?}?"))
+    let ids = index.first_declarations().map(|(_, n)| n.id.as_str());
+    suggest(name, ids).map(|s| format!("did you mean {s:?}?"))
 }
 
 fn endpoint(
     wf: &Workflow,
-    index: &HashMap<&str, usize>,
+    index: &Graph<'_>,
     id: &str,
     span: Option<Span>,
     code: Code,
@@ -107,7 +113,7 @@ fn endpoint(
         );
         return false;
     }
-    if index.contains_key(id) {
+    if index.is_declared(id) {
         return true;
     }
     let mut diag = Diagnostic::error(
@@ -123,7 +129,7 @@ fn endpoint(
 }
 
 /// DIP003 for edge endpoints, the `else` target and `defaults.on_failure`.
-fn unknown_endpoints(wf: &Workflow, index: &HashMap<&str, usize>, out: &mut Vec<Diagnostic>) {
+fn unknown_endpoints(wf: &Workflow, index: &Graph<'_>, out: &mut Vec<Diagnostic>) {
     let mut report = |name: &str, span: Span, message: String| {
         let mut diag = Diagnostic::error(UNKNOWN_NODE, message).with_span(span);
         if let Some(hint) = did_you_mean(index, name) {
@@ -132,14 +138,14 @@ fn unknown_endpoints(wf: &Workflow, index: &HashMap<&str, usize>, out: &mut Vec<
         out.push(diag);
     };
     for edge in &wf.edges {
-        if !index.contains_key(edge.from.as_str()) {
+        if !index.is_declared(&edge.from) {
             report(
                 &edge.from,
                 edge.from_span,
                 format!("edge references unknown source node {:?}", edge.from),
             );
         }
-        if !index.contains_key(edge.to.as_str()) {
+        if !index.is_declared(&edge.to) {
             report(
                 &edge.to,
                 edge.to_span,
@@ -154,7 +160,7 @@ fn unknown_endpoints(wf: &Workflow, index: &HashMap<&str, usize>, out: &mut Vec<
             _ => continue,
         };
         for name in names {
-            if !index.contains_key(name.as_str()) {
+            if !index.is_declared(name) {
                 report(
                     name,
                     node.span,
@@ -168,7 +174,7 @@ fn unknown_endpoints(wf: &Workflow, index: &HashMap<&str, usize>, out: &mut Vec<
         }
     }
     if let Some(target) = &wf.else_target {
-        if !index.contains_key(target.as_str()) {
+        if !index.is_declared(target) {
             report(
                 target,
                 wf.else_span.unwrap_or(wf.span),
@@ -177,7 +183,7 @@ fn unknown_endpoints(wf: &Workflow, index: &HashMap<&str, usize>, out: &mut Vec<
         }
     }
     let on_failure = &wf.defaults.on_failure;
-    if !on_failure.is_empty() && !index.contains_key(on_failure.as_str()) {
+    if !on_failure.is_empty() && !index.is_declared(on_failure) {
         report(
             on_failure,
             wf.defaults.on_failure_span.unwrap_or(wf.span),
@@ -187,25 +193,31 @@ fn unknown_endpoints(wf: &Workflow, index: &HashMap<&str, usize>, out: &mut Vec<
 }
 
 /// DIP006: the exit node must have no outgoing edges, explicit or implied.
-fn exit_outgoing(wf: &Workflow, out: &mut Vec<Diagnostic>) {
+fn exit_outgoing(index: &Graph<'_>, out: &mut Vec<Diagnostic>) {
+    let wf = index.wf;
     if wf.exit.is_empty() {
         return;
     }
-    for e in wf.all_edges() {
-        if e.from == wf.exit {
-            let span = e
-                .edge
-                .map(|edge| edge.span)
-                .or_else(|| wf.node(e.from).map(|n| n.span))
-                .unwrap_or(wf.span);
-            out.push(
-                Diagnostic::error(
-                    EXIT_OUTGOING,
-                    format!("exit node {:?} has outgoing edge to {:?}", wf.exit, e.to),
-                )
-                .with_span(span),
-            );
-        }
+    let Some(exit) = index.at(&wf.exit) else {
+        return;
+    };
+    for link in &index.out_all[exit] {
+        let span = link
+            .edge
+            .map(|edge| edge.span)
+            .or_else(|| index.node_at(exit).map(|n| n.span))
+            .unwrap_or(wf.span);
+        let to = match link.edge {
+            Some(edge) => edge.to.as_str(),
+            None => index.id(link.to),
+        };
+        out.push(
+            Diagnostic::error(
+                EXIT_OUTGOING,
+                format!("exit node {:?} has outgoing edge to {:?}", wf.exit, to),
+            )
+            .with_span(span),
+        );
     }
 }
 
@@ -226,70 +238,39 @@ fn duplicate_edges(wf: &Workflow, out: &mut Vec<Diagnostic>) {
     }
 }
 
-/// Adjacency lists over known nodes; `explicit_only` drops implied fan edges,
-/// `skip_restart` drops loop edges.
-fn adjacency(
-    wf: &Workflow,
-    index: &HashMap<&str, usize>,
-    explicit_only: bool,
-    skip_restart: bool,
-) -> Vec<Vec<usize>> {
-    let mut adj = vec![Vec::new(); wf.nodes.len()];
-    for e in wf.all_edges() {
-        if explicit_only && e.origin == EdgeOrigin::Implicit {
-            continue;
-        }
-        if skip_restart && e.edge.is_some_and(|edge| edge.restart) {
-            continue;
-        }
-        if let (Some(&a), Some(&b)) = (index.get(e.from), index.get(e.to)) {
-            adj[a].push(b);
-        }
-    }
-    adj
-}
-
-/// DIP004: BFS from start over every edge, including the failure routes a node
-/// can take without an edge (`retry_target`, `fallback_target`) and the
-/// workflow-wide routes (`else`, `defaults.on_failure`), which any node may reach.
-fn unreachable(wf: &Workflow, index: &HashMap<&str, usize>, out: &mut Vec<Diagnostic>) {
-    let mut adj = adjacency(wf, index, false, false);
-    for (i, node) in wf.nodes.iter().enumerate() {
-        for target in [&node.retry.retry_target, &node.retry.fallback_target] {
-            if let Some(&t) = index.get(target.as_str()) {
-                adj[i].push(t);
-            }
-        }
-    }
-    let Some(&start) = index.get(wf.start.as_str()) else {
+/// DIP004: BFS from start over every edge between declared nodes, including the
+/// failure routes a node can take without an edge (`retry_target`,
+/// `fallback_target`) and the workflow-wide routes (`else`, `defaults.on_failure`),
+/// which any node may reach.
+fn unreachable(index: &Graph<'_>, out: &mut Vec<Diagnostic>) {
+    let wf = index.wf;
+    let Some(start) = index.declared_at(&wf.start) else {
         return;
     };
-    let mut seen = vec![false; wf.nodes.len()];
-    seen[start] = true;
-    let mut queue = VecDeque::from([start]);
     let global = [
         wf.else_target.as_deref(),
         Some(wf.defaults.on_failure.as_str()),
     ];
-    for target in global.into_iter().flatten() {
-        if let Some(&t) = index.get(target) {
-            if !seen[t] {
-                seen[t] = true;
-                queue.push_back(t);
-            }
-        }
-    }
-    while let Some(n) = queue.pop_front() {
-        for &m in &adj[n] {
-            if !seen[m] {
-                seen[m] = true;
-                queue.push_back(m);
-            }
-        }
-    }
-    for (i, node) in wf.nodes.iter().enumerate() {
-        // Duplicates share the first declaration's reachability.
-        if index.get(node.id.as_str()) == Some(&i) && !seen[i] {
+    let seeds = std::iter::once(start).chain(
+        global
+            .into_iter()
+            .flatten()
+            .filter_map(|t| index.declared_at(t)),
+    );
+    let seen = index.reach_also(
+        seeds,
+        |_, link| index.node_at(link.to).is_some(),
+        |n| {
+            index.node_at(n).into_iter().flat_map(|node| {
+                [&node.retry.retry_target, &node.retry.fallback_target]
+                    .into_iter()
+                    .filter_map(|target| index.declared_at(target))
+            })
+        },
+    );
+    // Duplicates share the first declaration's reachability.
+    for (i, node) in index.first_declarations() {
+        if !seen[i] {
             out.push(
                 Diagnostic::error(
                     UNREACHABLE,
@@ -305,36 +286,37 @@ fn unreachable(wf: &Workflow, index: &HashMap<&str, usize>, out: &mut Vec<Diagno
     }
 }
 
-/// DIP005: a cycle among explicit non-loop edges. Iterative DFS in node order;
-/// one report per back edge, naming the cycle.
-fn cycles(wf: &Workflow, index: &HashMap<&str, usize>, out: &mut Vec<Diagnostic>) {
+/// DIP005: a cycle among explicit non-loop edges between declared nodes. Iterative
+/// DFS in declaration order; one report per back edge, naming the cycle and pointing
+/// at the first edge that closes it.
+fn cycles(index: &Graph<'_>, out: &mut Vec<Diagnostic>) {
     #[derive(Clone, Copy, PartialEq)]
     enum Mark {
         New,
         Active,
         Done,
     }
-    let adj = adjacency(wf, index, true, true);
-    // The first non-loop edge for each (from, to), to point reports at a line.
-    let mut edge_spans: HashMap<(&str, &str), Span> = HashMap::with_capacity(wf.edges.len());
-    for e in wf.edges.iter().filter(|e| !e.restart) {
-        edge_spans
-            .entry((e.from.as_str(), e.to.as_str()))
-            .or_insert(e.span);
-    }
-    let mut mark = vec![Mark::New; wf.nodes.len()];
+    // Explicit non-loop links between declared nodes; others are stepped over.
+    let forward =
+        |l: &Link<'_>| !l.is_implied() && !l.is_restart() && index.node_at(l.to).is_some();
+    let count = index.declared_count();
+    let mut mark = vec![Mark::New; count];
     let mut reported: HashSet<usize> = HashSet::new();
-    for root in 0..wf.nodes.len() {
+    for root in 0..count {
         if mark[root] != Mark::New {
             continue;
         }
-        // Stack of (node, next child position); `path` mirrors the active nodes.
+        // Stack of (node, next link position); `path` mirrors the active nodes.
         let mut stack: Vec<(usize, usize)> = vec![(root, 0)];
         let mut path: Vec<usize> = vec![root];
         mark[root] = Mark::Active;
         while let Some(&mut (n, ref mut next)) = stack.last_mut() {
-            if let Some(&m) = adj[n].get(*next) {
+            if let Some(link) = index.out_all[n].get(*next) {
                 *next += 1;
+                if !forward(link) {
+                    continue;
+                }
+                let m = link.to;
                 match mark[m] {
                     Mark::New => {
                         mark[m] = Mark::Active;
@@ -343,15 +325,13 @@ fn cycles(wf: &Workflow, index: &HashMap<&str, usize>, out: &mut Vec<Diagnostic>
                     }
                     Mark::Active if reported.insert(m) => {
                         let from = path.iter().rposition(|&p| p == m).unwrap_or(0);
-                        let mut names: Vec<&str> = path[from..]
-                            .iter()
-                            .map(|&p| wf.nodes[p].id.as_str())
-                            .collect();
-                        names.push(&wf.nodes[m].id);
-                        let edge_span = edge_spans
-                            .get(&(wf.nodes[n].id.as_str(), wf.nodes[m].id.as_str()))
-                            .copied()
-                            .unwrap_or(wf.nodes[m].span);
+                        let mut names: Vec<&str> =
+                            path[from..].iter().map(|&p| index.id(p)).collect();
+                        names.push(index.id(m));
+                        let edge_span = link
+                            .edge
+                            .map_or_else(|| index.node_at(m).map(|x| x.span), |e| Some(e.span))
+                            .unwrap_or(index.wf.span);
                         out.push(
                             Diagnostic::error(
                                 CYCLE,
@@ -361,7 +341,8 @@ fn cycles(wf: &Workflow, index: &HashMap<&str, usize>, out: &mut Vec<Diagnostic>
                             .with_help("every cycle needs a `loop` (restart) edge, even when its edges are conditional")
                             .with_fix(format!(
                                 "mark the back edge as a loop: `{} -> {}  loop`",
-                                wf.nodes[n].id, wf.nodes[m].id
+                                index.id(n),
+                                index.id(m)
                             )),
                         );
                     }

@@ -6,10 +6,11 @@
 //! from each restricted agent whose writes some tool-bearing agent reads, so it
 //! costs nothing on workflows that do not use `tool_access: none`.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, HashSet};
 
 use crate::catalog::{self, ModelInfo, Provider};
 use crate::diagnostic::{Code, Diagnostic, Severity};
+use crate::graph::Graph;
 use crate::ir::{
     AgentConfig, Branch, HumanConfig, ManagerLoopConfig, Node, NodeConfig, NodeKind, Selector,
     Workflow,
@@ -101,7 +102,8 @@ const TOOL_REENABLING_PARAMS: &[&str] = &[
 ];
 
 /// Appends this module's findings for `wf` to `out`.
-pub fn lint(wf: &Workflow, out: &mut Vec<Diagnostic>) {
+pub(crate) fn lint(graph: &Graph<'_>, out: &mut Vec<Diagnostic>) {
+    let wf = graph.wf;
     defaults(wf, out);
     stylesheet(wf, out);
     duplicate_subgraph_refs(wf, out);
@@ -133,7 +135,7 @@ pub fn lint(wf: &Workflow, out: &mut Vec<Diagnostic>) {
             NodeConfig::FanIn(_) | NodeConfig::Subgraph(_) | NodeConfig::Conditional => {}
         }
     }
-    chain_attack(wf, out);
+    chain_attack(graph, out);
 }
 
 /// Where defaults findings point: the `defaults` line, else the `workflow` line.
@@ -980,7 +982,8 @@ fn is_tool_bearing(a: &AgentConfig) -> bool {
 /// tool-bearing agent reads. "Downstream" follows non-restart explicit edges and
 /// the implicit fan edges. Only restricted agents whose writes some tool-bearing
 /// agent reads are walked from, one BFS each.
-fn chain_attack(wf: &Workflow, out: &mut Vec<Diagnostic>) {
+fn chain_attack(graph: &Graph<'_>, out: &mut Vec<Diagnostic>) {
+    let wf = graph.wf;
     let privileged_reads: HashSet<&str> = wf
         .nodes
         .iter()
@@ -990,10 +993,9 @@ fn chain_attack(wf: &Workflow, out: &mut Vec<Diagnostic>) {
     if privileged_reads.is_empty() {
         return;
     }
-    let sources: Vec<usize> = wf
-        .nodes
-        .iter()
-        .enumerate()
+    // Only first declarations: a duplicate declaration has no edges of its own.
+    let sources: Vec<(usize, &Node)> = graph
+        .first_declarations()
         .filter(|(_, n)| {
             n.agent().is_some_and(is_restricted)
                 && n.io
@@ -1001,60 +1003,38 @@ fn chain_attack(wf: &Workflow, out: &mut Vec<Diagnostic>) {
                     .iter()
                     .any(|k| privileged_reads.contains(k.as_str()))
         })
-        .map(|(i, _)| i)
         .collect();
     if sources.is_empty() {
         return;
     }
 
-    let mut index: HashMap<&str, usize> = HashMap::with_capacity(wf.nodes.len());
-    for (i, n) in wf.nodes.iter().enumerate() {
-        index.entry(n.id.as_str()).or_insert(i);
-    }
-    let mut adjacency: Vec<Vec<usize>> = vec![Vec::new(); wf.nodes.len()];
-    for e in wf.all_edges() {
-        if e.edge.is_some_and(|edge| edge.restart) {
-            continue;
-        }
-        if let (Some(&from), Some(&to)) = (index.get(e.from), index.get(e.to)) {
-            adjacency[from].push(to);
-        }
-    }
-
     // (sink, source, key), reported in node order.
     let mut found: Vec<(usize, usize, &str)> = Vec::new();
-    let mut seen = vec![usize::MAX; wf.nodes.len()];
-    for &source in &sources {
-        let writes = &wf.nodes[source].io.writes;
-        let mut queue = VecDeque::from([source]);
-        seen[source] = source;
-        while let Some(at) = queue.pop_front() {
-            for &next in &adjacency[at] {
-                if seen[next] == source {
-                    continue;
-                }
-                seen[next] = source;
-                queue.push_back(next);
-                let sink = &wf.nodes[next];
-                if !sink.agent().is_some_and(is_tool_bearing) {
-                    continue;
-                }
-                if let Some(key) = writes.iter().find(|k| sink.io.reads.contains(k)) {
-                    found.push((next, source, key));
-                }
+    for &(source, node) in &sources {
+        let writes = &node.io.writes;
+        let reached = graph.reach([source], |_, link| {
+            !link.is_restart() && graph.node_at(link.to).is_some()
+        });
+        for (at, sink) in graph.first_declarations() {
+            if at == source || !reached[at] || !sink.agent().is_some_and(is_tool_bearing) {
+                continue;
+            }
+            if let Some(key) = writes.iter().find(|k| sink.io.reads.contains(k)) {
+                found.push((at, source, key));
             }
         }
     }
     found.sort_unstable();
     for (sink, source, key) in found {
-        let sink = &wf.nodes[sink];
+        let sink = graph.node_at(sink).expect("a declared sink");
+        let source = graph.node_at(source).expect("a declared source");
         out.push(
             Diagnostic::new(
                 CHAIN_ATTACK,
                 Severity::Hint,
                 format!(
                     "restricted agent {:?} (tool_access: none) writes context key {key:?} that tool-bearing agent {:?} reads; its output reaches a privileged prompt",
-                    wf.nodes[source].id, sink.id
+                    source.id, sink.id
                 ),
             )
             .with_span(sink.span)
@@ -1074,7 +1054,7 @@ mod tests {
         let (wf, diags) = crate::parse_dip(src);
         assert!(diags.is_empty(), "parse diagnostics: {diags:#?}");
         let mut out = Vec::new();
-        lint(&wf, &mut out);
+        lint(&Graph::new(&wf), &mut out);
         out
     }
 

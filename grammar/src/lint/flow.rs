@@ -26,6 +26,8 @@
 
 use std::collections::{HashMap, HashSet, VecDeque};
 
+use crate::graph::{Graph, Link};
+
 use crate::condition::{CmpOp, Compare, Expr};
 use crate::diagnostic::{Code, Diagnostic, Severity};
 use crate::ir::{Edge, Node, NodeConfig, NodeKind, Workflow};
@@ -54,8 +56,9 @@ const MARKER_METACHARS: &[char] = &[
 ];
 
 /// Appends this module's findings for `wf` to `out`.
-pub fn lint(wf: &Workflow, out: &mut Vec<Diagnostic>) {
-    let ix = Index::new(wf);
+pub(crate) fn lint(graph: &Graph<'_>, out: &mut Vec<Diagnostic>) {
+    let wf = graph.wf;
+    let ix = Index::new(graph);
     conditional_reachability(&ix, out);
     missing_default_edge(&ix, out);
     overlapping_conditions(&ix, out);
@@ -78,94 +81,10 @@ pub fn lint(wf: &Workflow, out: &mut Vec<Diagnostic>) {
     redundant_fan_edges(&ix, out);
 }
 
-/// One outgoing edge in the full graph: explicit, or implied by a fan node (`edge` is
-/// `None`, and the edge is unconditional).
-#[derive(Clone, Copy)]
-struct Link<'a> {
-    /// Dense index of the target.
-    to: usize,
-    /// The explicit edge, if written in `edges`.
-    edge: Option<&'a Edge>,
-}
-
-impl Link<'_> {
-    /// Whether the edge carries a guard (implied fan edges never do).
-    fn is_conditional(&self) -> bool {
-        self.edge.is_some_and(|e| e.condition.is_some())
-    }
-
-    /// Whether the edge is a loop (restart) edge.
-    fn is_restart(&self) -> bool {
-        self.edge.is_some_and(|e| e.restart)
-    }
-}
-
-/// Per-index lists in one flat vector (compressed rows): the items of index `i` are
-/// `items[start[i]..start[i + 1]]`. One allocation instead of one per node.
-struct Lists<T> {
-    start: Vec<usize>,
-    items: Vec<T>,
-}
-
-impl<T: Copy> Lists<T> {
-    /// Groups `(owner, item)` pairs by owner (`owner < count`), keeping their order.
-    fn build(count: usize, pairs: impl IntoIterator<Item = (usize, T)>) -> Lists<T> {
-        let pairs: Vec<(usize, T)> = pairs.into_iter().collect();
-        let mut start = vec![0; count + 1];
-        for &(owner, _) in &pairs {
-            start[owner + 1] += 1;
-        }
-        for i in 0..count {
-            start[i + 1] += start[i];
-        }
-        let Some(&(_, filler)) = pairs.first() else {
-            return Lists {
-                start,
-                items: Vec::new(),
-            };
-        };
-        let mut next = start.clone();
-        let mut items = vec![filler; pairs.len()];
-        for (owner, item) in pairs {
-            items[next[owner]] = item;
-            next[owner] += 1;
-        }
-        Lists { start, items }
-    }
-
-    /// Every index's list, in index order.
-    fn iter(&self) -> impl Iterator<Item = &[T]> + '_ {
-        (0..self.start.len() - 1).map(|i| &self[i])
-    }
-}
-
-impl<T> std::ops::Index<usize> for Lists<T> {
-    type Output = [T];
-
-    fn index(&self, i: usize) -> &[T] {
-        &self.items[self.start[i]..self.start[i + 1]]
-    }
-}
-
-/// Lookup tables built once per lint pass. Every id named by a node or an edge gets a
-/// dense index; ids no node declares have `node[i] == None`.
-struct Index<'a> {
+/// The shared graph index with the routing facts these lints add to it.
+struct Index<'a, 'g> {
+    graph: &'g Graph<'a>,
     wf: &'a Workflow,
-    /// Dense index of each id.
-    pos: HashMap<&'a str, usize>,
-    /// Dense index of each node declaration, parallel to `wf.nodes`.
-    node_at: Vec<usize>,
-    /// Dense indices of each explicit edge's endpoints, parallel to `wf.edges`.
-    ends: Vec<(usize, usize)>,
-    /// The declared node behind each index (first declaration wins, like the reference).
-    node: Vec<Option<&'a Node>>,
-    /// Explicit outgoing edges per index, in source order.
-    out_explicit: Lists<&'a Edge>,
-    /// Explicit incoming edges per index with their source's index, in source order.
-    in_explicit: Lists<(usize, &'a Edge)>,
-    /// Every outgoing edge per index: explicit ones, then implied fan edges that are not
-    /// already written unconditionally (as [`Workflow::all_edges`]).
-    out_all: Lists<Link<'a>>,
     /// Whether each index's explicit outgoing edges are exhaustive.
     exhaustive: Vec<bool>,
     /// The workflow has an `else` target naming a declared node.
@@ -174,114 +93,33 @@ struct Index<'a> {
     on_failure_valid: bool,
 }
 
-impl<'a> Index<'a> {
-    /// Indexes `wf`: one pass over the nodes, the edges and the fan lists.
-    fn new(wf: &'a Workflow) -> Index<'a> {
-        let mut pos: HashMap<&str, usize> = HashMap::with_capacity(wf.nodes.len());
-        let mut node: Vec<Option<&Node>> = Vec::with_capacity(wf.nodes.len());
-        let node_at: Vec<usize> = wf
-            .nodes
-            .iter()
-            .map(|n| {
-                *pos.entry(n.id.as_str()).or_insert_with(|| {
-                    node.push(Some(n));
-                    node.len() - 1
-                })
-            })
-            .collect();
-        let mut intern = |id: &'a str, node: &mut Vec<Option<&'a Node>>| -> usize {
-            *pos.entry(id).or_insert_with(|| {
-                node.push(None);
-                node.len() - 1
-            })
-        };
-        let ends: Vec<(usize, usize)> = wf
-            .edges
-            .iter()
-            .map(|e| (intern(&e.from, &mut node), intern(&e.to, &mut node)))
-            .collect();
-        let mut implied: Vec<(usize, usize)> = Vec::new();
-        for n in &wf.nodes {
-            match &n.config {
-                NodeConfig::Parallel(p) => {
-                    let from = intern(&n.id, &mut node);
-                    for t in &p.targets {
-                        implied.push((from, intern(t, &mut node)));
-                    }
-                }
-                NodeConfig::FanIn(f) => {
-                    let to = intern(&n.id, &mut node);
-                    for s in &f.sources {
-                        implied.push((intern(s, &mut node), to));
-                    }
-                }
-                _ => {}
-            }
-        }
-        let count = node.len();
-        let explicit = || wf.edges.iter().zip(ends.iter().copied());
-        let out_explicit = Lists::build(count, explicit().map(|(e, (from, _))| (from, e)));
-        let in_explicit = Lists::build(count, explicit().map(|(e, (from, to))| (to, (from, e))));
-        let mut links: Vec<(usize, Link<'_>)> = explicit()
-            .map(|(e, (from, to))| (from, Link { to, edge: Some(e) }))
-            .collect();
-        if !implied.is_empty() {
-            let written: HashSet<(usize, usize)> = wf
-                .edges
-                .iter()
-                .zip(&ends)
-                .filter(|(e, _)| e.is_unconditional())
-                .map(|(_, &ends)| ends)
-                .collect();
-            for (from, to) in implied {
-                if !written.contains(&(from, to)) {
-                    links.push((from, Link { to, edge: None }));
-                }
-            }
-        }
-        let out_all = Lists::build(count, links);
-        let exhaustive = out_explicit.iter().map(edges_are_exhaustive).collect();
-        let declared = |id: &str| pos.get(id).is_some_and(|&i| node[i].is_some());
-        let else_valid = wf.else_target.as_deref().is_some_and(declared);
-        let on_failure_valid = declared(&wf.defaults.on_failure);
+impl<'a> std::ops::Deref for Index<'a, '_> {
+    type Target = Graph<'a>;
+
+    fn deref(&self) -> &Graph<'a> {
+        self.graph
+    }
+}
+
+impl<'a, 'g> Index<'a, 'g> {
+    /// Adds the routing facts to `graph`.
+    fn new(graph: &'g Graph<'a>) -> Index<'a, 'g> {
         Index {
-            wf,
-            pos,
-            node_at,
-            ends,
-            node,
-            out_explicit,
-            in_explicit,
-            out_all,
-            exhaustive,
-            else_valid,
-            on_failure_valid,
+            graph,
+            wf: graph.wf,
+            exhaustive: graph
+                .out_explicit
+                .iter()
+                .map(edges_are_exhaustive)
+                .collect(),
+            else_valid: graph.else_target().is_some(),
+            on_failure_valid: graph.on_failure_declared(),
         }
-    }
-
-    /// The dense index of `id`; every node id and edge endpoint has one.
-    fn at(&self, id: &str) -> Option<usize> {
-        self.pos.get(id).copied()
-    }
-
-    /// The declared node named `id`.
-    fn node(&self, id: &str) -> Option<&'a Node> {
-        self.at(id).and_then(|i| self.node[i])
-    }
-
-    /// Each node declaration with its dense index.
-    fn nodes(&self) -> impl Iterator<Item = (usize, &'a Node)> + '_ {
-        self.node_at.iter().copied().zip(&self.wf.nodes)
-    }
-
-    /// Each explicit edge with the dense indices of its endpoints.
-    fn edges(&self) -> impl Iterator<Item = ((usize, usize), &'a Edge)> + '_ {
-        self.ends.iter().copied().zip(&self.wf.edges)
     }
 
     /// Whether index `i` is a tool whose `marker_grep` gives it typed routing.
     fn is_marker_tool(&self, i: usize) -> bool {
-        self.node[i]
+        self.node_at(i)
             .and_then(|n| n.tool())
             .is_some_and(|t| !t.marker_grep.is_empty())
     }
@@ -419,7 +257,7 @@ fn describe_leaf(c: &Compare, negated: bool) -> String {
 
 /// DIP101: a non-start node reached only through conditional edges from some source
 /// that is not safe may never run.
-fn conditional_reachability(ix: &Index<'_>, out: &mut Vec<Diagnostic>) {
+fn conditional_reachability(ix: &Index<'_, '_>, out: &mut Vec<Diagnostic>) {
     for (i, node) in ix.nodes() {
         if node.id == ix.wf.start {
             continue;
@@ -451,7 +289,7 @@ fn conditional_reachability(ix: &Index<'_>, out: &mut Vec<Diagnostic>) {
 
 /// DIP102: a node whose outgoing edges are all guarded, with nothing catching the case
 /// where no guard matches.
-fn missing_default_edge(ix: &Index<'_>, out: &mut Vec<Diagnostic>) {
+fn missing_default_edge(ix: &Index<'_, '_>, out: &mut Vec<Diagnostic>) {
     if ix.else_valid {
         return;
     }
@@ -482,7 +320,7 @@ fn missing_default_edge(ix: &Index<'_>, out: &mut Vec<Diagnostic>) {
 
 /// DIP103: two guarded edges from one node test the same leaf comparison. Each later
 /// edge is reported against the first edge that tested the same leaf.
-fn overlapping_conditions(ix: &Index<'_>, out: &mut Vec<Diagnostic>) {
+fn overlapping_conditions(ix: &Index<'_, '_>, out: &mut Vec<Diagnostic>) {
     /// (variable, operator, value, negated)
     type LeafKey<'e> = (&'e str, &'static str, &'e str, bool);
     for edges in ix.out_explicit.iter() {
@@ -540,7 +378,7 @@ fn overlapping_conditions(ix: &Index<'_>, out: &mut Vec<Diagnostic>) {
 ///
 /// `retry_policy: none` alone does not count as retry configuration, and a
 /// `defaults.max_retries` bound is inherited by nodes that leave theirs unset.
-fn unbounded_retry(ix: &Index<'_>, out: &mut Vec<Diagnostic>) {
+fn unbounded_retry(ix: &Index<'_, '_>, out: &mut Vec<Diagnostic>) {
     for (i, node) in ix.nodes() {
         let retry = &node.retry;
         let configured =
@@ -571,12 +409,12 @@ fn unbounded_retry(ix: &Index<'_>, out: &mut Vec<Diagnostic>) {
 
 /// DIP105: the exit cannot be reached from the start without restart edges. A section
 /// `else` target counts as reachable from any reached node whose edges are all guarded.
-fn success_path(ix: &Index<'_>, out: &mut Vec<Diagnostic>) {
+fn success_path(ix: &Index<'_, '_>, out: &mut Vec<Diagnostic>) {
     let wf = ix.wf;
     let (Some(start), Some(exit)) = (ix.at(&wf.start), ix.at(&wf.exit)) else {
         return;
     };
-    if ix.node[start].is_none() || ix.node[exit].is_none() {
+    if ix.node_at(start).is_none() || ix.node_at(exit).is_none() {
         return;
     }
     let else_target = wf
@@ -584,7 +422,7 @@ fn success_path(ix: &Index<'_>, out: &mut Vec<Diagnostic>) {
         .as_deref()
         .and_then(|id| ix.at(id))
         .filter(|_| ix.else_valid);
-    let mut visited = vec![false; ix.node.len()];
+    let mut visited = vec![false; ix.len()];
     let mut queue = VecDeque::from([start]);
     visited[start] = true;
     while let Some(curr) = queue.pop_front() {
@@ -619,7 +457,7 @@ fn success_path(ix: &Index<'_>, out: &mut Vec<Diagnostic>) {
 }
 
 /// DIP106: `${…}` references in agent prompts that no namespace or node resolves.
-fn prompt_references(ix: &Index<'_>, out: &mut Vec<Diagnostic>) {
+fn prompt_references(ix: &Index<'_, '_>, out: &mut Vec<Diagnostic>) {
     for node in &ix.wf.nodes {
         let Some(agent) = node.agent() else {
             continue;
@@ -722,13 +560,13 @@ fn node_scoped(key: &str) -> Option<&str> {
 /// keys that are both read and written, and nodes that some `node.<id>.<key>` read
 /// names, get a bit; a node's set is recycled once passed on, so a long pipeline needs
 /// only the sets of its current frontier.
-fn reads_without_upstream_writes(ix: &Index<'_>, out: &mut Vec<Diagnostic>) {
+fn reads_without_upstream_writes(ix: &Index<'_, '_>, out: &mut Vec<Diagnostic>) {
     let wf = ix.wf;
-    let start_declared = ix.at(&wf.start).is_some_and(|i| ix.node[i].is_some());
+    let start_declared = ix.at(&wf.start).is_some_and(|i| ix.node_at(i).is_some());
     if !start_declared || wf.nodes.iter().all(|n| n.io.reads.is_empty()) {
         return;
     }
-    let n = ix.node.len();
+    let n = ix.len();
     let read: HashSet<&str> = wf
         .nodes
         .iter()
@@ -746,7 +584,7 @@ fn reads_without_upstream_writes(ix: &Index<'_>, out: &mut Vec<Diagnostic>) {
     let mut node_bit: Vec<Option<usize>> = vec![None; n];
     let mut bit_count = key_bit.len();
     for id in read.iter().filter_map(|k| node_scoped(k)) {
-        if let Some(p) = ix.at(id).filter(|&p| ix.node[p].is_some()) {
+        if let Some(p) = ix.at(id).filter(|&p| ix.node_at(p).is_some()) {
             if node_bit[p].is_none() {
                 node_bit[p] = Some(bit_count);
                 bit_count += 1;
@@ -758,7 +596,7 @@ fn reads_without_upstream_writes(ix: &Index<'_>, out: &mut Vec<Diagnostic>) {
     // so they hang off the first declaration as a linked list).
     let mut first_decl: Vec<Option<usize>> = vec![None; n];
     let mut next_decl: Vec<Option<usize>> = vec![None; wf.nodes.len()];
-    for (k, &p) in ix.node_at.iter().enumerate().rev() {
+    for (k, &p) in ix.declaration_indices().iter().enumerate().rev() {
         next_decl[k] = first_decl[p].replace(k);
     }
     let check = |p: usize, bits: &Bits, out: &mut Vec<Diagnostic>| {
@@ -769,7 +607,7 @@ fn reads_without_upstream_writes(ix: &Index<'_>, out: &mut Vec<Diagnostic>) {
                     continue;
                 }
                 let message = match node_scoped(key) {
-                    Some(id) => match ix.at(id).filter(|&q| ix.node[q].is_some()) {
+                    Some(id) => match ix.at(id).filter(|&q| ix.node_at(q).is_some()) {
                         None => format!(
                             "node {:?} reads {key:?} but node {id:?} does not exist in the workflow",
                             node.id
@@ -797,7 +635,7 @@ fn reads_without_upstream_writes(ix: &Index<'_>, out: &mut Vec<Diagnostic>) {
         }
     };
     let mut indegree = vec![0usize; n];
-    for link in ix.out_all.items.iter().filter(|l| !l.is_restart()) {
+    for link in ix.out_all.all().iter().filter(|l| !l.is_restart()) {
         indegree[link.to] += 1;
     }
     let mut successors: Vec<usize> = Vec::new();
@@ -818,7 +656,7 @@ fn reads_without_upstream_writes(ix: &Index<'_>, out: &mut Vec<Diagnostic>) {
             Some(bits) => bits,
             None => fresh(&mut spare),
         };
-        if let Some(node) = ix.node[curr] {
+        if let Some(node) = ix.node_at(curr) {
             for key in &node.io.writes {
                 if let Some(&b) = key_bit.get(key.as_str()) {
                     set_bit(&mut bits, b);
@@ -869,7 +707,7 @@ fn reads_without_upstream_writes(ix: &Index<'_>, out: &mut Vec<Diagnostic>) {
 }
 
 /// DIP115: a goal gate that cannot recover when the gate fails.
-fn goal_gate_without_failure_route(ix: &Index<'_>, out: &mut Vec<Diagnostic>) {
+fn goal_gate_without_failure_route(ix: &Index<'_, '_>, out: &mut Vec<Diagnostic>) {
     for (i, node) in ix.nodes() {
         if !node.agent().is_some_and(|a| a.goal_gate) || ix.has_failure_route(i, node) {
             continue;
@@ -940,12 +778,12 @@ fn is_reserved_key(key: &str) -> bool {
 /// DIP121: a condition tests a context key its source node does not declare in
 /// `writes`. Only sources that declare some `writes` are checked, as in the reference:
 /// a node with none makes no claim about its outputs.
-fn condition_undeclared_writes(ix: &Index<'_>, out: &mut Vec<Diagnostic>) {
+fn condition_undeclared_writes(ix: &Index<'_, '_>, out: &mut Vec<Diagnostic>) {
     for ((from, _), edge) in ix.edges() {
         let Some(expr) = parsed(edge) else {
             continue;
         };
-        let Some(source) = ix.node[from] else {
+        let Some(source) = ix.node_at(from) else {
             continue;
         };
         if source.io.writes.is_empty() {
@@ -980,12 +818,12 @@ fn condition_undeclared_writes(ix: &Index<'_>, out: &mut Vec<Diagnostic>) {
 
 /// DIP122: a condition on a tool's stdout or marker tests a value the tool does not
 /// list in `outputs`. Comparisons on other variables are not about the tool's output.
-fn condition_undeclared_outputs(ix: &Index<'_>, out: &mut Vec<Diagnostic>) {
+fn condition_undeclared_outputs(ix: &Index<'_, '_>, out: &mut Vec<Diagnostic>) {
     for ((from, _), edge) in ix.edges() {
         let Some(expr) = parsed(edge) else {
             continue;
         };
-        let Some(tool) = ix.node[from].and_then(|n| n.tool()) else {
+        let Some(tool) = ix.node_at(from).and_then(|n| n.tool()) else {
             continue;
         };
         if tool.outputs.is_empty() {
@@ -1087,7 +925,7 @@ fn retries_meant_as_restarts(wf: &Workflow, out: &mut Vec<Diagnostic>) {
 }
 
 /// DIP144: an agent that can fail with nowhere to route the failure.
-fn agent_without_failure_route(ix: &Index<'_>, out: &mut Vec<Diagnostic>) {
+fn agent_without_failure_route(ix: &Index<'_, '_>, out: &mut Vec<Diagnostic>) {
     for (i, node) in ix.nodes() {
         if node.kind() != NodeKind::Agent || node.id == ix.wf.exit {
             continue;
@@ -1116,7 +954,7 @@ fn agent_without_failure_route(ix: &Index<'_>, out: &mut Vec<Diagnostic>) {
 /// only the tiebreak on target ids decides. A `parallel` fires all its edges and a
 /// human gate routes on the answer, so they are exempt; a `fan_in` picks one edge
 /// like any other node.
-fn ambiguous_unconditional_edges(ix: &Index<'_>, out: &mut Vec<Diagnostic>) {
+fn ambiguous_unconditional_edges(ix: &Index<'_, '_>, out: &mut Vec<Diagnostic>) {
     for (i, node) in ix.nodes() {
         if matches!(node.kind(), NodeKind::Parallel | NodeKind::Human) {
             continue;
@@ -1129,15 +967,14 @@ fn ambiguous_unconditional_edges(ix: &Index<'_>, out: &mut Vec<Diagnostic>) {
             continue;
         };
         let count = 2 + targets.count();
-        let name = |i: usize| ix.node[i].map_or("?", |n| n.id.as_str());
         out.push(
             Diagnostic::warning(
                 Code(149),
                 format!(
                     "node {:?} has {count} unconditional outgoing edges (to {:?} and {:?}); which one fires is decided only by the lexical tiebreak",
                     node.id,
-                    name(first),
-                    name(second)
+                    ix.name(first),
+                    ix.name(second)
                 ),
             )
             .with_span(node.span)
@@ -1149,12 +986,13 @@ fn ambiguous_unconditional_edges(ix: &Index<'_>, out: &mut Vec<Diagnostic>) {
 }
 
 /// DIP150 (hint): a labelled edge out of a label-routing human gate with no `choice:`.
-fn human_label_without_choice(ix: &Index<'_>, out: &mut Vec<Diagnostic>) {
+fn human_label_without_choice(ix: &Index<'_, '_>, out: &mut Vec<Diagnostic>) {
     for ((from, _), edge) in ix.edges() {
         if edge.label.is_empty() || !edge.choice.is_empty() {
             continue;
         }
-        let routes_by_label = ix.node[from]
+        let routes_by_label = ix
+            .node_at(from)
             .and_then(|n| n.human())
             .is_some_and(|h| matches!(h.mode.as_str(), "" | "choice" | "yes_no"));
         if !routes_by_label {
@@ -1223,7 +1061,7 @@ fn enumerate_markers(pattern: &str) -> Option<Vec<&str>> {
 
 /// DIP152: a tool's enumerable `marker_grep` emits a marker that no edge routes, with
 /// no unconditional edge, non-marker guard or `else` to catch it.
-fn uncovered_markers(ix: &Index<'_>, out: &mut Vec<Diagnostic>) {
+fn uncovered_markers(ix: &Index<'_, '_>, out: &mut Vec<Diagnostic>) {
     for (i, node) in ix.nodes() {
         if node.id == ix.wf.exit {
             continue;
@@ -1285,7 +1123,7 @@ fn uncovered_markers(ix: &Index<'_>, out: &mut Vec<Diagnostic>) {
 }
 
 /// DIP153: an edges-block edge that only repeats an inline `parallel` or `fan_in` list.
-fn redundant_fan_edges(ix: &Index<'_>, out: &mut Vec<Diagnostic>) {
+fn redundant_fan_edges(ix: &Index<'_, '_>, out: &mut Vec<Diagnostic>) {
     for ((from, to), edge) in ix.edges() {
         let plain = edge.is_unconditional()
             && edge.label.is_empty()
@@ -1296,9 +1134,9 @@ fn redundant_fan_edges(ix: &Index<'_>, out: &mut Vec<Diagnostic>) {
         if !plain {
             continue;
         }
-        let fork = match ix.node[from].map(|n| &n.config) {
+        let fork = match ix.node_at(from).map(|n| &n.config) {
             Some(NodeConfig::Parallel(p)) if p.targets.contains(&edge.to) => Some("parallel"),
-            _ => match ix.node[to].map(|n| &n.config) {
+            _ => match ix.node_at(to).map(|n| &n.config) {
                 Some(NodeConfig::FanIn(f)) if f.sources.contains(&edge.from) => Some("fan_in"),
                 _ => None,
             },
@@ -1330,7 +1168,7 @@ mod tests {
         let (wf, diags) = crate::parse_dip(src);
         assert!(diags.is_empty(), "parse diagnostics: {diags:?}");
         let mut out = Vec::new();
-        lint(&wf, &mut out);
+        lint(&Graph::new(&wf), &mut out);
         out
     }
 
@@ -2102,7 +1940,7 @@ workflow W
         let (wf, diags) = crate::parse_dip(&src);
         assert!(diags.is_empty());
         let mut out = Vec::new();
-        lint(&wf, &mut out);
+        lint(&Graph::new(&wf), &mut out);
         // N0 reads its own write (fine); the last write is never read.
         assert_eq!(
             with_code(&out, 112).len(),

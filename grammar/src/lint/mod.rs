@@ -17,6 +17,7 @@ pub mod inputs;
 use std::path::PathBuf;
 
 use crate::diagnostic::Diagnostic;
+use crate::graph::Graph;
 use crate::ir::Workflow;
 
 /// What the lints may look at beyond the workflow itself.
@@ -30,9 +31,15 @@ pub struct LintOptions {
 
 /// Runs every lint and returns the findings, ordered by code then position.
 pub fn lint(wf: &Workflow, options: &LintOptions) -> Vec<Diagnostic> {
+    lint_graph(&Graph::new(wf), options)
+}
+
+/// [`lint`] on a workflow already indexed.
+pub(crate) fn lint_graph(graph: &Graph<'_>, options: &LintOptions) -> Vec<Diagnostic> {
+    let wf = graph.wf;
     let mut out = Vec::new();
-    flow::lint(wf, &mut out);
-    fields::lint(wf, &mut out);
+    flow::lint(graph, &mut out);
+    fields::lint(graph, &mut out);
     inputs::lint(wf, &mut out);
     if options.environment {
         environment::lint(wf, options, &mut out);
