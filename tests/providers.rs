@@ -10,7 +10,7 @@ use proptest::prelude::*;
 use serde_json::json;
 use tracker_actors::provider::{ProviderOptions, ProviderPool};
 use tracker_runtime::llm::backoff::RetryPolicy;
-use tracker_runtime::llm::codec;
+use tracker_runtime::llm::codecs;
 use tracker_runtime::llm::config::{ApiKey, ProviderSettings};
 use tracker_runtime::llm::reader::{decode_body, ResponseReader};
 use tracker_runtime::llm::{ErrorKind, Message, ProviderError, Request, Response};
@@ -49,7 +49,7 @@ fn turns() -> Vec<Turn> {
 }
 
 fn decode_in_pieces(provider: &str, pieces: &[&[u8]]) -> Result<Response, ProviderError> {
-    let codec = codec::for_provider(provider).expect("codec");
+    let codec = codecs::for_provider(provider).expect("codec");
     let mut reader = ResponseReader::new(codec.as_ref());
     for piece in pieces {
         reader.push(piece)?;
@@ -60,7 +60,7 @@ fn decode_in_pieces(provider: &str, pieces: &[&[u8]]) -> Result<Response, Provid
 #[test]
 fn decoded_streams_carry_text_calls_and_usage() {
     for provider in PROVIDERS {
-        let codec = codec::for_provider(provider).expect("codec");
+        let codec = codecs::for_provider(provider).expect("codec");
         let [text, calls] = <[Turn; 2]>::try_from(turns()).expect("two turns");
         let r = decode_body(codec.as_ref(), body(provider, &text).as_bytes()).expect(provider);
         assert_eq!(r.text(), text.text, "{provider}");

@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 use tracker_actors::provider::transport::HttpTransport;
 use tracker_actors::provider::{ProviderOptions, ProviderPool};
-use tracker_runtime::llm::codec;
+use tracker_runtime::llm::codecs;
 use tracker_runtime::llm::config::{ApiKey, ProviderSettings};
 use tracker_runtime::llm::reader::ResponseReader;
 use tracker_runtime::llm::{Message, Request};
@@ -57,7 +57,7 @@ fn decode_bench() {
     for provider in PROVIDERS {
         let text = long_body(provider);
         let bytes = text.as_bytes();
-        let codec = codec::for_provider(provider).expect("codec");
+        let codec = codecs::for_provider(provider).expect("codec");
         let mut best = Duration::MAX;
         let mut decoded_events = 0;
         for _ in 0..RUNS {
@@ -113,7 +113,7 @@ fn overhead_bench() {
         );
         let mock = MockProvider::start((0..REQUESTS * 3 + 3).map(|_| Reply::sse(reply.clone())));
         let settings = ProviderSettings {
-            provider: codec::for_provider(provider).expect("codec").provider(),
+            provider: codecs::for_provider(provider).expect("codec").provider(),
             api_key: ApiKey::new("sk-bench"),
             key_var: "BENCH_KEY",
             base_url: mock.url(),
@@ -124,12 +124,12 @@ fn overhead_bench() {
             messages: vec![Message::user("hi")],
             ..Request::default()
         });
-        let codec = codec::for_provider(provider).expect("codec");
+        let codec = codecs::for_provider(provider).expect("codec");
         let url = codec.url(&mock.url(), &request);
         let headers = codec.headers("sk-bench");
         let payload = serde_json::to_vec(&codec.body(&request)).expect("json");
         let transport = HttpTransport::new(
-            codec::for_provider(provider).expect("codec"),
+            codecs::for_provider(provider).expect("codec"),
             settings.clone(),
             Duration::from_secs(60),
         )

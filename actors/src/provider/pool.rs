@@ -5,8 +5,8 @@ use std::sync::{Arc, OnceLock};
 
 use actix::{Actor, Addr, Arbiter, ArbiterHandle, System};
 use dashmap::DashMap;
-use tracker_runtime::handler::BoxFuture;
-use tracker_runtime::llm::codec;
+use tracker_runtime::future::BoxFuture;
+use tracker_runtime::llm::codecs;
 use tracker_runtime::llm::config::ProviderSettings;
 use tracker_runtime::llm::{Completer, ErrorKind, ProviderError, Request, Response};
 
@@ -64,7 +64,7 @@ impl ProviderPool {
         if let Some(addr) = running {
             return Ok(addr.clone());
         }
-        let codec = codec::for_provider(settings.provider).ok_or_else(|| {
+        let codec = codecs::for_provider(settings.provider).ok_or_else(|| {
             ProviderError::new(
                 ErrorKind::Configuration,
                 settings.provider,

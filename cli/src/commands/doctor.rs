@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use anyhow::Result;
 use tracker_actors::provider::transport::HttpTransport;
-use tracker_runtime::llm::codec;
+use tracker_runtime::llm::codecs;
 use tracker_runtime::llm::config::{self, Env, ProviderSettings};
 use tracker_runtime::llm::redact::redact_url;
 use tracker_runtime::llm::{ErrorKind, Message, Request};
@@ -172,7 +172,7 @@ fn check_providers(env: &Env, probe: bool, report: &mut Report) {
 
 fn probe_provider(settings: ProviderSettings, report: &mut Report) {
     let provider = settings.provider;
-    let Some(codec) = codec::for_provider(provider) else {
+    let Some(codec) = codecs::for_provider(provider) else {
         return;
     };
     let request = Request {

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use crate::handler::BoxFuture;
+use crate::future::BoxFuture;
 use crate::llm::Usage;
 
 /// One thing a session did.

@@ -269,7 +269,7 @@ fn session_workspace(task: &NodeTask, env: &HandlerEnv) -> Result<Workspace, Han
     };
     // The agent's `bash` is held to the same allowlist as tool nodes.
     let graph = &env.plan.graph_attrs;
-    let rules = super::tool_safety::CommandRules::new(
+    let rules = crate::tool_safety::CommandRules::new(
         &env.services.tool_policy,
         graph.get("tool_denylist_add").map_or("", String::as_str),
         graph.get("tool_commands_allow").map_or("", String::as_str),

@@ -10,7 +10,7 @@
 //! | handler | module |
 //! |---|---|
 //! | `start`, `exit`, `conditional` | here: no-ops that succeed |
-//! | `tool` | [`tool`] (with [`shell`] and [`tool_safety`]) |
+//! | `tool` | [`tool`] (with [`shell`] and [`crate::tool_safety`]) |
 //! | `codergen` | [`codergen`] (with [`crate::llm`]) |
 //! | `wait.human` | [`human`] (with [`questions`]) |
 //! | `parallel`, `parallel.fan_in` | [`parallel`] |
@@ -24,13 +24,10 @@ pub mod parallel;
 pub mod questions;
 pub mod shell;
 pub mod tool;
-pub mod tool_safety;
 pub mod writes;
 
 use std::collections::{BTreeMap, HashMap};
-use std::future::Future;
 use std::path::{Path, PathBuf};
-use std::pin::Pin;
 use std::sync::Arc;
 
 use crate::clock::Clock;
@@ -41,8 +38,10 @@ use crate::llm::Completers;
 use crate::outcome::{NodeResult, Outcome};
 use crate::plan::{Handler, SpawnPlan};
 
-/// A boxed, sendable future.
-pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
+pub use crate::future::BoxFuture;
+/// The deny and allow lists, at the crate's top since the agent's `bash` uses
+/// them too; re-exported here where callers knew them.
+pub use crate::tool_safety;
 
 /// Where handlers publish the events they produce themselves (gates, parallel
 /// branches, child runs). Publishing waits while the consumers are behind, so a

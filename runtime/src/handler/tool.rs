@@ -14,13 +14,13 @@ use dippin::duration::GoDuration;
 use regex::Regex;
 
 use super::shell::{self, Captured, ShellCommand, ShellError};
-use super::tool_safety::CommandRules;
 use super::{write_status, BoxFuture, ContextVars, HandlerEnv, NodeHandler};
 use crate::attrs;
 use crate::engine::NodeTask;
 use crate::event::{MarkerDetail, RouteDetail, Truncation};
 use crate::interpolate::{expand_braces, Mode};
 use crate::outcome::{HandlerError, NodeResult, Outcome, FAIL, SUCCESS};
+use crate::tool_safety::CommandRules;
 
 /// A tool's timeout when the node sets none.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);

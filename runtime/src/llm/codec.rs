@@ -2,15 +2,14 @@
 //! headers it carries, its JSON body, and how the SSE answer decodes into
 //! [`StreamEvent`]s. The HTTP itself happens elsewhere (the provider actors);
 //! everything here is pure and tested without a socket.
+//!
+//! The wire formats implement [`Codec`] in their own files; [`super::codecs`]
+//! chooses one by provider name.
 
 use serde_json::Value;
 
-use super::anthropic::Anthropic;
-use super::chat::ChatCompletions;
 use super::error::ProviderError;
-use super::gemini::Gemini;
 use super::model::{Message, Part, Request, Role};
-use super::openai::OpenAiResponses;
 use super::sse::SseEvent;
 use super::stream::StreamEvent;
 
@@ -43,18 +42,6 @@ pub trait Decoder: Send {
 
     /// The body ended; emits whatever the format implies at its end.
     fn end(&mut self, _out: &mut Vec<StreamEvent>) {}
-}
-
-/// The codec for `provider`, or `None` for a provider with no wire format
-/// (`stub`, unknown names).
-pub fn for_provider(provider: &str) -> Option<Box<dyn Codec>> {
-    Some(match provider {
-        "anthropic" => Box::new(Anthropic),
-        "openai" => Box::new(OpenAiResponses),
-        "gemini" => Box::new(Gemini),
-        "openai-compat" => Box::new(ChatCompletions),
-        _ => return None,
-    })
 }
 
 /// An SSE event's data as JSON, or `None` for data that does not parse:

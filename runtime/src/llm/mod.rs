@@ -10,6 +10,7 @@ pub mod anthropic;
 pub mod backoff;
 pub mod chat;
 pub mod codec;
+pub mod codecs;
 pub mod config;
 pub mod error;
 pub mod gemini;
@@ -24,7 +25,7 @@ pub mod stub;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use crate::handler::BoxFuture;
+use crate::future::BoxFuture;
 
 pub use error::{ErrorKind, ProviderError};
 pub use model::{

@@ -25,7 +25,7 @@ use tokio::io::{AsyncRead, AsyncReadExt};
 use tokio::time::Instant;
 
 use super::{Args, Tool, ToolError, ToolOutput, Workspace};
-use crate::handler::BoxFuture;
+use crate::future::BoxFuture;
 use crate::llm::ToolSpec;
 use crate::process_groups::start_time;
 
@@ -369,7 +369,7 @@ mod tests {
 
     #[tokio::test]
     async fn an_allowlist_refuses_commands_before_they_run() {
-        use crate::handler::tool_safety::{CommandRules, ToolPolicy};
+        use crate::tool_safety::{CommandRules, ToolPolicy};
         let (dir, ws) = workspace();
         let policy = ToolPolicy {
             allowlist: vec!["echo *".into()],

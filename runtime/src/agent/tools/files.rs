@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 use super::{
     blocking, io_error, looks_binary, Args, Effect, Tool, ToolError, ToolOutput, Workspace,
 };
-use crate::handler::BoxFuture;
+use crate::future::BoxFuture;
 use crate::llm::ToolSpec;
 
 /// How many lines `read` returns when the call does not say.

@@ -32,7 +32,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Map, Value};
 
-use crate::handler::BoxFuture;
+use crate::future::BoxFuture;
 use crate::llm::{ToolCall, ToolResult, ToolSpec};
 
 pub use bash::BashTool;

@@ -38,7 +38,7 @@ use serde_json::{json, Value};
 use super::{
     blocking, io_error, looks_binary, Args, Effect, Tool, ToolError, ToolOutput, Workspace,
 };
-use crate::handler::BoxFuture;
+use crate::future::BoxFuture;
 use crate::llm::ToolSpec;
 
 /// `apply_patch(patch*)`: adds, updates, deletes and moves files.

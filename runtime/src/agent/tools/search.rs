@@ -14,7 +14,7 @@ use regex::Regex;
 use serde_json::{json, Value};
 
 use super::{blocking, io_error, looks_binary, Args, Tool, ToolError, ToolOutput, Workspace};
-use crate::handler::BoxFuture;
+use crate::future::BoxFuture;
 use crate::llm::ToolSpec;
 
 /// The most paths `glob` lists.

@@ -14,8 +14,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::ToolError;
-use crate::handler::tool_safety::CommandRules;
 use crate::process_groups::Leftovers;
+use crate::tool_safety::CommandRules;
 
 /// How long a `bash` command may run when the call does not say.
 pub const DEFAULT_COMMAND_TIMEOUT: Duration = Duration::from_secs(10);
