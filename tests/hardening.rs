@@ -367,3 +367,43 @@ fn a_tool_nodes_output_beyond_its_limit_is_not_kept_on_disk() {
         .len();
     assert_eq!(kept, 1024);
 }
+
+/// Review findings against the allowlist: a quote or backslash in a comment,
+/// bash arithmetic in a parameter expansion, and a workflow widening the
+/// user's list.
+#[test]
+fn the_allowlist_holds_against_comments_expansions_and_the_workflow() {
+    let cases: [(&str, &str, &str); 4] = [
+        ("      echo hi # '\n      touch P1\n      # '\n", "", "P1"),
+        ("      echo hi # \\\n      touch P2\n", "", "P2"),
+        ("      echo ${y:=a[$(touch P3)]} ${x:y}\n", "", "P3"),
+        (
+            "      echo hi\n      touch P4\n",
+            "  defaults\n    tool_commands_allow: *\n",
+            "P4",
+        ),
+    ];
+    for (command, defaults, file) in cases {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let d = dir.path();
+        std::fs::write(
+            d.join("flow.dip"),
+            format!("workflow Flow\n  start: Cmd\n  exit: Done\n{defaults}  tool Cmd\n    timeout: 10s\n    command:\n{command}  agent Done\n    label: Done\n  edges\n    Cmd -> Done\n"),
+        )
+        .expect("write");
+        let out = run_in(
+            d,
+            &[
+                "flow.dip",
+                "--provider",
+                "stub",
+                "--tool-allowlist",
+                "echo *",
+            ],
+        );
+        let all = format!("{}{}", text(&out.stdout), text(&out.stderr));
+        assert_eq!(out.status.code(), Some(1), "{command:?}: {all}");
+        assert!(all.contains("allowlist"), "{command:?}: {all}");
+        assert!(!d.join(file).exists(), "{command:?} created {file}");
+    }
+}

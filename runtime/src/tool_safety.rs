@@ -10,7 +10,7 @@
 //! **Allowlist** (stricter than the reference, which a command such as
 //! `echo hi & touch x` or `echo $(touch x)` got past): the command is parsed
 //! as the shell would, quotes and backslashes included, by
-//! [`simple_commands`]. It is split at `;`, `&`, `&&`, `||`, `|`, `|&` and
+//! `simple_commands`. It is split at `;`, `&`, `&&`, `||`, `|`, `|&` and
 //! newlines, and every simple command (each stage of a pipeline) must match an
 //! allowed pattern. Shell syntax whose effect the patterns cannot see is
 //! refused outright: command substitution (`$(…)`, backquotes, also inside
@@ -19,7 +19,10 @@
 //! inside `${…}`, and redirection to or from files. Only duplicating or
 //! closing descriptors (`2>&1`, `>&2`, `3>&-`) and redirection to or from
 //! `/dev/null` are kept. The agent's `bash` tool is held to the same
-//! allowlist ([`CommandRules::check_allowlist`]).
+//! allowlist ([`CommandRules::check_allowlist`]). When both the workflow
+//! (`tool_commands_allow`) and the command line (`--tool-allowlist`) give an
+//! allowlist, a command must pass both: the reference takes their union,
+//! which lets a pipeline widen what its user allowed.
 
 use regex::Regex;
 
@@ -91,7 +94,10 @@ pub enum SafetyError {
 #[derive(Debug)]
 pub struct CommandRules {
     deny: Vec<(String, Regex)>,
-    allow: Vec<Regex>,
+    /// The allowlists in force: the workflow's and the command line's. A
+    /// command must pass each one that is set, so a workflow can narrow what
+    /// the user allowed but never widen it.
+    allow: Vec<Vec<Regex>>,
 }
 
 impl CommandRules {
@@ -116,10 +122,16 @@ impl CommandRules {
                 .filter_map(|p| glob(&p).map(|re| (p, re)))
                 .collect()
         };
-        let allow = split(graph_allow)
-            .into_iter()
-            .chain(policy.allowlist.iter().flat_map(|p| split(p)))
+        let workflow: Vec<Regex> = split(graph_allow).iter().filter_map(|p| glob(p)).collect();
+        let user: Vec<Regex> = policy
+            .allowlist
+            .iter()
+            .flat_map(|p| split(p))
             .filter_map(|p| glob(&p))
+            .collect();
+        let allow = [workflow, user]
+            .into_iter()
+            .filter(|list| !list.is_empty())
             .collect();
         CommandRules { deny, allow }
     }
@@ -148,7 +160,7 @@ impl CommandRules {
 
     /// Checks `command` against the allowlist only (the agent's `bash` tool):
     /// with no allowlist every command passes; with one, the command must
-    /// parse into simple commands (see [`simple_commands`]) that each match
+    /// parse into simple commands (see `simple_commands`) that each match
     /// an allowed pattern.
     pub fn check_allowlist(&self, command: &str) -> Result<(), SafetyError> {
         if self.allow.is_empty() {
@@ -159,7 +171,8 @@ impl CommandRules {
             construct,
         })?;
         for statement in commands {
-            if !self.allow.iter().any(|re| re.is_match(&statement)) {
+            let passes = |list: &Vec<Regex>| list.iter().any(|re| re.is_match(&statement));
+            if !self.allow.iter().all(passes) {
                 return Err(SafetyError::NotAllowed { statement });
             }
         }
@@ -214,13 +227,13 @@ pub fn statements(command: &str) -> Vec<String> {
 /// Commands are split at `;`, `&`, `&&`, `||`, `|`, `|&`, newlines and
 /// carriage returns outside quotes; single quotes, double quotes and
 /// backslashes are honoured. A `&>` counts as `&` then `>` (as `sh` reads
-/// it), which only splits more. Comments are not recognised: text after `#`
-/// is checked like any other, which can only refuse more.
-pub fn simple_commands(command: &str) -> Result<Vec<String>, String> {
+/// it), which only splits more. A `#` that starts a word starts a comment,
+/// which is skipped to the end of its line, as the shell does.
+pub(crate) fn simple_commands(command: &str) -> Result<Vec<String>, String> {
     Scanner::new(command).run()
 }
 
-/// The state of [`simple_commands`].
+/// The state of `simple_commands`.
 struct Scanner {
     chars: Vec<char>,
     at: usize,
@@ -322,6 +335,14 @@ impl Scanner {
                         None => self.push('\\'),
                     }
                 }
+                // A comment runs to the end of the line; nothing in it counts
+                // (a quote or a backslash in it must not change how the next
+                // line is read).
+                '#' if self.word.is_empty() && !self.word_quoted => {
+                    while self.peek(0).is_some_and(|c| c != '\n') {
+                        self.at += 1;
+                    }
+                }
                 '\'' => self.single_quoted()?,
                 '"' => self.double_quoted()?,
                 '$' => self.dollar(false)?,
@@ -401,65 +422,30 @@ impl Scanner {
         }
     }
 
-    /// After `${`: up to the matching `}`, with nothing in it whose meaning
-    /// differs between shells (quotes, backslashes, backquotes), no
-    /// parentheses or `<`/`>` (bash runs `${x:-<(cmd)}`) and no prompt
-    /// expansion (`@P`), which runs command substitutions.
+    /// After `${`: only `${NAME}` and `${NAME:-text}` (or `-`, `:=`, `=`,
+    /// `:+`, `+`) with plain text pass. Anything else may run code in bash:
+    /// an offset or a subscript is arithmetic, which expands `$(…)` found in
+    /// a variable's value (`${x:y}` with `y='a[$(cmd)]'`), `${x:-<(cmd)}` is a
+    /// process substitution, and `${x@P}` a prompt expansion.
     fn parameter_expansion(&mut self) -> Result<(), String> {
-        let mut depth = 1;
-        let mut inner = String::new();
-        loop {
-            let Some(c) = self.peek(0) else {
-                return Err("an unterminated parameter expansion `${…`".into());
-            };
-            self.at += 1;
-            match c {
-                '\'' | '"' | '\\' | '`' => {
-                    return Err("quotes or backslashes inside a parameter expansion `${…}`".into())
-                }
-                // `${x:-<(cmd)}` runs `cmd` in bash.
-                '(' | ')' | '<' | '>' => {
-                    return Err(
-                        "parentheses or redirections inside a parameter expansion `${…}`".into(),
-                    )
-                }
-                '{' => return Err("a brace inside a parameter expansion `${…}`".into()),
-                '$' => match self.peek(0) {
-                    Some('(') => {
-                        return Err(
-                            "command substitution `$( … )` (or arithmetic `$(( … ))`)".into()
-                        )
-                    }
-                    Some('[') => return Err("arithmetic expansion `$[ … ]`".into()),
-                    Some('{') => {
-                        self.at += 1;
-                        depth += 1;
-                        inner.push_str("${");
-                        self.push('$');
-                        self.push('{');
-                        continue;
-                    }
-                    _ => {}
-                },
-                '}' => {
-                    if inner.ends_with("@P") {
-                        return Err("prompt expansion `${…@P}`".into());
-                    }
-                    depth -= 1;
-                    self.push(c);
-                    self.word.push(c);
-                    if depth == 0 {
-                        return Ok(());
-                    }
-                    inner.push(c);
-                    continue;
-                }
-                _ => {}
-            }
-            inner.push(c);
+        let Some(end) = (self.at..self.chars.len()).find(|&i| self.chars[i] == '}') else {
+            return Err("an unterminated parameter expansion `${…`".into());
+        };
+        let inner: String = self.chars[self.at..end].iter().collect();
+        if inner.ends_with("@P") {
+            return Err("prompt expansion `${…@P}`".into());
+        }
+        if !plain_parameter(&inner) {
+            return Err(format!(
+                "the parameter expansion `${{{inner}}}` (an allowlist passes only `${{NAME}}` and `${{NAME:-text}}` with plain text)"
+            ));
+        }
+        self.at = end + 1;
+        for c in inner.chars().chain(['}']) {
             self.push(c);
             self.word.push(c);
         }
+        Ok(())
     }
 
     /// At `<` or `>` (outside quotes): only descriptor duplication and
@@ -522,6 +508,41 @@ impl Scanner {
     fn push_str(&mut self, text: &str) {
         self.current.push_str(text);
     }
+}
+
+/// Whether `inner` (the text of `${…}`) is a name, optionally followed by a
+/// default, assignment or alternative (`:-`, `-`, `:=`, `=`, `:+`, `+`) whose
+/// text is plain: letters, digits, spaces and `_ . / , + = @ % : -`.
+fn plain_parameter(inner: &str) -> bool {
+    let name_end = inner
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .unwrap_or(inner.len());
+    let (name, rest) = inner.split_at(name_end);
+    let special = matches!(name, "" if matches!(rest, "#" | "?" | "@" | "*" | "$" | "!"));
+    if special {
+        return true;
+    }
+    let valid_name = !name.is_empty()
+        && (name.bytes().all(|b| b.is_ascii_digit())
+            || !name.starts_with(|c: char| c.is_ascii_digit()));
+    if !valid_name {
+        return false;
+    }
+    if rest.is_empty() {
+        return true;
+    }
+    let text = [":-", ":=", ":+", "-", "=", "+"]
+        .iter()
+        .find_map(|op| rest.strip_prefix(op));
+    text.is_some_and(|text| {
+        text.chars().all(|c| {
+            c.is_ascii_alphanumeric()
+                || matches!(
+                    c,
+                    ' ' | '_' | '.' | '/' | ',' | '+' | '=' | '@' | '%' | ':' | '-'
+                )
+        })
+    })
 }
 
 /// An anchored, case-insensitive regex for a glob where `*` matches anything.
@@ -679,6 +700,11 @@ mod tests {
             ("echo ${x:-<(touch P)}", "parameter expansion"),
             ("echo ${x:->(touch P)}", "parameter expansion"),
             ("echo \"${x@P}\"", "prompt expansion"),
+            ("echo ${x:y}", "parameter expansion"),
+            ("echo ${a[y]}", "parameter expansion"),
+            ("echo ${y:=a[$d]}", "parameter expansion"),
+            ("echo ${o:=${BASH_VERSION:6:1}}", "parameter expansion"),
+            ("echo ${#x}", "parameter expansion"),
             ("echo 'unterminated", "unterminated"),
             ("echo \"unterminated", "unterminated"),
         ] {
@@ -708,7 +734,7 @@ mod tests {
             "echo \"a;b & c\"",
             "echo \\$\\(x\\)",
             "echo \"\\$(x)\"",
-            "echo \"$HOME ${USER} ${A:-${B}}\"",
+            "echo \"$HOME ${USER} ${A:-b}\"",
             "echo 'it''s'",
             "echo x 2>&1",
             "echo x >&2",
@@ -748,5 +774,59 @@ mod tests {
         ));
         assert!(rules.check("grep sh file | wc -l").is_ok());
         assert!(rules.check("exec 3>&-").is_ok());
+    }
+
+    #[test]
+    fn comments_are_skipped_and_cannot_hide_the_next_line() {
+        assert_eq!(
+            simple_commands("echo hi # it's\ntouch P1\n# '").expect("parses"),
+            ["echo hi", "touch P1"]
+        );
+        assert_eq!(
+            simple_commands("echo hi # \\\ntouch P2").expect("parses"),
+            ["echo hi", "touch P2"]
+        );
+        let rules = echo_only();
+        for command in ["echo hi # '\ntouch P1\n# '", "echo hi # \\\ntouch P2"] {
+            assert!(
+                matches!(rules.check(command), Err(SafetyError::NotAllowed { .. })),
+                "{command:?}"
+            );
+        }
+        // Not a comment: `#` inside a word or quotes.
+        assert_eq!(
+            simple_commands("echo a#b '#c' $#").expect("parses"),
+            ["echo a#b '#c' $#"]
+        );
+    }
+
+    #[test]
+    fn plain_parameter_expansions_pass() {
+        let rules = echo_only();
+        for fine in [
+            "echo ${HOME}",
+            "echo \"${x:-a default/path.txt}\"",
+            "echo ${1} ${#} ${?}",
+        ] {
+            assert!(rules.check(fine).is_ok(), "{fine:?}");
+        }
+    }
+
+    #[test]
+    fn a_workflow_allowlist_cannot_widen_the_users() {
+        let policy = ToolPolicy {
+            allowlist: vec!["echo *".into()],
+            ..ToolPolicy::default()
+        };
+        let rules = CommandRules::new(&policy, "", "*");
+        assert!(rules.check("echo hi").is_ok());
+        assert!(matches!(
+            rules.check("touch P3"),
+            Err(SafetyError::NotAllowed { .. })
+        ));
+        // And it can narrow it.
+        let rules = CommandRules::new(&policy, "", "echo ok*");
+        assert!(rules.check("echo ok").is_ok());
+        assert!(rules.check("echo other").is_err());
     }
 }
