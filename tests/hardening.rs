@@ -407,3 +407,36 @@ fn the_allowlist_holds_against_comments_expansions_and_the_workflow() {
         assert!(!d.join(file).exists(), "{command:?} created {file}");
     }
 }
+
+#[test]
+fn a_run_still_going_cannot_be_resumed_by_a_second_process() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let d = dir.path();
+    std::fs::write(
+        d.join("flow.dip"),
+        "workflow Live\n  start: Wait\n  exit: Done\n  tool Wait\n    timeout: 60s\n    command:\n      touch started\n      while [ ! -f go ]; do sleep 0.01; done\n  tool After\n    timeout: 10s\n    command: echo after >> count.txt\n  tool Done\n    timeout: 10s\n    command: true\n  edges\n    Wait -> After\n    After -> Done\n",
+    )
+    .expect("write");
+    let mut first = in_dir(d)
+        .args(["run", "flow.dip"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("starts");
+    // Wait (polling with a deadline) until its tool is running.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !d.join("started").exists() {
+        assert!(std::time::Instant::now() < deadline, "never started");
+        std::thread::yield_now();
+    }
+    let run = only_run(d);
+    let second = run_in(d, &["run", "flow.dip", "-r", &run_id(&run)]);
+    std::fs::write(d.join("go"), "").expect("release");
+    let first = first.wait().expect("first ends");
+    let stderr = text(&second.stderr);
+    assert_eq!(second.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("is already running"), "{stderr}");
+    assert_eq!(first.code(), Some(0));
+    let count = std::fs::read_to_string(d.join("count.txt")).expect("count");
+    assert_eq!(count, "after\n");
+}

@@ -25,6 +25,7 @@ pub mod node;
 pub mod process;
 pub mod provider;
 pub mod run;
+pub mod run_lock;
 pub mod seal;
 pub mod store;
 pub mod supervisor;

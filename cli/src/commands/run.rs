@@ -21,6 +21,7 @@ use tracker_actors::clock::SystemClock;
 use tracker_actors::gate::{ConsoleInterviewer, Route, Unroute};
 use tracker_actors::process::Process;
 use tracker_actors::run::RunSpec;
+use tracker_actors::run_lock::RunLock;
 use tracker_actors::store::{self, Durability, RunStore};
 use tracker_actors::supervisor::CancelRun;
 use tracker_runtime::checkpoint::Checkpoint;
@@ -420,6 +421,8 @@ struct Prepared {
     dir: PathBuf,
     store: Option<RunStore>,
     resume_from: Option<Checkpoint>,
+    /// Held for as long as the run runs: no other process drives it meanwhile.
+    _lock: RunLock,
 }
 
 /// Creates the directory of a new run: its workflow copy and its first
@@ -446,16 +449,19 @@ fn new_run(
             Err(e) => bail!("cannot create the run directory {}: {e}", dir.display()),
         }
     };
-    let setup = || -> std::io::Result<RunStore> {
+    let setup = || -> Result<(RunLock, RunStore)> {
+        let lock = RunLock::acquire(&dir)?;
         write_private(&dir.join(copy_name), text)?;
-        RunStore::create(&dir, Checkpoint::new(run_id.clone()), now, durability)
+        let store = RunStore::create(&dir, Checkpoint::new(run_id.clone()), now, durability)?;
+        Ok((lock, store))
     };
     match setup() {
-        Ok(store) => Ok(Prepared {
+        Ok((lock, store)) => Ok(Prepared {
             run_id,
             dir,
             store: Some(store),
             resume_from: None,
+            _lock: lock,
         }),
         Err(e) => {
             let _ = std::fs::remove_dir_all(&dir);
@@ -477,6 +483,9 @@ fn resume_run(
     now: tracker_runtime::clock::WallTime,
     durability: Durability,
 ) -> Result<Prepared> {
+    // Locked before anything is read: a run still going in another process
+    // must not be driven by two.
+    let lock = RunLock::acquire(dir).map_err(|e| anyhow!("cannot resume: {e}"))?;
     let mut cp = store::load(dir).map_err(|e| anyhow!("cannot resume: {e}"))?;
     let run_id = dir
         .file_name()
@@ -500,6 +509,7 @@ fn resume_run(
         dir: dir.to_path_buf(),
         store: Some(store),
         resume_from: Some(cp),
+        _lock: lock,
     })
 }
 
