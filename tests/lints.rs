@@ -2,8 +2,11 @@
 //! realistic pipeline at the right line and column, through the real binary.
 //!
 //! Each file directly in `data/lints/` shows one mistake. Its first line is a comment
-//! saying what the mistake is, and header lines `# expect: DIPnnn @ LINE:COL` name the
-//! findings `tracker check --json` must report (other findings may appear too). Child
+//! saying what the mistake is, and header lines `# expect: DIPnnn @ LINE:COL MESSAGE`
+//! name every finding `tracker check --json` must report: its code, its position and
+//! its message (or a distinctive part of it). Any finding the header does not list
+//! fails the test, with one exception: a `DIP125` hint (a program not on `PATH`) depends
+//! on the machine, so an unlisted one is tolerated. Child
 //! workflows that cross-file lints need live in `data/lints/children/` and are referenced
 //! relative to the parent file, so every check runs in the file's own directory.
 //!
@@ -13,7 +16,7 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use tracker_tests::{check_json, data_dir, expectations, Finding};
+use tracker_tests::{check_json, data_dir, Finding};
 
 /// The directory of the lint examples.
 fn lints_dir() -> PathBuf {
@@ -32,6 +35,44 @@ fn lint_files() -> Vec<PathBuf> {
     files
 }
 
+/// One `# expect: CODE @ LINE:COL MESSAGE` header line.
+#[derive(Debug)]
+struct Expected {
+    /// Code and position.
+    finding: Finding,
+    /// The message, or a distinctive part of it.
+    message: String,
+}
+
+/// The `# expect:` header lines of a lint file.
+///
+/// # Panics
+/// On a malformed header line, naming what is wrong.
+fn expectations(name: &str, text: &str) -> Vec<Expected> {
+    text.lines()
+        .filter_map(|l| l.strip_prefix("# expect: "))
+        .map(|rest| {
+            let (code, rest) = rest
+                .split_once(" @ ")
+                .unwrap_or_else(|| panic!("{name}: `CODE @ L:C MESSAGE` in {rest:?}"));
+            let (pos, message) = rest
+                .split_once(' ')
+                .unwrap_or_else(|| panic!("{name}: no message in {rest:?}"));
+            let (line, column) = pos.split_once(':').expect("`L:C`");
+            let message = message.trim().to_string();
+            assert!(!message.is_empty(), "{name}: empty message in {rest:?}");
+            Expected {
+                finding: Finding {
+                    code: code.trim().to_string(),
+                    line: line.trim().parse().expect("line"),
+                    column: column.trim().parse().expect("column"),
+                },
+                message,
+            }
+        })
+        .collect()
+}
+
 /// The file's name, for messages.
 fn name_of(file: &Path) -> &str {
     file.file_name()
@@ -40,7 +81,7 @@ fn name_of(file: &Path) -> &str {
 }
 
 #[test]
-fn every_lint_file_reports_its_codes_at_their_positions() {
+fn every_lint_file_reports_exactly_its_findings() {
     let files = lint_files();
     assert!(files.len() >= 61, "only {} lint files", files.len());
     for file in files {
@@ -51,24 +92,46 @@ fn every_lint_file_reports_its_codes_at_their_positions() {
             first.starts_with("# ") && !first.starts_with("# expect:"),
             "{name}: the first line must be a comment saying what mistake the file shows"
         );
-        let expected = expectations(&text);
+        let expected = expectations(name, &text);
         assert!(!expected.is_empty(), "{name}: no `# expect:` header");
         let prefix = name.get(..6).unwrap_or_default().to_ascii_uppercase();
         assert!(
-            expected.iter().any(|e| e.code == prefix),
+            expected.iter().any(|e| e.finding.code == prefix),
             "{name}: the file name's code {prefix} is not among its expectations"
         );
 
         let run = check_json(&file);
         assert!(!run.stderr.contains("panicked"), "{name}: {}", run.stderr);
         let found = run.findings();
-        let reported: Vec<&Finding> = found.iter().map(|(f, _)| f).collect();
+        let diagnostics = run.report["diagnostics"]
+            .as_array()
+            .expect("diagnostics array");
+        let reported: Vec<(&Finding, &str)> = found
+            .iter()
+            .zip(diagnostics)
+            .map(|((f, _), d)| (f, d["message"].as_str().unwrap_or_default()))
+            .collect();
+        // Each expectation claims one reported finding with its code, position and message.
+        let mut claimed = vec![false; reported.len()];
         for want in &expected {
-            assert!(
-                reported.contains(&want),
-                "{name}: expected {want:?}, found {reported:?}"
-            );
+            let hit = reported.iter().enumerate().position(|(i, (f, message))| {
+                !claimed[i] && **f == want.finding && message.contains(&want.message)
+            });
+            match hit {
+                Some(i) => claimed[i] = true,
+                None => panic!("{name}: expected {want:?}, found {reported:#?}"),
+            }
         }
+        let unlisted: Vec<&(&Finding, &str)> = reported
+            .iter()
+            .zip(&claimed)
+            .filter(|((f, _), claimed)| !**claimed && f.code != "DIP125")
+            .map(|(r, _)| r)
+            .collect();
+        assert!(
+            unlisted.is_empty(),
+            "{name}: findings the header does not list: {unlisted:#?}"
+        );
         let has_error = found.iter().any(|(_, severity)| severity == "error");
         assert_eq!(
             run.status,
@@ -83,7 +146,11 @@ fn every_lint_code_is_covered() {
     let mut covered = BTreeSet::new();
     for file in lint_files() {
         let text = std::fs::read_to_string(&file).expect("read");
-        covered.extend(expectations(&text).into_iter().map(|e| e.code));
+        covered.extend(
+            expectations(name_of(&file), &text)
+                .into_iter()
+                .map(|e| e.finding.code),
+        );
     }
     for code in (101..=162).filter(|c| *c != 138) {
         let code = format!("DIP{code:03}");

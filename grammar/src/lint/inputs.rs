@@ -507,10 +507,12 @@ mod tests {
     fn corpus_pipeline_inputs_is_clean() {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("../../shared/corpus/dippin-lang/examples/pipeline_inputs.dip");
-        let Ok(src) = std::fs::read_to_string(&path) else {
-            eprintln!("skipped: {} not present", path.display());
-            return;
-        };
+        let src = std::fs::read_to_string(&path).unwrap_or_else(|err| {
+            panic!(
+                "the shared corpus file {} is needed by this test and could not be read ({err}); check out ../shared beside the repository",
+                path.display()
+            )
+        });
         let diags = lint_src(&src);
         assert!(diags.is_empty(), "{diags:?}");
     }
