@@ -440,3 +440,26 @@ fn a_run_still_going_cannot_be_resumed_by_a_second_process() {
     let count = std::fs::read_to_string(d.join("count.txt")).expect("count");
     assert_eq!(count, "after\n");
 }
+
+#[test]
+fn a_planted_workflow_copy_or_a_device_pipeline_fails_at_once() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let d = dir.path();
+    let run = failed_gated_run(d);
+    let copy = run.join("workflow.dip");
+    std::fs::remove_file(&copy).expect("remove");
+    std::os::unix::fs::symlink("/dev/zero", &copy).expect("symlink");
+    let out = run_in(d, &["run", "-r", &run_id(&run)]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("is not the regular file tracker wrote"),
+        "{stderr}"
+    );
+    // A pipeline path that leads to a device is refused without reading it all.
+    std::os::unix::fs::symlink("/dev/zero", d.join("zero.dip")).expect("symlink");
+    let out = run_in(d, &["validate", "zero.dip"]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("larger than 64 MiB"), "{stderr}");
+}

@@ -204,11 +204,29 @@ pub fn load_file_limited(path: &Path, limit: u64) -> Result<Document, LoadError>
     Ok(from_bytes(path, bytes, true))
 }
 
+/// The largest pipeline file read: far beyond any real pipeline, small enough
+/// that a path that leads to `/dev/zero` (or a huge file) fails at once
+/// instead of filling memory. A FIFO (`tracker validate <(gen)`) is still read.
+pub const MAX_WORKFLOW_BYTES: u64 = 64 * 1024 * 1024;
+
 fn read_file(path: &Path, resolve: bool) -> Result<Document, LoadError> {
-    let bytes = std::fs::read(path).map_err(|source| LoadError::Io {
+    let io = |source| LoadError::Io {
         path: path.to_path_buf(),
         source,
-    })?;
+    };
+    let file = std::fs::File::open(path).map_err(io)?;
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(
+        &mut std::io::Read::take(file, MAX_WORKFLOW_BYTES + 1),
+        &mut bytes,
+    )
+    .map_err(io)?;
+    if bytes.len() as u64 > MAX_WORKFLOW_BYTES {
+        return Err(io(std::io::Error::other(format!(
+            "larger than {} MiB; not a pipeline file",
+            MAX_WORKFLOW_BYTES / (1024 * 1024)
+        ))));
+    }
     Ok(from_bytes(path, bytes, resolve))
 }
 

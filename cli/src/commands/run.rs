@@ -72,7 +72,18 @@ pub fn run(args: &RunArgs) -> Result<u8> {
     };
     let source = match (&args.pipeline, &resume) {
         (Some(arg), _) => pipeline::resolve(arg, &cwd)?,
-        (None, Some(dir)) => pipeline::PipelineSource::File(workflow_copy(dir)),
+        (None, Some(dir)) => {
+            // The run's own copy: tracker wrote it as a regular file. Anything
+            // else in its place (a link to a device, a FIFO) was planted.
+            let copy = workflow_copy(dir);
+            if !std::fs::symlink_metadata(&copy).is_ok_and(|m| m.is_file()) {
+                bail!(
+                    "cannot resume: {} is not the regular file tracker wrote; give the pipeline as an argument",
+                    copy.display()
+                );
+            }
+            pipeline::PipelineSource::File(copy)
+        }
         (None, None) => bail!(
             "which pipeline? give a .dip file or a built-in name (`tracker workflows` lists them)"
         ),
