@@ -463,3 +463,49 @@ fn a_planted_workflow_copy_or_a_device_pipeline_fails_at_once() {
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("larger than 64 MiB"), "{stderr}");
 }
+
+#[test]
+fn doctor_shows_no_escape_sequence_from_a_base_url() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out = in_dir(dir.path())
+        .env("ANTHROPIC_API_KEY", "sk-ant-test-doctor")
+        .env("ANTHROPIC_BASE_URL", "http://127.0.0.1:1/\u{1b}[31mred")
+        .arg("doctor")
+        .output()
+        .expect("runs");
+    assert!(!out.stdout.contains(&0x1b), "{}", text(&out.stdout));
+    assert!(!out.stderr.contains(&0x1b), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("anthropic"),
+        "{}",
+        text(&out.stdout)
+    );
+}
+
+#[test]
+fn secrets_by_value_and_short_names_stay_out_of_tool_commands() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let d = dir.path();
+    std::fs::write(
+        d.join("env.dip"),
+        "workflow E\n  start: A\n  exit: B\n  tool A\n    timeout: 5s\n    command: env > env.txt\n  agent B\n    label: B\n  edges\n    A -> B\n",
+    )
+    .expect("write");
+    let out = in_dir(d)
+        .args(["env.dip", "--provider", "stub"])
+        .env("DB_PASS", "secret-1")
+        .env("STRIPE_KEY", "secret-2")
+        .env("GH_PAT", "secret-3")
+        .env("REDIS_URL", "redis://:secret-4@localhost:6379")
+        .env("HTTPS_PROXY", "http://u:secret-5@proxy:3128")
+        .env("PLAIN_URL", "https://example.com/visible")
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let env = std::fs::read_to_string(d.join("env.txt")).expect("env.txt");
+    assert!(!env.contains("secret-"), "{env}");
+    assert!(
+        env.contains("PLAIN_URL=https://example.com/visible"),
+        "{env}"
+    );
+}

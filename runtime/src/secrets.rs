@@ -13,7 +13,13 @@
 //!   and `MYSQL_PWD`, but not `TOKENIZERS_PARALLELISM`; the shell's own `PWD`
 //!   and `OLDPWD` (working directories) are not secrets;
 //! * it is, or ends in, one of [`SECRET_SUFFIXES`] (`DATABASE_URL`, `DB_URL`,
-//!   `DSN`): connection strings carry passwords.
+//!   `DSN`): connection strings carry passwords;
+//! * its last `_`-separated word is one of [`SECRET_LAST_WORDS`] (`KEY`,
+//!   `PASS`, `PAT`, `AUTH`): `STRIPE_KEY`, `SMTP_PASS`, `GH_PAT`, `NPM_AUTH`.
+//!
+//! And whatever its name, a variable whose value is a URL with a password in
+//! it (`REDIS_URL=redis://u:pw@host`, `HTTPS_PROXY=http://u:pw@proxy`) is a
+//! secret ([`is_secret_var`]).
 //!
 //! `TRACKER_PASS_ENV=1` passes everything to tool nodes (see
 //! [`pass_all`]).
@@ -42,6 +48,9 @@ pub const SECRET_WORD_ENDINGS: [&str; 3] = ["TOKEN", "TOKENS", "PWD"];
 /// A name equal to or ending in one of these is a secret.
 pub const SECRET_SUFFIXES: [&str; 3] = ["DATABASE_URL", "DB_URL", "DSN"];
 
+/// A name whose last `_`-separated word is one of these is a secret.
+pub const SECRET_LAST_WORDS: [&str; 4] = ["KEY", "PASS", "PAT", "AUTH"];
+
 /// Names that match the rules above but are not secrets: the shell's working
 /// directories.
 pub const NOT_SECRETS: [&str; 2] = ["PWD", "OLDPWD"];
@@ -59,6 +68,28 @@ pub fn is_secret(name: &OsStr) -> bool {
         || upper
             .split('_')
             .any(|word| SECRET_WORD_ENDINGS.iter().any(|e| word.ends_with(e)))
+        || upper
+            .rsplit('_')
+            .next()
+            .is_some_and(|last| upper.contains('_') && SECRET_LAST_WORDS.contains(&last))
+}
+
+/// Whether the variable `name=value` holds a secret: by its name
+/// ([`is_secret`]), or because its value is a URL carrying a password
+/// (`scheme://user:password@host…`).
+pub fn is_secret_var(name: &OsStr, value: &OsStr) -> bool {
+    is_secret(name) || url_with_password(&value.to_string_lossy())
+}
+
+/// Whether `text` holds `scheme://user:password@` somewhere.
+fn url_with_password(text: &str) -> bool {
+    text.match_indices("://").any(|(at, _)| {
+        let rest = &text[at + 3..];
+        let authority = rest.split(['/', '?', '#', ' ']).next().unwrap_or("");
+        authority
+            .rsplit_once('@')
+            .is_some_and(|(userinfo, _)| userinfo.contains(':'))
+    })
 }
 
 /// `vars` without the secrets.
@@ -66,7 +97,7 @@ pub fn without_secrets(
     vars: impl IntoIterator<Item = (OsString, OsString)>,
 ) -> Vec<(OsString, OsString)> {
     vars.into_iter()
-        .filter(|(name, _)| !is_secret(name))
+        .filter(|(name, value)| !is_secret_var(name, value))
         .collect()
 }
 
@@ -118,6 +149,11 @@ mod tests {
             "ENCRYPTION_KEY",
             "AZURE_STORAGE_CONNECTION_STRING",
             "AWS_ACCESS_KEY_ID",
+            "STRIPE_KEY",
+            "DB_PASS",
+            "SMTP_PASS",
+            "GH_PAT",
+            "NPM_AUTH",
         ];
         for name in secret {
             assert!(is_secret(OsStr::new(name)), "{name} should be a secret");
@@ -157,5 +193,24 @@ mod tests {
         ]);
         let names: Vec<_> = vars.iter().map(|(n, _)| n.to_string_lossy()).collect();
         assert_eq!(names, ["PATH", "PWD"]);
+    }
+
+    #[test]
+    fn urls_with_passwords_are_secrets_whatever_the_name() {
+        let secret = |name: &str, value: &str| is_secret_var(OsStr::new(name), OsStr::new(value));
+        assert!(secret("REDIS_URL", "redis://:pw@localhost:6379/0"));
+        assert!(secret(
+            "MONGODB_URI",
+            "mongodb+srv://u:p@cluster0.example.net/db"
+        ));
+        assert!(secret("HTTPS_PROXY", "http://user:pw@proxy:3128"));
+        assert!(!secret("HTTPS_PROXY", "http://proxy:3128"));
+        assert!(!secret("GIT_URL", "https://user@example.com/repo.git"));
+        assert!(!secret("HOMEPAGE", "https://example.com/a:b@c"));
+        assert!(!secret("PATH", "/usr/bin:/bin"));
+        // Everyday names ending in words like KEY's neighbours stay.
+        for name in ["KEYBOARD", "MONKEY", "PASSTHROUGH", "SSH_AUTH_SOCK", "PATH"] {
+            assert!(!is_secret(OsStr::new(name)), "{name}");
+        }
     }
 }

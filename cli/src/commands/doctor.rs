@@ -12,6 +12,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use anyhow::Result;
+use dippin::diagnostic::printable_line;
 use tracker_actors::provider::transport::HttpTransport;
 use tracker_runtime::llm::codecs;
 use tracker_runtime::llm::config::{self, Env, ProviderSettings};
@@ -43,19 +44,19 @@ struct Report {
 impl Report {
     fn pass(&mut self, text: String) {
         self.passed += 1;
-        println!("  ✓ {text}");
+        println!("  ✓ {}", printable_line(&text));
     }
 
     fn warn(&mut self, text: String, hint: &str) {
         self.warnings += 1;
-        println!("  ⚠ {text}");
-        println!("    → {hint}");
+        println!("  ⚠ {}", printable_line(&text));
+        println!("    → {}", printable_line(hint));
     }
 
     fn fail(&mut self, text: String, hint: &str) {
         self.failures += 1;
-        println!("  ✗ {text}");
-        println!("    → {hint}");
+        println!("  ✗ {}", printable_line(&text));
+        println!("    → {}", printable_line(hint));
     }
 }
 

@@ -171,6 +171,10 @@ pub async fn run(cmd: &ShellCommand) -> Result<ShellOutput, ShellError> {
                 wait_gone(group.pgid, KILL_GRACE).await;
             }
             group.disarm();
+            // What it printed is not kept past the limit, timed out or not.
+            for name in ["stdout", "stderr"] {
+                cut_to_tail(&cmd.attempt_dir.join(name), cmd.output_limit)?;
+            }
             return Err(ShellError::TimedOut(cmd.timeout));
         }
     };
@@ -198,7 +202,7 @@ fn finish(cmd: &ShellCommand, exit_code: i32, adopted: bool) -> Result<ShellOutp
         let path = dir.join(name);
         let mut captured = tail(&path, cmd.output_limit)?;
         if captured.truncated() {
-            replace(&path, captured.text.as_bytes())?;
+            cut_to_tail(&path, cmd.output_limit)?;
         }
         // A file cut by an earlier tracker process: its full size is recorded.
         if let Some(total) = recorded.and_then(|r| r.totals[i]) {
@@ -217,6 +221,25 @@ fn finish(cmd: &ShellCommand, exit_code: i32, adopted: bool) -> Result<ShellOutp
         stderr,
         adopted,
     })
+}
+
+/// Cuts the file at `path` to its last `limit` bytes (as they are, not
+/// decoded), if it is longer.
+fn cut_to_tail(path: &Path, limit: u64) -> Result<(), ShellError> {
+    let io = |e: std::io::Error| ShellError::Io(format!("cut {}: {e}", path.display()));
+    let mut file = match crate::private_files::open(path) {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(io(e)),
+    };
+    let total = file.metadata().map_err(io)?.len();
+    if total <= limit {
+        return Ok(());
+    }
+    file.seek(SeekFrom::Start(total - limit)).map_err(io)?;
+    let mut bytes = Vec::with_capacity(usize::try_from(limit).unwrap_or(0));
+    file.take(limit).read_to_end(&mut bytes).map_err(io)?;
+    replace(path, &bytes)
 }
 
 /// What an `exit` file records: the status, then (once tracker has cut the
@@ -590,6 +613,20 @@ mod tests {
     }
 
     #[test]
+    fn a_timed_out_commands_output_is_cut_too() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut cmd = command(dir.path(), "head -c 100000 /dev/zero; sleep 30");
+        cmd.timeout = Duration::from_millis(300);
+        cmd.output_limit = 10;
+        let err = block_on(run(&cmd)).expect_err("times out");
+        assert!(matches!(err, ShellError::TimedOut(_)));
+        let kept = std::fs::metadata(cmd.attempt_dir.join("stdout"))
+            .expect("stdout")
+            .len();
+        assert_eq!(kept, 10);
+    }
+
+    #[test]
     fn timeouts_kill_the_process_group() {
         let dir = tempfile::tempdir().expect("tempdir");
         let mut cmd = command(dir.path(), "sleep 30 & sleep 30; echo never");
@@ -690,7 +727,8 @@ mod tests {
         assert_eq!(live_wrapper(&cmd), None);
         // The attempt was killed before it finished: it runs again, at once.
         let out = block_on(run(&cmd)).expect("runs");
-        let _ = impostor.kill();
+        // The impostor's shell and its sleep: the whole group.
+        let _ = killpg(Pid::from_raw(impostor.id() as i32), Signal::SIGKILL);
         let _ = impostor.wait();
         assert!(!out.adopted);
         let log = std::fs::read_to_string(dir.path().join("log.txt")).expect("log");

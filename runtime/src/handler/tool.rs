@@ -199,7 +199,7 @@ fn truncation(stream: &str, captured: &Captured, limit: u64) -> Truncation {
 pub fn tool_environment(task: &NodeTask, env: &HandlerEnv) -> Vec<(OsString, OsString)> {
     let pass_all = crate::secrets::pass_all();
     let mut vars: Vec<(OsString, OsString)> = std::env::vars_os()
-        .filter(|(name, _)| pass_all || !crate::secrets::is_secret(name))
+        .filter(|(name, value)| pass_all || !crate::secrets::is_secret_var(name, value))
         .filter(|(name, _)| {
             !matches!(
                 name.to_str(),

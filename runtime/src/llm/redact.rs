@@ -14,7 +14,8 @@ pub const HIDDEN: &str = "****";
 
 /// Parts of a query parameter's name (lower case, without `-` and `_`) that
 /// make its value a secret.
-const SECRET_NAME_PARTS: [&str; 10] = [
+const SECRET_NAME_PARTS: [&str; 11] = [
+    "code",
     "key",
     "token",
     "secret",
@@ -179,5 +180,12 @@ mod tests {
             redact_url("https://h/?token=a?b&c=d"),
             "https://h/?token=****&c=d"
         );
+    }
+
+    #[test]
+    fn oauth_codes_are_secrets_too() {
+        let shown = redact_url("https://h/cb?code=abc123&state=x");
+        assert!(!shown.contains("abc123"), "{shown}");
+        assert!(shown.contains("state=x"), "{shown}");
     }
 }
