@@ -509,3 +509,31 @@ fn secrets_by_value_and_short_names_stay_out_of_tool_commands() {
         "{env}"
     );
 }
+
+#[test]
+fn replayed_or_removed_live_log_lines_are_noticed() {
+    for (command, expect) in [
+        (
+            "grep stage_started \\\"$L\\\" | head -1 >> \\\"$L\\\"",
+            "were not written by tracker",
+        ),
+        (": > \\\"$L\\\"", "are missing"),
+    ] {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let d = dir.path();
+        std::fs::write(
+            d.join("tamper.dip"),
+            format!("workflow Tamper\n  start: Start\n  exit: Done\n  agent Start\n    label: Start\n  tool Tamper\n    timeout: 10s\n    command: L=\"$TRACKER_AUDIT_DIR/$TRACKER_RUN_ID/activity.jsonl\"; {command}\n  agent Done\n    label: Done\n  edges\n    Start -> Tamper\n    Tamper -> Done\n")
+                .replace("\\\"", "\""),
+        )
+        .expect("write");
+        let out = run_in(d, &["tamper.dip", "--provider", "stub"]);
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{stderr}");
+        assert!(stderr.contains(expect), "{command}: {stderr}");
+        let copy = std::fs::read_to_string(only_run(d).join("activity.jsonl")).expect("copy");
+        let started = copy.matches("\"stage_started\"").count();
+        // Start, Tamper, Done: never a repeated line.
+        assert!(started <= 3, "{command}: {copy}");
+    }
+}

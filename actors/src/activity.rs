@@ -53,12 +53,17 @@ pub struct ActivityLog {
     live_path: PathBuf,
     copy_path: Option<PathBuf>,
     file: Option<File>,
-    error: Option<String>,
+    error: Option<ActivityError>,
     /// This process's sealing key (`None` when the system's randomness could
     /// not be read: lines are then unsealed, and all are copied).
     key: Option<SealKey>,
     /// The live log's length when this process opened it.
     history_len: u64,
+    /// The seal of the last line this process wrote (each seal is chained to
+    /// the one before).
+    last_seal: String,
+    /// Lines this process wrote.
+    written: usize,
 }
 
 impl ActivityLog {
@@ -71,6 +76,8 @@ impl ActivityLog {
             error: None,
             key: SealKey::random().ok(),
             history_len: 0,
+            last_seal: String::new(),
+            written: 0,
         }
     }
 
@@ -117,27 +124,70 @@ impl Handler<Deliver> for ActivityLog {
             text.push_str(ACTIVITY_SENTINEL);
             let line = event.to_activity_line();
             match &self.key {
-                Some(key) => text.push_str(&key.seal(&line)),
+                Some(key) => {
+                    let (sealed, seal) = key.seal(&self.last_seal, &line);
+                    text.push_str(&sealed);
+                    self.last_seal = seal;
+                }
                 None => text.push_str(&line),
             }
             text.push('\n');
+            self.written += 1;
         }
         let result = self.open().and_then(|f| f.write_all(text.as_bytes()));
-        if let Err(e) = result {
-            self.error
-                .get_or_insert_with(|| format!("write {}: {e}", self.live_path.display()));
+        if let Err(source) = result {
+            self.error.get_or_insert_with(|| ActivityError::Write {
+                path: self.live_path.clone(),
+                source,
+            });
         }
     }
+}
+
+/// What went wrong with a run's activity log.
+#[derive(Debug, thiserror::Error)]
+pub enum ActivityError {
+    /// A file could not be written (the live log, or the run directory's copy).
+    #[error("write {}: {source}", path.display())]
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The live log could not be read back to make the copy.
+    #[error("read {}: {source}", path.display())]
+    Read {
+        /// The live log.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Another process changed the live log: it appended or replayed lines
+    /// (left out of both logs), or removed some of this process's lines.
+    #[error("{}", tampering(*foreign, *missing, path, copy))]
+    Tampered {
+        /// Lines this process did not write where they are.
+        foreign: usize,
+        /// Lines this process wrote that are gone.
+        missing: usize,
+        /// The live log.
+        path: PathBuf,
+        /// The run directory's copy.
+        copy: PathBuf,
+    },
 }
 
 /// Closes the log and writes the copy without sentinels; replies with the
 /// first write error, if any.
 #[derive(Message)]
-#[rtype(result = "Result<(), String>")]
+#[rtype(result = "Result<(), ActivityError>")]
 pub struct Finish;
 
 impl Handler<Finish> for ActivityLog {
-    type Result = Result<(), String>;
+    type Result = Result<(), ActivityError>;
 
     fn handle(&mut self, _: Finish, ctx: &mut Self::Context) -> Self::Result {
         self.file = None;
@@ -151,7 +201,12 @@ impl Handler<Finish> for ActivityLog {
         let live = match private_files::read_to_string(&self.live_path) {
             Ok(text) => text,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-            Err(e) => return Err(format!("read {}: {e}", self.live_path.display())),
+            Err(source) => {
+                return Err(ActivityError::Read {
+                    path: self.live_path.clone(),
+                    source,
+                })
+            }
         };
         let sorted = self.sort_lines(&live);
         let write = || -> std::io::Result<()> {
@@ -163,15 +218,19 @@ impl Handler<Finish> for ActivityLog {
             }
             private_files::replace(copy, sorted.copy.as_bytes())
         };
-        write().map_err(|e| format!("write {}: {e}", copy.display()))?;
-        match sorted.foreign {
-            0 => Ok(()),
-            n => Err(format!(
-                "{n} line(s) in {} were not written by tracker (another process appended them); they were left out of {}",
-                self.live_path.display(),
-                copy.display()
-            )),
+        write().map_err(|source| ActivityError::Write {
+            path: copy.clone(),
+            source,
+        })?;
+        if sorted.foreign == 0 && sorted.missing == 0 {
+            return Ok(());
         }
+        Err(ActivityError::Tampered {
+            foreign: sorted.foreign,
+            missing: sorted.missing,
+            path: self.live_path.clone(),
+            copy: copy.clone(),
+        })
     }
 }
 
@@ -181,8 +240,29 @@ struct SortedLines {
     live: String,
     /// The run directory's copy: no sentinels, no seals.
     copy: String,
-    /// Lines this process did not write.
+    /// Lines this process did not write, or not in that place.
     foreign: usize,
+    /// Lines this process wrote that are gone (the log was cut).
+    missing: usize,
+}
+
+/// How a tampered live log is reported.
+fn tampering(foreign: usize, missing: usize, path: &Path, copy: &Path) -> String {
+    let mut parts = Vec::new();
+    if foreign > 0 {
+        parts.push(format!(
+            "{foreign} line(s) in {} were not written by tracker (another process appended or repeated them); they were left out of {}",
+            path.display(),
+            copy.display()
+        ));
+    }
+    if missing > 0 {
+        parts.push(format!(
+            "{missing} line(s) tracker wrote to {} are missing (another process cut the log)",
+            path.display()
+        ));
+    }
+    parts.join("; ")
 }
 
 impl ActivityLog {
@@ -196,6 +276,7 @@ impl ActivityLog {
             live: history.to_string(),
             copy: String::with_capacity(live.len()),
             foreign: 0,
+            missing: 0,
         };
         for line in history.lines() {
             sorted
@@ -203,14 +284,20 @@ impl ActivityLog {
                 .push_str(&seal::strip(strip_activity_sentinel(line)));
             sorted.copy.push('\n');
         }
+        let mut previous = String::new();
+        let mut kept = 0;
         for line in recent.lines() {
             let json = match (&self.key, line.strip_prefix(ACTIVITY_SENTINEL)) {
-                (Some(key), Some(sealed)) => key.open(sealed),
+                (Some(key), Some(sealed)) => key.open(&previous, sealed).map(|(json, seal)| {
+                    previous = seal;
+                    json
+                }),
                 (None, Some(plain)) => Some(plain.to_string()),
                 (_, None) => None,
             };
             match json {
                 Some(json) => {
+                    kept += 1;
                     sorted.live.push_str(line);
                     sorted.live.push('\n');
                     sorted.copy.push_str(&json);
@@ -218,6 +305,12 @@ impl ActivityLog {
                 }
                 None => sorted.foreign += 1,
             }
+        }
+        // Cut before this process opened it, the log lost lines of its own
+        // too: count what this process wrote and did not find.
+        sorted.missing = self.written.saturating_sub(kept);
+        if live.len() < split || (split == 0 && self.history_len > 0) {
+            sorted.missing = sorted.missing.max(1);
         }
         sorted
     }

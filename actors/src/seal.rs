@@ -6,11 +6,14 @@
 //! reference's `\x1f\x1e` sentinel alone proves nothing: anyone can write it.
 //! Each log process therefore draws a random key that lives only in its
 //! memory, and every line it writes ends in a `seal` field: the first 128 bits
-//! of SHA3-256(key ‖ the line without the field). SHA-3 has no
-//! length-extension weakness, so a key prefix makes it a MAC; a process that
-//! has not got the key cannot make a seal that checks. The field is the
-//! object's last, and readers that do not know it (the reference's decoder
-//! included) ignore it.
+//! of SHA3-256(key ‖ the previous line's seal ‖ the line without the field).
+//! SHA-3 has no length-extension weakness, so a key prefix makes it a MAC; a
+//! process that has not got the key cannot make a seal that checks. Chaining
+//! each seal to the one before makes the lines a sequence: a sealed line
+//! copied elsewhere (replayed) no longer checks, and lines removed from the
+//! middle or the end break the chain or its count. The field is the object's
+//! last, and readers that do not know it (the reference's decoder included)
+//! ignore it.
 
 use sha3::{Digest, Sha3_256};
 
@@ -33,29 +36,36 @@ impl SealKey {
         Ok(SealKey(key))
     }
 
-    /// `json` (one JSON object) with a `seal` field added as its last.
-    pub fn seal(&self, json: &str) -> String {
+    /// `json` (one JSON object) with a `seal` field added as its last,
+    /// chained to `previous` (the seal of the line before, `""` for the
+    /// first); returns the line and its seal.
+    pub fn seal(&self, previous: &str, json: &str) -> (String, String) {
+        let tag = self.tag(previous, json);
         let Some(body) = json.strip_suffix('}') else {
-            return json.to_string();
+            return (json.to_string(), tag);
         };
         let separator = if body.trim_end().ends_with('{') {
             &SEAL_FIELD[1..]
         } else {
             SEAL_FIELD
         };
-        format!("{body}{separator}{}\"}}", self.tag(json))
+        (format!("{body}{separator}{tag}\"}}"), tag)
     }
 
-    /// The JSON object a sealed line was made from, if this key sealed it.
-    pub fn open(&self, line: &str) -> Option<String> {
+    /// The JSON object a sealed line was made from, and its seal, if this key
+    /// sealed it right after `previous`.
+    pub fn open(&self, previous: &str, line: &str) -> Option<(String, String)> {
         let (json, tag) = split(line)?;
-        (tag.len() == SEAL_HEX && constant_time_eq(self.tag(&json).as_bytes(), tag.as_bytes()))
-            .then_some(json)
+        let expected = self.tag(previous, &json);
+        (tag.len() == SEAL_HEX && constant_time_eq(expected.as_bytes(), tag.as_bytes()))
+            .then_some((json, expected))
     }
 
-    fn tag(&self, json: &str) -> String {
+    fn tag(&self, previous: &str, json: &str) -> String {
         let mut hash = Sha3_256::new();
         hash.update(self.0);
+        hash.update(previous.as_bytes());
+        hash.update(b"\n");
         hash.update(json.as_bytes());
         hash.finalize()[..SEAL_HEX / 2]
             .iter()
@@ -88,31 +98,43 @@ mod tests {
     use super::*;
 
     #[test]
-    fn sealed_lines_open_with_their_key_only() {
+    fn sealed_lines_open_with_their_key_in_their_place_only() {
         let key = SealKey::random().expect("key");
-        let line = r#"{"ts":"t","type":"stage_started","message":"a \"seal\" in text"}"#;
-        let sealed = key.seal(line);
-        assert!(sealed.starts_with(&line[..line.len() - 1]), "{sealed}");
+        let first = r#"{"ts":"t","type":"stage_started","message":"a \"seal\" in text"}"#;
+        let (sealed, tag) = key.seal("", first);
+        assert!(sealed.starts_with(&first[..first.len() - 1]), "{sealed}");
         let value: serde_json::Value = serde_json::from_str(&sealed).expect("still JSON");
         assert_eq!(value["type"], "stage_started");
-        assert_eq!(key.open(&sealed).as_deref(), Some(line));
+        assert_eq!(
+            key.open("", &sealed),
+            Some((first.to_string(), tag.clone()))
+        );
+        let second = r#"{"ts":"u","type":"stage_completed"}"#;
+        let (sealed2, _) = key.seal(&tag, second);
+        assert!(key.open(&tag, &sealed2).is_some());
+        // Replayed in another place, the line does not check.
+        assert_eq!(key.open(&tag, &sealed), None);
+        assert_eq!(key.open("", &sealed2), None);
+        // Another key, a changed line, no seal: none open.
         let other = SealKey::random().expect("key");
-        assert_eq!(other.open(&sealed), None);
-        // A changed line, a copied seal on another line, no seal: none open.
+        assert_eq!(other.open("", &sealed), None);
         let forged = sealed.replace("stage_started", "stage_completed");
-        assert_eq!(key.open(&forged), None);
-        assert_eq!(key.open(line), None);
+        assert_eq!(key.open("", &forged), None);
+        assert_eq!(key.open("", first), None);
     }
 
     #[test]
     fn an_empty_object_seals_too() {
         let key = SealKey::random().expect("key");
-        let sealed = key.seal("{}");
+        let (sealed, _) = key.seal("", "{}");
         assert!(
             serde_json::from_str::<serde_json::Value>(&sealed).is_ok(),
             "{sealed}"
         );
-        assert_eq!(key.open(&sealed).as_deref(), Some("{}"));
+        assert_eq!(
+            key.open("", &sealed).map(|(json, _)| json).as_deref(),
+            Some("{}")
+        );
         assert_eq!(strip(&sealed), "{}");
         assert_eq!(strip("{\"a\":1}"), "{\"a\":1}");
     }
