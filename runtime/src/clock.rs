@@ -3,7 +3,7 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use crate::event::{civil_from_days, Timestamp};
+use crate::time::{civil_from_days, Timestamp};
 
 /// An instant of wall-clock time and the local zone's offset at that instant.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]

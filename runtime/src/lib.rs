@@ -48,5 +48,7 @@ pub mod routing;
 pub mod secrets;
 pub mod supervision;
 pub mod text;
+pub mod time;
 pub mod tool_safety;
 pub mod usage;
+mod wire_enum;

@@ -20,51 +20,11 @@
 //! [`Selection`] into events (`edge_tiebreaker` → `decision_edge` →
 //! `conditional_fallthrough`).
 
-use std::fmt;
-
 use dippin::ir::Condition;
 
 use crate::condition::{evaluate_condition, ConditionEvalError, Lookup};
+pub use crate::event::EdgePriority;
 use crate::plan::{NodeIndex, PlanEdge, SpawnPlan};
-
-/// Why an edge was chosen, as reported in `decision_edge.edge_priority`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum EdgePriority {
-    /// The edge's condition evaluated true.
-    Condition,
-    /// The edge's routing key equals the preferred label.
-    Label,
-    /// The edge's target was among the suggested next nodes.
-    Suggested,
-    /// The single highest-weight unconditional edge.
-    Weight,
-    /// The first of several equally weighted unconditional edges by target id.
-    Lexical,
-    /// An `override` edge, whichever step chose it.
-    Override,
-}
-
-impl EdgePriority {
-    /// The wire name: `condition`, `label`, `suggested`, `weight`, `lexical` or
-    /// `override`.
-    pub fn wire_name(self) -> &'static str {
-        match self {
-            EdgePriority::Condition => "condition",
-            EdgePriority::Label => "label",
-            EdgePriority::Suggested => "suggested",
-            EdgePriority::Weight => "weight",
-            EdgePriority::Lexical => "lexical",
-            EdgePriority::Override => "override",
-        }
-    }
-}
-
-impl fmt::Display for EdgePriority {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.wire_name())
-    }
-}
 
 /// The handler's routing hints: the context's `preferred_label` and
 /// `suggested_next_nodes` after the node ran. Empty means "no hint".

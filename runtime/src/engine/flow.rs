@@ -565,7 +565,7 @@ impl Engine {
                 .with_decision(decision);
             self.emit(out, event);
         }
-        let priority = wire_priority(selection.priority);
+        let priority = selection.priority;
         let decision = Decision {
             edge_from: Some(id.to_string()),
             edge_to: Some(edge.to_id.clone()),
@@ -783,10 +783,6 @@ fn event_override(detail: &OverrideDetail) -> event::OverrideDetail {
         actor: Actor::from_wire_name(&detail.actor),
         subgraph_path: detail.subgraph_path.clone(),
     }
-}
-
-fn wire_priority(priority: routing::EdgePriority) -> event::EdgePriority {
-    event::EdgePriority::from_wire_name(priority.wire_name()).unwrap_or(event::EdgePriority::Weight)
 }
 
 fn routing_error_text(id: &str, err: &RoutingError) -> String {

@@ -32,7 +32,7 @@ use crate::attrs::Attrs;
 use crate::checkpoint::{Checkpoint, OverrideDetail};
 use crate::clock::{Clock, WallTime};
 use crate::context::{self, PipelineContext};
-use crate::event::{Actor, CostSnapshot, EventKind, EventSource, PipelineEvent, ProviderTotal};
+use crate::event::{Actor, CostSnapshot, EventKind, EventSource, PipelineEvent};
 use crate::fidelity::{self, Fidelity};
 use crate::interpolate::expand_dollar_names;
 use crate::journal::Change;
@@ -664,26 +664,7 @@ impl Engine {
         CostSnapshot {
             total_tokens: Some(usage.total_tokens),
             total_cost_usd: Some(usage.total_cost_usd),
-            provider_totals: usage
-                .provider_totals
-                .iter()
-                .map(|(name, p)| {
-                    (
-                        name.clone(),
-                        ProviderTotal {
-                            input_tokens: p.input_tokens,
-                            output_tokens: p.output_tokens,
-                            total_tokens: p.total_tokens,
-                            cost_usd: p.cost_usd,
-                            reasoning_tokens: p.reasoning_tokens,
-                            cache_read_tokens: p.cache_read_tokens,
-                            cache_write_tokens: p.cache_write_tokens,
-                            session_count: p.session_count,
-                            estimated: p.estimated,
-                        },
-                    )
-                })
-                .collect(),
+            provider_totals: usage.provider_totals.clone(),
             wall_elapsed_ms: Some(
                 u64::try_from(self.clock.now().since(self.started).as_millis()).unwrap_or(u64::MAX),
             ),
