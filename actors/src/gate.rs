@@ -10,7 +10,7 @@ use std::sync::{Arc, OnceLock};
 use actix::prelude::*;
 use tokio::sync::{mpsc, Mutex};
 use tracker_runtime::event::Actor as GateActor;
-use tracker_runtime::handler::human::{GateAnswer, GateMode, GateRequest, Interviewer};
+use tracker_runtime::handler::human::{GateAnswer, GateError, GateMode, GateRequest, Interviewer};
 use tracker_runtime::handler::questions::Answer;
 use tracker_runtime::handler::BoxFuture;
 
@@ -96,13 +96,13 @@ impl RoutedInterviewer {
 }
 
 impl Interviewer for RoutedInterviewer {
-    fn ask(&self, request: GateRequest) -> BoxFuture<Result<GateAnswer, String>> {
+    fn ask(&self, request: GateRequest) -> BoxFuture<Result<GateAnswer, GateError>> {
         let router = self.router.clone();
         Box::pin(async move {
             let interviewer = router
                 .send(Resolve(request.run_id.clone()))
                 .await
-                .map_err(|e| format!("gate router unavailable: {e}"))?;
+                .map_err(|e| GateError::RouterUnavailable(e.to_string()))?;
             interviewer.ask(request).await
         })
     }
@@ -140,7 +140,7 @@ fn stdin_lines() -> Lines {
 pub struct ConsoleInterviewer;
 
 impl Interviewer for ConsoleInterviewer {
-    fn ask(&self, request: GateRequest) -> BoxFuture<Result<GateAnswer, String>> {
+    fn ask(&self, request: GateRequest) -> BoxFuture<Result<GateAnswer, GateError>> {
         let lines = stdin_lines();
         Box::pin(async move {
             let mut lines = lines.lock().await;
@@ -150,10 +150,10 @@ impl Interviewer for ConsoleInterviewer {
     }
 }
 
-async fn read_line(lines: &mut mpsc::Receiver<Option<String>>) -> Result<String, String> {
+async fn read_line(lines: &mut mpsc::Receiver<Option<String>>) -> Result<String, GateError> {
     match lines.recv().await {
         Some(Some(line)) => Ok(line),
-        _ => Err("no answer: standard input is closed (run with --auto-approve to answer gates automatically)".into()),
+        _ => Err(GateError::InputClosed),
     }
 }
 
@@ -169,7 +169,7 @@ fn say(text: &str) {
 async fn ask_on_console(
     request: &GateRequest,
     lines: &mut mpsc::Receiver<Option<String>>,
-) -> Result<GateAnswer, String> {
+) -> Result<GateAnswer, GateError> {
     say(&format!(
         "\n── gate {} ({}) ──\n{}\n",
         request.node_id,

@@ -29,7 +29,7 @@ use tracker_runtime::supervision::{
 
 use crate::node::{Abort, ExecuteNode, NodeActor, NodeExit};
 use crate::store::RunStore;
-use crate::writer::{CheckpointWriter, Compact, Save};
+use crate::writer::{CheckpointWriter, Compact, Save, StoreError};
 
 /// Everything a run needs.
 pub struct RunSpec {
@@ -193,7 +193,7 @@ impl RunActor {
                                 now: clock.now(),
                             })
                             .await
-                            .unwrap_or_else(|e| Err(format!("checkpoint writer unavailable: {e}")));
+                            .unwrap_or_else(|e| Err(StoreError::WriterGone(e)));
                         let event = PipelineEvent::new(
                             EventKind::CheckpointSaved,
                             EventSource::Pipeline,
@@ -209,7 +209,7 @@ impl RunActor {
                                 failed_save = true;
                                 let mut failed = event
                                     .with_message("checkpoint save failed")
-                                    .with_error(error);
+                                    .with_error(error.to_string());
                                 failed.kind = EventKind::CheckpointFailed;
                                 failed
                             }
@@ -258,10 +258,10 @@ impl RunActor {
     /// restarts of this attempt (0 for the engine's own start).
     fn execute(&mut self, task: NodeTask, restart: u32, ctx: &mut Context<Self>) {
         let Some(handler) = self.services.handlers.get(task.handler) else {
-            let error = HandlerError::Failed(format!(
-                "no handler is registered for {:?} nodes",
-                task.handler.wire_name()
-            ));
+            let error = HandlerError::NoHandler {
+                node: task.node_id.clone(),
+                kind: task.handler.wire_name(),
+            };
             // A configuration error: restarting cannot fix it, so it goes
             // straight to the engine rather than through supervision.
             drop(task);
@@ -371,10 +371,11 @@ impl RunActor {
                         }
                     ));
                 let result = match escalation {
-                    Escalation::FailRun => Err(HandlerError::Failed(format!(
-                        "node {:?} {what}; the supervisor's restart limit ({restarts}) is spent",
-                        task.node_id
-                    ))
+                    Escalation::FailRun => Err(HandlerError::RestartsSpent {
+                        node: task.node_id.clone(),
+                        what: what.clone(),
+                        restarts,
+                    }
                     .into()),
                     Escalation::FailNode => {
                         Ok(Outcome::with_status(FAIL).update("supervisor_error", what))

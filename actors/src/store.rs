@@ -207,6 +207,11 @@ impl RunStore {
         })
     }
 
+    /// The run directory the checkpoint is written to.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
     /// Whether saves are synced.
     pub fn durability(&self) -> Durability {
         self.durability

@@ -1,6 +1,7 @@
 //! The checkpoint writer: one per run, persisting checkpoint deltas through a
 //! [`RunStore`] off the actor thread (file syncs block).
 
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use actix::prelude::*;
@@ -32,9 +33,32 @@ impl Actor for CheckpointWriter {
     type Context = Context<Self>;
 }
 
+/// Why a checkpoint save or fold did not happen.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// Writing the checkpoint's files failed.
+    #[error("checkpoint write failed: {source}")]
+    Io {
+        /// The run directory the checkpoint is written to.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// An earlier write panicked while holding the store.
+    #[error("checkpoint store is poisoned by an earlier panic")]
+    Poisoned,
+    /// The blocking task doing the write failed (panicked or was cancelled).
+    #[error("checkpoint writer failed: {0}")]
+    TaskFailed(#[source] tokio::task::JoinError),
+    /// The writer actor is gone (its mailbox is closed).
+    #[error("checkpoint writer unavailable: {0}")]
+    WriterGone(#[source] MailboxError),
+}
+
 /// Saves changes; replies with the save's timestamp.
 #[derive(Message)]
-#[rtype(result = "Result<String, String>")]
+#[rtype(result = "Result<String, StoreError>")]
 pub struct Save {
     /// What changed.
     pub changes: Vec<Change>,
@@ -44,21 +68,22 @@ pub struct Save {
 
 /// Folds the journal into `checkpoint.json` (at the end of a run).
 #[derive(Message)]
-#[rtype(result = "Result<(), String>")]
+#[rtype(result = "Result<(), StoreError>")]
 pub struct Compact;
 
 fn locked<T>(
     store: &Mutex<RunStore>,
     f: impl FnOnce(&mut RunStore) -> std::io::Result<T>,
-) -> Result<T, String> {
-    let mut store = store
-        .lock()
-        .map_err(|_| "checkpoint store is poisoned by an earlier panic".to_string())?;
-    f(&mut store).map_err(|e| format!("checkpoint write failed: {e}"))
+) -> Result<T, StoreError> {
+    let mut store = store.lock().map_err(|_| StoreError::Poisoned)?;
+    f(&mut store).map_err(|source| StoreError::Io {
+        path: store.dir().to_path_buf(),
+        source,
+    })
 }
 
 impl Handler<Save> for CheckpointWriter {
-    type Result = AtomicResponse<Self, Result<String, String>>;
+    type Result = AtomicResponse<Self, Result<String, StoreError>>;
 
     fn handle(&mut self, msg: Save, _: &mut Self::Context) -> Self::Result {
         let store = Arc::clone(&self.store);
@@ -72,7 +97,7 @@ impl Handler<Save> for CheckpointWriter {
                     locked(&store, |s| s.save(&msg.changes, msg.now))
                 })
                 .await
-                .unwrap_or_else(|e| Err(format!("checkpoint writer failed: {e}")))
+                .unwrap_or_else(|e| Err(StoreError::TaskFailed(e)))
             }
             .into_actor(self),
         ))
@@ -80,7 +105,7 @@ impl Handler<Save> for CheckpointWriter {
 }
 
 impl Handler<Compact> for CheckpointWriter {
-    type Result = AtomicResponse<Self, Result<(), String>>;
+    type Result = AtomicResponse<Self, Result<(), StoreError>>;
 
     fn handle(&mut self, _: Compact, _: &mut Self::Context) -> Self::Result {
         let store = Arc::clone(&self.store);
@@ -88,7 +113,7 @@ impl Handler<Compact> for CheckpointWriter {
             async move {
                 tokio::task::spawn_blocking(move || locked(&store, RunStore::compact))
                     .await
-                    .unwrap_or_else(|e| Err(format!("checkpoint writer failed: {e}")))
+                    .unwrap_or_else(|e| Err(StoreError::TaskFailed(e)))
             }
             .into_actor(self),
         ))

@@ -69,22 +69,172 @@ impl Outcome {
     }
 }
 
-/// Why a handler could not produce an outcome.
+/// Why a handler could not produce an outcome, by failure mode. Every variant
+/// but [`HandlerError::PausedBilling`] ends the run as `fail`; each displays
+/// as the message the run's events and summary carry.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
 pub enum HandlerError {
-    /// The node could not run: bad configuration, a tool timeout or spawn
-    /// failure, a denied command, an artifact that could not be written. Ends
-    /// the run as `fail`.
-    #[error("{0}")]
-    Failed(String),
+    /// The node is configured in a way its handler cannot run: a missing or
+    /// invalid attribute, an unknown backend or join policy, a branch or
+    /// subgraph that does not exist, no key for its provider.
+    #[error("{message}")]
+    Config {
+        /// The node.
+        node: String,
+        /// What is wrong, naming the node.
+        message: String,
+    },
+    /// A tool command was refused by the deny or allow lists, could not be
+    /// started or read, or timed out.
+    #[error("{message}")]
+    Command {
+        /// The node.
+        node: String,
+        /// What happened, naming the node.
+        message: String,
+    },
+    /// A file of the node's (its directory, `status.json`, `prompt.md`, …)
+    /// could not be written.
+    #[error("{source}")]
+    Io {
+        /// The node.
+        node: String,
+        /// The file and what failed.
+        source: NodeFileError,
+    },
+    /// The provider failed in a way retrying cannot fix.
+    #[error("agent node {node:?}: {source}")]
+    Provider {
+        /// The node.
+        node: String,
+        /// The provider's error.
+        source: crate::llm::ProviderError,
+    },
+    /// The gate's interviewer could not answer.
+    #[error("gate {node:?}: {source}")]
+    Gate {
+        /// The node.
+        node: String,
+        /// Why no answer came.
+        source: GateError,
+    },
+    /// The node's child run (subgraph, manager loop) failed.
+    #[error("child run of node {node:?} failed: {message}")]
+    Child {
+        /// The node.
+        node: String,
+        /// The child run's error.
+        message: String,
+    },
+    /// A parallel branch ran past its `branch_timeout`.
+    #[error("branch timed out after {limit:?}")]
+    BranchTimedOut {
+        /// The branch's node.
+        node: String,
+        /// The timeout.
+        limit: std::time::Duration,
+    },
+    /// A parallel branch's task ended without reporting.
+    #[error("parallel node {node:?}: branch {branch:?} did not report")]
+    BranchLost {
+        /// The parallel node.
+        node: String,
+        /// The branch.
+        branch: String,
+    },
+    /// No handler is registered for the node's kind.
+    #[error("no handler is registered for {kind:?} nodes")]
+    NoHandler {
+        /// The node.
+        node: String,
+        /// The node kind's wire name.
+        kind: &'static str,
+    },
+    /// The node kept failing and the supervisor's restart limit is spent.
+    #[error("node {node:?} {what}; the supervisor's restart limit ({restarts}) is spent")]
+    RestartsSpent {
+        /// The node.
+        node: String,
+        /// How its last attempt ended.
+        what: String,
+        /// The restarts made.
+        restarts: u32,
+    },
     /// The provider's credit or quota is exhausted. Pauses the run as
     /// `paused_billing`; the node is not completed, so `-r` runs it again.
     #[error("{0}")]
     PausedBilling(String),
     /// The handler's code panicked. The supervisor decides whether the node is
-    /// started again; if not, the run fails as for [`HandlerError::Failed`].
+    /// started again; if not, the run fails as for the other errors.
     #[error("panic: {0}")]
     Panicked(String),
+}
+
+/// A node file that could not be written. The I/O error is shared so that
+/// results stay cheap to copy and compare.
+#[derive(Clone, Debug, thiserror::Error)]
+pub enum NodeFileError {
+    /// The node's directory could not be created (`status.json`'s writer).
+    #[error("create node directory {}: {source}", path.display())]
+    CreateNodeDir {
+        /// The directory.
+        path: std::path::PathBuf,
+        /// Why.
+        source: std::sync::Arc<std::io::Error>,
+    },
+    /// A directory could not be created.
+    #[error("create {}: {source}", path.display())]
+    CreateDir {
+        /// The directory.
+        path: std::path::PathBuf,
+        /// Why.
+        source: std::sync::Arc<std::io::Error>,
+    },
+    /// A file could not be written.
+    #[error("write {}: {source}", path.display())]
+    Write {
+        /// The file.
+        path: std::path::PathBuf,
+        /// Why.
+        source: std::sync::Arc<std::io::Error>,
+    },
+}
+
+impl NodeFileError {
+    /// The directory or file concerned.
+    pub fn path(&self) -> &std::path::Path {
+        match self {
+            NodeFileError::CreateNodeDir { path, .. }
+            | NodeFileError::CreateDir { path, .. }
+            | NodeFileError::Write { path, .. } => path,
+        }
+    }
+}
+
+impl PartialEq for NodeFileError {
+    /// Equal when of the same kind, for the same path, with the same message.
+    fn eq(&self, other: &NodeFileError) -> bool {
+        std::mem::discriminant(self) == std::mem::discriminant(other)
+            && self.path() == other.path()
+            && self.to_string() == other.to_string()
+    }
+}
+
+/// Why a gate's interviewer gave no answer.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum GateError {
+    /// No interviewer answers this run's gates: gates fail closed.
+    #[error("no interviewer answers the gates of run {run_id:?}")]
+    NoRoute {
+        /// The run.
+        run_id: String,
+    },
+    /// The gate router could not be reached.
+    #[error("gate router unavailable: {0}")]
+    RouterUnavailable(String),
+    /// Standard input ended before an answer.
+    #[error("no answer: standard input is closed (run with --auto-approve to answer gates automatically)")]
+    InputClosed,
 }
 
 /// A handler's error together with whatever a child run spent before it failed,

@@ -365,7 +365,10 @@ fn a_flaky_node_that_recovers_within_its_policy_succeeds() {
 fn handler_errors_fail_the_run_and_billing_pauses_it() {
     let run = drive(plan(LINEAR), config(), |task| {
         if task.node_id == "Build" {
-            Err(HandlerFailure::from(HandlerError::Failed("boom".into())))
+            Err(HandlerFailure::from(HandlerError::Config {
+                node: "Build".into(),
+                message: "boom".into(),
+            }))
         } else {
             all_succeed(task)
         }

@@ -136,18 +136,20 @@ fn launch_parts(
 ) -> Result<(Arc<dyn ChildRunner>, Arc<SpawnPlan>), HandlerFailure> {
     let id = &task.node_id;
     if reference.is_empty() {
-        return Err(HandlerError::Failed(format!("node {id:?} has no subgraph_ref")).into());
+        return Err(config(id, format!("node {id:?} has no subgraph_ref")).into());
     }
     let Some(child) = env.subgraphs.get(reference).cloned() else {
-        return Err(HandlerError::Failed(format!(
-            "node {id:?}: subgraph {reference:?} was not loaded"
-        ))
+        return Err(config(
+            id,
+            format!("node {id:?}: subgraph {reference:?} was not loaded"),
+        )
         .into());
     };
     let Some(runner) = env.services.children.clone() else {
-        return Err(HandlerError::Failed(format!(
-            "node {id:?}: child runs are not available here"
-        ))
+        return Err(config(
+            id,
+            format!("node {id:?}: child runs are not available here"),
+        )
         .into());
     };
     Ok((runner, child))
@@ -202,6 +204,14 @@ pub fn inject_params(child: &SpawnPlan, params: &BTreeMap<String, String>) -> Sp
 /// routable outcome, and only a child with no result is its handler error.
 /// A child that succeeded, was overridden or hit the budget is `success` (the
 /// parent's own budget check then reports the breach); any other ending is
+/// A configuration error of node `id`.
+fn config(id: &str, message: String) -> HandlerError {
+    HandlerError::Config {
+        node: id.to_string(),
+        message,
+    }
+}
+
 /// `fail`. The outcome carries the child's whole context, usage and overrides.
 fn child_outcome(id: &str, end: RunEnd, manager: bool) -> NodeResult {
     let usage = end.result.as_ref().and_then(|r| r.usage.clone());
@@ -213,7 +223,10 @@ fn child_outcome(id: &str, end: RunEnd, manager: bool) -> NodeResult {
                 .error
                 .unwrap_or_else(|| "child run ended without a result".into());
             return Err(HandlerFailure {
-                error: HandlerError::Failed(format!("child run of node {id:?} failed: {error}")),
+                error: HandlerError::Child {
+                    node: id.to_string(),
+                    message: error,
+                },
                 child_usage: usage.map(Box::new),
             });
         }
@@ -266,9 +279,8 @@ impl NodeHandler for ManagerLoopHandler {
 
 async fn run_manager(task: NodeTask, env: HandlerEnv) -> NodeResult {
     let id = task.node_id.clone();
-    let fail = |m: String| -> HandlerFailure {
-        HandlerError::Failed(format!("manager loop {id:?}: {m}")).into()
-    };
+    let fail =
+        |m: String| -> HandlerFailure { config(&id, format!("manager loop {id:?}: {m}")).into() };
     let reference = attrs::get(&task.attrs, "subgraph_ref").to_string();
     let (runner, plan) = launch_parts(&task, &env, &reference)?;
     let poll = duration_attr(&task.attrs, "poll_interval")

@@ -29,7 +29,7 @@ use crate::event::AutoStatusDetail;
 use crate::fidelity::Fidelity;
 use crate::interpolate::{expand_braces, Mode};
 use crate::llm::ResponseFormat;
-use crate::outcome::{HandlerError, NodeResult, Outcome, FAIL, RETRY, SUCCESS};
+use crate::outcome::{HandlerError, NodeFileError, NodeResult, Outcome, FAIL, RETRY, SUCCESS};
 use crate::usage::SessionStats;
 
 /// The model a node uses when neither it nor the workflow names one.
@@ -79,7 +79,10 @@ fn node_or_graph<'a>(task: &'a NodeTask, env: &'a HandlerEnv, key: &str) -> &'a 
 
 async fn run_codergen(task: NodeTask, env: HandlerEnv) -> Result<Outcome, HandlerError> {
     let id = task.node_id.clone();
-    let fail = |message: String| HandlerError::Failed(message);
+    let fail = |message: String| HandlerError::Config {
+        node: id.clone(),
+        message,
+    };
     if attrs::get(&task.attrs, "prompt").trim().is_empty() {
         return Err(fail(format!("agent node {id:?} has no prompt")));
     }
@@ -162,7 +165,12 @@ async fn run_codergen(task: NodeTask, env: HandlerEnv) -> Result<Outcome, Handle
         _ if report.transcript.is_empty() => message.to_string(),
         _ => format!("{}\n\n{message}", report.transcript),
     };
-    write_files(&dir, &prompt, &response, &report.stats, &outcome).map_err(fail)?;
+    write_files(&dir, &prompt, &response, &report.stats, &outcome).map_err(|source| {
+        HandlerError::Io {
+            node: id.clone(),
+            source,
+        }
+    })?;
     Ok(outcome)
 }
 
@@ -180,7 +188,10 @@ fn outcome_of(task: &NodeTask, report: &SessionReport) -> Result<Outcome, Handle
             return Err(HandlerError::PausedBilling(error.message.clone()))
         }
         SessionEnd::Failed(error) if !error.kind.retryable() => {
-            return Err(HandlerError::Failed(format!("agent node {id:?}: {error}")))
+            return Err(HandlerError::Provider {
+                node: id.clone(),
+                source: error.clone(),
+            })
         }
         SessionEnd::Failed(error) => ended(RETRY, error.to_string()),
         SessionEnd::EmptyResponses => ended(
@@ -240,8 +251,10 @@ fn outcome_of(task: &NodeTask, report: &SessionReport) -> Result<Outcome, Handle
 /// outside the working directory, by `..`, an absolute path or a symlink, and
 /// may not contain shell metacharacters.
 fn session_workspace(task: &NodeTask, env: &HandlerEnv) -> Result<Workspace, HandlerError> {
-    let fail =
-        |message: String| HandlerError::Failed(format!("agent node {:?}: {message}", task.node_id));
+    let fail = |message: String| HandlerError::Config {
+        node: task.node_id.clone(),
+        message: format!("agent node {:?}: {message}", task.node_id),
+    };
     let base = Workspace::new(&env.workdir).map_err(|e| fail(format!("working directory: {e}")))?;
     let dir = attrs::get(&task.attrs, "working_dir");
     let workspace = if dir.is_empty() {
@@ -309,12 +322,17 @@ fn write_files(
     response: &str,
     stats: &SessionStats,
     outcome: &Outcome,
-) -> Result<(), String> {
-    crate::private_files::ensure_dir(dir).map_err(|e| format!("create {}: {e}", dir.display()))?;
+) -> Result<(), NodeFileError> {
+    crate::private_files::ensure_dir(dir).map_err(|e| NodeFileError::CreateDir {
+        path: dir.to_path_buf(),
+        source: Arc::new(e),
+    })?;
     let write = |name: &str, text: &str| {
         let path = dir.join(name);
-        crate::private_files::replace(&path, text.as_bytes())
-            .map_err(|e| format!("write {}: {e}", path.display()))
+        crate::private_files::replace(&path, text.as_bytes()).map_err(|e| NodeFileError::Write {
+            path,
+            source: Arc::new(e),
+        })
     };
     write("prompt.md", prompt)?;
     write(
@@ -351,8 +369,10 @@ pub fn assemble_prompt(
         vars.ctx = &truncated;
     }
     let raw = attrs::get(&task.attrs, "prompt");
-    let mut prompt = expand_braces(raw, &vars, Mode::Prompt)
-        .map_err(|e| HandlerError::Failed(format!("agent node {:?}: {e}", task.node_id)))?;
+    let mut prompt = expand_braces(raw, &vars, Mode::Prompt).map_err(|e| HandlerError::Config {
+        node: task.node_id.clone(),
+        message: format!("agent node {:?}: {e}", task.node_id),
+    })?;
     let last_response = vars.get(context::LAST_RESPONSE);
     let human = vars.get(context::HUMAN_RESPONSE);
     let fidelity = Fidelity::of(&task.attrs, &env.plan.graph_attrs);

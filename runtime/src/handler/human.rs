@@ -16,6 +16,8 @@ use crate::context;
 use crate::engine::NodeTask;
 use crate::event::{Actor, EventKind, GateDetail, GateQuestion};
 use crate::interpolate::{expand_braces, Mode};
+/// Why an interviewer gave no answer (defined beside [`HandlerError`]).
+pub use crate::outcome::GateError;
 use crate::outcome::{HandlerError, NodeResult, Outcome, FAIL, SUCCESS};
 
 /// How much of a gate's prompt its `gate_opened` event carries.
@@ -91,7 +93,7 @@ pub struct GateAnswer {
 /// Answers gates.
 pub trait Interviewer: Send + Sync {
     /// Answers `request`; an error ends the run as a handler error.
-    fn ask(&self, request: GateRequest) -> BoxFuture<Result<GateAnswer, String>>;
+    fn ask(&self, request: GateRequest) -> BoxFuture<Result<GateAnswer, GateError>>;
 }
 
 /// Answers every gate at once, deterministically: the default or first option,
@@ -133,7 +135,7 @@ impl AutoApprove {
 }
 
 impl Interviewer for AutoApprove {
-    fn ask(&self, request: GateRequest) -> BoxFuture<Result<GateAnswer, String>> {
+    fn ask(&self, request: GateRequest) -> BoxFuture<Result<GateAnswer, GateError>> {
         let answer = AutoApprove::answer(&request);
         Box::pin(async move { Ok(answer) })
     }
@@ -191,9 +193,10 @@ async fn run_gate(task: NodeTask, env: HandlerEnv) -> Result<Outcome, HandlerErr
     let (choices, questions) = match mode {
         GateMode::Choice => {
             if offers.is_empty() {
-                return Err(HandlerError::Failed(format!(
-                    "choice gate {id:?} has no outgoing edges to choose from"
-                )));
+                return Err(HandlerError::Config {
+                    node: id.clone(),
+                    message: format!("choice gate {id:?} has no outgoing edges to choose from"),
+                });
             }
             (offers.iter().map(|o| o.shown.clone()).collect(), Vec::new())
         }
@@ -272,7 +275,7 @@ async fn run_gate(task: NodeTask, env: HandlerEnv) -> Result<Outcome, HandlerErr
             *timed_out,
             None,
         ),
-        Err(error) => (String::new(), None, None, false, Some(error.clone())),
+        Err(error) => (String::new(), None, None, false, Some(error.to_string())),
     };
     let mut resolved = env
         .event(EventKind::GateResolved, &task)
@@ -293,7 +296,10 @@ async fn run_gate(task: NodeTask, env: HandlerEnv) -> Result<Outcome, HandlerErr
 
     result
         .map(|(outcome, _)| outcome)
-        .map_err(|e| HandlerError::Failed(format!("gate {id:?}: {e}")))
+        .map_err(|source| HandlerError::Gate {
+            node: id.clone(),
+            source,
+        })
 }
 
 /// Asks, within `timeout` if one is set. `Ok(None)` means it timed out.
@@ -301,7 +307,7 @@ async fn ask(
     env: &HandlerEnv,
     request: GateRequest,
     timeout: Option<Duration>,
-) -> Result<Option<GateAnswer>, String> {
+) -> Result<Option<GateAnswer>, GateError> {
     let asking = env.services.interviewer.ask(request);
     match timeout {
         None => asking.await.map(Some),

@@ -35,7 +35,7 @@ use crate::engine::NodeTask;
 use crate::event::{EventKind, EventSource, PipelineEvent};
 use crate::interpolate::VarSource;
 use crate::llm::Completers;
-use crate::outcome::{NodeResult, Outcome};
+use crate::outcome::{NodeFileError, NodeResult, Outcome};
 use crate::plan::{Handler, SpawnPlan};
 
 pub use crate::future::BoxFuture;
@@ -227,7 +227,7 @@ impl VarSource for ContextVars<'_> {
 
 /// Writes `status.json` for a node (2-space JSON, no final newline), creating
 /// the node directory.
-pub fn write_status(dir: &Path, outcome: &Outcome) -> Result<(), String> {
+pub fn write_status(dir: &Path, outcome: &Outcome) -> Result<(), NodeFileError> {
     use crate::gojson::{to_go_json_indent, GoValue};
     let mut fields: Vec<(&str, GoValue)> = vec![("outcome", outcome.status.as_str().into())];
     if !outcome.preferred_label.is_empty() {
@@ -249,8 +249,11 @@ pub fn write_status(dir: &Path, outcome: &Outcome) -> Result<(), String> {
         ));
     }
     let text = to_go_json_indent(&GoValue::object(fields));
-    crate::private_files::ensure_dir(dir)
-        .map_err(|e| format!("create node directory {}: {e}", dir.display()))?;
-    crate::private_files::replace(&dir.join("status.json"), text.as_bytes())
-        .map_err(|e| format!("write {}: {e}", dir.join("status.json").display()))
+    crate::private_files::ensure_dir(dir).map_err(|e| NodeFileError::CreateNodeDir {
+        path: dir.to_path_buf(),
+        source: Arc::new(e),
+    })?;
+    let path = dir.join("status.json");
+    crate::private_files::replace(&path, text.as_bytes())
+        .map_err(|e| NodeFileError::Write { path, source: Arc::new(e) })
 }

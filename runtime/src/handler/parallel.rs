@@ -34,19 +34,28 @@ pub enum JoinPolicy {
     Quorum(usize),
 }
 
+/// Why a node's join policy cannot be read.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum JoinPolicyError {
+    /// `fan_in_policy: quorum` without a `quorum` of at least 1.
+    #[error("fan_in_policy quorum needs quorum >= 1")]
+    QuorumMissing,
+    /// A `fan_in_policy` that is none of the known ones.
+    #[error("unknown fan_in_policy {0:?} (any, all, quorum)")]
+    Unknown(String),
+}
+
 impl JoinPolicy {
     /// The policy in `attrs` (`fan_in_policy`, `quorum`).
-    pub fn from_attrs(attrs: &attrs::Attrs) -> Result<JoinPolicy, String> {
+    pub fn from_attrs(attrs: &attrs::Attrs) -> Result<JoinPolicy, JoinPolicyError> {
         match attrs::get(attrs, "fan_in_policy") {
             "" | "any" => Ok(JoinPolicy::Any),
             "all" => Ok(JoinPolicy::All),
             "quorum" => match attrs::get(attrs, "quorum").parse::<usize>() {
                 Ok(n) if n >= 1 => Ok(JoinPolicy::Quorum(n)),
-                _ => Err("fan_in_policy quorum needs quorum >= 1".into()),
+                _ => Err(JoinPolicyError::QuorumMissing),
             },
-            other => Err(format!(
-                "unknown fan_in_policy {other:?} (any, all, quorum)"
-            )),
+            other => Err(JoinPolicyError::Unknown(other.to_string())),
         }
     }
 
@@ -92,7 +101,10 @@ impl NodeHandler for ParallelHandler {
 
 async fn run_parallel(task: NodeTask, env: HandlerEnv) -> NodeResult {
     let id = task.node_id.clone();
-    let fail = |m: String| HandlerError::Failed(format!("parallel node {id:?}: {m}"));
+    let fail = |m: String| HandlerError::Config {
+        node: id.clone(),
+        message: format!("parallel node {id:?}: {m}"),
+    };
     let plan = Arc::clone(&env.plan);
     let join = plan.join_of(task.node);
     let targets: Vec<String> = match attrs::get(&task.attrs, "parallel_targets") {
@@ -111,7 +123,7 @@ async fn run_parallel(task: NodeTask, env: HandlerEnv) -> NodeResult {
     if targets.is_empty() {
         return Err(fail("no branches".into()).into());
     }
-    let policy = JoinPolicy::from_attrs(&task.attrs).map_err(fail)?;
+    let policy = JoinPolicy::from_attrs(&task.attrs).map_err(|e| fail(e.to_string()))?;
     let mut branches = Vec::new();
     for (i, target) in targets.iter().enumerate() {
         let node = plan
@@ -208,7 +220,13 @@ async fn run_parallel(task: NodeTask, env: HandlerEnv) -> NodeResult {
                 stats: None,
                 child_usage: None,
             }),
-            None => return Err(fail(format!("branch {:?} did not report", targets[i])).into()),
+            None => {
+                return Err(HandlerError::BranchLost {
+                    node: id.clone(),
+                    branch: targets[i].clone(),
+                }
+                .into())
+            }
         }
     }
 
@@ -257,7 +275,11 @@ async fn run_branch(
     let result = match timeout {
         Some(limit) => match tokio::time::timeout(limit, running).await {
             Ok(result) => result,
-            Err(_) => Err(HandlerError::Failed(format!("branch timed out after {limit:?}")).into()),
+            Err(_) => Err(HandlerError::BranchTimedOut {
+                node: node_id.clone(),
+                limit,
+            }
+            .into()),
         },
         None => running.await,
     };
@@ -368,16 +390,21 @@ fn fan_in(task: &NodeTask) -> Result<Outcome, HandlerError> {
         .context
         .get(RESULTS_KEY)
         .filter(|r| !r.is_empty())
-        .ok_or_else(|| {
-            HandlerError::Failed(format!(
+        .ok_or_else(|| HandlerError::Config {
+            node: id.clone(),
+            message: format!(
                 "fan_in node {id:?}: no {RESULTS_KEY} in context (no parallel node ran before it)"
-            ))
+            ),
         })?;
-    let results: Vec<serde_json::Value> = serde_json::from_str(raw).map_err(|e| {
-        HandlerError::Failed(format!("fan_in node {id:?}: unreadable {RESULTS_KEY}: {e}"))
+    let results: Vec<serde_json::Value> =
+        serde_json::from_str(raw).map_err(|e| HandlerError::Config {
+            node: id.clone(),
+            message: format!("fan_in node {id:?}: unreadable {RESULTS_KEY}: {e}"),
+        })?;
+    let policy = JoinPolicy::from_attrs(&task.attrs).map_err(|e| HandlerError::Config {
+        node: id.clone(),
+        message: format!("fan_in node {id:?}: {e}"),
     })?;
-    let policy = JoinPolicy::from_attrs(&task.attrs)
-        .map_err(|e| HandlerError::Failed(format!("fan_in node {id:?}: {e}")))?;
     let mut outcome = Outcome::success();
     let mut failed = Vec::new();
     let mut succeeded = 0;

@@ -43,16 +43,23 @@ impl NodeHandler for ToolHandler {
 
 async fn run_tool(task: NodeTask, env: HandlerEnv) -> Result<Outcome, HandlerError> {
     let id = &task.node_id;
-    let fail = |message: String| HandlerError::Failed(message);
+    let config = |message: String| HandlerError::Config {
+        node: id.clone(),
+        message,
+    };
+    let command_error = |message: String| HandlerError::Command {
+        node: id.clone(),
+        message,
+    };
     let raw = attrs::get(&task.attrs, "tool_command");
     if raw.trim().is_empty() {
-        return Err(fail(format!("tool node {id:?} has no command")));
+        return Err(config(format!("tool node {id:?} has no command")));
     }
     let vars = ContextVars::of(&task, &env.plan);
     let command = expand_braces(raw, &vars, Mode::ToolCommand)
-        .map_err(|e| fail(format!("tool node {id:?}: {e}")))?;
+        .map_err(|e| config(format!("tool node {id:?}: {e}")))?;
     if command.trim().is_empty() {
-        return Err(fail(format!(
+        return Err(config(format!(
             "tool node {id:?}: the command is empty after interpolation"
         )));
     }
@@ -64,7 +71,7 @@ async fn run_tool(task: NodeTask, env: HandlerEnv) -> Result<Outcome, HandlerErr
     );
     rules
         .check(&command)
-        .map_err(|e| fail(format!("tool node {id:?}: {e}")))?;
+        .map_err(|e| command_error(format!("tool node {id:?}: {e}")))?;
     let script = match attrs::get(&task.attrs, "working_dir") {
         "" => command,
         dir => format!("cd \"{}\" && {command}", checked_working_dir(id, dir)?),
@@ -75,7 +82,7 @@ async fn run_tool(task: NodeTask, env: HandlerEnv) -> Result<Outcome, HandlerErr
             .ok()
             .and_then(GoDuration::to_std)
             .filter(|d| !d.is_zero())
-            .ok_or_else(|| fail(format!("tool node {id:?}: invalid timeout {text:?}")))?,
+            .ok_or_else(|| config(format!("tool node {id:?}: invalid timeout {text:?}")))?,
     };
     let cap = match env.services.tool_policy.max_output_limit {
         0 => MAX_OUTPUT_LIMIT,
@@ -84,7 +91,7 @@ async fn run_tool(task: NodeTask, env: HandlerEnv) -> Result<Outcome, HandlerErr
     let output_limit = match attrs::get(&task.attrs, "output_limit") {
         "" => DEFAULT_OUTPUT_LIMIT.min(cap),
         text => parse_limit(text)
-            .ok_or_else(|| fail(format!("tool node {id:?}: invalid output_limit {text:?}")))?
+            .ok_or_else(|| config(format!("tool node {id:?}: invalid output_limit {text:?}")))?
             .min(cap),
     };
     let node_dir = env.node_dir(&task);
@@ -103,11 +110,11 @@ async fn run_tool(task: NodeTask, env: HandlerEnv) -> Result<Outcome, HandlerErr
         let _ = std::fs::remove_dir_all(&cmd.attempt_dir);
     }
     let output = ran.map_err(|e| match e {
-        ShellError::TimedOut(d) => fail(format!(
+        ShellError::TimedOut(d) => command_error(format!(
             "tool node {id:?}: command timed out after {}",
             GoDuration::from_std(d)
         )),
-        other => fail(format!("tool node {id:?}: {other}")),
+        other => command_error(format!("tool node {id:?}: {other}")),
     })?;
 
     if output.adopted {
@@ -137,7 +144,10 @@ async fn run_tool(task: NodeTask, env: HandlerEnv) -> Result<Outcome, HandlerErr
         let keys = super::writes::declared(attrs::get(&task.attrs, "writes"));
         super::writes::apply(&keys, &output.stdout.text, &mut outcome);
     }
-    write_status(&node_dir, &outcome).map_err(fail)?;
+    write_status(&node_dir, &outcome).map_err(|source| HandlerError::Io {
+        node: id.clone(),
+        source,
+    })?;
     Ok(outcome)
 }
 
@@ -153,9 +163,12 @@ fn checked_working_dir<'a>(id: &str, dir: &'a str) -> Result<&'a str, HandlerErr
         .components()
         .any(|c| matches!(c, std::path::Component::ParentDir));
     if bad || escapes {
-        return Err(HandlerError::Failed(format!(
-            "tool node {id:?}: working_dir {dir:?} contains shell metacharacters or '..'"
-        )));
+        return Err(HandlerError::Config {
+            node: id.to_string(),
+            message: format!(
+                "tool node {id:?}: working_dir {dir:?} contains shell metacharacters or '..'"
+            ),
+        });
     }
     Ok(dir)
 }
