@@ -2,22 +2,26 @@
 //! (engine-semantics §3.4), and what a resumed run keeps (§3.5).
 
 use crate::attrs::{self, Attrs};
+use crate::wire_enum::wire_enum;
 
-/// How much context a prompt carries, from everything to nearly nothing.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Fidelity {
-    /// The prompt plus the previous node's output and the last human answer.
-    Full,
-    /// Every context key.
-    SummaryHigh,
-    /// The routing keys, outputs and goal, plus the node's `reads`.
-    SummaryMedium,
-    /// The goal and the summary of completed nodes.
-    SummaryLow,
-    /// The goal and the last outcome.
-    Compact,
-    /// As `SummaryMedium`, each value cut to 500 bytes.
-    Truncate,
+wire_enum! {
+    names: as_str, parse;
+    /// How much context a prompt carries, from everything to nearly nothing.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub enum Fidelity {
+        /// The prompt plus the previous node's output and the last human answer.
+        Full => "full",
+        /// Every context key.
+        SummaryHigh => "summary:high",
+        /// The routing keys, outputs and goal, plus the node's `reads`.
+        SummaryMedium => "summary:medium",
+        /// The goal and the summary of completed nodes.
+        SummaryLow => "summary:low",
+        /// The goal and the last outcome.
+        Compact => "compact",
+        /// As `SummaryMedium`, each value cut to 500 bytes.
+        Truncate => "truncate",
+    }
 }
 
 /// The keys `summary:medium` and `truncate` carry.
@@ -35,31 +39,6 @@ pub const MEDIUM_KEYS: [&str; 7] = [
 pub const TRUNCATE_BYTES: usize = 500;
 
 impl Fidelity {
-    /// The level named `name` (`full`, `summary:high`, …).
-    pub fn parse(name: &str) -> Option<Fidelity> {
-        Some(match name {
-            "full" => Fidelity::Full,
-            "summary:high" => Fidelity::SummaryHigh,
-            "summary:medium" => Fidelity::SummaryMedium,
-            "summary:low" => Fidelity::SummaryLow,
-            "compact" => Fidelity::Compact,
-            "truncate" => Fidelity::Truncate,
-            _ => return None,
-        })
-    }
-
-    /// The level's name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Fidelity::Full => "full",
-            Fidelity::SummaryHigh => "summary:high",
-            Fidelity::SummaryMedium => "summary:medium",
-            Fidelity::SummaryLow => "summary:low",
-            Fidelity::Compact => "compact",
-            Fidelity::Truncate => "truncate",
-        }
-    }
-
     /// A node's level: its own `fidelity`, else the workflow's
     /// `default_fidelity`, else `full`; names that are not levels are ignored.
     pub fn of(node: &Attrs, graph: &Attrs) -> Fidelity {

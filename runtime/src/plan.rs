@@ -12,50 +12,37 @@ use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use dippin::ir::{Condition, Node, NodeConfig, Selector, StyleRule, Workflow};
 
 use crate::attrs::{node_attrs, Attrs};
+use crate::wire_enum::wire_enum;
 
-/// What executes a node. The wire names are the reference's handler names, which
-/// appear in events, traces and the conformance goldens.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Handler {
-    /// The start node when it is a bare agent: a no-op that succeeds.
-    Start,
-    /// The exit node when it is a bare agent: a no-op that succeeds.
-    Exit,
-    /// An LLM agent session.
-    Codergen,
-    /// A shell command.
-    Tool,
-    /// A human gate.
-    Human,
-    /// A routing-only node: always succeeds.
-    Conditional,
-    /// Fan-out over branches.
-    Parallel,
-    /// Fan-in of branch results.
-    FanIn,
-    /// A child workflow run to completion.
-    Subgraph,
-    /// A supervised child pipeline.
-    ManagerLoop,
+wire_enum! {
+    /// What executes a node. The wire names are the reference's handler names, which
+    /// appear in events, traces and the conformance goldens.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub enum Handler {
+        /// The start node when it is a bare agent: a no-op that succeeds.
+        Start => "start",
+        /// The exit node when it is a bare agent: a no-op that succeeds.
+        Exit => "exit",
+        /// An LLM agent session.
+        Codergen => "codergen",
+        /// A shell command.
+        Tool => "tool",
+        /// A human gate.
+        Human => "wait.human",
+        /// A routing-only node: always succeeds.
+        Conditional => "conditional",
+        /// Fan-out over branches.
+        Parallel => "parallel",
+        /// Fan-in of branch results.
+        FanIn => "parallel.fan_in",
+        /// A child workflow run to completion.
+        Subgraph => "subgraph",
+        /// A supervised child pipeline.
+        ManagerLoop => "stack.manager_loop",
+    }
 }
 
 impl Handler {
-    /// The reference's handler name (`codergen`, `wait.human`, `parallel.fan_in`, …).
-    pub fn wire_name(self) -> &'static str {
-        match self {
-            Handler::Start => "start",
-            Handler::Exit => "exit",
-            Handler::Codergen => "codergen",
-            Handler::Tool => "tool",
-            Handler::Human => "wait.human",
-            Handler::Conditional => "conditional",
-            Handler::Parallel => "parallel",
-            Handler::FanIn => "parallel.fan_in",
-            Handler::Subgraph => "subgraph",
-            Handler::ManagerLoop => "stack.manager_loop",
-        }
-    }
-
     /// The Graphviz shape the reference gives the node (used by stylesheet kind
     /// selectors and shown by `simulate`).
     pub fn shape(self) -> &'static str {

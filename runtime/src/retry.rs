@@ -14,10 +14,10 @@
 //! caller — no clock or global randomness here; [`JitterRng`] produces it
 //! deterministically from a seed.
 
-use std::fmt;
 use std::time::Duration;
 
 use crate::plan::{NodeIndex, SpawnPlan};
+use crate::wire_enum::wire_enum;
 
 /// The longest backoff: every delay is capped here, before and after jitter.
 pub const MAX_BACKOFF: Duration = Duration::from_secs(60);
@@ -47,52 +47,21 @@ pub enum BackoffKind {
     Linear,
 }
 
-/// A built-in retry policy's name.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum PolicyName {
-    /// No retries.
-    None,
-    /// 2 retries from 2 s, exponential.
-    Standard,
-    /// 5 retries from 500 ms, exponential.
-    Aggressive,
-    /// 3 retries from 10 s, exponential.
-    Patient,
-    /// 3 retries from 2 s, linear.
-    Linear,
-}
-
-impl PolicyName {
-    /// Every policy, in table order.
-    pub const ALL: [PolicyName; 5] = [
-        PolicyName::None,
-        PolicyName::Standard,
-        PolicyName::Aggressive,
-        PolicyName::Patient,
-        PolicyName::Linear,
-    ];
-
-    /// The policy called `name` exactly (`none`, `standard`, `aggressive`, `patient`,
-    /// `linear`); anything else is `None`.
-    pub fn parse(name: &str) -> Option<PolicyName> {
-        PolicyName::ALL.into_iter().find(|p| p.as_str() == name)
-    }
-
-    /// The policy's name as written in workflows.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PolicyName::None => "none",
-            PolicyName::Standard => "standard",
-            PolicyName::Aggressive => "aggressive",
-            PolicyName::Patient => "patient",
-            PolicyName::Linear => "linear",
-        }
-    }
-}
-
-impl fmt::Display for PolicyName {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+wire_enum! {
+    names: as_str, parse;
+    /// A built-in retry policy's name.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub enum PolicyName {
+        /// No retries.
+        None => "none",
+        /// 2 retries from 2 s, exponential.
+        Standard => "standard",
+        /// 5 retries from 500 ms, exponential.
+        Aggressive => "aggressive",
+        /// 3 retries from 10 s, exponential.
+        Patient => "patient",
+        /// 3 retries from 2 s, linear.
+        Linear => "linear",
     }
 }
 

@@ -22,12 +22,16 @@
 //! * `from_wire_name(&str) -> Option<Self>` — exact, case-sensitive;
 //! * `Display`, which writes the wire name.
 //!
+//! A type whose methods already have other names keeps them by starting with
+//! `names: as_str, parse;` (the two method names, in that order).
+//!
 //! A wire name given twice is an unreachable-pattern warning (an error under
 //! `-D warnings`). The enum must be `Copy`.
 
 /// Declares an enum and its wire names once (see the module docs).
 macro_rules! wire_enum {
     (
+        names: $to_wire:ident, $from_wire:ident;
         $(#[$meta:meta])*
         $vis:vis enum $name:ident {
             $(
@@ -49,14 +53,14 @@ macro_rules! wire_enum {
             pub const ALL: [$name; [$($wire),+].len()] = [$($name::$variant),+];
 
             /// The name written on the wire.
-            pub const fn wire_name(self) -> &'static str {
+            pub const fn $to_wire(self) -> &'static str {
                 match self {
                     $($name::$variant => $wire,)+
                 }
             }
 
             /// The variant whose wire name is `name` (exact, case-sensitive match).
-            pub fn from_wire_name(name: &str) -> Option<$name> {
+            pub fn $from_wire(name: &str) -> Option<$name> {
                 match name {
                     $($wire => Some($name::$variant),)+
                     _ => None,
@@ -66,8 +70,18 @@ macro_rules! wire_enum {
 
         impl ::std::fmt::Display for $name {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-                f.write_str(self.wire_name())
+                f.write_str(self.$to_wire())
             }
+        }
+    };
+    (
+        $(#[$meta:meta])*
+        $vis:vis enum $name:ident { $($body:tt)* }
+    ) => {
+        wire_enum! {
+            names: wire_name, from_wire_name;
+            $(#[$meta])*
+            $vis enum $name { $($body)* }
         }
     };
 }
@@ -87,6 +101,24 @@ mod tests {
         }
     }
 
+    wire_enum! {
+        names: as_str, parse;
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        enum Renamed {
+            A => "a",
+            B => "b",
+        }
+    }
+
+    #[test]
+    fn method_names_can_be_chosen() {
+        for variant in Renamed::ALL {
+            assert_eq!(Renamed::parse(variant.as_str()), Some(variant));
+            assert_eq!(variant.to_string(), variant.as_str());
+        }
+        assert_eq!(Renamed::parse("c"), None);
+    }
+
     #[test]
     fn all_lists_every_variant_in_order_and_names_round_trip() {
         assert_eq!(Sample::ALL, [Sample::One, Sample::Two, Sample::Three]);
@@ -98,5 +130,34 @@ mod tests {
         assert_eq!(Sample::Two.wire_name(), "two:2");
         assert_eq!(Sample::from_wire_name("One"), None);
         assert_eq!(Sample::from_wire_name(""), None);
+    }
+
+    /// Every enum in the crate declared with `wire_enum!`: each variant's name
+    /// reads back as that variant, no name is given twice, and `Display` writes it.
+    #[test]
+    fn every_wire_enum_in_the_crate_round_trips_every_variant() {
+        macro_rules! check {
+            ($($ty:ty => $to:ident, $from:ident;)+) => {$({
+                let mut seen = std::collections::HashSet::new();
+                for variant in <$ty>::ALL {
+                    let name = variant.$to();
+                    assert!(seen.insert(name), "{name:?} named twice");
+                    assert_eq!(<$ty>::$from(name), Some(variant), "{name:?}");
+                    assert_eq!(variant.to_string(), name);
+                }
+                assert!(!seen.is_empty());
+            })+};
+        }
+        check! {
+            crate::event::EventKind => wire_name, from_wire_name;
+            crate::event::EventSource => wire_name, from_wire_name;
+            crate::event::EdgePriority => wire_name, from_wire_name;
+            crate::event::Actor => wire_name, from_wire_name;
+            crate::plan::Handler => wire_name, from_wire_name;
+            crate::retry::PolicyName => as_str, parse;
+            crate::fidelity::Fidelity => as_str, parse;
+            crate::engine::TerminalStatus => as_str, from_wire_name;
+            crate::llm::error::ErrorKind => as_str, from_wire_name;
+        }
     }
 }

@@ -40,6 +40,7 @@ use crate::outcome::NodeResult;
 use crate::plan::{Handler, NodeIndex, SpawnPlan};
 use crate::retry::JitterRng;
 use crate::usage::UsageSummary;
+use crate::wire_enum::wire_enum;
 
 use record::RunRecord;
 
@@ -112,33 +113,25 @@ pub struct NodeTask {
     pub usage: Option<UsageSummary>,
 }
 
-/// How a run ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum TerminalStatus {
-    /// The exit node was reached.
-    Success,
-    /// The exit node was reached past an override edge.
-    ValidationOverridden,
-    /// The run failed.
-    Fail,
-    /// A budget ceiling was breached.
-    BudgetExceeded,
-    /// A provider's credit ran out; resumable.
-    PausedBilling,
+wire_enum! {
+    names: as_str, from_wire_name;
+    /// How a run ended.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub enum TerminalStatus {
+        /// The exit node was reached.
+        Success => "success",
+        /// The exit node was reached past an override edge.
+        ValidationOverridden => "validation_overridden",
+        /// The run failed.
+        Fail => "fail",
+        /// A budget ceiling was breached.
+        BudgetExceeded => "budget_exceeded",
+        /// A provider's credit ran out; resumable.
+        PausedBilling => "paused_billing",
+    }
 }
 
 impl TerminalStatus {
-    /// The wire name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TerminalStatus::Success => "success",
-            TerminalStatus::ValidationOverridden => "validation_overridden",
-            TerminalStatus::Fail => "fail",
-            TerminalStatus::BudgetExceeded => "budget_exceeded",
-            TerminalStatus::PausedBilling => "paused_billing",
-        }
-    }
-
     /// `success` and `validation_overridden` count as success.
     pub fn is_success(self) -> bool {
         matches!(

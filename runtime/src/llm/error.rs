@@ -6,37 +6,42 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-/// What went wrong with a provider call.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ErrorKind {
-    /// 401: the key is wrong.
-    Authentication,
-    /// 403: the key may not do this.
-    AccessDenied,
-    /// 404: no such model or endpoint.
-    NotFound,
-    /// 400/422: the request was malformed.
-    InvalidRequest,
-    /// 413, or a message saying the prompt is too long.
-    ContextLength,
-    /// 408: the provider gave up waiting for the request.
-    RequestTimeout,
-    /// 429: slow down.
-    RateLimit,
-    /// 5xx and 529: the provider is in trouble.
-    Server,
-    /// Credit or quota exhausted: the run pauses until someone adds credit.
-    Quota,
-    /// A safety filter refused.
-    ContentFilter,
-    /// The connection failed or broke.
-    Network,
-    /// The stream was malformed or cut short.
-    Stream,
-    /// The stream went silent past the idle deadline.
-    StreamIdle,
-    /// Tracker itself is misconfigured (no key, unknown provider).
-    Configuration,
+use crate::wire_enum::wire_enum;
+
+wire_enum! {
+    names: as_str, from_wire_name;
+    /// What went wrong with a provider call.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub enum ErrorKind {
+        /// 401: the key is wrong.
+        Authentication => "authentication",
+        /// 403: the key may not do this.
+        AccessDenied => "access_denied",
+        /// 404: no such model or endpoint.
+        NotFound => "not_found",
+        /// 400/422: the request was malformed.
+        InvalidRequest => "invalid_request",
+        /// 413, or a message saying the prompt is too long.
+        ContextLength => "context_length",
+        /// 408: the provider gave up waiting for the request.
+        RequestTimeout => "request_timeout",
+        /// 429: slow down.
+        RateLimit => "rate_limit",
+        /// 5xx and 529: the provider is in trouble.
+        Server => "server",
+        /// Credit or quota exhausted: the run pauses until someone adds credit.
+        Quota => "quota",
+        /// A safety filter refused.
+        ContentFilter => "content_filter",
+        /// The connection failed or broke.
+        Network => "network",
+        /// The stream was malformed or cut short.
+        Stream => "stream",
+        /// The stream went silent past the idle deadline.
+        StreamIdle => "stream_idle",
+        /// Tracker itself is misconfigured (no key, unknown provider).
+        Configuration => "configuration",
+    }
 }
 
 impl ErrorKind {
@@ -51,26 +56,6 @@ impl ErrorKind {
                 | ErrorKind::Stream
                 | ErrorKind::StreamIdle
         )
-    }
-
-    /// A short name (`rate_limit`, `authentication`, …).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ErrorKind::Authentication => "authentication",
-            ErrorKind::AccessDenied => "access_denied",
-            ErrorKind::NotFound => "not_found",
-            ErrorKind::InvalidRequest => "invalid_request",
-            ErrorKind::ContextLength => "context_length",
-            ErrorKind::RequestTimeout => "request_timeout",
-            ErrorKind::RateLimit => "rate_limit",
-            ErrorKind::Server => "server",
-            ErrorKind::Quota => "quota",
-            ErrorKind::ContentFilter => "content_filter",
-            ErrorKind::Network => "network",
-            ErrorKind::Stream => "stream",
-            ErrorKind::StreamIdle => "stream_idle",
-            ErrorKind::Configuration => "configuration",
-        }
     }
 }
 
