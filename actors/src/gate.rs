@@ -1,7 +1,9 @@
 //! Gate routing: every human gate of every run goes through the [`GateRouter`],
 //! which names whoever answers that run's gates — the console, auto-approve, and
 //! later the TUI or a webhook. The ask itself runs in the asking node's task, so
-//! a gate whose node is cancelled or times out stops asking.
+//! a gate whose node is cancelled or times out stops asking. Gates fail closed:
+//! a run with no route gets no answer ([`GateError::NoRoute`]), never an
+//! approval.
 
 use std::collections::HashMap;
 use std::io::{BufRead, Write};
@@ -15,18 +17,15 @@ use tracker_runtime::handler::questions::Answer;
 use tracker_runtime::handler::BoxFuture;
 
 /// Routes gates by run.
+#[derive(Default)]
 pub struct GateRouter {
     routes: HashMap<String, Arc<dyn Interviewer>>,
-    default: Arc<dyn Interviewer>,
 }
 
 impl GateRouter {
-    /// A router sending unrouted gates to `default`.
-    pub fn new(default: Arc<dyn Interviewer>) -> GateRouter {
-        GateRouter {
-            routes: HashMap::new(),
-            default,
-        }
+    /// A router with no routes: every gate fails until its run is routed.
+    pub fn new() -> GateRouter {
+        GateRouter::default()
     }
 }
 
@@ -49,9 +48,9 @@ pub struct Route {
 #[rtype(result = "()")]
 pub struct Unroute(pub String);
 
-/// Who answers run `run_id`'s gates.
+/// Who answers run `run_id`'s gates, if anyone.
 #[derive(Message)]
-#[rtype(result = "Arc<dyn Interviewer>")]
+#[rtype(result = "Option<Arc<dyn Interviewer>>")]
 pub struct Resolve(pub String);
 
 impl Handler<Route> for GateRouter {
@@ -74,12 +73,7 @@ impl Handler<Resolve> for GateRouter {
     type Result = MessageResult<Resolve>;
 
     fn handle(&mut self, msg: Resolve, _: &mut Self::Context) -> Self::Result {
-        MessageResult(
-            self.routes
-                .get(&msg.0)
-                .cloned()
-                .unwrap_or_else(|| Arc::clone(&self.default)),
-        )
+        MessageResult(self.routes.get(&msg.0).cloned())
     }
 }
 
@@ -102,7 +96,10 @@ impl Interviewer for RoutedInterviewer {
             let interviewer = router
                 .send(Resolve(request.run_id.clone()))
                 .await
-                .map_err(|e| GateError::RouterUnavailable(e.to_string()))?;
+                .map_err(|e| GateError::RouterUnavailable(e.to_string()))?
+                .ok_or_else(|| GateError::NoRoute {
+                    run_id: request.run_id.clone(),
+                })?;
             interviewer.ask(request).await
         })
     }

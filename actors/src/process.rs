@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use actix::prelude::*;
 use tracker_runtime::clock::Clock;
-use tracker_runtime::handler::human::{AutoApprove, Interviewer};
+use tracker_runtime::handler::human::Interviewer;
 use tracker_runtime::handler::tool_safety::ToolPolicy;
 use tracker_runtime::handler::{HandlerRegistry, Services};
 use tracker_runtime::llm::Completers;
@@ -13,7 +13,7 @@ use tracker_runtime::supervision::SupervisionPolicy;
 
 use crate::bus::{BusSink, Deliver, EventBus, Subscribe, SubscriptionId};
 use crate::child::ActorChildRunner;
-use crate::gate::{GateRouter, RoutedInterviewer};
+use crate::gate::{GateRouter, Route, RoutedInterviewer};
 use crate::run::RunSpec;
 use crate::supervisor::RuntimeSupervisor;
 use crate::supervisor::{RunHandle, StartRun};
@@ -44,6 +44,20 @@ impl Process {
             .await
     }
 
+    /// Sends run `run_id`'s gates to `interviewer` (until it is unrouted).
+    pub async fn route_gates(
+        &self,
+        run_id: &str,
+        interviewer: Arc<dyn Interviewer>,
+    ) -> Result<(), MailboxError> {
+        self.gates
+            .send(Route {
+                run_id: run_id.to_string(),
+                interviewer,
+            })
+            .await
+    }
+
     /// Starts (or queues) a run.
     pub async fn start_run(&self, spec: RunSpec) -> Result<RunHandle, MailboxError> {
         self.supervisor.send(StartRun(spec)).await
@@ -54,15 +68,15 @@ impl Process {
         Arc::new(BusSink::new(self.bus.clone()))
     }
 
-    /// Starts the actors (inside a running actix system). Gates of runs that
-    /// were not routed anywhere are auto-approved; `max_concurrent` bounds
-    /// concurrent runs (0: no bound).
+    /// Starts the actors (inside a running actix system). A run's gates are
+    /// answered only once it is routed ([`crate::gate::Route`]): a gate of a
+    /// run with no route fails its node. `max_concurrent` bounds concurrent
+    /// runs (0: no bound).
     pub fn start(max_concurrent: usize) -> Process {
-        let default: Arc<dyn Interviewer> = Arc::new(AutoApprove);
         Process {
             bus: EventBus::default().start(),
             supervisor: RuntimeSupervisor::new(max_concurrent).start(),
-            gates: GateRouter::new(default).start(),
+            gates: GateRouter::new().start(),
         }
     }
 

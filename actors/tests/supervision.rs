@@ -16,6 +16,7 @@ use tracker_runtime::checkpoint::Checkpoint;
 use tracker_runtime::clock::Clock;
 use tracker_runtime::engine::{EngineConfig, NodeTask, RunEnd, TerminalStatus};
 use tracker_runtime::event::{EventKind, PipelineEvent};
+use tracker_runtime::handler::human::{AutoApprove, Interviewer};
 use tracker_runtime::handler::tool_safety::ToolPolicy;
 use tracker_runtime::handler::{BoxFuture, HandlerEnv, HandlerRegistry, NodeHandler};
 use tracker_runtime::llm::stub::{self, ScriptedCompleter, StubCompleter};
@@ -90,7 +91,7 @@ impl Outcome2 {
     }
 }
 
-/// Runs `plan` to its end under a fresh actor system.
+/// Runs `plan` to its end under a fresh actor system, its gates auto-approved.
 fn run(
     plan: Arc<SpawnPlan>,
     handlers: HandlerRegistry,
@@ -99,6 +100,32 @@ fn run(
     store: Option<RunStore>,
     resume_from: Option<Checkpoint>,
     run_id: &str,
+) -> Outcome2 {
+    let gates: Arc<dyn Interviewer> = Arc::new(AutoApprove);
+    run_gated(
+        plan,
+        handlers,
+        completers,
+        supervision,
+        store,
+        resume_from,
+        run_id,
+        Some(gates),
+    )
+}
+
+/// Runs `plan` to its end under a fresh actor system, its gates routed to
+/// `gates` (or nowhere).
+#[allow(clippy::too_many_arguments)]
+fn run_gated(
+    plan: Arc<SpawnPlan>,
+    handlers: HandlerRegistry,
+    completers: Completers,
+    supervision: SupervisionPolicy,
+    store: Option<RunStore>,
+    resume_from: Option<Checkpoint>,
+    run_id: &str,
+    gates: Option<Arc<dyn Interviewer>>,
 ) -> Outcome2 {
     let run_id = run_id.to_string();
     let workdir = tempfile::tempdir().expect("workdir");
@@ -118,6 +145,9 @@ fn run(
             .subscribe(&run_id, collector.clone().recipient())
             .await
             .expect("subscribe");
+        if let Some(gates) = gates {
+            process.route_gates(&run_id, gates).await.expect("route");
+        }
         let mut spec = RunSpec::new(
             plan,
             EngineConfig {
@@ -307,6 +337,44 @@ fn escalating_to_a_node_failure_lets_the_workflow_route_to_a_gate() {
     assert_eq!(out.count(EventKind::GateOpened), 1);
     let completed = &out.end.result.as_ref().expect("result").completed_nodes;
     assert!(completed.contains(&"Escalate".to_string()));
+}
+
+#[test]
+fn a_gate_of_a_run_with_no_route_fails_closed() {
+    let src = FLOW
+        .replace(
+            "  agent Done\n",
+            "  human Approve\n    mode: choice\n  agent Done\n",
+        )
+        .replace(
+            "    Flaky -> Done\n",
+            "    Flaky -> Approve\n    Approve -> Done  label: accept\n",
+        );
+    let (handlers, _) = flaky(Misbehave::Fail, 0);
+    let out = run_gated(
+        plan(&src),
+        handlers,
+        stub_completers(),
+        policy(""),
+        None,
+        None,
+        "gggggggggggg",
+        None,
+    );
+    assert_eq!(
+        out.status(),
+        Some(TerminalStatus::Fail),
+        "{:?}",
+        out.kinds()
+    );
+    let error = out.end.error.as_deref().unwrap_or("");
+    assert!(
+        error.contains(r#"gate "Approve": no interviewer answers the gates of run "gggggggggggg""#),
+        "{error}"
+    );
+    let completed = &out.end.result.as_ref().expect("result").completed_nodes;
+    assert!(!completed.contains(&"Approve".to_string()));
+    assert!(!completed.contains(&"Done".to_string()));
 }
 
 #[test]

@@ -22,6 +22,7 @@ use tracker_actors::run::RunSpec;
 use tracker_runtime::clock::Clock;
 use tracker_runtime::engine::{BudgetLimits, EngineConfig};
 use tracker_runtime::golden::{golden_error, golden_trace};
+use tracker_runtime::handler::human::AutoApprove;
 use tracker_runtime::handler::tool_safety::ToolPolicy;
 use tracker_runtime::llm::stub::{StubCompleter, STUB_MODEL, STUB_PROVIDER};
 use tracker_runtime::llm::Completers;
@@ -107,6 +108,11 @@ fn golden(fixture: &Path) -> Result<String, String> {
             .subscribe(&run_id, collector.clone().recipient())
             .await
             .map_err(|e| format!("event bus: {e}"))?;
+        // The fixtures' gates are answered as --auto-approve answers them.
+        process
+            .route_gates(&run_id, Arc::new(AutoApprove))
+            .await
+            .map_err(|e| format!("gate router: {e}"))?;
         let mut spec = RunSpec::new(
             Arc::new(plan),
             EngineConfig {
