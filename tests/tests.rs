@@ -3,6 +3,7 @@
 //! One test binary (ripgrep's layout): each module is one area.
 
 mod agent_run;
+mod attributes;
 mod arguments;
 mod cli;
 mod conformance;

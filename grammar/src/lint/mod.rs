@@ -46,6 +46,7 @@ mod failure;
 mod humans;
 pub mod inputs;
 mod models;
+mod params;
 mod prompts;
 mod responses;
 mod routing;
@@ -104,5 +105,6 @@ fn themes(graph: &Graph<'_>, out: &mut Vec<Diagnostic>) {
     subgraphs::lint(graph, out);
     access::lint(graph, out);
     budgets::lint(graph, out);
+    params::lint(graph, out);
     stylesheet::lint(graph, out);
 }
