@@ -5,10 +5,14 @@
 //! saying what the mistake is, and header lines `# expect: DIPnnn @ LINE:COL MESSAGE`
 //! name every finding `tracker check --json` must report: its code, its position and
 //! its message (or a distinctive part of it). Any finding the header does not list
-//! fails the test, with one exception: a `DIP125` hint (a program not on `PATH`) depends
-//! on the machine, so an unlisted one is tolerated. Child
+//! fails the test, with one exception: a `DIP125` hint that a program is not on `PATH`
+//! depends on the machine, so an unlisted one is tolerated. A file is named after a code
+//! its header expects (`dipNNN_*.dip`), except a counter-example named `clean_*.dip`: it
+//! shows a case a lint must *not* flag, has no `# expect:` header, and must produce no
+//! finding at all (the `DIP125` exception aside). Child
 //! workflows that cross-file lints need live in `data/lints/children/` and are referenced
-//! relative to the parent file, so every check runs in the file's own directory.
+//! relative to the parent file, so every check runs in the file's own directory (as do
+//! the scripts in `data/lints/scripts/` and prompt files in `data/lints/prompts/`).
 //!
 //! The exit status must be 1 exactly when some finding has severity `error` (the
 //! error-level lints `DIP155`–`DIP158`), and 0 otherwise; the binary must never panic.
@@ -80,6 +84,17 @@ fn name_of(file: &Path) -> &str {
         .expect("UTF-8 file name")
 }
 
+/// Whether the file is a counter-example that must produce no finding (`clean_*.dip`).
+fn is_clean(name: &str) -> bool {
+    name.starts_with("clean_")
+}
+
+/// Whether the finding is the machine-dependent `DIP125` hint that a program is not on
+/// `PATH` (tolerated when unlisted; a missing relative path is not).
+fn not_on_path(finding: &Finding, message: &str) -> bool {
+    finding.code == "DIP125" && message.ends_with("which is not on PATH")
+}
+
 #[test]
 fn every_lint_file_reports_exactly_its_findings() {
     let files = lint_files();
@@ -93,12 +108,19 @@ fn every_lint_file_reports_exactly_its_findings() {
             "{name}: the first line must be a comment saying what mistake the file shows"
         );
         let expected = expectations(name, &text);
-        assert!(!expected.is_empty(), "{name}: no `# expect:` header");
-        let prefix = name.get(..6).unwrap_or_default().to_ascii_uppercase();
-        assert!(
-            expected.iter().any(|e| e.finding.code == prefix),
-            "{name}: the file name's code {prefix} is not among its expectations"
-        );
+        if is_clean(name) {
+            assert!(
+                expected.is_empty(),
+                "{name}: a clean_ file expects no finding, so it has no `# expect:` header"
+            );
+        } else {
+            assert!(!expected.is_empty(), "{name}: no `# expect:` header");
+            let prefix = name.get(..6).unwrap_or_default().to_ascii_uppercase();
+            assert!(
+                expected.iter().any(|e| e.finding.code == prefix),
+                "{name}: the file name's code {prefix} is not among its expectations"
+            );
+        }
 
         let run = check_json(&file);
         assert!(!run.stderr.contains("panicked"), "{name}: {}", run.stderr);
@@ -125,7 +147,7 @@ fn every_lint_file_reports_exactly_its_findings() {
         let unlisted: Vec<&(&Finding, &str)> = reported
             .iter()
             .zip(&claimed)
-            .filter(|((f, _), claimed)| !**claimed && f.code != "DIP125")
+            .filter(|((f, message), claimed)| !**claimed && !not_on_path(f, message))
             .map(|(r, _)| r)
             .collect();
         assert!(
@@ -181,7 +203,9 @@ fn referenced_children_exist() {
             else {
                 continue;
             };
-            let exists = lints_dir().join(reference).is_file();
+            // A ref may leave out the `.dip` extension.
+            let exists = lints_dir().join(reference).is_file()
+                || lints_dir().join(format!("{reference}.dip")).is_file();
             assert!(
                 exists || deliberate,
                 "{}: child {reference} does not exist",
