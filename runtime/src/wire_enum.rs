@@ -158,6 +158,8 @@ mod tests {
             crate::fidelity::Fidelity => as_str, parse;
             crate::engine::TerminalStatus => as_str, from_wire_name;
             crate::llm::error::ErrorKind => as_str, from_wire_name;
+            crate::engine::Breach => kind, from_kind;
+            crate::handler::human::GateMode => as_str, from_wire_name;
         }
     }
 }

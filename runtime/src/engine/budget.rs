@@ -7,6 +7,7 @@ use std::time::Duration;
 use dippin::duration::GoDuration;
 
 use crate::usage::UsageSummary;
+use crate::wire_enum::wire_enum;
 
 /// Run ceilings; zero means "no limit".
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -85,17 +86,20 @@ impl BudgetLimits {
     }
 }
 
-/// Which limit a run broke.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Breach {
-    /// `max_total_tokens`.
-    Tokens,
-    /// `max_cost_cents`.
-    Cost,
-    /// `max_wall_time`.
-    WallTime,
-    /// `stall_timeout`.
-    Stall,
+wire_enum! {
+    names: kind, from_kind;
+    /// Which limit a run broke.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub enum Breach {
+        /// `max_total_tokens`.
+        Tokens => "tokens",
+        /// `max_cost_cents`.
+        Cost => "cost",
+        /// `max_wall_time`.
+        WallTime => "wall_time",
+        /// `stall_timeout`.
+        Stall => "stall",
+    }
 }
 
 impl Breach {
@@ -106,16 +110,6 @@ impl Breach {
             Breach::Cost => "max_cost_cents exceeded",
             Breach::WallTime => "max_wall_time exceeded",
             Breach::Stall => "stall_timeout exceeded",
-        }
-    }
-
-    /// The name listed in a result's `budget_limits_hit`.
-    pub fn kind(self) -> &'static str {
-        match self {
-            Breach::Tokens => "tokens",
-            Breach::Cost => "cost",
-            Breach::WallTime => "wall_time",
-            Breach::Stall => "stall",
         }
     }
 }

@@ -19,42 +19,31 @@ use crate::interpolate::{expand_braces, Mode};
 /// Why an interviewer gave no answer (defined beside [`HandlerError`]).
 pub use crate::outcome::GateError;
 use crate::outcome::{HandlerError, NodeResult, Outcome, FAIL, SUCCESS};
+use crate::wire_enum::wire_enum;
 
 /// How much of a gate's prompt its `gate_opened` event carries.
 const EVENT_PROMPT_LIMIT: usize = 4096;
 
-/// What kind of answer a gate wants.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum GateMode {
-    /// Pick one of the outgoing edges.
-    Choice,
-    /// Yes or no.
-    YesNo,
-    /// Free text (with labelled choices offered when the edges have labels).
-    Freeform,
-    /// Answer a list of questions an agent wrote.
-    Interview,
+wire_enum! {
+    names: as_str, from_wire_name;
+    /// What kind of answer a gate wants.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub enum GateMode {
+        /// Pick one of the outgoing edges.
+        Choice => "choice",
+        /// Yes or no.
+        YesNo => "yes_no",
+        /// Free text (with labelled choices offered when the edges have labels).
+        Freeform => "freeform",
+        /// Answer a list of questions an agent wrote.
+        Interview => "interview",
+    }
 }
 
 impl GateMode {
     /// The mode named by a node's `mode` attribute (unknown names are `choice`).
     pub fn parse(name: &str) -> GateMode {
-        match name {
-            "yes_no" => GateMode::YesNo,
-            "freeform" => GateMode::Freeform,
-            "interview" => GateMode::Interview,
-            _ => GateMode::Choice,
-        }
-    }
-
-    /// The wire name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            GateMode::Choice => "choice",
-            GateMode::YesNo => "yes_no",
-            GateMode::Freeform => "freeform",
-            GateMode::Interview => "interview",
-        }
+        GateMode::from_wire_name(name).unwrap_or(GateMode::Choice)
     }
 }
 
