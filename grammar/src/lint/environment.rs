@@ -503,35 +503,13 @@ fn load_child(path: &Path) -> Option<Workflow> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::fs;
 
-    /// A scratch directory removed when dropped (even when a test panics).
-    struct Scratch(PathBuf);
-
-    impl Scratch {
-        fn new(test: &str) -> Scratch {
-            let dir =
-                std::env::temp_dir().join(format!("dippin-lint-env-{}-{test}", std::process::id()));
-            let _ = fs::remove_dir_all(&dir);
-            fs::create_dir_all(&dir).expect("create scratch dir");
-            Scratch(dir)
-        }
-
-        fn write(&self, rel: &str, text: &str) -> PathBuf {
-            let path = self.0.join(rel);
-            if let Some(parent) = path.parent() {
-                fs::create_dir_all(parent).expect("create parent");
-            }
-            fs::write(&path, text).expect("write file");
-            path
-        }
-    }
-
-    impl Drop for Scratch {
-        fn drop(&mut self) {
-            let _ = fs::remove_dir_all(&self.0);
-        }
-    }
+    // The cases of the other environment lints live in the lint corpus
+    // (`tests/data/lints`). These two stay: the corpus tolerates an unlisted DIP125
+    // "not on PATH" hint (it depends on the machine), so it cannot show the commands the
+    // program scan must skip; and DIP123's message is bash's own, so the corpus names only
+    // its start, while this checks that bash's "bash: " prefix is cut and that a machine
+    // without bash skips the check.
 
     fn lint_src(src: &str, base: Option<&Path>) -> Vec<Diagnostic> {
         let (wf, diags) = crate::parse_dip(src);
@@ -595,27 +573,6 @@ mod tests {
     }
 
     #[test]
-    fn dip123_valid_command_passes() {
-        let diags = lint_src(
-            &tool_workflow("if true; then\n  echo \"${ctx.outcome}\"\nfi\n"),
-            None,
-        );
-        assert!(with_code(&diags, 123).is_empty(), "{diags:?}");
-    }
-
-    #[test]
-    fn dip125_unknown_program() {
-        let diags = lint_src(&tool_workflow("dippin-no-such-program-xyz --flag\n"), None);
-        let found = with_code(&diags, 125);
-        assert_eq!(found.len(), 1, "{diags:?}");
-        assert_eq!(found[0].severity, Severity::Hint);
-        assert_eq!(
-            found[0].message,
-            "tool node \"Run\" runs \"dippin-no-such-program-xyz\", which is not on PATH"
-        );
-    }
-
-    #[test]
     fn dip125_skips_builtins_assignments_shebangs_and_syntax() {
         for command in [
             "echo hi",
@@ -631,163 +588,5 @@ mod tests {
             let diags = lint_src(&tool_workflow(command), None);
             assert!(with_code(&diags, 125).is_empty(), "{command:?}: {diags:?}");
         }
-    }
-
-    #[test]
-    fn dip125_paths_resolve_against_base_dir() {
-        let dir = Scratch::new("dip125_paths");
-        dir.write("scripts/run.sh", "#!/bin/sh\necho ok\n");
-        let ok = lint_src(&tool_workflow("scripts/run.sh --x\n"), Some(&dir.0));
-        assert!(with_code(&ok, 125).is_empty(), "{ok:?}");
-        let missing = lint_src(&tool_workflow("scripts/gone.sh\n"), Some(&dir.0));
-        let found = with_code(&missing, 125);
-        assert_eq!(found.len(), 1, "{missing:?}");
-        assert!(found[0]
-            .message
-            .contains("\"scripts/gone.sh\", which does not exist"));
-    }
-
-    fn subgraph_workflow(reference: &str, params: &str, tool_access: bool) -> String {
-        let mut src = String::from(
-            "workflow Parent\n  start: Plan\n  exit: Done\n  agent Plan\n    prompt: go\n",
-        );
-        if tool_access {
-            src.push_str("    tool_access: none\n");
-        }
-        src.push_str(&format!("  subgraph Child\n    ref: {reference}\n"));
-        if !params.is_empty() {
-            src.push_str("    params:\n");
-            src.push_str(params);
-        }
-        src.push_str(
-            "  agent Done\n    prompt: bye\n  edges\n    Plan -> Child\n    Child -> Done\n",
-        );
-        src
-    }
-
-    const CHILD: &str = "workflow Child\n  start: Work\n  exit: Work\n  inputs\n    topic: text\n      required: true\n    tone: text\n      required: true\n      default: calm\n    extra: text\n  agent Work\n    prompt: ${inputs.topic} ${inputs.tone} ${inputs.extra}\n";
-
-    #[test]
-    fn dip126_missing_subgraph_file() {
-        let dir = Scratch::new("dip126_missing");
-        let diags = lint_src(&subgraph_workflow("sub/child.dip", "", false), Some(&dir.0));
-        let found = with_code(&diags, 126);
-        assert_eq!(found.len(), 1, "{diags:?}");
-        assert_eq!(found[0].severity, Severity::Warning);
-        assert_eq!(
-            found[0].message,
-            "subgraph node \"Child\" ref \"sub/child.dip\" does not exist"
-        );
-    }
-
-    #[test]
-    fn dip126_bare_name_may_be_builtin() {
-        let dir = Scratch::new("dip126_bare");
-        let diags = lint_src(&subgraph_workflow("reviewer", "", false), Some(&dir.0));
-        let found = with_code(&diags, 126);
-        assert_eq!(found.len(), 1, "{diags:?}");
-        assert!(
-            found[0].message.contains("built-in"),
-            "{}",
-            found[0].message
-        );
-    }
-
-    #[test]
-    fn dip126_existing_file_with_and_without_extension() {
-        let dir = Scratch::new("dip126_found");
-        dir.write("child.dip", CHILD);
-        for reference in ["child.dip", "child"] {
-            let diags = lint_src(
-                &subgraph_workflow(reference, "      topic: x\n", false),
-                Some(&dir.0),
-            );
-            assert!(diags.is_empty(), "{reference}: {diags:?}");
-        }
-    }
-
-    #[test]
-    fn dip135_missing_manager_loop_child() {
-        let dir = Scratch::new("dip135");
-        let src = "workflow Boss\n  start: Watch\n  exit: Done\n  manager_loop Watch\n    subgraph_ref: kids/child.dip\n    max_cycles: 3\n  agent Done\n    prompt: bye\n  edges\n    Watch -> Done\n";
-        let diags = lint_src(src, Some(&dir.0));
-        let found = with_code(&diags, 135);
-        assert_eq!(found.len(), 1, "{diags:?}");
-        assert_eq!(
-            found[0].message,
-            "manager_loop node \"Watch\" subgraph_ref \"kids/child.dip\" does not exist"
-        );
-        dir.write("kids/child.dip", CHILD);
-        assert!(with_code(&lint_src(src, Some(&dir.0)), 135).is_empty());
-    }
-
-    #[test]
-    fn dip143_tool_access_with_child_reference() {
-        let dir = Scratch::new("dip143");
-        let with = lint_src(&subgraph_workflow("child.dip", "", true), Some(&dir.0));
-        let found = with_code(&with, 143);
-        assert_eq!(found.len(), 1, "{with:?}");
-        assert_eq!(found[0].severity, Severity::Hint);
-        let without = lint_src(&subgraph_workflow("child.dip", "", false), Some(&dir.0));
-        assert!(with_code(&without, 143).is_empty(), "{without:?}");
-    }
-
-    #[test]
-    fn dip146_child_restricts_no_agent() {
-        let dir = Scratch::new("dip146");
-        dir.write("child.dip", CHILD);
-        let diags = lint_src(
-            &subgraph_workflow("child.dip", "      topic: x\n", true),
-            Some(&dir.0),
-        );
-        let found = with_code(&diags, 146);
-        assert_eq!(found.len(), 1, "{diags:?}");
-        assert_eq!(found[0].severity, Severity::Hint);
-
-        // A child that restricts an agent itself is fine.
-        let restricted = CHILD.replace("  agent Work\n", "  agent Work\n    tool_access: none\n");
-        dir.write("child.dip", &restricted);
-        let diags = lint_src(
-            &subgraph_workflow("child.dip", "      topic: x\n", true),
-            Some(&dir.0),
-        );
-        assert!(with_code(&diags, 146).is_empty(), "{diags:?}");
-    }
-
-    #[test]
-    fn dip160_missing_required_child_input() {
-        let dir = Scratch::new("dip160");
-        dir.write("child.dip", CHILD);
-        let diags = lint_src(
-            &subgraph_workflow("child", "      other: x\n", false),
-            Some(&dir.0),
-        );
-        let found = with_code(&diags, 160);
-        // `tone` has a default and `extra` is optional: only `topic` is missing.
-        assert_eq!(found.len(), 1, "{diags:?}");
-        assert_eq!(
-            found[0].message,
-            "subgraph node \"Child\" does not pass required input \"topic\" of child \"child\""
-        );
-        let ok = lint_src(
-            &subgraph_workflow("child", "      topic: x\n", false),
-            Some(&dir.0),
-        );
-        assert!(with_code(&ok, 160).is_empty(), "{ok:?}");
-    }
-
-    #[test]
-    fn children_are_read_one_level_deep() {
-        let dir = Scratch::new("one_level");
-        // The child refers back to the parent and to a missing grandchild: neither is
-        // followed, so only findings about the child itself appear and linting ends.
-        let parent = subgraph_workflow("child.dip", "      topic: x\n", true);
-        dir.write("parent.dip", &parent);
-        let child = "workflow Child\n  start: Work\n  exit: Back\n  agent Work\n    prompt: hi\n  subgraph Back\n    ref: parent.dip\n  subgraph Gone\n    ref: nowhere.dip\n  edges\n    Work -> Gone\n    Gone -> Back\n";
-        dir.write("child.dip", child);
-        let diags = lint_src(&parent, Some(&dir.0));
-        let codes: Vec<Code> = diags.iter().map(|d| d.code).collect();
-        // DIP146 proves the child was read; nothing about "nowhere.dip" is reported.
-        assert_eq!(codes, [Code(146), Code(143)], "{diags:?}");
     }
 }
