@@ -59,6 +59,7 @@ impl ChildRunner for ActorChildRunner {
             }
             None => {
                 let _ = done_tx.send(RunEnd {
+                    checkpoint_error: None,
                     result: None,
                     error: Some("child runs need the actor runtime".into()),
                 });
@@ -66,6 +67,7 @@ impl ChildRunner for ActorChildRunner {
         }
         Box::pin(async move {
             done_rx.await.unwrap_or_else(|_| RunEnd {
+                checkpoint_error: None,
                 result: None,
                 error: Some("child run ended without reporting".into()),
             })

@@ -405,26 +405,71 @@ impl RunActor {
     /// that a resume runs the node again instead of adopting the result it
     /// already acted on. A cancelled run's last attempt was cut short, not
     /// used, and keeps its token: its command, if it had finished, is adopted.
-    fn finish(&mut self, end: RunEnd, ctx: &mut Context<Self>) {
+    ///
+    /// A final save or fold that fails is not silent: a `warning` event says
+    /// so before the end is reported, and the end carries it
+    /// ([`RunEnd::checkpoint_error`]) for the summary.
+    fn finish(&mut self, mut end: RunEnd, ctx: &mut Context<Self>) {
         let writer = self.writer.take();
         let mark_used = !self.cancelled;
         let now = self.clock.now();
+        let sink = Arc::clone(&self.events);
+        let clock = Arc::clone(&self.clock);
+        let run_id = self.engine.run_id().to_string();
         ctx.wait(
             async move {
-                if let Some(writer) = writer {
-                    if mark_used {
-                        let _ = writer
-                            .send(Save {
-                                changes: Vec::new(),
-                                now,
-                            })
-                            .await;
+                let Some(writer) = writer else { return None };
+                let mut failures = Vec::new();
+                if mark_used {
+                    let saved = writer
+                        .send(Save {
+                            changes: Vec::new(),
+                            now,
+                        })
+                        .await
+                        .unwrap_or_else(|e| Err(StoreError::WriterGone(e)));
+                    if let Err(error) = saved {
+                        failures.push(("final save failed", error));
                     }
-                    let _ = writer.send(Compact).await;
                 }
+                let folded = writer
+                    .send(Compact)
+                    .await
+                    .unwrap_or_else(|e| Err(StoreError::WriterGone(e)));
+                if let Err(error) = folded {
+                    failures.push(("fold failed", error));
+                }
+                if failures.is_empty() {
+                    return None;
+                }
+                // Reported before the run's end is: whoever reads the end
+                // (the summary) has seen the warning's cause too.
+                let text = failures
+                    .iter()
+                    .map(|(what, error)| format!("{what}: {error}"))
+                    .collect::<Vec<_>>()
+                    .join("; ");
+                let warning = PipelineEvent::new(
+                    EventKind::Warning,
+                    EventSource::Pipeline,
+                    clock.now().event_timestamp(),
+                )
+                .with_run_id(&run_id)
+                .with_message(format!(
+                    "checkpoint {}; the run directory's checkpoint may be behind the run",
+                    failures
+                        .iter()
+                        .map(|(what, _)| *what)
+                        .collect::<Vec<_>>()
+                        .join(" and ")
+                ))
+                .with_error(text.clone());
+                sink.emit(warning).await;
+                Some(text)
             }
             .into_actor(self)
-            .map(move |(), act, ctx| {
+            .map(move |checkpoint_error, act, ctx| {
+                end.checkpoint_error = checkpoint_error;
                 if let Some(done) = act.done.take() {
                     let _ = done.send(end);
                 }
@@ -533,6 +578,7 @@ impl Drop for RunActor {
     fn drop(&mut self) {
         if let Some(done) = self.done.take() {
             let _ = done.send(RunEnd {
+                checkpoint_error: None,
                 result: None,
                 error: Some(format!(
                     "run {} stopped unexpectedly (its actor panicked)",

@@ -107,6 +107,7 @@ impl RuntimeSupervisor {
         let me = ctx.address();
         actix::spawn(async move {
             let end = done_rx.await.unwrap_or_else(|_| RunEnd {
+                checkpoint_error: None,
                 result: None,
                 error: Some("run ended without reporting".into()),
             });
@@ -184,6 +185,7 @@ impl Handler<CancelRun> for RuntimeSupervisor {
                     info.status = RunStatus::Finished("cancelled".into());
                 }
                 let _ = waiter.send(RunEnd {
+                    checkpoint_error: None,
                     result: None,
                     error: Some("run cancelled before it started".into()),
                 });

@@ -570,3 +570,88 @@ fn an_agent_that_answers_empty_is_retried_by_its_retry_policy() {
     assert_eq!(think, ["retry", "success"]);
     assert_eq!(result.context["last_response"], "thought");
 }
+
+/// A tool handler that removes the run directory out from under the
+/// checkpoint writer, then succeeds.
+struct RemoveRunDir(std::path::PathBuf);
+
+impl NodeHandler for RemoveRunDir {
+    fn run(&self, _task: NodeTask, _env: HandlerEnv) -> BoxFuture<NodeResult> {
+        let dir = self.0.clone();
+        Box::pin(async move {
+            std::fs::remove_dir_all(&dir).expect("remove the run directory");
+            Ok(Outcome::success())
+        })
+    }
+}
+
+#[test]
+fn a_failed_final_fold_is_a_warning_before_the_end_and_rides_on_the_end() {
+    let parent = tempfile::tempdir().expect("temp dir");
+    let dir = parent.path().join("run");
+    let store = RunStore::create(
+        &dir,
+        Checkpoint::new("ffffffffffff"),
+        SystemClock::new().now(),
+        Durability::NoSync,
+    )
+    .expect("store");
+    let mut handlers = HandlerRegistry::builtin();
+    handlers.set(Handler::Tool, Arc::new(RemoveRunDir(dir.clone())));
+    let out = run(
+        plan(FLOW),
+        handlers,
+        stub_completers(),
+        policy(""),
+        Some(store),
+        None,
+        "ffffffffffff",
+    );
+    assert_eq!(
+        out.status(),
+        Some(TerminalStatus::Success),
+        "{:?}",
+        out.kinds()
+    );
+    let error = out
+        .end
+        .checkpoint_error
+        .as_deref()
+        .expect("a checkpoint error");
+    assert!(
+        error.contains("fold failed: checkpoint write failed"),
+        "{error}"
+    );
+    let warning = out
+        .events
+        .iter()
+        .rev()
+        .find(|e| e.kind == EventKind::Warning)
+        .expect("a warning event");
+    assert_eq!(
+        warning.source,
+        tracker_runtime::event::EventSource::Pipeline
+    );
+    assert!(
+        warning
+            .message
+            .as_deref()
+            .unwrap_or("")
+            .contains("fold failed"),
+        "{warning:?}"
+    );
+    assert_eq!(warning.error.as_deref(), Some(error));
+    // The warning comes after the run's own end event, before the end is
+    // reported to whoever started the run.
+    let completed = out
+        .events
+        .iter()
+        .position(|e| e.kind == EventKind::PipelineCompleted)
+        .expect("pipeline_completed");
+    let warned = out
+        .events
+        .iter()
+        .position(|e| e.kind == EventKind::Warning)
+        .expect("warning");
+    assert!(completed < warned, "{:?}", out.kinds());
+}

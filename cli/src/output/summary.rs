@@ -32,6 +32,9 @@ impl Summary<'_> {
         if let Some(result) = &self.end.result {
             render_result(&mut out, result);
         }
+        if let Some(error) = &self.end.checkpoint_error {
+            let _ = writeln!(out, "\nCheckpoint: {}", printable_line(error));
+        }
         if !self
             .end
             .result
@@ -168,6 +171,7 @@ mod tests {
     #[test]
     fn halted_runs_have_a_failure_line() {
         let end = RunEnd {
+            checkpoint_error: None,
             result: None,
             error: Some("no outgoing edges".into()),
         };
@@ -180,12 +184,39 @@ mod tests {
     #[test]
     fn failure_lines_show_no_terminal_escapes() {
         let end = RunEnd {
+            checkpoint_error: None,
             result: None,
             error: Some("tool said \x1b[2K\rall good".into()),
         };
         assert_eq!(
             failure_line(&end).as_deref(),
             Some("✗ Run halted: tool said \u{FFFD}[2K\u{FFFD}all good")
+        );
+    }
+
+    #[test]
+    fn a_failed_checkpoint_fold_shows_in_the_summary() {
+        let end = RunEnd {
+            checkpoint_error: Some(
+                "fold failed: checkpoint write failed: No such file or directory (os error 2)"
+                    .into(),
+            ),
+            result: None,
+            error: None,
+        };
+        let summary = Summary {
+            run_id: "r",
+            pipeline: "p.dip",
+            end: &end,
+            elapsed: Duration::from_secs(1),
+            resumable: false,
+        }
+        .render();
+        assert!(
+            summary.contains(
+                "\nCheckpoint: fold failed: checkpoint write failed: No such file or directory (os error 2)\n"
+            ),
+            "{summary}"
         );
     }
 }

@@ -123,6 +123,7 @@ impl Engine {
                 .with_terminal_status(TerminalStatus::PausedBilling.as_str());
             self.emit(out, event);
             return RunEnd {
+                checkpoint_error: None,
                 result: Some(self.result(TerminalStatus::PausedBilling, Vec::new())),
                 error: Some(error_text),
             };
@@ -650,6 +651,7 @@ impl Engine {
         self.emit(out, event);
         self.trace.push(entry);
         Flow::end(RunEnd {
+            checkpoint_error: None,
             result: Some(self.result(TerminalStatus::Fail, Vec::new())),
             error: Some(message),
         })
@@ -669,6 +671,7 @@ impl Engine {
             self.emit(out, event);
             self.save(out);
             return Flow::end(RunEnd {
+                checkpoint_error: None,
                 result: Some(self.result(TerminalStatus::Fail, Vec::new())),
                 error: Some(message),
             });

@@ -170,6 +170,10 @@ pub struct RunEnd {
     pub result: Option<RunResult>,
     /// What went wrong, if anything worth an error.
     pub error: Option<String>,
+    /// Why the checkpoint's final save or fold failed, when it did: the run
+    /// ended as `result` says, but what is on disk may be behind it. Set by
+    /// the driver, after the engine is done.
+    pub checkpoint_error: Option<String>,
 }
 
 /// What happens after a step inside the engine.
@@ -421,6 +425,7 @@ impl Engine {
             .with_terminal_status(TerminalStatus::Fail.as_str());
         self.emit(out, event);
         let end = RunEnd {
+            checkpoint_error: None,
             result: Some(self.result(TerminalStatus::Fail, Vec::new())),
             error: Some(error.into()),
         };
@@ -699,6 +704,7 @@ impl Engine {
         }
         self.emit(out, event);
         Some(RunEnd {
+            checkpoint_error: None,
             result: Some(self.result(
                 TerminalStatus::BudgetExceeded,
                 vec![breach.kind().to_string()],
@@ -737,6 +743,7 @@ impl Engine {
         }
         self.emit(out, event);
         RunEnd {
+            checkpoint_error: None,
             result: Some(self.result(TerminalStatus::Fail, Vec::new())),
             error,
         }
@@ -756,6 +763,7 @@ impl Engine {
             .with_terminal_status(status.as_str());
         self.emit(out, event);
         RunEnd {
+            checkpoint_error: None,
             result: Some(self.result(status, Vec::new())),
             error: None,
         }
@@ -784,6 +792,7 @@ impl Engine {
 /// A run that stopped on a broken invariant: no result.
 fn halt(error: String) -> RunEnd {
     RunEnd {
+        checkpoint_error: None,
         result: None,
         error: Some(error),
     }
