@@ -27,18 +27,67 @@ pub fn start_time(pid: i32) -> Option<u64> {
 }
 
 /// SIGKILLs group `pgid`, whose leader started at `started`, unless its id has
-/// been reused (see the module docs).
-pub fn kill_if_ours(pgid: i32, started: Option<u64>) {
+/// been reused (see the module docs). Returns whether the group had a member
+/// to signal.
+pub fn kill_if_ours(pgid: i32, started: Option<u64>) -> bool {
     if pgid <= 0 {
-        return;
+        return false;
     }
     if let Some(now) = start_time(pgid) {
         if Some(now) != started {
-            return;
+            return false;
         }
     }
-    let _ = killpg(Pid::from_raw(pgid), Signal::SIGKILL);
+    killpg(Pid::from_raw(pgid), Signal::SIGKILL).is_ok()
 }
+
+/// [`kill_if_ours`], then waits (at most `limit`) until no member of the group
+/// is left alive: a signal is delivered, not acted on at once, and whoever
+/// comes next (the next node, a resume) must not meet the group still there.
+pub fn kill_and_reap(pgid: i32, started: Option<u64>, limit: std::time::Duration) {
+    if !kill_if_ours(pgid, started) {
+        return;
+    }
+    let deadline = std::time::Instant::now() + limit;
+    while group_alive(pgid) && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+}
+
+/// Whether any process of group `pgid` is alive (zombies, which have exited
+/// and wait to be reaped, do not count).
+pub fn group_alive(pgid: i32) -> bool {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return false;
+    };
+    entries.flatten().any(|entry| {
+        let is_pid = entry
+            .file_name()
+            .to_str()
+            .is_some_and(|n| n.bytes().all(|b| b.is_ascii_digit()));
+        is_pid
+            && std::fs::read_to_string(entry.path().join("stat"))
+                .ok()
+                .is_some_and(|stat| live_member(&stat, pgid))
+    })
+}
+
+/// Whether a `/proc/<pid>/stat` line is a live (not zombie) member of group
+/// `pgid`. The command name is in parentheses and may hold anything, so the
+/// fields are counted after the last `)`.
+pub fn live_member(stat: &str, pgid: i32) -> bool {
+    let Some(close) = stat.rfind(')') else {
+        return false;
+    };
+    let mut fields = stat[close + 1..].split_whitespace();
+    let state = fields.next();
+    let _ppid = fields.next();
+    let group = fields.next().and_then(|g| g.parse::<i32>().ok());
+    group == Some(pgid) && !matches!(state, Some("Z" | "X"))
+}
+
+/// How long a dropped [`Leftovers`] waits for each group to be gone.
+const REAP_LIMIT: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// Groups to kill when this value is dropped.
 #[derive(Debug, Default)]
@@ -63,7 +112,7 @@ impl Drop for Leftovers {
             Err(poisoned) => std::mem::take(poisoned.into_inner()),
         };
         for (pgid, started) in groups {
-            kill_if_ours(pgid, started);
+            kill_and_reap(pgid, started, REAP_LIMIT);
         }
     }
 }

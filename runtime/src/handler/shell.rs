@@ -41,7 +41,7 @@ use std::time::Duration;
 use nix::sys::signal::{killpg, Signal};
 use nix::unistd::Pid;
 
-use crate::process_groups::start_time;
+use crate::process_groups::{live_member, start_time};
 
 /// How long a timed-out command gets between `SIGTERM` and `SIGKILL`.
 pub const KILL_GRACE: Duration = Duration::from_secs(2);
@@ -181,7 +181,7 @@ pub async fn run(cmd: &ShellCommand) -> Result<ShellOutput, ShellError> {
     // The node is over: nothing the command started in the background may
     // outlive it.
     group.disarm();
-    crate::process_groups::kill_if_ours(group.pgid, started);
+    crate::process_groups::kill_and_reap(group.pgid, started, KILL_GRACE);
     let exit_code = status
         .code()
         .or_else(|| {
@@ -388,21 +388,9 @@ fn replace(path: &Path, bytes: &[u8]) -> Result<(), ShellError> {
         .map_err(|e| ShellError::Io(format!("write {}: {e}", path.display())))
 }
 
-/// Whether any process of group `pgid` is alive. Zombies (exited, not yet
-/// reaped) do not count: on Linux the group's members are read from `/proc`;
-/// elsewhere a signal-0 probe answers.
+/// Whether any process of group `pgid` is alive (zombies do not count).
 fn alive(pgid: i32) -> bool {
-    if pgid <= 0 {
-        return false;
-    }
-    match processes() {
-        Some(mut procs) => procs.any(|dir| {
-            std::fs::read_to_string(dir.join("stat"))
-                .ok()
-                .is_some_and(|stat| live_member(&stat, pgid))
-        }),
-        None => killpg(Pid::from_raw(pgid), None).is_ok(),
-    }
+    pgid > 0 && crate::process_groups::group_alive(pgid)
 }
 
 /// The `/proc/<pid>` directories of every process, when `/proc` exists.
@@ -415,20 +403,6 @@ fn processes() -> Option<impl Iterator<Item = PathBuf>> {
             .is_some_and(|n| n.bytes().all(|b| b.is_ascii_digit()));
         is_pid.then(|| entry.path())
     }))
-}
-
-/// Whether a `/proc/<pid>/stat` line describes a live (non-zombie) member of
-/// process group `pgid`. The command name is in parentheses and may contain
-/// spaces, so fields are counted after the last `)`.
-fn live_member(stat: &str, pgid: i32) -> bool {
-    let Some(close) = stat.rfind(')') else {
-        return false;
-    };
-    let mut fields = stat[close + 1..].split_whitespace();
-    let _state = fields.next();
-    let _ppid = fields.next();
-    let group = fields.next().and_then(|g| g.parse::<i32>().ok());
-    group == Some(pgid) && !zombie(stat)
 }
 
 /// Whether a `/proc/<pid>/stat` line describes a process that has exited
