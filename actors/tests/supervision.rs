@@ -13,7 +13,7 @@ use tracker_actors::process::Process;
 use tracker_actors::run::RunSpec;
 use tracker_actors::store::{self, Durability, RunStore};
 use tracker_runtime::checkpoint::Checkpoint;
-use tracker_runtime::clock::Clock;
+use tracker_runtime::clock::{Clock, WallTime};
 use tracker_runtime::engine::{EngineConfig, NodeTask, RunEnd, TerminalStatus};
 use tracker_runtime::event::{EventKind, PipelineEvent};
 use tracker_runtime::handler::human::{AutoApprove, Interviewer};
@@ -63,9 +63,35 @@ fn plan(src: &str) -> Arc<SpawnPlan> {
     Arc::new(SpawnPlan::compile(&wf).expect("compiles"))
 }
 
+/// Wall time that moves with tokio's clock, so that under a paused runtime
+/// the supervisor's intensity windows and its backoff waits (tokio timers)
+/// pass together and instantly: no test waits in real time.
+struct PausedClock {
+    base: WallTime,
+    start: tokio::time::Instant,
+}
+
+impl PausedClock {
+    /// Pauses the current (single-threaded) runtime's clock and starts a
+    /// wall clock on it.
+    fn start() -> Arc<dyn Clock> {
+        tokio::time::pause();
+        Arc::new(PausedClock {
+            base: SystemClock::new().now(),
+            start: tokio::time::Instant::now(),
+        })
+    }
+}
+
+impl Clock for PausedClock {
+    fn now(&self) -> WallTime {
+        self.base.plus(self.start.elapsed())
+    }
+}
+
 fn policy(spec: &str) -> SupervisionPolicy {
     let mut p = SupervisionPolicy::default();
-    p.apply("backoff=1ms..2ms").expect("backoff");
+    p.apply("backoff=100ms..5s").expect("backoff");
     if !spec.is_empty() {
         p.apply(spec).expect("policy");
     }
@@ -132,7 +158,7 @@ fn run_gated(
     let workdir_path = workdir.path().to_path_buf();
     actix::System::new().block_on(async move {
         let process = Process::start(0);
-        let clock: Arc<dyn Clock> = Arc::new(SystemClock::new());
+        let clock = PausedClock::start();
         let services = process.services(
             Some(handlers),
             completers,
@@ -188,6 +214,36 @@ fn stub_completers() -> Completers {
     let mut c = Completers::new();
     c.answer_everything_with(Arc::new(StubCompleter::golden()));
     c
+}
+
+#[test]
+fn restarts_spaced_beyond_the_intensity_window_never_exhaust_it() {
+    // Each restart waits 10s of backoff, longer than the 1s window: no two
+    // restarts are ever in the window together, so the supervisor keeps
+    // restarting. On the paused clock the minute of waiting takes no time.
+    let (handlers, calls) = flaky(Misbehave::Panic, 5);
+    let out = run(
+        plan(FLOW),
+        handlers,
+        stub_completers(),
+        policy("intensity=1/1s,backoff=10s..10s"),
+        None,
+        None,
+        "hhhhhhhhhhhh",
+    );
+    assert_eq!(
+        out.status(),
+        Some(TerminalStatus::Success),
+        "{:?}",
+        out.kinds()
+    );
+    assert_eq!(calls.load(Ordering::SeqCst), 6);
+    assert_eq!(out.count(EventKind::NodeRestarted), 5);
+    assert_eq!(out.count(EventKind::SupervisorEscalated), 0);
+    // Five waits of 5s or more passed on the run's clock.
+    let millis = |e: &PipelineEvent| e.ts.unix_millis().expect("timestamp");
+    let span = millis(out.events.last().expect("events")) - millis(&out.events[0]);
+    assert!(span >= 25_000, "{span}ms");
 }
 
 #[test]
@@ -466,7 +522,7 @@ fn many_runs_at_once_all_finish_and_lose_no_event() {
     let plan = plan(FLOW);
     actix::System::new().block_on(async move {
         let process = Process::start(4);
-        let clock: Arc<dyn Clock> = Arc::new(SystemClock::new());
+        let clock = PausedClock::start();
         let supervision = policy("");
         let services = process.services(
             Some(handlers),
