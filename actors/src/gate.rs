@@ -131,8 +131,8 @@ fn stdin_lines() -> Lines {
 }
 
 /// Asks on the terminal: the prompt and options go to stderr, the answer is a
-/// line of stdin. One gate at a time; lines typed before a prompt appears are
-/// not taken as its answer.
+/// line of stdin. One gate at a time; on a terminal, lines typed before a
+/// prompt appears are not taken as its answer (piped lines always are).
 #[derive(Default)]
 pub struct ConsoleInterviewer;
 
@@ -141,7 +141,12 @@ impl Interviewer for ConsoleInterviewer {
         let lines = stdin_lines();
         Box::pin(async move {
             let mut lines = lines.lock().await;
-            while let Ok(Some(_)) = lines.try_recv() {}
+            // On a terminal, what was typed before the prompt appeared is not
+            // an answer to it. Piped input is: its lines are the answers, in
+            // order, however early they arrive (and its end is kept).
+            if std::io::IsTerminal::is_terminal(&std::io::stdin()) {
+                while let Ok(Some(_)) = lines.try_recv() {}
+            }
             ask_on_console(&request, &mut lines).await
         })
     }

@@ -399,26 +399,32 @@ impl RunActor {
 
     /// The run is over: persist the final state, report, stop.
     ///
-    /// A run that ended on its own has used the result of its last node
+    /// A run that failed on its own has used the result of its last node
     /// attempt, even where the reference saves no checkpoint (a strict failure,
     /// spent retries): an empty save marks the state as past that attempt, so
-    /// that a resume runs the node again instead of adopting the result it
-    /// already acted on. A cancelled run's last attempt was cut short, not
-    /// used, and keeps its token: its command, if it had finished, is adopted.
+    /// that a resume after fixing the cause runs the node again instead of
+    /// adopting the result it already acted on. A run that succeeded keeps its
+    /// token (its exit node's command, finished, is adopted if the run is
+    /// resumed, never run twice), and so does a cancelled run, whose last
+    /// attempt was cut short, not used.
     ///
     /// A final save or fold that fails is not silent: a `warning` event says
     /// so before the end is reported, and the end carries it
     /// ([`RunEnd::checkpoint_error`]) for the summary.
     fn finish(&mut self, mut end: RunEnd, ctx: &mut Context<Self>) {
         let writer = self.writer.take();
-        let mark_used = !self.cancelled;
+        let succeeded = end
+            .result
+            .as_ref()
+            .is_some_and(|r| r.status.is_success());
+        let mark_used = !self.cancelled && !succeeded;
         let now = self.clock.now();
         let sink = Arc::clone(&self.events);
         let clock = Arc::clone(&self.clock);
         let run_id = self.engine.run_id().to_string();
         ctx.wait(
             async move {
-                let Some(writer) = writer else { return None };
+                let writer = writer?;
                 let mut failures = Vec::new();
                 if mark_used {
                     let saved = writer

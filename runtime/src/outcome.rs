@@ -107,8 +107,9 @@ pub enum HandlerError {
     Provider {
         /// The node.
         node: String,
-        /// The provider's error.
-        source: crate::llm::ProviderError,
+        /// The provider's error (boxed: it is large, and results are moved
+        /// on every node).
+        source: Box<crate::llm::ProviderError>,
     },
     /// The gate's interviewer could not answer.
     #[error("gate {node:?}: {source}")]

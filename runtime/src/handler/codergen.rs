@@ -190,7 +190,7 @@ fn outcome_of(task: &NodeTask, report: &SessionReport) -> Result<Outcome, Handle
         SessionEnd::Failed(error) if !error.kind.retryable() => {
             return Err(HandlerError::Provider {
                 node: id.clone(),
-                source: error.clone(),
+                source: Box::new(error.clone()),
             })
         }
         SessionEnd::Failed(error) => ended(RETRY, error.to_string()),

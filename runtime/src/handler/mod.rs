@@ -254,6 +254,8 @@ pub fn write_status(dir: &Path, outcome: &Outcome) -> Result<(), NodeFileError> 
         source: Arc::new(e),
     })?;
     let path = dir.join("status.json");
-    crate::private_files::replace(&path, text.as_bytes())
-        .map_err(|e| NodeFileError::Write { path, source: Arc::new(e) })
+    crate::private_files::replace(&path, text.as_bytes()).map_err(|e| NodeFileError::Write {
+        path,
+        source: Arc::new(e),
+    })
 }
