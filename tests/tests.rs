@@ -3,8 +3,8 @@
 //! One test binary (ripgrep's layout): each module is one area.
 
 mod agent_run;
-mod attributes;
 mod arguments;
+mod attributes;
 mod cli;
 mod conformance;
 mod corpus;

@@ -55,7 +55,7 @@ pub fn golden_trace(pipeline: &str, result: &RunResult, events: &[PipelineEvent]
                         fields.push(("edge_to", e.edge_to.as_str().into()));
                     }
                     if let Some(stats) = &e.stats {
-                        let mut map = match stats.to_go_value().to_generic() {
+                        let mut map = match crate::usage::session_stats_value(stats).to_generic() {
                             GoValue::Object(map) => map,
                             _ => Vec::new(),
                         };

@@ -23,7 +23,6 @@
 //! * [`agent`] — the native coding agent: its turn loop and built-in tools;
 //! * [`secrets`] — which environment variables never reach commands.
 
-pub mod agent;
 pub mod attrs;
 pub mod checkpoint;
 pub mod clock;
@@ -32,23 +31,24 @@ pub mod context;
 pub mod engine;
 pub mod event;
 pub mod fidelity;
-pub mod future;
 pub mod gojson;
 pub mod golden;
 pub mod handler;
 pub mod interpolate;
 pub mod journal;
-pub mod llm;
 pub mod outcome;
 pub mod plan;
-pub mod private_files;
-pub mod process_groups;
 pub mod retry;
 pub mod routing;
-pub mod secrets;
 pub mod supervision;
-pub mod text;
 pub mod time;
-pub mod tool_safety;
 pub mod usage;
+
+// The crates split off by role (ADR 0006), under the paths they had here, so
+// that `tracker_runtime::llm::…` and `crate::agent::…` keep meaning the same.
+pub use tracker_agent as agent;
+pub use tracker_agent::tool_safety;
+pub use tracker_llm as llm;
+pub use tracker_stdx::{future, private_files, process_groups, secrets, text};
+
 mod wire_enum;

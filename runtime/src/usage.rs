@@ -6,131 +6,61 @@
 //! (`pipeline/trace.go`); encoding goes through [`crate::gojson`].
 
 use std::collections::BTreeMap;
-use std::time::Duration;
 
 use crate::gojson::GoValue;
 
 /// The bucket a session without a provider name is counted under.
 pub const UNKNOWN_PROVIDER: &str = "unknown";
 
-/// Metrics of one agent session (a codergen node's run, or a parallel node's
-/// merged branches).
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct SessionStats {
-    /// LLM turns taken.
-    pub turns: u64,
-    /// Calls per tool name.
-    pub tool_calls: BTreeMap<String, u64>,
-    /// Tool calls in all.
-    pub total_tool_calls: u64,
-    /// Files the session changed.
-    pub files_modified: Vec<String>,
-    /// Files the session created.
-    pub files_created: Vec<String>,
-    /// Context compactions performed.
-    pub compactions: u64,
-    /// The longest single turn.
-    pub longest_turn: Duration,
-    /// Tool-result cache hits.
-    pub cache_hits: u64,
-    /// Tool-result cache misses.
-    pub cache_misses: u64,
-    /// Prompt tokens.
-    pub input_tokens: u64,
-    /// Completion tokens.
-    pub output_tokens: u64,
-    /// Tokens in all, as the provider reported them.
-    pub total_tokens: u64,
-    /// Cost in US dollars (0 for unpriced models).
-    pub cost_usd: f64,
-    /// Reasoning tokens.
-    pub reasoning_tokens: u64,
-    /// Prompt tokens read from the provider's cache.
-    pub cache_read_tokens: u64,
-    /// Prompt tokens written to the provider's cache.
-    pub cache_write_tokens: u64,
-    /// The provider's name; empty when unknown (e.g. merged parallel branches).
-    pub provider: String,
-    /// The numbers come from a heuristic, not metered usage.
-    pub estimated: bool,
-    /// Which heuristic produced estimated numbers.
-    pub estimate_source: String,
-    /// The verify-on-breach result.
-    pub breach_verify: BreachVerify,
-}
+pub use tracker_agent::stats::{BreachVerify, SessionStats};
 
-/// The verify-on-breach result of a session that hit its turn limit.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum BreachVerify {
-    /// No verification ran (wire value 0, omitted from JSON).
-    #[default]
-    NotRun,
-    /// Verification passed (wire value 1).
-    Passed,
-    /// Verification failed (wire value 2).
-    Failed,
-}
-
-impl BreachVerify {
-    /// The reference's integer code.
-    pub fn code(self) -> i64 {
-        match self {
-            BreachVerify::NotRun => 0,
-            BreachVerify::Passed => 1,
-            BreachVerify::Failed => 2,
-        }
+/// A session's stats as a JSON object, fields in the reference's order: `turns, tool_calls?,
+/// total_tool_calls, files_modified?, files_created?, compactions,
+/// longest_turn` (nanoseconds) `, cache_hits, cache_misses, input_tokens,
+/// output_tokens, total_tokens, cost_usd, reasoning_tokens, cache_read_tokens,
+/// cache_write_tokens, provider?, estimated?, estimate_source?, breach_verify?`.
+pub fn session_stats_value(stats: &SessionStats) -> GoValue {
+    let mut fields: Vec<(String, GoValue)> = Vec::with_capacity(20);
+    let mut put = |key: &str, value: GoValue| fields.push((key.to_owned(), value));
+    put("turns", stats.turns.into());
+    if !stats.tool_calls.is_empty() {
+        put(
+            "tool_calls",
+            GoValue::sorted_map(&stats.tool_calls, |n| GoValue::Uint(*n)),
+        );
     }
-}
-
-impl SessionStats {
-    /// The JSON object, fields in the reference's order: `turns, tool_calls?,
-    /// total_tool_calls, files_modified?, files_created?, compactions,
-    /// longest_turn` (nanoseconds) `, cache_hits, cache_misses, input_tokens,
-    /// output_tokens, total_tokens, cost_usd, reasoning_tokens, cache_read_tokens,
-    /// cache_write_tokens, provider?, estimated?, estimate_source?, breach_verify?`.
-    pub fn to_go_value(&self) -> GoValue {
-        let mut fields: Vec<(String, GoValue)> = Vec::with_capacity(20);
-        let mut put = |key: &str, value: GoValue| fields.push((key.to_owned(), value));
-        put("turns", self.turns.into());
-        if !self.tool_calls.is_empty() {
-            put(
-                "tool_calls",
-                GoValue::sorted_map(&self.tool_calls, |n| GoValue::Uint(*n)),
-            );
-        }
-        put("total_tool_calls", self.total_tool_calls.into());
-        if !self.files_modified.is_empty() {
-            put("files_modified", GoValue::strings(&self.files_modified));
-        }
-        if !self.files_created.is_empty() {
-            put("files_created", GoValue::strings(&self.files_created));
-        }
-        put("compactions", self.compactions.into());
-        let nanos = i64::try_from(self.longest_turn.as_nanos()).unwrap_or(i64::MAX);
-        put("longest_turn", nanos.into());
-        put("cache_hits", self.cache_hits.into());
-        put("cache_misses", self.cache_misses.into());
-        put("input_tokens", self.input_tokens.into());
-        put("output_tokens", self.output_tokens.into());
-        put("total_tokens", self.total_tokens.into());
-        put("cost_usd", self.cost_usd.into());
-        put("reasoning_tokens", self.reasoning_tokens.into());
-        put("cache_read_tokens", self.cache_read_tokens.into());
-        put("cache_write_tokens", self.cache_write_tokens.into());
-        if !self.provider.is_empty() {
-            put("provider", self.provider.clone().into());
-        }
-        if self.estimated {
-            put("estimated", true.into());
-        }
-        if !self.estimate_source.is_empty() {
-            put("estimate_source", self.estimate_source.clone().into());
-        }
-        if self.breach_verify != BreachVerify::NotRun {
-            put("breach_verify", self.breach_verify.code().into());
-        }
-        GoValue::Object(fields)
+    put("total_tool_calls", stats.total_tool_calls.into());
+    if !stats.files_modified.is_empty() {
+        put("files_modified", GoValue::strings(&stats.files_modified));
     }
+    if !stats.files_created.is_empty() {
+        put("files_created", GoValue::strings(&stats.files_created));
+    }
+    put("compactions", stats.compactions.into());
+    let nanos = i64::try_from(stats.longest_turn.as_nanos()).unwrap_or(i64::MAX);
+    put("longest_turn", nanos.into());
+    put("cache_hits", stats.cache_hits.into());
+    put("cache_misses", stats.cache_misses.into());
+    put("input_tokens", stats.input_tokens.into());
+    put("output_tokens", stats.output_tokens.into());
+    put("total_tokens", stats.total_tokens.into());
+    put("cost_usd", stats.cost_usd.into());
+    put("reasoning_tokens", stats.reasoning_tokens.into());
+    put("cache_read_tokens", stats.cache_read_tokens.into());
+    put("cache_write_tokens", stats.cache_write_tokens.into());
+    if !stats.provider.is_empty() {
+        put("provider", stats.provider.clone().into());
+    }
+    if stats.estimated {
+        put("estimated", true.into());
+    }
+    if !stats.estimate_source.is_empty() {
+        put("estimate_source", stats.estimate_source.clone().into());
+    }
+    if stats.breach_verify != BreachVerify::NotRun {
+        put("breach_verify", stats.breach_verify.code().into());
+    }
+    GoValue::Object(fields)
 }
 
 /// One provider's share of a [`UsageSummary`].
@@ -346,6 +276,7 @@ impl UsageSummary {
 mod tests {
     use super::*;
     use crate::gojson::{to_go_json_compact, to_go_json_pretty};
+    use std::time::Duration;
 
     const GOLDEN_DIR: &str = concat!(
         env!("CARGO_MANIFEST_DIR"),
@@ -448,7 +379,7 @@ mod tests {
     fn stats_as_the_harness_writes_them_match_golden() {
         // The harness writes stats through a generic map without longest_turn.
         let harness_form = |stats: &SessionStats| {
-            let mut generic = stats.to_go_value().to_generic();
+            let mut generic = session_stats_value(stats).to_generic();
             if let GoValue::Object(fields) = &mut generic {
                 fields.retain(|(k, _)| k != "longest_turn");
             }
@@ -479,7 +410,7 @@ mod tests {
     #[test]
     fn session_stats_field_order_and_omissions() {
         assert_eq!(
-            to_go_json_compact(&SessionStats::default().to_go_value()),
+            to_go_json_compact(&session_stats_value(&SessionStats::default())),
             r#"{"turns":0,"total_tool_calls":0,"compactions":0,"longest_turn":0,"cache_hits":0,"cache_misses":0,"input_tokens":0,"output_tokens":0,"total_tokens":0,"cost_usd":0,"reasoning_tokens":0,"cache_read_tokens":0,"cache_write_tokens":0}"#
         );
         let full = SessionStats {
@@ -505,7 +436,7 @@ mod tests {
             breach_verify: BreachVerify::Failed,
         };
         assert_eq!(
-            to_go_json_compact(&full.to_go_value()),
+            to_go_json_compact(&session_stats_value(&full)),
             r#"{"turns":4,"tool_calls":{"bash":1,"write":2},"total_tool_calls":3,"files_modified":["b.rs"],"files_created":["a.rs"],"compactions":1,"longest_turn":1500000,"cache_hits":5,"cache_misses":6,"input_tokens":7,"output_tokens":8,"total_tokens":15,"cost_usd":0.25,"reasoning_tokens":9,"cache_read_tokens":10,"cache_write_tokens":11,"provider":"anthropic","estimated":true,"estimate_source":"acp-chars-heuristic","breach_verify":2}"#
         );
     }

@@ -340,7 +340,7 @@ fn results_json(results: &[BranchResult]) -> String {
                 fields.push(("error", r.error.as_str().into()));
             }
             if let Some(stats) = &r.stats {
-                fields.push(("stats", stats.to_go_value()));
+                fields.push(("stats", crate::usage::session_stats_value(stats)));
             }
             GoValue::object(fields)
         })

@@ -25,9 +25,9 @@ use tokio::io::{AsyncRead, AsyncReadExt};
 use tokio::time::Instant;
 
 use super::{Args, Tool, ToolError, ToolOutput, Workspace};
-use crate::future::BoxFuture;
-use crate::llm::ToolSpec;
-use crate::process_groups::start_time;
+use tracker_llm::ToolSpec;
+use tracker_stdx::future::BoxFuture;
+use tracker_stdx::process_groups::start_time;
 
 /// How long output is still read once the shell has exited (or was killed)
 /// while something else holds its pipes open.
@@ -270,7 +270,7 @@ impl Drop for GroupGuard {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::agent::tools::filter_env;
+    use crate::tools::filter_env;
 
     fn workspace() -> (tempfile::TempDir, Arc<Workspace>) {
         let dir = tempfile::tempdir().expect("tempdir");

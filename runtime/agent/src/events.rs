@@ -4,8 +4,8 @@
 
 use std::time::Duration;
 
-use crate::future::BoxFuture;
-use crate::llm::Usage;
+use tracker_llm::Usage;
+use tracker_stdx::future::BoxFuture;
 
 /// One thing a session did.
 #[derive(Clone, Debug, PartialEq)]

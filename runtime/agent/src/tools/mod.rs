@@ -32,8 +32,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Map, Value};
 
-use crate::future::BoxFuture;
-use crate::llm::{ToolCall, ToolResult, ToolSpec};
+use tracker_llm::{ToolCall, ToolResult, ToolSpec};
+use tracker_stdx::future::BoxFuture;
 
 pub use bash::BashTool;
 pub use files::{EditTool, ReadTool, WriteTool};

@@ -303,7 +303,7 @@ fn finish_reason(stop_reason: &str) -> FinishReason {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::llm::model::{Role, ToolCall, ToolResult, ToolSpec};
+    use crate::model::{Role, ToolCall, ToolResult, ToolSpec};
 
     #[test]
     fn bodies_alternate_roles_and_mark_cache_points() {
@@ -387,8 +387,7 @@ mod tests {
             r#"{"type":"message_stop"}"#,
         ];
         let body: String = events.iter().map(|e| format!("data: {e}\n\n")).collect();
-        let response =
-            crate::llm::reader::decode_body(&Anthropic, body.as_bytes()).expect("decodes");
+        let response = crate::reader::decode_body(&Anthropic, body.as_bytes()).expect("decodes");
         assert_eq!(response.usage.cache_read_tokens, 90);
         assert_eq!(response.usage.cache_write_tokens, 5);
         assert_eq!(response.usage.output_tokens, 42);
@@ -425,7 +424,7 @@ mod tests {
         let err = decoder
             .decode(&event, &mut Vec::new())
             .expect_err("error event");
-        assert_eq!(err.kind, crate::llm::ErrorKind::Server);
+        assert_eq!(err.kind, crate::ErrorKind::Server);
         assert!(err.retryable());
     }
 }

@@ -5,10 +5,10 @@ use std::sync::Arc;
 use serde_json::json;
 
 use super::*;
-use crate::agent::events::NoEvents;
-use crate::agent::steering::{NoSteering, SteeringDir};
-use crate::llm::stub::ScriptedCompleter;
-use crate::llm::{ErrorKind, Response, ToolCall};
+use crate::events::NoEvents;
+use crate::steering::{NoSteering, SteeringDir};
+use tracker_llm::stub::ScriptedCompleter;
+use tracker_llm::{ErrorKind, Response, ToolCall};
 
 fn answer(parts: Vec<Part>, finish: FinishReason) -> Result<Response, ProviderError> {
     Ok(Response {

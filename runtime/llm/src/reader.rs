@@ -105,8 +105,8 @@ pub fn decode_body(codec: &dyn Codec, body: &[u8]) -> Result<Response, ProviderE
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::llm::gemini::Gemini;
-    use crate::llm::ErrorKind;
+    use crate::gemini::Gemini;
+    use crate::ErrorKind;
 
     #[test]
     fn an_error_closing_the_body_after_text_is_not_retried() {

@@ -4,7 +4,7 @@
 //! turns and everything after them stay as they are, and failed results are
 //! kept whole, since the model is most likely to need those.
 
-use crate::llm::{Message, Part, Role};
+use tracker_llm::{Message, Part, Role};
 
 /// Assistant turns at the end of the conversation that are never compacted.
 pub const KEEP_TURNS: usize = 5;
@@ -58,7 +58,7 @@ pub fn compact(messages: &mut [Message]) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::llm::ToolResult;
+    use tracker_llm::ToolResult;
 
     fn result(content: &str, is_error: bool) -> Message {
         Message {

@@ -38,8 +38,8 @@ use serde_json::{json, Value};
 use super::{
     blocking, io_error, looks_binary, Args, Effect, Tool, ToolError, ToolOutput, Workspace,
 };
-use crate::future::BoxFuture;
-use crate::llm::ToolSpec;
+use tracker_llm::ToolSpec;
+use tracker_stdx::future::BoxFuture;
 
 /// `apply_patch(patch*)`: adds, updates, deletes and moves files.
 #[derive(Clone, Copy, Debug, Default)]

@@ -16,11 +16,11 @@ use super::events::{AgentEvent, SessionEvents};
 use super::loops::LoopDetector;
 use super::steering::Steering;
 use super::tools::{execute, Effect, ToolRegistry, Workspace};
-use crate::llm::{
+use crate::stats::SessionStats;
+use tracker_llm::{
     Completer, FinishReason, Message, Part, ProviderError, Request, ResponseFormat, Role, ToolCall,
     ToolResult, Usage,
 };
-use crate::usage::SessionStats;
 
 /// Empty answers in a row after which a session gives up.
 pub const MAX_EMPTY_RESPONSES: u32 = 3;
@@ -219,7 +219,7 @@ impl Session<'_> {
                 };
                 transcript.line(format!(
                     "{marker}: {}",
-                    crate::text::head(&executed.full_output, 2000)
+                    tracker_stdx::text::head(&executed.full_output, 2000)
                 ));
                 events
                     .emit(AgentEvent::ToolCallEnd {

@@ -270,7 +270,7 @@ fn finish_reason(reason: &str) -> FinishReason {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::llm::model::{Role, ToolCall, ToolResult};
+    use crate::model::{Role, ToolCall, ToolResult};
 
     #[test]
     fn bodies_use_model_role_and_function_parts() {

@@ -47,14 +47,14 @@ impl SteeringDir {
     /// Queues `message` (used by `tracker steer`): written to a temporary
     /// name and renamed, so a reader never sees half a message.
     pub fn send(&self, message: &str) -> std::io::Result<PathBuf> {
-        crate::private_files::ensure_dir(&self.dir)?;
+        tracker_stdx::private_files::ensure_dir(&self.dir)?;
         let stamp = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_nanos())
             .unwrap_or_default();
         let name = format!("{stamp:024}-{}.txt", std::process::id());
         let path = self.dir.join(name);
-        crate::private_files::replace(&path, message.as_bytes())?;
+        tracker_stdx::private_files::replace(&path, message.as_bytes())?;
         Ok(path)
     }
 }
@@ -78,7 +78,7 @@ impl Steering for SteeringDir {
         paths
             .into_iter()
             .filter_map(|path| {
-                let text = crate::private_files::read_to_string(&path).ok()?;
+                let text = tracker_stdx::private_files::read_to_string(&path).ok()?;
                 // Delivered exactly once: a file that cannot be removed is
                 // not delivered (it will be tried again next turn).
                 std::fs::remove_file(&path).ok()?;

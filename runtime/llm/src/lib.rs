@@ -1,10 +1,17 @@
-//! The LLM layer: one request / response / stream model ([`model`],
+//! `tracker-llm`: the LLM clients' pure part. One request / response / stream model ([`model`],
 //! [`stream`]), the [`Completer`] trait every provider implements, error
 //! classification ([`error`]), the SSE decoder ([`sse`]), URLs shown without
 //! their credentials ([`redact`]), and the built-in offline provider `stub`.
 //!
 //! Agent sessions speak only these types; each provider's wire module
 //! translates them to and from its own format.
+//!
+//! **Owns:** the wire formats of Anthropic Messages, OpenAI Responses, Gemini
+//! and Chat Completions, their SSE decoding, error classification, retry
+//! timing, and provider settings from the environment. **Must not depend on**
+//! anything else of tracker but `tracker-stdx`, and never opens a socket:
+//! HTTP is the provider actors' (`tracker-actors`), which drive a [`Codec`]
+//! (see [`codec`]).
 
 pub mod anthropic;
 pub mod backoff;
@@ -25,7 +32,7 @@ pub mod stub;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use crate::future::BoxFuture;
+use tracker_stdx::future::BoxFuture;
 
 pub use error::{ErrorKind, ProviderError};
 pub use model::{

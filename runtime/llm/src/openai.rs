@@ -254,7 +254,7 @@ fn usage(response: &Value) -> Usage {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::llm::model::{ToolCall, ToolResult};
+    use crate::model::{ToolCall, ToolResult};
 
     #[test]
     fn calls_and_results_become_items() {

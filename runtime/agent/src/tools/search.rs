@@ -14,8 +14,8 @@ use regex::Regex;
 use serde_json::{json, Value};
 
 use super::{blocking, io_error, looks_binary, Args, Tool, ToolError, ToolOutput, Workspace};
-use crate::future::BoxFuture;
-use crate::llm::ToolSpec;
+use tracker_llm::ToolSpec;
+use tracker_stdx::future::BoxFuture;
 
 /// The most paths `glob` lists.
 pub const MAX_GLOB_RESULTS: usize = 200;

@@ -6,7 +6,7 @@ use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 
 use super::{Completer, ErrorKind, FinishReason, Message, ProviderError, Request, Response, Usage};
-use crate::future::BoxFuture;
+use tracker_stdx::future::BoxFuture;
 
 /// The text the conformance harness's default stub answers with.
 pub const GOLDEN_TEXT: &str = "golden-trace deterministic response";

@@ -62,7 +62,7 @@ impl RetryPolicy {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::llm::error::ErrorKind;
+    use crate::error::ErrorKind;
 
     fn error(kind: ErrorKind) -> ProviderError {
         ProviderError::new(kind, "p", "m")

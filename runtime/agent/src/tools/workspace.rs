@@ -14,8 +14,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::ToolError;
-use crate::process_groups::Leftovers;
 use crate::tool_safety::CommandRules;
+use tracker_stdx::process_groups::Leftovers;
 
 /// How long a `bash` command may run when the call does not say.
 pub const DEFAULT_COMMAND_TIMEOUT: Duration = Duration::from_secs(10);
@@ -182,7 +182,7 @@ impl Workspace {
 }
 
 /// The process environment without variables that look like secrets (see
-/// [`crate::secrets`]).
+/// [`tracker_stdx::secrets`]).
 pub fn filtered_env() -> Vec<(OsString, OsString)> {
     filter_env(std::env::vars_os())
 }
@@ -191,13 +191,13 @@ pub fn filtered_env() -> Vec<(OsString, OsString)> {
 pub fn filter_env(
     vars: impl IntoIterator<Item = (OsString, OsString)>,
 ) -> Vec<(OsString, OsString)> {
-    crate::secrets::without_secrets(vars)
+    tracker_stdx::secrets::without_secrets(vars)
 }
 
 /// Whether a variable of this name is kept from commands (the rule tool
 /// nodes use too).
 pub fn is_secret(name: &OsStr) -> bool {
-    crate::secrets::is_secret(name)
+    tracker_stdx::secrets::is_secret(name)
 }
 
 /// Resolves `path` against `base` (canonical) one component at a time. The

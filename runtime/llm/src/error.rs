@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::wire_enum::wire_enum;
+use tracker_stdx::wire_enum;
 
 wire_enum! {
     names: as_str, from_wire_name;
@@ -187,7 +187,7 @@ impl ProviderError {
         };
         let mut message = text_of("message");
         if message.is_empty() && json.is_none() {
-            message = crate::text::head(body.trim(), 500).to_string();
+            message = tracker_stdx::text::head(body.trim(), 500).to_string();
         }
         let code = [text_of("type"), text_of("status"), text_of("code")]
             .into_iter()

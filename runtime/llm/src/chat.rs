@@ -279,7 +279,7 @@ fn finish_reason(reason: &str) -> FinishReason {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::llm::model::{ToolCall, ToolResult};
+    use crate::model::{ToolCall, ToolResult};
 
     #[test]
     fn tool_results_become_tool_messages() {

@@ -8,8 +8,8 @@ use serde_json::{json, Value};
 use super::{
     blocking, io_error, looks_binary, Args, Effect, Tool, ToolError, ToolOutput, Workspace,
 };
-use crate::future::BoxFuture;
-use crate::llm::ToolSpec;
+use tracker_llm::ToolSpec;
+use tracker_stdx::future::BoxFuture;
 
 /// How many lines `read` returns when the call does not say.
 pub const DEFAULT_READ_LIMIT: u64 = 2000;
