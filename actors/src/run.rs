@@ -413,10 +413,7 @@ impl RunActor {
     /// ([`RunEnd::checkpoint_error`]) for the summary.
     fn finish(&mut self, mut end: RunEnd, ctx: &mut Context<Self>) {
         let writer = self.writer.take();
-        let succeeded = end
-            .result
-            .as_ref()
-            .is_some_and(|r| r.status.is_success());
+        let succeeded = end.result.as_ref().is_some_and(|r| r.status.is_success());
         let mark_used = !self.cancelled && !succeeded;
         let now = self.clock.now();
         let sink = Arc::clone(&self.events);

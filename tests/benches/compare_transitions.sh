@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Side-by-side transition benchmark: this checkout against an earlier commit,
+# run interleaved in one invocation (this machine's speed varies from run to
+# run, so only figures taken together compare).
+#
+#   tests/benches/compare_transitions.sh [BASE_REV] [ROUNDS]
+#
+# BASE_REV defaults to HEAD~1, ROUNDS to 3. The base is checked out in a
+# temporary worktree with its own target directory; both bench binaries are
+# built in release mode first, then run alternately, base first. Prints each
+# round's table with its label.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+base_rev="${1:-HEAD~1}"
+rounds="${2:-3}"
+work="$(mktemp -d)"
+trap 'git worktree remove --force "$work/base" >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
+
+bench_binary() { # DIR TARGET_DIR -> path of the built transitions bench
+  (cd "$1" && CARGO_TARGET_DIR="$2" cargo bench -p tracker-actors --bench transitions --no-run \
+      --message-format=json 2>/dev/null) |
+    python3 -c 'import json,sys
+for line in sys.stdin:
+    m = json.loads(line)
+    if m.get("reason") == "compiler-artifact" and m["target"]["name"] == "transitions" and m.get("executable"):
+        print(m["executable"])'
+}
+
+git worktree add --detach "$work/base" "$base_rev" >/dev/null
+# The base builds against the same shared corpus path layout.
+ln -s "$(cd .. && pwd)/shared" "$work/shared" 2>/dev/null || true
+echo "building base ($(git rev-parse --short "$base_rev")) and head ($(git rev-parse --short HEAD))…" >&2
+base_bin="$(bench_binary "$work/base" "$work/target")"
+head_bin="$(bench_binary "$PWD" "${CARGO_TARGET_DIR:-$PWD/target}")"
+for round in $(seq 1 "$rounds"); do
+  for side in base head; do
+    bin="${side}_bin"
+    echo "### round $round: $side"
+    "${!bin}" --bench
+  done
+done
