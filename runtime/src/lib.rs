@@ -1,27 +1,20 @@
-//! `tracker-runtime`: the pure core of running a pipeline.
+//! `tracker-runtime`: the engine, its rules, the on-disk formats and the node
+//! handlers (ADR 0006).
 //!
-//! Everything here turns values into values: no actors, no sockets, no clock reads
-//! (time and randomness are passed in). The modules so far:
+//! **Owns** what a run *means*: the engine as a state machine with no I/O
+//! ([`engine`]), the rules it and the handlers apply ([`routing`], [`retry`],
+//! [`condition`], [`context`], [`interpolate`], [`fidelity`], [`supervision`]
+//! decisions), the spawn [`plan`], the formats ([`event`], [`time`],
+//! [`checkpoint`], [`journal`], [`usage`], [`gojson`], [`golden`]), and the
+//! built-in node [`handler`]s. **Must not depend on** actix or open a socket
+//! (the actors drive the engine and do the HTTP), and reads the time only
+//! through a [`clock::Clock`]. The handlers do I/O (commands, node files), the
+//! engine never does.
 //!
-//! * [`plan`] — the spawn plan: a validated workflow compiled for execution
-//!   (handlers, edges in iteration order, joins, graph attributes);
-//! * [`event`] — the 35 pipeline event types, their wire names, and the
-//!   `activity.jsonl` / `--json` NDJSON line formats;
-//! * [`checkpoint`] — `checkpoint.json`;
-//! * [`usage`] — per-session statistics and the run's usage summary;
-//! * [`gojson`] — JSON text byte-identical to Go's `encoding/json`, which the
-//!   conformance goldens are written in.
-//!
-//! * [`context`] — the pipeline context: values, dirty tracking, node scoping;
-//! * [`interpolate`] — `${ns.key}` and `$name` expansion;
-//! * [`condition`] — evaluating edge conditions against the context;
-//! * [`routing`] — choosing the next edge, in the reference's priority order;
-//! * [`retry`] — retry policies and backoff;
-//! * [`llm`] — the LLM request/response model, provider codecs, SSE decoding,
-//!   error classification and provider configuration (no sockets: HTTP is the
-//!   provider actors');
-//! * [`agent`] — the native coding agent: its turn loop and built-in tools;
-//! * [`secrets`] — which environment variables never reach commands.
+//! The crates split off by role are re-exported under the paths they had here:
+//! [`llm`] (`tracker-llm`), [`agent`] and [`tool_safety`] (`tracker-agent`), and
+//! [`future`], [`private_files`], [`process_groups`], [`secrets`] and [`text`]
+//! (`tracker-stdx`).
 
 pub mod attrs;
 pub mod checkpoint;
