@@ -6,9 +6,10 @@
 #   tests/benches/compare_transitions.sh [BASE_REV] [ROUNDS]
 #
 # BASE_REV defaults to HEAD~1, ROUNDS to 3. The base is checked out in a
-# temporary worktree with its own target directory; both bench binaries are
-# built in release mode first, then run alternately, base first. Prints each
-# round's table with its label.
+# temporary worktree and built into target/compare-base (kept, so a rerun
+# against the same base builds little); both bench binaries are built in
+# release mode first, then run alternately, base first. Prints each round's
+# table with its label; compare row by row, median of the rounds.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 base_rev="${1:-HEAD~1}"
@@ -30,8 +31,11 @@ git worktree add --detach "$work/base" "$base_rev" >/dev/null
 # The base builds against the same shared corpus path layout.
 ln -s "$(cd .. && pwd)/shared" "$work/shared" 2>/dev/null || true
 echo "building base ($(git rev-parse --short "$base_rev")) and head ($(git rev-parse --short HEAD))…" >&2
-base_bin="$(bench_binary "$work/base" "$work/target")"
-head_bin="$(bench_binary "$PWD" "${CARGO_TARGET_DIR:-$PWD/target}")"
+target="${CARGO_TARGET_DIR:-$PWD/target}"
+base_bin="$(bench_binary "$work/base" "$target/compare-base")"
+head_bin="$(bench_binary "$PWD" "$target")"
+# The worktree goes when the script ends; the binaries are copied out first.
+cp "$base_bin" "$work/base-bench" && base_bin="$work/base-bench"
 for round in $(seq 1 "$rounds"); do
   for side in base head; do
     bin="${side}_bin"
