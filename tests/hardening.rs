@@ -15,6 +15,19 @@ fn only_run(dir: &Path) -> PathBuf {
     runs.remove(0)
 }
 
+/// Whether process `pid` (as written to a file) is running: gone, or a zombie
+/// waiting for a reaper, is not.
+fn running(pid: &str) -> bool {
+    let stat = std::fs::read_to_string(format!("/proc/{}/stat", pid.trim()));
+    stat.is_ok_and(|s| {
+        let state = s
+            .rsplit(')')
+            .next()
+            .and_then(|r| r.split_whitespace().next());
+        !matches!(state, Some("Z" | "X"))
+    })
+}
+
 fn run_id(run: &Path) -> String {
     run.file_name()
         .and_then(|n| n.to_str())
@@ -215,16 +228,10 @@ fn a_tool_nodes_background_children_end_with_the_node() {
     let out = run_in(d, &["bg.dip", "--provider", "stub"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let pid = std::fs::read_to_string(d.join("bg.pid")).expect("bg.pid");
-    let stat = std::fs::read_to_string(format!("/proc/{}/stat", pid.trim()));
-    // Gone, or a zombie waiting for a reaper: not running.
-    let running = stat.is_ok_and(|s| {
-        let state = s
-            .rsplit(')')
-            .next()
-            .and_then(|r| r.split_whitespace().next());
-        !matches!(state, Some("Z" | "X"))
-    });
-    assert!(!running, "the background sleep {pid} outlived its node");
+    assert!(
+        !running(&pid),
+        "the background sleep {pid} outlived its node"
+    );
 }
 
 #[test]
@@ -309,16 +316,8 @@ fn an_agent_bash_commands_background_children_end_with_the_node() {
         .expect("runs");
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let pid = std::fs::read_to_string(d.join("bg.pid")).expect("bg.pid");
-    let stat = std::fs::read_to_string(format!("/proc/{}/stat", pid.trim()));
-    let running = stat.is_ok_and(|s| {
-        let state = s
-            .rsplit(')')
-            .next()
-            .and_then(|r| r.split_whitespace().next());
-        !matches!(state, Some("Z" | "X"))
-    });
     assert!(
-        !running,
+        !running(&pid),
         "the agent's background sleep {pid} outlived its node"
     );
 }

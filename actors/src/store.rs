@@ -344,16 +344,15 @@ mod tests {
         }
     }
 
+    /// A new run's store in `dir`, unsynced, for run "abc".
+    fn new_store(dir: &Path) -> RunStore {
+        RunStore::create(dir, Checkpoint::new("abc"), at(0), Durability::NoSync).expect("create")
+    }
+
     #[test]
     fn saves_append_and_load_back() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let mut store = RunStore::create(
-            dir.path(),
-            Checkpoint::new("abc"),
-            at(0),
-            Durability::NoSync,
-        )
-        .expect("create");
+        let mut store = new_store(dir.path());
         store
             .save(&[Change::CurrentNode { node: "A".into() }], at(1))
             .expect("save");
@@ -372,13 +371,7 @@ mod tests {
     #[test]
     fn a_large_journal_is_folded_into_the_snapshot() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let mut store = RunStore::create(
-            dir.path(),
-            Checkpoint::new("abc"),
-            at(0),
-            Durability::NoSync,
-        )
-        .expect("create");
+        let mut store = new_store(dir.path());
         let big = "x".repeat(1000);
         for i in 0..600 {
             store
@@ -411,13 +404,7 @@ mod tests {
     #[test]
     fn a_stale_journal_is_ignored() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let mut store = RunStore::create(
-            dir.path(),
-            Checkpoint::new("abc"),
-            at(0),
-            Durability::NoSync,
-        )
-        .expect("create");
+        let mut store = new_store(dir.path());
         store
             .save(&[Change::CurrentNode { node: "A".into() }], at(1))
             .expect("save");
@@ -437,13 +424,7 @@ mod tests {
     fn state_files_are_private() {
         use std::os::unix::fs::PermissionsExt;
         let dir = tempfile::tempdir().expect("tempdir");
-        RunStore::create(
-            dir.path(),
-            Checkpoint::new("abc"),
-            at(0),
-            Durability::NoSync,
-        )
-        .expect("create");
+        new_store(dir.path());
         let mode = std::fs::metadata(dir.path().join(CHECKPOINT_FILE))
             .expect("meta")
             .permissions()
@@ -462,13 +443,7 @@ mod tests {
     #[test]
     fn a_damaged_journal_line_is_an_error_naming_the_file_and_line() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let mut store = RunStore::create(
-            dir.path(),
-            Checkpoint::new("abc"),
-            at(0),
-            Durability::NoSync,
-        )
-        .expect("create");
+        let mut store = new_store(dir.path());
         for (i, node) in ["A", "B", "C"].into_iter().enumerate() {
             store
                 .save(
@@ -491,13 +466,7 @@ mod tests {
     #[test]
     fn a_missing_journal_is_an_error_unless_the_snapshot_never_had_one() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let mut store = RunStore::create(
-            dir.path(),
-            Checkpoint::new("abc"),
-            at(0),
-            Durability::NoSync,
-        )
-        .expect("create");
+        let mut store = new_store(dir.path());
         store
             .save(&[Change::Completed { node: "A".into() }], at(1))
             .expect("save");
