@@ -536,3 +536,31 @@ fn replayed_or_removed_live_log_lines_are_noticed() {
         assert!(started <= 3, "{command}: {copy}");
     }
 }
+
+#[test]
+fn resume_without_the_pipeline_resolves_its_files_where_the_original_was() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let d = dir.path();
+    let project = d.join("project");
+    std::fs::create_dir_all(project.join("prompts")).expect("dirs");
+    std::fs::write(project.join("prompts/work.md"), "Do the work.").expect("prompt");
+    std::fs::write(
+        project.join("flow.dip"),
+        GATED.replace("Gate -> Done", "Gate -> Work").replace(
+            "  agent Done\n",
+            "  agent Work\n    label: Work\n    prompt_file: prompts/work.md\n  agent Done\n",
+        ) + "    Work -> Done\n",
+    )
+    .expect("write");
+    // Run from elsewhere, so neither the working directory nor the run
+    // directory holds the prompt file.
+    let first = run_in(d, &["project/flow.dip", "--provider", "stub"]);
+    assert_eq!(first.status.code(), Some(1), "{}", text(&first.stderr));
+    std::fs::write(d.join("ok"), "").expect("touch ok");
+    let run = only_run(d);
+    let again = run_in(d, &["run", "--provider", "stub", "-r", &run_id(&run)]);
+    let stderr = text(&again.stderr);
+    assert_eq!(again.status.code(), Some(0), "{stderr}");
+    let prompt = std::fs::read_to_string(run.join("Work").join("prompt.md")).expect("prompt.md");
+    assert!(prompt.contains("Do the work."), "{prompt}");
+}

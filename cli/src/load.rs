@@ -43,10 +43,7 @@ pub enum Diagnostics {
 /// diagnostics are printed, with [`Diagnostics::Print`]).
 pub fn load(source: &PipelineSource, diagnostics: Diagnostics) -> Result<Loaded> {
     let doc = pipeline::load(source)?;
-    let base_dir = match source {
-        PipelineSource::File(path) => Some(parent_dir(path)),
-        PipelineSource::Builtin(_) => None,
-    };
+    let base_dir = source.base_dir();
     let name = source.display_name();
     check(&doc, base_dir.as_deref(), &name, diagnostics)?;
     let plan = SpawnPlan::compile(&doc.workflow).map_err(|e| anyhow!("{name}: {e}"))?;
@@ -56,10 +53,7 @@ pub fn load(source: &PipelineSource, diagnostics: Diagnostics) -> Result<Loaded>
     load_children(&plan, &dir, &mut subgraphs, &mut chain, diagnostics)?;
     Ok(Loaded {
         name,
-        file: match source {
-            PipelineSource::File(path) => Some(path.clone()),
-            PipelineSource::Builtin(_) => None,
-        },
+        file: source.file().map(Path::to_path_buf),
         text: doc.source.text().to_string(),
         plan,
         subgraphs,
@@ -125,10 +119,12 @@ fn parent_dir(path: &Path) -> PathBuf {
 
 fn canonical(source: &PipelineSource) -> String {
     match source {
-        PipelineSource::File(path) => std::fs::canonicalize(path)
-            .unwrap_or_else(|_| path.clone())
-            .display()
-            .to_string(),
+        PipelineSource::File(path) | PipelineSource::RunCopy { copy: path, .. } => {
+            std::fs::canonicalize(path)
+                .unwrap_or_else(|_| path.clone())
+                .display()
+                .to_string()
+        }
         PipelineSource::Builtin(b) => format!("builtin:{}", b.name),
     }
 }

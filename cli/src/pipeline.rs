@@ -16,6 +16,14 @@ use crate::workflows::{self, Builtin};
 pub enum PipelineSource {
     /// A file on disk.
     File(PathBuf),
+    /// A run's copy of its pipeline (`workflow.dip`), whose file directives and
+    /// subgraphs resolve against `base`, the directory the original was in.
+    RunCopy {
+        /// The copy in the run directory.
+        copy: PathBuf,
+        /// The original pipeline's directory.
+        base: PathBuf,
+    },
     /// An embedded workflow.
     Builtin(&'static Builtin),
 }
@@ -24,8 +32,30 @@ impl PipelineSource {
     /// How to refer to the pipeline in messages.
     pub fn display_name(&self) -> String {
         match self {
-            PipelineSource::File(path) => path.display().to_string(),
+            PipelineSource::File(path) | PipelineSource::RunCopy { copy: path, .. } => {
+                path.display().to_string()
+            }
             PipelineSource::Builtin(b) => b.name.to_string(),
+        }
+    }
+
+    /// The file it was read from, if any.
+    pub fn file(&self) -> Option<&Path> {
+        match self {
+            PipelineSource::File(path) | PipelineSource::RunCopy { copy: path, .. } => Some(path),
+            PipelineSource::Builtin(_) => None,
+        }
+    }
+
+    /// The directory its file directives and subgraphs are relative to.
+    pub fn base_dir(&self) -> Option<PathBuf> {
+        match self {
+            PipelineSource::File(path) => Some(match path.parent() {
+                Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+                _ => PathBuf::from("."),
+            }),
+            PipelineSource::RunCopy { base, .. } => Some(base.clone()),
+            PipelineSource::Builtin(_) => None,
         }
     }
 }
@@ -65,6 +95,11 @@ pub fn resolve(arg: impl AsRef<OsStr>, cwd: &Path) -> Result<PipelineSource> {
 pub fn load(source: &PipelineSource) -> Result<dippin::Document> {
     Ok(match source {
         PipelineSource::File(path) => dippin::load_file(path)?,
+        PipelineSource::RunCopy { copy, base } => {
+            let text = std::fs::read_to_string(copy)
+                .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", copy.display()))?;
+            dippin::load_str(copy.clone(), &text, Some(base))
+        }
         PipelineSource::Builtin(b) => dippin::load_str(format!("{}.dip", b.name), b.source, None),
     })
 }

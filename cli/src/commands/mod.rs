@@ -50,16 +50,7 @@ pub(crate) fn analyse(
     let doc = crate::pipeline::load(&source)?;
     let mut diags = doc.diagnostics.clone();
     if !doc.has_errors() {
-        let base_dir = match &source {
-            crate::pipeline::PipelineSource::File(path) => path.parent().map(|p| {
-                if p.as_os_str().is_empty() {
-                    std::path::PathBuf::from(".")
-                } else {
-                    p.to_path_buf()
-                }
-            }),
-            crate::pipeline::PipelineSource::Builtin(_) => None,
-        };
+        let base_dir = source.base_dir();
         let options = dippin::lint::LintOptions {
             base_dir,
             environment,

@@ -48,6 +48,25 @@ pub const WORKFLOW_COPY: &str = "workflow.dip";
 /// The same, for a legacy Graphviz pipeline (the reader goes by extension).
 pub const WORKFLOW_COPY_DOT: &str = "workflow.dot";
 
+/// The file a run directory keeps its pipeline's original directory in, so
+/// that `-r` without the pipeline argument resolves the copy's file directives
+/// (`prompt_file`, subgraphs) where the original did.
+pub const WORKFLOW_BASE: &str = "workflow.base";
+
+/// The original pipeline's directory recorded in run directory `dir`, if it
+/// is recorded and still a directory.
+fn recorded_base(dir: &Path) -> Option<PathBuf> {
+    use std::os::unix::ffi::OsStrExt;
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(
+        &mut tracker_runtime::private_files::open(&dir.join(WORKFLOW_BASE)).ok()?,
+        &mut bytes,
+    )
+    .ok()?;
+    let base = PathBuf::from(std::ffi::OsStr::from_bytes(&bytes));
+    (base.is_absolute() && base.is_dir()).then_some(base)
+}
+
 /// The workflow copy in run directory `dir`.
 pub fn workflow_copy(dir: &Path) -> PathBuf {
     let dot = dir.join(WORKFLOW_COPY_DOT);
@@ -82,7 +101,10 @@ pub fn run(args: &RunArgs) -> Result<u8> {
                     copy.display()
                 );
             }
-            pipeline::PipelineSource::File(copy)
+            match recorded_base(dir) {
+                Some(base) => pipeline::PipelineSource::RunCopy { copy, base },
+                None => pipeline::PipelineSource::File(copy),
+            }
         }
         (None, None) => bail!(
             "which pipeline? give a .dip file or a built-in name (`tracker workflows` lists them)"
@@ -134,7 +156,17 @@ pub fn run(args: &RunArgs) -> Result<u8> {
             } else {
                 WORKFLOW_COPY
             };
-            new_run(&artifacts, copy, &text, clock.now(), durability)?
+            let base = source
+                .base_dir()
+                .map(|dir| std::fs::canonicalize(&dir).unwrap_or(dir));
+            new_run(
+                &artifacts,
+                copy,
+                &text,
+                base.as_deref(),
+                clock.now(),
+                durability,
+            )?
         }
     };
     let run_id = prepared.run_id.clone();
@@ -442,6 +474,7 @@ fn new_run(
     artifacts: &Path,
     copy_name: &str,
     text: &str,
+    base: Option<&Path>,
     now: tracker_runtime::clock::WallTime,
     durability: Durability,
 ) -> Result<Prepared> {
@@ -463,6 +496,13 @@ fn new_run(
     let setup = || -> Result<(RunLock, RunStore)> {
         let lock = RunLock::acquire(&dir)?;
         write_private(&dir.join(copy_name), text)?;
+        if let Some(base) = base {
+            use std::os::unix::ffi::OsStrExt;
+            tracker_runtime::private_files::replace(
+                &dir.join(WORKFLOW_BASE),
+                base.as_os_str().as_bytes(),
+            )?;
+        }
         let store = RunStore::create(&dir, Checkpoint::new(run_id.clone()), now, durability)?;
         Ok((lock, store))
     };
