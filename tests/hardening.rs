@@ -431,10 +431,16 @@ fn a_run_still_going_cannot_be_resumed_by_a_second_process() {
     let run = only_run(d);
     let second = run_in(d, &["run", "flow.dip", "-r", &run_id(&run)]);
     std::fs::write(d.join("go"), "").expect("release");
-    let first = first.wait().expect("first ends");
     let stderr = text(&second.stderr);
     assert_eq!(second.status.code(), Some(1), "{stderr}");
-    assert!(stderr.contains("is already running"), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "is already running in tracker process {}",
+            first.id()
+        )),
+        "{stderr}"
+    );
+    let first = first.wait().expect("first ends");
     assert_eq!(first.code(), Some(0));
     let count = std::fs::read_to_string(d.join("count.txt")).expect("count");
     assert_eq!(count, "after\n");
