@@ -27,7 +27,8 @@
 //! ```
 
 pub mod ast;
-pub mod catalog;
+/// The model catalog: its own crate, `tracker-catalog`, which the runtime reads too.
+pub use tracker_catalog as catalog;
 pub mod condition;
 pub mod diagnostic;
 pub mod dot;

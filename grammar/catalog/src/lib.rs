@@ -1,4 +1,10 @@
-//! The embedded model catalog: known models, their providers, prices and status.
+//! `tracker-catalog`: the embedded model catalog — known models, their
+//! providers, prices and status.
+//!
+//! **Owns** the table and its lookups. **Must not depend on** any other tracker
+//! crate: the language's lints (`dippin`, model names and aliases) and the
+//! runtime (cost per call) both read it, so it sits below both. `dippin`
+//! re-exports it as `dippin::catalog`.
 //!
 //! The catalog is a static table ([`models`]) of every model the linter and the
 //! runtime know by name. It answers three questions:
