@@ -5,9 +5,8 @@
 use std::path::Path;
 use std::process::Output;
 
-use serde_json::json;
 use tracker_tests::mock_provider::{MockProvider, Reply};
-use tracker_tests::sse_bodies::{body, Call, Turn, TurnUsage};
+use tracker_tests::sse_bodies::{bash_then_done, body, Turn, TurnUsage};
 use tracker_tests::{in_dir, text};
 
 /// A key distinctive enough to grep for.
@@ -206,21 +205,8 @@ const SECRETS: [&str; 13] = [
 #[test]
 fn tool_nodes_and_agent_bash_see_no_secrets() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let mock = MockProvider::start([
-        Reply::sse(body(
-            "anthropic",
-            &Turn::calls(
-                "",
-                vec![Call::new(
-                    "call_env",
-                    "bash",
-                    json!({"command": "env > agent-env.txt"}),
-                )],
-                TurnUsage::default(),
-            ),
-        )),
-        Reply::sse(body("anthropic", &Turn::text("done", TurnUsage::default()))),
-    ]);
+    let mock =
+        MockProvider::start(bash_then_done("anthropic", "env > agent-env.txt").map(Reply::sse));
     let dip = ASK
         .replace(
             "  agent Done\n",

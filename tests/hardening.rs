@@ -282,26 +282,14 @@ fn a_tool_timeout_ends_the_run_as_the_reference_does() {
 
 #[test]
 fn an_agent_bash_commands_background_children_end_with_the_node() {
-    use serde_json::json;
     use tracker_tests::mock_provider::{MockProvider, Reply};
-    use tracker_tests::sse_bodies::{body, Call, Turn, TurnUsage};
+    use tracker_tests::sse_bodies::bash_then_done;
     let dir = tempfile::tempdir().expect("temp dir");
     let d = dir.path();
-    let mock = MockProvider::start([
-        Reply::sse(body(
-            "anthropic",
-            &Turn::calls(
-                "",
-                vec![Call::new(
-                    "call_bg",
-                    "bash",
-                    json!({"command": "sleep 300 > /dev/null 2>&1 & echo $! > bg.pid"}),
-                )],
-                TurnUsage::default(),
-            ),
-        )),
-        Reply::sse(body("anthropic", &Turn::text("done", TurnUsage::default()))),
-    ]);
+    let mock = MockProvider::start(
+        bash_then_done("anthropic", "sleep 300 > /dev/null 2>&1 & echo $! > bg.pid")
+            .map(Reply::sse),
+    );
     std::fs::write(
         d.join("agent.dip"),
         "workflow Agent\n  start: Start\n  exit: Done\n  defaults\n    provider: anthropic\n    model: claude-sonnet-4-6\n  agent Start\n    label: Start\n  agent Work\n    prompt: Start a server.\n  agent Done\n    label: Done\n  edges\n    Start -> Work\n    Work -> Done\n",

@@ -368,3 +368,23 @@ fn chat(turn: &Turn, text: &[&str]) -> String {
     out.push_str(&format!("data: {usage}\n\ndata: [DONE]\n\n"));
     out
 }
+
+/// The two turns of a model that runs one `bash` command and then answers
+/// `done`, as `provider`'s SSE bodies (no usage).
+pub fn bash_then_done(provider: &str, command: &str) -> [String; 2] {
+    [
+        body(
+            provider,
+            &Turn::calls(
+                "",
+                vec![Call::new(
+                    "call_bash",
+                    "bash",
+                    serde_json::json!({ "command": command }),
+                )],
+                TurnUsage::default(),
+            ),
+        ),
+        body(provider, &Turn::text("done", TurnUsage::default())),
+    ]
+}

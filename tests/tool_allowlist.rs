@@ -6,9 +6,8 @@
 use std::path::Path;
 use std::process::Output;
 
-use serde_json::json;
 use tracker_tests::mock_provider::{MockProvider, Recorded, Reply};
-use tracker_tests::sse_bodies::{body, Call, Turn, TurnUsage};
+use tracker_tests::sse_bodies::bash_then_done;
 use tracker_tests::{in_dir, text};
 
 /// `Start → Cmd (tool running `command`) → Done`, with `defaults` lines.
@@ -117,21 +116,8 @@ fn tool_result(request: &Recorded) -> serde_json::Value {
 #[test]
 fn the_agent_bash_tool_is_held_to_the_allowlist() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let mock = MockProvider::start([
-        Reply::sse(body(
-            "anthropic",
-            &Turn::calls(
-                "",
-                vec![Call::new(
-                    "call_b1",
-                    "bash",
-                    json!({"command": "echo hi & touch P6"}),
-                )],
-                TurnUsage::default(),
-            ),
-        )),
-        Reply::sse(body("anthropic", &Turn::text("done", TurnUsage::default()))),
-    ]);
+    let mock =
+        MockProvider::start(bash_then_done("anthropic", "echo hi & touch P6").map(Reply::sse));
     let dip = "workflow Agent\n  start: Start\n  exit: Done\n  defaults\n    provider: anthropic\n    model: claude-sonnet-4-6\n  agent Start\n    label: Start\n  agent Work\n    prompt: Run the command.\n  agent Done\n    label: Done\n  edges\n    Start -> Work\n    Work -> Done\n";
     std::fs::write(dir.path().join("agent.dip"), dip).expect("write");
     let url = mock.url();

@@ -181,7 +181,11 @@ pub async fn run(cmd: &ShellCommand) -> Result<ShellOutput, ShellError> {
     // The node is over: nothing the command started in the background may
     // outlive it.
     group.disarm();
-    crate::process_groups::kill_and_reap(group.pgid, started, KILL_GRACE);
+    // Waited for here without blocking the runtime's thread (a signal is
+    // delivered, not acted on at once).
+    if crate::process_groups::kill_if_ours(group.pgid, started) {
+        wait_gone(group.pgid, KILL_GRACE).await;
+    }
     let exit_code = status
         .code()
         .or_else(|| {
@@ -357,8 +361,8 @@ fn alive_process(pid: i32) -> bool {
 /// files the wrapper writes to, so that they are private whatever the umask.
 fn prepare(cmd: &ShellCommand) -> Result<(), ShellError> {
     let dir = &cmd.attempt_dir;
-    if std::fs::symlink_metadata(dir).is_ok() {
-        let removed = if std::fs::symlink_metadata(dir).is_ok_and(|m| m.is_dir()) {
+    if let Ok(meta) = std::fs::symlink_metadata(dir) {
+        let removed = if meta.is_dir() {
             std::fs::remove_dir_all(dir)
         } else {
             std::fs::remove_file(dir)

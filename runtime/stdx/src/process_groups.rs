@@ -41,9 +41,10 @@ pub fn kill_if_ours(pgid: i32, started: Option<u64>) -> bool {
     killpg(Pid::from_raw(pgid), Signal::SIGKILL).is_ok()
 }
 
-/// [`kill_if_ours`], then waits (at most `limit`) until no member of the group
-/// is left alive: a signal is delivered, not acted on at once, and whoever
-/// comes next (the next node, a resume) must not meet the group still there.
+/// [`kill_if_ours`], then waits (at most `limit`, blocking the thread) until no
+/// member of the group is left alive: a signal is delivered, not acted on at
+/// once, and whoever comes next must not meet the group still there. For
+/// synchronous owners (a `Drop`); async code waits with its own timer.
 pub fn kill_and_reap(pgid: i32, started: Option<u64>, limit: std::time::Duration) {
     if !kill_if_ours(pgid, started) {
         return;
