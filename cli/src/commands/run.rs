@@ -495,7 +495,7 @@ fn new_run(
     };
     let setup = || -> Result<(RunLock, RunStore)> {
         let lock = RunLock::acquire(&dir)?;
-        write_private(&dir.join(copy_name), text)?;
+        tracker_runtime::private_files::replace(&dir.join(copy_name), text.as_bytes())?;
         if let Some(base) = base {
             use std::os::unix::ffi::OsStrExt;
             tracker_runtime::private_files::replace(
@@ -562,10 +562,6 @@ fn resume_run(
         resume_from: Some(cp),
         _lock: lock,
     })
-}
-
-fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
-    tracker_runtime::private_files::replace(path, text.as_bytes())
 }
 
 fn seed() -> u64 {
