@@ -134,3 +134,45 @@ fn subgraph_manager_loop_and_conditional_attributes() {
     );
     assert_found(&conditional, "DIP000", 8, "colour");
 }
+
+/// `tracker run` on `src`: its output, and whether it created a run directory.
+fn run_pipeline(src: &str) -> (std::process::Output, bool) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(dir.path().join("w.dip"), src).expect("write");
+    let out = run_in(
+        dir.path(),
+        &["run", "--no-tui", "--provider", "stub", "w.dip"],
+    );
+    let created = !tracker_tests::run_dirs(dir.path()).is_empty();
+    (out, created)
+}
+
+#[test]
+fn a_setting_the_runtime_cannot_use_stops_the_run_at_load_naming_its_line() {
+    // Line 7 declares the fan-out whose join policy is unknown, and line 9 a
+    // node whose supervision settings do not parse; neither run starts.
+    let fan_out = "workflow W\n  start: S\n  exit: E\n  agent S\n    prompt: Start.\n    fallback_target: E\n  parallel P -> A, B\n    params:\n      fan_in_policy: most\n  agent A\n    prompt: A.\n  agent B\n    prompt: B.\n  fan_in J <- A, B\n  agent E\n    prompt: End.\n  edges\n    S -> P\n    J -> E\n";
+    let (out, created) = run_pipeline(fan_out);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(
+            "w.dip:7:12: node \"P\": fan_in_policy \"most\" is not one of any, all, quorum"
+        ),
+        "{stderr}"
+    );
+    assert!(
+        !created,
+        "nothing is created for a pipeline that cannot run"
+    );
+
+    let supervised = "workflow W\n  start: S\n  exit: E\n  agent S\n    prompt: Start.\n  agent E\n    prompt: End.\n    params:\n      supervise: restart=sometimes\n  edges\n    S -> E\n";
+    let (out, created) = run_pipeline(supervised);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("w.dip:6:9: node \"E\": params.supervise \"restart=sometimes\" is invalid"),
+        "{stderr}"
+    );
+    assert!(!created);
+}

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use anyhow::{anyhow, bail, Result};
 use dippin::{Diagnostic, Document};
 use tracker_runtime::handler::child::Subgraphs;
-use tracker_runtime::plan::SpawnPlan;
+use tracker_runtime::plan::{PlanError, SpawnPlan};
 
 use crate::pipeline::{self, PipelineSource};
 
@@ -27,6 +27,18 @@ pub struct Loaded {
     pub plan: SpawnPlan,
     /// Its child workflows by reference.
     pub subgraphs: Subgraphs,
+}
+
+/// `doc` compiled into a plan; a node setting the runtime cannot use is
+/// reported at the node's line and column.
+fn compile(doc: &Document, name: &str) -> Result<SpawnPlan> {
+    SpawnPlan::compile(&doc.workflow).map_err(|e| match e {
+        PlanError::Setting(setting) => {
+            let at = doc.source.position(setting.offset);
+            anyhow!("{name}:{}:{}: {setting}", at.line, at.column)
+        }
+        other => anyhow!("{name}: {other}"),
+    })
 }
 
 /// How diagnostics are reported while loading.
@@ -46,7 +58,7 @@ pub fn load(source: &PipelineSource, diagnostics: Diagnostics) -> Result<Loaded>
     let base_dir = source.base_dir();
     let name = source.display_name();
     check(&doc, base_dir.as_deref(), &name, diagnostics)?;
-    let plan = SpawnPlan::compile(&doc.workflow).map_err(|e| anyhow!("{name}: {e}"))?;
+    let plan = compile(&doc, &name)?;
     let mut subgraphs = BTreeMap::new();
     let dir = base_dir.clone().unwrap_or_else(|| PathBuf::from("."));
     let mut chain = vec![canonical(source)];
@@ -140,7 +152,7 @@ fn load_children(
     diagnostics: Diagnostics,
 ) -> Result<()> {
     for node in &plan.nodes {
-        let Some(reference) = node.attrs.get("subgraph_ref") else {
+        let Some(reference) = node.spec.child_reference() else {
             continue;
         };
         if out.contains_key(reference) {
@@ -170,11 +182,11 @@ fn load_children(
         let name = path.display().to_string();
         check(&doc, Some(&parent_dir(&path)), &name, diagnostics)
             .map_err(|e| anyhow!("subgraph {reference:?} (node {:?}): {e}", node.id))?;
-        let child = SpawnPlan::compile(&doc.workflow).map_err(|e| anyhow!("{name}: {e}"))?;
+        let child = compile(&doc, &name)?;
         chain.push(key);
         load_children(&child, &parent_dir(&path), out, chain, diagnostics)?;
         chain.pop();
-        out.insert(reference.clone(), Arc::new(child));
+        out.insert(reference.to_string(), Arc::new(child));
     }
     Ok(())
 }

@@ -1,10 +1,11 @@
-//! Node attributes: the flat string map handlers read (engine-semantics §1.2).
+//! Node attributes: a node's settings as the reference's flat string map
+//! (engine-semantics §1.2).
 //!
 //! The reference engine hands its handlers a node's attributes as strings under
-//! fixed names (`llm_model`, `tool_command`, `fallback_retry_target`, …), expands
-//! `$name` variables in every one of them before each attempt, and hashes them for
-//! memoization. Keeping the same map means a node behaves the same however it was
-//! declared, and the names that appear in events and `simulate` output match.
+//! fixed names (`llm_model`, `tool_command`, `fallback_retry_target`, …). Ours
+//! read typed specs ([`crate::spec`]) instead; this map remains as a derived view
+//! under the same names, for `simulate`'s output and the command line, so the
+//! names users see match the reference's.
 //!
 //! Empty and zero values are left out, as the reference's adapter does, so
 //! "present" always means "set".
@@ -163,11 +164,6 @@ fn percent_encode(text: &str) -> String {
         }
     }
     out
-}
-
-/// The boolean value of attribute `key`: `true` exactly when it reads `true`.
-pub fn flag(attrs: &Attrs, key: &str) -> bool {
-    attrs.get(key).is_some_and(|v| v == "true")
 }
 
 /// The value of attribute `key`, or `""`.

@@ -2,6 +2,7 @@
 //! (engine-semantics §3.4), and what a resumed run keeps (§3.5).
 
 use crate::attrs::{self, Attrs};
+use crate::spec::Setting;
 use crate::wire_enum::wire_enum;
 
 wire_enum! {
@@ -40,15 +41,13 @@ pub const TRUNCATE_BYTES: usize = 500;
 
 impl Fidelity {
     /// A node's level: its own `fidelity`, else the workflow's
-    /// `default_fidelity`, else `full`; names that are not levels are ignored.
-    pub fn of(node: &Attrs, graph: &Attrs) -> Fidelity {
-        [
-            attrs::get(node, "fidelity"),
-            attrs::get(graph, "default_fidelity"),
-        ]
-        .into_iter()
-        .find_map(Fidelity::parse)
-        .unwrap_or(Fidelity::Full)
+    /// `default_fidelity`, else `full`; names that are not levels are ignored
+    /// (lint DIP114 warns about them at load).
+    pub fn of(node: Option<&Setting<Fidelity>>, graph: &Attrs) -> Fidelity {
+        node.and_then(Setting::ready)
+            .copied()
+            .or_else(|| Fidelity::parse(attrs::get(graph, "default_fidelity")))
+            .unwrap_or(Fidelity::Full)
     }
 
     /// One step down, as a resumed run degrades its first node's fidelity.
@@ -91,25 +90,19 @@ impl Fidelity {
     }
 }
 
-/// The keys of a node's `reads` attribute.
-pub fn reads(node: &Attrs) -> Vec<&str> {
-    attrs::get(node, "reads")
-        .split(',')
-        .map(str::trim)
-        .filter(|k| !k.is_empty())
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn levels_resolve_degrade_and_select_keys() {
-        let node: Attrs = [("fidelity".to_string(), "bogus".to_string())].into();
         let graph: Attrs = [("default_fidelity".to_string(), "compact".to_string())].into();
-        assert_eq!(Fidelity::of(&node, &graph), Fidelity::Compact);
-        assert_eq!(Fidelity::of(&Attrs::new(), &Attrs::new()), Fidelity::Full);
+        assert_eq!(Fidelity::of(None, &graph), Fidelity::Compact);
+        let own = Setting::Ready(Fidelity::Truncate);
+        assert_eq!(Fidelity::of(Some(&own), &graph), Fidelity::Truncate);
+        let unknown = Setting::Invalid("bogus".into());
+        assert_eq!(Fidelity::of(Some(&unknown), &graph), Fidelity::Compact);
+        assert_eq!(Fidelity::of(None, &Attrs::new()), Fidelity::Full);
         assert_eq!(Fidelity::Full.degrade(), Fidelity::SummaryHigh);
         assert_eq!(Fidelity::Truncate.degrade(), Fidelity::Truncate);
         assert_eq!(Fidelity::SummaryHigh.keys(&[]), None);

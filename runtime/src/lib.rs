@@ -33,6 +33,7 @@ pub mod outcome;
 pub mod plan;
 pub mod retry;
 pub mod routing;
+pub mod spec;
 pub mod supervision;
 pub mod time;
 pub mod usage;

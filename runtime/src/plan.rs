@@ -12,6 +12,7 @@ use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use dippin::ir::{Condition, Node, NodeConfig, Selector, StyleRule, Workflow};
 
 use crate::attrs::{node_attrs, Attrs};
+use crate::spec::{KindSpec, NodeSpec, SpecError, Styled, Text};
 use crate::wire_enum::wire_enum;
 
 wire_enum! {
@@ -87,9 +88,12 @@ pub struct PlanNode {
     pub label: String,
     /// What runs it.
     pub handler: Handler,
-    /// The node as declared (typed configuration for the handler).
-    pub spec: Node,
-    /// The attributes handlers read, under the reference's names (§1.2).
+    /// The node as declared.
+    pub declared: Node,
+    /// Its settings, typed: what the engine and its handler read.
+    pub spec: NodeSpec,
+    /// Its settings as the reference's string attributes (§1.2): a derived
+    /// view for `simulate` and the command line; nothing at run time reads it.
     pub attrs: Attrs,
 }
 
@@ -154,6 +158,9 @@ pub enum PlanError {
     /// Two nodes share an id.
     #[error("duplicate node id {0:?}")]
     DuplicateNode(String),
+    /// A node declares a setting the runtime cannot use.
+    #[error(transparent)]
+    Setting(#[from] SpecError),
 }
 
 /// A workflow compiled for execution.
@@ -195,22 +202,23 @@ impl SpawnPlan {
             .nodes
             .iter()
             .enumerate()
-            .map(|(i, node)| PlanNode {
-                id: node.id.clone(),
-                label: if node.label.is_empty() {
-                    node.id.clone()
-                } else {
-                    node.label.clone()
-                },
-                handler: handler_for(node, i == start, i == exit),
-                attrs: styled(
-                    node,
-                    handler_for(node, i == start, i == exit),
-                    &wf.stylesheet,
-                ),
-                spec: node.clone(),
+            .map(|(i, node)| {
+                let handler = handler_for(node, i == start, i == exit);
+                let styled = styled(node, handler, &wf.stylesheet);
+                Ok(PlanNode {
+                    id: node.id.clone(),
+                    label: if node.label.is_empty() {
+                        node.id.clone()
+                    } else {
+                        node.label.clone()
+                    },
+                    handler,
+                    attrs: styled_attrs(node, &styled),
+                    spec: NodeSpec::compile(node, handler, &styled)?,
+                    declared: node.clone(),
+                })
             })
-            .collect();
+            .collect::<Result<Vec<_>, SpecError>>()?;
         let mut plan = SpawnPlan {
             name: wf.name.clone(),
             nodes,
@@ -245,6 +253,30 @@ impl SpawnPlan {
         }
         plan.add_implicit_edges(wf)?;
         Ok(plan)
+    }
+
+    /// Makes the workflow and every agent node use `provider` and `model` where
+    /// given (`--provider`, `--model`), whatever they declare.
+    pub fn override_agents(&mut self, provider: Option<&str>, model: Option<&str>) {
+        for (key, value) in [("llm_provider", provider), ("llm_model", model)] {
+            let Some(value) = value else { continue };
+            self.graph_attrs.insert(key.into(), value.to_string());
+            for node in self
+                .nodes
+                .iter_mut()
+                .filter(|n| n.handler == Handler::Codergen)
+            {
+                node.attrs.insert(key.into(), value.to_string());
+                if let KindSpec::Agent(agent) = &mut node.spec.kind {
+                    let slot = if key == "llm_provider" {
+                        &mut agent.provider
+                    } else {
+                        &mut agent.model
+                    };
+                    *slot = Text::new(value);
+                }
+            }
+        }
     }
 
     /// The index of the node with `id`.
@@ -374,15 +406,15 @@ impl SpawnPlan {
     }
 }
 
-/// `node`'s attributes with the workflow's stylesheet applied: matching rules
-/// fill `llm_model`, `llm_provider` and `reasoning_effort` where the node sets
-/// none, the most specific rule winning (`*` < kind < `.class` < `#id`, later
-/// rules winning ties). A kind selector matches the node's shape (`box`, as
-/// the reference does) or its Dippin kind (`agent`).
-fn styled(node: &Node, handler: Handler, stylesheet: &[StyleRule]) -> Attrs {
-    let mut attrs = node_attrs(node);
+/// What the workflow's stylesheet gives `node`: the matching rules' `llm_model`,
+/// `llm_provider` and `reasoning_effort`, the most specific rule winning (`*` <
+/// kind < `.class` < `#id`, later rules winning ties). A kind selector matches
+/// the node's shape (`box`, as the reference does) or its Dippin kind (`agent`).
+/// They apply only where the node sets none itself.
+fn styled(node: &Node, handler: Handler, stylesheet: &[StyleRule]) -> Styled {
+    let mut styled = Styled::default();
     if stylesheet.is_empty() {
-        return attrs;
+        return styled;
     }
     let mut matching: Vec<(u8, usize, &StyleRule)> = stylesheet
         .iter()
@@ -403,17 +435,33 @@ fn styled(node: &Node, handler: Handler, stylesheet: &[StyleRule]) -> Attrs {
     matching.sort_by_key(|&(specificity, order, _)| std::cmp::Reverse((specificity, order)));
     for (_, _, rule) in matching {
         for (property, value) in &rule.properties {
-            let key = match property.as_str() {
-                "llm_model" | "model" => "llm_model",
-                "llm_provider" | "provider" => "llm_provider",
-                "reasoning_effort" => "reasoning_effort",
+            let slot = match property.as_str() {
+                "llm_model" | "model" => &mut styled.model,
+                "llm_provider" | "provider" => &mut styled.provider,
+                "reasoning_effort" => &mut styled.reasoning_effort,
                 _ => continue,
             };
-            if !value.is_empty() {
-                attrs
-                    .entry(key.to_string())
-                    .or_insert_with(|| value.clone());
+            if !value.is_empty() && slot.is_none() {
+                *slot = Some(value.clone());
             }
+        }
+    }
+    styled
+}
+
+/// `node`'s reference attributes with the stylesheet's values filled in where
+/// it sets none.
+fn styled_attrs(node: &Node, styled: &Styled) -> Attrs {
+    let mut attrs = node_attrs(node);
+    for (key, value) in [
+        ("llm_model", &styled.model),
+        ("llm_provider", &styled.provider),
+        ("reasoning_effort", &styled.reasoning_effort),
+    ] {
+        if let Some(value) = value {
+            attrs
+                .entry(key.to_string())
+                .or_insert_with(|| value.clone());
         }
     }
     attrs

@@ -103,7 +103,7 @@ impl RetryPolicy {
     /// the graph's `default_max_retry` when it is an integer (negative reads as 0);
     /// a node `base_delay` > 0 replaces the base delay.
     pub fn resolve(plan: &SpawnPlan, node: NodeIndex) -> RetryPolicy {
-        let retry = &plan.node(node).spec.retry;
+        let retry = &plan.node(node).declared.retry;
         let name = PolicyName::parse(&retry.policy)
             .or_else(|| graph_attr(plan, "default_retry_policy").and_then(PolicyName::parse))
             .unwrap_or(DEFAULT_POLICY);
@@ -212,7 +212,7 @@ pub fn restart_budget(plan: &SpawnPlan) -> u32 {
 /// The node's `max_retries` when > 0, else the graph's `default_max_retry` when it
 /// parses.
 fn node_or_graph_max_retries(plan: &SpawnPlan, node: NodeIndex) -> Option<u32> {
-    let own = plan.node(node).spec.retry.max_retries;
+    let own = plan.node(node).declared.retry.max_retries;
     if own > 0 {
         return Some(u32::try_from(own).unwrap_or(u32::MAX));
     }

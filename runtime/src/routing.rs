@@ -304,7 +304,7 @@ pub fn fallback_target(
     if fallback_taken {
         return None;
     }
-    let node_target = plan.node(node).spec.retry.fallback_target.as_str();
+    let node_target = plan.node(node).declared.retry.fallback_target.as_str();
     let graph = |key: &str| plan.graph_attrs.get(key).map_or("", String::as_str);
     [
         node_target,

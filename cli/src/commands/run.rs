@@ -127,7 +127,7 @@ pub fn run(args: &RunArgs) -> Result<u8> {
         .into_iter()
         .map(|(k, child)| {
             let mut child = (*child).clone();
-            settings.override_models(&mut child);
+            child.override_agents(settings.provider.as_deref(), settings.model.as_deref());
             (k, Arc::new(child))
         })
         .collect();
@@ -294,9 +294,10 @@ impl Settings {
         };
         let mut supervision = SupervisionPolicy::default();
         for node in &loaded.plan.nodes {
-            if let Some(spec) = node.attrs.get("supervise") {
+            if let Some(settings) = &node.spec.common.supervise {
+                // Checked when the plan was built, at the node's line.
                 supervision
-                    .apply(&format!("{}:{spec}", node.id))
+                    .apply(&format!("{}:{settings}", node.id))
                     .map_err(|e| anyhow!("node {:?} params.supervise: {e}", node.id))?;
             }
         }
@@ -306,7 +307,7 @@ impl Settings {
                 .map_err(|e| anyhow!("--supervise {spec:?}: {e}"))?;
         }
         for node in &loaded.plan.nodes {
-            if node.attrs.get("memoize").is_some_and(|v| v == "true") {
+            if node.spec.common.memoize {
                 eprintln!(
                     "warning: node {:?} asks for memoize=true, which this build does not do yet: the node always runs",
                     node.id
@@ -345,24 +346,8 @@ impl Settings {
             plan.graph_attrs
                 .insert(format!("params.{key}"), value.clone());
         }
-        self.override_models(plan);
+        plan.override_agents(self.provider.as_deref(), self.model.as_deref());
         Ok(())
-    }
-
-    /// `--provider`/`--model` replace every agent node's own settings.
-    fn override_models(&self, plan: &mut SpawnPlan) {
-        for (value, key) in [(&self.provider, "llm_provider"), (&self.model, "llm_model")] {
-            if let Some(value) = value {
-                plan.graph_attrs.insert(key.into(), value.clone());
-                for node in plan
-                    .nodes
-                    .iter_mut()
-                    .filter(|n| n.handler == Handler::Codergen)
-                {
-                    node.attrs.insert(key.into(), value.clone());
-                }
-            }
-        }
     }
 }
 
@@ -413,7 +398,10 @@ fn providers_used(plan: &SpawnPlan, subgraphs: &Subgraphs) -> BTreeMap<String, S
     let mut used = BTreeMap::new();
     for p in std::iter::once(plan).chain(subgraphs.values().map(|p| p.as_ref())) {
         for node in p.nodes.iter().filter(|n| n.handler == Handler::Codergen) {
-            let (provider, _) = provider_and_model(&node.attrs, &p.graph_attrs);
+            let Some(agent) = node.spec.agent() else {
+                continue;
+            };
+            let (provider, _) = provider_and_model(agent, &p.graph_attrs);
             used.entry(provider).or_insert_with(|| node.id.clone());
         }
     }

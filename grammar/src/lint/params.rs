@@ -1,10 +1,11 @@
 //! Settings the runtime reads that the language leaves free-form: the
 //! `params:` entries it understands, and an agent's `backend`.
 //!
-//! * `DIP163` — a value the runtime cannot use: it would fall back to a
-//!   default (`max_concurrency: lots` runs every branch at once) or fail only
-//!   when the node runs (`fan_in_policy: most`, `backend: codex`). Said at
-//!   load instead, at the node.
+//! * `DIP163` — a value the runtime cannot use: it falls back to a default
+//!   (`max_concurrency: lots` runs every branch at once, as in the reference)
+//!   or stops the run before it starts (`fan_in_policy: most`, `backend:
+//!   codex`; the plan's typed node specs refuse them). Said by `check` too, at
+//!   the node.
 //!
 //! Values holding a `$` are left alone: they are expanded when the node runs.
 
@@ -111,7 +112,7 @@ fn finding(node: &Node, key: &str, value: &str, expected: &str, fix: Option<Stri
     )
     .with_span(node.span)
     .with_help(
-        "an unusable value is otherwise replaced by a default, or fails only when the node runs",
+        "the runtime replaces an unusable count or duration by its default, and refuses an unknown policy or backend before the run starts",
     );
     maybe_fix(diag, fix)
 }

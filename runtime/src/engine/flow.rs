@@ -7,7 +7,6 @@ use std::sync::Arc;
 use super::{
     halt, Effect, Engine, Flow, Pending, PendingRetry, RunEnd, TerminalStatus, TraceEntry,
 };
-use crate::attrs::{self, Attrs};
 use crate::checkpoint::OverrideDetail;
 use crate::context;
 use crate::event::{self, Actor, Decision, EventKind};
@@ -15,6 +14,7 @@ use crate::outcome::{HandlerError, NodeResult, Outcome, FAIL, RETRY, SUCCESS};
 use crate::plan::NodeIndex;
 use crate::retry::{goal_gate_budget, restart_budget, RetryPolicy};
 use crate::routing::{self, RoutingError, RoutingHints, Selection};
+use crate::spec::NodeSpec;
 
 impl Engine {
     /// §2.2 steps 6–13 for the attempt in `pending`.
@@ -56,13 +56,13 @@ impl Engine {
             duration,
         };
         self.emit_diagnostics(&id, &outcome, out);
-        self.apply_outcome(node, &pending.attrs, &outcome, out);
+        self.apply_outcome(node, &pending.spec, &outcome, out);
         self.ctx.scope_dirty_to_node(&id);
         let steering = std::mem::take(&mut self.steering);
         self.ctx.merge_quiet(steering);
 
         if outcome.status == RETRY {
-            return self.retry_or_give_up(node, entry, &pending.attrs, out);
+            return self.retry_or_give_up(node, entry, &pending.spec, out);
         }
         if self.is_prompt_consumer(node) {
             self.ctx
@@ -190,14 +190,14 @@ impl Engine {
     fn apply_outcome(
         &mut self,
         node: NodeIndex,
-        attrs: &Attrs,
+        spec: &NodeSpec,
         outcome: &Outcome,
         out: &mut Vec<Effect>,
     ) {
         let id = self.plan.node(node).id.clone();
         self.last_actor = outcome.actor;
         self.ctx.merge(outcome.context_updates.clone());
-        if attrs::flag(attrs, "goal_gate") {
+        if spec.common.goal_gate {
             self.record.set_recheck(&id, false);
             self.record.set_overridden(&id, false);
         }
@@ -252,7 +252,7 @@ impl Engine {
         &mut self,
         node: NodeIndex,
         mut entry: TraceEntry,
-        attrs: &Arc<Attrs>,
+        spec: &Arc<NodeSpec>,
         out: &mut Vec<Effect>,
     ) -> Flow {
         let id = self.plan.node(node).id.clone();
@@ -265,7 +265,7 @@ impl Engine {
             let retry = PendingRetry {
                 node,
                 entry,
-                attrs: Arc::clone(attrs),
+                spec: Arc::clone(spec),
                 max_retries: policy.max_retries,
                 policy: policy.name.as_str(),
             };
@@ -275,7 +275,7 @@ impl Engine {
             self.retry = Some(retry);
             return Flow::Sleep(backoff);
         }
-        if let Some(fallback) = attrs.get("fallback_retry_target").cloned() {
+        if let Some(fallback) = spec.common.fallback_retry_target.get().map(String::from) {
             entry.edge_to.clone_from(&fallback);
             self.trace.push(entry);
             self.emit_cost(&id, out);
@@ -308,7 +308,7 @@ impl Engine {
         let PendingRetry {
             node,
             mut entry,
-            attrs,
+            spec,
             max_retries,
             policy,
         } = retry;
@@ -325,10 +325,11 @@ impl Engine {
                 u32::try_from(count).unwrap_or(u32::MAX),
             );
         self.emit(out, event);
-        let target_id = attrs
-            .get("retry_target")
-            .cloned()
-            .unwrap_or_else(|| id.clone());
+        let target_id = spec
+            .common
+            .retry_target
+            .get()
+            .map_or_else(|| id.clone(), String::from);
         let Some(target) = self.plan.node_index(&target_id) else {
             self.trace.push(entry);
             let message = format!("retry target {target_id:?} of node {id:?} does not exist");
@@ -383,7 +384,7 @@ impl Engine {
             .filter_map(|id| self.plan.node_index(id))
             .find(|&n| {
                 let spec = self.plan.node(n);
-                if !attrs::flag(&spec.attrs, "goal_gate") {
+                if !spec.spec.common.goal_gate {
                     return false;
                 }
                 let outcome = self
@@ -468,11 +469,14 @@ impl Engine {
     /// gate's `retry_target`, `fallback_target`, `fallback_retry_target`, then the
     /// graph's.
     fn goal_gate_retry_target(&self, gate: NodeIndex) -> Option<NodeIndex> {
-        let attrs = &self.plan.node(gate).attrs;
+        let common = &self.plan.node(gate).spec.common;
         let graph = &self.plan.graph_attrs;
         let keys = ["retry_target", "fallback_target", "fallback_retry_target"];
-        keys.iter()
-            .map(|k| attrs::get(attrs, k))
+        // A node has no `fallback_target` of its own: the language spells it
+        // `fallback_retry_target`.
+        [&common.retry_target, &common.fallback_retry_target]
+            .into_iter()
+            .map(|t| t.as_str())
             .chain(
                 keys.iter()
                     .map(|k| graph.get(*k).map_or("", String::as_str)),
@@ -738,7 +742,7 @@ impl Engine {
         if actor == Actor::Human {
             for n in 0..self.plan.nodes.len() {
                 let spec = self.plan.node(n);
-                if !attrs::flag(&spec.attrs, "goal_gate") {
+                if !spec.spec.common.goal_gate {
                     continue;
                 }
                 let failed = self

@@ -28,17 +28,16 @@ use std::time::Duration;
 pub use budget::{Breach, BudgetLimits};
 pub use trace::{Trace, TraceEntry};
 
-use crate::attrs::Attrs;
 use crate::checkpoint::{Checkpoint, OverrideDetail};
 use crate::clock::{Clock, WallTime};
 use crate::context::{self, PipelineContext};
 use crate::event::{Actor, CostSnapshot, EventKind, EventSource, PipelineEvent};
-use crate::fidelity::{self, Fidelity};
-use crate::interpolate::expand_dollar_names;
+use crate::fidelity::Fidelity;
 use crate::journal::Change;
 use crate::outcome::NodeResult;
 use crate::plan::{Handler, NodeIndex, SpawnPlan};
 use crate::retry::JitterRng;
+use crate::spec::NodeSpec;
 use crate::usage::UsageSummary;
 use crate::wire_enum::wire_enum;
 
@@ -99,8 +98,8 @@ pub struct NodeTask {
     pub handler: Handler,
     /// 1-based attempt number.
     pub attempt: u32,
-    /// Its attributes with `$name` variables expanded.
-    pub attrs: Arc<Attrs>,
+    /// Its settings with `$name` variables expanded.
+    pub spec: Arc<NodeSpec>,
     /// The context as the node starts (shared, read-only).
     pub context: Arc<BTreeMap<String, String>>,
     /// The run's id.
@@ -208,7 +207,7 @@ enum Skip {
 #[derive(Debug)]
 struct Pending {
     node: NodeIndex,
-    attrs: Arc<Attrs>,
+    spec: Arc<NodeSpec>,
     human_response_before: String,
     started: WallTime,
 }
@@ -218,7 +217,7 @@ struct Pending {
 struct PendingRetry {
     node: NodeIndex,
     entry: TraceEntry,
-    attrs: Arc<Attrs>,
+    spec: Arc<NodeSpec>,
     max_retries: u32,
     policy: &'static str,
 }
@@ -503,13 +502,7 @@ impl Engine {
         let spec = plan.node(node);
         self.ctx.reset_routing();
         let human_response_before = self.ctx.get_or_empty(context::HUMAN_RESPONSE).to_string();
-        let vars = self.ctx.graph_vars();
-        let attrs: Attrs = spec
-            .attrs
-            .iter()
-            .map(|(k, v)| (k.clone(), expand_dollar_names(v, &vars)))
-            .collect();
-        let attrs = Arc::new(attrs);
+        let expanded = Arc::new(spec.spec.expanded(&self.ctx.graph_vars()));
         let attempt = u32::try_from(self.record.retry_count(&spec.id))
             .unwrap_or(u32::MAX)
             .saturating_add(1);
@@ -521,7 +514,7 @@ impl Engine {
         self.emit(out, event);
         self.pending = Some(Pending {
             node,
-            attrs: Arc::clone(&attrs),
+            spec: Arc::clone(&expanded),
             human_response_before,
             started: self.clock.now(),
         });
@@ -530,7 +523,7 @@ impl Engine {
             node_id: spec.id.clone(),
             handler: spec.handler,
             attempt,
-            attrs,
+            spec: expanded,
             context: self.ctx.shared(),
             run_id: self.run_id.clone(),
             artifact_dir: self.artifact_dir.clone(),
@@ -807,10 +800,11 @@ fn compact_for_resume(plan: &SpawnPlan, cp: &Checkpoint, ctx: &mut PipelineConte
     let Some(node) = plan.node_index(&cp.current_node) else {
         return;
     };
-    let attrs = &plan.node(node).attrs;
-    let level = Fidelity::of(attrs, &plan.graph_attrs).degrade();
+    let common = &plan.node(node).spec.common;
+    let level = Fidelity::of(common.fidelity.as_ref(), &plan.graph_attrs).degrade();
+    let reads: Vec<&str> = common.reads.iter().map(String::as_str).collect();
     // `summary:high` keeps every key: resuming a default (`full`) node is lossless.
-    let Some(keep) = level.keys(&fidelity::reads(attrs)) else {
+    let Some(keep) = level.keys(&reads) else {
         return;
     };
     let values = ctx.snapshot();

@@ -11,16 +11,16 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use dippin::duration::GoDuration;
+use dippin::condition::Expr;
 
 use super::{BoxFuture, EventSink, HandlerEnv, NodeHandler, Services};
-use crate::attrs;
 use crate::checkpoint::OverrideDetail;
 use crate::engine::{BudgetLimits, NodeTask, RunEnd, TerminalStatus};
 use crate::event::EventKind;
 use crate::interpolate::{expand_braces, Mode, Sources};
 use crate::outcome::{HandlerError, HandlerFailure, NodeResult, Outcome, FAIL, SUCCESS};
 use crate::plan::SpawnPlan;
+use crate::spec::{KindSpec, Setting};
 use crate::usage::UsageSummary;
 
 /// How often a manager loop looks at its child when the node sets nothing.
@@ -116,9 +116,17 @@ impl NodeHandler for SubgraphHandler {
 
 async fn run_subgraph(task: NodeTask, env: HandlerEnv) -> NodeResult {
     let id = task.node_id.clone();
-    let reference = attrs::get(&task.attrs, "subgraph_ref").to_string();
-    let (runner, child) = launch_parts(&task, &env, &reference)?;
-    let params = subgraph_params(&child, attrs::get(&task.attrs, "subgraph_params"));
+    let KindSpec::Subgraph(subgraph) = &task.spec.kind else {
+        return Err(config(&id, format!("node {id:?} is not a subgraph node")).into());
+    };
+    let reference = subgraph.reference.as_str();
+    let (runner, child) = launch_parts(&task, &env, reference)?;
+    let overrides: Vec<(&str, &str)> = subgraph
+        .params
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let params = subgraph_params(&child, &overrides);
     let plan = Arc::new(inject_params(&child, &params));
     let (_cancel, cancel_rx) = tokio::sync::watch::channel(false);
     let end = runner
@@ -156,8 +164,8 @@ fn launch_parts(
 }
 
 /// The child's parameters: its own `params.*` defaults overlaid by the node's
-/// `subgraph_params` (`k=v,k=v`).
-pub fn subgraph_params(child: &SpawnPlan, overrides: &str) -> BTreeMap<String, String> {
+/// `subgraph_params`.
+pub fn subgraph_params(child: &SpawnPlan, overrides: &[(&str, &str)]) -> BTreeMap<String, String> {
     let mut params: BTreeMap<String, String> = child
         .graph_attrs
         .iter()
@@ -166,10 +174,8 @@ pub fn subgraph_params(child: &SpawnPlan, overrides: &str) -> BTreeMap<String, S
                 .map(|k| (k.to_string(), v.clone()))
         })
         .collect();
-    for pair in overrides.split(',').filter(|p| !p.is_empty()) {
-        if let Some((k, v)) = pair.split_once('=') {
-            params.insert(k.to_string(), v.to_string());
-        }
+    for (k, v) in overrides {
+        params.insert(k.to_string(), v.to_string());
     }
     params
 }
@@ -192,6 +198,7 @@ pub fn inject_params(child: &SpawnPlan, params: &BTreeMap<String, String>) -> Sp
         for value in node.attrs.values_mut() {
             *value = expand(value);
         }
+        node.spec.map_text(&expand);
         node.label = expand(&node.label);
     }
     plan
@@ -281,27 +288,28 @@ async fn run_manager(task: NodeTask, env: HandlerEnv) -> NodeResult {
     let id = task.node_id.clone();
     let fail =
         |m: String| -> HandlerFailure { config(&id, format!("manager loop {id:?}: {m}")).into() };
-    let reference = attrs::get(&task.attrs, "subgraph_ref").to_string();
-    let (runner, plan) = launch_parts(&task, &env, &reference)?;
-    let poll = duration_attr(&task.attrs, "poll_interval")
-        .map_err(fail)?
-        .unwrap_or(DEFAULT_POLL_INTERVAL);
-    let max_cycles = match attrs::get(&task.attrs, "max_cycles") {
-        "" => DEFAULT_MAX_CYCLES,
-        text => text
-            .parse::<u64>()
-            .ok()
-            .filter(|n| *n > 0)
-            .ok_or_else(|| fail(format!("invalid max_cycles {text:?}")))?,
+    let KindSpec::Manager(manager) = &task.spec.kind else {
+        return Err(fail("not a manager loop node".into()));
     };
-    let stop = condition_attr(&task.attrs, "stop_condition").map_err(fail)?;
-    let steer = condition_attr(&task.attrs, "steer_condition").map_err(fail)?;
-    let steer_context = decode_steer_context(attrs::get(&task.attrs, "steer_context"));
-    if steer.is_some() == steer_context.is_empty() {
-        return Err(fail(
-            "steer_condition and steer_context must be set together".into(),
-        ));
-    }
+    let reference = manager.reference.as_str().to_string();
+    let (runner, plan) = launch_parts(&task, &env, &reference)?;
+    let poll = manager.poll_interval.unwrap_or(DEFAULT_POLL_INTERVAL);
+    let max_cycles = manager.max_cycles.unwrap_or(DEFAULT_MAX_CYCLES);
+    let condition = |name: &str, c: &Option<Setting<Expr>>| match c {
+        None => Ok(None),
+        Some(c) => c
+            .value()
+            .cloned()
+            .map(Some)
+            .map_err(|(text, _)| fail(format!("invalid {name} {text:?}"))),
+    };
+    let stop = condition("stop_condition", &manager.stop_condition)?;
+    let steer = condition("steer_condition", &manager.steer_condition)?;
+    let steer_context: Vec<(String, String)> = manager
+        .steer_context
+        .iter()
+        .map(|(k, v)| (k.clone(), v.as_str().to_string()))
+        .collect();
 
     let (steer_tx, steer_rx) = tokio::sync::mpsc::channel(1);
     let (cancel_tx, cancel_rx) = tokio::sync::watch::channel(false);
@@ -394,43 +402,6 @@ async fn stopped(
         .update("stack.child.cycles", cycles.to_string())
 }
 
-fn duration_attr(attrs: &attrs::Attrs, key: &str) -> Result<Option<Duration>, String> {
-    match attrs::get(attrs, key) {
-        "" => Ok(None),
-        text => GoDuration::parse(text)
-            .ok()
-            .and_then(GoDuration::to_std)
-            .filter(|d| !d.is_zero())
-            .map(Some)
-            .ok_or_else(|| format!("invalid {key} {text:?}")),
-    }
-}
-
-fn condition_attr(
-    attrs: &attrs::Attrs,
-    key: &str,
-) -> Result<Option<dippin::condition::Expr>, String> {
-    match attrs::get(attrs, key) {
-        "" => Ok(None),
-        text => dippin::condition::parse(text)
-            .map(Some)
-            .map_err(|e| format!("invalid {key} {text:?}: {e}")),
-    }
-}
-
-/// `k=v,k=v` with `%2C`, `%3D`, `%25` decoded; keys prefixed `steer.`.
-fn decode_steer_context(text: &str) -> Vec<(String, String)> {
-    let decode = |s: &str| {
-        s.replace("%2C", ",")
-            .replace("%3D", "=")
-            .replace("%25", "%")
-    };
-    text.split(',')
-        .filter_map(|pair| pair.split_once('='))
-        .map(|(k, v)| (format!("steer.{}", decode(k)), decode(v)))
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -444,24 +415,15 @@ mod tests {
     #[test]
     fn params_overlay_defaults_and_are_injected() {
         let child = plan("workflow C\n  start: S\n  exit: S\n  vars\n    target: prod\n    region: eu\n  agent S\n    label: \"Deploy ${params.target}\"\n    prompt: deploy ${params.target} in ${params.region} for ${ctx.user}\n");
-        let params = subgraph_params(&child, "target=staging");
+        let params = subgraph_params(&child, &[("target", "staging")]);
         assert_eq!(params["target"], "staging");
         assert_eq!(params["region"], "eu");
         let injected = inject_params(&child, &params);
         let node = injected.node(injected.start);
         assert_eq!(node.attrs["prompt"], "deploy staging in eu for ");
+        let agent = node.spec.agent().expect("an agent");
+        assert_eq!(agent.prompt.as_str(), "deploy staging in eu for ");
         assert_eq!(node.label, "Deploy staging");
         assert_eq!(injected.graph_attrs["params.target"], "staging");
-    }
-
-    #[test]
-    fn steer_context_decodes() {
-        assert_eq!(
-            decode_steer_context("mode=fast%2Csafe,x=a%3Db"),
-            [
-                ("steer.mode".to_string(), "fast,safe".to_string()),
-                ("steer.x".to_string(), "a=b".to_string())
-            ]
-        );
     }
 }

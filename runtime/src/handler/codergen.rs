@@ -10,12 +10,6 @@
 //! writes). The node's files — `prompt.md`, `response.md` and `status.json`
 //! — are always written.
 
-use std::path::Path;
-use std::sync::Arc;
-use std::time::Duration;
-
-use dippin::duration::GoDuration;
-
 use super::agent_events::NodeAgentEvents;
 use super::{write_status, BoxFuture, ContextVars, HandlerEnv, NodeHandler};
 use crate::agent::compaction;
@@ -30,7 +24,10 @@ use crate::fidelity::Fidelity;
 use crate::interpolate::{expand_braces, Mode};
 use crate::llm::ResponseFormat;
 use crate::outcome::{HandlerError, NodeFileError, NodeResult, Outcome, FAIL, RETRY, SUCCESS};
+use crate::spec::{AgentSpec, Backend, Setting, Text};
 use crate::usage::SessionStats;
+use std::path::Path;
+use std::sync::Arc;
 
 /// The model a node uses when neither it nor the workflow names one.
 pub const DEFAULT_MODEL: &str = "claude-sonnet-4-6";
@@ -51,30 +48,33 @@ impl NodeHandler for CodergenHandler {
     }
 }
 
-/// The provider and model `task` runs with: the node's, else the workflow's,
+/// The provider and model an agent runs with: its own, else the workflow's,
 /// else the defaults.
-pub fn provider_and_model(task_attrs: &attrs::Attrs, graph: &attrs::Attrs) -> (String, String) {
-    let pick = |key: &str, default: &str| {
-        let own = attrs::get(task_attrs, key);
-        let graph = attrs::get(graph, key);
-        [own, graph]
-            .into_iter()
-            .find(|v| !v.is_empty())
+pub fn provider_and_model(agent: &AgentSpec, graph: &attrs::Attrs) -> (String, String) {
+    let pick = |own: &Text, key: &str, default: &str| {
+        own.get()
+            .or_else(|| graph.get(key).map(String::as_str).filter(|v| !v.is_empty()))
             .unwrap_or(default)
             .to_string()
     };
     (
-        pick("llm_provider", DEFAULT_PROVIDER),
-        pick("llm_model", DEFAULT_MODEL),
+        pick(&agent.provider, "llm_provider", DEFAULT_PROVIDER),
+        pick(&agent.model, "llm_model", DEFAULT_MODEL),
     )
 }
 
-/// A node setting, else the workflow's.
-fn node_or_graph<'a>(task: &'a NodeTask, env: &'a HandlerEnv, key: &str) -> &'a str {
-    match attrs::get(&task.attrs, key) {
-        "" => attrs::get(&env.plan.graph_attrs, key),
-        own => own,
-    }
+/// A node's own text setting, else the workflow's `key`.
+fn node_or_graph<'a>(own: &'a Text, env: &'a HandlerEnv, key: &str) -> &'a str {
+    own.get()
+        .unwrap_or_else(|| attrs::get(&env.plan.graph_attrs, key))
+}
+
+/// The agent settings of `task`'s node.
+pub(super) fn agent_spec(task: &NodeTask) -> Result<&AgentSpec, HandlerError> {
+    task.spec.agent().ok_or_else(|| HandlerError::Config {
+        node: task.node_id.clone(),
+        message: format!("node {:?} is not an agent node", task.node_id),
+    })
 }
 
 async fn run_codergen(task: NodeTask, env: HandlerEnv) -> Result<Outcome, HandlerError> {
@@ -83,40 +83,50 @@ async fn run_codergen(task: NodeTask, env: HandlerEnv) -> Result<Outcome, Handle
         node: id.clone(),
         message,
     };
-    if attrs::get(&task.attrs, "prompt").trim().is_empty() {
+    let agent = agent_spec(&task)?;
+    if agent.prompt.as_str().trim().is_empty() {
         return Err(fail(format!("agent node {id:?} has no prompt")));
     }
-    match attrs::get(&task.attrs, "backend") {
-        "" | "native" | "codergen" => {}
-        other @ ("claude-code" | "acp") => {
+    match agent.backend.value() {
+        Ok(Backend::Native) => {}
+        Ok(other @ (Backend::ClaudeCode | Backend::Acp)) => {
+            let name = if *other == Backend::Acp {
+                "acp"
+            } else {
+                "claude-code"
+            };
             return Err(fail(format!(
-                "agent node {id:?}: backend {other:?} is not available in this build; use the native backend"
+                "agent node {id:?}: backend {name:?} is not available in this build; use the native backend"
+            )));
+        }
+        Err((value, _)) => {
+            return Err(fail(format!(
+                "agent node {id:?}: unknown backend {value:?}"
             )))
         }
-        other => return Err(fail(format!("agent node {id:?}: unknown backend {other:?}"))),
     }
-    let (provider, model) = provider_and_model(&task.attrs, &env.plan.graph_attrs);
+    let (provider, model) = provider_and_model(agent, &env.plan.graph_attrs);
     let Some(completer) = env.services.completers.get(&provider) else {
         return Err(fail(crate::llm::config::missing_key_message(&provider)));
     };
     let workspace = session_workspace(&task, &env)?;
     let prompt = assemble_prompt(&task, &env, workspace.root())?;
-    let max_turns = attrs::get(&task.attrs, "max_turns")
-        .parse::<u64>()
-        .ok()
-        .filter(|n| *n > 0)
-        .unwrap_or(DEFAULT_MAX_TURNS);
-    let tools = if attrs::get(&task.attrs, "tool_access").is_empty() {
+    let max_turns = agent.max_turns.unwrap_or(DEFAULT_MAX_TURNS);
+    let tools = if agent.tool_access.is_empty() {
         ToolRegistry::builtin(&provider)
     } else {
         // The reference registers no tools at all when `tool_access` is set.
         ToolRegistry::empty()
     };
-    let compaction_threshold = match node_or_graph(&task, &env, "context_compaction") {
+    let compaction_threshold = match node_or_graph(&agent.compaction, &env, "context_compaction") {
         "auto" => Some(
-            node_or_graph(&task, &env, "context_compaction_threshold")
-                .parse::<f64>()
-                .ok()
+            agent
+                .compaction_threshold
+                .or_else(|| {
+                    attrs::get(&env.plan.graph_attrs, "context_compaction_threshold")
+                        .parse::<f64>()
+                        .ok()
+                })
                 .filter(|t| *t > 0.0 && *t <= 1.0)
                 .unwrap_or(compaction::DEFAULT_THRESHOLD),
         ),
@@ -125,12 +135,13 @@ async fn run_codergen(task: NodeTask, env: HandlerEnv) -> Result<Outcome, Handle
     let config = SessionConfig {
         provider: provider.clone(),
         model,
-        system: system_prompt(&task, workspace.root()),
+        system: system_prompt(agent, workspace.root()),
         max_turns,
-        reasoning_effort: node_or_graph(&task, &env, "reasoning_effort").to_string(),
+        reasoning_effort: node_or_graph(&agent.reasoning_effort, &env, "reasoning_effort")
+            .to_string(),
         response_format: ResponseFormat::from_attrs(
-            attrs::get(&task.attrs, "response_format"),
-            attrs::get(&task.attrs, "response_schema"),
+            agent.response_format.as_str(),
+            agent.response_schema.as_str(),
         ),
         compaction_threshold,
     };
@@ -153,7 +164,7 @@ async fn run_codergen(task: NodeTask, env: HandlerEnv) -> Result<Outcome, Handle
     }
     .run(prompt.clone())
     .await;
-    let outcome = outcome_of(&task, &report)?;
+    let outcome = outcome_of(&task, agent, &report)?;
     let dir = env.node_dir(&task);
     let message = outcome
         .context_updates
@@ -175,7 +186,11 @@ async fn run_codergen(task: NodeTask, env: HandlerEnv) -> Result<Outcome, Handle
 }
 
 /// The node's outcome from how its session ended.
-fn outcome_of(task: &NodeTask, report: &SessionReport) -> Result<Outcome, HandlerError> {
+fn outcome_of(
+    task: &NodeTask,
+    agent: &AgentSpec,
+    report: &SessionReport,
+) -> Result<Outcome, HandlerError> {
     let id = &task.node_id;
     let stats = &report.stats;
     let ended = |status: &str, message: String| {
@@ -208,9 +223,7 @@ fn outcome_of(task: &NodeTask, report: &SessionReport) -> Result<Outcome, Handle
                 crate::agent::loops::LOOP_THRESHOLD
             ),
         ),
-        SessionEnd::TurnLimit if attrs::flag(&task.attrs, "auto_status") => {
-            ended(SUCCESS, report.text.clone())
-        }
+        SessionEnd::TurnLimit if agent.auto_status => ended(SUCCESS, report.text.clone()),
         SessionEnd::TurnLimit => ended(
             FAIL,
             format!(
@@ -235,12 +248,11 @@ fn outcome_of(task: &NodeTask, report: &SessionReport) -> Result<Outcome, Handle
         .update("last_turns", stats.turns.to_string())
         .update("last_cost", format!("{:.4}", stats.cost_usd));
     let finished = matches!(report.end, SessionEnd::Completed | SessionEnd::TurnLimit);
-    if finished && outcome.status == SUCCESS && attrs::flag(&task.attrs, "auto_status") {
+    if finished && outcome.status == SUCCESS && agent.auto_status {
         apply_auto_status(task, &report.text, &mut outcome);
     }
     if finished && outcome.status == SUCCESS {
-        let keys = super::writes::declared(attrs::get(&task.attrs, "writes"));
-        super::writes::apply(&keys, &report.text, &mut outcome);
+        super::writes::apply(&task.spec.common.writes, &report.text, &mut outcome);
     }
     outcome.stats = Some(stats.clone());
     Ok(outcome)
@@ -256,7 +268,7 @@ fn session_workspace(task: &NodeTask, env: &HandlerEnv) -> Result<Workspace, Han
         message: format!("agent node {:?}: {message}", task.node_id),
     };
     let base = Workspace::new(&env.workdir).map_err(|e| fail(format!("working directory: {e}")))?;
-    let dir = attrs::get(&task.attrs, "working_dir");
+    let dir = agent_spec(task)?.working_dir.as_str();
     let workspace = if dir.is_empty() {
         base
     } else {
@@ -288,31 +300,25 @@ fn session_workspace(task: &NodeTask, env: &HandlerEnv) -> Result<Workspace, Han
         graph.get("tool_commands_allow").map_or("", String::as_str),
     );
     Ok(workspace
-        .with_command_timeout(command_timeout(task))
+        .with_command_timeout(
+            agent_spec(task)?
+                .command_timeout
+                .unwrap_or(DEFAULT_COMMAND_TIMEOUT),
+        )
         .with_command_rules(Arc::new(rules)))
 }
 
-/// The node's `command_timeout` (the workspace caps it); the default when
-/// unset or invalid.
-fn command_timeout(task: &NodeTask) -> Duration {
-    GoDuration::parse(attrs::get(&task.attrs, "command_timeout"))
-        .ok()
-        .and_then(GoDuration::to_std)
-        .filter(|d| !d.is_zero())
-        .unwrap_or(DEFAULT_COMMAND_TIMEOUT)
-}
-
 /// tracker's path rules, then the node's own system prompt.
-fn system_prompt(task: &NodeTask, root: &Path) -> String {
+fn system_prompt(agent: &AgentSpec, root: &Path) -> String {
     let rules = format!(
         "You are a coding agent working in {}. Every file path you use is relative to that directory; \
          do not read or write outside it. Use the tools to inspect and change files and to run commands, \
          and answer without calling a tool when the task is done.",
         root.display()
     );
-    match attrs::get(&task.attrs, "system_prompt") {
-        "" => rules,
-        own => format!("{rules}\n\n{own}"),
+    match agent.system_prompt.get() {
+        None => rules,
+        Some(own) => format!("{rules}\n\n{own}"),
     }
 }
 
@@ -354,13 +360,10 @@ pub fn assemble_prompt(
 ) -> Result<String, HandlerError> {
     // `last_response_truncate` shortens the previous output before anything
     // reads it, `${ctx.last_response}` in the prompt included.
+    let agent = agent_spec(task)?;
     let truncated;
     let mut vars = ContextVars::of(task, &env.plan);
-    if let Some(limit) = attrs::get(&task.attrs, "last_response_truncate")
-        .parse::<usize>()
-        .ok()
-        .filter(|n| *n > 0)
-    {
+    if let Some(limit) = agent.last_response_truncate {
         let mut ctx = task.context.as_ref().clone();
         if let Some(value) = ctx.get_mut(context::LAST_RESPONSE) {
             *value = value.chars().take(limit).collect();
@@ -368,17 +371,21 @@ pub fn assemble_prompt(
         truncated = ctx;
         vars.ctx = &truncated;
     }
-    let raw = attrs::get(&task.attrs, "prompt");
+    let raw = agent.prompt.as_str();
     let mut prompt = expand_braces(raw, &vars, Mode::Prompt).map_err(|e| HandlerError::Config {
         node: task.node_id.clone(),
         message: format!("agent node {:?}: {e}", task.node_id),
     })?;
     let last_response = vars.get(context::LAST_RESPONSE);
     let human = vars.get(context::HUMAN_RESPONSE);
-    let fidelity = Fidelity::of(&task.attrs, &env.plan.graph_attrs);
+    let common = &task.spec.common;
+    let fidelity = Fidelity::of(common.fidelity.as_ref(), &env.plan.graph_attrs);
     if fidelity == Fidelity::Full {
-        let cap = attrs::get(&task.attrs, "injection_cap")
-            .parse::<i64>()
+        let cap = agent
+            .injection_cap
+            .as_ref()
+            .and_then(Setting::ready)
+            .copied()
             .unwrap_or(DEFAULT_INJECTION_CAP);
         let mut sections = Vec::new();
         if !human.is_empty() {
@@ -395,7 +402,7 @@ pub fn assemble_prompt(
             prompt.push_str(&sections.join("\n\n"));
         }
     } else {
-        let summary = fidelity_summary(&vars, &task.attrs, fidelity);
+        let summary = fidelity_summary(&vars, &common.reads, fidelity);
         if !summary.is_empty() {
             prompt = format!(
                 "# Context Summary (fidelity: {})\n\n{summary}\n\n---\n\n{prompt}",
@@ -418,8 +425,8 @@ pub fn assemble_prompt(
 
 /// The context sections a non-`full` fidelity level carries, in key order (the
 /// reference's order is that of a Go map, i.e. random; sorted is stable).
-fn fidelity_summary(vars: &ContextVars<'_>, attrs: &attrs::Attrs, fidelity: Fidelity) -> String {
-    let reads = crate::fidelity::reads(attrs);
+fn fidelity_summary(vars: &ContextVars<'_>, reads: &[String], fidelity: Fidelity) -> String {
+    let reads: Vec<&str> = reads.iter().map(String::as_str).collect();
     let keys: Vec<&str> = match fidelity.keys(&reads) {
         Some(keys) => keys,
         None => vars.ctx.keys().map(String::as_str).collect(),
@@ -460,7 +467,7 @@ fn apply_auto_status(task: &NodeTask, text: &str, outcome: &mut Outcome) {
     match parse_status_line(text) {
         Some(status) => outcome.status = status.into(),
         None => {
-            let gate = attrs::flag(&task.attrs, "goal_gate");
+            let gate = task.spec.common.goal_gate;
             outcome.status = if gate { FAIL } else { SUCCESS }.into();
             outcome.missing_auto_status = Some(AutoStatusDetail {
                 tail: Some(crate::text::tail(text, 256).to_string()).filter(|t| !t.is_empty()),
@@ -536,14 +543,26 @@ mod tests {
 
     #[test]
     fn node_settings_beat_workflow_defaults() {
-        let node: attrs::Attrs = [("llm_model".to_string(), "m".to_string())].into();
+        let (wf, diags) = dippin::parse_dip(
+            "workflow W\n  start: A\n  exit: A\n  agent A\n    prompt: go\n    model: m\n",
+        );
+        assert!(diags.iter().all(|d| !d.is_error()), "{diags:?}");
+        let plan = crate::plan::SpawnPlan::compile(&wf).expect("plan");
+        let agent = plan.nodes[0].spec.agent().expect("an agent");
         let graph: attrs::Attrs = [("llm_provider".to_string(), "stub".to_string())].into();
         assert_eq!(
-            provider_and_model(&node, &graph),
+            provider_and_model(agent, &graph),
             ("stub".to_string(), "m".to_string())
         );
+        let bare = crate::plan::SpawnPlan::compile(
+            &dippin::parse_dip("workflow W\n  start: A\n  exit: B\n  agent A\n    prompt: go\n  agent B\n    prompt: end\n  edges\n    A -> B\n").0,
+        )
+        .expect("plan");
         assert_eq!(
-            provider_and_model(&attrs::Attrs::new(), &attrs::Attrs::new()),
+            provider_and_model(
+                bare.nodes[0].spec.agent().expect("agent"),
+                &attrs::Attrs::new()
+            ),
             (DEFAULT_PROVIDER.to_string(), DEFAULT_MODEL.to_string())
         );
     }

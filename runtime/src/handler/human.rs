@@ -7,11 +7,8 @@
 
 use std::time::Duration;
 
-use dippin::duration::GoDuration;
-
 use super::questions::{self, Answer, Question};
 use super::{BoxFuture, ContextVars, HandlerEnv, NodeHandler};
-use crate::attrs;
 use crate::context;
 use crate::engine::NodeTask;
 use crate::event::{Actor, EventKind, GateDetail, GateQuestion};
@@ -19,31 +16,22 @@ use crate::interpolate::{expand_braces, Mode};
 /// Why an interviewer gave no answer (defined beside [`HandlerError`]).
 pub use crate::outcome::GateError;
 use crate::outcome::{HandlerError, NodeResult, Outcome, FAIL, SUCCESS};
-use crate::wire_enum::wire_enum;
+use crate::spec::{HumanSpec, KindSpec};
 
 /// How much of a gate's prompt its `gate_opened` event carries.
 const EVENT_PROMPT_LIMIT: usize = 4096;
 
-wire_enum! {
-    names: as_str, from_wire_name;
-    /// What kind of answer a gate wants.
-    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-    pub enum GateMode {
-        /// Pick one of the outgoing edges.
-        Choice => "choice",
-        /// Yes or no.
-        YesNo => "yes_no",
-        /// Free text (with labelled choices offered when the edges have labels).
-        Freeform => "freeform",
-        /// Answer a list of questions an agent wrote.
-        Interview => "interview",
-    }
-}
+/// What kind of answer a gate wants (defined with the node's spec).
+pub use crate::spec::GateMode;
 
-impl GateMode {
-    /// The mode named by a node's `mode` attribute (unknown names are `choice`).
-    pub fn parse(name: &str) -> GateMode {
-        GateMode::from_wire_name(name).unwrap_or(GateMode::Choice)
+/// The gate settings of `task`'s node.
+fn gate_spec(task: &NodeTask) -> Result<&HumanSpec, HandlerError> {
+    match &task.spec.kind {
+        KindSpec::Human(gate) => Ok(gate),
+        _ => Err(HandlerError::Config {
+            node: task.node_id.clone(),
+            message: format!("node {:?} is not a human gate", task.node_id),
+        }),
     }
 }
 
@@ -150,7 +138,8 @@ struct Offer {
 
 async fn run_gate(task: NodeTask, env: HandlerEnv) -> Result<Outcome, HandlerError> {
     let id = task.node_id.clone();
-    let mode = GateMode::parse(attrs::get(&task.attrs, "mode"));
+    let gate = gate_spec(&task)?;
+    let mode = gate.mode();
     let vars = ContextVars::of(&task, &env.plan);
     let offers: Vec<Offer> = env
         .plan
@@ -171,14 +160,7 @@ async fn run_gate(task: NodeTask, env: HandlerEnv) -> Result<Outcome, HandlerErr
         .filter(|(e, _)| !e.label.is_empty())
         .map(|(_, o)| o)
         .collect();
-    let default = [
-        attrs::get(&task.attrs, "default_choice"),
-        attrs::get(&task.attrs, "default"),
-    ]
-    .into_iter()
-    .find(|d| !d.is_empty())
-    .unwrap_or("")
-    .to_string();
+    let default = gate.default_choice.as_str().to_string();
     let (choices, questions) = match mode {
         GateMode::Choice => {
             if offers.is_empty() {
@@ -195,7 +177,7 @@ async fn run_gate(task: NodeTask, env: HandlerEnv) -> Result<Outcome, HandlerErr
             Vec::new(),
         ),
         GateMode::Interview => {
-            let key = attrs::get(&task.attrs, "questions_key");
+            let key = gate.questions_key.as_str();
             let source = if key.is_empty() {
                 vars.get(context::LAST_RESPONSE)
             } else {
@@ -208,7 +190,7 @@ async fn run_gate(task: NodeTask, env: HandlerEnv) -> Result<Outcome, HandlerErr
         run_id: task.run_id.clone(),
         node_id: id.clone(),
         mode,
-        label: env.plan.node(task.node).spec.label.clone(),
+        label: env.plan.node(task.node).declared.label.clone(),
         prompt: gate_prompt(&task, &env),
         choices,
         default,
@@ -238,14 +220,7 @@ async fn run_gate(task: NodeTask, env: HandlerEnv) -> Result<Outcome, HandlerErr
     opened.message = Some(format!("gate {id:?} opened ({})", mode.as_str()));
     env.events.emit(opened).await;
 
-    let timeout = match attrs::get(&task.attrs, "timeout") {
-        "" => None,
-        text => GoDuration::parse(text)
-            .ok()
-            .and_then(GoDuration::to_std)
-            .filter(|d| !d.is_zero()),
-    };
-    let asked = ask(&env, request.clone(), timeout).await;
+    let asked = ask(&env, request.clone(), gate.timeout).await;
     let result = match asked {
         Ok(Some(answer)) => Ok(answer_outcome(&task, &request, &offers, answer)),
         Ok(None) => Ok(timeout_outcome(&task, &request, &offers)),
@@ -311,12 +286,15 @@ async fn ask(
 /// with `${…}` expanded, and the previous node's output.
 fn gate_prompt(task: &NodeTask, env: &HandlerEnv) -> String {
     let spec = env.plan.node(task.node);
-    let mut prompt = if spec.spec.label.is_empty() {
+    let mut prompt = if spec.declared.label.is_empty() {
         format!("Human gate: {}", task.node_id)
     } else {
-        spec.spec.label.clone()
+        spec.declared.label.clone()
     };
-    let body = attrs::get(&task.attrs, "prompt");
+    let body = match &task.spec.kind {
+        KindSpec::Human(gate) => gate.prompt.as_str(),
+        _ => "",
+    };
     if !body.trim().is_empty() {
         let vars = ContextVars::of(task, &env.plan);
         let expanded =
@@ -371,10 +349,11 @@ fn answer_outcome(
                 .update(format!("response.{id}"), answer.response);
         }
         GateMode::Interview => {
-            let key = match attrs::get(&task.attrs, "answers_key") {
-                "" => "interview_answers",
-                key => key,
-            };
+            let key = match &task.spec.kind {
+                KindSpec::Human(gate) => gate.answers_key.get(),
+                _ => None,
+            }
+            .unwrap_or("interview_answers");
             let summary = questions::answers_summary(&request.questions, &answer.answers);
             outcome = outcome
                 .update(
@@ -400,7 +379,8 @@ fn routing_key(offers: &[Offer], pick: &str) -> String {
 /// A gate nobody answered in time: `timeout_action: fail` fails it; otherwise
 /// the default answer is taken, and without one it fails.
 fn timeout_outcome(task: &NodeTask, request: &GateRequest, offers: &[Offer]) -> (Outcome, bool) {
-    let fail_on_timeout = attrs::get(&task.attrs, "timeout_action") == "fail";
+    let fail_on_timeout =
+        matches!(&task.spec.kind, KindSpec::Human(gate) if gate.fails_on_timeout());
     if fail_on_timeout || request.default.is_empty() {
         let text = if fail_on_timeout {
             "timed out"

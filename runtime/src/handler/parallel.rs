@@ -10,72 +10,19 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use dippin::duration::GoDuration;
-
 use super::{BoxFuture, HandlerEnv, NodeHandler};
-use crate::attrs;
 use crate::engine::NodeTask;
 use crate::event::EventKind;
 use crate::gojson::{to_go_json_compact, GoValue};
 use crate::outcome::{HandlerError, NodeResult, Outcome, FAIL, SUCCESS};
+use crate::spec::{KindSpec, Setting};
 use crate::usage::{SessionStats, UsageSummary};
 
 /// The context key holding branch results.
 pub const RESULTS_KEY: &str = "parallel.results";
 
-/// How many successful branches a join needs.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum JoinPolicy {
-    /// At least one.
-    Any,
-    /// All of them.
-    All,
-    /// At least this many.
-    Quorum(usize),
-}
-
-/// Why a node's join policy cannot be read.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum JoinPolicyError {
-    /// `fan_in_policy: quorum` without a `quorum` of at least 1.
-    #[error("fan_in_policy quorum needs quorum >= 1")]
-    QuorumMissing,
-    /// A `fan_in_policy` that is none of the known ones.
-    #[error("unknown fan_in_policy {0:?} (any, all, quorum)")]
-    Unknown(String),
-}
-
-impl JoinPolicy {
-    /// The policy in `attrs` (`fan_in_policy`, `quorum`).
-    pub fn from_attrs(attrs: &attrs::Attrs) -> Result<JoinPolicy, JoinPolicyError> {
-        match attrs::get(attrs, "fan_in_policy") {
-            "" | "any" => Ok(JoinPolicy::Any),
-            "all" => Ok(JoinPolicy::All),
-            "quorum" => match attrs::get(attrs, "quorum").parse::<usize>() {
-                Ok(n) if n >= 1 => Ok(JoinPolicy::Quorum(n)),
-                _ => Err(JoinPolicyError::QuorumMissing),
-            },
-            other => Err(JoinPolicyError::Unknown(other.to_string())),
-        }
-    }
-
-    /// Whether `succeeded` of `total` branches is enough.
-    pub fn satisfied(self, succeeded: usize, total: usize) -> bool {
-        match self {
-            JoinPolicy::Any => succeeded >= 1,
-            JoinPolicy::All => succeeded == total,
-            JoinPolicy::Quorum(n) => succeeded >= n,
-        }
-    }
-
-    fn name(self) -> &'static str {
-        match self {
-            JoinPolicy::Any => "any",
-            JoinPolicy::All => "all",
-            JoinPolicy::Quorum(_) => "quorum",
-        }
-    }
-}
+/// How many successful branches a join needs (defined with the node's spec).
+pub use crate::spec::JoinPolicy;
 
 /// One branch's result.
 #[derive(Clone, Debug)]
@@ -107,43 +54,38 @@ async fn run_parallel(task: NodeTask, env: HandlerEnv) -> NodeResult {
     };
     let plan = Arc::clone(&env.plan);
     let join = plan.join_of(task.node);
-    let targets: Vec<String> = match attrs::get(&task.attrs, "parallel_targets") {
-        "" => plan
-            .outgoing(task.node)
+    let KindSpec::Parallel(fan_out) = &task.spec.kind else {
+        return Err(fail("not a parallel node".into()).into());
+    };
+    let targets: Vec<String> = if fan_out.targets.is_empty() {
+        plan.outgoing(task.node)
             .filter(|e| Some(e.to) != join)
             .map(|e| e.to_id.clone())
-            .collect(),
-        list => list
-            .split(',')
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-            .map(String::from)
-            .collect(),
+            .collect()
+    } else {
+        fan_out.targets.clone()
     };
     if targets.is_empty() {
         return Err(fail("no branches".into()).into());
     }
-    let policy = JoinPolicy::from_attrs(&task.attrs).map_err(|e| fail(e.to_string()))?;
+    let policy = fan_out.join.policy().map_err(fail)?;
     let mut branches = Vec::new();
     for (i, target) in targets.iter().enumerate() {
         let node = plan
             .node_index(target)
             .ok_or_else(|| fail(format!("branch target {target:?} does not exist")))?;
         let spec = plan.node(node);
-        if !attrs::get(&spec.attrs, "fallback_retry_target").is_empty() {
+        if !spec.spec.common.fallback_retry_target.is_empty() {
             return Err(fail(format!(
                 "branch {target:?} declares a fallback target, which parallel branches cannot take"
             ))
             .into());
         }
-        let mut branch_attrs = spec.attrs.clone();
-        let prefix = format!("branch.{i}.");
-        for (key, value) in task.attrs.iter() {
-            if let Some(field) = key.strip_prefix(&prefix) {
-                if field != "target" {
-                    branch_attrs.insert(field.to_string(), value.clone());
-                }
-            }
+        // Branches run their node's spec as declared (no `$name` expansion,
+        // as in the reference), changed by the matching `branch` block.
+        let mut branch_spec = spec.spec.clone();
+        if let Some(changes) = fan_out.overrides.get(i) {
+            changes.apply(&mut branch_spec);
         }
         let Some(handler) = env.services.handlers.get(spec.handler) else {
             return Err(fail(format!("no handler for branch {target:?}")).into());
@@ -154,7 +96,7 @@ async fn run_parallel(task: NodeTask, env: HandlerEnv) -> NodeResult {
                 node_id: spec.id.clone(),
                 handler: spec.handler,
                 attempt: 1,
-                attrs: Arc::new(branch_attrs),
+                spec: Arc::new(branch_spec),
                 context: Arc::clone(&task.context),
                 run_id: task.run_id.clone(),
                 artifact_dir: task.artifact_dir.clone(),
@@ -164,18 +106,18 @@ async fn run_parallel(task: NodeTask, env: HandlerEnv) -> NodeResult {
             handler,
         ));
     }
-    let limit = attrs::get(&task.attrs, "max_concurrency")
-        .parse::<usize>()
-        .ok()
-        .filter(|n| *n > 0)
-        .unwrap_or(branches.len());
-    let branch_timeout = match attrs::get(&task.attrs, "branch_timeout") {
-        "" => None,
-        text => GoDuration::parse(text)
-            .ok()
-            .and_then(GoDuration::to_std)
-            .filter(|d| !d.is_zero()),
-    };
+    // An unusable limit or timeout means none, as in the reference (lint
+    // DIP163 warns at load).
+    let limit = fan_out
+        .max_concurrency
+        .as_ref()
+        .and_then(Setting::ready)
+        .map_or(branches.len(), |n| n.0);
+    let branch_timeout = fan_out
+        .branch_timeout
+        .as_ref()
+        .and_then(Setting::ready)
+        .copied();
 
     let mut started = env.event(EventKind::ParallelStarted, &task);
     started.message = Some(format!(
@@ -401,10 +343,14 @@ fn fan_in(task: &NodeTask) -> Result<Outcome, HandlerError> {
             node: id.clone(),
             message: format!("fan_in node {id:?}: unreadable {RESULTS_KEY}: {e}"),
         })?;
-    let policy = JoinPolicy::from_attrs(&task.attrs).map_err(|e| HandlerError::Config {
+    let config = |e: String| HandlerError::Config {
         node: id.clone(),
         message: format!("fan_in node {id:?}: {e}"),
-    })?;
+    };
+    let KindSpec::FanIn(fan_in) = &task.spec.kind else {
+        return Err(config("not a fan-in node".into()));
+    };
+    let policy = fan_in.join.policy().map_err(config)?;
     let mut outcome = Outcome::success();
     let mut failed = Vec::new();
     let mut succeeded = 0;
@@ -446,25 +392,6 @@ fn fan_in(task: &NodeTask) -> Result<Outcome, HandlerError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn policies() {
-        let attrs = |pairs: &[(&str, &str)]| -> attrs::Attrs {
-            pairs
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect()
-        };
-        assert_eq!(JoinPolicy::from_attrs(&attrs(&[])), Ok(JoinPolicy::Any));
-        assert_eq!(
-            JoinPolicy::from_attrs(&attrs(&[("fan_in_policy", "quorum"), ("quorum", "2")])),
-            Ok(JoinPolicy::Quorum(2))
-        );
-        assert!(JoinPolicy::from_attrs(&attrs(&[("fan_in_policy", "quorum")])).is_err());
-        assert!(JoinPolicy::Any.satisfied(1, 3));
-        assert!(!JoinPolicy::All.satisfied(2, 3));
-        assert!(JoinPolicy::Quorum(2).satisfied(2, 3));
-    }
 
     #[test]
     fn stats_merge_without_provider() {

@@ -7,7 +7,6 @@
 //! and `fail` otherwise.
 
 use std::ffi::OsString;
-use std::path::Path;
 use std::time::Duration;
 
 use dippin::duration::GoDuration;
@@ -15,11 +14,11 @@ use regex::Regex;
 
 use super::shell::{self, Captured, ShellCommand, ShellError};
 use super::{write_status, BoxFuture, ContextVars, HandlerEnv, NodeHandler};
-use crate::attrs;
 use crate::engine::NodeTask;
 use crate::event::{MarkerDetail, RouteDetail, Truncation};
 use crate::interpolate::{expand_braces, Mode};
 use crate::outcome::{HandlerError, NodeResult, Outcome, FAIL, SUCCESS};
+use crate::spec::KindSpec;
 use crate::tool_safety::CommandRules;
 
 /// A tool's timeout when the node sets none.
@@ -51,7 +50,10 @@ async fn run_tool(task: NodeTask, env: HandlerEnv) -> Result<Outcome, HandlerErr
         node: id.clone(),
         message,
     };
-    let raw = attrs::get(&task.attrs, "tool_command");
+    let KindSpec::Tool(tool) = &task.spec.kind else {
+        return Err(config(format!("node {id:?} is not a tool node")));
+    };
+    let raw = tool.command.as_str();
     if raw.trim().is_empty() {
         return Err(config(format!("tool node {id:?} has no command")));
     }
@@ -72,31 +74,15 @@ async fn run_tool(task: NodeTask, env: HandlerEnv) -> Result<Outcome, HandlerErr
     rules
         .check(&command)
         .map_err(|e| command_error(format!("tool node {id:?}: {e}")))?;
-    let script = match attrs::get(&task.attrs, "working_dir") {
-        "" => command,
-        dir => format!("cd \"{}\" && {command}", checked_working_dir(id, dir)?),
-    };
-    let timeout = match attrs::get(&task.attrs, "timeout") {
-        "" => DEFAULT_TIMEOUT,
-        text => GoDuration::parse(text)
-            .ok()
-            .and_then(GoDuration::to_std)
-            .filter(|d| !d.is_zero())
-            .ok_or_else(|| config(format!("tool node {id:?}: invalid timeout {text:?}")))?,
-    };
+    let timeout = tool.timeout.unwrap_or(DEFAULT_TIMEOUT);
     let cap = match env.services.tool_policy.max_output_limit {
         0 => MAX_OUTPUT_LIMIT,
         n => n,
     };
-    let output_limit = match attrs::get(&task.attrs, "output_limit") {
-        "" => DEFAULT_OUTPUT_LIMIT.min(cap),
-        text => parse_limit(text)
-            .ok_or_else(|| config(format!("tool node {id:?}: invalid output_limit {text:?}")))?
-            .min(cap),
-    };
+    let output_limit = tool.output_limit.unwrap_or(DEFAULT_OUTPUT_LIMIT).min(cap);
     let node_dir = env.node_dir(&task);
     let cmd = ShellCommand {
-        script,
+        script: command,
         cwd: env.workdir.clone(),
         env: tool_environment(&task, &env),
         timeout,
@@ -138,57 +124,16 @@ async fn run_tool(task: NodeTask, env: HandlerEnv) -> Result<Outcome, HandlerErr
                 .push(truncation(name, captured, output_limit));
         }
     }
-    apply_marker(&task, &output.stdout.text, &mut outcome);
-    apply_route(&task, &output.stdout.text, &mut outcome);
+    apply_marker(tool.marker_grep.as_str(), &output.stdout.text, &mut outcome);
+    apply_route(tool.route_required, &output.stdout.text, &mut outcome);
     if outcome.status == SUCCESS {
-        let keys = super::writes::declared(attrs::get(&task.attrs, "writes"));
-        super::writes::apply(&keys, &output.stdout.text, &mut outcome);
+        super::writes::apply(&task.spec.common.writes, &output.stdout.text, &mut outcome);
     }
     write_status(&node_dir, &outcome).map_err(|source| HandlerError::Io {
         node: id.clone(),
         source,
     })?;
     Ok(outcome)
-}
-
-/// A `working_dir` with no shell metacharacters and no `..`.
-fn checked_working_dir<'a>(id: &str, dir: &'a str) -> Result<&'a str, HandlerError> {
-    let bad = dir.chars().any(|c| {
-        matches!(
-            c,
-            '`' | '$' | ';' | '|' | '&' | '(' | ')' | '<' | '>' | '\n' | '\r' | '"'
-        )
-    });
-    let escapes = Path::new(dir)
-        .components()
-        .any(|c| matches!(c, std::path::Component::ParentDir));
-    if bad || escapes {
-        return Err(HandlerError::Config {
-            node: id.to_string(),
-            message: format!(
-                "tool node {id:?}: working_dir {dir:?} contains shell metacharacters or '..'"
-            ),
-        });
-    }
-    Ok(dir)
-}
-
-/// `N`, `NKB` or `NMB`, positive.
-fn parse_limit(text: &str) -> Option<u64> {
-    let t = text.trim().to_ascii_uppercase();
-    let (digits, scale) = if let Some(d) = t.strip_suffix("MB") {
-        (d, 1024 * 1024)
-    } else if let Some(d) = t.strip_suffix("KB") {
-        (d, 1024)
-    } else {
-        (t.as_str(), 1)
-    };
-    digits
-        .trim()
-        .parse::<u64>()
-        .ok()
-        .filter(|n| *n > 0)
-        .and_then(|n| n.checked_mul(scale))
 }
 
 fn trim_end(text: &str) -> String {
@@ -236,8 +181,7 @@ fn diagnostic_tail(text: &str) -> String {
 /// `marker_grep`: the last line matching the pattern sets `tool_marker` (its
 /// first group, else the whole match); no match, or a bad pattern, fails the
 /// node.
-fn apply_marker(task: &NodeTask, stdout: &str, outcome: &mut Outcome) {
-    let pattern = attrs::get(&task.attrs, "marker_grep");
+fn apply_marker(pattern: &str, stdout: &str, outcome: &mut Outcome) {
     if pattern.is_empty() {
         return;
     }
@@ -290,7 +234,7 @@ fn apply_marker(task: &NodeTask, stdout: &str, outcome: &mut Outcome) {
 
 /// The routing sentinel: the last `_TRACKER_ROUTE=<value>` line sets
 /// `tool_route`; with `route_required`, its absence fails the node.
-fn apply_route(task: &NodeTask, stdout: &str, outcome: &mut Outcome) {
+fn apply_route(route_required: bool, stdout: &str, outcome: &mut Outcome) {
     let sentinel = stdout.lines().rev().find_map(|line| {
         line.trim()
             .strip_prefix("_TRACKER_ROUTE=")
@@ -301,7 +245,7 @@ fn apply_route(task: &NodeTask, stdout: &str, outcome: &mut Outcome) {
         "tool_route".into(),
         sentinel.map_or(String::new(), String::from),
     );
-    if sentinel.is_none() && attrs::flag(&task.attrs, "route_required") {
+    if sentinel.is_none() && route_required {
         outcome.status = FAIL.into();
         outcome.missing_route = Some(RouteDetail {
             tail: Some(diagnostic_tail(stdout)).filter(|t| !t.is_empty()),
@@ -312,23 +256,6 @@ fn apply_route(task: &NodeTask, stdout: &str, outcome: &mut Outcome) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn limits_parse_with_units() {
-        assert_eq!(parse_limit("100"), Some(100));
-        assert_eq!(parse_limit("2KB"), Some(2048));
-        assert_eq!(parse_limit("1mb"), Some(1024 * 1024));
-        assert_eq!(parse_limit("0"), None);
-        assert_eq!(parse_limit("lots"), None);
-    }
-
-    #[test]
-    fn working_dirs_with_metacharacters_are_refused() {
-        assert!(checked_working_dir("T", "sub/dir").is_ok());
-        assert!(checked_working_dir("T", "a;rm -rf /").is_err());
-        assert!(checked_working_dir("T", "../outside").is_err());
-        assert!(checked_working_dir("T", "$(whoami)").is_err());
-    }
 
     #[test]
     fn diagnostic_tails_respect_char_boundaries() {
