@@ -20,6 +20,7 @@ mod provider_setup;
 mod providers;
 mod run;
 mod signals;
+mod structure;
 mod terminal_text;
 mod tool_allowlist;
 mod url_credentials;

@@ -10,8 +10,8 @@
 use std::sync::Arc;
 
 use actix::prelude::*;
+use tracker_handlers::{BoxFuture, EventSink};
 use tracker_runtime::event::PipelineEvent;
-use tracker_runtime::handler::{BoxFuture, EventSink};
 
 /// A batch of events from one run, shared by every subscriber.
 pub type Batch = Arc<Vec<PipelineEvent>>;

@@ -3,10 +3,10 @@
 use std::sync::Arc;
 
 use actix::prelude::*;
+use tracker_handlers::child::{ChildRun, ChildRunner};
 use tracker_runtime::clock::Clock;
 use tracker_runtime::engine::{EngineConfig, RunEnd};
 use tracker_runtime::future::BoxFuture;
-use tracker_runtime::handler::child::{ChildRun, ChildRunner};
 use tracker_runtime::supervision::SupervisionPolicy;
 
 use crate::bus::PrefixSink;

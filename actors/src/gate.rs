@@ -11,10 +11,10 @@ use std::sync::{Arc, OnceLock};
 
 use actix::prelude::*;
 use tokio::sync::{mpsc, Mutex};
+use tracker_handlers::human::{GateAnswer, GateError, GateMode, GateRequest, Interviewer};
+use tracker_handlers::questions::Answer;
+use tracker_handlers::BoxFuture;
 use tracker_runtime::event::Actor as GateActor;
-use tracker_runtime::handler::human::{GateAnswer, GateError, GateMode, GateRequest, Interviewer};
-use tracker_runtime::handler::questions::Answer;
-use tracker_runtime::handler::BoxFuture;
 
 /// Routes gates by run.
 #[derive(Default)]

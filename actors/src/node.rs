@@ -5,8 +5,8 @@
 use std::sync::Arc;
 
 use actix::prelude::*;
+use tracker_handlers::{HandlerEnv, NodeHandler};
 use tracker_runtime::engine::NodeTask;
-use tracker_runtime::handler::{HandlerEnv, NodeHandler};
 use tracker_runtime::outcome::NodeResult;
 
 /// How a node attempt ended.

@@ -4,10 +4,10 @@
 use std::sync::Arc;
 
 use actix::prelude::*;
+use tracker_handlers::human::Interviewer;
+use tracker_handlers::tool_safety::ToolPolicy;
+use tracker_handlers::{HandlerRegistry, Services};
 use tracker_runtime::clock::Clock;
-use tracker_runtime::handler::human::Interviewer;
-use tracker_runtime::handler::tool_safety::ToolPolicy;
-use tracker_runtime::handler::{HandlerRegistry, Services};
 use tracker_runtime::llm::Completers;
 use tracker_runtime::supervision::SupervisionPolicy;
 
@@ -64,7 +64,7 @@ impl Process {
     }
 
     /// A sink publishing to the bus.
-    pub fn sink(&self) -> Arc<dyn tracker_runtime::handler::EventSink> {
+    pub fn sink(&self) -> Arc<dyn tracker_handlers::EventSink> {
         Arc::new(BusSink::new(self.bus.clone()))
     }
 

@@ -14,11 +14,11 @@ use std::sync::Arc;
 
 use actix::prelude::*;
 use tokio::sync::{mpsc, oneshot, watch};
+use tracker_handlers::child::Subgraphs;
+use tracker_handlers::{EventSink, HandlerEnv, Services};
 use tracker_runtime::clock::Clock;
 use tracker_runtime::engine::{Effect, Engine, EngineConfig, Next, NodeTask, RunEnd};
 use tracker_runtime::event::{EventKind, EventSource, PipelineEvent};
-use tracker_runtime::handler::child::Subgraphs;
-use tracker_runtime::handler::{EventSink, HandlerEnv, Services};
 use tracker_runtime::outcome::{
     HandlerError, HandlerFailure, NodeResult, Outcome, FAIL, RETRY, SUCCESS,
 };

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use anyhow::{anyhow, bail, Result};
 use dippin::{Diagnostic, Document};
-use tracker_runtime::handler::child::Subgraphs;
+use tracker_handlers::child::Subgraphs;
 use tracker_runtime::plan::{PlanError, SpawnPlan};
 
 use crate::pipeline::{self, PipelineSource};

@@ -2,7 +2,6 @@
 //! (engine-semantics §3.4), and what a resumed run keeps (§3.5).
 
 use crate::attrs::{self, Attrs};
-use crate::spec::Setting;
 use crate::wire_enum::wire_enum;
 
 wire_enum! {
@@ -43,10 +42,8 @@ impl Fidelity {
     /// A node's level: its own `fidelity`, else the workflow's
     /// `default_fidelity`, else `full`; names that are not levels are ignored
     /// (lint DIP114 warns about them at load).
-    pub fn of(node: Option<&Setting<Fidelity>>, graph: &Attrs) -> Fidelity {
-        node.and_then(Setting::ready)
-            .copied()
-            .or_else(|| Fidelity::parse(attrs::get(graph, "default_fidelity")))
+    pub fn of(node: Option<Fidelity>, graph: &Attrs) -> Fidelity {
+        node.or_else(|| Fidelity::parse(attrs::get(graph, "default_fidelity")))
             .unwrap_or(Fidelity::Full)
     }
 
@@ -98,10 +95,10 @@ mod tests {
     fn levels_resolve_degrade_and_select_keys() {
         let graph: Attrs = [("default_fidelity".to_string(), "compact".to_string())].into();
         assert_eq!(Fidelity::of(None, &graph), Fidelity::Compact);
-        let own = Setting::Ready(Fidelity::Truncate);
-        assert_eq!(Fidelity::of(Some(&own), &graph), Fidelity::Truncate);
-        let unknown = Setting::Invalid("bogus".into());
-        assert_eq!(Fidelity::of(Some(&unknown), &graph), Fidelity::Compact);
+        assert_eq!(
+            Fidelity::of(Some(Fidelity::Truncate), &graph),
+            Fidelity::Truncate
+        );
         assert_eq!(Fidelity::of(None, &Attrs::new()), Fidelity::Full);
         assert_eq!(Fidelity::Full.degrade(), Fidelity::SummaryHigh);
         assert_eq!(Fidelity::Truncate.degrade(), Fidelity::Truncate);

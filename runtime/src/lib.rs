@@ -1,15 +1,14 @@
-//! `tracker-runtime`: the engine, its rules, the on-disk formats and the node
-//! handlers (ADR 0006).
+//! `tracker-runtime`: the engine, its rules and the on-disk formats (ADR 0006).
 //!
 //! **Owns** what a run *means*: the engine as a state machine with no I/O
 //! ([`engine`]), the rules it and the handlers apply ([`routing`], [`retry`],
 //! [`condition`], [`context`], [`interpolate`], [`fidelity`], [`supervision`]
-//! decisions), the spawn [`plan`], the formats ([`event`], [`time`],
-//! [`checkpoint`], [`journal`], [`usage`], [`gojson`], [`golden`]), and the
-//! built-in node [`handler`]s. **Must not depend on** actix or open a socket
-//! (the actors drive the engine and do the HTTP), and reads the time only
-//! through a [`clock::Clock`]. The handlers do I/O (commands, node files), the
-//! engine never does.
+//! decisions), the spawn [`plan`] and its typed node [`spec`]s, and the formats
+//! ([`event`], [`time`], [`checkpoint`], [`journal`], [`usage`], [`gojson`],
+//! [`golden`]). **Must not depend on** actix, open a socket or run a node: the
+//! actors drive the engine and do the HTTP, and the built-in handlers are
+//! `tracker-handlers`, which builds on this crate. It reads the time only
+//! through a [`clock::Clock`], and the engine does no I/O.
 //!
 //! The crates split off by role are re-exported under the paths they had here:
 //! [`llm`] (`tracker-llm`), [`agent`] and [`tool_safety`] (`tracker-agent`), and
@@ -26,8 +25,8 @@ pub mod event;
 pub mod fidelity;
 pub mod gojson;
 pub mod golden;
-pub mod handler;
 pub mod interpolate;
+pub mod jitter;
 pub mod journal;
 pub mod outcome;
 pub mod plan;

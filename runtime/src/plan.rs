@@ -214,7 +214,11 @@ impl SpawnPlan {
                     },
                     handler,
                     attrs: styled_attrs(node, &styled),
-                    spec: NodeSpec::compile(node, handler, &styled)?,
+                    spec: NodeSpec::compile(
+                        node,
+                        matches!(handler, Handler::Start | Handler::Exit),
+                        &styled,
+                    )?,
                     declared: node.clone(),
                 })
             })

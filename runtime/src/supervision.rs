@@ -26,7 +26,7 @@ use std::time::Duration;
 use dippin::duration::GoDuration;
 
 use crate::clock::WallTime;
-use crate::retry::JitterRng;
+use crate::jitter::JitterRng;
 
 /// Which exits restart a child.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

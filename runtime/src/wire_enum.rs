@@ -32,7 +32,7 @@ mod tests {
             crate::engine::TerminalStatus => as_str, from_wire_name;
             crate::llm::error::ErrorKind => as_str, from_wire_name;
             crate::engine::Breach => kind, from_kind;
-            crate::handler::human::GateMode => as_str, from_wire_name;
+            crate::spec::GateMode => as_str, from_wire_name;
         }
     }
 }

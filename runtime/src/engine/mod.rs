@@ -33,10 +33,10 @@ use crate::clock::{Clock, WallTime};
 use crate::context::{self, PipelineContext};
 use crate::event::{Actor, CostSnapshot, EventKind, EventSource, PipelineEvent};
 use crate::fidelity::Fidelity;
+use crate::jitter::JitterRng;
 use crate::journal::Change;
 use crate::outcome::NodeResult;
 use crate::plan::{Handler, NodeIndex, SpawnPlan};
-use crate::retry::JitterRng;
 use crate::spec::NodeSpec;
 use crate::usage::UsageSummary;
 use crate::wire_enum::wire_enum;
@@ -801,7 +801,7 @@ fn compact_for_resume(plan: &SpawnPlan, cp: &Checkpoint, ctx: &mut PipelineConte
         return;
     };
     let common = &plan.node(node).spec.common;
-    let level = Fidelity::of(common.fidelity.as_ref(), &plan.graph_attrs).degrade();
+    let level = Fidelity::of(common.fidelity(), &plan.graph_attrs).degrade();
     let reads: Vec<&str> = common.reads.iter().map(String::as_str).collect();
     // `summary:high` keeps every key: resuming a default (`full`) node is lossless.
     let Some(keep) = level.keys(&reads) else {

@@ -45,7 +45,6 @@ pub use tool::ToolSpec;
 
 use crate::fidelity::Fidelity;
 use crate::interpolate::expand_dollar_names;
-use crate::plan::Handler;
 use crate::supervision::ChildPolicy;
 
 /// A setting a node declares that the runtime cannot use.
@@ -97,6 +96,13 @@ pub struct CommonSpec {
     pub memoize: bool,
 }
 
+impl CommonSpec {
+    /// The node's own fidelity level, if it sets a known one.
+    pub fn fidelity(&self) -> Option<Fidelity> {
+        self.fidelity.as_ref().and_then(Setting::ready).copied()
+    }
+}
+
 /// The settings of each node kind.
 #[derive(Clone, Debug, PartialEq)]
 pub enum KindSpec {
@@ -130,12 +136,12 @@ pub struct Styled {
 }
 
 impl NodeSpec {
-    /// The spec of `node`, run by `handler`, with `styled` values from the
-    /// stylesheet.
-    pub fn compile(node: &Node, handler: Handler, styled: &Styled) -> Result<NodeSpec, SpecError> {
+    /// The spec of `node`, with `styled` values from the stylesheet; `plain`
+    /// when it runs as a no-op (a bare start or exit agent).
+    pub fn compile(node: &Node, plain: bool, styled: &Styled) -> Result<NodeSpec, SpecError> {
         let source = Source::new(node);
-        let kind = match (&node.config, handler) {
-            (_, Handler::Start | Handler::Exit | Handler::Conditional) => KindSpec::Plain,
+        let kind = match (&node.config, plain) {
+            (_, true) | (NodeConfig::Conditional, _) => KindSpec::Plain,
             (NodeConfig::Agent(a), _) => {
                 KindSpec::Agent(Box::new(AgentSpec::compile(a, styled, &source)?))
             }
@@ -145,7 +151,6 @@ impl NodeSpec {
             (NodeConfig::FanIn(f), _) => KindSpec::FanIn(FanInSpec::compile(f, &source)?),
             (NodeConfig::Subgraph(s), _) => KindSpec::Subgraph(SubgraphSpec::compile(s)),
             (NodeConfig::ManagerLoop(m), _) => KindSpec::Manager(ManagerSpec::compile(m, &source)?),
-            (NodeConfig::Conditional, _) => KindSpec::Plain,
         };
         let agent = node.agent();
         let fidelity = agent

@@ -5,9 +5,9 @@
 use std::sync::Arc;
 
 use super::{BoxFuture, EventSink};
-use crate::agent::events::{AgentEvent, SessionEvents};
-use crate::clock::Clock;
-use crate::event::{EventKind, EventSource, PipelineEvent};
+use tracker_runtime::agent::events::{AgentEvent, SessionEvents};
+use tracker_runtime::clock::Clock;
+use tracker_runtime::event::{EventKind, EventSource, PipelineEvent};
 
 /// The most of a tool's output an event carries (its tail).
 const MAX_EVENT_OUTPUT: usize = 64 * 1024;
@@ -102,7 +102,8 @@ impl NodeAgentEvents {
                 e.tool_name = Some(tool);
                 e.capture.turn_no = i64::try_from(turn).ok();
                 e.capture.call_id = Some(call_id);
-                e.capture.tool_input = Some(crate::text::head(&input, MAX_EVENT_INPUT).to_string());
+                e.capture.tool_input =
+                    Some(tracker_runtime::text::head(&input, MAX_EVENT_INPUT).to_string());
                 e
             }
             AgentEvent::ToolCallEnd {
@@ -121,7 +122,8 @@ impl NodeAgentEvents {
                     e = e.with_error(first);
                 }
                 e.tool_name = Some(tool);
-                e.content = Some(crate::text::tail(&output, MAX_EVENT_OUTPUT).to_string());
+                e.content =
+                    Some(tracker_runtime::text::tail(&output, MAX_EVENT_OUTPUT).to_string());
                 e.capture.turn_no = i64::try_from(turn).ok();
                 e.capture.call_id = Some(call_id);
                 e.capture.tool_duration_ms = u64::try_from(duration.as_millis()).ok();

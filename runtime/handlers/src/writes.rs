@@ -12,8 +12,8 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use crate::interpolate::TOOL_COMMAND_SAFE_CTX_KEYS;
-use crate::outcome::{Outcome, FAIL};
+use tracker_runtime::interpolate::TOOL_COMMAND_SAFE_CTX_KEYS;
+use tracker_runtime::outcome::{Outcome, FAIL};
 
 /// How much raw text a single undeclared-format key keeps.
 const RAW_LIMIT: usize = 8192;
@@ -57,7 +57,7 @@ pub fn apply(keys: &[String], text: &str, outcome: &mut Outcome) {
     }
     let Some(object) = extract_object(text) else {
         if let [only] = keys {
-            let mut value = crate::text::head(text, RAW_LIMIT).to_string();
+            let mut value = tracker_runtime::text::head(text, RAW_LIMIT).to_string();
             let end = value.len();
             if end < text.len() {
                 value.push_str(&format!(

@@ -291,7 +291,7 @@ mod tests {
 
     #[test]
     fn structured_questions_parse_and_classify() {
-        let qs = parse(crate::llm::stub::INTERVIEW_QUESTIONS);
+        let qs = parse(tracker_runtime::llm::stub::INTERVIEW_QUESTIONS);
         assert_eq!(qs.len(), 2);
         assert_eq!(qs[0].id, "q1");
         assert_eq!(qs[0].options, ["postgres", "sqlite"]);
@@ -324,7 +324,7 @@ mod tests {
 
     #[test]
     fn answers_render_as_json_and_summary() {
-        let qs = parse(crate::llm::stub::INTERVIEW_QUESTIONS);
+        let qs = parse(tracker_runtime::llm::stub::INTERVIEW_QUESTIONS);
         let answers = [
             Answer {
                 answer: "postgres".into(),

@@ -1,17 +1,20 @@
-//! Node handlers: what runs a node once the engine has decided to run it.
+//! `tracker-handlers`: the built-in node handlers — what runs a node once the
+//! engine has decided to run it (ADR 0006, ADR 0007).
 //!
-//! A handler gets a [`NodeTask`] (the node, its expanded attributes, a snapshot
-//! of the context) and a [`HandlerEnv`] (the plan, the working directory, the
-//! event sink and the shared services: LLM completers, the gate interviewer, the
-//! tool policy, the child-run launcher) and returns a [`NodeResult`]. Handlers
-//! never touch the engine's state; everything they change comes back as the
-//! outcome's context updates.
+//! **Owns** the work of each node kind: agent sessions, shell commands, human
+//! gates, fan-out and fan-in, child runs, and the node files they write. **Must
+//! not depend on** actix or the engine's state: a handler gets a [`NodeTask`]
+//! (the node, its typed spec with `$variables` expanded, a snapshot of the
+//! context) and a [`HandlerEnv`] (the plan, the working directory, the event
+//! sink and the shared services: LLM completers, the gate interviewer, the tool
+//! policy, the child-run launcher) and returns a [`NodeResult`]; everything it
+//! changes comes back as the outcome's context updates. The actors drive it.
 //!
 //! | handler | module |
 //! |---|---|
 //! | `start`, `exit`, `conditional` | here: no-ops that succeed |
-//! | `tool` | [`tool`] (with [`shell`] and [`crate::tool_safety`]) |
-//! | `codergen` | [`codergen`] (with [`crate::llm`]) |
+//! | `tool` | [`tool`] (with [`shell`] and [`tool_safety`]) |
+//! | `codergen` | [`codergen`] (with [`tracker_runtime::llm`]) |
 //! | `wait.human` | [`human`] (with [`questions`]) |
 //! | `parallel`, `parallel.fan_in` | [`parallel`] |
 //! | `subgraph`, `stack.manager_loop` | [`child`] |
@@ -30,18 +33,18 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::clock::Clock;
-use crate::engine::NodeTask;
-use crate::event::{EventKind, EventSource, PipelineEvent};
-use crate::interpolate::VarSource;
-use crate::llm::Completers;
-use crate::outcome::{NodeFileError, NodeResult, Outcome};
-use crate::plan::{Handler, SpawnPlan};
+use tracker_runtime::clock::Clock;
+use tracker_runtime::engine::NodeTask;
+use tracker_runtime::event::{EventKind, EventSource, PipelineEvent};
+use tracker_runtime::interpolate::VarSource;
+use tracker_runtime::llm::Completers;
+use tracker_runtime::outcome::{NodeFileError, NodeResult, Outcome};
+use tracker_runtime::plan::{Handler, SpawnPlan};
 
-pub use crate::future::BoxFuture;
+pub use tracker_runtime::future::BoxFuture;
 /// The deny and allow lists, at the crate's top since the agent's `bash` uses
 /// them too; re-exported here where callers knew them.
-pub use crate::tool_safety;
+pub use tracker_runtime::tool_safety;
 
 /// Where handlers publish the events they produce themselves (gates, parallel
 /// branches, child runs). Publishing waits while the consumers are behind, so a
@@ -228,7 +231,7 @@ impl VarSource for ContextVars<'_> {
 /// Writes `status.json` for a node (2-space JSON, no final newline), creating
 /// the node directory.
 pub fn write_status(dir: &Path, outcome: &Outcome) -> Result<(), NodeFileError> {
-    use crate::gojson::{to_go_json_indent, GoValue};
+    use tracker_runtime::gojson::{to_go_json_indent, GoValue};
     let mut fields: Vec<(&str, GoValue)> = vec![("outcome", outcome.status.as_str().into())];
     if !outcome.preferred_label.is_empty() {
         fields.push((
@@ -249,13 +252,15 @@ pub fn write_status(dir: &Path, outcome: &Outcome) -> Result<(), NodeFileError> 
         ));
     }
     let text = to_go_json_indent(&GoValue::object(fields));
-    crate::private_files::ensure_dir(dir).map_err(|e| NodeFileError::CreateNodeDir {
+    tracker_runtime::private_files::ensure_dir(dir).map_err(|e| NodeFileError::CreateNodeDir {
         path: dir.to_path_buf(),
         source: Arc::new(e),
     })?;
     let path = dir.join("status.json");
-    crate::private_files::replace(&path, text.as_bytes()).map_err(|e| NodeFileError::Write {
-        path,
-        source: Arc::new(e),
+    tracker_runtime::private_files::replace(&path, text.as_bytes()).map_err(|e| {
+        NodeFileError::Write {
+            path,
+            source: Arc::new(e),
+        }
     })
 }

@@ -41,7 +41,7 @@ use std::time::Duration;
 use nix::sys::signal::{killpg, Signal};
 use nix::unistd::Pid;
 
-use crate::process_groups::{live_member, start_time};
+use tracker_runtime::process_groups::{live_member, start_time};
 
 /// How long a timed-out command gets between `SIGTERM` and `SIGKILL`.
 pub const KILL_GRACE: Duration = Duration::from_secs(2);
@@ -183,7 +183,7 @@ pub async fn run(cmd: &ShellCommand) -> Result<ShellOutput, ShellError> {
     group.disarm();
     // Waited for here without blocking the runtime's thread (a signal is
     // delivered, not acted on at once).
-    if crate::process_groups::kill_if_ours(group.pgid, started) {
+    if tracker_runtime::process_groups::kill_if_ours(group.pgid, started) {
         wait_gone(group.pgid, KILL_GRACE).await;
     }
     let exit_code = status
@@ -231,7 +231,7 @@ fn finish(cmd: &ShellCommand, exit_code: i32, adopted: bool) -> Result<ShellOutp
 /// decoded), if it is longer.
 fn cut_to_tail(path: &Path, limit: u64) -> Result<(), ShellError> {
     let io = |e: std::io::Error| ShellError::Io(format!("cut {}: {e}", path.display()));
-    let mut file = match crate::private_files::open(path) {
+    let mut file = match tracker_runtime::private_files::open(path) {
         Ok(file) => file,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
         Err(e) => return Err(io(e)),
@@ -257,7 +257,7 @@ struct ExitRecord {
 /// The attempt's exit record; `None` when there is none or it does not read
 /// (a symlink or special file in its place does not count).
 fn read_exit(path: &Path) -> Option<ExitRecord> {
-    let text = crate::private_files::read_to_string(path).ok()?;
+    let text = tracker_runtime::private_files::read_to_string(path).ok()?;
     let mut words = text.split_ascii_whitespace();
     let code = words.next()?.parse().ok()?;
     let mut totals = [None, None];
@@ -271,7 +271,8 @@ fn read_exit(path: &Path) -> Option<ExitRecord> {
 /// for it if it is still running. `None` when there is nothing to adopt.
 async fn adopt(cmd: &ShellCommand) -> Result<Option<ShellOutput>, ShellError> {
     let dir = &cmd.attempt_dir;
-    let token = crate::private_files::read_to_string(&dir.join("token")).unwrap_or_default();
+    let token =
+        tracker_runtime::private_files::read_to_string(&dir.join("token")).unwrap_or_default();
     if token.is_empty() || token != cmd.token {
         return Ok(None);
     }
@@ -302,7 +303,7 @@ async fn adopt(cmd: &ShellCommand) -> Result<Option<ShellOutput>, ShellError> {
 
 /// The pid and start time recorded in the attempt's `pgid` file.
 fn recorded_wrapper(dir: &Path) -> Option<(i32, u64)> {
-    let text = crate::private_files::read_to_string(&dir.join("pgid")).ok()?;
+    let text = tracker_runtime::private_files::read_to_string(&dir.join("pgid")).ok()?;
     let mut words = text.split_ascii_whitespace();
     let pid = words.next()?.parse().ok().filter(|p| *p > 0)?;
     let started = words.next()?.parse().ok()?;
@@ -370,14 +371,14 @@ fn prepare(cmd: &ShellCommand) -> Result<(), ShellError> {
         removed.map_err(|e| ShellError::Io(format!("clear {}: {e}", dir.display())))?;
     }
     if let Some(node_dir) = dir.parent() {
-        crate::private_files::ensure_dir(node_dir)
+        tracker_runtime::private_files::ensure_dir(node_dir)
             .map_err(|e| ShellError::Io(format!("create {}: {e}", node_dir.display())))?;
     }
-    crate::private_files::create_dir(dir)
+    tracker_runtime::private_files::create_dir(dir)
         .map_err(|e| ShellError::Io(format!("create {}: {e}", dir.display())))?;
     for name in ["stdout", "stderr", "exit.tmp"] {
         let path = dir.join(name);
-        crate::private_files::create(&path)
+        tracker_runtime::private_files::create(&path)
             .map_err(|e| ShellError::Io(format!("create {}: {e}", path.display())))?;
     }
     write(&dir.join("token"), &cmd.token)
@@ -388,13 +389,13 @@ fn write(path: &Path, text: &str) -> Result<(), ShellError> {
 }
 
 fn replace(path: &Path, bytes: &[u8]) -> Result<(), ShellError> {
-    crate::private_files::replace(path, bytes)
+    tracker_runtime::private_files::replace(path, bytes)
         .map_err(|e| ShellError::Io(format!("write {}: {e}", path.display())))
 }
 
 /// Whether any process of group `pgid` is alive (zombies do not count).
 fn alive(pgid: i32) -> bool {
-    pgid > 0 && crate::process_groups::group_alive(pgid)
+    pgid > 0 && tracker_runtime::process_groups::group_alive(pgid)
 }
 
 /// The `/proc/<pid>` directories of every process, when `/proc` exists.
@@ -433,7 +434,7 @@ async fn wait_gone(pgid: i32, limit: Duration) -> bool {
 
 /// The last `limit` bytes of the file at `path` (a missing file is empty).
 pub fn tail(path: &Path, limit: u64) -> Result<Captured, ShellError> {
-    let mut file = match crate::private_files::open(path) {
+    let mut file = match tracker_runtime::private_files::open(path) {
         Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Captured::default()),
         Err(e) => return Err(ShellError::Io(format!("read {}: {e}", path.display()))),

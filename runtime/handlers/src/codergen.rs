@@ -1,7 +1,7 @@
 //! The `codergen` handler: an LLM agent session (engine-semantics §5.2).
 //!
 //! The node's prompt is assembled (§3.4) and handed to a native agent
-//! session ([`crate::agent`]) with the built-in tools, working in the node's
+//! session ([`tracker_runtime::agent`]) with the built-in tools, working in the node's
 //! `working_dir`. How the session ended decides the outcome: an exhausted
 //! credit balance pauses the run, a provider error that retrying cannot fix
 //! ends the node with an error, any other provider error or three empty
@@ -12,22 +12,24 @@
 
 use super::agent_events::NodeAgentEvents;
 use super::{write_status, BoxFuture, ContextVars, HandlerEnv, NodeHandler};
-use crate::agent::compaction;
-use crate::agent::session::{Session, SessionConfig, SessionEnd, SessionReport};
-use crate::agent::steering::{SteeringDir, STEERING_DIR};
-use crate::agent::tools::{ToolRegistry, Workspace, DEFAULT_COMMAND_TIMEOUT};
-use crate::attrs;
-use crate::context;
-use crate::engine::NodeTask;
-use crate::event::AutoStatusDetail;
-use crate::fidelity::Fidelity;
-use crate::interpolate::{expand_braces, Mode};
-use crate::llm::ResponseFormat;
-use crate::outcome::{HandlerError, NodeFileError, NodeResult, Outcome, FAIL, RETRY, SUCCESS};
-use crate::spec::{AgentSpec, Backend, Setting, Text};
-use crate::usage::SessionStats;
 use std::path::Path;
 use std::sync::Arc;
+use tracker_runtime::agent::compaction;
+use tracker_runtime::agent::session::{Session, SessionConfig, SessionEnd, SessionReport};
+use tracker_runtime::agent::steering::{SteeringDir, STEERING_DIR};
+use tracker_runtime::agent::tools::{ToolRegistry, Workspace, DEFAULT_COMMAND_TIMEOUT};
+use tracker_runtime::attrs;
+use tracker_runtime::context;
+use tracker_runtime::engine::NodeTask;
+use tracker_runtime::event::AutoStatusDetail;
+use tracker_runtime::fidelity::Fidelity;
+use tracker_runtime::interpolate::{expand_braces, Mode};
+use tracker_runtime::llm::ResponseFormat;
+use tracker_runtime::outcome::{
+    HandlerError, NodeFileError, NodeResult, Outcome, FAIL, RETRY, SUCCESS,
+};
+use tracker_runtime::spec::{AgentSpec, Backend, Setting, Text};
+use tracker_runtime::usage::SessionStats;
 
 /// The model a node uses when neither it nor the workflow names one.
 pub const DEFAULT_MODEL: &str = "claude-sonnet-4-6";
@@ -107,7 +109,9 @@ async fn run_codergen(task: NodeTask, env: HandlerEnv) -> Result<Outcome, Handle
     }
     let (provider, model) = provider_and_model(agent, &env.plan.graph_attrs);
     let Some(completer) = env.services.completers.get(&provider) else {
-        return Err(fail(crate::llm::config::missing_key_message(&provider)));
+        return Err(fail(tracker_runtime::llm::config::missing_key_message(
+            &provider,
+        )));
     };
     let workspace = session_workspace(&task, &env)?;
     let prompt = assemble_prompt(&task, &env, workspace.root())?;
@@ -213,14 +217,14 @@ fn outcome_of(
             RETRY,
             format!(
                 "agent session failed: {} consecutive empty API responses",
-                crate::agent::session::MAX_EMPTY_RESPONSES
+                tracker_runtime::agent::session::MAX_EMPTY_RESPONSES
             ),
         ),
         SessionEnd::LoopDetected(signature) => ended(
             FAIL,
             format!(
                 "agent session stopped: the same tool call was repeated {} times: {signature}",
-                crate::agent::loops::LOOP_THRESHOLD
+                tracker_runtime::agent::loops::LOOP_THRESHOLD
             ),
         ),
         SessionEnd::TurnLimit if agent.auto_status => ended(SUCCESS, report.text.clone()),
@@ -294,7 +298,7 @@ fn session_workspace(task: &NodeTask, env: &HandlerEnv) -> Result<Workspace, Han
     };
     // The agent's `bash` is held to the same allowlist as tool nodes.
     let graph = &env.plan.graph_attrs;
-    let rules = crate::tool_safety::CommandRules::new(
+    let rules = tracker_runtime::tool_safety::CommandRules::new(
         &env.services.tool_policy,
         graph.get("tool_denylist_add").map_or("", String::as_str),
         graph.get("tool_commands_allow").map_or("", String::as_str),
@@ -329,15 +333,17 @@ fn write_files(
     stats: &SessionStats,
     outcome: &Outcome,
 ) -> Result<(), NodeFileError> {
-    crate::private_files::ensure_dir(dir).map_err(|e| NodeFileError::CreateDir {
+    tracker_runtime::private_files::ensure_dir(dir).map_err(|e| NodeFileError::CreateDir {
         path: dir.to_path_buf(),
         source: Arc::new(e),
     })?;
     let write = |name: &str, text: &str| {
         let path = dir.join(name);
-        crate::private_files::replace(&path, text.as_bytes()).map_err(|e| NodeFileError::Write {
-            path,
-            source: Arc::new(e),
+        tracker_runtime::private_files::replace(&path, text.as_bytes()).map_err(|e| {
+            NodeFileError::Write {
+                path,
+                source: Arc::new(e),
+            }
         })
     };
     write("prompt.md", prompt)?;
@@ -379,7 +385,7 @@ pub fn assemble_prompt(
     let last_response = vars.get(context::LAST_RESPONSE);
     let human = vars.get(context::HUMAN_RESPONSE);
     let common = &task.spec.common;
-    let fidelity = Fidelity::of(common.fidelity.as_ref(), &env.plan.graph_attrs);
+    let fidelity = Fidelity::of(common.fidelity(), &env.plan.graph_attrs);
     if fidelity == Fidelity::Full {
         let cap = agent
             .injection_cap
@@ -449,8 +455,8 @@ pub fn elide_middle(text: &str, cap: i64) -> String {
     if text.len() <= cap {
         return text.to_string();
     }
-    let head = crate::text::head(text, cap / 2).len();
-    let tail = text.len() - crate::text::tail(text, cap - cap / 2).len();
+    let head = tracker_runtime::text::head(text, cap / 2).len();
+    let tail = text.len() - tracker_runtime::text::tail(text, cap - cap / 2).len();
     let elided = tail - head;
     format!(
         "{}\n[... tracker elided {elided} of {} bytes from the middle of this output ...]\n{}",
@@ -470,7 +476,8 @@ fn apply_auto_status(task: &NodeTask, text: &str, outcome: &mut Outcome) {
             let gate = task.spec.common.goal_gate;
             outcome.status = if gate { FAIL } else { SUCCESS }.into();
             outcome.missing_auto_status = Some(AutoStatusDetail {
-                tail: Some(crate::text::tail(text, 256).to_string()).filter(|t| !t.is_empty()),
+                tail: Some(tracker_runtime::text::tail(text, 256).to_string())
+                    .filter(|t| !t.is_empty()),
                 fail_closed: gate,
             });
         }
@@ -547,14 +554,14 @@ mod tests {
             "workflow W\n  start: A\n  exit: A\n  agent A\n    prompt: go\n    model: m\n",
         );
         assert!(diags.iter().all(|d| !d.is_error()), "{diags:?}");
-        let plan = crate::plan::SpawnPlan::compile(&wf).expect("plan");
+        let plan = tracker_runtime::plan::SpawnPlan::compile(&wf).expect("plan");
         let agent = plan.nodes[0].spec.agent().expect("an agent");
         let graph: attrs::Attrs = [("llm_provider".to_string(), "stub".to_string())].into();
         assert_eq!(
             provider_and_model(agent, &graph),
             ("stub".to_string(), "m".to_string())
         );
-        let bare = crate::plan::SpawnPlan::compile(
+        let bare = tracker_runtime::plan::SpawnPlan::compile(
             &dippin::parse_dip("workflow W\n  start: A\n  exit: B\n  agent A\n    prompt: go\n  agent B\n    prompt: end\n  edges\n    A -> B\n").0,
         )
         .expect("plan");

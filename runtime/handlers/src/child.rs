@@ -14,14 +14,14 @@ use std::time::Duration;
 use dippin::condition::Expr;
 
 use super::{BoxFuture, EventSink, HandlerEnv, NodeHandler, Services};
-use crate::checkpoint::OverrideDetail;
-use crate::engine::{BudgetLimits, NodeTask, RunEnd, TerminalStatus};
-use crate::event::EventKind;
-use crate::interpolate::{expand_braces, Mode, Sources};
-use crate::outcome::{HandlerError, HandlerFailure, NodeResult, Outcome, FAIL, SUCCESS};
-use crate::plan::SpawnPlan;
-use crate::spec::{KindSpec, Setting};
-use crate::usage::UsageSummary;
+use tracker_runtime::checkpoint::OverrideDetail;
+use tracker_runtime::engine::{BudgetLimits, NodeTask, RunEnd, TerminalStatus};
+use tracker_runtime::event::EventKind;
+use tracker_runtime::interpolate::{expand_braces, Mode, Sources};
+use tracker_runtime::outcome::{HandlerError, HandlerFailure, NodeResult, Outcome, FAIL, SUCCESS};
+use tracker_runtime::plan::SpawnPlan;
+use tracker_runtime::spec::{KindSpec, Setting};
+use tracker_runtime::usage::UsageSummary;
 
 /// How often a manager loop looks at its child when the node sets nothing.
 pub const DEFAULT_POLL_INTERVAL: Duration = Duration::from_secs(45);
@@ -354,13 +354,13 @@ async fn run_manager(task: NodeTask, env: HandlerEnv) -> NodeResult {
                     return Ok(stopped(&task, &env, "max_cycles_exceeded", FAIL, cycles).await);
                 }
                 if let Some(condition) = &stop {
-                    if crate::condition::evaluate(condition, &vars) {
+                    if tracker_runtime::condition::evaluate(condition, &vars) {
                         stop_child(&cancel_tx, child).await;
                         return Ok(stopped(&task, &env, "stop_condition_met", SUCCESS, cycles).await);
                     }
                 }
                 if let Some(condition) = &steer {
-                    if crate::condition::evaluate(condition, &vars)
+                    if tracker_runtime::condition::evaluate(condition, &vars)
                         && steer_tx.try_send(steer_context.clone()).is_ok()
                     {
                         let tick = env

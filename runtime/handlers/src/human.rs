@@ -9,20 +9,20 @@ use std::time::Duration;
 
 use super::questions::{self, Answer, Question};
 use super::{BoxFuture, ContextVars, HandlerEnv, NodeHandler};
-use crate::context;
-use crate::engine::NodeTask;
-use crate::event::{Actor, EventKind, GateDetail, GateQuestion};
-use crate::interpolate::{expand_braces, Mode};
+use tracker_runtime::context;
+use tracker_runtime::engine::NodeTask;
+use tracker_runtime::event::{Actor, EventKind, GateDetail, GateQuestion};
+use tracker_runtime::interpolate::{expand_braces, Mode};
 /// Why an interviewer gave no answer (defined beside [`HandlerError`]).
-pub use crate::outcome::GateError;
-use crate::outcome::{HandlerError, NodeResult, Outcome, FAIL, SUCCESS};
-use crate::spec::{HumanSpec, KindSpec};
+pub use tracker_runtime::outcome::GateError;
+use tracker_runtime::outcome::{HandlerError, NodeResult, Outcome, FAIL, SUCCESS};
+use tracker_runtime::spec::{HumanSpec, KindSpec};
 
 /// How much of a gate's prompt its `gate_opened` event carries.
 const EVENT_PROMPT_LIMIT: usize = 4096;
 
 /// What kind of answer a gate wants (defined with the node's spec).
-pub use crate::spec::GateMode;
+pub use tracker_runtime::spec::GateMode;
 
 /// The gate settings of `task`'s node.
 fn gate_spec(task: &NodeTask) -> Result<&HumanSpec, HandlerError> {
@@ -203,7 +203,9 @@ async fn run_gate(task: NodeTask, env: HandlerEnv) -> Result<Outcome, HandlerErr
             gate_id: Some(id.clone()),
             mode: Some(mode.as_str().into()),
             label: Some(request.label.clone()).filter(|l| !l.is_empty()),
-            prompt: Some(crate::text::head(&request.prompt, EVENT_PROMPT_LIMIT).to_string()),
+            prompt: Some(
+                tracker_runtime::text::head(&request.prompt, EVENT_PROMPT_LIMIT).to_string(),
+            ),
             choices: request.choices.clone(),
             questions: request
                 .questions
@@ -431,7 +433,7 @@ mod tests {
             "auto-approved"
         );
         let mut interview = request(GateMode::Interview, &[], "");
-        interview.questions = questions::parse(crate::llm::stub::INTERVIEW_QUESTIONS);
+        interview.questions = questions::parse(tracker_runtime::llm::stub::INTERVIEW_QUESTIONS);
         let answer = AutoApprove::answer(&interview);
         let texts: Vec<&str> = answer.answers.iter().map(|a| a.answer.as_str()).collect();
         assert_eq!(texts, ["postgres", "yes"]);

@@ -11,18 +11,18 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::{BoxFuture, HandlerEnv, NodeHandler};
-use crate::engine::NodeTask;
-use crate::event::EventKind;
-use crate::gojson::{to_go_json_compact, GoValue};
-use crate::outcome::{HandlerError, NodeResult, Outcome, FAIL, SUCCESS};
-use crate::spec::{KindSpec, Setting};
-use crate::usage::{SessionStats, UsageSummary};
+use tracker_runtime::engine::NodeTask;
+use tracker_runtime::event::EventKind;
+use tracker_runtime::gojson::{to_go_json_compact, GoValue};
+use tracker_runtime::outcome::{HandlerError, NodeResult, Outcome, FAIL, SUCCESS};
+use tracker_runtime::spec::{KindSpec, Setting};
+use tracker_runtime::usage::{SessionStats, UsageSummary};
 
 /// The context key holding branch results.
 pub const RESULTS_KEY: &str = "parallel.results";
 
 /// How many successful branches a join needs (defined with the node's spec).
-pub use crate::spec::JoinPolicy;
+pub use tracker_runtime::spec::JoinPolicy;
 
 /// One branch's result.
 #[derive(Clone, Debug)]
@@ -282,7 +282,7 @@ fn results_json(results: &[BranchResult]) -> String {
                 fields.push(("error", r.error.as_str().into()));
             }
             if let Some(stats) = &r.stats {
-                fields.push(("stats", crate::usage::session_stats_value(stats)));
+                fields.push(("stats", tracker_runtime::usage::session_stats_value(stats)));
             }
             GoValue::object(fields)
         })

@@ -14,12 +14,12 @@ use regex::Regex;
 
 use super::shell::{self, Captured, ShellCommand, ShellError};
 use super::{write_status, BoxFuture, ContextVars, HandlerEnv, NodeHandler};
-use crate::engine::NodeTask;
-use crate::event::{MarkerDetail, RouteDetail, Truncation};
-use crate::interpolate::{expand_braces, Mode};
-use crate::outcome::{HandlerError, NodeResult, Outcome, FAIL, SUCCESS};
-use crate::spec::KindSpec;
-use crate::tool_safety::CommandRules;
+use tracker_runtime::engine::NodeTask;
+use tracker_runtime::event::{MarkerDetail, RouteDetail, Truncation};
+use tracker_runtime::interpolate::{expand_braces, Mode};
+use tracker_runtime::outcome::{HandlerError, NodeResult, Outcome, FAIL, SUCCESS};
+use tracker_runtime::spec::KindSpec;
+use tracker_runtime::tool_safety::CommandRules;
 
 /// A tool's timeout when the node sets none.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -104,7 +104,7 @@ async fn run_tool(task: NodeTask, env: HandlerEnv) -> Result<Outcome, HandlerErr
     })?;
 
     if output.adopted {
-        let mut event = env.event(crate::event::EventKind::Warning, &task);
+        let mut event = env.event(tracker_runtime::event::EventKind::Warning, &task);
         event.message = Some(format!(
             "tool node {id:?}: the command was already running when tracker stopped; adopted its result (exit {}) instead of running it again",
             output.exit_code
@@ -151,13 +151,13 @@ fn truncation(stream: &str, captured: &Captured, limit: u64) -> Truncation {
 }
 
 /// The environment a tool sees: tracker's own, minus anything that looks like a
-/// secret ([`crate::secrets::is_secret`], the rule the agent's `bash` follows
+/// secret ([`tracker_runtime::secrets::is_secret`], the rule the agent's `bash` follows
 /// too; unless `TRACKER_PASS_ENV=1`), plus `TRACKER_RUN_ID`, `TRACKER_RUN_DIR`
 /// (with an artifact directory) and `TRACKER_WORKDIR`.
 pub fn tool_environment(task: &NodeTask, env: &HandlerEnv) -> Vec<(OsString, OsString)> {
-    let pass_all = crate::secrets::pass_all();
+    let pass_all = tracker_runtime::secrets::pass_all();
     let mut vars: Vec<(OsString, OsString)> = std::env::vars_os()
-        .filter(|(name, value)| pass_all || !crate::secrets::is_secret_var(name, value))
+        .filter(|(name, value)| pass_all || !tracker_runtime::secrets::is_secret_var(name, value))
         .filter(|(name, _)| {
             !matches!(
                 name.to_str(),
@@ -175,7 +175,7 @@ pub fn tool_environment(task: &NodeTask, env: &HandlerEnv) -> Vec<(OsString, OsS
 
 /// The last `DIAGNOSTIC_TAIL` bytes of `text`, on a character boundary.
 fn diagnostic_tail(text: &str) -> String {
-    crate::text::tail(text, DIAGNOSTIC_TAIL).to_string()
+    tracker_runtime::text::tail(text, DIAGNOSTIC_TAIL).to_string()
 }
 
 /// `marker_grep`: the last line matching the pattern sets `tool_marker` (its
