@@ -53,8 +53,7 @@ fn source_files(dir: &Path) -> Vec<PathBuf> {
                 if entry.file_name() != "tests" {
                     pending.push(path);
                 }
-            } else if path.extension().is_some_and(|e| e == "rs")
-                && entry.file_name() != "tests.rs"
+            } else if path.extension().is_some_and(|e| e == "rs") && entry.file_name() != "tests.rs"
             {
                 files.push(path);
             }
@@ -181,15 +180,21 @@ fn the_circle_finder_finds_circles_and_only_circles() {
     let uses = |pairs: &[(&str, &str)]| {
         let mut map: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
         for (from, to) in pairs {
-            map.entry(from.to_string()).or_default().insert(to.to_string());
+            map.entry(from.to_string())
+                .or_default()
+                .insert(to.to_string());
         }
         map
     };
-    assert_eq!(find_circle(&uses(&[("a", "b"), ("b", "c"), ("a", "c")])), None);
+    assert_eq!(
+        find_circle(&uses(&[("a", "b"), ("b", "c"), ("a", "c")])),
+        None
+    );
     assert_eq!(
         find_circle(&uses(&[("a", "b"), ("b", "c"), ("c", "a")])),
         Some(vec!["a".into(), "b".into(), "c".into(), "a".into()])
     );
-    let code = code_of("use crate::x;\n// crate::y\n#[cfg(test)]\nmod tests {\n    use crate::z;\n}\n");
+    let code =
+        code_of("use crate::x;\n// crate::y\n#[cfg(test)]\nmod tests {\n    use crate::z;\n}\n");
     assert!(code.contains("crate::x") && !code.contains("crate::y") && !code.contains("crate::z"));
 }

@@ -191,3 +191,33 @@ pub(super) fn is_passthrough(key: &str, kind: NodeKind) -> bool {
     (kind == NodeKind::Agent && key == "timeout")
         || (!is_known_node_key(key) && !LAYOUT_KEYS.contains(&key) && !key.starts_with("branch."))
 }
+
+/// The `params` the runtime reads, which a DOT file writes as plain node
+/// attributes: never taken for a misspelling of another attribute.
+const RUNTIME_PARAMS: &[&str] = &[
+    "max_concurrency",
+    "quorum",
+    "fan_in_policy",
+    "branch_timeout",
+    "injection_cap",
+    "memoize",
+    "supervise",
+];
+
+/// The node attribute a pass-through `key` is most likely a misspelling of, if
+/// any: within one edit for short keys, two for longer ones.
+pub(super) fn misspelt_node_key(key: &str) -> Option<&'static str> {
+    if RUNTIME_PARAMS.contains(&key) || is_known_node_key(key) || key.len() < 4 {
+        return None;
+    }
+    let limit = if key.len() <= 5 { 1 } else { 2 };
+    COMMON_NODE_KEYS
+        .iter()
+        .chain(AGENT_KEYS)
+        .chain(OTHER_KIND_KEYS)
+        .copied()
+        .map(|known| (crate::lower::values::levenshtein(key, known), known))
+        .filter(|(distance, _)| *distance <= limit)
+        .min_by_key(|(distance, _)| *distance)
+        .map(|(_, known)| known)
+}

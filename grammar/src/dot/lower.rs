@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use super::attrs::{is_passthrough, LAYOUT_KEYS};
+use super::attrs::{is_passthrough, misspelt_node_key, LAYOUT_KEYS};
 use super::migrate::migrate_condition;
 use super::parser::{Graph, RawEdge, RawNode, Val};
 use super::values::{csv, kv_list, percent_decode, stylesheet, Values};
@@ -84,6 +84,23 @@ fn lower_node(n: &RawNode, kind: NodeKind, migrated: bool, values: &mut Values<'
             .map(|v| v.text.clone())
             .unwrap_or_default()
     };
+    // An attribute the lowering does not read becomes a parameter, as in the
+    // reference; one that looks like a misspelt attribute is said so.
+    let mut own: Vec<(&String, &Val)> = n.attrs.iter().collect();
+    own.sort_by_key(|(_, v)| v.span.start);
+    for (key, v) in own {
+        if !is_passthrough(key, kind) {
+            continue;
+        }
+        if let Some(known) = misspelt_node_key(key) {
+            values.warn(
+                v.span,
+                format!(
+                    "unknown attribute `{key}` (did you mean `{known}`?); kept as a free-form parameter"
+                ),
+            );
+        }
+    }
     let mut classes = n.text("class").map(csv).unwrap_or_default();
     for c in &n.clusters {
         if !classes.contains(c) {

@@ -662,3 +662,27 @@ fn large_inputs_keep_every_node_and_edge() {
     assert_eq!(wf.nodes.len(), n + 2);
     assert_eq!(wf.edges.len(), n + 1);
 }
+
+#[test]
+fn a_misspelt_node_attribute_is_a_located_warning_and_runtime_params_are_not() {
+    let src = "digraph W {\n  start [shape=Mdiamond]\n  A [shape=box, promt=\"hi\", prompt=\"go\", quorum=\"2\", team=\"x\"]\n  exit [shape=Msquare]\n  start -> A -> exit\n}\n";
+    let (wf, diags) = parse_dot(src);
+    let misspelt: Vec<_> = diags
+        .iter()
+        .filter(|d| d.message.contains("unknown attribute"))
+        .collect();
+    assert_eq!(misspelt.len(), 1, "{diags:?}");
+    assert!(
+        misspelt[0]
+            .message
+            .contains("`promt` (did you mean `prompt`?)"),
+        "{}",
+        misspelt[0].message
+    );
+    let span = misspelt[0].span.expect("located");
+    assert_eq!(&src[span.start..span.end], "\"hi\"");
+    // The attribute is still kept, as the reference keeps it.
+    let params = &wf.node("A").expect("A").agent().expect("agent").params;
+    assert_eq!(params.get("promt").map(String::as_str), Some("hi"));
+    assert_eq!(params.get("quorum").map(String::as_str), Some("2"));
+}
