@@ -8,6 +8,7 @@
 //! seeded with (`graph.goal`, `graph.max_restarts`, …).
 
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::sync::Arc;
 
 use dippin::ir::{Condition, Node, NodeConfig, Selector, StyleRule, Workflow};
 
@@ -90,8 +91,10 @@ pub struct PlanNode {
     pub handler: Handler,
     /// The node as declared.
     pub declared: Node,
-    /// Its settings, typed: what the engine and its handler read.
-    pub spec: NodeSpec,
+    /// Its settings, typed: what the engine and its handler read. Shared, so
+    /// that an attempt of a node whose settings name no `$variable` costs no
+    /// copy.
+    pub spec: Arc<NodeSpec>,
     /// Its settings as the reference's string attributes (§1.2): a derived
     /// view for `simulate` and the command line; nothing at run time reads it.
     pub attrs: Attrs,
@@ -214,11 +217,11 @@ impl SpawnPlan {
                     },
                     handler,
                     attrs: styled_attrs(node, &styled),
-                    spec: NodeSpec::compile(
+                    spec: Arc::new(NodeSpec::compile(
                         node,
                         matches!(handler, Handler::Start | Handler::Exit),
                         &styled,
-                    )?,
+                    )?),
                     declared: node.clone(),
                 })
             })
@@ -271,7 +274,7 @@ impl SpawnPlan {
                 .filter(|n| n.handler == Handler::Codergen)
             {
                 node.attrs.insert(key.into(), value.to_string());
-                if let KindSpec::Agent(agent) = &mut node.spec.kind {
+                if let KindSpec::Agent(agent) = &mut Arc::make_mut(&mut node.spec).kind {
                     let slot = if key == "llm_provider" {
                         &mut agent.provider
                     } else {

@@ -198,7 +198,7 @@ pub fn inject_params(child: &SpawnPlan, params: &BTreeMap<String, String>) -> Sp
         for value in node.attrs.values_mut() {
             *value = expand(value);
         }
-        node.spec.map_text(&expand);
+        Arc::make_mut(&mut node.spec).map_text(&expand);
         node.label = expand(&node.label);
     }
     plan
@@ -301,7 +301,7 @@ async fn run_manager(task: NodeTask, env: HandlerEnv) -> NodeResult {
             .value()
             .cloned()
             .map(Some)
-            .map_err(|(text, _)| fail(format!("invalid {name} {text:?}"))),
+            .map_err(|e| fail(format!("invalid {name} {:?}", e.value))),
     };
     let stop = condition("stop_condition", &manager.stop_condition)?;
     let steer = condition("steer_condition", &manager.steer_condition)?;

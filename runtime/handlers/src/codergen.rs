@@ -101,9 +101,10 @@ async fn run_codergen(task: NodeTask, env: HandlerEnv) -> Result<Outcome, Handle
                 "agent node {id:?}: backend {name:?} is not available in this build; use the native backend"
             )));
         }
-        Err((value, _)) => {
+        Err(e) => {
             return Err(fail(format!(
-                "agent node {id:?}: unknown backend {value:?}"
+                "agent node {id:?}: unknown backend {:?}",
+                e.value
             )))
         }
     }

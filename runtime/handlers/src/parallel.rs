@@ -68,7 +68,7 @@ async fn run_parallel(task: NodeTask, env: HandlerEnv) -> NodeResult {
     if targets.is_empty() {
         return Err(fail("no branches".into()).into());
     }
-    let policy = fan_out.join.policy().map_err(fail)?;
+    let policy = fan_out.join.policy().map_err(|e| fail(e.to_string()))?;
     let mut branches = Vec::new();
     for (i, target) in targets.iter().enumerate() {
         let node = plan
@@ -83,7 +83,7 @@ async fn run_parallel(task: NodeTask, env: HandlerEnv) -> NodeResult {
         }
         // Branches run their node's spec as declared (no `$name` expansion,
         // as in the reference), changed by the matching `branch` block.
-        let mut branch_spec = spec.spec.clone();
+        let mut branch_spec = spec.spec.as_ref().clone();
         if let Some(changes) = fan_out.overrides.get(i) {
             changes.apply(&mut branch_spec);
         }
@@ -350,7 +350,7 @@ fn fan_in(task: &NodeTask) -> Result<Outcome, HandlerError> {
     let KindSpec::FanIn(fan_in) = &task.spec.kind else {
         return Err(config("not a fan-in node".into()));
     };
-    let policy = fan_in.join.policy().map_err(config)?;
+    let policy = fan_in.join.policy().map_err(|e| config(e.to_string()))?;
     let mut outcome = Outcome::success();
     let mut failed = Vec::new();
     let mut succeeded = 0;

@@ -502,7 +502,11 @@ impl Engine {
         let spec = plan.node(node);
         self.ctx.reset_routing();
         let human_response_before = self.ctx.get_or_empty(context::HUMAN_RESPONSE).to_string();
-        let expanded = Arc::new(spec.spec.expanded(&self.ctx.graph_vars()));
+        let expanded = if spec.spec.names_variables() {
+            Arc::new(spec.spec.expanded(&self.ctx.graph_vars()))
+        } else {
+            Arc::clone(&spec.spec)
+        };
         let attempt = u32::try_from(self.record.retry_count(&spec.id))
             .unwrap_or(u32::MAX)
             .saturating_add(1);

@@ -5,7 +5,7 @@ use std::time::Duration;
 use dippin::ir::{FanInConfig, ParallelConfig};
 
 use super::agent::BranchOverride;
-use super::setting::{Positive, SettingValue};
+use super::setting::{Positive, SettingError, SettingValue};
 use super::{Setting, Source, SpecError, Text};
 
 /// How many successful branches a join needs.
@@ -37,6 +37,17 @@ impl JoinPolicy {
             JoinPolicy::Quorum(_) => "quorum",
         }
     }
+}
+
+/// Why a join policy that named a `$variable` cannot be used.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum JoinPolicyError {
+    /// `fan_in_policy` or `quorum` spells no value.
+    #[error(transparent)]
+    Setting(#[from] SettingError),
+    /// `fan_in_policy: quorum` without a `quorum`.
+    #[error("fan_in_policy quorum needs quorum >= 1")]
+    QuorumMissing,
 }
 
 /// `fan_in_policy` without its count.
@@ -162,14 +173,13 @@ impl JoinSpec {
 
     /// The join policy, or what is wrong with it (possible only when a
     /// setting named a `$variable`).
-    pub fn policy(&self) -> Result<JoinPolicy, String> {
-        let bad = |(value, expected): (String, &str)| format!("{value:?} is not {expected}");
-        Ok(match self.policy.value().map_err(bad)? {
+    pub fn policy(&self) -> Result<JoinPolicy, JoinPolicyError> {
+        Ok(match self.policy.value()? {
             PolicyName::Any => JoinPolicy::Any,
             PolicyName::All => JoinPolicy::All,
             PolicyName::Quorum => match &self.quorum {
-                Some(quorum) => JoinPolicy::Quorum(quorum.value().map_err(bad)?.0),
-                None => return Err("fan_in_policy quorum needs quorum >= 1".into()),
+                Some(quorum) => JoinPolicy::Quorum(quorum.value()?.0),
+                None => return Err(JoinPolicyError::QuorumMissing),
             },
         })
     }

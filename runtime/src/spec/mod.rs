@@ -37,9 +37,9 @@ use std::collections::BTreeMap;
 use dippin::ir::{Node, NodeConfig};
 
 pub use agent::{AgentSpec, Backend, BranchOverride};
-pub use fanout::{FanInSpec, JoinPolicy, JoinSpec, ParallelSpec, PolicyName};
+pub use fanout::{FanInSpec, JoinPolicy, JoinPolicyError, JoinSpec, ParallelSpec, PolicyName};
 pub use human::{GateMode, HumanSpec, TimeoutAction};
-pub use setting::{Setting, SettingValue, Text};
+pub use setting::{Setting, SettingError, SettingValue, Text};
 pub use subgraph::{ManagerSpec, SubgraphSpec};
 pub use tool::ToolSpec;
 
@@ -71,6 +71,8 @@ pub struct NodeSpec {
     pub common: CommonSpec,
     /// Settings of the node's kind.
     pub kind: KindSpec,
+    /// Whether a setting names a `$variable` (set when the spec is built).
+    names_variables: bool,
 }
 
 /// Settings every node kind has: routing after failure, declared context
@@ -184,7 +186,13 @@ impl NodeSpec {
             supervise,
             memoize: source.param("memoize") == Some("true"),
         };
-        Ok(NodeSpec { common, kind })
+        let mut spec = NodeSpec {
+            common,
+            kind,
+            names_variables: false,
+        };
+        spec.names_variables = spec.find_variables();
+        Ok(spec)
     }
 
     /// This spec with every `$name` in its text settings expanded from `vars`,
@@ -193,13 +201,30 @@ impl NodeSpec {
     pub fn expanded(&self, vars: &BTreeMap<String, String>) -> NodeSpec {
         let mut spec = self.clone();
         spec.visit_text(&mut |text| text.expand(vars));
+        spec.names_variables = false;
         spec
+    }
+
+    /// Whether any of its settings names a `$variable`: only then does an
+    /// attempt need its own [`expanded`](NodeSpec::expanded) copy.
+    pub fn names_variables(&self) -> bool {
+        self.names_variables
+    }
+
+    /// Looks for `$variables` in a copy of the settings (they are left as
+    /// they are).
+    fn find_variables(&self) -> bool {
+        let mut found = false;
+        self.clone()
+            .visit_text(&mut |text| found |= text.as_str().contains('$'));
+        found
     }
 
     /// Rewrites every text setting with `f` (a child workflow's parameters
     /// are injected this way), parsing the settings that waited for it.
     pub fn map_text(&mut self, mut f: impl FnMut(&str) -> String) {
         self.visit_text(&mut |text| *text = Text::from(f(text.as_str())));
+        self.names_variables = self.find_variables();
     }
 
     /// Calls `f` on every text setting, and resolves every pending one after.

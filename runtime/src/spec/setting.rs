@@ -87,14 +87,17 @@ impl<T: SettingValue> Setting<T> {
         T::read(text).map(Setting::Ready)
     }
 
-    /// The value, or why there is none: the expanded text and what it must
-    /// be. A setting still pending (its spec was never expanded) is taken as
-    /// its text.
-    pub fn value(&self) -> Result<&T, (String, &'static str)> {
+    /// The value, or why there is none. A setting still pending (its spec
+    /// was never expanded, or a `$variable` had no value) is taken as its text.
+    pub fn value(&self) -> Result<&T, SettingError> {
+        let unusable = |text: &str| SettingError {
+            value: text.to_string(),
+            expected: T::EXPECTED,
+        };
         match self {
             Setting::Ready(value) => Ok(value),
-            Setting::Pending(text) => Err((text.as_str().to_string(), T::EXPECTED)),
-            Setting::Invalid(text) => Err((text.clone(), T::EXPECTED)),
+            Setting::Pending(text) => Err(unusable(text.as_str())),
+            Setting::Invalid(text) => Err(unusable(text)),
         }
     }
 
@@ -120,6 +123,17 @@ impl<T: SettingValue> Setting<T> {
             }
         }
     }
+}
+
+/// A setting whose text, once its `$variables` were expanded, spells no
+/// value.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{value:?} is not {expected}")]
+pub struct SettingError {
+    /// The expanded text.
+    pub value: String,
+    /// What it must be.
+    pub expected: &'static str,
 }
 
 /// A count of at least one.

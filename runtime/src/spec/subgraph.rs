@@ -85,13 +85,14 @@ impl ManagerSpec {
                 .collect(),
         };
         if spec.steer_condition.is_some() == spec.steer_context.is_empty() {
+            let keys: Vec<&str> = m.steer_context.keys().map(String::as_str).collect();
             let (field, value) = match &m.steer_condition {
-                Some(c) => ("steer_condition", c.raw.as_str()),
-                None => ("steer_context", ""),
+                Some(c) => ("steer_condition", c.raw.clone()),
+                None => ("steer_context", keys.join(",")),
             };
             return Err(source.invalid(
                 field,
-                value,
+                &value,
                 "is set without the other: steer_condition and steer_context go together".into(),
             ));
         }

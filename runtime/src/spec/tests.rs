@@ -14,7 +14,7 @@ fn plan(src: &str) -> Result<SpawnPlan, PlanError> {
 fn spec(src: &str, id: &str) -> NodeSpec {
     let plan = plan(src).expect("compiles");
     let index = plan.node_index(id).expect("node");
-    plan.node(index).spec.clone()
+    plan.node(index).spec.as_ref().clone()
 }
 
 fn setting_error(src: &str) -> SpecError {
@@ -69,6 +69,11 @@ fn text_settings_are_expanded_per_attempt_and_typed_ones_parsed_after() {
     );
     // The plan's own spec is untouched: every attempt expands afresh.
     assert_eq!(a.agent().expect("agent").prompt.as_str(), "build $goal");
+    // Only a spec that names a variable needs a copy per attempt.
+    assert!(a.names_variables());
+    assert!(!expanded.names_variables());
+    let b = &plan.node(plan.node_index("B").expect("B")).spec;
+    assert!(!b.names_variables());
 
     let p = &plan.node(plan.node_index("P").expect("P")).spec;
     let KindSpec::Parallel(fan_out) = &p.kind else {
@@ -109,6 +114,13 @@ fn a_join_policy_the_runtime_cannot_use_is_an_error_at_the_node() {
         panic!("a parallel spec")
     };
     assert_eq!(fan_out.join.policy(), Ok(JoinPolicy::Quorum(2)));
+    let pending = spec(&with_params("      fan_in_policy: $policy\n"), "P")
+        .expanded(&vars(&[("policy", "most")]));
+    let KindSpec::Parallel(fan_out) = pending.kind else {
+        panic!("a parallel spec")
+    };
+    let error = fan_out.join.policy().expect_err("most is no policy");
+    assert_eq!(error.to_string(), "\"most\" is not one of any, all, quorum");
     assert!(JoinPolicy::Any.satisfied(1, 3));
     assert!(!JoinPolicy::All.satisfied(2, 3));
     assert!(JoinPolicy::Quorum(2).satisfied(2, 3));
