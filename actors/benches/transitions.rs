@@ -20,8 +20,9 @@ use std::time::{Duration, Instant};
 
 use tracker_actors::bus::Deliver;
 use tracker_actors::clock::SystemClock;
+use tracker_actors::launch::{launch, RunOptions};
 use tracker_actors::process::Process;
-use tracker_actors::run::RunSpec;
+use tracker_actors::run_dir::{RunDir, WorkflowCopy};
 use tracker_actors::store::{Durability, RunStore, StoreStats};
 use tracker_handlers::tool_safety::ToolPolicy;
 use tracker_handlers::{BoxFuture, HandlerEnv, HandlerRegistry, NodeHandler};
@@ -160,42 +161,33 @@ fn actors(plan: &Arc<SpawnPlan>, durability: Option<Durability>, instant: bool) 
         }
         let mut completers = Completers::new();
         completers.answer_everything_with(Arc::new(StubCompleter::golden()));
-        let services = process.services(
-            Some(handlers),
-            completers,
-            ToolPolicy::default(),
-            Arc::clone(&clock),
-            SupervisionPolicy::default(),
-        );
-        let run_id = "bench0000000".to_string();
         let counter = actix::Actor::start(Counter::default());
-        process
-            .subscribe(&run_id, counter.recipient())
-            .await
-            .expect("subscribe");
-        let run_dir = workdir.join(".tracker").join("runs").join(&run_id);
-        let store = durability.map(|d| {
-            RunStore::create(&run_dir, Checkpoint::new(run_id.clone()), clock.now(), d)
-                .expect("store")
-        });
-        let stats = store.as_ref().map(RunStore::stats);
+        let mut options = RunOptions::new(workdir.clone(), completers);
+        options.handlers = Some(handlers);
+        options.subscribers.push(counter.recipient());
+        options.clock = Arc::clone(&clock);
+        let root = workdir.join(".tracker").join("runs");
+        let stats = match durability {
+            Some(d) => {
+                let copy = WorkflowCopy {
+                    text: "",
+                    dot: false,
+                    base: None,
+                };
+                let run_dir = RunDir::create(&root, copy, clock.now(), d).expect("run dir");
+                let stats = run_dir.store_stats();
+                options.run_dir = Some(run_dir);
+                Some(stats)
+            }
+            None => {
+                options.run_id = Some("bench0000000".to_string());
+                options.artifact_dir = Some(root.join("bench0000000"));
+                None
+            }
+        };
         let start = Instant::now();
-        let mut spec = RunSpec::new(
-            plan,
-            EngineConfig {
-                run_id,
-                artifact_dir: Some(run_dir),
-                checkpointing: durability.is_some(),
-                ..EngineConfig::default()
-            },
-            services,
-            workdir,
-            process.sink(),
-            clock,
-        );
-        spec.store = store;
-        let handle = process.start_run(spec).await.expect("start");
-        let end = handle.done.await.expect("end");
+        let handle = launch(&process, plan, options).await.expect("launch");
+        let end = handle.wait().await.expect("end").end;
         let elapsed = start.elapsed();
         assert_eq!(end.result.map(|r| r.status), Some(TerminalStatus::Success));
         let get = |f: fn(&StoreStats) -> &std::sync::atomic::AtomicU64| {

@@ -1,20 +1,16 @@
 //! Gate routing: every human gate of every run goes through the [`GateRouter`],
-//! which names whoever answers that run's gates — the console, auto-approve, and
-//! later the TUI or a webhook. The ask itself runs in the asking node's task, so
+//! which names whoever answers that run's gates — the console (the command
+//! line's), auto-approve, and later the dashboard or a webhook. The ask itself runs in the asking node's task, so
 //! a gate whose node is cancelled or times out stops asking. Gates fail closed:
 //! a run with no route gets no answer ([`GateError::NoRoute`]), never an
 //! approval.
 
 use std::collections::HashMap;
-use std::io::{BufRead, Write};
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use actix::prelude::*;
-use tokio::sync::{mpsc, Mutex};
-use tracker_handlers::human::{GateAnswer, GateError, GateMode, GateRequest, Interviewer};
-use tracker_handlers::questions::Answer;
+use tracker_handlers::human::{GateAnswer, GateError, GateRequest, Interviewer};
 use tracker_handlers::BoxFuture;
-use tracker_runtime::event::Actor as GateActor;
 
 /// Routes gates by run.
 #[derive(Default)]
@@ -102,192 +98,5 @@ impl Interviewer for RoutedInterviewer {
                 })?;
             interviewer.ask(request).await
         })
-    }
-}
-
-/// Lines typed on standard input, read by one thread for the whole process;
-/// `None` marks the end of input.
-type Lines = Arc<Mutex<mpsc::Receiver<Option<String>>>>;
-
-fn stdin_lines() -> Lines {
-    static LINES: OnceLock<Lines> = OnceLock::new();
-    Arc::clone(LINES.get_or_init(|| {
-        let (tx, rx) = mpsc::channel(16);
-        // A plain thread: reading stdin blocks, and a blocked reader must not
-        // keep the process (or a runtime's blocking pool) from exiting.
-        let _ = std::thread::Builder::new()
-            .name("tracker-stdin".into())
-            .spawn(move || {
-                for line in std::io::stdin().lock().lines() {
-                    let Ok(line) = line else { break };
-                    if tx.blocking_send(Some(line)).is_err() {
-                        return;
-                    }
-                }
-                let _ = tx.blocking_send(None);
-            });
-        Arc::new(Mutex::new(rx))
-    }))
-}
-
-/// Asks on the terminal: the prompt and options go to stderr, the answer is a
-/// line of stdin. One gate at a time; on a terminal, lines typed before a
-/// prompt appears are not taken as its answer (piped lines always are).
-#[derive(Default)]
-pub struct ConsoleInterviewer;
-
-impl Interviewer for ConsoleInterviewer {
-    fn ask(&self, request: GateRequest) -> BoxFuture<Result<GateAnswer, GateError>> {
-        let lines = stdin_lines();
-        Box::pin(async move {
-            let mut lines = lines.lock().await;
-            // On a terminal, what was typed before the prompt appeared is not
-            // an answer to it. Piped input is: its lines are the answers, in
-            // order, however early they arrive (and its end is kept).
-            if std::io::IsTerminal::is_terminal(&std::io::stdin()) {
-                while let Ok(Some(_)) = lines.try_recv() {}
-            }
-            ask_on_console(&request, &mut lines).await
-        })
-    }
-}
-
-async fn read_line(lines: &mut mpsc::Receiver<Option<String>>) -> Result<String, GateError> {
-    match lines.recv().await {
-        Some(Some(line)) => Ok(line),
-        _ => Err(GateError::InputClosed),
-    }
-}
-
-/// Writes `text` to stderr. The prompt, choices and questions come from the
-/// workflow (or a model): they are shown printable, so no escape sequence in
-/// them can rewrite the terminal or disguise what is being asked.
-fn say(text: &str) {
-    let mut err = std::io::stderr().lock();
-    let _ = write!(err, "{}", dippin::diagnostic::printable_text(text));
-    let _ = err.flush();
-}
-
-async fn ask_on_console(
-    request: &GateRequest,
-    lines: &mut mpsc::Receiver<Option<String>>,
-) -> Result<GateAnswer, GateError> {
-    say(&format!(
-        "\n── gate {} ({}) ──\n{}\n",
-        request.node_id,
-        request.mode.as_str(),
-        request.prompt
-    ));
-    let mut answers = Vec::new();
-    let response = match request.mode {
-        GateMode::Interview => {
-            for q in &request.questions {
-                say(&format!("\n{}\n", q.text));
-                if !q.options.is_empty() {
-                    say(&format!("  options: {}\n", q.options.join(", ")));
-                }
-                say("> ");
-                answers.push(Answer {
-                    answer: read_line(lines).await?,
-                    elaboration: String::new(),
-                });
-            }
-            String::new()
-        }
-        _ if request.choices.is_empty() => {
-            say("> ");
-            read_line(lines).await?
-        }
-        _ => {
-            for (i, choice) in request.choices.iter().enumerate() {
-                let mark = if *choice == request.default {
-                    " (default)"
-                } else {
-                    ""
-                };
-                say(&format!("  {}. {choice}{mark}\n", i + 1));
-            }
-            say("> ");
-            pick(request, read_line(lines).await?.trim())
-        }
-    };
-    Ok(GateAnswer {
-        response,
-        answers,
-        actor: GateActor::Human,
-    })
-}
-
-/// The choice a typed line picks: empty is the default (or the first choice), a
-/// number picks by position, otherwise the choice it names (ignoring case) or,
-/// for a single character, the one choice starting with it; anything else is
-/// taken as typed.
-fn pick(request: &GateRequest, line: &str) -> String {
-    let choices = &request.choices;
-    if line.is_empty() {
-        return if request.default.is_empty() {
-            choices.first().cloned().unwrap_or_default()
-        } else {
-            request.default.clone()
-        };
-    }
-    if let Some(choice) = line
-        .parse::<usize>()
-        .ok()
-        .and_then(|n| n.checked_sub(1))
-        .and_then(|i| choices.get(i))
-    {
-        return choice.clone();
-    }
-    if let Some(choice) = choices.iter().find(|c| c.eq_ignore_ascii_case(line)) {
-        return choice.clone();
-    }
-    let mut chars = line.chars();
-    if let (Some(first), None) = (chars.next(), chars.next()) {
-        let starting: Vec<&String> = choices
-            .iter()
-            .filter(|c| {
-                c.chars()
-                    .next()
-                    .is_some_and(|c| c.to_lowercase().eq(first.to_lowercase()))
-            })
-            .collect();
-        if let [only] = starting.as_slice() {
-            return (*only).clone();
-        }
-    }
-    line.to_string()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn request(choices: &[&str], default: &str) -> GateRequest {
-        GateRequest {
-            run_id: "r".into(),
-            node_id: "G".into(),
-            mode: GateMode::Choice,
-            label: String::new(),
-            prompt: String::new(),
-            choices: choices.iter().map(|c| c.to_string()).collect(),
-            default: default.into(),
-            questions: Vec::new(),
-        }
-    }
-
-    #[test]
-    fn typed_lines_pick_choices() {
-        let r = request(&["✅ Ship", "Ünsure", "revise"], "revise");
-        assert_eq!(pick(&r, ""), "revise");
-        assert_eq!(pick(&r, "1"), "✅ Ship");
-        assert_eq!(pick(&r, "REVISE"), "revise");
-        assert_eq!(pick(&r, "ü"), "Ünsure");
-        assert_eq!(pick(&r, "r"), "revise");
-        assert_eq!(pick(&r, "x"), "x");
-        assert_eq!(pick(&r, "✅"), "✅ Ship");
-        let ambiguous = request(&["stop", "ship"], "");
-        assert_eq!(pick(&ambiguous, "s"), "s");
-        assert_eq!(pick(&ambiguous, ""), "stop");
     }
 }

@@ -16,7 +16,7 @@ use crate::child::ActorChildRunner;
 use crate::gate::{GateRouter, Route, RoutedInterviewer};
 use crate::run::RunSpec;
 use crate::supervisor::RuntimeSupervisor;
-use crate::supervisor::{RunHandle, StartRun};
+use crate::supervisor::{StartRun, StartedRun};
 
 /// The process-wide actors.
 #[derive(Clone)]
@@ -59,7 +59,7 @@ impl Process {
     }
 
     /// Starts (or queues) a run.
-    pub async fn start_run(&self, spec: RunSpec) -> Result<RunHandle, MailboxError> {
+    pub async fn start_run(&self, spec: RunSpec) -> Result<StartedRun, MailboxError> {
         self.supervisor.send(StartRun(spec)).await
     }
 

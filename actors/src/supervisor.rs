@@ -42,12 +42,12 @@ pub type Registry = Arc<DashMap<String, RunInfo>>;
 
 /// Starts a run. The reply's receiver yields the run's end.
 #[derive(Message)]
-#[rtype(result = "RunHandle")]
+#[rtype(result = "StartedRun")]
 pub struct StartRun(pub RunSpec);
 
 /// A started (or queued) run.
 #[derive(Debug)]
-pub struct RunHandle {
+pub struct StartedRun {
     /// The run's id.
     pub run_id: String,
     /// Resolves when the run ends.
@@ -148,7 +148,7 @@ impl Handler<StartRun> for RuntimeSupervisor {
         } else {
             self.queue.push_back((spec, waiter));
         }
-        MessageResult(RunHandle { run_id, done })
+        MessageResult(StartedRun { run_id, done })
     }
 }
 

@@ -9,15 +9,14 @@ use std::time::Duration;
 use tracker_actors::bus::Subscribe;
 use tracker_actors::clock::SystemClock;
 use tracker_actors::collect::{Collector, TakeEvents};
+use tracker_actors::launch::{launch, RunOptions};
 use tracker_actors::process::Process;
-use tracker_actors::run::RunSpec;
-use tracker_actors::store::{self, Durability, RunStore};
+use tracker_actors::run_dir::{RunDir, WorkflowCopy};
+use tracker_actors::store::{self, Durability};
 use tracker_handlers::human::{AutoApprove, Interviewer};
-use tracker_handlers::tool_safety::ToolPolicy;
 use tracker_handlers::{BoxFuture, HandlerEnv, HandlerRegistry, NodeHandler};
-use tracker_runtime::checkpoint::Checkpoint;
 use tracker_runtime::clock::{Clock, WallTime};
-use tracker_runtime::engine::{EngineConfig, NodeTask, RunEnd, TerminalStatus};
+use tracker_runtime::engine::{NodeTask, RunEnd, TerminalStatus};
 use tracker_runtime::event::{EventKind, PipelineEvent};
 use tracker_runtime::llm::stub::{self, ScriptedCompleter, StubCompleter};
 use tracker_runtime::llm::{Completers, ProviderError};
@@ -123,8 +122,7 @@ fn run(
     handlers: HandlerRegistry,
     completers: Completers,
     supervision: SupervisionPolicy,
-    store: Option<RunStore>,
-    resume_from: Option<Checkpoint>,
+    run_dir: Option<RunDir>,
     run_id: &str,
 ) -> Outcome2 {
     let gates: Arc<dyn Interviewer> = Arc::new(AutoApprove);
@@ -133,67 +131,52 @@ fn run(
         handlers,
         completers,
         supervision,
-        store,
-        resume_from,
+        run_dir,
         run_id,
         Some(gates),
     )
 }
 
-/// Runs `plan` to its end under a fresh actor system, its gates routed to
-/// `gates` (or nowhere).
-#[allow(clippy::too_many_arguments)]
+/// Runs `plan` to its end under a fresh actor system through the launch API,
+/// its gates routed to `gates` (or nowhere), checkpointed in `run_dir` when
+/// given (else named `run_id`).
 fn run_gated(
     plan: Arc<SpawnPlan>,
     handlers: HandlerRegistry,
     completers: Completers,
     supervision: SupervisionPolicy,
-    store: Option<RunStore>,
-    resume_from: Option<Checkpoint>,
+    run_dir: Option<RunDir>,
     run_id: &str,
     gates: Option<Arc<dyn Interviewer>>,
 ) -> Outcome2 {
     let run_id = run_id.to_string();
     let workdir = tempfile::tempdir().expect("workdir");
-    let workdir_path = workdir.path().to_path_buf();
+    let mut options = RunOptions::new(workdir.path().to_path_buf(), completers);
+    options.handlers = Some(handlers);
+    options.supervision = supervision;
+    options.interviewer = gates;
+    options.run_id = Some(run_id);
+    options.run_dir = run_dir;
     actix::System::new().block_on(async move {
         let process = Process::start(0);
-        let clock = PausedClock::start();
-        let services = process.services(
-            Some(handlers),
-            completers,
-            ToolPolicy::default(),
-            Arc::clone(&clock),
-            supervision.clone(),
-        );
+        options.clock = PausedClock::start();
         let collector = actix::Actor::start(Collector::default());
-        process
-            .subscribe(&run_id, collector.clone().recipient())
-            .await
-            .expect("subscribe");
-        if let Some(gates) = gates {
-            process.route_gates(&run_id, gates).await.expect("route");
-        }
-        let mut spec = RunSpec::new(
-            plan,
-            EngineConfig {
-                run_id,
-                checkpointing: store.is_some(),
-                resume_from,
-                ..EngineConfig::default()
-            },
-            services,
-            workdir_path,
-            process.sink(),
-            clock,
-        );
-        spec.store = store;
-        spec.supervision = supervision;
-        let handle = process.start_run(spec).await.expect("start");
-        let end = handle.done.await.expect("the run reports its end");
+        options.subscribers.push(collector.clone().recipient());
+        let handle = launch(&process, plan, options).await.expect("launch");
+        let end = handle.wait().await.expect("the run reports its end").end;
         let events = collector.send(TakeEvents).await.expect("events");
         Outcome2 { end, events }
     })
+}
+
+/// A new run directory under `root`.
+fn new_run_dir(root: &std::path::Path) -> RunDir {
+    let copy = WorkflowCopy {
+        text: "",
+        dot: false,
+        base: None,
+    };
+    RunDir::create(root, copy, SystemClock::new().now(), Durability::NoSync).expect("run dir")
 }
 
 fn flaky(misbehave: Misbehave, times: u32) -> (HandlerRegistry, Arc<AtomicU32>) {
@@ -228,7 +211,6 @@ fn restarts_spaced_beyond_the_intensity_window_never_exhaust_it() {
         stub_completers(),
         policy("intensity=1/1s,backoff=10s..10s"),
         None,
-        None,
         "hhhhhhhhhhhh",
     );
     assert_eq!(
@@ -254,7 +236,6 @@ fn a_panicking_node_is_restarted_with_an_event_for_every_restart() {
         handlers,
         stub_completers(),
         policy(""),
-        None,
         None,
         "aaaaaaaaaaaa",
     );
@@ -296,7 +277,6 @@ fn the_intensity_limit_stops_restarts_and_fails_the_run() {
         stub_completers(),
         policy("intensity=2/1m"),
         None,
-        None,
         "bbbbbbbbbbbb",
     );
     assert_eq!(out.status(), Some(TerminalStatus::Fail));
@@ -336,7 +316,6 @@ fn a_permanent_node_that_fails_is_restarted_until_it_succeeds() {
         stub_completers(),
         policy("Flaky:restart=permanent"),
         None,
-        None,
         "cccccccccccc",
     );
     assert_eq!(
@@ -358,7 +337,6 @@ fn transient_nodes_leave_failures_to_the_workflow() {
         stub_completers(),
         policy(""),
         None,
-        None,
         "dddddddddddd",
     );
     // Strict failure, exactly as the reference: no restart.
@@ -378,7 +356,6 @@ fn escalating_to_a_node_failure_lets_the_workflow_route_to_a_gate() {
         handlers,
         stub_completers(),
         policy("Flaky:intensity=1/1m,escalate=fail-node"),
-        None,
         None,
         "eeeeeeeeeeee",
     );
@@ -413,7 +390,6 @@ fn a_gate_of_a_run_with_no_route_fails_closed() {
         stub_completers(),
         policy(""),
         None,
-        None,
         "gggggggggggg",
         None,
     );
@@ -442,7 +418,6 @@ fn temporary_nodes_are_never_restarted() {
         stub_completers(),
         policy("restart=temporary"),
         None,
-        None,
         "ffffffffffff",
     );
     assert_eq!(out.status(), Some(TerminalStatus::Fail));
@@ -462,15 +437,9 @@ fn temporary_nodes_are_never_restarted() {
 #[test]
 fn a_billing_pause_resumes_from_its_checkpoint() {
     let src = "workflow B\n  start: Start\n  exit: Done\n  agent Start\n    label: Start\n  agent Write\n    prompt: write\n  agent Done\n    label: Done\n  edges\n    Start -> Write\n    Write -> Done\n";
-    let dir = tempfile::tempdir().expect("run dir");
-    let now = SystemClock::new().now();
-    let store = RunStore::create(
-        dir.path(),
-        Checkpoint::new("abcabcabcabc"),
-        now,
-        Durability::NoSync,
-    )
-    .expect("store");
+    let root = tempfile::tempdir().expect("runs");
+    let run_dir = new_run_dir(root.path());
+    let (id, dir) = (run_dir.id().to_string(), run_dir.path().to_path_buf());
     let script = Arc::new(ScriptedCompleter::new([
         Err(ProviderError::from_stream("stub", "", stub::BILLING_ERROR)),
         Ok(stub::text_response("done")),
@@ -482,35 +451,28 @@ fn a_billing_pause_resumes_from_its_checkpoint() {
         HandlerRegistry::builtin(),
         completers.clone(),
         policy(""),
-        Some(store),
-        None,
-        "abcabcabcabc",
+        Some(run_dir),
+        "unused",
     );
     assert_eq!(first.status(), Some(TerminalStatus::PausedBilling));
     assert_eq!(first.count(EventKind::BillingPaused), 1);
 
-    let cp = store::load(dir.path()).expect("checkpoint");
+    let cp = store::load(&dir).expect("checkpoint");
     assert_eq!(cp.current_node, "Write");
     assert_eq!(cp.completed_nodes, ["Start"]);
-    let store = RunStore::continue_from(
-        dir.path(),
-        cp.clone(),
-        SystemClock::new().now(),
-        Durability::NoSync,
-    )
-    .expect("store");
+    let resumed = RunDir::resume(&dir, SystemClock::new().now(), Durability::NoSync)
+        .expect("the paused run reopens");
     let second = run(
         plan(src),
         HandlerRegistry::builtin(),
         completers,
         policy(""),
-        Some(store),
-        Some(cp),
-        "zzzzzzzzzzzz",
+        Some(resumed),
+        "unused",
     );
     assert_eq!(second.status(), Some(TerminalStatus::Success));
     let result = second.end.result.expect("result");
-    assert_eq!(result.run_id, "abcabcabcabc");
+    assert_eq!(result.run_id, id);
     assert_eq!(result.completed_nodes, ["Start", "Write", "Done"]);
     assert_eq!(script.requests().len(), 2);
 }
@@ -523,14 +485,6 @@ fn many_runs_at_once_all_finish_and_lose_no_event() {
     actix::System::new().block_on(async move {
         let process = Process::start(4);
         let clock = PausedClock::start();
-        let supervision = policy("");
-        let services = process.services(
-            Some(handlers),
-            stub_completers(),
-            ToolPolicy::default(),
-            Arc::clone(&clock),
-            supervision.clone(),
-        );
         let collector = actix::Actor::start(Collector::default());
         process
             .bus
@@ -542,25 +496,23 @@ fn many_runs_at_once_all_finish_and_lose_no_event() {
             .expect("subscribe");
         let mut handles = Vec::new();
         for id in &ids {
-            let mut spec = RunSpec::new(
-                Arc::clone(&plan),
-                EngineConfig {
-                    run_id: id.clone(),
-                    ..EngineConfig::default()
-                },
-                Arc::clone(&services),
-                std::env::temp_dir(),
-                process.sink(),
-                Arc::clone(&clock),
+            let mut options = RunOptions::new(std::env::temp_dir(), stub_completers());
+            options.handlers = Some(handlers.clone());
+            options.supervision = policy("");
+            options.clock = Arc::clone(&clock);
+            options.run_id = Some(id.clone());
+            handles.push(
+                launch(&process, Arc::clone(&plan), options)
+                    .await
+                    .expect("launch"),
             );
-            spec.supervision = supervision.clone();
-            handles.push(process.start_run(spec).await.expect("start"));
         }
         for handle in handles {
-            let end = tokio::time::timeout(Duration::from_secs(60), handle.done)
+            let end = tokio::time::timeout(Duration::from_secs(60), handle.wait())
                 .await
                 .expect("no run hangs")
-                .expect("reports");
+                .expect("reports")
+                .end;
             assert_eq!(end.result.map(|r| r.status), Some(TerminalStatus::Success));
         }
         let events = collector.send(TakeEvents).await.expect("events");
@@ -604,7 +556,6 @@ fn an_agent_that_answers_empty_is_retried_by_its_retry_policy() {
         completers,
         policy(""),
         None,
-        None,
         "999999999999",
     );
     assert_eq!(
@@ -644,14 +595,8 @@ impl NodeHandler for RemoveRunDir {
 #[test]
 fn a_failed_final_fold_is_a_warning_before_the_end_and_rides_on_the_end() {
     let parent = tempfile::tempdir().expect("temp dir");
-    let dir = parent.path().join("run");
-    let store = RunStore::create(
-        &dir,
-        Checkpoint::new("ffffffffffff"),
-        SystemClock::new().now(),
-        Durability::NoSync,
-    )
-    .expect("store");
+    let run_dir = new_run_dir(parent.path());
+    let dir = run_dir.path().to_path_buf();
     let mut handlers = HandlerRegistry::builtin();
     handlers.set(Handler::Tool, Arc::new(RemoveRunDir(dir.clone())));
     let out = run(
@@ -659,9 +604,8 @@ fn a_failed_final_fold_is_a_warning_before_the_end_and_rides_on_the_end() {
         handlers,
         stub_completers(),
         policy(""),
-        Some(store),
-        None,
-        "ffffffffffff",
+        Some(run_dir),
+        "unused",
     );
     assert_eq!(
         out.status(),
@@ -710,4 +654,45 @@ fn a_failed_final_fold_is_a_warning_before_the_end_and_rides_on_the_end() {
         .position(|e| e.kind == EventKind::Warning)
         .expect("warning");
     assert!(completed < warned, "{:?}", out.kinds());
+}
+
+#[test]
+fn a_launched_run_keeps_its_activity_log_and_frees_its_directory_and_gates_at_the_end() {
+    let root = tempfile::tempdir().expect("runs");
+    let audit = tempfile::tempdir().expect("audit base");
+    let workdir = tempfile::tempdir().expect("workdir");
+    let (handlers, _calls) = flaky(Misbehave::Fail, 0);
+    let run_dir = new_run_dir(root.path());
+    let (id, dir) = (run_dir.id().to_string(), run_dir.path().to_path_buf());
+    let mut options = RunOptions::new(workdir.path().to_path_buf(), stub_completers());
+    options.handlers = Some(handlers);
+    options.run_dir = Some(run_dir);
+    options.activity_log = Some(audit.path().to_path_buf());
+    options.interviewer = Some(Arc::new(AutoApprove));
+    let (end, route_after) = actix::System::new().block_on(async {
+        let process = Process::start(0);
+        let handle = launch(&process, plan(FLOW), options)
+            .await
+            .expect("launch");
+        assert_eq!(handle.run_id(), id);
+        assert_eq!(handle.dir(), Some(dir.as_path()));
+        // While it runs, the directory is held: nobody else may resume it.
+        let held = RunDir::resume(&dir, SystemClock::new().now(), Durability::NoSync);
+        assert!(held.is_err(), "a running run's directory is locked");
+        let finished = handle.wait().await.expect("end");
+        assert!(finished.activity_error.is_none(), "{finished:?}");
+        let route = process
+            .gates
+            .send(tracker_actors::gate::Resolve(id.clone()))
+            .await
+            .expect("router");
+        (finished.end, route.is_some())
+    });
+    assert_eq!(end.result.map(|r| r.status), Some(TerminalStatus::Success));
+    assert!(!route_after, "the run's gates are unrouted when it ends");
+    let copy = std::fs::read_to_string(dir.join("activity.jsonl")).expect("the log's copy");
+    assert!(copy.lines().next().unwrap_or("").contains("pipeline_started"), "{copy}");
+    assert!(copy.contains("pipeline_completed"), "{copy}");
+    RunDir::resume(&dir, SystemClock::new().now(), Durability::NoSync)
+        .expect("the directory is free once the run ended");
 }

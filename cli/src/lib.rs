@@ -14,12 +14,13 @@
 
 pub mod args;
 pub mod commands;
+pub mod interviewer;
 pub mod load;
 pub mod output;
 pub mod pipeline;
 pub mod providers;
 pub mod report;
-pub mod run_id;
+pub mod signals;
 pub mod workflows;
 
 use std::ffi::OsString;

@@ -15,18 +15,14 @@ use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::Result;
-use tracker_actors::clock::SystemClock;
 use tracker_actors::collect::{Collector, TakeEvents};
+use tracker_actors::launch::{launch, RunOptions};
 use tracker_actors::process::Process;
-use tracker_actors::run::RunSpec;
 use tracker_handlers::human::AutoApprove;
-use tracker_handlers::tool_safety::ToolPolicy;
-use tracker_runtime::clock::Clock;
-use tracker_runtime::engine::{BudgetLimits, EngineConfig};
+use tracker_runtime::engine::BudgetLimits;
 use tracker_runtime::golden::{golden_error, golden_trace};
 use tracker_runtime::llm::stub::{StubCompleter, STUB_MODEL, STUB_PROVIDER};
 use tracker_runtime::llm::Completers;
-use tracker_runtime::supervision::SupervisionPolicy;
 
 use crate::args::ConformanceArgs;
 use crate::exit;
@@ -88,54 +84,21 @@ fn golden(fixture: &Path) -> Result<String, String> {
     let mut completers = Completers::new();
     completers.answer_everything_with(Arc::new(StubCompleter::for_fixture(&base)));
 
-    let clock: Arc<dyn Clock> = Arc::new(SystemClock::new());
-    let workdir_path = workdir.path().to_path_buf();
-    let subgraphs = Arc::new(loaded.subgraphs);
+    let mut options = RunOptions::new(workdir.path().to_path_buf(), completers);
+    options.subgraphs = loaded.subgraphs;
+    options.budget = budget;
+    // The fixtures' gates are answered as --auto-approve answers them.
+    options.interviewer = Some(Arc::new(AutoApprove));
+    options.jitter_seed = 1;
     let system = actix::System::new();
     let outcome = system.block_on(async move {
         let process = Process::start(0);
-        let supervision = SupervisionPolicy::default();
-        let services = process.services(
-            None,
-            completers,
-            ToolPolicy::default(),
-            Arc::clone(&clock),
-            supervision.clone(),
-        );
         let collector = actix::Actor::start(Collector::default());
-        let run_id = crate::run_id::new_run_id();
-        process
-            .subscribe(&run_id, collector.clone().recipient())
+        options.subscribers.push(collector.clone().recipient());
+        let handle = launch(&process, Arc::new(plan), options)
             .await
-            .map_err(|e| format!("event bus: {e}"))?;
-        // The fixtures' gates are answered as --auto-approve answers them.
-        process
-            .route_gates(&run_id, Arc::new(AutoApprove))
-            .await
-            .map_err(|e| format!("gate router: {e}"))?;
-        let mut spec = RunSpec::new(
-            Arc::new(plan),
-            EngineConfig {
-                run_id,
-                budget,
-                jitter_seed: 1,
-                ..EngineConfig::default()
-            },
-            services,
-            workdir_path,
-            process.sink(),
-            clock,
-        );
-        spec.subgraphs = subgraphs;
-        spec.supervision = supervision;
-        let handle = process
-            .start_run(spec)
-            .await
-            .map_err(|e| format!("runtime supervisor: {e}"))?;
-        let end = handle
-            .done
-            .await
-            .map_err(|_| "run ended without reporting".to_string())?;
+            .map_err(|e| e.to_string())?;
+        let end = handle.wait().await.map_err(|e| e.to_string())?.end;
         let events = collector
             .send(TakeEvents)
             .await

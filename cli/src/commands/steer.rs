@@ -5,9 +5,9 @@
 use anyhow::{anyhow, bail, Result};
 use tracker_runtime::agent::steering::{SteeringDir, STEERING_DIR};
 
-use super::run::find_run;
 use crate::args::SteerArgs;
 use crate::exit;
+use tracker_actors::run_dir;
 
 /// Writes the message into the node's steering directory.
 pub fn run(args: &SteerArgs) -> Result<u8> {
@@ -16,11 +16,11 @@ pub fn run(args: &SteerArgs) -> Result<u8> {
         .workdir
         .as_ref()
         .map_or_else(|| cwd.clone(), |w| cwd.join(w));
-    let artifacts = args
+    let root = args
         .artifact_dir
         .as_ref()
-        .map_or_else(|| workdir.join(".tracker").join("runs"), |a| cwd.join(a));
-    let run_dir = find_run(&artifacts, &args.run_id)?;
+        .map_or_else(|| run_dir::default_root(&workdir), |a| cwd.join(a));
+    let run_dir = run_dir::find(&root, &args.run_id)?;
     let node = args.node.trim();
     if node.is_empty() || node.contains(['/', '\\']) || node == "." || node == ".." {
         bail!("invalid node id {node:?}");
@@ -29,9 +29,14 @@ pub fn run(args: &SteerArgs) -> Result<u8> {
         bail!("the steering message is empty");
     }
     // A message for a node the run does not have would never be delivered.
-    let copy = run_dir.join(super::run::WORKFLOW_COPY);
+    let copy = run_dir::workflow_copy(&run_dir);
+    let is_dot = copy.extension().is_some_and(|e| e == "dot");
     if let Ok(text) = std::fs::read_to_string(copy) {
-        let (workflow, _) = dippin::parse_dip(&text);
+        let (workflow, _) = if is_dot {
+            dippin::dot::parse_dot(&text)
+        } else {
+            dippin::parse_dip(&text)
+        };
         if !workflow.nodes.is_empty() && !workflow.nodes.iter().any(|n| n.id == node) {
             let ids: Vec<&str> = workflow.nodes.iter().map(|n| n.id.as_str()).collect();
             bail!(
