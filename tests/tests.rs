@@ -5,6 +5,7 @@
 mod agent_run;
 mod arguments;
 mod attributes;
+mod batch;
 mod cli;
 mod conformance;
 mod corpus;

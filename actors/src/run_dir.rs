@@ -362,6 +362,14 @@ impl RunDir {
         self.store.stats()
     }
 
+    /// Removes a run that never started: its lock is released and its
+    /// directory deleted (several runs are created all or none).
+    pub fn discard(self) {
+        let path = self.path.clone();
+        drop(self);
+        let _ = std::fs::remove_dir_all(path);
+    }
+
     pub(crate) fn into_parts(self) -> RunDirParts {
         RunDirParts {
             id: self.id,

@@ -81,9 +81,14 @@ pub struct SteerArgs {
 /// `tracker run <pipeline> [flags]`
 #[derive(Debug, Args)]
 pub struct RunArgs {
-    /// A `.dip` or `.dot` file, or the name of a built-in workflow. With
-    /// `--resume` it may be left out: the run's own copy is used.
-    pub pipeline: Option<OsString>,
+    /// `.dip` or `.dot` files, or names of built-in workflows: several run at
+    /// once in this process, each in its own run directory. With `--resume`
+    /// one may be given, or none: the run's own copy is used.
+    pub pipelines: Vec<OsString>,
+    /// With several pipelines, how many run at once (0: all of them); the
+    /// others wait in order.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub max_concurrent: usize,
     /// Root for `.tracker/` and the working directory of tool commands.
     #[arg(short = 'w', long, value_name = "DIR")]
     pub workdir: Option<PathBuf>,

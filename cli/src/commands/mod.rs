@@ -1,5 +1,6 @@
 //! One module per subcommand; [`dispatch`] picks the one the user asked for.
 
+pub mod batch;
 pub mod check;
 pub mod conformance;
 pub mod doctor;

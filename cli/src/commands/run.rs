@@ -41,7 +41,8 @@ use crate::pipeline;
 use crate::providers;
 use crate::signals::Interrupts;
 
-/// Runs the pipeline; returns the exit code.
+/// Runs the pipeline (or several, with [`super::batch`]); returns the exit
+/// code.
 pub fn run(args: &RunArgs) -> Result<u8> {
     let cwd = std::env::current_dir().context("cannot read the current directory")?;
     let workdir = working_dir(args.workdir.as_deref(), &cwd)?;
@@ -49,11 +50,17 @@ pub fn run(args: &RunArgs) -> Result<u8> {
         Some(dir) => cwd.join(dir),
         None => run_dir::default_root(&workdir),
     };
+    if args.pipelines.len() > 1 {
+        if args.resume.is_some() {
+            bail!("--resume takes at most one pipeline");
+        }
+        return super::batch::run(args, &cwd, workdir, &root);
+    }
     let resume = match &args.resume {
         Some(prefix) => Some(run_dir::find(&root, prefix)?),
         None => None,
     };
-    let source = match (&args.pipeline, &resume) {
+    let source = match (args.pipelines.first(), &resume) {
         (Some(arg), _) => pipeline::resolve(arg, &cwd)?,
         (None, Some(dir)) => match run_dir::resumable_workflow(dir)? {
             (copy, Some(base)) => pipeline::PipelineSource::RunCopy { copy, base },
@@ -63,35 +70,19 @@ pub fn run(args: &RunArgs) -> Result<u8> {
             "which pipeline? give a .dip file or a built-in name (`tracker workflows` lists them)"
         ),
     };
-    let loaded = load::load(&source, Diagnostics::Print)?;
-    let display = args
-        .pipeline
-        .as_ref()
-        .map_or_else(|| loaded.name.clone(), |p| p.to_string_lossy().into_owned());
-    let settings = Settings::from_args(args, &loaded)?;
-    let Loaded {
-        mut plan,
+    let Ready {
+        display,
+        plan,
         subgraphs,
         text,
-        ..
-    } = loaded;
-    settings.apply(&mut plan)?;
-    let subgraphs: Subgraphs = subgraphs
-        .into_iter()
-        .map(|(k, child)| {
-            let mut child = (*child).clone();
-            child.override_agents(settings.provider.as_deref(), settings.model.as_deref());
-            (k, Arc::new(child))
-        })
-        .collect();
-    let mut env = providers::load_env(&workdir)?;
-    if let Some(url) = &args.gateway_url {
-        env.set("TRACKER_GATEWAY_URL", url);
-    }
-    if let Some(kind) = &args.gateway_kind {
-        env.set("TRACKER_GATEWAY_KIND", kind);
-    }
-    let completers = providers::completers(&env, &providers_used(&plan, &subgraphs))?;
+        settings,
+    } = ready(
+        args,
+        source.clone(),
+        args.pipelines.first(),
+        Params::Declared,
+    )?;
+    let completers = completers(args, &workdir, &providers_used(&plan, &subgraphs))?;
 
     let clock: Arc<dyn Clock> = Arc::new(SystemClock::new());
     let durability = if args.no_fsync {
@@ -102,16 +93,10 @@ pub fn run(args: &RunArgs) -> Result<u8> {
     let run_dir = match &resume {
         Some(dir) => RunDir::resume(dir, clock.now(), durability)?,
         None => {
-            let dot = matches!(&source, pipeline::PipelineSource::File(p)
-                if p.extension().is_some_and(|e| e.eq_ignore_ascii_case("dot")));
             let base = source
                 .base_dir()
                 .map(|dir| std::fs::canonicalize(&dir).unwrap_or(dir));
-            let copy = WorkflowCopy {
-                text: &text,
-                dot,
-                base: base.as_deref(),
-            };
+            let copy = workflow_copy(&source, &text, base.as_deref());
             RunDir::create(&root, copy, clock.now(), durability)?
         }
     };
@@ -129,19 +114,8 @@ pub fn run(args: &RunArgs) -> Result<u8> {
         );
     }
 
-    let mut options = RunOptions::new(workdir, completers);
+    let mut options = settings.options(workdir, completers, subgraphs, clock);
     options.run_dir = Some(run_dir);
-    options.subgraphs = subgraphs;
-    options.tool_policy = settings.tool_policy.clone();
-    options.supervision = settings.supervision.clone();
-    options.budget = settings.budget;
-    options.interviewer = Some(if settings.auto_approve {
-        Arc::new(AutoApprove) as Arc<dyn Interviewer>
-    } else {
-        Arc::new(ConsoleInterviewer)
-    });
-    options.activity_log = Some(audit_base());
-    options.clock = clock;
     let started = Instant::now();
     let end = execute(plan, options, args.json)?.end;
 
@@ -184,8 +158,96 @@ pub fn exit_code(end: &RunEnd, fail_on_override: bool) -> u8 {
     }
 }
 
+/// A pipeline loaded, checked and set up as the command line says: ready
+/// for its run directory.
+pub(super) struct Ready {
+    /// How the pipeline was named on the command line.
+    pub(super) display: String,
+    /// Its plan, with parameters and model overrides applied.
+    pub(super) plan: SpawnPlan,
+    /// Its child workflows, overridden the same way.
+    pub(super) subgraphs: Subgraphs,
+    /// Its source, for the run's copy.
+    pub(super) text: String,
+    /// The command line's settings for it.
+    pub(super) settings: Settings,
+}
+
+/// How `--param` values meet a pipeline's declared variables.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Params {
+    /// Each must be declared by the pipeline.
+    Declared,
+    /// Those it does not declare are left out (several pipelines: each gets
+    /// the ones it declares).
+    Matching,
+}
+
+/// Loads the pipeline `source` (named `arg` on the command line) and applies
+/// the command line's settings to it.
+pub(super) fn ready(
+    args: &RunArgs,
+    source: pipeline::PipelineSource,
+    arg: Option<&std::ffi::OsString>,
+    params: Params,
+) -> Result<Ready> {
+    let loaded = load::load(&source, Diagnostics::Print)?;
+    let display = arg.map_or_else(|| loaded.name.clone(), |p| p.to_string_lossy().into_owned());
+    let settings = Settings::from_args(args, &loaded, params)?;
+    let Loaded {
+        mut plan,
+        subgraphs,
+        text,
+        ..
+    } = loaded;
+    settings.apply(&mut plan)?;
+    let subgraphs: Subgraphs = subgraphs
+        .into_iter()
+        .map(|(k, child)| {
+            let mut child = (*child).clone();
+            child.override_agents(settings.provider.as_deref(), settings.model.as_deref());
+            (k, Arc::new(child))
+        })
+        .collect();
+    Ok(Ready {
+        display,
+        plan,
+        subgraphs,
+        text,
+        settings,
+    })
+}
+
+/// The LLM clients for `used` providers, configured from the environment, the
+/// working directory's env files and the gateway options.
+pub(super) fn completers(
+    args: &RunArgs,
+    workdir: &Path,
+    used: &BTreeMap<String, String>,
+) -> Result<tracker_runtime::llm::Completers> {
+    let mut env = providers::load_env(workdir)?;
+    if let Some(url) = &args.gateway_url {
+        env.set("TRACKER_GATEWAY_URL", url);
+    }
+    if let Some(kind) = &args.gateway_kind {
+        env.set("TRACKER_GATEWAY_KIND", kind);
+    }
+    providers::completers(&env, used)
+}
+
+/// The copy of `source`'s workflow a new run keeps.
+pub(super) fn workflow_copy<'a>(
+    source: &pipeline::PipelineSource,
+    text: &'a str,
+    base: Option<&'a Path>,
+) -> WorkflowCopy<'a> {
+    let dot = matches!(source, pipeline::PipelineSource::File(p)
+        if p.extension().is_some_and(|e| e.eq_ignore_ascii_case("dot")));
+    WorkflowCopy { text, dot, base }
+}
+
 /// Everything the command line sets about a run besides its pipeline.
-struct Settings {
+pub(super) struct Settings {
     params: BTreeMap<String, String>,
     provider: Option<String>,
     model: Option<String>,
@@ -196,18 +258,21 @@ struct Settings {
 }
 
 impl Settings {
-    fn from_args(args: &RunArgs, loaded: &Loaded) -> Result<Settings> {
+    fn from_args(args: &RunArgs, loaded: &Loaded, check: Params) -> Result<Settings> {
         let mut params = BTreeMap::new();
         for pair in &args.params {
             let (key, value) = pair
                 .split_once('=')
                 .ok_or_else(|| anyhow!("--param {pair:?}: expected KEY=VALUE"))?;
             let key = key.trim();
-            if !loaded
+            let declares = loaded
                 .plan
                 .graph_attrs
-                .contains_key(&format!("params.{key}"))
-            {
+                .contains_key(&format!("params.{key}"));
+            if !declares && check == Params::Matching {
+                continue;
+            }
+            if !declares {
                 let declared: Vec<&str> = loaded
                     .plan
                     .graph_attrs
@@ -278,6 +343,29 @@ impl Settings {
         })
     }
 
+    /// The launch options these settings give a run in `workdir`.
+    pub(super) fn options(
+        &self,
+        workdir: PathBuf,
+        completers: tracker_runtime::llm::Completers,
+        subgraphs: Subgraphs,
+        clock: Arc<dyn Clock>,
+    ) -> RunOptions {
+        let mut options = RunOptions::new(workdir, completers);
+        options.subgraphs = subgraphs;
+        options.tool_policy = self.tool_policy.clone();
+        options.supervision = self.supervision.clone();
+        options.budget = self.budget;
+        options.interviewer = Some(if self.auto_approve {
+            Arc::new(AutoApprove) as Arc<dyn Interviewer>
+        } else {
+            Arc::new(ConsoleInterviewer)
+        });
+        options.activity_log = Some(audit_base());
+        options.clock = clock;
+        options
+    }
+
     /// Applies parameters and provider/model overrides to the plan.
     fn apply(&self, plan: &mut SpawnPlan) -> Result<()> {
         for (key, value) in &self.params {
@@ -332,7 +420,7 @@ fn is_duration_syntax(text: &str) -> bool {
 
 /// The providers the agent nodes of `plan` and its child workflows use,
 /// each with the first node that uses it (for error messages).
-fn providers_used(plan: &SpawnPlan, subgraphs: &Subgraphs) -> BTreeMap<String, String> {
+pub(super) fn providers_used(plan: &SpawnPlan, subgraphs: &Subgraphs) -> BTreeMap<String, String> {
     let mut used = BTreeMap::new();
     for p in std::iter::once(plan).chain(subgraphs.values().map(|p| p.as_ref())) {
         for node in p.nodes.iter().filter(|n| n.handler == Handler::Codergen) {

@@ -18,9 +18,20 @@ const MESSAGE_WIDTH: usize = 160;
 #[derive(Default)]
 pub struct ConsolePrinter {
     resumed: Vec<String>,
+    /// Put before every line when several runs share the console.
+    label: Option<String>,
 }
 
 impl ConsolePrinter {
+    /// A printer whose lines start with `[label] ` (the pipeline, when several
+    /// runs share the console).
+    pub fn labelled(label: String) -> ConsolePrinter {
+        ConsolePrinter {
+            resumed: Vec::new(),
+            label: Some(format!("[{}] ", printable_line(&label))),
+        }
+    }
+
     fn flush_resumed(&mut self, out: &mut String) {
         if self.resumed.is_empty() {
             return;
@@ -75,6 +86,9 @@ impl Handler<Deliver> for ConsolePrinter {
                 continue;
             }
             self.flush_resumed(&mut text);
+            if let Some(label) = &self.label {
+                text.push_str(label);
+            }
             text.push_str(&line(event));
             text.push('\n');
         }

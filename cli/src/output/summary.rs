@@ -116,6 +116,71 @@ fn status_line(end: &RunEnd) -> String {
     }
 }
 
+/// One run's line in the table printed after several runs.
+pub struct Row<'a> {
+    /// How the pipeline was named on the command line.
+    pub pipeline: &'a str,
+    /// The run's id.
+    pub run_id: &'a str,
+    /// How it ended.
+    pub end: &'a RunEnd,
+    /// How long it took, its wait for a slot included.
+    pub elapsed: Duration,
+}
+
+/// The table closing a run of several pipelines: one row each, a count, and
+/// how to resume each run that did not succeed.
+pub fn table(rows: &[Row<'_>]) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "\n═══ Runs ═══");
+    let _ = writeln!(
+        out,
+        "{:<28} {:<14} {:<22} {:>9} {:>10} {:>9}",
+        "PIPELINE", "RUN ID", "STATUS", "DURATION", "TOKENS", "COST"
+    );
+    let mut succeeded = 0;
+    for row in rows {
+        let result = row.end.result.as_ref();
+        let status = result.map_or("halted", |r| r.status.as_str());
+        if result.is_some_and(|r| r.status.is_success()) {
+            succeeded += 1;
+        }
+        let usage = result.and_then(|r| r.usage.as_ref());
+        let _ = writeln!(
+            out,
+            "{:<28} {:<14} {:<22} {:>9} {:>10} {:>9}",
+            printable_line(row.pipeline),
+            printable_line(row.run_id),
+            status,
+            human_duration(row.elapsed),
+            usage.map_or(0, |u| u.total_tokens),
+            format!("${:.4}", usage.map_or(0.0, |u| u.total_cost_usd)),
+        );
+    }
+    let _ = writeln!(
+        out,
+        "{} runs: {succeeded} succeeded, {} did not",
+        rows.len(),
+        rows.len() - succeeded
+    );
+    for row in rows {
+        if !row
+            .end
+            .result
+            .as_ref()
+            .is_some_and(|r| r.status.is_success())
+        {
+            let _ = writeln!(
+                out,
+                "Resume: tracker -r {} {}",
+                printable_line(row.run_id),
+                printable_line(row.pipeline)
+            );
+        }
+    }
+    out
+}
+
 /// The one line a failed run leaves on stderr.
 pub fn failure_line(end: &RunEnd) -> Option<String> {
     let status = end.result.as_ref().map(|r| r.status);
