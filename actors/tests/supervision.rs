@@ -671,9 +671,7 @@ fn a_launched_run_keeps_its_activity_log_and_frees_its_directory_and_gates_at_th
     options.interviewer = Some(Arc::new(AutoApprove));
     let (end, route_after) = actix::System::new().block_on(async {
         let process = Process::start(0);
-        let handle = launch(&process, plan(FLOW), options)
-            .await
-            .expect("launch");
+        let handle = launch(&process, plan(FLOW), options).await.expect("launch");
         assert_eq!(handle.run_id(), id);
         assert_eq!(handle.dir(), Some(dir.as_path()));
         // While it runs, the directory is held: nobody else may resume it.
@@ -691,7 +689,13 @@ fn a_launched_run_keeps_its_activity_log_and_frees_its_directory_and_gates_at_th
     assert_eq!(end.result.map(|r| r.status), Some(TerminalStatus::Success));
     assert!(!route_after, "the run's gates are unrouted when it ends");
     let copy = std::fs::read_to_string(dir.join("activity.jsonl")).expect("the log's copy");
-    assert!(copy.lines().next().unwrap_or("").contains("pipeline_started"), "{copy}");
+    assert!(
+        copy.lines()
+            .next()
+            .unwrap_or("")
+            .contains("pipeline_started"),
+        "{copy}"
+    );
     assert!(copy.contains("pipeline_completed"), "{copy}");
     RunDir::resume(&dir, SystemClock::new().now(), Durability::NoSync)
         .expect("the directory is free once the run ended");

@@ -340,7 +340,9 @@ fn write_files(
     })?;
     let write = |name: &str, text: &str| {
         let path = dir.join(name);
-        tracker_runtime::private_files::replace(&path, text.as_bytes()).map_err(|e| {
+        // Nothing reads a node's files back: no temporary file and rename
+        // needed when they are new.
+        tracker_runtime::private_files::write(&path, text.as_bytes()).map_err(|e| {
             NodeFileError::Write {
                 path,
                 source: Arc::new(e),

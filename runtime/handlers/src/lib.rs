@@ -257,7 +257,7 @@ pub fn write_status(dir: &Path, outcome: &Outcome) -> Result<(), NodeFileError> 
         source: Arc::new(e),
     })?;
     let path = dir.join("status.json");
-    tracker_runtime::private_files::replace(&path, text.as_bytes()).map_err(|e| {
+    tracker_runtime::private_files::write(&path, text.as_bytes()).map_err(|e| {
         NodeFileError::Write {
             path,
             source: Arc::new(e),

@@ -7,8 +7,9 @@
 //! bits). A symlink planted where a run file goes (`status.json` →
 //! `~/.bashrc`) is never followed: files are replaced by writing a fresh
 //! temporary file and renaming it over the name (a rename replaces the link,
-//! not its target), and files that are appended to are opened with
-//! `O_NOFOLLOW`. A directory on the way that is a symlink (or not a directory)
+//! not its target), new files nothing reads back are created exclusively with
+//! `O_NOFOLLOW` (a planted name makes that fail, and the rename path takes
+//! over), and files that are appended to are opened with `O_NOFOLLOW`. A directory on the way that is a symlink (or not a directory)
 //! is refused.
 
 use std::fs::{File, OpenOptions};
@@ -111,6 +112,21 @@ fn replace_with(path: &Path, bytes: &[u8], sync: bool) -> std::io::Result<()> {
         let _ = std::fs::remove_file(&tmp);
     }
     written
+}
+
+/// Writes `bytes` to `path` as [`replace`] does, but without the temporary
+/// file and the rename when nothing is there yet — the usual case for a
+/// node's files, on a hot path: the file is then created in place,
+/// exclusively and never through a link (a planted link makes the create fail,
+/// and the write falls back to [`replace`], which replaces the link). Unlike
+/// [`replace`], a reader may see a new file half-written: use it only for
+/// files nothing reads back to decide anything.
+pub fn write(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    match create_new(path) {
+        Ok(mut file) => file.write_all(bytes),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => replace(path, bytes),
+        Err(e) => Err(e),
+    }
 }
 
 /// A fresh, empty private file at `path`, whatever was there before (a file or
@@ -218,6 +234,28 @@ mod tests {
             .expect("meta")
             .file_type()
             .is_symlink());
+    }
+
+    #[test]
+    fn write_creates_in_place_replaces_what_is_there_and_never_follows_a_link() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("status.json");
+        write(&path, b"first").expect("new");
+        write(&path, b"second").expect("again");
+        assert_eq!(std::fs::read(&path).expect("read"), b"second");
+        let mode = std::fs::metadata(&path).expect("meta").permissions().mode();
+        assert_eq!(mode & 0o777, FILE_MODE);
+        let victim = dir.path().join("victim");
+        std::fs::write(&victim, "keep").expect("victim");
+        let planted = dir.path().join("prompt.md");
+        std::os::unix::fs::symlink(&victim, &planted).expect("link");
+        write(&planted, b"mine").expect("through the fallback");
+        assert_eq!(std::fs::read_to_string(&victim).expect("victim"), "keep");
+        assert!(!std::fs::symlink_metadata(&planted)
+            .expect("meta")
+            .file_type()
+            .is_symlink());
+        assert_eq!(std::fs::read(&planted).expect("read"), b"mine");
     }
 
     #[test]
