@@ -20,6 +20,7 @@ mod lints;
 mod provider_setup;
 mod providers;
 mod run;
+mod serve;
 mod signals;
 mod structure;
 mod terminal_text;

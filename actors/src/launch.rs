@@ -143,6 +143,14 @@ pub struct Canceller {
 }
 
 impl Canceller {
+    /// A canceller of run `run_id` of `process` (launched, or about to be).
+    pub fn new(process: &Process, run_id: &str) -> Canceller {
+        Canceller {
+            supervisor: process.supervisor.clone(),
+            run_id: run_id.to_string(),
+        }
+    }
+
     /// Cancels the run (running or queued); whether it was found.
     pub async fn cancel(&self) -> bool {
         self.supervisor

@@ -40,6 +40,113 @@ pub enum Command {
     Setup(SetupArgs),
     /// Send a message to a running agent node (delivered before its next turn).
     Steer(SteerArgs),
+    /// Run a service hosting many runs in this process, driven over a local socket.
+    Serve(ServeArgs),
+    /// Submit a pipeline to the running service; prints the run id.
+    Submit(SubmitArgs),
+    /// List the service's runs.
+    Ps(PsArgs),
+    /// Print a service run's events (`-f`: follow it to its end).
+    Logs(LogsArgs),
+    /// Cancel a service run.
+    Cancel(CancelArgs),
+}
+
+/// How `tracker serve` logs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// One line of text per record.
+    #[default]
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// `tracker serve`
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// The socket to listen on (default: `$TRACKER_SOCKET`, else
+    /// `$XDG_RUNTIME_DIR/tracker/tracker.sock`, else under the state directory).
+    #[arg(long, value_name = "PATH")]
+    pub socket: Option<PathBuf>,
+    /// Where the service keeps its records of unfinished runs (default
+    /// `~/.local/state/tracker/service`).
+    #[arg(long, value_name = "DIR")]
+    pub state_dir: Option<PathBuf>,
+    /// How many runs run at once (0: no limit); the others wait in order.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub max_runs: usize,
+    /// How logs are written to stderr (`RUST_LOG` filters them).
+    #[arg(long, value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+    /// Do not fsync checkpoints.
+    #[arg(long)]
+    pub no_fsync: bool,
+}
+
+/// `tracker submit`
+#[derive(Debug, Args)]
+pub struct SubmitArgs {
+    /// A `.dip` file or the name of a built-in workflow.
+    pub pipeline: OsString,
+    /// A value for a declared workflow variable; repeatable.
+    #[arg(long = "param", value_name = "KEY=VALUE")]
+    pub params: Vec<String>,
+    /// Where its tools work and its run directory goes (default: here).
+    #[arg(short = 'w', long, value_name = "DIR")]
+    pub workdir: Option<PathBuf>,
+    /// Answer its human gates automatically.
+    #[arg(long)]
+    pub auto_approve: bool,
+    /// Follow the run on the console and exit with its exit code.
+    #[arg(long)]
+    pub wait: bool,
+    /// With `--wait`, events as NDJSON.
+    #[arg(long)]
+    pub json: bool,
+    /// The service's socket.
+    #[arg(long, value_name = "PATH")]
+    pub socket: Option<PathBuf>,
+}
+
+/// `tracker ps`
+#[derive(Debug, Args)]
+pub struct PsArgs {
+    /// Finished runs too.
+    #[arg(short, long)]
+    pub all: bool,
+    /// As JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// The service's socket.
+    #[arg(long, value_name = "PATH")]
+    pub socket: Option<PathBuf>,
+}
+
+/// `tracker logs`
+#[derive(Debug, Args)]
+pub struct LogsArgs {
+    /// The run's id.
+    pub run: String,
+    /// Follow the run until it ends.
+    #[arg(short, long)]
+    pub follow: bool,
+    /// Events as NDJSON.
+    #[arg(long)]
+    pub json: bool,
+    /// The service's socket.
+    #[arg(long, value_name = "PATH")]
+    pub socket: Option<PathBuf>,
+}
+
+/// `tracker cancel`
+#[derive(Debug, Args)]
+pub struct CancelArgs {
+    /// The run's id.
+    pub run: String,
+    /// The service's socket.
+    #[arg(long, value_name = "PATH")]
+    pub socket: Option<PathBuf>,
 }
 
 /// `tracker doctor`

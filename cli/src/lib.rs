@@ -20,6 +20,7 @@ pub mod output;
 pub mod pipeline;
 pub mod providers;
 pub mod report;
+pub mod serve;
 pub mod signals;
 pub mod workflows;
 

@@ -11,9 +11,12 @@ use std::time::Duration;
 use anyhow::{anyhow, bail, Result};
 use dippin::duration::GoDuration;
 use tracker_actors::provider::{ProviderOptions, ProviderPool};
+use tracker_handlers::child::Subgraphs;
+use tracker_handlers::codergen::provider_and_model;
 use tracker_runtime::llm::config::{self, Env};
 use tracker_runtime::llm::stub::{StubCompleter, STUB_PROVIDER};
 use tracker_runtime::llm::Completers;
+use tracker_runtime::plan::{Handler, SpawnPlan};
 
 /// The environment a run in `workdir` sees: the shell over the env files.
 /// What loading warns about (endpoints in the workdir `.env` that may not
@@ -74,8 +77,19 @@ pub fn completers(env: &Env, used: &BTreeMap<String, String>) -> Result<Complete
     if real.peek().is_none() {
         return Ok(completers);
     }
-    let pool = ProviderPool::new(options(env)?);
-    for (provider, node) in real {
+    completers_from(&ProviderPool::new(options(env)?), env, used)
+}
+
+/// [`completers`], from an existing pool of provider clients (a service's,
+/// shared by all its runs: one run's rate limit holds the others back).
+pub fn completers_from(
+    pool: &Arc<ProviderPool>,
+    env: &Env,
+    used: &BTreeMap<String, String>,
+) -> Result<Completers> {
+    let mut completers = Completers::new();
+    completers.insert(STUB_PROVIDER, Arc::new(StubCompleter::offline()));
+    for (provider, node) in used.iter().filter(|(p, _)| *p != STUB_PROVIDER) {
         match config::resolve(provider, env) {
             Ok(Some(settings)) => completers.insert(provider.as_str(), pool.completer(settings)),
             Ok(None) => bail!(
@@ -86,6 +100,22 @@ pub fn completers(env: &Env, used: &BTreeMap<String, String>) -> Result<Complete
         }
     }
     Ok(completers)
+}
+
+/// The providers the agent nodes of `plan` and its child workflows use,
+/// each with the first node that uses it (for error messages).
+pub fn providers_used(plan: &SpawnPlan, subgraphs: &Subgraphs) -> BTreeMap<String, String> {
+    let mut used = BTreeMap::new();
+    for p in std::iter::once(plan).chain(subgraphs.values().map(|p| p.as_ref())) {
+        for node in p.nodes.iter().filter(|n| n.handler == Handler::Codergen) {
+            let Some(agent) = node.spec.agent() else {
+                continue;
+            };
+            let (provider, _) = provider_and_model(agent, &p.graph_attrs);
+            used.entry(provider).or_insert_with(|| node.id.clone());
+        }
+    }
+    used
 }
 
 #[cfg(test)]

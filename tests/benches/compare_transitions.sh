@@ -8,7 +8,8 @@
 # BASE_REV defaults to HEAD~1, ROUNDS to 3. The base is checked out in a
 # temporary worktree and built into target/compare-base (kept, so a rerun
 # against the same base builds little); both bench binaries are built in
-# release mode first, then run alternately, base first. Prints each round's
+# release mode first, then run alternately, base first in odd rounds and head
+# first in even ones. Prints each round's
 # table with its label; compare row by row, median of the rounds.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -37,7 +38,11 @@ head_bin="$(bench_binary "$PWD" "$target")"
 # The worktree goes when the script ends; the binaries are copied out first.
 cp "$base_bin" "$work/base-bench" && base_bin="$work/base-bench"
 for round in $(seq 1 "$rounds"); do
-  for side in base head; do
+  # Odd rounds run the base first, even rounds the head: the disk's periodic
+  # writeback then falls on both sides alike instead of always on one.
+  order="base head"
+  if (( round % 2 == 0 )); then order="head base"; fi
+  for side in $order; do
     bin="${side}_bin"
     echo "### round $round: $side"
     "${!bin}" --bench

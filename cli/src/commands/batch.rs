@@ -59,7 +59,7 @@ pub(super) fn run(args: &RunArgs, cwd: &Path, workdir: PathBuf, root: &Path) -> 
     check_params(args, &loaded)?;
     let mut used = BTreeMap::new();
     for (_, ready) in &loaded {
-        for (provider, node) in run::providers_used(&ready.plan, &ready.subgraphs) {
+        for (provider, node) in crate::providers::providers_used(&ready.plan, &ready.subgraphs) {
             used.entry(provider).or_insert(node);
         }
     }

@@ -33,6 +33,11 @@ pub fn dispatch(cli: Cli) -> Result<u8> {
         Command::Doctor(args) => doctor::run(&args),
         Command::Setup(args) => setup::run(&args),
         Command::Steer(args) => steer::run(&args),
+        Command::Serve(args) => crate::serve::run(&args),
+        Command::Submit(args) => crate::serve::client::submit(&args),
+        Command::Ps(args) => crate::serve::client::ps(&args),
+        Command::Logs(args) => crate::serve::client::logs(&args),
+        Command::Cancel(args) => crate::serve::client::cancel(&args),
     }
 }
 

@@ -22,12 +22,11 @@ use tracker_actors::process::Process;
 use tracker_actors::run_dir::{self, RunDir, WorkflowCopy};
 use tracker_actors::store::Durability;
 use tracker_handlers::child::Subgraphs;
-use tracker_handlers::codergen::provider_and_model;
 use tracker_handlers::human::{AutoApprove, Interviewer};
 use tracker_handlers::tool_safety::ToolPolicy;
 use tracker_runtime::clock::Clock;
 use tracker_runtime::engine::{BudgetLimits, RunEnd, TerminalStatus};
-use tracker_runtime::plan::{Handler, SpawnPlan};
+use tracker_runtime::plan::SpawnPlan;
 use tracker_runtime::supervision::SupervisionPolicy;
 
 use crate::args::RunArgs;
@@ -38,7 +37,7 @@ use crate::output::console::ConsolePrinter;
 use crate::output::ndjson::NdjsonPrinter;
 use crate::output::summary::{failure_line, Summary};
 use crate::pipeline;
-use crate::providers;
+use crate::providers::{self, providers_used};
 use crate::signals::Interrupts;
 
 /// Runs the pipeline (or several, with [`super::batch`]); returns the exit
@@ -416,22 +415,6 @@ fn is_duration_syntax(text: &str) -> bool {
         rest = after;
     }
     true
-}
-
-/// The providers the agent nodes of `plan` and its child workflows use,
-/// each with the first node that uses it (for error messages).
-pub(super) fn providers_used(plan: &SpawnPlan, subgraphs: &Subgraphs) -> BTreeMap<String, String> {
-    let mut used = BTreeMap::new();
-    for p in std::iter::once(plan).chain(subgraphs.values().map(|p| p.as_ref())) {
-        for node in p.nodes.iter().filter(|n| n.handler == Handler::Codergen) {
-            let Some(agent) = node.spec.agent() else {
-                continue;
-            };
-            let (provider, _) = provider_and_model(agent, &p.graph_attrs);
-            used.entry(provider).or_insert_with(|| node.id.clone());
-        }
-    }
-    used
 }
 
 /// The working directory: given or current; it must be a directory.

@@ -1,0 +1,196 @@
+//! The service's HTTP/JSON API, on its Unix socket:
+//!
+//! | method and path | what |
+//! |---|---|
+//! | `GET /v1/health` | `{"ok": true, "runs": N}` |
+//! | `POST /v1/runs` | submit a [`Submission`]; `201 {"run_id": …}` |
+//! | `GET /v1/runs` | every run: id, workflow, status, directory, events so far |
+//! | `GET /v1/runs/{id}` | one run |
+//! | `POST /v1/runs/{id}/cancel` | cancel it; `{"cancelled": bool}` |
+//! | `GET /v1/runs/{id}/events?from=N&follow=B` | its events as server-sent events, from the `N`th (0 = the whole run), then live until it ends (`follow=false`: those there now) |
+//!
+//! Bad requests get a 4xx with `{"error": …}` naming the field: malformed or
+//! oversized JSON 400/413, an unknown run 404.
+
+use std::convert::Infallible;
+use std::sync::{Arc, PoisonError};
+
+use actix::Addr;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::sse::{Event, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::service::{ApiError, RunEntry, Runs, Service, Submission, Submit};
+
+/// The largest request body taken.
+pub const MAX_BODY: usize = 1024 * 1024;
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct Api {
+    /// The service actor (submissions go through it).
+    pub service: Addr<Service>,
+    /// The runs, read directly.
+    pub runs: Runs,
+}
+
+/// The router.
+pub fn router(api: Api) -> Router {
+    Router::new()
+        .route("/v1/health", get(health))
+        .route("/v1/runs", post(submit).get(list))
+        .route("/v1/runs/{id}", get(status))
+        .route("/v1/runs/{id}/cancel", post(cancel))
+        .route("/v1/runs/{id}/events", get(events))
+        .fallback(|| async { error(StatusCode::NOT_FOUND, "no such endpoint".into()) })
+        .layer(DefaultBodyLimit::max(MAX_BODY))
+        .with_state(api)
+}
+
+fn error(status: StatusCode, message: String) -> Response {
+    (status, Json(json!({ "error": message }))).into_response()
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = match &self {
+            ApiError::Invalid(_) => StatusCode::BAD_REQUEST,
+            ApiError::UnknownRun(_) => StatusCode::NOT_FOUND,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        error(status, self.to_string())
+    }
+}
+
+fn describe(run: &RunEntry) -> Value {
+    json!({
+        "run_id": run.run_id,
+        "workflow": run.workflow,
+        "status": run.state().name(),
+        "dir": run.dir.display().to_string(),
+        "events": run.events.len(),
+    })
+}
+
+fn find(api: &Api, id: &str) -> Result<Arc<RunEntry>, ApiError> {
+    api.runs
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .get(id)
+        .cloned()
+        .ok_or_else(|| ApiError::UnknownRun(id.to_string()))
+}
+
+async fn health(State(api): State<Api>) -> Json<Value> {
+    let runs = api
+        .runs
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .len();
+    Json(json!({ "ok": true, "runs": runs }))
+}
+
+async fn submit(
+    State(api): State<Api>,
+    body: Result<Json<Submission>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    let Json(submission) = match body {
+        Ok(json) => json,
+        Err(rejection) => {
+            // Too large stays 413; any other unreadable body is the client's
+            // malformed request.
+            let status = match rejection.status() {
+                StatusCode::PAYLOAD_TOO_LARGE => StatusCode::PAYLOAD_TOO_LARGE,
+                _ => StatusCode::BAD_REQUEST,
+            };
+            return Ok(error(status, format!("body: {}", rejection.body_text())));
+        }
+    };
+    let run_id = api
+        .service
+        .send(Submit(submission))
+        .await
+        .map_err(|e| ApiError::Internal(format!("service: {e}")))??;
+    Ok((StatusCode::CREATED, Json(json!({ "run_id": run_id }))).into_response())
+}
+
+async fn list(State(api): State<Api>) -> Json<Value> {
+    let runs: Vec<Value> = api
+        .runs
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .values()
+        .map(|run| describe(run))
+        .collect();
+    Json(json!({ "runs": runs }))
+}
+
+async fn status(State(api): State<Api>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+    let run = find(&api, &id)?;
+    Ok(Json(describe(&run)))
+}
+
+async fn cancel(State(api): State<Api>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+    let run = find(&api, &id)?;
+    Ok(Json(json!({ "cancelled": run.cancel().await })))
+}
+
+/// `?from=N&follow=false`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct From {
+    /// The first event sent (0: the whole run).
+    #[serde(default)]
+    from: usize,
+    /// Keep the stream open until the run ends (default), or send what there
+    /// is and stop.
+    #[serde(default = "yes")]
+    follow: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+async fn events(
+    State(api): State<Api>,
+    Path(id): Path<String>,
+    query: Result<Query<From>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, ApiError> {
+    let Query(From { from, follow }) =
+        query.map_err(|e| ApiError::Invalid(format!("from: {}", e.body_text())))?;
+    let run = find(&api, &id)?;
+    let log = Arc::clone(&run.events);
+    let stream = futures_util::stream::unfold(Some(from), move |next| {
+        let log = Arc::clone(&log);
+        async move {
+            let offset = next?;
+            let slice = if follow {
+                log.read_from(offset).await
+            } else {
+                log.snapshot_from(offset)
+            };
+            let count = slice.lines.len();
+            let events: Vec<Result<Event, Infallible>> = slice
+                .lines
+                .iter()
+                .enumerate()
+                .map(|(i, line)| Ok(Event::default().id((offset + i).to_string()).data(&**line)))
+                .collect();
+            let next = if slice.closed || !follow {
+                None
+            } else {
+                Some(offset + count)
+            };
+            Some((futures_util::stream::iter(events), next))
+        }
+    });
+    use futures_util::StreamExt;
+    Ok(Sse::new(stream.flatten()).into_response())
+}

@@ -1,0 +1,248 @@
+//! The service's clients: `tracker submit`, `ps`, `logs` and `cancel`, over
+//! the service's Unix socket. Each says plainly when no service is listening
+//! and how to start one.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::{anyhow, bail, Result};
+use serde_json::{json, Value};
+use tracker_runtime::event::PipelineEvent;
+
+use super::socket;
+use crate::args::{CancelArgs, LogsArgs, PsArgs, SubmitArgs};
+use crate::exit;
+use crate::output::console;
+
+/// A connection to the service.
+struct Client {
+    http: reqwest::Client,
+    socket: PathBuf,
+}
+
+impl Client {
+    fn new(socket: Option<&Path>) -> Result<Client> {
+        let socket = socket::socket_path(socket);
+        let http = reqwest::Client::builder()
+            .unix_socket(socket.as_path())
+            .build()
+            .map_err(|e| anyhow!("http client: {e}"))?;
+        Ok(Client { http, socket })
+    }
+
+    fn url(path: &str) -> String {
+        format!("http://tracker{path}")
+    }
+
+    /// What a failed connection means to the user.
+    fn unreachable(&self, e: &reqwest::Error) -> anyhow::Error {
+        if e.is_connect() {
+            anyhow!(
+                "no tracker service is listening on {} (start one with `tracker serve`)",
+                self.socket.display()
+            )
+        } else {
+            anyhow!("tracker service on {}: {e}", self.socket.display())
+        }
+    }
+
+    /// The JSON answer to `request`; a 4xx or 5xx is an error with the
+    /// service's message.
+    async fn call(&self, request: reqwest::RequestBuilder) -> Result<Value> {
+        let response = request.send().await.map_err(|e| self.unreachable(&e))?;
+        let status = response.status();
+        let body: Value = response
+            .json()
+            .await
+            .map_err(|e| anyhow!("tracker service answered {status} with no JSON: {e}"))?;
+        if !status.is_success() {
+            bail!(
+                "{}",
+                body["error"].as_str().map_or_else(
+                    || format!("tracker service answered {status}"),
+                    String::from
+                )
+            );
+        }
+        Ok(body)
+    }
+
+    async fn get(&self, path: &str) -> Result<Value> {
+        self.call(self.http.get(Client::url(path))).await
+    }
+
+    async fn post(&self, path: &str, body: &Value) -> Result<Value> {
+        self.call(self.http.post(Client::url(path)).json(body))
+            .await
+    }
+
+    /// Prints run `id`'s events from `from` as console lines (NDJSON with
+    /// `json`), until it ends (with `follow`) or until those there now are
+    /// printed; returns the run's terminal status when it saw the end.
+    async fn follow(&self, id: &str, follow: bool, json: bool) -> Result<Option<String>> {
+        let path = format!("/v1/runs/{id}/events?from=0&follow={follow}");
+        let mut response = self
+            .http
+            .get(Client::url(&path))
+            .send()
+            .await
+            .map_err(|e| self.unreachable(&e))?;
+        if !response.status().is_success() {
+            let body: Value = response.json().await.unwrap_or(Value::Null);
+            bail!(
+                "{}",
+                body["error"]
+                    .as_str()
+                    .unwrap_or("the service refused the request")
+            );
+        }
+        let mut pending = String::new();
+        let mut status = None;
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .map_err(|e| anyhow!("event stream: {e}"))?
+        {
+            pending.push_str(&String::from_utf8_lossy(&chunk));
+            while let Some(end) = pending.find("\n\n") {
+                let event: String = pending.drain(..end + 2).collect();
+                for data in event.lines().filter_map(|l| l.strip_prefix("data:")) {
+                    let line = data.strip_prefix(' ').unwrap_or(data);
+                    if let Ok(parsed) = PipelineEvent::from_line(line) {
+                        if let Some(s) = &parsed.terminal_status {
+                            status = Some(s.clone());
+                        }
+                        let shown = if json {
+                            parsed.to_ndjson_line()
+                        } else {
+                            console::line(&parsed)
+                        };
+                        let mut out = std::io::stdout().lock();
+                        let _ = writeln!(out, "{shown}");
+                    }
+                }
+            }
+        }
+        Ok(status)
+    }
+}
+
+/// Runs `future` on a small runtime of its own.
+fn block_on<T>(future: impl std::future::Future<Output = Result<T>>) -> Result<T> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| anyhow!("runtime: {e}"))?
+        .block_on(future)
+}
+
+/// `tracker submit`.
+pub fn submit(args: &SubmitArgs) -> Result<u8> {
+    let cwd = std::env::current_dir()?;
+    let workdir = args
+        .workdir
+        .as_ref()
+        .map_or_else(|| cwd.clone(), |w| cwd.join(w));
+    let workdir = std::fs::canonicalize(&workdir)
+        .map_err(|e| anyhow!("working directory {}: {e}", workdir.display()))?;
+    // A file is sent by its absolute path (the service may run elsewhere);
+    // anything else is a built-in's name.
+    let given = cwd.join(&args.pipeline);
+    let pipeline = if given.is_file() {
+        std::fs::canonicalize(&given)
+            .unwrap_or(given)
+            .to_string_lossy()
+            .into_owned()
+    } else {
+        args.pipeline.to_string_lossy().into_owned()
+    };
+    let mut params = serde_json::Map::new();
+    for pair in &args.params {
+        let (key, value) = pair
+            .split_once('=')
+            .ok_or_else(|| anyhow!("--param {pair:?}: expected KEY=VALUE"))?;
+        params.insert(key.trim().to_string(), Value::String(value.to_string()));
+    }
+    let body = json!({
+        "pipeline": pipeline,
+        "workdir": workdir,
+        "params": params,
+        "auto_approve": args.auto_approve,
+    });
+    block_on(async {
+        let client = Client::new(args.socket.as_deref())?;
+        let answer = client.post("/v1/runs", &body).await?;
+        let id = answer["run_id"]
+            .as_str()
+            .ok_or_else(|| anyhow!("the service gave no run id"))?
+            .to_string();
+        println!("{id}");
+        if !args.wait {
+            return Ok(exit::OK);
+        }
+        let status = client.follow(&id, true, args.json).await?;
+        Ok(match status.as_deref() {
+            Some("success" | "validation_overridden") => exit::OK,
+            _ => exit::FAILURE,
+        })
+    })
+}
+
+/// `tracker ps`.
+pub fn ps(args: &PsArgs) -> Result<u8> {
+    block_on(async {
+        let client = Client::new(args.socket.as_deref())?;
+        let answer = client.get("/v1/runs").await?;
+        let runs = answer["runs"].as_array().cloned().unwrap_or_default();
+        let shown: Vec<&Value> = runs
+            .iter()
+            .filter(|r| args.all || matches!(r["status"].as_str(), Some("queued" | "running")))
+            .collect();
+        if args.json {
+            println!("{}", Value::Array(shown.into_iter().cloned().collect()));
+            return Ok(exit::OK);
+        }
+        println!(
+            "{:<14} {:<24} {:<22} {:>7}",
+            "RUN ID", "WORKFLOW", "STATUS", "EVENTS"
+        );
+        for run in shown {
+            let text = |key: &str| {
+                dippin::diagnostic::printable_line(run[key].as_str().unwrap_or("")).into_owned()
+            };
+            println!(
+                "{:<14} {:<24} {:<22} {:>7}",
+                text("run_id"),
+                text("workflow"),
+                text("status"),
+                run["events"].as_u64().unwrap_or(0)
+            );
+        }
+        Ok(exit::OK)
+    })
+}
+
+/// `tracker logs`.
+pub fn logs(args: &LogsArgs) -> Result<u8> {
+    block_on(async {
+        let client = Client::new(args.socket.as_deref())?;
+        client.follow(&args.run, args.follow, args.json).await?;
+        Ok(exit::OK)
+    })
+}
+
+/// `tracker cancel`.
+pub fn cancel(args: &CancelArgs) -> Result<u8> {
+    block_on(async {
+        let client = Client::new(args.socket.as_deref())?;
+        let answer = client
+            .post(&format!("/v1/runs/{}/cancel", args.run), &json!({}))
+            .await?;
+        if answer["cancelled"].as_bool() == Some(true) {
+            println!("cancelling run {}", args.run);
+        } else {
+            println!("run {} had already ended", args.run);
+        }
+        Ok(exit::OK)
+    })
+}

@@ -1,0 +1,127 @@
+//! `tracker serve`: a foreground service hosting many runs in one process,
+//! under one runtime supervisor, sharing the provider clients; driven over an
+//! HTTP/JSON API on a private Unix socket ([`api`]), by `tracker submit`,
+//! `ps`, `logs` and `cancel` ([`client`]).
+//!
+//! It logs with `tracing` to stderr (`RUST_LOG` filters, `--log-format json`
+//! for one JSON object per line). SIGINT or SIGTERM stops it: it stops
+//! taking requests, cancels its runs (their checkpoints are kept) and removes
+//! its socket; the next service resumes them. So does a service started after
+//! one that crashed.
+
+pub mod api;
+pub mod client;
+pub mod events;
+pub mod service;
+pub mod socket;
+
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use actix::Actor;
+use anyhow::{anyhow, Context as _, Result};
+use tracker_actors::store::Durability;
+
+use crate::args::{LogFormat, ServeArgs};
+use crate::exit;
+use crate::signals::Interrupts;
+use service::{Recover, Runs, Service};
+
+/// How long stopping waits for cancelled runs to end.
+const STOP_GRACE: Duration = Duration::from_secs(15);
+
+/// Runs the service until a signal stops it.
+pub fn run(args: &ServeArgs) -> Result<u8> {
+    init_logs(args.log_format);
+    let socket = socket::socket_path(args.socket.as_deref());
+    socket::prepare(&socket)?;
+    let state = args.state_dir.clone().unwrap_or_else(socket::state_dir);
+    tracker_runtime::private_files::create_dir_all(&state)
+        .map_err(|e| anyhow!("state directory {}: {e}", state.display()))?;
+    let durability = if args.no_fsync {
+        Durability::NoSync
+    } else {
+        Durability::Sync
+    };
+    let max_runs = args.max_runs;
+    let system = actix::System::new();
+    system.block_on(async move {
+        let runs: Runs = Arc::new(Mutex::new(Default::default()));
+        let service = Service::new(&state, max_runs, durability, Arc::clone(&runs)).start();
+        let resumed = service
+            .send(Recover)
+            .await
+            .map_err(|e| anyhow!("service: {e}"))?;
+        let listener = tokio::net::UnixListener::bind(&socket)
+            .with_context(|| format!("cannot listen on {}", socket.display()))?;
+        socket::restrict(&socket)?;
+        tracing::info!(
+            socket = %socket.display(),
+            state = %state.display(),
+            max_runs,
+            resumed,
+            "tracker service listening"
+        );
+        let mut interrupts = Interrupts::listen()?;
+        let app = api::router(api::Api {
+            service,
+            runs: Arc::clone(&runs),
+        });
+        let stop = async move {
+            let signal = interrupts.next().await;
+            tracing::info!(signal = signal.what(), "stopping");
+        };
+        let served = axum::serve(listener, app)
+            .with_graceful_shutdown(stop)
+            .await;
+        let _ = std::fs::remove_file(&socket);
+        served.map_err(|e| anyhow!("serving {}: {e}", socket.display()))?;
+        service::stopping();
+        stop_runs(&runs).await;
+        Ok(exit::OK)
+    })
+}
+
+/// Cancels every run still going and waits (a bounded time) for them to end;
+/// their records stay, so the next service resumes them.
+async fn stop_runs(runs: &Runs) {
+    let going: Vec<_> = runs
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .values()
+        .filter(|run| !matches!(run.state(), service::RunState::Finished(_)))
+        .cloned()
+        .collect();
+    for run in &going {
+        run.cancel().await;
+    }
+    let ended = async {
+        for run in &going {
+            let mut offset = 0;
+            loop {
+                let slice = run.events.read_from(offset).await;
+                if slice.closed {
+                    break;
+                }
+                offset += slice.lines.len();
+            }
+        }
+    };
+    if tokio::time::timeout(STOP_GRACE, ended).await.is_err() {
+        tracing::warn!("some runs did not stop in time");
+    }
+}
+
+/// Logs to stderr, filtered by `RUST_LOG` (default `info`).
+fn init_logs(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(false);
+    let _ = match format {
+        LogFormat::Text => builder.try_init(),
+        LogFormat::Json => builder.json().try_init(),
+    };
+}

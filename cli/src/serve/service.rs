@@ -1,0 +1,519 @@
+//! The service's runs: submitted through the API, launched on the process's
+//! actors under one runtime supervisor, recorded on disk until they end so
+//! that a service that crashed resumes them when it starts again.
+//!
+//! A submission is acknowledged only once its run directory (with its first,
+//! synced checkpoint) and the service's record of it are on disk: whatever
+//! happens after, the next service finds and resumes it, and the run's own
+//! checkpoint keeps every finished step from running twice.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use actix::prelude::*;
+use serde::{Deserialize, Serialize};
+use tracker_actors::clock::SystemClock;
+use tracker_actors::launch::{launch, Canceller, RunOptions};
+use tracker_actors::process::Process;
+use tracker_actors::provider::ProviderPool;
+use tracker_actors::run_dir::{self, RunDir, WorkflowCopy};
+use tracker_actors::store::Durability;
+use tracker_handlers::human::{AutoApprove, Interviewer};
+use tracker_runtime::clock::Clock;
+use tracker_runtime::llm::config::Env;
+use tracker_runtime::plan::SpawnPlan;
+use tracker_runtime::supervision::SupervisionPolicy;
+
+use super::events::{EventLog, EventRecorder};
+use crate::load::{self, Diagnostics};
+use crate::pipeline::{self, PipelineSource};
+use crate::providers;
+
+/// A client's request to run a pipeline.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Submission {
+    /// A `.dip` file (absolute, or relative to `workdir`) or a built-in's name.
+    #[serde(default)]
+    pub pipeline: Option<String>,
+    /// The pipeline's text, instead of a file.
+    #[serde(default)]
+    pub pipeline_text: Option<String>,
+    /// Where its tools work and its run directory goes (absolute).
+    pub workdir: PathBuf,
+    /// Values for the pipeline's declared variables.
+    #[serde(default)]
+    pub params: BTreeMap<String, String>,
+    /// Answer its gates automatically (otherwise a gate fails closed: this
+    /// service does not take answers yet).
+    #[serde(default)]
+    pub auto_approve: bool,
+}
+
+/// Why a request was refused: the client's mistake (4xx) or the service's.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// The request names something wrong; the message says what.
+    #[error("{0}")]
+    Invalid(String),
+    /// No run has that id.
+    #[error("no run {0:?} in this service")]
+    UnknownRun(String),
+    /// The service could not do it.
+    #[error("{0}")]
+    Internal(String),
+}
+
+/// Where a run is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RunState {
+    /// Launched and waiting for a slot (`--max-runs`), or about to start.
+    Queued,
+    /// Its first event is out.
+    Running,
+    /// Over: its terminal status, or `halted`.
+    Finished(String),
+}
+
+impl RunState {
+    /// The name clients see.
+    pub fn name(&self) -> &str {
+        match self {
+            RunState::Queued => "queued",
+            RunState::Running => "running",
+            RunState::Finished(status) => status,
+        }
+    }
+}
+
+/// One run of the service.
+pub struct RunEntry {
+    /// Its id.
+    pub run_id: String,
+    /// Its workflow's name.
+    pub workflow: String,
+    /// Its directory.
+    pub dir: PathBuf,
+    /// Its events.
+    pub events: Arc<EventLog>,
+    finished: Mutex<Option<String>>,
+    canceller: Canceller,
+}
+
+impl RunEntry {
+    /// Where the run is now.
+    pub fn state(&self) -> RunState {
+        if let Some(status) = self
+            .finished
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+        {
+            return RunState::Finished(status);
+        }
+        if !self.events.is_empty() {
+            RunState::Running
+        } else {
+            RunState::Queued
+        }
+    }
+
+    /// Cancels it; whether it was still going.
+    pub async fn cancel(&self) -> bool {
+        self.canceller.cancel().await
+    }
+}
+
+/// Set when the service is stopping: the runs it cancels then keep their
+/// records, so that the next service resumes them (one service per process).
+static STOPPING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Marks the service as stopping (see [`STOPPING`]).
+pub fn stopping() {
+    STOPPING.store(true, std::sync::atomic::Ordering::SeqCst);
+}
+
+/// The runs by id, readable from the API's tasks.
+pub type Runs = Arc<Mutex<BTreeMap<String, Arc<RunEntry>>>>;
+
+/// What the service records of a run until it ends, to resume it after a
+/// crash.
+#[derive(Debug, Deserialize, Serialize)]
+struct Record {
+    dir: PathBuf,
+    workdir: PathBuf,
+    params: BTreeMap<String, String>,
+    auto_approve: bool,
+}
+
+/// The service: the process's actors, the shared provider clients and the
+/// runs.
+pub struct Service {
+    process: Process,
+    runs: Runs,
+    pool: Option<Arc<ProviderPool>>,
+    env_error: Option<String>,
+    records: PathBuf,
+    texts: PathBuf,
+    durability: Durability,
+    clock: Arc<dyn Clock>,
+}
+
+impl Service {
+    /// A service keeping its records under `state`, running at most
+    /// `max_runs` runs at once (0: no limit).
+    pub fn new(state: &Path, max_runs: usize, durability: Durability, runs: Runs) -> Service {
+        let (pool, env_error) = match providers::options(&Env::from_process()) {
+            Ok(options) => (Some(ProviderPool::new(options)), None),
+            Err(e) => (None, Some(e.to_string())),
+        };
+        Service {
+            process: Process::start(max_runs),
+            runs,
+            pool,
+            env_error,
+            records: state.join("runs"),
+            texts: state.join("submitted"),
+            durability,
+            clock: Arc::new(SystemClock::new()),
+        }
+    }
+
+    /// Resumes every run a previous service left unfinished; returns how many.
+    pub fn recover(&mut self, ctx: &mut Context<Self>) -> usize {
+        let Ok(entries) = std::fs::read_dir(&self.records) else {
+            return 0;
+        };
+        let mut resumed = 0;
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let record: Option<Record> = std::fs::read(&path)
+                .ok()
+                .and_then(|bytes| serde_json::from_slice(&bytes).ok());
+            let Some(record) = record else {
+                tracing::warn!(path = %path.display(), "unreadable run record; left as it is");
+                continue;
+            };
+            match self.resume(record, &path, ctx) {
+                Ok(run_id) => {
+                    tracing::info!(run_id, "resumed a run the previous service left");
+                    resumed += 1;
+                }
+                Err(e) => {
+                    tracing::warn!(path = %path.display(), error = %e, "cannot resume a recorded run; record removed");
+                    let _ = std::fs::remove_file(&path);
+                }
+            }
+        }
+        resumed
+    }
+
+    fn resume(
+        &mut self,
+        record: Record,
+        path: &Path,
+        ctx: &mut Context<Self>,
+    ) -> Result<String, ApiError> {
+        let run_dir = RunDir::resume(&record.dir, self.clock.now(), self.durability)
+            .map_err(|e| ApiError::Internal(e.to_string()))?;
+        let source = match run_dir::resumable_workflow(&record.dir)
+            .map_err(|e| ApiError::Internal(e.to_string()))?
+        {
+            (copy, Some(base)) => PipelineSource::RunCopy { copy, base },
+            (copy, None) => PipelineSource::File(copy),
+        };
+        let (plan, subgraphs, _text, workflow) = self.load(&source, &record.params)?;
+        let run_id = run_dir.id().to_string();
+        self.start(
+            Start {
+                run_dir,
+                plan,
+                subgraphs,
+                workflow,
+                workdir: record.workdir,
+                auto_approve: record.auto_approve,
+                record: path.to_path_buf(),
+            },
+            ctx,
+        );
+        Ok(run_id)
+    }
+
+    /// The pipeline of `source`, checked, with `params` applied.
+    fn load(
+        &self,
+        source: &PipelineSource,
+        params: &BTreeMap<String, String>,
+    ) -> Result<
+        (
+            SpawnPlan,
+            tracker_handlers::child::Subgraphs,
+            String,
+            String,
+        ),
+        ApiError,
+    > {
+        let loaded = load::load(source, Diagnostics::Quiet)
+            .map_err(|e| ApiError::Invalid(format!("pipeline: {e:#}")))?;
+        let mut plan = loaded.plan;
+        for (key, value) in params {
+            let name = format!("params.{key}");
+            if !plan.graph_attrs.contains_key(&name) {
+                return Err(ApiError::Invalid(format!(
+                    "params.{key}: {} declares no such variable",
+                    loaded.name
+                )));
+            }
+            plan.graph_attrs.insert(name, value.clone());
+        }
+        let workflow = plan.name.clone();
+        Ok((plan, loaded.subgraphs, loaded.text, workflow))
+    }
+
+    /// Accepts `submission`: checks it, creates its run directory and record,
+    /// launches it.
+    fn submit(
+        &mut self,
+        submission: Submission,
+        ctx: &mut Context<Self>,
+    ) -> Result<String, ApiError> {
+        if !submission.workdir.is_absolute() {
+            return Err(ApiError::Invalid(
+                "workdir: must be an absolute path".into(),
+            ));
+        }
+        if !submission.workdir.is_dir() {
+            return Err(ApiError::Invalid(format!(
+                "workdir: {} is not a directory",
+                submission.workdir.display()
+            )));
+        }
+        let source = match (&submission.pipeline, &submission.pipeline_text) {
+            (Some(name), None) => {
+                pipeline::resolve(std::ffi::OsStr::new(name), &submission.workdir)
+                    .map_err(|e| ApiError::Invalid(format!("pipeline: {e:#}")))?
+            }
+            (None, Some(text)) => PipelineSource::File(self.keep_text(text)?),
+            _ => {
+                return Err(ApiError::Invalid(
+                    "pipeline: give exactly one of pipeline and pipeline_text".into(),
+                ))
+            }
+        };
+        let (plan, subgraphs, text, workflow) = self.load(&source, &submission.params)?;
+        let base = source
+            .base_dir()
+            .map(|dir| std::fs::canonicalize(&dir).unwrap_or(dir));
+        let dot = matches!(&source, PipelineSource::File(p)
+            if p.extension().is_some_and(|e| e.eq_ignore_ascii_case("dot")));
+        let copy = WorkflowCopy {
+            text: &text,
+            dot,
+            base: base.as_deref(),
+        };
+        let root = run_dir::default_root(&submission.workdir);
+        let run_dir = RunDir::create(&root, copy, self.clock.now(), self.durability)
+            .map_err(|e| ApiError::Internal(e.to_string()))?;
+        let run_id = run_dir.id().to_string();
+        let record = Record {
+            dir: run_dir.path().to_path_buf(),
+            workdir: submission.workdir.clone(),
+            params: submission.params.clone(),
+            auto_approve: submission.auto_approve,
+        };
+        let record_path = self.records.join(&run_id);
+        self.write_record(&record_path, &record)?;
+        self.start(
+            Start {
+                run_dir,
+                plan,
+                subgraphs,
+                workflow,
+                workdir: submission.workdir,
+                auto_approve: submission.auto_approve,
+                record: record_path,
+            },
+            ctx,
+        );
+        Ok(run_id)
+    }
+
+    /// Keeps a submitted pipeline text as a private file to load it from.
+    fn keep_text(&self, text: &str) -> Result<PathBuf, ApiError> {
+        tracker_runtime::private_files::create_dir_all(&self.texts)
+            .map_err(|e| ApiError::Internal(format!("{}: {e}", self.texts.display())))?;
+        let path = self.texts.join(format!("{}.dip", run_dir::new_run_id()));
+        tracker_runtime::private_files::replace(&path, text.as_bytes())
+            .map_err(|e| ApiError::Internal(format!("{}: {e}", path.display())))?;
+        Ok(path)
+    }
+
+    /// Writes a run's record and syncs it (and its directory): once this
+    /// returns, a crash cannot lose the run.
+    fn write_record(&self, path: &Path, record: &Record) -> Result<(), ApiError> {
+        let fail = |e: std::io::Error| ApiError::Internal(format!("{}: {e}", path.display()));
+        tracker_runtime::private_files::create_dir_all(&self.records).map_err(fail)?;
+        let bytes = serde_json::to_vec(record).map_err(|e| ApiError::Internal(e.to_string()))?;
+        tracker_runtime::private_files::replace_synced(path, &bytes).map_err(fail)?;
+        std::fs::File::open(&self.records)
+            .and_then(|dir| dir.sync_all())
+            .map_err(fail)
+    }
+
+    /// Launches a run whose directory is ready, and follows it to its end.
+    fn start(&mut self, start: Start, ctx: &mut Context<Self>) {
+        let Start {
+            run_dir,
+            plan,
+            subgraphs,
+            workflow,
+            workdir,
+            auto_approve,
+            record,
+        } = start;
+        let run_id = run_dir.id().to_string();
+        let dir = run_dir.path().to_path_buf();
+        let events = Arc::new(EventLog::default());
+        let completers = self.completers(&plan, &subgraphs);
+        let mut options = RunOptions::new(workdir, completers);
+        options.run_dir = Some(run_dir);
+        options.subgraphs = subgraphs;
+        options.supervision = supervision_of(&plan);
+        options.clock = Arc::clone(&self.clock);
+        options.activity_log = Some(tracker_actors::activity::audit_base());
+        if auto_approve {
+            options.interviewer = Some(Arc::new(AutoApprove) as Arc<dyn Interviewer>);
+        }
+        options
+            .subscribers
+            .push(EventRecorder::new(Arc::clone(&events)).start().recipient());
+        // Listed before it is launched: a client that got the id back can ask
+        // about it at once.
+        let entry = Arc::new(RunEntry {
+            run_id: run_id.clone(),
+            workflow,
+            dir,
+            events: Arc::clone(&events),
+            finished: Mutex::new(None),
+            canceller: Canceller::new(&self.process, &run_id),
+        });
+        self.runs
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(run_id.clone(), Arc::clone(&entry));
+        let process = self.process.clone();
+        let plan = Arc::new(plan);
+        let fut = async move {
+            let handle = match launch(&process, plan, options).await {
+                Ok(handle) => handle,
+                Err(e) => {
+                    tracing::error!(run_id, error = %e, "launch failed");
+                    *entry
+                        .finished
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner) = Some("halted".into());
+                    events.close();
+                    return;
+                }
+            };
+            tracing::info!(run_id, "run launched");
+            let status = match handle.wait().await {
+                Ok(finished) => finished
+                    .end
+                    .result
+                    .map_or("halted".to_string(), |r| r.status.as_str().to_string()),
+                Err(e) => {
+                    tracing::error!(run_id, error = %e, "lost the run");
+                    "halted".to_string()
+                }
+            };
+            *entry
+                .finished
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner) = Some(status.clone());
+            events.close();
+            // The run's checkpoint says how it ended: the service need not
+            // resume it again — unless the service is stopping, which
+            // cancelled it to be resumed by the next one.
+            if !STOPPING.load(std::sync::atomic::Ordering::SeqCst) {
+                let _ = std::fs::remove_file(&record);
+            }
+            tracing::info!(run_id, status, "run ended");
+        };
+        ctx.spawn(fut.into_actor(self));
+    }
+
+    /// The clients for the providers `plan` uses, from the shared pool.
+    fn completers(
+        &self,
+        plan: &SpawnPlan,
+        subgraphs: &tracker_handlers::child::Subgraphs,
+    ) -> tracker_runtime::llm::Completers {
+        let used = providers::providers_used(plan, subgraphs);
+        match &self.pool {
+            Some(pool) => providers::completers_from(pool, &Env::from_process(), &used)
+                .unwrap_or_else(|e| {
+                    tracing::warn!(error = %e, "provider set-up failed; agent nodes will fail");
+                    tracker_runtime::llm::Completers::new()
+                }),
+            None => {
+                tracing::warn!(error = ?self.env_error, "no provider clients");
+                tracker_runtime::llm::Completers::new()
+            }
+        }
+    }
+}
+
+/// A run ready to launch.
+struct Start {
+    run_dir: RunDir,
+    plan: SpawnPlan,
+    subgraphs: tracker_handlers::child::Subgraphs,
+    workflow: String,
+    workdir: PathBuf,
+    auto_approve: bool,
+    record: PathBuf,
+}
+
+/// The supervision policy the plan's nodes ask for (`params.supervise`,
+/// checked when the plan was built).
+fn supervision_of(plan: &SpawnPlan) -> SupervisionPolicy {
+    let mut policy = SupervisionPolicy::default();
+    for node in &plan.nodes {
+        if let Some(settings) = &node.spec.common.supervise {
+            let _ = policy.apply(&format!("{}:{settings}", node.id));
+        }
+    }
+    policy
+}
+
+impl Actor for Service {
+    type Context = Context<Self>;
+}
+
+/// Submits a run; replies with its id.
+#[derive(Message)]
+#[rtype(result = "Result<String, ApiError>")]
+pub struct Submit(pub Submission);
+
+impl Handler<Submit> for Service {
+    type Result = Result<String, ApiError>;
+
+    fn handle(&mut self, msg: Submit, ctx: &mut Self::Context) -> Self::Result {
+        self.submit(msg.0, ctx)
+    }
+}
+
+/// Resumes the runs a previous service left; replies with how many.
+#[derive(Message)]
+#[rtype(result = "usize")]
+pub struct Recover;
+
+impl Handler<Recover> for Service {
+    type Result = usize;
+
+    fn handle(&mut self, _: Recover, ctx: &mut Self::Context) -> usize {
+        self.recover(ctx)
+    }
+}

@@ -1,0 +1,381 @@
+//! `tracker serve` and its clients, the real binary over its real socket:
+//! submitted runs finish in the service, the clients see them, the event
+//! stream replays the run's `activity.jsonl`, bad requests get the right 4xx,
+//! a missing or stale service is said plainly, and a service killed mid-run
+//! resumes its runs when started again without running a finished step twice.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+use serde_json::{json, Value};
+use tracker_tests::{in_dir, text};
+
+/// A running `tracker serve`, killed when dropped.
+struct Service {
+    child: Child,
+    socket: PathBuf,
+    dir: PathBuf,
+}
+
+impl Service {
+    /// Starts a service in `dir` on `dir/s/tracker.sock` and waits until it
+    /// says it is listening.
+    fn start(dir: &Path) -> Service {
+        let socket = dir.join("s").join("tracker.sock");
+        let mut child = in_dir(dir)
+            .args(["serve", "--no-fsync", "--socket"])
+            .arg(&socket)
+            .arg("--state-dir")
+            .arg(dir.join("state"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the service starts");
+        let stderr = child.stderr.take().expect("stderr");
+        let mut lines = BufReader::new(stderr).lines();
+        loop {
+            let line = lines
+                .next()
+                .expect("the service says it listens before it exits")
+                .expect("a log line");
+            if line.contains("tracker service listening") {
+                break;
+            }
+        }
+        // Keep draining its log so it never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        Service {
+            child,
+            socket,
+            dir: dir.to_path_buf(),
+        }
+    }
+
+    /// A client command against this service.
+    fn client(&self, args: &[&str]) -> Command {
+        let mut cmd = in_dir(&self.dir);
+        cmd.args(args).arg("--socket").arg(&self.socket);
+        cmd
+    }
+
+    /// A raw HTTP request to the API: its status and JSON body.
+    fn http(&self, method: &str, path: &str, body: Option<String>) -> (u16, Value) {
+        let socket = self.socket.clone();
+        let url = format!("http://tracker{path}");
+        let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime")
+            .block_on(async move {
+                let client = reqwest::Client::builder()
+                    .unix_socket(socket.as_path())
+                    .build()
+                    .expect("client");
+                let mut request = client
+                    .request(method, url)
+                    .header("content-type", "application/json");
+                if let Some(body) = body {
+                    request = request.body(body);
+                }
+                let response = request.send().await.expect("the service answers");
+                let status = response.status().as_u16();
+                let text = response.text().await.expect("a body");
+                (
+                    status,
+                    serde_json::from_str(&text).unwrap_or(Value::String(text)),
+                )
+            })
+    }
+
+    /// Run `id`'s events as the service streams them, from 0, without
+    /// following.
+    fn events(&self, id: &str) -> Vec<String> {
+        let socket = self.socket.clone();
+        let url = format!("http://tracker/v1/runs/{id}/events?from=0&follow=false");
+        let body = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime")
+            .block_on(async move {
+                reqwest::Client::builder()
+                    .unix_socket(socket.as_path())
+                    .build()
+                    .expect("client")
+                    .get(url)
+                    .send()
+                    .await
+                    .expect("answer")
+                    .text()
+                    .await
+                    .expect("body")
+            });
+        body.lines()
+            .filter_map(|l| l.strip_prefix("data:"))
+            .map(|l| l.strip_prefix(' ').unwrap_or(l).to_string())
+            .collect()
+    }
+}
+
+impl Drop for Service {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A pipeline of two tool nodes.
+fn pipeline(first: &str, second: &str) -> String {
+    format!(
+        "workflow Served\n  start: Start\n  exit: Done\n  agent Start\n    label: Start\n  tool First\n    timeout: 30s\n    command: {first}\n  tool Second\n    timeout: 30s\n    command: {second}\n  agent Done\n    label: Done\n  edges\n    Start -> First\n    First -> Second\n    Second -> Done\n"
+    )
+}
+
+#[test]
+fn submitted_runs_finish_in_the_service_and_its_clients_see_them() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(
+        dir.path().join("flow.dip"),
+        pipeline("echo one >> ledger.txt", "echo two >> ledger.txt"),
+    )
+    .expect("pipeline");
+    let service = Service::start(dir.path());
+
+    let out = service
+        .client(&["submit", "flow.dip", "--wait"])
+        .output()
+        .expect("submit");
+    let stdout = text(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}\n{}",
+        text(&out.stderr)
+    );
+    let id = stdout
+        .lines()
+        .next()
+        .expect("the run id")
+        .trim()
+        .to_string();
+    assert!(stdout.contains("pipeline_completed"), "{stdout}");
+    let ledger = std::fs::read_to_string(dir.path().join("ledger.txt")).expect("ledger");
+    assert_eq!(ledger, "one\ntwo\n");
+
+    let out = service
+        .client(&["ps", "--all", "--json"])
+        .output()
+        .expect("ps");
+    let runs: Value = serde_json::from_str(text(&out.stdout).trim()).expect("ps JSON");
+    let run = runs
+        .as_array()
+        .and_then(|r| r.iter().find(|r| r["run_id"] == id.as_str()))
+        .unwrap_or_else(|| panic!("{id} not in {runs}"));
+    assert_eq!(run["status"], "success");
+    assert_eq!(run["workflow"], "Served");
+
+    // The stream replayed from 0 is the run's activity log.
+    let run_dir = dir.path().join(".tracker/runs").join(&id);
+    let activity = std::fs::read_to_string(run_dir.join("activity.jsonl")).expect("activity");
+    let activity: Vec<&str> = activity.lines().collect();
+    let streamed = service.events(&id);
+    assert_eq!(streamed, activity);
+
+    let out = service.client(&["logs", &id]).output().expect("logs");
+    assert!(
+        text(&out.stdout).contains("pipeline_completed"),
+        "{}",
+        text(&out.stdout)
+    );
+    let (status, health) = service.http("GET", "/v1/health", None);
+    assert_eq!((status, health["ok"].clone()), (200, json!(true)));
+}
+
+#[test]
+fn bad_requests_get_the_right_4xx_naming_the_field() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let service = Service::start(dir.path());
+    let workdir = dir.path().display().to_string();
+    let cases = [
+        (
+            "POST",
+            "/v1/runs",
+            Some("{not json".to_string()),
+            400,
+            "body",
+        ),
+        (
+            "POST",
+            "/v1/runs",
+            Some(json!({"pipeline": "quickstart", "workdir": workdir, "colour": 1}).to_string()),
+            400,
+            "colour",
+        ),
+        (
+            "POST",
+            "/v1/runs",
+            Some(json!({"pipeline": "quickstart", "workdir": "relative"}).to_string()),
+            400,
+            "workdir",
+        ),
+        (
+            "POST",
+            "/v1/runs",
+            Some(json!({"pipeline": "no-such.dip", "workdir": workdir}).to_string()),
+            400,
+            "pipeline",
+        ),
+        (
+            "POST",
+            "/v1/runs",
+            Some(
+                json!({"pipeline": "quickstart", "workdir": workdir, "params": {"nope": "1"}})
+                    .to_string(),
+            ),
+            400,
+            "params.nope",
+        ),
+        ("GET", "/v1/runs/zzzzzzzzzzzz", None, 404, "zzzzzzzzzzzz"),
+        (
+            "POST",
+            "/v1/runs/zzzzzzzzzzzz/cancel",
+            None,
+            404,
+            "zzzzzzzzzzzz",
+        ),
+        (
+            "GET",
+            "/v1/runs/zzzzzzzzzzzz/events",
+            None,
+            404,
+            "zzzzzzzzzzzz",
+        ),
+        ("GET", "/v1/nothing", None, 404, "no such endpoint"),
+        (
+            "POST",
+            "/v1/runs",
+            Some(format!(
+                "{{\"pipeline_text\": \"{}\"}}",
+                "x".repeat(2 * 1024 * 1024)
+            )),
+            413,
+            "",
+        ),
+    ];
+    for (method, path, body, want, says) in cases {
+        let (status, answer) = service.http(method, path, body);
+        assert_eq!(status, want, "{method} {path}: {answer}");
+        assert!(
+            answer.to_string().contains(says),
+            "{method} {path}: {answer}"
+        );
+    }
+    // Nothing was created for any of them.
+    assert!(!dir.path().join(".tracker").exists());
+}
+
+#[test]
+fn clients_say_plainly_when_no_service_listens_and_a_second_service_is_refused() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let missing = dir.path().join("nowhere.sock");
+    let out = in_dir(dir.path())
+        .args(["ps", "--socket"])
+        .arg(&missing)
+        .output()
+        .expect("ps");
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("no tracker service is listening on") && stderr.contains("tracker serve"),
+        "{stderr}"
+    );
+
+    // A socket directory others may enter is refused.
+    std::fs::create_dir_all(dir.path().join("s")).expect("dir");
+    let out = in_dir(dir.path())
+        .args(["serve", "--socket"])
+        .arg(dir.path().join("s/tracker.sock"))
+        .output()
+        .expect("serve");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("open to other users"),
+        "{}",
+        text(&out.stderr)
+    );
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(dir.path().join("s"), std::fs::Permissions::from_mode(0o700))
+        .expect("chmod");
+
+    // A socket file nobody listens on (a service that died) is cleared.
+    drop(std::os::unix::net::UnixListener::bind(dir.path().join("s/tracker.sock")).expect("bind"));
+    let service = Service::start(dir.path());
+    let out = in_dir(dir.path())
+        .args(["serve", "--socket"])
+        .arg(&service.socket)
+        .output()
+        .expect("second service");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("already listening"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = service
+        .client(&["cancel", "zzzzzzzzzzzz"])
+        .output()
+        .expect("cancel");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("no run \"zzzzzzzzzzzz\""),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn a_service_killed_mid_run_resumes_its_runs_and_no_finished_step_runs_twice() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let fifo = dir.path().join("gate.fifo");
+    nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o600)).expect("fifo");
+    // The second step waits on the FIFO, so the service is killed while it
+    // is in flight.
+    std::fs::write(
+        dir.path().join("flow.dip"),
+        pipeline(
+            "echo first >> ledger.txt",
+            "read line < gate.fifo && echo second >> ledger.txt",
+        ),
+    )
+    .expect("pipeline");
+    let mut service = Service::start(dir.path());
+    let out = service
+        .client(&["submit", "flow.dip"])
+        .output()
+        .expect("submit");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let id = text(&out.stdout).trim().to_string();
+    // Wait until the first step is done and the second started.
+    let started = dir.path().join(".tracker/runs").join(&id).join("Second");
+    while !started.exists() {
+        std::thread::yield_now();
+    }
+    service.child.kill().expect("SIGKILL the service");
+    service.child.wait().expect("reaped");
+    drop(service);
+
+    let service = Service::start(dir.path());
+    // The waiting command (left running by the dead service, or started
+    // again) gets its line.
+    std::fs::write(&fifo, "go\n").expect("open the gate");
+    let out = service.client(&["logs", "-f", &id]).output().expect("logs");
+    assert!(
+        text(&out.stdout).contains("pipeline_completed"),
+        "{}",
+        text(&out.stdout)
+    );
+    let ledger = std::fs::read_to_string(dir.path().join("ledger.txt")).expect("ledger");
+    assert_eq!(ledger, "first\nsecond\n", "every step exactly once");
+}
