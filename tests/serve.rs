@@ -90,6 +90,14 @@ impl Service {
             })
     }
 
+    /// Follows run `id` with `tracker logs -f` until it ends, and asserts it
+    /// completed.
+    fn follow_to_completion(&self, id: &str) {
+        let out = self.client(&["logs", "-f", id]).output().expect("logs");
+        let stdout = text(&out.stdout);
+        assert!(stdout.contains("pipeline_completed"), "{stdout}");
+    }
+
     /// Run `id`'s events as the service streams them, from 0, without
     /// following.
     fn events(&self, id: &str) -> Vec<String> {
@@ -370,12 +378,66 @@ fn a_service_killed_mid_run_resumes_its_runs_and_no_finished_step_runs_twice() {
     // The waiting command (left running by the dead service, or started
     // again) gets its line.
     std::fs::write(&fifo, "go\n").expect("open the gate");
-    let out = service.client(&["logs", "-f", &id]).output().expect("logs");
-    assert!(
-        text(&out.stdout).contains("pipeline_completed"),
-        "{}",
-        text(&out.stdout)
-    );
+    service.follow_to_completion(&id);
     let ledger = std::fs::read_to_string(dir.path().join("ledger.txt")).expect("ledger");
     assert_eq!(ledger, "first\nsecond\n", "every step exactly once");
+}
+
+#[test]
+fn a_gate_waits_for_its_answer_over_the_api_and_is_answered_once() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(
+        dir.path().join("gated.dip"),
+        "workflow Gated\n  start: Start\n  exit: Done\n  agent Start\n    label: Start\n  human Gate\n    label: \"Ship it?\"\n    mode: choice\n  tool Ship\n    timeout: 10s\n    command: echo shipped >> ledger.txt\n  agent Done\n    label: Done\n  edges\n    Start -> Gate\n    Gate -> Ship  label: approve\n    Gate -> Done  label: reject\n    Ship -> Done\n",
+    )
+    .expect("pipeline");
+    let service = Service::start(dir.path());
+    let out = service
+        .client(&["submit", "gated.dip"])
+        .output()
+        .expect("submit");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let id = text(&out.stdout).trim().to_string();
+    // The run waits at its gate until someone answers.
+    loop {
+        let (_, run) = service.http("GET", &format!("/v1/runs/{id}"), None);
+        if run["waiting_gate"] == json!(true) {
+            break;
+        }
+        assert!(
+            matches!(run["status"].as_str(), Some("queued" | "running")),
+            "the run ended at its gate unanswered: {run}"
+        );
+        std::thread::yield_now();
+    }
+    let (status, gates) = service.http("GET", &format!("/v1/runs/{id}/gates"), None);
+    assert_eq!(status, 200);
+    assert_eq!(gates["gates"][0]["node_id"], "Gate");
+    assert_eq!(gates["gates"][0]["choices"], json!(["approve", "reject"]));
+
+    let out = service
+        .client(&["answer", &id, "Gate", "approve"])
+        .output()
+        .expect("answer");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let out = service
+        .client(&["answer", &id, "Gate", "reject"])
+        .output()
+        .expect("second answer");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("answered already"),
+        "{}",
+        text(&out.stderr)
+    );
+    let (status, _) = service.http(
+        "POST",
+        &format!("/v1/runs/{id}/gates/Gate"),
+        Some(json!({"answer": "reject"}).to_string()),
+    );
+    assert_eq!(status, 409);
+
+    service.follow_to_completion(&id);
+    let ledger = std::fs::read_to_string(dir.path().join("ledger.txt")).expect("ledger");
+    assert_eq!(ledger, "shipped\n", "the approve route was taken");
 }

@@ -50,6 +50,25 @@ pub enum Command {
     Logs(LogsArgs),
     /// Cancel a service run.
     Cancel(CancelArgs),
+    /// Answer a gate a service run waits at.
+    Answer(AnswerArgs),
+}
+
+/// `tracker answer`
+#[derive(Debug, Args)]
+pub struct AnswerArgs {
+    /// The run's id.
+    pub run: String,
+    /// The gate's node id.
+    pub node: String,
+    /// The choice (its label) or the text.
+    pub answer: String,
+    /// For an interview: the answer to each question, in order; repeatable.
+    #[arg(long = "question-answer", value_name = "TEXT")]
+    pub answers: Vec<String>,
+    /// The service's socket.
+    #[arg(long, value_name = "PATH")]
+    pub socket: Option<PathBuf>,
 }
 
 /// How `tracker serve` logs.

@@ -38,6 +38,7 @@ pub fn dispatch(cli: Cli) -> Result<u8> {
         Command::Ps(args) => crate::serve::client::ps(&args),
         Command::Logs(args) => crate::serve::client::logs(&args),
         Command::Cancel(args) => crate::serve::client::cancel(&args),
+        Command::Answer(args) => crate::serve::client::answer(&args),
     }
 }
 

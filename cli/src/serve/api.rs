@@ -7,10 +7,13 @@
 //! | `GET /v1/runs` | every run: id, workflow, status, directory, events so far |
 //! | `GET /v1/runs/{id}` | one run |
 //! | `POST /v1/runs/{id}/cancel` | cancel it; `{"cancelled": bool}` |
+//! | `GET /v1/runs/{id}/gates` | its gates waiting for an answer |
+//! | `POST /v1/runs/{id}/gates/{node}` | answer one: `{"answer": …, "answers": [… per interview question]}`; 409 when answered already |
 //! | `GET /v1/runs/{id}/events?from=N&follow=B` | its events as server-sent events, from the `N`th (0 = the whole run), then live until it ends (`follow=false`: those there now) |
 //!
 //! Bad requests get a 4xx with `{"error": …}` naming the field: malformed or
-//! oversized JSON 400/413, an unknown run 404.
+//! oversized JSON 400/413, an unknown run or gate 404, a gate answered twice
+//! 409.
 
 use std::convert::Infallible;
 use std::sync::{Arc, PoisonError};
@@ -26,6 +29,7 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use super::gates::{AnswerError, Gates};
 use super::service::{ApiError, RunEntry, Runs, Service, Submission, Submit};
 
 /// The largest request body taken.
@@ -38,6 +42,8 @@ pub struct Api {
     pub service: Addr<Service>,
     /// The runs, read directly.
     pub runs: Runs,
+    /// The gates waiting for answers.
+    pub gates: Arc<Gates>,
 }
 
 /// The router.
@@ -48,6 +54,8 @@ pub fn router(api: Api) -> Router {
         .route("/v1/runs/{id}", get(status))
         .route("/v1/runs/{id}/cancel", post(cancel))
         .route("/v1/runs/{id}/events", get(events))
+        .route("/v1/runs/{id}/gates", get(gates))
+        .route("/v1/runs/{id}/gates/{node}", post(answer))
         .fallback(|| async { error(StatusCode::NOT_FOUND, "no such endpoint".into()) })
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .with_state(api)
@@ -68,11 +76,12 @@ impl IntoResponse for ApiError {
     }
 }
 
-fn describe(run: &RunEntry) -> Value {
+fn describe(run: &RunEntry, gates: &Gates) -> Value {
     json!({
         "run_id": run.run_id,
         "workflow": run.workflow,
         "status": run.state().name(),
+        "waiting_gate": gates.any_waiting(&run.run_id),
         "dir": run.dir.display().to_string(),
         "events": run.events.len(),
     })
@@ -126,19 +135,60 @@ async fn list(State(api): State<Api>) -> Json<Value> {
         .lock()
         .unwrap_or_else(PoisonError::into_inner)
         .values()
-        .map(|run| describe(run))
+        .map(|run| describe(run, &api.gates))
         .collect();
     Json(json!({ "runs": runs }))
 }
 
 async fn status(State(api): State<Api>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
     let run = find(&api, &id)?;
-    Ok(Json(describe(&run)))
+    Ok(Json(describe(&run, &api.gates)))
 }
 
 async fn cancel(State(api): State<Api>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
     let run = find(&api, &id)?;
     Ok(Json(json!({ "cancelled": run.cancel().await })))
+}
+
+async fn gates(State(api): State<Api>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+    find(&api, &id)?;
+    Ok(Json(json!({ "gates": api.gates.waiting(&id) })))
+}
+
+/// An answer to a gate.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GateReply {
+    /// The choice or text.
+    #[serde(default)]
+    answer: String,
+    /// One per question, for an interview.
+    #[serde(default)]
+    answers: Vec<String>,
+}
+
+async fn answer(
+    State(api): State<Api>,
+    Path((id, node)): Path<(String, String)>,
+    body: Result<Json<GateReply>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    let Json(reply) = match body {
+        Ok(json) => json,
+        Err(rejection) => {
+            return Ok(error(
+                StatusCode::BAD_REQUEST,
+                format!("body: {}", rejection.body_text()),
+            ))
+        }
+    };
+    find(&api, &id)?;
+    match api.gates.answer(&id, &node, reply.answer, reply.answers) {
+        Ok(()) => Ok(Json(json!({ "answered": true })).into_response()),
+        Err(e @ AnswerError::AlreadyAnswered { .. }) => {
+            Ok(error(StatusCode::CONFLICT, e.to_string()))
+        }
+        Err(e @ AnswerError::NotWaiting { .. }) => Ok(error(StatusCode::NOT_FOUND, e.to_string())),
+    }
 }
 
 /// `?from=N&follow=false`.

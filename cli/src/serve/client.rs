@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 use tracker_runtime::event::PipelineEvent;
 
 use super::socket;
-use crate::args::{CancelArgs, LogsArgs, PsArgs, SubmitArgs};
+use crate::args::{AnswerArgs, CancelArgs, LogsArgs, PsArgs, SubmitArgs};
 use crate::exit;
 use crate::output::console;
 
@@ -227,6 +227,21 @@ pub fn logs(args: &LogsArgs) -> Result<u8> {
     block_on(async {
         let client = Client::new(args.socket.as_deref())?;
         client.follow(&args.run, args.follow, args.json).await?;
+        Ok(exit::OK)
+    })
+}
+
+/// `tracker answer`.
+pub fn answer(args: &AnswerArgs) -> Result<u8> {
+    block_on(async {
+        let client = Client::new(args.socket.as_deref())?;
+        client
+            .post(
+                &format!("/v1/runs/{}/gates/{}", args.run, args.node),
+                &json!({ "answer": args.answer, "answers": args.answers }),
+            )
+            .await?;
+        println!("answered gate {} of run {}", args.node, args.run);
         Ok(exit::OK)
     })
 }

@@ -12,6 +12,7 @@
 pub mod api;
 pub mod client;
 pub mod events;
+pub mod gates;
 pub mod service;
 pub mod socket;
 
@@ -47,7 +48,15 @@ pub fn run(args: &ServeArgs) -> Result<u8> {
     let system = actix::System::new();
     system.block_on(async move {
         let runs: Runs = Arc::new(Mutex::new(Default::default()));
-        let service = Service::new(&state, max_runs, durability, Arc::clone(&runs)).start();
+        let gates = Arc::new(gates::Gates::default());
+        let service = Service::new(
+            &state,
+            max_runs,
+            durability,
+            Arc::clone(&runs),
+            Arc::clone(&gates),
+        )
+        .start();
         let resumed = service
             .send(Recover)
             .await
@@ -66,6 +75,7 @@ pub fn run(args: &ServeArgs) -> Result<u8> {
         let app = api::router(api::Api {
             service,
             runs: Arc::clone(&runs),
+            gates,
         });
         let stop = async move {
             let signal = interrupts.next().await;

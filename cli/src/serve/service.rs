@@ -26,6 +26,7 @@ use tracker_runtime::plan::SpawnPlan;
 use tracker_runtime::supervision::SupervisionPolicy;
 
 use super::events::{EventLog, EventRecorder};
+use super::gates::{Gates, ServiceInterviewer};
 use crate::load::{self, Diagnostics};
 use crate::pipeline::{self, PipelineSource};
 use crate::providers;
@@ -45,8 +46,8 @@ pub struct Submission {
     /// Values for the pipeline's declared variables.
     #[serde(default)]
     pub params: BTreeMap<String, String>,
-    /// Answer its gates automatically (otherwise a gate fails closed: this
-    /// service does not take answers yet).
+    /// Answer its gates automatically (otherwise each gate waits for an
+    /// answer over the API).
     #[serde(default)]
     pub auto_approve: bool,
 }
@@ -152,6 +153,7 @@ struct Record {
 pub struct Service {
     process: Process,
     runs: Runs,
+    gates: Arc<Gates>,
     pool: Option<Arc<ProviderPool>>,
     env_error: Option<String>,
     records: PathBuf,
@@ -163,7 +165,13 @@ pub struct Service {
 impl Service {
     /// A service keeping its records under `state`, running at most
     /// `max_runs` runs at once (0: no limit).
-    pub fn new(state: &Path, max_runs: usize, durability: Durability, runs: Runs) -> Service {
+    pub fn new(
+        state: &Path,
+        max_runs: usize,
+        durability: Durability,
+        runs: Runs,
+        gates: Arc<Gates>,
+    ) -> Service {
         let (pool, env_error) = match providers::options(&Env::from_process()) {
             Ok(options) => (Some(ProviderPool::new(options)), None),
             Err(e) => (None, Some(e.to_string())),
@@ -171,6 +179,7 @@ impl Service {
         Service {
             process: Process::start(max_runs),
             runs,
+            gates,
             pool,
             env_error,
             records: state.join("runs"),
@@ -382,9 +391,11 @@ impl Service {
         options.supervision = supervision_of(&plan);
         options.clock = Arc::clone(&self.clock);
         options.activity_log = Some(tracker_actors::activity::audit_base());
-        if auto_approve {
-            options.interviewer = Some(Arc::new(AutoApprove) as Arc<dyn Interviewer>);
-        }
+        options.interviewer = Some(if auto_approve {
+            Arc::new(AutoApprove) as Arc<dyn Interviewer>
+        } else {
+            Arc::new(ServiceInterviewer::new(Arc::clone(&self.gates)))
+        });
         options
             .subscribers
             .push(EventRecorder::new(Arc::clone(&events)).start().recipient());

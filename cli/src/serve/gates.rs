@@ -1,0 +1,155 @@
+//! Gates a service's runs ask: held until a client answers them over the API
+//! (`tracker answer RUN NODE ANSWER`). A gate is answered once; a second
+//! answer is refused, as is an answer to a gate that is not waiting.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use serde_json::{json, Value};
+use tokio::sync::oneshot;
+use tracker_handlers::human::{GateAnswer, GateError, GateRequest, Interviewer};
+use tracker_handlers::questions::Answer;
+use tracker_handlers::BoxFuture;
+use tracker_runtime::event::Actor;
+
+/// A gate waiting for its answer.
+struct Waiting {
+    request: GateRequest,
+    reply: oneshot::Sender<GateAnswer>,
+}
+
+/// The gates waiting across the service, and those already answered.
+#[derive(Default)]
+pub struct Gates {
+    held: Mutex<Held>,
+}
+
+#[derive(Default)]
+struct Held {
+    /// By run id, then node id.
+    waiting: BTreeMap<(String, String), Waiting>,
+    answered: BTreeSet<(String, String)>,
+}
+
+/// Why an answer was refused.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum AnswerError {
+    /// The gate is not waiting, and never was answered.
+    #[error("run {run:?} has no gate {node:?} waiting for an answer")]
+    NotWaiting {
+        /// The run.
+        run: String,
+        /// The gate's node.
+        node: String,
+    },
+    /// The gate was answered already.
+    #[error("gate {node:?} of run {run:?} was answered already")]
+    AlreadyAnswered {
+        /// The run.
+        run: String,
+        /// The gate's node.
+        node: String,
+    },
+}
+
+impl Gates {
+    /// The gates of run `run` waiting now, as JSON.
+    pub fn waiting(&self, run: &str) -> Vec<Value> {
+        let held = self.held.lock().unwrap_or_else(PoisonError::into_inner);
+        held.waiting
+            .iter()
+            .filter(|((r, _), w)| r == run && !w.reply.is_closed())
+            .map(|((_, node), w)| {
+                json!({
+                    "node_id": node,
+                    "mode": w.request.mode.as_str(),
+                    "label": w.request.label,
+                    "prompt": w.request.prompt,
+                    "choices": w.request.choices,
+                    "default": w.request.default,
+                    "questions": w.request.questions.iter().map(|q| q.text.clone()).collect::<Vec<_>>(),
+                })
+            })
+            .collect()
+    }
+
+    /// Whether run `run` has a gate waiting.
+    pub fn any_waiting(&self, run: &str) -> bool {
+        let held = self.held.lock().unwrap_or_else(PoisonError::into_inner);
+        held.waiting
+            .iter()
+            .any(|((r, _), w)| r == run && !w.reply.is_closed())
+    }
+
+    /// Answers gate `node` of run `run` with `response` (and, for an
+    /// interview, `answers` in question order).
+    pub fn answer(
+        &self,
+        run: &str,
+        node: &str,
+        response: String,
+        answers: Vec<String>,
+    ) -> Result<(), AnswerError> {
+        let key = (run.to_string(), node.to_string());
+        let mut held = self.held.lock().unwrap_or_else(PoisonError::into_inner);
+        let Some(waiting) = held.waiting.remove(&key) else {
+            return Err(if held.answered.contains(&key) {
+                AnswerError::AlreadyAnswered {
+                    run: run.into(),
+                    node: node.into(),
+                }
+            } else {
+                AnswerError::NotWaiting {
+                    run: run.into(),
+                    node: node.into(),
+                }
+            });
+        };
+        held.answered.insert(key);
+        let answer = GateAnswer {
+            response,
+            answers: answers
+                .into_iter()
+                .map(|answer| Answer {
+                    answer,
+                    elaboration: String::new(),
+                })
+                .collect(),
+            actor: Actor::Human,
+        };
+        // The node may have gone (cancelled, timed out): then nobody waits.
+        let _ = waiting.reply.send(answer);
+        Ok(())
+    }
+}
+
+/// The interviewer of a service's runs: parks each gate in [`Gates`] until
+/// it is answered.
+pub struct ServiceInterviewer {
+    gates: Arc<Gates>,
+}
+
+impl ServiceInterviewer {
+    /// Parks gates in `gates`.
+    pub fn new(gates: Arc<Gates>) -> ServiceInterviewer {
+        ServiceInterviewer { gates }
+    }
+}
+
+impl Interviewer for ServiceInterviewer {
+    fn ask(&self, request: GateRequest) -> BoxFuture<Result<GateAnswer, GateError>> {
+        let (reply, answer) = oneshot::channel();
+        let key = (request.run_id.clone(), request.node_id.clone());
+        {
+            let mut held = self
+                .gates
+                .held
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            // A gate asked again (a loop, a retry) may be answered again.
+            held.answered.remove(&key);
+            held.waiting.insert(key, Waiting { request, reply });
+        }
+        Box::pin(async move { answer.await.map_err(|_| GateError::InputClosed) })
+    }
+}
