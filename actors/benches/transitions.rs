@@ -24,7 +24,6 @@ use tracker_actors::launch::{launch, RunOptions};
 use tracker_actors::process::Process;
 use tracker_actors::run_dir::{RunDir, WorkflowCopy};
 use tracker_actors::store::{Durability, RunStore, StoreStats};
-use tracker_handlers::tool_safety::ToolPolicy;
 use tracker_handlers::{BoxFuture, HandlerEnv, HandlerRegistry, NodeHandler};
 use tracker_runtime::checkpoint::Checkpoint;
 use tracker_runtime::clock::Clock;
@@ -33,7 +32,6 @@ use tracker_runtime::llm::stub::StubCompleter;
 use tracker_runtime::llm::Completers;
 use tracker_runtime::outcome::{NodeResult, Outcome};
 use tracker_runtime::plan::{Handler, SpawnPlan};
-use tracker_runtime::supervision::SupervisionPolicy;
 use tracker_runtime::usage::SessionStats;
 
 /// A handler that succeeds at once with stub-sized usage.
