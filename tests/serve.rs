@@ -441,3 +441,53 @@ fn a_gate_waits_for_its_answer_over_the_api_and_is_answered_once() {
     let ledger = std::fs::read_to_string(dir.path().join("ledger.txt")).expect("ledger");
     assert_eq!(ledger, "shipped\n", "the approve route was taken");
 }
+
+#[test]
+fn a_run_the_service_drives_cannot_be_resumed_by_another_process_meanwhile() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(
+        dir.path().join("gated.dip"),
+        "workflow Gated\n  start: Start\n  exit: Done\n  agent Start\n    label: Start\n  tool Before\n    timeout: 10s\n    command: echo before >> ledger.txt\n  human Gate\n    label: \"Go on?\"\n    mode: choice\n  tool After\n    timeout: 10s\n    command: echo after >> ledger.txt\n  agent Done\n    label: Done\n  edges\n    Start -> Before\n    Before -> Gate\n    Gate -> After  label: yes\n    Gate -> Done  label: no\n    After -> Done\n",
+    )
+    .expect("pipeline");
+    let service = Service::start(dir.path());
+    let out = service.client(&["submit", "gated.dip"]).output().expect("submit");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let id = text(&out.stdout).trim().to_string();
+    loop {
+        let (_, run) = service.http("GET", &format!("/v1/runs/{id}"), None);
+        if run["waiting_gate"] == json!(true) {
+            break;
+        }
+        assert!(
+            matches!(run["status"].as_str(), Some("queued" | "running")),
+            "{run}"
+        );
+        std::thread::yield_now();
+    }
+    // A second driver of the same run, from another process, is refused.
+    let out = in_dir(dir.path())
+        .args(["run", "--provider", "stub", "--auto-approve", "-r", &id, "gated.dip"])
+        .output()
+        .expect("a second resume");
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("already running in tracker process"), "{stderr}");
+    assert_eq!(stderr.lines().filter(|l| l.starts_with("error:")).count(), 1, "{stderr}");
+
+    let out = service.client(&["answer", &id, "Gate", "yes"]).output().expect("answer");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    service.follow_to_completion(&id);
+    let ledger = std::fs::read_to_string(dir.path().join("ledger.txt")).expect("ledger");
+    assert_eq!(ledger, "before\nafter\n", "every side effect once");
+
+    // An unreadable pipeline is one line and exit 1, and creates nothing new.
+    let out = service
+        .client(&["submit", "missing.dip"])
+        .output()
+        .expect("submit");
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.starts_with("error: pipeline:"), "{stderr}");
+}
