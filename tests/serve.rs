@@ -410,6 +410,13 @@ fn a_gate_waits_for_its_answer_over_the_api_and_is_answered_once() {
         );
         std::thread::yield_now();
     }
+    let out = service.client(&["ps"]).output().expect("ps");
+    let row = text(&out.stdout)
+        .lines()
+        .find(|l| l.starts_with(id.as_str()))
+        .map(String::from)
+        .unwrap_or_default();
+    assert!(row.trim_end().ends_with("waiting"), "{}", text(&out.stdout));
     let (status, gates) = service.http("GET", &format!("/v1/runs/{id}/gates"), None);
     assert_eq!(status, 200);
     assert_eq!(gates["gates"][0]["node_id"], "Gate");
@@ -451,7 +458,10 @@ fn a_run_the_service_drives_cannot_be_resumed_by_another_process_meanwhile() {
     )
     .expect("pipeline");
     let service = Service::start(dir.path());
-    let out = service.client(&["submit", "gated.dip"]).output().expect("submit");
+    let out = service
+        .client(&["submit", "gated.dip"])
+        .output()
+        .expect("submit");
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let id = text(&out.stdout).trim().to_string();
     loop {
@@ -467,15 +477,33 @@ fn a_run_the_service_drives_cannot_be_resumed_by_another_process_meanwhile() {
     }
     // A second driver of the same run, from another process, is refused.
     let out = in_dir(dir.path())
-        .args(["run", "--provider", "stub", "--auto-approve", "-r", &id, "gated.dip"])
+        .args([
+            "run",
+            "--provider",
+            "stub",
+            "--auto-approve",
+            "-r",
+            &id,
+            "gated.dip",
+        ])
         .output()
         .expect("a second resume");
     assert_eq!(out.status.code(), Some(1));
     let stderr = text(&out.stderr);
-    assert!(stderr.contains("already running in tracker process"), "{stderr}");
-    assert_eq!(stderr.lines().filter(|l| l.starts_with("error:")).count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("already running in tracker process"),
+        "{stderr}"
+    );
+    assert_eq!(
+        stderr.lines().filter(|l| l.starts_with("error:")).count(),
+        1,
+        "{stderr}"
+    );
 
-    let out = service.client(&["answer", &id, "Gate", "yes"]).output().expect("answer");
+    let out = service
+        .client(&["answer", &id, "Gate", "yes"])
+        .output()
+        .expect("answer");
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     service.follow_to_completion(&id);
     let ledger = std::fs::read_to_string(dir.path().join("ledger.txt")).expect("ledger");

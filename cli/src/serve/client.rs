@@ -203,15 +203,21 @@ pub fn ps(args: &PsArgs) -> Result<u8> {
             return Ok(exit::OK);
         }
         println!(
-            "{:<14} {:<24} {:<22} {:>7}",
+            "{:<14} {:<24} {:<22} {:>7}  GATE",
             "RUN ID", "WORKFLOW", "STATUS", "EVENTS"
         );
         for run in shown {
             let text = |key: &str| {
                 dippin::diagnostic::printable_line(run[key].as_str().unwrap_or("")).into_owned()
             };
+            // A run waiting for someone to answer a gate says so.
+            let gate = if run["waiting_gate"].as_bool() == Some(true) {
+                "waiting"
+            } else {
+                ""
+            };
             println!(
-                "{:<14} {:<24} {:<22} {:>7}",
+                "{:<14} {:<24} {:<22} {:>7}  {gate}",
                 text("run_id"),
                 text("workflow"),
                 text("status"),
