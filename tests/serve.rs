@@ -134,6 +134,27 @@ impl Drop for Service {
     }
 }
 
+/// A pipeline that writes `before`, waits at gate `Gate` (`yes`, `no`), and
+/// on `yes` writes `after`.
+const GATED: &str = "workflow Gated\n  start: Start\n  exit: Done\n  agent Start\n    label: Start\n  tool Before\n    timeout: 10s\n    command: echo before >> ledger.txt\n  human Gate\n    label: \"Go on?\"\n    mode: choice\n  tool After\n    timeout: 10s\n    command: echo after >> ledger.txt\n  agent Done\n    label: Done\n  edges\n    Start -> Before\n    Before -> Gate\n    Gate -> After  label: yes\n    Gate -> Done  label: no\n    After -> Done\n";
+
+impl Service {
+    /// Waits until run `id` waits at a gate (failing if it ends first).
+    fn wait_for_gate(&self, id: &str) {
+        loop {
+            let (_, run) = self.http("GET", &format!("/v1/runs/{id}"), None);
+            if run["waiting_gate"] == json!(true) {
+                return;
+            }
+            assert!(
+                matches!(run["status"].as_str(), Some("queued" | "running")),
+                "the run ended before its gate: {run}"
+            );
+            std::thread::yield_now();
+        }
+    }
+}
+
 /// A pipeline of two tool nodes.
 fn pipeline(first: &str, second: &str) -> String {
     format!(
@@ -452,11 +473,7 @@ fn a_gate_waits_for_its_answer_over_the_api_and_is_answered_once() {
 #[test]
 fn a_run_the_service_drives_cannot_be_resumed_by_another_process_meanwhile() {
     let dir = tempfile::tempdir().expect("temp dir");
-    std::fs::write(
-        dir.path().join("gated.dip"),
-        "workflow Gated\n  start: Start\n  exit: Done\n  agent Start\n    label: Start\n  tool Before\n    timeout: 10s\n    command: echo before >> ledger.txt\n  human Gate\n    label: \"Go on?\"\n    mode: choice\n  tool After\n    timeout: 10s\n    command: echo after >> ledger.txt\n  agent Done\n    label: Done\n  edges\n    Start -> Before\n    Before -> Gate\n    Gate -> After  label: yes\n    Gate -> Done  label: no\n    After -> Done\n",
-    )
-    .expect("pipeline");
+    std::fs::write(dir.path().join("gated.dip"), GATED).expect("pipeline");
     let service = Service::start(dir.path());
     let out = service
         .client(&["submit", "gated.dip"])
@@ -464,17 +481,7 @@ fn a_run_the_service_drives_cannot_be_resumed_by_another_process_meanwhile() {
         .expect("submit");
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let id = text(&out.stdout).trim().to_string();
-    loop {
-        let (_, run) = service.http("GET", &format!("/v1/runs/{id}"), None);
-        if run["waiting_gate"] == json!(true) {
-            break;
-        }
-        assert!(
-            matches!(run["status"].as_str(), Some("queued" | "running")),
-            "{run}"
-        );
-        std::thread::yield_now();
-    }
+    service.wait_for_gate(&id);
     // A second driver of the same run, from another process, is refused.
     let out = in_dir(dir.path())
         .args([
@@ -518,4 +525,57 @@ fn a_run_the_service_drives_cannot_be_resumed_by_another_process_meanwhile() {
     let stderr = text(&out.stderr);
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert!(stderr.starts_with("error: pipeline:"), "{stderr}");
+}
+
+#[test]
+fn a_service_stopped_by_sigterm_keeps_its_runs_for_the_next_one() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(dir.path().join("gated.dip"), GATED).expect("pipeline");
+    let mut service = Service::start(dir.path());
+    let out = service
+        .client(&["submit", "gated.dip"])
+        .output()
+        .expect("submit");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let id = text(&out.stdout).trim().to_string();
+    service.wait_for_gate(&id);
+    // A client follows the run: stopping must not wait for it to leave.
+    let mut follower = service
+        .client(&["logs", "-f", &id])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("a follower");
+    // It is connected once it has printed the run's first event.
+    let mut follower_lines = BufReader::new(follower.stdout.take().expect("stdout")).lines();
+    let first = follower_lines
+        .next()
+        .expect("a first event")
+        .expect("a line");
+    assert!(first.contains("pipeline_started"), "{first}");
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(i32::try_from(service.child.id()).expect("pid")),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .expect("SIGTERM");
+    let status = service.child.wait().expect("the service stops");
+    assert_eq!(status.code(), Some(0));
+    assert!(!service.socket.exists(), "the socket is removed");
+    // The follower's stream ends with the run's cancellation.
+    let rest: Vec<String> = follower_lines.map_while(Result::ok).collect();
+    assert!(rest.iter().any(|l| l.contains("pipeline")), "{rest:?}");
+    follower.wait().expect("the follower is let go");
+    drop(service);
+
+    // The next service resumes the run; it waits at its gate again.
+    let service = Service::start(dir.path());
+    service.wait_for_gate(&id);
+    let out = service
+        .client(&["answer", &id, "Gate", "yes"])
+        .output()
+        .expect("answer");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    service.follow_to_completion(&id);
+    let ledger = std::fs::read_to_string(dir.path().join("ledger.txt")).expect("ledger");
+    assert_eq!(ledger, "before\nafter\n", "every side effect once");
 }

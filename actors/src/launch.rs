@@ -272,7 +272,8 @@ impl RunHandle {
     /// Waits for the run's end, then finishes its activity log, unroutes its
     /// gates, drops its subscriptions and releases its directory.
     pub async fn wait(self) -> Result<Finished, LaunchError> {
-        let end = self.done.await.map_err(|_| LaunchError::Lost)?;
+        // The clean-up below happens however the run ended, a lost run too.
+        let end = self.done.await;
         let activity_error = match &self.activity {
             Some(log) => match log.send(Finish).await {
                 Ok(Err(e)) => Some(e),
@@ -287,6 +288,7 @@ impl RunHandle {
             self.process.bus.do_send(Unsubscribe(id));
         }
         drop(self.lock);
+        let end = end.map_err(|_| LaunchError::Lost)?;
         Ok(Finished {
             end,
             activity_error,

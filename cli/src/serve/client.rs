@@ -96,16 +96,19 @@ impl Client {
                     .unwrap_or("the service refused the request")
             );
         }
-        let mut pending = String::new();
+        // Bytes until an event is whole: a character may be split across
+        // chunks.
+        let mut pending: Vec<u8> = Vec::new();
         let mut status = None;
         while let Some(chunk) = response
             .chunk()
             .await
             .map_err(|e| anyhow!("event stream: {e}"))?
         {
-            pending.push_str(&String::from_utf8_lossy(&chunk));
-            while let Some(end) = pending.find("\n\n") {
-                let event: String = pending.drain(..end + 2).collect();
+            pending.extend_from_slice(&chunk);
+            while let Some(end) = pending.windows(2).position(|w| w == b"\n\n") {
+                let bytes: Vec<u8> = pending.drain(..end + 2).collect();
+                let event = String::from_utf8_lossy(&bytes);
                 for data in event.lines().filter_map(|l| l.strip_prefix("data:")) {
                     let line = data.strip_prefix(' ').unwrap_or(data);
                     if let Ok(parsed) = PipelineEvent::from_line(line) {

@@ -92,7 +92,10 @@ impl Gates {
     ) -> Result<(), AnswerError> {
         let key = (run.to_string(), node.to_string());
         let mut held = self.held.lock().unwrap_or_else(PoisonError::into_inner);
-        let Some(waiting) = held.waiting.remove(&key) else {
+        // A gate whose node went (cancelled, timed out, its run over) waits
+        // no more.
+        let waiting = held.waiting.remove(&key).filter(|w| !w.reply.is_closed());
+        let Some(waiting) = waiting else {
             return Err(if held.answered.contains(&key) {
                 AnswerError::AlreadyAnswered {
                     run: run.into(),
@@ -120,6 +123,15 @@ impl Gates {
         // The node may have gone (cancelled, timed out): then nobody waits.
         let _ = waiting.reply.send(answer);
         Ok(())
+    }
+}
+
+impl Gates {
+    /// Forgets run `run`'s gates (it ended).
+    pub fn forget(&self, run: &str) {
+        let mut held = self.held.lock().unwrap_or_else(PoisonError::into_inner);
+        held.waiting.retain(|(r, _), _| r != run);
+        held.answered.retain(|(r, _)| r != run);
     }
 }
 

@@ -39,6 +39,9 @@ pub fn run(args: &ServeArgs) -> Result<u8> {
     let state = args.state_dir.clone().unwrap_or_else(socket::state_dir);
     tracker_runtime::private_files::create_dir_all(&state)
         .map_err(|e| anyhow!("state directory {}: {e}", state.display()))?;
+    // One service per state directory: two would resume each other's runs.
+    let _state_lock = tracker_actors::run_lock::RunLock::acquire(&state)
+        .map_err(|e| anyhow!("state directory {}: {e}", state.display()))?;
     let durability = if args.no_fsync {
         Durability::NoSync
     } else {
@@ -77,34 +80,50 @@ pub fn run(args: &ServeArgs) -> Result<u8> {
             runs: Arc::clone(&runs),
             gates,
         });
+        let running = Arc::clone(&runs);
         let stop = async move {
             let signal = interrupts.next().await;
             tracing::info!(signal = signal.what(), "stopping");
+            // Cancelled first: their event streams then end, so the
+            // connections following them close and the server can stop.
+            cancel_runs(&running).await;
+            actix::spawn(async move {
+                let signal = interrupts.next().await;
+                tracing::warn!(signal = signal.what(), "stopping at once");
+                std::process::exit(128 + signal.number());
+            });
         };
         let served = axum::serve(listener, app)
             .with_graceful_shutdown(stop)
             .await;
         let _ = std::fs::remove_file(&socket);
         served.map_err(|e| anyhow!("serving {}: {e}", socket.display()))?;
-        service::stopping();
-        stop_runs(&runs).await;
+        wait_for_runs(&runs).await;
         Ok(exit::OK)
     })
 }
 
-/// Cancels every run still going and waits (a bounded time) for them to end;
-/// their records stay, so the next service resumes them.
-async fn stop_runs(runs: &Runs) {
-    let going: Vec<_> = runs
-        .lock()
+/// The runs still going.
+fn going(runs: &Runs) -> Vec<Arc<service::RunEntry>> {
+    runs.lock()
         .unwrap_or_else(PoisonError::into_inner)
         .values()
         .filter(|run| !matches!(run.state(), service::RunState::Finished(_)))
         .cloned()
-        .collect();
-    for run in &going {
-        run.cancel().await;
+        .collect()
+}
+
+/// Cancels every run still going; their records stay, so the next service
+/// resumes them.
+async fn cancel_runs(runs: &Runs) {
+    for run in going(runs) {
+        run.stop().await;
     }
+}
+
+/// Waits (a bounded time) for the cancelled runs to end.
+async fn wait_for_runs(runs: &Runs) {
+    let going = going(runs);
     let ended = async {
         for run in &going {
             let mut offset = 0;

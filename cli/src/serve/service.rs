@@ -100,6 +100,12 @@ pub struct RunEntry {
     pub events: Arc<EventLog>,
     finished: Mutex<Option<String>>,
     canceller: Canceller,
+    /// A cancel asked for before the run reached the supervisor: carried out
+    /// as soon as it does.
+    cancel_requested: std::sync::atomic::AtomicBool,
+    /// Cancelled because the service is stopping: its record stays, for the
+    /// next service to resume it.
+    stopped_by_service: std::sync::atomic::AtomicBool,
 }
 
 impl RunEntry {
@@ -122,17 +128,20 @@ impl RunEntry {
 
     /// Cancels it; whether it was still going.
     pub async fn cancel(&self) -> bool {
-        self.canceller.cancel().await
+        self.cancel_requested
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+        let found = self.canceller.cancel().await;
+        // Not at the supervisor yet (just submitted): it is cancelled when it
+        // gets there.
+        found || !matches!(self.state(), RunState::Finished(_))
     }
-}
 
-/// Set when the service is stopping: the runs it cancels then keep their
-/// records, so that the next service resumes them (one service per process).
-static STOPPING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-
-/// Marks the service as stopping (see [`STOPPING`]).
-pub fn stopping() {
-    STOPPING.store(true, std::sync::atomic::Ordering::SeqCst);
+    /// Cancels it because the service is stopping: its record stays.
+    pub async fn stop(&self) {
+        self.stopped_by_service
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+        self.cancel().await;
+    }
 }
 
 /// The runs by id, readable from the API's tasks.
@@ -210,8 +219,9 @@ impl Service {
                     resumed += 1;
                 }
                 Err(e) => {
-                    tracing::warn!(path = %path.display(), error = %e, "cannot resume a recorded run; record removed");
-                    let _ = std::fs::remove_file(&path);
+                    // Kept: the run may be held by another process for now, or
+                    // the failure may pass; the next start tries again.
+                    tracing::warn!(path = %path.display(), error = %e, "cannot resume a recorded run; its record is kept");
                 }
             }
         }
@@ -233,12 +243,14 @@ impl Service {
             (copy, None) => PipelineSource::File(copy),
         };
         let (plan, subgraphs, _text, workflow) = self.load(&source, &record.params)?;
+        let completers = self.completers(&plan, &subgraphs)?;
         let run_id = run_dir.id().to_string();
         self.start(
             Start {
                 run_dir,
                 plan,
                 subgraphs,
+                completers,
                 workflow,
                 workdir: record.workdir,
                 auto_approve: record.auto_approve,
@@ -310,7 +322,16 @@ impl Service {
                 ))
             }
         };
-        let (plan, subgraphs, text, workflow) = self.load(&source, &submission.params)?;
+        let loaded = self.load(&source, &submission.params);
+        if submission.pipeline_text.is_some() {
+            // Loaded (or refused): the run directory keeps its own copy.
+            if let Some(kept) = source.file() {
+                let _ = std::fs::remove_file(kept);
+            }
+        }
+        let (plan, subgraphs, text, workflow) = loaded?;
+        // A provider without a key is refused now, not when a node runs.
+        let completers = self.completers(&plan, &subgraphs)?;
         let base = source
             .base_dir()
             .map(|dir| std::fs::canonicalize(&dir).unwrap_or(dir));
@@ -332,12 +353,17 @@ impl Service {
             auto_approve: submission.auto_approve,
         };
         let record_path = self.records.join(&run_id);
-        self.write_record(&record_path, &record)?;
+        if let Err(e) = self.write_record(&record_path, &record) {
+            // Not acknowledged: nothing of it stays.
+            run_dir.discard();
+            return Err(e);
+        }
         self.start(
             Start {
                 run_dir,
                 plan,
                 subgraphs,
+                completers,
                 workflow,
                 workdir: submission.workdir,
                 auto_approve: submission.auto_approve,
@@ -376,6 +402,7 @@ impl Service {
             run_dir,
             plan,
             subgraphs,
+            completers,
             workflow,
             workdir,
             auto_approve,
@@ -384,7 +411,6 @@ impl Service {
         let run_id = run_dir.id().to_string();
         let dir = run_dir.path().to_path_buf();
         let events = Arc::new(EventLog::default());
-        let completers = self.completers(&plan, &subgraphs);
         let mut options = RunOptions::new(workdir, completers);
         options.run_dir = Some(run_dir);
         options.subgraphs = subgraphs;
@@ -408,12 +434,15 @@ impl Service {
             events: Arc::clone(&events),
             finished: Mutex::new(None),
             canceller: Canceller::new(&self.process, &run_id),
+            cancel_requested: std::sync::atomic::AtomicBool::new(false),
+            stopped_by_service: std::sync::atomic::AtomicBool::new(false),
         });
         self.runs
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .insert(run_id.clone(), Arc::clone(&entry));
         let process = self.process.clone();
+        let gates = Arc::clone(&self.gates);
         let plan = Arc::new(plan);
         let fut = async move {
             let handle = match launch(&process, plan, options).await {
@@ -429,6 +458,12 @@ impl Service {
                 }
             };
             tracing::info!(run_id, "run launched");
+            if entry
+                .cancel_requested
+                .load(std::sync::atomic::Ordering::SeqCst)
+            {
+                handle.canceller().cancel().await;
+            }
             let status = match handle.wait().await {
                 Ok(finished) => finished
                     .end
@@ -444,10 +479,14 @@ impl Service {
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner) = Some(status.clone());
             events.close();
+            gates.forget(&run_id);
             // The run's checkpoint says how it ended: the service need not
-            // resume it again — unless the service is stopping, which
-            // cancelled it to be resumed by the next one.
-            if !STOPPING.load(std::sync::atomic::Ordering::SeqCst) {
+            // resume it again — unless the service stopping cancelled it, to
+            // be resumed by the next one.
+            if !entry
+                .stopped_by_service
+                .load(std::sync::atomic::Ordering::SeqCst)
+            {
                 let _ = std::fs::remove_file(&record);
             }
             tracing::info!(run_id, status, "run ended");
@@ -455,24 +494,34 @@ impl Service {
         ctx.spawn(fut.into_actor(self));
     }
 
-    /// The clients for the providers `plan` uses, from the shared pool.
+    /// The clients for the providers `plan` uses, from the shared pool; a
+    /// provider it cannot serve (no key, bad tuning) is the submission's
+    /// error.
     fn completers(
         &self,
         plan: &SpawnPlan,
         subgraphs: &tracker_handlers::child::Subgraphs,
-    ) -> tracker_runtime::llm::Completers {
+    ) -> Result<tracker_runtime::llm::Completers, ApiError> {
         let used = providers::providers_used(plan, subgraphs);
-        match &self.pool {
-            Some(pool) => providers::completers_from(pool, &Env::from_process(), &used)
-                .unwrap_or_else(|e| {
-                    tracing::warn!(error = %e, "provider set-up failed; agent nodes will fail");
-                    tracker_runtime::llm::Completers::new()
-                }),
+        let pool = match &self.pool {
+            Some(pool) => pool,
             None => {
-                tracing::warn!(error = ?self.env_error, "no provider clients");
-                tracker_runtime::llm::Completers::new()
+                let real = used
+                    .keys()
+                    .any(|p| p != tracker_runtime::llm::stub::STUB_PROVIDER);
+                if real {
+                    return Err(ApiError::Invalid(format!(
+                        "providers: the service cannot reach any ({})",
+                        self.env_error.as_deref().unwrap_or("no settings")
+                    )));
+                }
+                // Only the offline stub: no pool needed.
+                return providers::completers(&Env::from_process(), &used)
+                    .map_err(|e| ApiError::Invalid(format!("providers: {e:#}")));
             }
-        }
+        };
+        providers::completers_from(pool, &Env::from_process(), &used)
+            .map_err(|e| ApiError::Invalid(format!("providers: {e:#}")))
     }
 }
 
@@ -481,6 +530,7 @@ struct Start {
     run_dir: RunDir,
     plan: SpawnPlan,
     subgraphs: tracker_handlers::child::Subgraphs,
+    completers: tracker_runtime::llm::Completers,
     workflow: String,
     workdir: PathBuf,
     auto_approve: bool,

@@ -59,6 +59,13 @@ pub fn prepare(path: &Path) -> Result<()> {
         .map_err(|e| anyhow!("socket directory {}: {e}", dir.display()))?;
     let meta =
         std::fs::metadata(dir).map_err(|e| anyhow!("socket directory {}: {e}", dir.display()))?;
+    use std::os::unix::fs::MetadataExt;
+    if meta.uid() != nix::unistd::Uid::effective().as_raw() {
+        bail!(
+            "socket directory {} belongs to another user; use a directory of your own",
+            dir.display()
+        );
+    }
     let mode = meta.permissions().mode();
     if mode & 0o077 != 0 {
         bail!(
