@@ -420,17 +420,7 @@ fn a_gate_waits_for_its_answer_over_the_api_and_is_answered_once() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let id = text(&out.stdout).trim().to_string();
     // The run waits at its gate until someone answers.
-    loop {
-        let (_, run) = service.http("GET", &format!("/v1/runs/{id}"), None);
-        if run["waiting_gate"] == json!(true) {
-            break;
-        }
-        assert!(
-            matches!(run["status"].as_str(), Some("queued" | "running")),
-            "the run ended at its gate unanswered: {run}"
-        );
-        std::thread::yield_now();
-    }
+    service.wait_for_gate(&id);
     let out = service.client(&["ps"]).output().expect("ps");
     let row = text(&out.stdout)
         .lines()
