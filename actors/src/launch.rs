@@ -263,10 +263,7 @@ impl RunHandle {
 
     /// A way to cancel it from elsewhere.
     pub fn canceller(&self) -> Canceller {
-        Canceller {
-            supervisor: self.process.supervisor.clone(),
-            run_id: self.run_id.clone(),
-        }
+        Canceller::new(&self.process, &self.run_id)
     }
 
     /// Waits for the run's end, then finishes its activity log, unroutes its

@@ -11,6 +11,7 @@ use anyhow::{anyhow, bail, Result};
 use dippin::{Diagnostic, Document};
 use tracker_handlers::child::Subgraphs;
 use tracker_runtime::plan::{PlanError, SpawnPlan};
+use tracker_runtime::supervision::SupervisionPolicy;
 
 use crate::pipeline::{self, PipelineSource};
 
@@ -39,6 +40,18 @@ fn compile(doc: &Document, name: &str) -> Result<SpawnPlan> {
         }
         other => anyhow!("{name}: {other}"),
     })
+}
+
+/// The supervision policy `plan`'s nodes ask for (`params.supervise`, checked
+/// when the plan was built, so every setting applies).
+pub fn node_supervision(plan: &SpawnPlan) -> SupervisionPolicy {
+    let mut policy = SupervisionPolicy::default();
+    for node in &plan.nodes {
+        if let Some(settings) = &node.spec.common.supervise {
+            let _ = policy.apply(&format!("{}:{settings}", node.id));
+        }
+    }
+    policy
 }
 
 /// How diagnostics are reported while loading.

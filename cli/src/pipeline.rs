@@ -8,6 +8,7 @@ use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Result};
+use tracker_actors::run_dir::{self, RunDirError, WorkflowCopy};
 
 use crate::workflows::{self, Builtin};
 
@@ -29,6 +30,29 @@ pub enum PipelineSource {
 }
 
 impl PipelineSource {
+    /// The pipeline a run resumed without its pipeline argument reloads: its
+    /// own copy, resolving against the original's directory when recorded.
+    pub fn of_run(dir: &Path) -> Result<PipelineSource, RunDirError> {
+        Ok(match run_dir::resumable_workflow(dir)? {
+            (copy, Some(base)) => PipelineSource::RunCopy { copy, base },
+            (copy, None) => PipelineSource::File(copy),
+        })
+    }
+
+    /// The directory a new run records as its pipeline's, made absolute.
+    pub fn recorded_base(&self) -> Option<PathBuf> {
+        self.base_dir()
+            .map(|dir| std::fs::canonicalize(&dir).unwrap_or(dir))
+    }
+
+    /// The copy of this pipeline, whose text is `text`, a new run keeps
+    /// (`base` from [`recorded_base`](Self::recorded_base)).
+    pub fn run_copy<'a>(&self, text: &'a str, base: Option<&'a Path>) -> WorkflowCopy<'a> {
+        let dot = matches!(self, PipelineSource::File(p)
+            if p.extension().is_some_and(|e| e.eq_ignore_ascii_case("dot")));
+        WorkflowCopy { text, dot, base }
+    }
+
     /// How to refer to the pipeline in messages.
     pub fn display_name(&self) -> String {
         match self {

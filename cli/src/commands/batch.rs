@@ -74,10 +74,8 @@ pub(super) fn run(args: &RunArgs, cwd: &Path, workdir: PathBuf, root: &Path) -> 
     // Every run directory, or none.
     let mut dirs: Vec<RunDir> = Vec::with_capacity(loaded.len());
     for (source, ready) in &loaded {
-        let base = source
-            .base_dir()
-            .map(|dir| std::fs::canonicalize(&dir).unwrap_or(dir));
-        let copy = run::workflow_copy(source, &ready.text, base.as_deref());
+        let base = source.recorded_base();
+        let copy = source.run_copy(&ready.text, base.as_deref());
         match RunDir::create(root, copy, clock.now(), durability) {
             Ok(dir) => dirs.push(dir),
             Err(e) => {

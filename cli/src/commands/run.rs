@@ -19,7 +19,7 @@ use tracker_actors::activity::audit_base;
 use tracker_actors::clock::SystemClock;
 use tracker_actors::launch::{launch, Finished, RunOptions};
 use tracker_actors::process::Process;
-use tracker_actors::run_dir::{self, RunDir, WorkflowCopy};
+use tracker_actors::run_dir::{self, RunDir};
 use tracker_actors::store::Durability;
 use tracker_handlers::child::Subgraphs;
 use tracker_handlers::human::{AutoApprove, Interviewer};
@@ -61,10 +61,7 @@ pub fn run(args: &RunArgs) -> Result<u8> {
     };
     let source = match (args.pipelines.first(), &resume) {
         (Some(arg), _) => pipeline::resolve(arg, &cwd)?,
-        (None, Some(dir)) => match run_dir::resumable_workflow(dir)? {
-            (copy, Some(base)) => pipeline::PipelineSource::RunCopy { copy, base },
-            (copy, None) => pipeline::PipelineSource::File(copy),
-        },
+        (None, Some(dir)) => pipeline::PipelineSource::of_run(dir)?,
         (None, None) => bail!(
             "which pipeline? give a .dip file or a built-in name (`tracker workflows` lists them)"
         ),
@@ -92,10 +89,8 @@ pub fn run(args: &RunArgs) -> Result<u8> {
     let run_dir = match &resume {
         Some(dir) => RunDir::resume(dir, clock.now(), durability)?,
         None => {
-            let base = source
-                .base_dir()
-                .map(|dir| std::fs::canonicalize(&dir).unwrap_or(dir));
-            let copy = workflow_copy(&source, &text, base.as_deref());
+            let base = source.recorded_base();
+            let copy = source.run_copy(&text, base.as_deref());
             RunDir::create(&root, copy, clock.now(), durability)?
         }
     };
@@ -234,17 +229,6 @@ pub(super) fn completers(
     providers::completers(&env, used)
 }
 
-/// The copy of `source`'s workflow a new run keeps.
-pub(super) fn workflow_copy<'a>(
-    source: &pipeline::PipelineSource,
-    text: &'a str,
-    base: Option<&'a Path>,
-) -> WorkflowCopy<'a> {
-    let dot = matches!(source, pipeline::PipelineSource::File(p)
-        if p.extension().is_some_and(|e| e.eq_ignore_ascii_case("dot")));
-    WorkflowCopy { text, dot, base }
-}
-
 /// Everything the command line sets about a run besides its pipeline.
 pub(super) struct Settings {
     params: BTreeMap<String, String>,
@@ -294,15 +278,7 @@ impl Settings {
             None => std::time::Duration::ZERO,
             Some(text) => wall_time(text)?,
         };
-        let mut supervision = SupervisionPolicy::default();
-        for node in &loaded.plan.nodes {
-            if let Some(settings) = &node.spec.common.supervise {
-                // Checked when the plan was built, at the node's line.
-                supervision
-                    .apply(&format!("{}:{settings}", node.id))
-                    .map_err(|e| anyhow!("node {:?} params.supervise: {e}", node.id))?;
-            }
-        }
+        let mut supervision = load::node_supervision(&loaded.plan);
         for spec in &args.supervise {
             supervision
                 .apply(spec)

@@ -17,13 +17,12 @@ use tracker_actors::clock::SystemClock;
 use tracker_actors::launch::{launch, Canceller, RunOptions};
 use tracker_actors::process::Process;
 use tracker_actors::provider::ProviderPool;
-use tracker_actors::run_dir::{self, RunDir, WorkflowCopy};
+use tracker_actors::run_dir::{self, RunDir};
 use tracker_actors::store::Durability;
 use tracker_handlers::human::{AutoApprove, Interviewer};
 use tracker_runtime::clock::Clock;
 use tracker_runtime::llm::config::Env;
 use tracker_runtime::plan::SpawnPlan;
-use tracker_runtime::supervision::SupervisionPolicy;
 
 use super::events::{EventLog, EventRecorder};
 use super::gates::{Gates, ServiceInterviewer};
@@ -165,6 +164,8 @@ pub struct Service {
     gates: Arc<Gates>,
     pool: Option<Arc<ProviderPool>>,
     env_error: Option<String>,
+    /// The service's environment, read once: keys and base URLs.
+    env: Env,
     records: PathBuf,
     texts: PathBuf,
     durability: Durability,
@@ -181,7 +182,8 @@ impl Service {
         runs: Runs,
         gates: Arc<Gates>,
     ) -> Service {
-        let (pool, env_error) = match providers::options(&Env::from_process()) {
+        let env = Env::from_process();
+        let (pool, env_error) = match providers::options(&env) {
             Ok(options) => (Some(ProviderPool::new(options)), None),
             Err(e) => (None, Some(e.to_string())),
         };
@@ -191,6 +193,7 @@ impl Service {
             gates,
             pool,
             env_error,
+            env,
             records: state.join("runs"),
             texts: state.join("submitted"),
             durability,
@@ -236,12 +239,8 @@ impl Service {
     ) -> Result<String, ApiError> {
         let run_dir = RunDir::resume(&record.dir, self.clock.now(), self.durability)
             .map_err(|e| ApiError::Internal(e.to_string()))?;
-        let source = match run_dir::resumable_workflow(&record.dir)
-            .map_err(|e| ApiError::Internal(e.to_string()))?
-        {
-            (copy, Some(base)) => PipelineSource::RunCopy { copy, base },
-            (copy, None) => PipelineSource::File(copy),
-        };
+        let source =
+            PipelineSource::of_run(&record.dir).map_err(|e| ApiError::Internal(e.to_string()))?;
         let (plan, subgraphs, _text, workflow) = self.load(&source, &record.params)?;
         let completers = self.completers(&plan, &subgraphs)?;
         let run_id = run_dir.id().to_string();
@@ -332,16 +331,8 @@ impl Service {
         let (plan, subgraphs, text, workflow) = loaded?;
         // A provider without a key is refused now, not when a node runs.
         let completers = self.completers(&plan, &subgraphs)?;
-        let base = source
-            .base_dir()
-            .map(|dir| std::fs::canonicalize(&dir).unwrap_or(dir));
-        let dot = matches!(&source, PipelineSource::File(p)
-            if p.extension().is_some_and(|e| e.eq_ignore_ascii_case("dot")));
-        let copy = WorkflowCopy {
-            text: &text,
-            dot,
-            base: base.as_deref(),
-        };
+        let base = source.recorded_base();
+        let copy = source.run_copy(&text, base.as_deref());
         let root = run_dir::default_root(&submission.workdir);
         let run_dir = RunDir::create(&root, copy, self.clock.now(), self.durability)
             .map_err(|e| ApiError::Internal(e.to_string()))?;
@@ -414,7 +405,7 @@ impl Service {
         let mut options = RunOptions::new(workdir, completers);
         options.run_dir = Some(run_dir);
         options.subgraphs = subgraphs;
-        options.supervision = supervision_of(&plan);
+        options.supervision = load::node_supervision(&plan);
         options.clock = Arc::clone(&self.clock);
         options.activity_log = Some(tracker_actors::activity::audit_base());
         options.interviewer = Some(if auto_approve {
@@ -516,11 +507,11 @@ impl Service {
                     )));
                 }
                 // Only the offline stub: no pool needed.
-                return providers::completers(&Env::from_process(), &used)
+                return providers::completers(&self.env, &used)
                     .map_err(|e| ApiError::Invalid(format!("providers: {e:#}")));
             }
         };
-        providers::completers_from(pool, &Env::from_process(), &used)
+        providers::completers_from(pool, &self.env, &used)
             .map_err(|e| ApiError::Invalid(format!("providers: {e:#}")))
     }
 }
@@ -535,18 +526,6 @@ struct Start {
     workdir: PathBuf,
     auto_approve: bool,
     record: PathBuf,
-}
-
-/// The supervision policy the plan's nodes ask for (`params.supervise`,
-/// checked when the plan was built).
-fn supervision_of(plan: &SpawnPlan) -> SupervisionPolicy {
-    let mut policy = SupervisionPolicy::default();
-    for node in &plan.nodes {
-        if let Some(settings) = &node.spec.common.supervise {
-            let _ = policy.apply(&format!("{}:{settings}", node.id));
-        }
-    }
-    policy
 }
 
 impl Actor for Service {
