@@ -139,6 +139,13 @@ impl Drop for Service {
 const GATED: &str = "workflow Gated\n  start: Start\n  exit: Done\n  agent Start\n    label: Start\n  tool Before\n    timeout: 10s\n    command: echo before >> ledger.txt\n  human Gate\n    label: \"Go on?\"\n    mode: choice\n  tool After\n    timeout: 10s\n    command: echo after >> ledger.txt\n  agent Done\n    label: Done\n  edges\n    Start -> Before\n    Before -> Gate\n    Gate -> After  label: yes\n    Gate -> Done  label: no\n    After -> Done\n";
 
 impl Service {
+    /// Submits `pipeline` with `tracker submit` and returns the run's id.
+    fn submit(&self, pipeline: &str) -> String {
+        let out = self.client(&["submit", pipeline]).output().expect("submit");
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        text(&out.stdout).trim().to_string()
+    }
+
     /// Waits until run `id` waits at a gate (failing if it ends first).
     fn wait_for_gate(&self, id: &str) {
         loop {
@@ -380,12 +387,7 @@ fn a_service_killed_mid_run_resumes_its_runs_and_no_finished_step_runs_twice() {
     )
     .expect("pipeline");
     let mut service = Service::start(dir.path());
-    let out = service
-        .client(&["submit", "flow.dip"])
-        .output()
-        .expect("submit");
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    let id = text(&out.stdout).trim().to_string();
+    let id = service.submit("flow.dip");
     // Wait until the first step is done and the second started.
     let started = dir.path().join(".tracker/runs").join(&id).join("Second");
     while !started.exists() {
@@ -407,18 +409,9 @@ fn a_service_killed_mid_run_resumes_its_runs_and_no_finished_step_runs_twice() {
 #[test]
 fn a_gate_waits_for_its_answer_over_the_api_and_is_answered_once() {
     let dir = tempfile::tempdir().expect("temp dir");
-    std::fs::write(
-        dir.path().join("gated.dip"),
-        "workflow Gated\n  start: Start\n  exit: Done\n  agent Start\n    label: Start\n  human Gate\n    label: \"Ship it?\"\n    mode: choice\n  tool Ship\n    timeout: 10s\n    command: echo shipped >> ledger.txt\n  agent Done\n    label: Done\n  edges\n    Start -> Gate\n    Gate -> Ship  label: approve\n    Gate -> Done  label: reject\n    Ship -> Done\n",
-    )
-    .expect("pipeline");
+    std::fs::write(dir.path().join("gated.dip"), GATED).expect("pipeline");
     let service = Service::start(dir.path());
-    let out = service
-        .client(&["submit", "gated.dip"])
-        .output()
-        .expect("submit");
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    let id = text(&out.stdout).trim().to_string();
+    let id = service.submit("gated.dip");
     // The run waits at its gate until someone answers.
     service.wait_for_gate(&id);
     let out = service.client(&["ps"]).output().expect("ps");
@@ -431,15 +424,15 @@ fn a_gate_waits_for_its_answer_over_the_api_and_is_answered_once() {
     let (status, gates) = service.http("GET", &format!("/v1/runs/{id}/gates"), None);
     assert_eq!(status, 200);
     assert_eq!(gates["gates"][0]["node_id"], "Gate");
-    assert_eq!(gates["gates"][0]["choices"], json!(["approve", "reject"]));
+    assert_eq!(gates["gates"][0]["choices"], json!(["yes", "no"]));
 
     let out = service
-        .client(&["answer", &id, "Gate", "approve"])
+        .client(&["answer", &id, "Gate", "yes"])
         .output()
         .expect("answer");
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let out = service
-        .client(&["answer", &id, "Gate", "reject"])
+        .client(&["answer", &id, "Gate", "no"])
         .output()
         .expect("second answer");
     assert_eq!(out.status.code(), Some(1));
@@ -451,13 +444,13 @@ fn a_gate_waits_for_its_answer_over_the_api_and_is_answered_once() {
     let (status, _) = service.http(
         "POST",
         &format!("/v1/runs/{id}/gates/Gate"),
-        Some(json!({"answer": "reject"}).to_string()),
+        Some(json!({"answer": "no"}).to_string()),
     );
     assert_eq!(status, 409);
 
     service.follow_to_completion(&id);
     let ledger = std::fs::read_to_string(dir.path().join("ledger.txt")).expect("ledger");
-    assert_eq!(ledger, "shipped\n", "the approve route was taken");
+    assert_eq!(ledger, "before\nafter\n", "the route answered was taken");
 }
 
 #[test]
@@ -465,12 +458,7 @@ fn a_run_the_service_drives_cannot_be_resumed_by_another_process_meanwhile() {
     let dir = tempfile::tempdir().expect("temp dir");
     std::fs::write(dir.path().join("gated.dip"), GATED).expect("pipeline");
     let service = Service::start(dir.path());
-    let out = service
-        .client(&["submit", "gated.dip"])
-        .output()
-        .expect("submit");
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    let id = text(&out.stdout).trim().to_string();
+    let id = service.submit("gated.dip");
     service.wait_for_gate(&id);
     // A second driver of the same run, from another process, is refused.
     let out = in_dir(dir.path())
@@ -522,12 +510,7 @@ fn a_service_stopped_by_sigterm_keeps_its_runs_for_the_next_one() {
     let dir = tempfile::tempdir().expect("temp dir");
     std::fs::write(dir.path().join("gated.dip"), GATED).expect("pipeline");
     let mut service = Service::start(dir.path());
-    let out = service
-        .client(&["submit", "gated.dip"])
-        .output()
-        .expect("submit");
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    let id = text(&out.stdout).trim().to_string();
+    let id = service.submit("gated.dip");
     service.wait_for_gate(&id);
     // A client follows the run: stopping must not wait for it to leave.
     let mut follower = service
