@@ -5,6 +5,7 @@
 //! command does); [`tracker`] says so plainly if it is missing.
 
 pub mod mock_provider;
+pub mod service;
 pub mod sse_bodies;
 
 use std::path::{Path, PathBuf};

@@ -88,12 +88,21 @@ pub struct Recorded {
     pub headers: BTreeMap<String, String>,
     /// The body as JSON (`Value::Null` when it did not parse).
     pub body: Value,
+    /// When it arrived.
+    pub at: std::time::Instant,
 }
 
 #[derive(Default)]
 struct Script {
     replies: VecDeque<Reply>,
     received: Vec<Recorded>,
+    /// Requests being answered now, and the most there ever were.
+    in_flight: usize,
+    most_in_flight: usize,
+    /// Hold every request until the test lets it go ([`MockProvider::release`]).
+    gate: Option<Arc<tokio::sync::Semaphore>>,
+    /// Replies sent.
+    answered: usize,
 }
 
 /// The running server.
@@ -111,10 +120,50 @@ impl MockProvider {
     /// # Panics
     /// If no port can be bound (tests only).
     pub fn start(replies: impl IntoIterator<Item = Reply>) -> MockProvider {
-        let script = Arc::new(Mutex::new(Script {
+        MockProvider::serve(Script {
             replies: replies.into_iter().collect(),
-            received: Vec::new(),
-        }));
+            ..Script::default()
+        })
+    }
+
+    /// Like [`start`](MockProvider::start), but every request waits until the
+    /// test lets it be answered with [`release`](MockProvider::release).
+    pub fn gated(replies: impl IntoIterator<Item = Reply>) -> MockProvider {
+        MockProvider::serve(Script {
+            replies: replies.into_iter().collect(),
+            gate: Some(Arc::new(tokio::sync::Semaphore::new(0))),
+            ..Script::default()
+        })
+    }
+
+    /// Lets `n` more requests of a [`gated`](MockProvider::gated) server be
+    /// answered.
+    pub fn release(&self, n: usize) {
+        if let Ok(s) = self.script.lock() {
+            if let Some(gate) = &s.gate {
+                gate.add_permits(n);
+            }
+        }
+    }
+
+    /// Requests here now and not yet answered.
+    pub fn in_flight(&self) -> usize {
+        self.script.lock().map(|s| s.in_flight).unwrap_or(0)
+    }
+
+    /// Replies sent so far.
+    pub fn answered(&self) -> usize {
+        self.script.lock().map(|s| s.answered).unwrap_or(0)
+    }
+
+    /// The most requests ever in flight at once (arrived and not yet
+    /// answered).
+    pub fn most_in_flight(&self) -> usize {
+        self.script.lock().map(|s| s.most_in_flight).unwrap_or(0)
+    }
+
+    fn serve(script: Script) -> MockProvider {
+        let script = Arc::new(Mutex::new(script));
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1");
         listener.set_nonblocking(true).expect("nonblocking");
         let addr = listener.local_addr().expect("local addr");
@@ -192,10 +241,26 @@ async fn answer(State(script): State<Arc<Mutex<Script>>>, request: Request) -> R
             })
             .collect(),
         body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        at: std::time::Instant::now(),
     };
-    let reply = match script.lock() {
+    let gate = match script.lock() {
         Ok(mut s) => {
             s.received.push(recorded);
+            s.in_flight += 1;
+            s.most_in_flight = s.most_in_flight.max(s.in_flight);
+            s.gate.clone()
+        }
+        Err(_) => None,
+    };
+    if let Some(gate) = gate {
+        if let Ok(permit) = gate.acquire().await {
+            permit.forget();
+        }
+    }
+    let reply = match script.lock() {
+        Ok(mut s) => {
+            s.in_flight -= 1;
+            s.answered += 1;
             s.replies.pop_front()
         }
         Err(_) => None,

@@ -21,6 +21,7 @@ mod provider_setup;
 mod providers;
 mod run;
 mod serve;
+mod serve_limits;
 mod signals;
 mod structure;
 mod terminal_text;

@@ -95,6 +95,14 @@ pub struct ServeArgs {
     /// How many runs run at once (0: no limit); the others wait in order.
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub max_runs: usize,
+    /// How many agent sessions run at once across all runs (0: no limit);
+    /// the others wait for a slot, in order.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub max_agent_sessions: usize,
+    /// How many requests each provider has in flight at once across all runs
+    /// (default `$TRACKER_LLM_CONCURRENCY`, else 8).
+    #[arg(long, value_name = "N")]
+    pub provider_concurrency: Option<usize>,
     /// How logs are written to stderr (`RUST_LOG` filters them).
     #[arg(long, value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,

@@ -45,6 +45,25 @@ pub struct ProviderStats {
     pub rate_limited: AtomicU64,
     /// Times a request waited for the shared rate-limit backoff.
     pub held_back: AtomicU64,
+    /// Requests waiting now, for a slot or for a rate-limit pause to end (a
+    /// gauge, not a count).
+    pub waiting: AtomicU64,
+}
+
+/// Counts a request as waiting while it lives.
+struct Waiting<'a>(&'a AtomicU64);
+
+impl<'a> Waiting<'a> {
+    fn start(gauge: &'a AtomicU64) -> Waiting<'a> {
+        gauge.fetch_add(1, Ordering::Relaxed);
+        Waiting(gauge)
+    }
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 /// Asks for one completion; the answer comes after any retries.
@@ -106,6 +125,7 @@ impl Shared {
         let mut retry = 0;
         loop {
             let result = {
+                let waiting = Waiting::start(&self.stats.waiting);
                 let _permit = self.permits.acquire().await.map_err(|_| {
                     ProviderError::new(
                         ErrorKind::Configuration,
@@ -116,20 +136,25 @@ impl Shared {
                 // Checked with the permit held: a 429 seen by the request
                 // before this one in line holds this one back too.
                 self.wait_out_cooldown().await;
+                drop(waiting);
                 self.stats.attempts.fetch_add(1, Ordering::Relaxed);
-                self.transport.attempt(&request).await
+                let result = self.transport.attempt(&request).await;
+                result.map_err(|error| {
+                    let delay = self.retry.delay(retry, &error, fastrand::f64());
+                    if error.kind == ErrorKind::RateLimit {
+                        self.stats.rate_limited.fetch_add(1, Ordering::Relaxed);
+                        // Everyone backs off, not just this caller; set
+                        // before the permit goes, so the next in line waits.
+                        let pause = delay.unwrap_or_else(|| self.retry.backoff(retry));
+                        self.hold_back_until(Instant::now() + pause);
+                    }
+                    (error, delay)
+                })
             };
-            let error = match result {
+            let (error, delay) = match result {
                 Ok(response) => return Ok(response),
-                Err(error) => error,
+                Err(failed) => failed,
             };
-            let delay = self.retry.delay(retry, &error, fastrand::f64());
-            if error.kind == ErrorKind::RateLimit {
-                self.stats.rate_limited.fetch_add(1, Ordering::Relaxed);
-                // Everyone backs off, not just this caller.
-                let pause = delay.unwrap_or_else(|| self.retry.backoff(retry));
-                self.hold_back_until(Instant::now() + pause);
-            }
             let Some(delay) = delay else {
                 return Err(error);
             };

@@ -55,6 +55,21 @@ impl ProviderPool {
             .map(|entry| Arc::clone(&entry.1))
     }
 
+    /// The counters of every actor started so far: provider, base URL,
+    /// counters.
+    pub fn all_stats(&self) -> Vec<(String, String, Arc<ProviderStats>)> {
+        let mut all: Vec<_> = self
+            .actors
+            .iter()
+            .map(|entry| {
+                let (provider, base_url) = entry.key().clone();
+                (provider, base_url, Arc::clone(&entry.value().1))
+            })
+            .collect();
+        all.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+        all
+    }
+
     /// The actor for `settings`, started if need be (or started again if
     /// it stopped).
     fn actor(&self, settings: &ProviderSettings) -> Result<Addr<ProviderActor>, ProviderError> {

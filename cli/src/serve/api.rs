@@ -2,7 +2,7 @@
 //!
 //! | method and path | what |
 //! |---|---|
-//! | `GET /v1/health` | `{"ok": true, "runs": N}` |
+//! | `GET /v1/health` | `{"ok": true, "runs": N, "usage": …}`: agent sessions in use, each provider's attempts, retries, 429s and held-back requests |
 //! | `POST /v1/runs` | submit a [`Submission`]; `201 {"run_id": …}` |
 //! | `GET /v1/runs` | every run: id, workflow, status, directory, events so far |
 //! | `GET /v1/runs/{id}` | one run |
@@ -30,7 +30,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::gates::{AnswerError, Gates};
-use super::service::{ApiError, RunEntry, Runs, Service, Submission, Submit};
+use super::service::{ApiError, RunEntry, Runs, Service, Submission, Submit, Usage};
 
 /// The largest request body taken.
 pub const MAX_BODY: usize = 1024 * 1024;
@@ -102,7 +102,8 @@ async fn health(State(api): State<Api>) -> Json<Value> {
         .lock()
         .unwrap_or_else(PoisonError::into_inner)
         .len();
-    Json(json!({ "ok": true, "runs": runs }))
+    let usage = api.service.send(Usage).await.unwrap_or(Value::Null);
+    Json(json!({ "ok": true, "runs": runs, "usage": usage }))
 }
 
 async fn submit(

@@ -47,14 +47,18 @@ pub fn run(args: &ServeArgs) -> Result<u8> {
     } else {
         Durability::Sync
     };
-    let max_runs = args.max_runs;
+    let limits = service::Limits {
+        max_runs: args.max_runs,
+        max_agent_sessions: args.max_agent_sessions,
+        provider_concurrency: args.provider_concurrency,
+    };
     let system = actix::System::new();
     system.block_on(async move {
         let runs: Runs = Arc::new(Mutex::new(Default::default()));
         let gates = Arc::new(gates::Gates::default());
         let service = Service::new(
             &state,
-            max_runs,
+            limits,
             durability,
             Arc::clone(&runs),
             Arc::clone(&gates),
@@ -70,7 +74,8 @@ pub fn run(args: &ServeArgs) -> Result<u8> {
         tracing::info!(
             socket = %socket.display(),
             state = %state.display(),
-            max_runs,
+            max_runs = limits.max_runs,
+            max_agent_sessions = limits.max_agent_sessions,
             resumed,
             "tracker service listening"
         );

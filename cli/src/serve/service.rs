@@ -20,9 +20,11 @@ use tracker_actors::provider::ProviderPool;
 use tracker_actors::run_dir::{self, RunDir};
 use tracker_actors::store::Durability;
 use tracker_handlers::human::{AutoApprove, Interviewer};
+use tracker_handlers::limited::Limited;
+use tracker_handlers::HandlerRegistry;
 use tracker_runtime::clock::Clock;
 use tracker_runtime::llm::config::Env;
-use tracker_runtime::plan::SpawnPlan;
+use tracker_runtime::plan::{Handler as NodeKind, SpawnPlan};
 
 use super::events::{EventLog, EventRecorder};
 use super::gates::{Gates, ServiceInterviewer};
@@ -156,6 +158,18 @@ struct Record {
     auto_approve: bool,
 }
 
+/// How the service shares the machine between its runs.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Limits {
+    /// Runs at once (0: no limit); the others wait in order.
+    pub max_runs: usize,
+    /// Agent sessions at once across all runs (0: no limit).
+    pub max_agent_sessions: usize,
+    /// Requests in flight per provider across all runs (none: the
+    /// environment's, else the default).
+    pub provider_concurrency: Option<usize>,
+}
+
 /// The service: the process's actors, the shared provider clients and the
 /// runs.
 pub struct Service {
@@ -166,6 +180,11 @@ pub struct Service {
     env_error: Option<String>,
     /// The service's environment, read once: keys and base URLs.
     env: Env,
+    /// The handlers every run gets: the built-ins, agent sessions capped
+    /// across runs when asked.
+    handlers: HandlerRegistry,
+    /// The cap on agent sessions, when there is one.
+    sessions: Option<Arc<Limited>>,
     records: PathBuf,
     texts: PathBuf,
     durability: Durability,
@@ -173,32 +192,82 @@ pub struct Service {
 }
 
 impl Service {
-    /// A service keeping its records under `state`, running at most
-    /// `max_runs` runs at once (0: no limit).
+    /// A service keeping its records under `state`, sharing the machine as
+    /// `limits` say.
     pub fn new(
         state: &Path,
-        max_runs: usize,
+        limits: Limits,
         durability: Durability,
         runs: Runs,
         gates: Arc<Gates>,
     ) -> Service {
         let env = Env::from_process();
         let (pool, env_error) = match providers::options(&env) {
-            Ok(options) => (Some(ProviderPool::new(options)), None),
+            Ok(mut options) => {
+                if let Some(concurrency) = limits.provider_concurrency {
+                    options.concurrency = concurrency.max(1);
+                }
+                (Some(ProviderPool::new(options)), None)
+            }
             Err(e) => (None, Some(e.to_string())),
         };
+        let mut handlers = HandlerRegistry::builtin();
+        let sessions = (limits.max_agent_sessions > 0).then(|| {
+            let agent = handlers
+                .get(NodeKind::Codergen)
+                .unwrap_or_else(|| Arc::new(tracker_handlers::codergen::CodergenHandler));
+            Arc::new(Limited::new(agent, limits.max_agent_sessions))
+        });
+        if let Some(sessions) = &sessions {
+            handlers.set(NodeKind::Codergen, Arc::clone(sessions) as _);
+        }
         Service {
-            process: Process::start(max_runs),
+            process: Process::start(limits.max_runs),
             runs,
             gates,
             pool,
             env_error,
             env,
+            handlers,
+            sessions,
             records: state.join("runs"),
             texts: state.join("submitted"),
             durability,
             clock: Arc::new(SystemClock::new()),
         }
+    }
+
+    /// What the service shares between its runs, and how much of it is in
+    /// use: agent sessions, and each provider's counters.
+    pub fn usage(&self) -> serde_json::Value {
+        let providers: Vec<serde_json::Value> = self
+            .pool
+            .as_ref()
+            .map(|pool| pool.all_stats())
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(provider, base_url, stats)| {
+                let count =
+                    |n: &std::sync::atomic::AtomicU64| n.load(std::sync::atomic::Ordering::Relaxed);
+                serde_json::json!({
+                    "provider": provider,
+                    "base_url": base_url,
+                    "attempts": count(&stats.attempts),
+                    "retries": count(&stats.retries),
+                    "rate_limited": count(&stats.rate_limited),
+                    "held_back": count(&stats.held_back),
+                    "waiting": count(&stats.waiting),
+                })
+            })
+            .collect();
+        serde_json::json!({
+            "agent_sessions": self.sessions.as_ref().map(|s| serde_json::json!({
+                "limit": s.limit(),
+                "in_use": s.in_use(),
+                "waiting": s.waiting(),
+            })),
+            "providers": providers,
+        })
     }
 
     /// Resumes every run a previous service left unfinished; returns how many.
@@ -405,6 +474,7 @@ impl Service {
         let mut options = RunOptions::new(workdir, completers);
         options.run_dir = Some(run_dir);
         options.subgraphs = subgraphs;
+        options.handlers = Some(self.handlers.clone());
         options.supervision = load::node_supervision(&plan);
         options.clock = Arc::clone(&self.clock);
         options.activity_log = Some(tracker_actors::activity::audit_base());
@@ -555,5 +625,18 @@ impl Handler<Recover> for Service {
 
     fn handle(&mut self, _: Recover, ctx: &mut Self::Context) -> usize {
         self.recover(ctx)
+    }
+}
+
+/// Asks what the service shares and how much is in use.
+#[derive(Message)]
+#[rtype(result = "serde_json::Value")]
+pub struct Usage;
+
+impl Handler<Usage> for Service {
+    type Result = MessageResult<Usage>;
+
+    fn handle(&mut self, _: Usage, _: &mut Self::Context) -> Self::Result {
+        MessageResult(self.usage())
     }
 }

@@ -18,11 +18,13 @@
 //! | `wait.human` | [`human`] (with [`questions`]) |
 //! | `parallel`, `parallel.fan_in` | [`parallel`] |
 //! | `subgraph`, `stack.manager_loop` | [`child`] |
+//! | any, capped across runs | [`limited`] |
 
 pub mod agent_events;
 pub mod child;
 pub mod codergen;
 pub mod human;
+pub mod limited;
 pub mod parallel;
 pub mod questions;
 pub mod shell;

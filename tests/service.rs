@@ -1,0 +1,204 @@
+//! A `tracker serve` started by a test: the real binary on a socket in the
+//! test's directory, its clients, and raw requests to its API.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+use serde_json::{json, Value};
+
+use crate::{in_dir, text};
+
+/// A running `tracker serve`, killed when dropped.
+pub struct Service {
+    /// The service's process.
+    pub child: Child,
+    /// Its socket.
+    pub socket: PathBuf,
+    /// The directory it was started in.
+    pub dir: PathBuf,
+}
+
+impl Service {
+    /// Starts a service in `dir` on `dir/s/tracker.sock` and waits until it
+    /// says it is listening.
+    pub fn start(dir: &Path) -> Service {
+        Service::start_with(dir, in_dir(dir).arg("serve").arg("--no-fsync"))
+    }
+
+    /// Starts `serve`, as `command` has it (its arguments and environment),
+    /// in `dir` on `dir/s/tracker.sock`, and waits until it says it is
+    /// listening.
+    pub fn start_with(dir: &Path, command: &mut Command) -> Service {
+        let socket = dir.join("s").join("tracker.sock");
+        let mut child = command
+            .arg("--socket")
+            .arg(&socket)
+            .arg("--state-dir")
+            .arg(dir.join("state"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the service starts");
+        let stderr = child.stderr.take().expect("stderr");
+        let mut lines = BufReader::new(stderr).lines();
+        loop {
+            let line = lines
+                .next()
+                .expect("the service says it listens before it exits")
+                .expect("a log line");
+            if line.contains("tracker service listening") {
+                break;
+            }
+        }
+        // Keep draining its log so it never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        Service {
+            child,
+            socket,
+            dir: dir.to_path_buf(),
+        }
+    }
+
+    /// A client command against this service.
+    pub fn client(&self, args: &[&str]) -> Command {
+        let mut cmd = in_dir(&self.dir);
+        cmd.args(args).arg("--socket").arg(&self.socket);
+        cmd
+    }
+
+    /// A raw HTTP request to the API: its status and JSON body.
+    pub fn http(&self, method: &str, path: &str, body: Option<String>) -> (u16, Value) {
+        let socket = self.socket.clone();
+        let url = format!("http://tracker{path}");
+        let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime")
+            .block_on(async move {
+                let client = reqwest::Client::builder()
+                    .unix_socket(socket.as_path())
+                    .build()
+                    .expect("client");
+                let mut request = client
+                    .request(method, url)
+                    .header("content-type", "application/json");
+                if let Some(body) = body {
+                    request = request.body(body);
+                }
+                let response = request.send().await.expect("the service answers");
+                let status = response.status().as_u16();
+                let text = response.text().await.expect("a body");
+                (
+                    status,
+                    serde_json::from_str(&text).unwrap_or(Value::String(text)),
+                )
+            })
+    }
+
+    /// Follows run `id` with `tracker logs -f` until it ends, and asserts it
+    /// completed.
+    pub fn follow_to_completion(&self, id: &str) {
+        let out = self.client(&["logs", "-f", id]).output().expect("logs");
+        let stdout = text(&out.stdout);
+        assert!(stdout.contains("pipeline_completed"), "{stdout}");
+    }
+
+    /// Run `id`'s events as the service streams them, from 0, without
+    /// following.
+    pub fn events(&self, id: &str) -> Vec<String> {
+        let socket = self.socket.clone();
+        let url = format!("http://tracker/v1/runs/{id}/events?from=0&follow=false");
+        let body = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime")
+            .block_on(async move {
+                reqwest::Client::builder()
+                    .unix_socket(socket.as_path())
+                    .build()
+                    .expect("client")
+                    .get(url)
+                    .send()
+                    .await
+                    .expect("answer")
+                    .text()
+                    .await
+                    .expect("body")
+            });
+        body.lines()
+            .filter_map(|l| l.strip_prefix("data:"))
+            .map(|l| l.strip_prefix(' ').unwrap_or(l).to_string())
+            .collect()
+    }
+}
+
+impl Drop for Service {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Service {
+    /// Submits `pipeline` with `tracker submit` and returns the run's id.
+    pub fn submit(&self, pipeline: &str) -> String {
+        let out = self.client(&["submit", pipeline]).output().expect("submit");
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        text(&out.stdout).trim().to_string()
+    }
+
+    /// Waits until run `id` waits at a gate (failing if it ends first).
+    pub fn wait_for_gate(&self, id: &str) {
+        loop {
+            let (_, run) = self.http("GET", &format!("/v1/runs/{id}"), None);
+            if run["waiting_gate"] == json!(true) {
+                return;
+            }
+            assert!(
+                matches!(run["status"].as_str(), Some("queued" | "running")),
+                "the run ended before its gate: {run}"
+            );
+            std::thread::yield_now();
+        }
+    }
+}
+
+impl Service {
+    /// Submits `pipeline` (a path relative to the service's directory) over
+    /// the API and returns the run's id.
+    pub fn submit_json(&self, pipeline: &str) -> String {
+        let body = json!({ "pipeline": pipeline, "workdir": self.dir }).to_string();
+        let (status, reply) = self.http("POST", "/v1/runs", Some(body));
+        assert_eq!(status, 201, "{reply}");
+        reply["run_id"].as_str().expect("a run id").to_string()
+    }
+
+    /// Waits until run `id` ends (by following its event stream to its end)
+    /// and returns its status.
+    pub fn wait_for_end(&self, id: &str) -> String {
+        let socket = self.socket.clone();
+        let url = format!("http://tracker/v1/runs/{id}/events?from=0&follow=true");
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime")
+            .block_on(async move {
+                reqwest::Client::builder()
+                    .unix_socket(socket.as_path())
+                    .build()
+                    .expect("client")
+                    .get(url)
+                    .send()
+                    .await
+                    .expect("answer")
+                    .text()
+                    .await
+                    .expect("the whole stream")
+            });
+        let (_, run) = self.http("GET", &format!("/v1/runs/{id}"), None);
+        run["status"].as_str().expect("a status").to_string()
+    }
+}
