@@ -70,32 +70,7 @@ impl Service {
 
     /// A raw HTTP request to the API: its status and JSON body.
     pub fn http(&self, method: &str, path: &str, body: Option<String>) -> (u16, Value) {
-        let socket = self.socket.clone();
-        let url = format!("http://tracker{path}");
-        let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
-        tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("runtime")
-            .block_on(async move {
-                let client = reqwest::Client::builder()
-                    .unix_socket(socket.as_path())
-                    .build()
-                    .expect("client");
-                let mut request = client
-                    .request(method, url)
-                    .header("content-type", "application/json");
-                if let Some(body) = body {
-                    request = request.body(body);
-                }
-                let response = request.send().await.expect("the service answers");
-                let status = response.status().as_u16();
-                let text = response.text().await.expect("a body");
-                (
-                    status,
-                    serde_json::from_str(&text).unwrap_or(Value::String(text)),
-                )
-            })
+        request(&self.socket, method, path, body).expect("the service answers")
     }
 
     /// Follows run `id` with `tracker logs -f` until it ends, and asserts it
@@ -164,6 +139,42 @@ impl Service {
             std::thread::yield_now();
         }
     }
+}
+
+/// A raw HTTP request to the API on `socket`: its status and JSON body, or
+/// why no answer came (the service is gone).
+pub fn request(
+    socket: &Path,
+    method: &str,
+    path: &str,
+    body: Option<String>,
+) -> Result<(u16, Value), String> {
+    let socket = socket.to_path_buf();
+    let url = format!("http://tracker{path}");
+    let method = reqwest::Method::from_bytes(method.as_bytes()).map_err(|e| e.to_string())?;
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?
+        .block_on(async move {
+            let client = reqwest::Client::builder()
+                .unix_socket(socket.as_path())
+                .build()
+                .map_err(|e| e.to_string())?;
+            let mut request = client
+                .request(method, url)
+                .header("content-type", "application/json");
+            if let Some(body) = body {
+                request = request.body(body);
+            }
+            let response = request.send().await.map_err(|e| e.to_string())?;
+            let status = response.status().as_u16();
+            let text = response.text().await.map_err(|e| e.to_string())?;
+            Ok((
+                status,
+                serde_json::from_str(&text).unwrap_or(Value::String(text)),
+            ))
+        })
 }
 
 impl Service {

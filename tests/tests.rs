@@ -22,6 +22,7 @@ mod providers;
 mod run;
 mod serve;
 mod serve_limits;
+mod serve_recovery;
 mod signals;
 mod structure;
 mod terminal_text;
