@@ -113,3 +113,109 @@ fn fifty_runs_killed_with_the_service_all_finish_after_it_restarts_each_step_onc
     assert!(acked.len() >= 20, "{} acknowledged", acked.len());
     assert!(acked.len() < RUNS, "the service died before every submission");
 }
+
+/// Appends `one`, then `two` only once the file `ok` exists (failing before).
+const FLAKY: &str = "workflow Flaky\n  start: Start\n  exit: Done\n  agent Start\n    label: Start\n  tool One\n    timeout: 30s\n    command: echo one >> ledger.txt\n  tool Two\n    timeout: 30s\n    command: test -e ok && echo two >> ledger.txt\n  agent Done\n    label: Done\n  edges\n    Start -> One\n    One -> Two\n    Two -> Done\n";
+
+#[test]
+fn two_resumes_of_one_run_at_once_over_the_api_run_it_once() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let d = dir.path();
+    std::fs::write(d.join("flaky.dip"), FLAKY).expect("pipeline");
+    let service = Service::start(d);
+    let id = service.submit_json("flaky.dip");
+    let status = service.wait_for_end(&id);
+    assert_ne!(status, "success", "the second step fails the first time");
+    std::fs::write(d.join("ok"), "").expect("ok");
+
+    // Two clients resume it at the same moment.
+    let barrier = std::sync::Arc::new(std::sync::Barrier::new(2));
+    let resumes: Vec<_> = (0..2)
+        .map(|_| {
+            let (socket, id) = (service.socket.clone(), id.clone());
+            let barrier = std::sync::Arc::clone(&barrier);
+            std::thread::spawn(move || {
+                barrier.wait();
+                request(&socket, "POST", &format!("/v1/runs/{id}/resume"), None)
+                    .expect("the service answers")
+            })
+        })
+        .collect();
+    let mut answers: Vec<(u16, serde_json::Value)> = resumes
+        .into_iter()
+        .map(|t| t.join().expect("a client"))
+        .collect();
+    answers.sort_by_key(|(status, _)| *status);
+    assert_eq!(answers[0].0, 200, "{answers:?}");
+    assert_eq!(answers[0].1["run_id"], id.as_str());
+    assert_eq!(answers[1].0, 409, "{answers:?}");
+    assert!(
+        answers[1].1["error"]
+            .as_str()
+            .is_some_and(|e| e.contains(&id)),
+        "{answers:?}"
+    );
+    assert_eq!(service.wait_for_end(&id), "success");
+    let ledger = std::fs::read_to_string(d.join("ledger.txt")).expect("ledger");
+    assert_eq!(ledger, "one\ntwo\n", "the first step ran once");
+    // A run that succeeded has nothing to resume.
+    let (status, reply) = service.http("POST", &format!("/v1/runs/{id}/resume"), None);
+    assert_eq!(status, 409, "{reply}");
+}
+
+#[test]
+fn the_service_refuses_to_resume_a_run_another_process_drives_then_resumes_it_once_free() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let d = dir.path();
+    let fifo = d.join("gate.fifo");
+    nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o600)).expect("fifo");
+    std::fs::write(
+        d.join("held.dip"),
+        FLAKY.replace(
+            "test -e ok && echo two >> ledger.txt",
+            "read line < gate.fifo && echo two >> ledger.txt",
+        ),
+    )
+    .expect("pipeline");
+    let service = Service::start(d);
+    // `tracker run` drives it in its own process, waiting in step two.
+    let mut other = tracker_tests::in_dir(d)
+        .args(["run", "held.dip", "--provider", "stub", "--no-tui"])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("tracker run");
+    let runs = d.join(".tracker/runs");
+    let id = loop {
+        let started = std::fs::read_dir(&runs).ok().and_then(|entries| {
+            entries
+                .flatten()
+                .find(|e| e.path().join("Two").exists())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+        });
+        if let Some(id) = started {
+            break id;
+        }
+        std::thread::yield_now();
+    };
+    let body = json!({ "workdir": d }).to_string();
+    let (status, reply) =
+        service.http("POST", &format!("/v1/runs/{}/resume", &id[..6]), Some(body.clone()));
+    assert_eq!(status, 409, "{reply}");
+    let message = reply["error"].as_str().unwrap_or_default();
+    assert!(
+        message.contains(&format!("tracker process {}", other.id())),
+        "{message}"
+    );
+    // Once that process is gone, the service takes the run over and
+    // finishes it; step one is not run again.
+    other.kill().expect("kill tracker run");
+    other.wait().expect("reaped");
+    let (status, reply) = service.http("POST", &format!("/v1/runs/{id}/resume"), Some(body));
+    assert_eq!(status, 200, "{reply}");
+    std::fs::write(&fifo, "go\n").expect("open the gate");
+    assert_eq!(service.wait_for_end(&id), "success");
+    let ledger = std::fs::read_to_string(d.join("ledger.txt")).expect("ledger");
+    assert_eq!(ledger, "one\ntwo\n", "every step once");
+}

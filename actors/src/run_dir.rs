@@ -84,8 +84,10 @@ pub enum RunDirError {
         /// What failed.
         error: String,
     },
-    /// The run cannot be reopened: it is held by another process, or its
-    /// checkpoint cannot be read.
+    /// The run is held by another process (or another owner in this one).
+    #[error("cannot resume: {0}")]
+    Held(crate::run_lock::LockError),
+    /// The run cannot be reopened: its checkpoint cannot be read.
     #[error("cannot resume: {0}")]
     Resume(String),
     /// The directory's name is not a run id.
@@ -309,7 +311,7 @@ impl RunDir {
     ) -> Result<RunDir, RunDirError> {
         // Locked before anything is read: a run still going in another
         // process must not be driven by two.
-        let lock = RunLock::acquire(dir).map_err(|e| RunDirError::Resume(e.to_string()))?;
+        let lock = RunLock::acquire(dir).map_err(RunDirError::Held)?;
         let mut checkpoint = store::load(dir).map_err(|e| RunDirError::Resume(e.to_string()))?;
         let id = dir
             .file_name()
@@ -456,7 +458,7 @@ mod tests {
         );
         assert!(!run.is_resumed());
         let held = RunDir::resume(&path, now(), Durability::NoSync).expect_err("locked");
-        assert!(matches!(held, RunDirError::Resume(_)), "{held}");
+        assert!(matches!(held, RunDirError::Held(_)), "{held}");
         let id = run.id().to_string();
         drop(run);
         let again = RunDir::resume(&path, now(), Durability::NoSync).expect("resume");

@@ -7,13 +7,14 @@
 //! | `GET /v1/runs` | every run: id, workflow, status, directory, events so far |
 //! | `GET /v1/runs/{id}` | one run |
 //! | `POST /v1/runs/{id}/cancel` | cancel it; `{"cancelled": bool}` |
+//! | `POST /v1/runs/{id}/resume` | resume one of its runs that ended without success, or (`{"workdir": …}`) a run recorded there by another process; `{"run_id": …}`, 409 when it is going or held |
 //! | `GET /v1/runs/{id}/gates` | its gates waiting for an answer |
 //! | `POST /v1/runs/{id}/gates/{node}` | answer one: `{"answer": …, "answers": [… per interview question]}`; 409 when answered already |
 //! | `GET /v1/runs/{id}/events?from=N&follow=B` | its events as server-sent events, from the `N`th (0 = the whole run), then live until it ends (`follow=false`: those there now) |
 //!
 //! Bad requests get a 4xx with `{"error": …}` naming the field: malformed or
 //! oversized JSON 400/413, an unknown run or gate 404, a gate answered twice
-//! 409.
+//! or a run resumed while it is going 409.
 
 use std::convert::Infallible;
 use std::sync::{Arc, PoisonError};
@@ -30,7 +31,9 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::gates::{AnswerError, Gates};
-use super::service::{ApiError, RunEntry, Runs, Service, Submission, Submit, Usage};
+use super::service::{
+    ApiError, Resume, ResumeRequest, RunEntry, Runs, Service, Submission, Submit, Usage,
+};
 
 /// The largest request body taken.
 pub const MAX_BODY: usize = 1024 * 1024;
@@ -53,6 +56,7 @@ pub fn router(api: Api) -> Router {
         .route("/v1/runs", post(submit).get(list))
         .route("/v1/runs/{id}", get(status))
         .route("/v1/runs/{id}/cancel", post(cancel))
+        .route("/v1/runs/{id}/resume", post(resume))
         .route("/v1/runs/{id}/events", get(events))
         .route("/v1/runs/{id}/gates", get(gates))
         .route("/v1/runs/{id}/gates/{node}", post(answer))
@@ -70,10 +74,21 @@ impl IntoResponse for ApiError {
         let status = match &self {
             ApiError::Invalid(_) => StatusCode::BAD_REQUEST,
             ApiError::UnknownRun(_) => StatusCode::NOT_FOUND,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         };
         error(status, self.to_string())
     }
+}
+
+/// An unreadable body: too large stays 413, anything else is the client's
+/// malformed request (400).
+fn rejected(rejection: JsonRejection) -> Response {
+    let status = match rejection.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => StatusCode::PAYLOAD_TOO_LARGE,
+        _ => StatusCode::BAD_REQUEST,
+    };
+    error(status, format!("body: {}", rejection.body_text()))
 }
 
 fn describe(run: &RunEntry, gates: &Gates) -> Value {
@@ -112,15 +127,7 @@ async fn submit(
 ) -> Result<Response, ApiError> {
     let Json(submission) = match body {
         Ok(json) => json,
-        Err(rejection) => {
-            // Too large stays 413; any other unreadable body is the client's
-            // malformed request.
-            let status = match rejection.status() {
-                StatusCode::PAYLOAD_TOO_LARGE => StatusCode::PAYLOAD_TOO_LARGE,
-                _ => StatusCode::BAD_REQUEST,
-            };
-            return Ok(error(status, format!("body: {}", rejection.body_text())));
-        }
+        Err(rejection) => return Ok(rejected(rejection)),
     };
     let run_id = api
         .service
@@ -151,6 +158,29 @@ async fn cancel(State(api): State<Api>, Path(id): Path<String>) -> Result<Json<V
     Ok(Json(json!({ "cancelled": run.cancel().await })))
 }
 
+async fn resume(
+    State(api): State<Api>,
+    Path(id): Path<String>,
+    body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
+) -> Result<Response, ApiError> {
+    let body = match body {
+        Ok(body) => body,
+        Err(rejection) => return Ok(error(rejection.status(), format!("body: {}", rejection.body_text()))),
+    };
+    // No body is a plain resume.
+    let request = if body.iter().all(u8::is_ascii_whitespace) {
+        ResumeRequest::default()
+    } else {
+        serde_json::from_slice(&body).map_err(|e| ApiError::Invalid(format!("body: {e}")))?
+    };
+    let run_id = api
+        .service
+        .send(Resume { id, request })
+        .await
+        .map_err(|e| ApiError::Internal(format!("service: {e}")))??;
+    Ok(Json(json!({ "run_id": run_id })).into_response())
+}
+
 async fn gates(State(api): State<Api>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
     find(&api, &id)?;
     Ok(Json(json!({ "gates": api.gates.waiting(&id) })))
@@ -175,12 +205,7 @@ async fn answer(
 ) -> Result<Response, ApiError> {
     let Json(reply) = match body {
         Ok(json) => json,
-        Err(rejection) => {
-            return Ok(error(
-                StatusCode::BAD_REQUEST,
-                format!("body: {}", rejection.body_text()),
-            ))
-        }
+        Err(rejection) => return Ok(rejected(rejection)),
     };
     find(&api, &id)?;
     match api.gates.answer(&id, &node, reply.answer, reply.answers) {

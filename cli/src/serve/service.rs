@@ -62,6 +62,10 @@ pub enum ApiError {
     /// No run has that id.
     #[error("no run {0:?} in this service")]
     UnknownRun(String),
+    /// The request conflicts with the run's state (going already, held by
+    /// another process, finished).
+    #[error("{0}")]
+    Conflict(String),
     /// The service could not do it.
     #[error("{0}")]
     Internal(String),
@@ -99,6 +103,8 @@ pub struct RunEntry {
     pub dir: PathBuf,
     /// Its events.
     pub events: Arc<EventLog>,
+    /// What it was started with, to resume it.
+    record: Record,
     finished: Mutex<Option<String>>,
     canceller: Canceller,
     /// A cancel asked for before the run reached the supervisor: carried out
@@ -150,7 +156,7 @@ pub type Runs = Arc<Mutex<BTreeMap<String, Arc<RunEntry>>>>;
 
 /// What the service records of a run until it ends, to resume it after a
 /// crash.
-#[derive(Debug, Deserialize, Serialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 struct Record {
     dir: PathBuf,
     workdir: PathBuf,
@@ -306,8 +312,12 @@ impl Service {
         path: &Path,
         ctx: &mut Context<Self>,
     ) -> Result<String, ApiError> {
-        let run_dir = RunDir::resume(&record.dir, self.clock.now(), self.durability)
-            .map_err(|e| ApiError::Internal(e.to_string()))?;
+        let run_dir = RunDir::resume(&record.dir, self.clock.now(), self.durability).map_err(
+            |e| match e {
+                run_dir::RunDirError::Held(_) => ApiError::Conflict(e.to_string()),
+                e => ApiError::Internal(e.to_string()),
+            },
+        )?;
         let source =
             PipelineSource::of_run(&record.dir).map_err(|e| ApiError::Internal(e.to_string()))?;
         let (plan, subgraphs, _text, workflow) = self.load(&source, &record.params)?;
@@ -320,13 +330,76 @@ impl Service {
                 subgraphs,
                 completers,
                 workflow,
-                workdir: record.workdir,
-                auto_approve: record.auto_approve,
-                record: path.to_path_buf(),
+                record,
+                record_path: path.to_path_buf(),
             },
             ctx,
         );
         Ok(run_id)
+    }
+
+    /// Resumes run `id` on a client's request: one of this service's runs
+    /// that ended without success, or a run recorded under
+    /// `request.workdir` by another process.
+    fn resume_request(
+        &mut self,
+        id: &str,
+        request: ResumeRequest,
+        ctx: &mut Context<Self>,
+    ) -> Result<String, ApiError> {
+        let known = self
+            .runs
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(id)
+            .cloned();
+        let record = match (known, request.workdir) {
+            (Some(run), _) => match run.state() {
+                RunState::Finished(status) if status == "success" => {
+                    return Err(ApiError::Conflict(format!(
+                        "run {id} succeeded; there is nothing to resume"
+                    )))
+                }
+                RunState::Finished(_) => run.record.clone(),
+                _ => {
+                    return Err(ApiError::Conflict(format!(
+                        "run {id} is going in this service already"
+                    )))
+                }
+            },
+            (None, Some(workdir)) => {
+                if !workdir.is_absolute() {
+                    return Err(ApiError::Invalid(
+                        "workdir: must be an absolute path".into(),
+                    ));
+                }
+                let dir = run_dir::find(&run_dir::default_root(&workdir), id).map_err(|e| {
+                    match e {
+                        run_dir::RunDirError::NoMatch { .. } => ApiError::UnknownRun(id.to_string()),
+                        e => ApiError::Invalid(format!("workdir: {e}")),
+                    }
+                })?;
+                Record {
+                    dir,
+                    workdir,
+                    params: request.params,
+                    auto_approve: request.auto_approve,
+                }
+            }
+            (None, None) => return Err(ApiError::UnknownRun(id.to_string())),
+        };
+        let run_id = record
+            .dir
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or(id)
+            .to_string();
+        let path = self.records.join(&run_id);
+        self.write_record(&path, &record)?;
+        self.resume(record, &path, ctx).inspect_err(|_| {
+            // Not resumed: nothing to resume after a restart either.
+            let _ = std::fs::remove_file(&path);
+        })
     }
 
     /// The pipeline of `source`, checked, with `params` applied.
@@ -425,9 +498,8 @@ impl Service {
                 subgraphs,
                 completers,
                 workflow,
-                workdir: submission.workdir,
-                auto_approve: submission.auto_approve,
-                record: record_path,
+                record,
+                record_path,
             },
             ctx,
         );
@@ -464,14 +536,14 @@ impl Service {
             subgraphs,
             completers,
             workflow,
-            workdir,
-            auto_approve,
             record,
+            record_path,
         } = start;
+        let auto_approve = record.auto_approve;
         let run_id = run_dir.id().to_string();
         let dir = run_dir.path().to_path_buf();
         let events = Arc::new(EventLog::default());
-        let mut options = RunOptions::new(workdir, completers);
+        let mut options = RunOptions::new(record.workdir.clone(), completers);
         options.run_dir = Some(run_dir);
         options.subgraphs = subgraphs;
         options.handlers = Some(self.handlers.clone());
@@ -493,6 +565,7 @@ impl Service {
             workflow,
             dir,
             events: Arc::clone(&events),
+            record,
             finished: Mutex::new(None),
             canceller: Canceller::new(&self.process, &run_id),
             cancel_requested: std::sync::atomic::AtomicBool::new(false),
@@ -548,7 +621,7 @@ impl Service {
                 .stopped_by_service
                 .load(std::sync::atomic::Ordering::SeqCst)
             {
-                let _ = std::fs::remove_file(&record);
+                let _ = std::fs::remove_file(&record_path);
             }
             tracing::info!(run_id, status, "run ended");
         };
@@ -593,9 +666,10 @@ struct Start {
     subgraphs: tracker_handlers::child::Subgraphs,
     completers: tracker_runtime::llm::Completers,
     workflow: String,
-    workdir: PathBuf,
-    auto_approve: bool,
-    record: PathBuf,
+    /// What it is started with.
+    record: Record,
+    /// Where that is kept until it ends.
+    record_path: PathBuf,
 }
 
 impl Actor for Service {
@@ -612,6 +686,39 @@ impl Handler<Submit> for Service {
 
     fn handle(&mut self, msg: Submit, ctx: &mut Self::Context) -> Self::Result {
         self.submit(msg.0, ctx)
+    }
+}
+
+/// What a client asks to resume a run with.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResumeRequest {
+    /// Where a run this service does not know was recorded (absolute).
+    #[serde(default)]
+    pub workdir: Option<PathBuf>,
+    /// Values for its variables (a run this service does not know).
+    #[serde(default)]
+    pub params: BTreeMap<String, String>,
+    /// Answer its gates automatically (a run this service does not know).
+    #[serde(default)]
+    pub auto_approve: bool,
+}
+
+/// Resumes a run; replies with its id.
+#[derive(Message)]
+#[rtype(result = "Result<String, ApiError>")]
+pub struct Resume {
+    /// The run's id, or for a run this service does not know a unique prefix.
+    pub id: String,
+    /// How.
+    pub request: ResumeRequest,
+}
+
+impl Handler<Resume> for Service {
+    type Result = Result<String, ApiError>;
+
+    fn handle(&mut self, msg: Resume, ctx: &mut Self::Context) -> Self::Result {
+        self.resume_request(&msg.id, msg.request, ctx)
     }
 }
 
