@@ -8,7 +8,7 @@ use std::io::{BufRead, BufReader};
 use std::process::Stdio;
 
 use serde_json::{json, Value};
-use tracker_tests::service::Service;
+use tracker_tests::service::{sse_lines, Service};
 use tracker_tests::{in_dir, text};
 
 /// A pipeline that writes `before`, waits at gate `Gate` (`yes`, `no`), and
@@ -404,4 +404,51 @@ fn a_service_stopped_by_sigterm_keeps_its_runs_for_the_next_one() {
     service.follow_to_completion(&id);
     let ledger = std::fs::read_to_string(dir.path().join("ledger.txt")).expect("ledger");
     assert_eq!(ledger, "before\nafter\n", "every side effect once");
+}
+
+#[test]
+fn live_streams_of_one_run_and_of_the_whole_service_equal_each_runs_activity_log() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let d = dir.path();
+    let fifo = d.join("gate.fifo");
+    nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o600)).expect("fifo");
+    std::fs::write(
+        d.join("held.dip"),
+        pipeline("echo one >> ledger.txt", "read line < gate.fifo"),
+    )
+    .expect("pipeline");
+    std::fs::write(d.join("quick.dip"), pipeline("true", "true")).expect("pipeline");
+    let service = Service::start(d);
+    let held = service.submit_json("held.dip");
+    // Followed live from its first event while it waits in its second step.
+    let follower = {
+        let socket = service.socket.clone();
+        let held = held.clone();
+        std::thread::spawn(move || {
+            sse_lines(
+                &socket,
+                &format!("/v1/runs/{held}/events?from=0&follow=true"),
+            )
+        })
+    };
+    let quick = service.submit_json("quick.dip");
+    assert_eq!(service.wait_for_end(&quick), "success");
+    std::fs::write(&fifo, "go\n").expect("open the gate");
+    assert_eq!(service.wait_for_end(&held), "success");
+    let followed = follower.join().expect("the follower");
+
+    let activity = |id: &str| -> Vec<String> {
+        let path = d.join(".tracker/runs").join(id).join("activity.jsonl");
+        let text = std::fs::read_to_string(path).expect("activity");
+        text.lines().map(str::to_string).collect()
+    };
+    assert_eq!(followed, activity(&held));
+    // The service-wide stream holds both runs' lines, each run's in order.
+    let all = service.sse_lines("/v1/events?from=0&follow=false");
+    for id in [&held, &quick] {
+        let tag = format!("\"run_id\":\"{id}\"");
+        let own: Vec<String> = all.iter().filter(|l| l.contains(&tag)).cloned().collect();
+        assert_eq!(own, activity(id), "run {id}");
+    }
+    assert_eq!(all.len(), activity(&held).len() + activity(&quick).len());
 }

@@ -24,11 +24,7 @@ fn submit(socket: &Path, pipeline: &Path, workdir: &Path) -> Option<String> {
 
 /// Whether run `id` working in `workdir` has started its second step.
 fn in_two(workdir: &Path, id: &str) -> bool {
-    workdir
-        .join(".tracker/runs")
-        .join(id)
-        .join("Two")
-        .exists()
+    workdir.join(".tracker/runs").join(id).join("Two").exists()
 }
 
 #[test]
@@ -106,12 +102,14 @@ fn fifty_runs_killed_with_the_service_all_finish_after_it_restarts_each_step_onc
         assert_eq!(service.wait_for_end(id), "success", "run {id}");
     }
     for (i, id) in &acked {
-        let ledger =
-            std::fs::read_to_string(workdirs[*i].join("ledger.txt")).expect("a ledger");
+        let ledger = std::fs::read_to_string(workdirs[*i].join("ledger.txt")).expect("a ledger");
         assert_eq!(ledger, "one\ntwo\nthree\n", "run {id} in w{i:02}");
     }
     assert!(acked.len() >= 20, "{} acknowledged", acked.len());
-    assert!(acked.len() < RUNS, "the service died before every submission");
+    assert!(
+        acked.len() < RUNS,
+        "the service died before every submission"
+    );
 }
 
 /// Appends `one`, then `two` only once the file `ok` exists (failing before).
@@ -200,8 +198,11 @@ fn the_service_refuses_to_resume_a_run_another_process_drives_then_resumes_it_on
         std::thread::yield_now();
     };
     let body = json!({ "workdir": d }).to_string();
-    let (status, reply) =
-        service.http("POST", &format!("/v1/runs/{}/resume", &id[..6]), Some(body.clone()));
+    let (status, reply) = service.http(
+        "POST",
+        &format!("/v1/runs/{}/resume", &id[..6]),
+        Some(body.clone()),
+    );
     assert_eq!(status, 409, "{reply}");
     let message = reply["error"].as_str().unwrap_or_default();
     assert!(

@@ -84,29 +84,12 @@ impl Service {
     /// Run `id`'s events as the service streams them, from 0, without
     /// following.
     pub fn events(&self, id: &str) -> Vec<String> {
-        let socket = self.socket.clone();
-        let url = format!("http://tracker/v1/runs/{id}/events?from=0&follow=false");
-        let body = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("runtime")
-            .block_on(async move {
-                reqwest::Client::builder()
-                    .unix_socket(socket.as_path())
-                    .build()
-                    .expect("client")
-                    .get(url)
-                    .send()
-                    .await
-                    .expect("answer")
-                    .text()
-                    .await
-                    .expect("body")
-            });
-        body.lines()
-            .filter_map(|l| l.strip_prefix("data:"))
-            .map(|l| l.strip_prefix(' ').unwrap_or(l).to_string())
-            .collect()
+        self.sse_lines(&format!("/v1/runs/{id}/events?from=0&follow=false"))
+    }
+
+    /// The data lines of the server-sent events at `path` (which must end).
+    pub fn sse_lines(&self, path: &str) -> Vec<String> {
+        sse_lines(&self.socket, path)
     }
 }
 
@@ -175,6 +158,34 @@ pub fn request(
                 serde_json::from_str(&text).unwrap_or(Value::String(text)),
             ))
         })
+}
+
+/// The data lines of the server-sent events at `path` of the service on
+/// `socket` (the stream must end).
+pub fn sse_lines(socket: &Path, path: &str) -> Vec<String> {
+    let socket = socket.to_path_buf();
+    let url = format!("http://tracker{path}");
+    let body = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+        .block_on(async move {
+            reqwest::Client::builder()
+                .unix_socket(socket.as_path())
+                .build()
+                .expect("client")
+                .get(url)
+                .send()
+                .await
+                .expect("answer")
+                .text()
+                .await
+                .expect("body")
+        });
+    body.lines()
+        .filter_map(|l| l.strip_prefix("data:"))
+        .map(|l| l.strip_prefix(' ').unwrap_or(l).to_string())
+        .collect()
 }
 
 impl Service {

@@ -10,6 +10,7 @@
 //! | `POST /v1/runs/{id}/resume` | resume one of its runs that ended without success, or (`{"workdir": …}`) a run recorded there by another process; `{"run_id": …}`, 409 when it is going or held |
 //! | `GET /v1/runs/{id}/gates` | its gates waiting for an answer |
 //! | `POST /v1/runs/{id}/gates/{node}` | answer one: `{"answer": …, "answers": [… per interview question]}`; 409 when answered already |
+//! | `GET /v1/events?from=N&follow=B` | every run's events, interleaved, as server-sent events from the service-wide `N`th (the service keeps the latest lines; an older `N` starts at the oldest kept) |
 //! | `GET /v1/runs/{id}/events?from=N&follow=B` | its events as server-sent events, from the `N`th (0 = the whole run), then live until it ends (`follow=false`: those there now) |
 //!
 //! Bad requests get a 4xx with `{"error": …}` naming the field: malformed or
@@ -30,6 +31,7 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use super::events::EventLog;
 use super::gates::{AnswerError, Gates};
 use super::service::{
     ApiError, Resume, ResumeRequest, RunEntry, Runs, Service, Submission, Submit, Usage,
@@ -47,12 +49,15 @@ pub struct Api {
     pub runs: Runs,
     /// The gates waiting for answers.
     pub gates: Arc<Gates>,
+    /// Every run's events, interleaved.
+    pub all_events: Arc<EventLog>,
 }
 
 /// The router.
 pub fn router(api: Api) -> Router {
     Router::new()
         .route("/v1/health", get(health))
+        .route("/v1/events", get(all_events))
         .route("/v1/runs", post(submit).get(list))
         .route("/v1/runs/{id}", get(status))
         .route("/v1/runs/{id}/cancel", post(cancel))
@@ -165,7 +170,12 @@ async fn resume(
 ) -> Result<Response, ApiError> {
     let body = match body {
         Ok(body) => body,
-        Err(rejection) => return Ok(error(rejection.status(), format!("body: {}", rejection.body_text()))),
+        Err(rejection) => {
+            return Ok(error(
+                rejection.status(),
+                format!("body: {}", rejection.body_text()),
+            ))
+        }
     };
     // No body is a plain resume.
     let request = if body.iter().all(u8::is_ascii_whitespace) {
@@ -239,10 +249,22 @@ async fn events(
     Path(id): Path<String>,
     query: Result<Query<From>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
-    let Query(From { from, follow }) =
-        query.map_err(|e| ApiError::Invalid(format!("from: {}", e.body_text())))?;
+    let Query(from) = query.map_err(|e| ApiError::Invalid(format!("from: {}", e.body_text())))?;
     let run = find(&api, &id)?;
-    let log = Arc::clone(&run.events);
+    Ok(stream(Arc::clone(&run.events), from))
+}
+
+async fn all_events(
+    State(api): State<Api>,
+    query: Result<Query<From>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, ApiError> {
+    let Query(from) = query.map_err(|e| ApiError::Invalid(format!("from: {}", e.body_text())))?;
+    Ok(stream(Arc::clone(&api.all_events), from))
+}
+
+/// `log` as server-sent events from `from.from`, each with its offset as its
+/// id; following it until it closes when `from.follow`.
+fn stream(log: Arc<EventLog>, From { from, follow }: From) -> Response {
     let stream = futures_util::stream::unfold(Some(from), move |next| {
         let log = Arc::clone(&log);
         async move {
@@ -252,21 +274,22 @@ async fn events(
             } else {
                 log.snapshot_from(offset)
             };
+            let start = slice.start;
             let count = slice.lines.len();
             let events: Vec<Result<Event, Infallible>> = slice
                 .lines
                 .iter()
                 .enumerate()
-                .map(|(i, line)| Ok(Event::default().id((offset + i).to_string()).data(&**line)))
+                .map(|(i, line)| Ok(Event::default().id((start + i).to_string()).data(&**line)))
                 .collect();
             let next = if slice.closed || !follow {
                 None
             } else {
-                Some(offset + count)
+                Some(start + count)
             };
             Some((futures_util::stream::iter(events), next))
         }
     });
     use futures_util::StreamExt;
-    Ok(Sse::new(stream.flatten()).into_response())
+    Sse::new(stream.flatten()).into_response()
 }

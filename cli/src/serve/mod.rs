@@ -56,12 +56,14 @@ pub fn run(args: &ServeArgs) -> Result<u8> {
     system.block_on(async move {
         let runs: Runs = Arc::new(Mutex::new(Default::default()));
         let gates = Arc::new(gates::Gates::default());
+        let all_events = Arc::new(events::EventLog::bounded(events::SERVICE_LOG_LINES));
         let service = Service::new(
             &state,
             limits,
             durability,
             Arc::clone(&runs),
             Arc::clone(&gates),
+            Arc::clone(&all_events),
         )
         .start();
         let resumed = service
@@ -84,6 +86,7 @@ pub fn run(args: &ServeArgs) -> Result<u8> {
             service,
             runs: Arc::clone(&runs),
             gates,
+            all_events,
         });
         let running = Arc::clone(&runs);
         let stop = async move {

@@ -184,6 +184,8 @@ pub struct Service {
     gates: Arc<Gates>,
     pool: Option<Arc<ProviderPool>>,
     env_error: Option<String>,
+    /// Every run's events, interleaved.
+    all_events: Arc<EventLog>,
     /// The service's environment, read once: keys and base URLs.
     env: Env,
     /// The handlers every run gets: the built-ins, agent sessions capped
@@ -206,6 +208,7 @@ impl Service {
         durability: Durability,
         runs: Runs,
         gates: Arc<Gates>,
+        all_events: Arc<EventLog>,
     ) -> Service {
         let env = Env::from_process();
         let (pool, env_error) = match providers::options(&env) {
@@ -233,6 +236,7 @@ impl Service {
             gates,
             pool,
             env_error,
+            all_events,
             env,
             handlers,
             sessions,
@@ -373,12 +377,13 @@ impl Service {
                         "workdir: must be an absolute path".into(),
                     ));
                 }
-                let dir = run_dir::find(&run_dir::default_root(&workdir), id).map_err(|e| {
-                    match e {
-                        run_dir::RunDirError::NoMatch { .. } => ApiError::UnknownRun(id.to_string()),
+                let dir =
+                    run_dir::find(&run_dir::default_root(&workdir), id).map_err(|e| match e {
+                        run_dir::RunDirError::NoMatch { .. } => {
+                            ApiError::UnknownRun(id.to_string())
+                        }
                         e => ApiError::Invalid(format!("workdir: {e}")),
-                    }
-                })?;
+                    })?;
                 Record {
                     dir,
                     workdir,
@@ -555,9 +560,11 @@ impl Service {
         } else {
             Arc::new(ServiceInterviewer::new(Arc::clone(&self.gates)))
         });
-        options
-            .subscribers
-            .push(EventRecorder::new(Arc::clone(&events)).start().recipient());
+        options.subscribers.push(
+            EventRecorder::new(Arc::clone(&events), Arc::clone(&self.all_events))
+                .start()
+                .recipient(),
+        );
         // Listed before it is launched: a client that got the id back can ask
         // about it at once.
         let entry = Arc::new(RunEntry {
@@ -612,7 +619,8 @@ impl Service {
                 .finished
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner) = Some(status.clone());
-            events.close();
+            // Its lines are in its activity log now: served from there.
+            events.close_to_disk(&entry.dir.join(tracker_actors::activity::ACTIVITY_FILE));
             gates.forget(&run_id);
             // The run's checkpoint says how it ended: the service need not
             // resume it again — unless the service stopping cancelled it, to
