@@ -452,3 +452,96 @@ fn live_streams_of_one_run_and_of_the_whole_service_equal_each_runs_activity_log
     }
     assert_eq!(all.len(), activity(&held).len() + activity(&quick).len());
 }
+
+#[test]
+fn over_tcp_every_request_needs_the_services_token() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let d = dir.path();
+    std::fs::write(
+        d.join("flow.dip"),
+        pipeline("echo one >> ledger.txt", "true"),
+    )
+    .expect("pipeline");
+    // Only a loopback address is taken without --allow-remote.
+    let out = in_dir(d)
+        .args(["serve", "--socket"])
+        .arg(d.join("s/tracker.sock"))
+        .arg("--state-dir")
+        .arg(d.join("state"))
+        .args(["--listen", "0.0.0.0:0"])
+        .output()
+        .expect("serve");
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("--allow-remote"), "{stderr}");
+
+    let service = Service::start_with(
+        d,
+        in_dir(d).args(["serve", "--no-fsync", "--listen", "127.0.0.1:0"]),
+    );
+    let address = service
+        .banner
+        .split("tcp=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("the TCP address in the log")
+        .to_string();
+    let token_file = d.join("state").join("token");
+    let mode = std::os::unix::fs::PermissionsExt::mode(
+        &std::fs::metadata(&token_file)
+            .expect("token file")
+            .permissions(),
+    );
+    assert_eq!(mode & 0o777, 0o600);
+    let token = std::fs::read_to_string(&token_file).expect("token");
+    let token = token.trim();
+
+    let call = |method: &str, path: &str, token: Option<&str>, body: Option<String>| {
+        let url = format!("http://{address}{path}");
+        let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
+        let token = token.map(str::to_string);
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime")
+            .block_on(async move {
+                let mut request = reqwest::Client::new().request(method, url);
+                if let Some(token) = token {
+                    request = request.bearer_auth(token);
+                }
+                if let Some(body) = body {
+                    request = request
+                        .header("content-type", "application/json")
+                        .body(body);
+                }
+                let response = request.send().await.expect("an answer");
+                let status = response.status().as_u16();
+                let text = response.text().await.expect("a body");
+                (
+                    status,
+                    serde_json::from_str::<Value>(&text).unwrap_or(Value::String(text)),
+                )
+            })
+    };
+    for token in [None, Some("wrong"), Some(&token[1..])] {
+        let (status, reply) = call("GET", "/v1/health", token, None);
+        assert_eq!(status, 401, "{token:?}: {reply}");
+        let body = json!({ "pipeline": "flow.dip", "workdir": d }).to_string();
+        let (status, _) = call("POST", "/v1/runs", token, Some(body));
+        assert_eq!(status, 401, "{token:?}");
+    }
+    assert!(!d.join(".tracker").exists(), "nothing was submitted");
+    let (status, reply) = call("GET", "/v1/health", Some(token), None);
+    assert_eq!((status, &reply["ok"]), (200, &json!(true)), "{reply}");
+    let body = json!({ "pipeline": "flow.dip", "workdir": d }).to_string();
+    let (status, reply) = call("POST", "/v1/runs", Some(token), Some(body));
+    assert_eq!(status, 201, "{reply}");
+    let id = reply["run_id"].as_str().expect("run id");
+    assert_eq!(service.wait_for_end(id), "success");
+    let (status, reply) = call("GET", &format!("/v1/runs/{id}"), Some(token), None);
+    assert_eq!(
+        (status, &reply["status"]),
+        (200, &json!("success")),
+        "{reply}"
+    );
+}

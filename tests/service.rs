@@ -17,6 +17,8 @@ pub struct Service {
     pub socket: PathBuf,
     /// The directory it was started in.
     pub dir: PathBuf,
+    /// The log line saying where it listens.
+    pub banner: String,
 }
 
 impl Service {
@@ -43,21 +45,22 @@ impl Service {
             .expect("the service starts");
         let stderr = child.stderr.take().expect("stderr");
         let mut lines = BufReader::new(stderr).lines();
-        loop {
+        let banner = loop {
             let line = lines
                 .next()
                 .expect("the service says it listens before it exits")
                 .expect("a log line");
             if line.contains("tracker service listening") {
-                break;
+                break line;
             }
-        }
+        };
         // Keep draining its log so it never blocks on a full pipe.
         std::thread::spawn(move || for _ in lines {});
         Service {
             child,
             socket,
             dir: dir.to_path_buf(),
+            banner,
         }
     }
 

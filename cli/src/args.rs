@@ -92,6 +92,13 @@ pub struct ServeArgs {
     /// `~/.local/state/tracker/service`).
     #[arg(long, value_name = "DIR")]
     pub state_dir: Option<PathBuf>,
+    /// Also serve the API over TCP on this address (e.g. 127.0.0.1:7411);
+    /// every request then needs the bearer token kept in the state directory.
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<std::net::SocketAddr>,
+    /// Let `--listen` take an address other machines can reach.
+    #[arg(long, requires = "listen")]
+    pub allow_remote: bool,
     /// How many runs run at once (0: no limit); the others wait in order.
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub max_runs: usize,

@@ -15,6 +15,7 @@ pub mod events;
 pub mod gates;
 pub mod service;
 pub mod socket;
+pub mod tcp;
 
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
@@ -42,6 +43,17 @@ pub fn run(args: &ServeArgs) -> Result<u8> {
     // One service per state directory: two would resume each other's runs.
     let _state_lock = tracker_actors::run_lock::RunLock::acquire(&state)
         .map_err(|e| anyhow!("state directory {}: {e}", state.display()))?;
+    let listen = match args.listen {
+        Some(addr) => {
+            tcp::check_address(addr, args.allow_remote)?;
+            let (token, token_file) = tcp::token(&state)?;
+            let listener = std::net::TcpListener::bind(addr)
+                .with_context(|| format!("cannot listen on {addr}"))?;
+            listener.set_nonblocking(true)?;
+            Some((listener, token, token_file))
+        }
+        None => None,
+    };
     let durability = if args.no_fsync {
         Durability::NoSync
     } else {
@@ -73,8 +85,17 @@ pub fn run(args: &ServeArgs) -> Result<u8> {
         let listener = tokio::net::UnixListener::bind(&socket)
             .with_context(|| format!("cannot listen on {}", socket.display()))?;
         socket::restrict(&socket)?;
+        let tcp = listen
+            .as_ref()
+            .and_then(|(listener, _, _)| listener.local_addr().ok())
+            .map(|addr| addr.to_string());
+        let token_file = listen
+            .as_ref()
+            .map(|(_, _, file)| file.display().to_string());
         tracing::info!(
             socket = %socket.display(),
+            tcp,
+            token_file,
             state = %state.display(),
             max_runs = limits.max_runs,
             max_agent_sessions = limits.max_agent_sessions,
@@ -88,13 +109,27 @@ pub fn run(args: &ServeArgs) -> Result<u8> {
             gates,
             all_events,
         });
+        let (stopping, stopped) = tokio::sync::watch::channel(false);
+        let tcp_server = match listen {
+            Some((listener, token, _)) => {
+                let listener = tokio::net::TcpListener::from_std(listener)?;
+                let mut stopped = stopped.clone();
+                let served = axum::serve(listener, tcp::guarded(app.clone(), token))
+                    .with_graceful_shutdown(async move {
+                        let _ = stopped.wait_for(|stop| *stop).await;
+                    });
+                Some(actix::spawn(async move { served.await }))
+            }
+            None => None,
+        };
         let running = Arc::clone(&runs);
         let stop = async move {
             let signal = interrupts.next().await;
             tracing::info!(signal = signal.what(), "stopping");
             // Cancelled first: their event streams then end, so the
-            // connections following them close and the server can stop.
+            // connections following them close and the servers can stop.
             cancel_runs(&running).await;
+            let _ = stopping.send(true);
             actix::spawn(async move {
                 let signal = interrupts.next().await;
                 tracing::warn!(signal = signal.what(), "stopping at once");
@@ -106,6 +141,11 @@ pub fn run(args: &ServeArgs) -> Result<u8> {
             .await;
         let _ = std::fs::remove_file(&socket);
         served.map_err(|e| anyhow!("serving {}: {e}", socket.display()))?;
+        if let Some(tcp_server) = tcp_server {
+            if let Ok(Err(e)) = tcp_server.await {
+                tracing::warn!(error = %e, "the TCP listener failed");
+            }
+        }
         wait_for_runs(&runs).await;
         Ok(exit::OK)
     })
