@@ -545,3 +545,143 @@ fn over_tcp_every_request_needs_the_services_token() {
         "{reply}"
     );
 }
+
+#[test]
+fn pipelines_are_found_in_the_runs_working_directory_and_built_ins_run_offline() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let d = dir.path();
+    let work = d.join("work");
+    std::fs::create_dir(&work).expect("workdir");
+    std::fs::write(
+        work.join("flow.dip"),
+        pipeline("echo one >> ledger.txt", "true"),
+    )
+    .expect("pipeline");
+    let service = Service::start(d);
+    // By name, from a directory where it is not: found in the workdir.
+    let out = service
+        .client(&["submit", "flow", "-w", "work", "--wait"])
+        .output()
+        .expect("submit");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    // Over the API, a relative path is the workdir's, not the service's.
+    let body = json!({ "pipeline": "flow.dip", "workdir": work }).to_string();
+    let (status, reply) = service.http("POST", "/v1/runs", Some(body));
+    assert_eq!(status, 201, "{reply}");
+    let id = reply["run_id"].as_str().expect("run id").to_string();
+    assert_eq!(service.wait_for_end(&id), "success");
+    let ledger = std::fs::read_to_string(work.join("ledger.txt")).expect("ledger");
+    assert_eq!(ledger, "one\none\n");
+    // A pipeline's text resolves its subgraphs against the workdir too.
+    std::fs::write(
+        work.join("child.dip"),
+        pipeline("echo child >> ledger.txt", "true"),
+    )
+    .expect("child");
+    let parent = "workflow Parent\n  start: Start\n  exit: Done\n  agent Start\n    label: Start\n  subgraph Child\n    ref: child.dip\n  agent Done\n    label: Done\n  edges\n    Start -> Child\n    Child -> Done\n";
+    let body = json!({ "pipeline_text": parent, "workdir": work }).to_string();
+    let (status, reply) = service.http("POST", "/v1/runs", Some(body));
+    assert_eq!(status, 201, "{reply}");
+    let id = reply["run_id"].as_str().expect("run id").to_string();
+    assert_eq!(service.wait_for_end(&id), "success");
+    let ledger = std::fs::read_to_string(work.join("ledger.txt")).expect("ledger");
+    assert_eq!(ledger, "one\none\nchild\n");
+    // A built-in on the offline provider, no key needed.
+    let out = service
+        .client(&[
+            "submit",
+            "quickstart",
+            "--provider",
+            "stub",
+            "--auto-approve",
+            "--wait",
+        ])
+        .output()
+        .expect("submit");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}\n{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    // A run that completed is not resumed again, whoever recorded it.
+    let (status, reply) = service.http(
+        "POST",
+        &format!("/v1/runs/{id}/resume"),
+        Some(json!({ "workdir": work }).to_string()),
+    );
+    assert_eq!(status, 409, "{reply}");
+}
+
+#[test]
+fn a_stopping_service_ends_every_event_stream_and_exits_cleanly() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let d = dir.path();
+    std::fs::write(d.join("gated.dip"), GATED).expect("pipeline");
+    let socket = d.join("s").join("tracker.sock");
+    let mut child = in_dir(d)
+        .args(["serve", "--no-fsync", "--socket"])
+        .arg(&socket)
+        .arg("--state-dir")
+        .arg(d.join("state"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("serve");
+    let mut log = BufReader::new(child.stderr.take().expect("stderr")).lines();
+    for line in log.by_ref() {
+        if line
+            .expect("a log line")
+            .contains("tracker service listening")
+        {
+            break;
+        }
+    }
+    let id = {
+        let body = json!({ "pipeline": "gated.dip", "workdir": d }).to_string();
+        let (status, reply) =
+            tracker_tests::service::request(&socket, "POST", "/v1/runs", Some(body))
+                .expect("submit");
+        assert_eq!(status, 201, "{reply}");
+        reply["run_id"].as_str().expect("id").to_string()
+    };
+    // Followers of the run and of the whole service.
+    let followers: Vec<_> = [
+        format!("/v1/runs/{id}/events?follow=true"),
+        "/v1/events?follow=true".into(),
+    ]
+    .into_iter()
+    .map(|path| {
+        let socket = socket.clone();
+        std::thread::spawn(move || sse_lines(&socket, &path))
+    })
+    .collect();
+    // Stopped while its run waits at its gate.
+    loop {
+        let (_, run) =
+            tracker_tests::service::request(&socket, "GET", &format!("/v1/runs/{id}"), None)
+                .expect("status");
+        if run["waiting_gate"] == json!(true) {
+            break;
+        }
+        std::thread::yield_now();
+    }
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .expect("SIGTERM");
+    let rest: Vec<String> = log.map_while(Result::ok).collect();
+    let status = child.wait().expect("the service exits");
+    assert_eq!(status.code(), Some(0), "{rest:?}");
+    assert!(!rest.iter().any(|l| l.contains("panicked")), "{rest:?}");
+    for follower in followers {
+        let lines = follower.join().expect("the stream ended");
+        assert!(
+            lines.iter().any(|l| l.contains("pipeline_started")),
+            "{lines:?}"
+        );
+    }
+}

@@ -136,3 +136,58 @@ fn a_429_seen_by_one_run_holds_back_the_other_runs() {
     assert_eq!(provider["rate_limited"], 1, "{health}");
     assert!(provider["held_back"].as_u64() >= Some(1), "{health}");
 }
+
+#[test]
+fn the_cost_ceiling_pauses_new_calls_until_it_is_raised() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    // Each answer costs 100,000 input tokens at $3 per million: $0.30.
+    let costly = || {
+        let usage = TurnUsage {
+            input: 100_000,
+            ..TurnUsage::default()
+        };
+        Reply::sse(body("anthropic", &Turn::text("hello", usage)))
+    };
+    let mock = MockProvider::start((0..3).map(|_| costly()));
+    let service = serve(dir.path(), &mock, &["--max-cost", "0.5"]);
+    for _ in 0..2 {
+        let id = service.submit_json("ask.dip");
+        assert_eq!(service.wait_for_end(&id), "success");
+    }
+    // $0.60 spent: the third run's call waits.
+    let third = service.submit_json("ask.dip");
+    let cost = loop {
+        let (_, health) = service.http("GET", "/v1/health", None);
+        if health["usage"]["cost"]["paused_calls"] == 1 {
+            break health["usage"]["cost"].clone();
+        }
+        std::thread::yield_now();
+    };
+    assert!(
+        (cost["spent_usd"].as_f64().unwrap_or(0.0) - 0.6).abs() < 1e-9,
+        "{cost}"
+    );
+    assert_eq!(cost["max_cost_usd"], 0.5, "{cost}");
+    assert_eq!(mock.requests().len(), 2, "the paused call was not sent");
+    let (_, run) = service.http("GET", &format!("/v1/runs/{third}"), None);
+    assert_eq!(run["status"], "running", "{run}");
+
+    // A bad ceiling is refused, naming the field; a higher one lets it go.
+    let (status, reply) =
+        service.http("POST", "/v1/limits", Some(r#"{"max_cost_usd": -1}"#.into()));
+    assert_eq!(status, 400, "{reply}");
+    assert!(
+        reply["error"]
+            .as_str()
+            .is_some_and(|e| e.starts_with("max_cost_usd")),
+        "{reply}"
+    );
+    let (status, reply) = service.http(
+        "POST",
+        "/v1/limits",
+        Some(r#"{"max_cost_usd": 1.0}"#.into()),
+    );
+    assert_eq!(status, 200, "{reply}");
+    assert_eq!(service.wait_for_end(&third), "success");
+    assert_eq!(mock.requests().len(), 3);
+}

@@ -106,6 +106,11 @@ pub struct ServeArgs {
     /// the others wait for a slot, in order.
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub max_agent_sessions: usize,
+    /// A ceiling on what all runs together spend on LLM calls, in US
+    /// dollars: once reached, new calls wait until it is raised
+    /// (`POST /v1/limits`).
+    #[arg(long, value_name = "USD", value_parser = parse_dollars)]
+    pub max_cost: Option<f64>,
     /// How many requests each provider has in flight at once across all runs
     /// (default `$TRACKER_LLM_CONCURRENCY`, else 8).
     #[arg(long, value_name = "N")]
@@ -132,6 +137,12 @@ pub struct SubmitArgs {
     /// Answer its human gates automatically.
     #[arg(long)]
     pub auto_approve: bool,
+    /// Run every agent node on this provider (`stub`: offline, no key).
+    #[arg(long, value_name = "NAME")]
+    pub provider: Option<String>,
+    /// Run every agent node with this model.
+    #[arg(long, value_name = "MODEL")]
+    pub model: Option<String>,
     /// Follow the run on the console and exit with its exit code.
     #[arg(long)]
     pub wait: bool,
@@ -373,4 +384,12 @@ pub struct FmtArgs {
     /// Rewrite the file in place (atomically).
     #[arg(long)]
     pub write: bool,
+}
+
+/// A non-negative, finite amount of dollars.
+fn parse_dollars(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(usd) if usd.is_finite() && usd >= 0.0 => Ok(usd),
+        _ => Err(format!("{text:?} is not an amount of dollars (e.g. 2.50)")),
+    }
 }

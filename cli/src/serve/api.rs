@@ -10,6 +10,7 @@
 //! | `POST /v1/runs/{id}/resume` | resume one of its runs that ended without success, or (`{"workdir": …}`) a run recorded there by another process; `{"run_id": …}`, 409 when it is going or held |
 //! | `GET /v1/runs/{id}/gates` | its gates waiting for an answer |
 //! | `POST /v1/runs/{id}/gates/{node}` | answer one: `{"answer": …, "answers": [… per interview question]}`; 409 when answered already |
+//! | `POST /v1/limits` | `{"max_cost_usd": 12.5}` sets (or `null` lifts) the cost ceiling; calls paused at the old one go on if under the new |
 //! | `GET /v1/events?from=N&follow=B` | every run's events, interleaved, as server-sent events from the service-wide `N`th (the service keeps the latest lines; an older `N` starts at the oldest kept) |
 //! | `GET /v1/runs/{id}/events?from=N&follow=B` | its events as server-sent events, from the `N`th (0 = the whole run), then live until it ends (`follow=false`: those there now) |
 //!
@@ -34,7 +35,7 @@ use serde_json::{json, Value};
 use super::events::EventLog;
 use super::gates::{AnswerError, Gates};
 use super::service::{
-    ApiError, Resume, ResumeRequest, RunEntry, Runs, Service, Submission, Submit, Usage,
+    ApiError, Resume, ResumeRequest, RunEntry, Service, Shared, Submission, Submit, Usage,
 };
 
 /// The largest request body taken.
@@ -45,12 +46,8 @@ pub const MAX_BODY: usize = 1024 * 1024;
 pub struct Api {
     /// The service actor (submissions go through it).
     pub service: Addr<Service>,
-    /// The runs, read directly.
-    pub runs: Runs,
-    /// The gates waiting for answers.
-    pub gates: Arc<Gates>,
-    /// Every run's events, interleaved.
-    pub all_events: Arc<EventLog>,
+    /// The runs, gates, events and spending, read directly.
+    pub shared: Shared,
 }
 
 /// The router.
@@ -58,6 +55,7 @@ pub fn router(api: Api) -> Router {
     Router::new()
         .route("/v1/health", get(health))
         .route("/v1/events", get(all_events))
+        .route("/v1/limits", post(limits))
         .route("/v1/runs", post(submit).get(list))
         .route("/v1/runs/{id}", get(status))
         .route("/v1/runs/{id}/cancel", post(cancel))
@@ -108,7 +106,8 @@ fn describe(run: &RunEntry, gates: &Gates) -> Value {
 }
 
 fn find(api: &Api, id: &str) -> Result<Arc<RunEntry>, ApiError> {
-    api.runs
+    api.shared
+        .runs
         .lock()
         .unwrap_or_else(PoisonError::into_inner)
         .get(id)
@@ -118,6 +117,7 @@ fn find(api: &Api, id: &str) -> Result<Arc<RunEntry>, ApiError> {
 
 async fn health(State(api): State<Api>) -> Json<Value> {
     let runs = api
+        .shared
         .runs
         .lock()
         .unwrap_or_else(PoisonError::into_inner)
@@ -144,23 +144,51 @@ async fn submit(
 
 async fn list(State(api): State<Api>) -> Json<Value> {
     let runs: Vec<Value> = api
+        .shared
         .runs
         .lock()
         .unwrap_or_else(PoisonError::into_inner)
         .values()
-        .map(|run| describe(run, &api.gates))
+        .map(|run| describe(run, &api.shared.gates))
         .collect();
     Json(json!({ "runs": runs }))
 }
 
 async fn status(State(api): State<Api>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
     let run = find(&api, &id)?;
-    Ok(Json(describe(&run, &api.gates)))
+    Ok(Json(describe(&run, &api.shared.gates)))
 }
 
 async fn cancel(State(api): State<Api>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
     let run = find(&api, &id)?;
     Ok(Json(json!({ "cancelled": run.cancel().await })))
+}
+
+/// New service-wide limits.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewLimits {
+    /// The cost ceiling in dollars (`null`: none).
+    max_cost_usd: Option<f64>,
+}
+
+async fn limits(
+    State(api): State<Api>,
+    body: Result<Json<NewLimits>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    let limits = match body {
+        Ok(Json(limits)) => limits,
+        Err(rejection) => return Ok(rejected(rejection)),
+    };
+    if let Some(usd) = limits.max_cost_usd {
+        if !usd.is_finite() || usd < 0.0 {
+            return Err(ApiError::Invalid(format!(
+                "max_cost_usd: {usd} is not an amount of dollars"
+            )));
+        }
+    }
+    api.shared.spending.set_ceiling(limits.max_cost_usd);
+    Ok(Json(json!({ "max_cost_usd": limits.max_cost_usd })).into_response())
 }
 
 async fn resume(
@@ -193,7 +221,7 @@ async fn resume(
 
 async fn gates(State(api): State<Api>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
     find(&api, &id)?;
-    Ok(Json(json!({ "gates": api.gates.waiting(&id) })))
+    Ok(Json(json!({ "gates": api.shared.gates.waiting(&id) })))
 }
 
 /// An answer to a gate.
@@ -218,7 +246,11 @@ async fn answer(
         Err(rejection) => return Ok(rejected(rejection)),
     };
     find(&api, &id)?;
-    match api.gates.answer(&id, &node, reply.answer, reply.answers) {
+    match api
+        .shared
+        .gates
+        .answer(&id, &node, reply.answer, reply.answers)
+    {
         Ok(()) => Ok(Json(json!({ "answered": true })).into_response()),
         Err(e @ AnswerError::AlreadyAnswered { .. }) => {
             Ok(error(StatusCode::CONFLICT, e.to_string()))
@@ -259,7 +291,7 @@ async fn all_events(
     query: Result<Query<From>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
     let Query(from) = query.map_err(|e| ApiError::Invalid(format!("from: {}", e.body_text())))?;
-    Ok(stream(Arc::clone(&api.all_events), from))
+    Ok(stream(Arc::clone(&api.shared.all_events), from))
 }
 
 /// `log` as server-sent events from `from.from`, each with its offset as its

@@ -13,6 +13,7 @@ use super::socket;
 use crate::args::{AnswerArgs, CancelArgs, LogsArgs, PsArgs, SubmitArgs};
 use crate::exit;
 use crate::output::console;
+use crate::pipeline::PipelineSource;
 
 /// A connection to the service.
 struct Client {
@@ -148,16 +149,18 @@ pub fn submit(args: &SubmitArgs) -> Result<u8> {
         .map_or_else(|| cwd.clone(), |w| cwd.join(w));
     let workdir = std::fs::canonicalize(&workdir)
         .map_err(|e| anyhow!("working directory {}: {e}", workdir.display()))?;
-    // A file is sent by its absolute path (the service may run elsewhere);
-    // anything else is a built-in's name.
-    let given = cwd.join(&args.pipeline);
-    let pipeline = if given.is_file() {
-        std::fs::canonicalize(&given)
-            .unwrap_or(given)
-            .to_string_lossy()
-            .into_owned()
-    } else {
-        args.pipeline.to_string_lossy().into_owned()
+    // A file found here (as `tracker run` finds it) is sent by its absolute
+    // path, the service running elsewhere; anything else as given, for the
+    // service to find in the working directory or among the built-ins.
+    let pipeline = match crate::pipeline::resolve(&args.pipeline, &cwd) {
+        Ok(PipelineSource::File(path)) if cwd.join(&path).is_file() => {
+            let path = cwd.join(path);
+            std::fs::canonicalize(&path)
+                .unwrap_or(path)
+                .to_string_lossy()
+                .into_owned()
+        }
+        _ => args.pipeline.to_string_lossy().into_owned(),
     };
     let mut params = serde_json::Map::new();
     for pair in &args.params {
@@ -171,6 +174,8 @@ pub fn submit(args: &SubmitArgs) -> Result<u8> {
         "workdir": workdir,
         "params": params,
         "auto_approve": args.auto_approve,
+        "provider": args.provider,
+        "model": args.model,
     });
     block_on(async {
         let client = Client::new(args.socket.as_deref())?;

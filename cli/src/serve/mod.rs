@@ -15,9 +15,10 @@ pub mod events;
 pub mod gates;
 pub mod service;
 pub mod socket;
+pub mod spending;
 pub mod tcp;
 
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, PoisonError};
 use std::time::Duration;
 
 use actix::Actor;
@@ -41,8 +42,14 @@ pub fn run(args: &ServeArgs) -> Result<u8> {
     tracker_runtime::private_files::create_dir_all(&state)
         .map_err(|e| anyhow!("state directory {}: {e}", state.display()))?;
     // One service per state directory: two would resume each other's runs.
-    let _state_lock = tracker_actors::run_lock::RunLock::acquire(&state)
-        .map_err(|e| anyhow!("state directory {}: {e}", state.display()))?;
+    let _state_lock = tracker_actors::run_lock::RunLock::acquire(&state).map_err(|e| match e {
+        tracker_actors::run_lock::LockError::Busy { owner, .. } => anyhow!(
+            "state directory {}: another tracker service{} uses it; stop it first",
+            state.display(),
+            owner.map_or_else(String::new, |pid| format!(" (process {pid})"))
+        ),
+        e => anyhow!("state directory {}: {e}", state.display()),
+    })?;
     let listen = match args.listen {
         Some(addr) => {
             tcp::check_address(addr, args.allow_remote)?;
@@ -63,21 +70,13 @@ pub fn run(args: &ServeArgs) -> Result<u8> {
         max_runs: args.max_runs,
         max_agent_sessions: args.max_agent_sessions,
         provider_concurrency: args.provider_concurrency,
+        max_cost: args.max_cost,
     };
     let system = actix::System::new();
     system.block_on(async move {
-        let runs: Runs = Arc::new(Mutex::new(Default::default()));
-        let gates = Arc::new(gates::Gates::default());
-        let all_events = Arc::new(events::EventLog::bounded(events::SERVICE_LOG_LINES));
-        let service = Service::new(
-            &state,
-            limits,
-            durability,
-            Arc::clone(&runs),
-            Arc::clone(&gates),
-            Arc::clone(&all_events),
-        )
-        .start();
+        let shared = service::Shared::new(limits.max_cost);
+        let runs = Arc::clone(&shared.runs);
+        let service = Service::new(&state, limits, durability, shared.clone()).start();
         let resumed = service
             .send(Recover)
             .await
@@ -105,9 +104,7 @@ pub fn run(args: &ServeArgs) -> Result<u8> {
         let mut interrupts = Interrupts::listen()?;
         let app = api::router(api::Api {
             service,
-            runs: Arc::clone(&runs),
-            gates,
-            all_events,
+            shared: shared.clone(),
         });
         let (stopping, stopped) = tokio::sync::watch::channel(false);
         let tcp_server = match listen {
@@ -123,14 +120,19 @@ pub fn run(args: &ServeArgs) -> Result<u8> {
             None => None,
         };
         let running = Arc::clone(&runs);
+        let all_events = Arc::clone(&shared.all_events);
         let stop = async move {
             let signal = interrupts.next().await;
             tracing::info!(signal = signal.what(), "stopping");
             // Cancelled first: their event streams then end, so the
             // connections following them close and the servers can stop.
             cancel_runs(&running).await;
+            // Followers of every run's events end too.
+            all_events.close();
             let _ = stopping.send(true);
-            actix::spawn(async move {
+            // This future runs as a plain tokio task (the server's), where
+            // actix cannot spawn.
+            tokio::spawn(async move {
                 let signal = interrupts.next().await;
                 tracing::warn!(signal = signal.what(), "stopping at once");
                 std::process::exit(128 + signal.number());

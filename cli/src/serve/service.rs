@@ -28,6 +28,7 @@ use tracker_runtime::plan::{Handler as NodeKind, SpawnPlan};
 
 use super::events::{EventLog, EventRecorder};
 use super::gates::{Gates, ServiceInterviewer};
+use super::spending::Spending;
 use crate::load::{self, Diagnostics};
 use crate::pipeline::{self, PipelineSource};
 use crate::providers;
@@ -51,6 +52,12 @@ pub struct Submission {
     /// answer over the API).
     #[serde(default)]
     pub auto_approve: bool,
+    /// Run every agent node on this provider (`stub`: the offline one).
+    #[serde(default)]
+    pub provider: Option<String>,
+    /// Run every agent node with this model.
+    #[serde(default)]
+    pub model: Option<String>,
 }
 
 /// Why a request was refused: the client's mistake (4xx) or the service's.
@@ -154,6 +161,30 @@ impl RunEntry {
 /// The runs by id, readable from the API's tasks.
 pub type Runs = Arc<Mutex<BTreeMap<String, Arc<RunEntry>>>>;
 
+/// What a run's pipeline is loaded with: values for its variables, and the
+/// provider and model for all its agents.
+struct Overrides<'a> {
+    params: &'a BTreeMap<String, String>,
+    provider: Option<&'a str>,
+    model: Option<&'a str>,
+}
+
+impl Record {
+    fn overrides(&self) -> Overrides<'_> {
+        Overrides {
+            params: &self.params,
+            provider: self.provider.as_deref(),
+            model: self.model.as_deref(),
+        }
+    }
+}
+
+/// Whether the run in `dir` completed: its activity log says so.
+fn completed(dir: &Path) -> bool {
+    std::fs::read_to_string(dir.join(tracker_actors::activity::ACTIVITY_FILE))
+        .is_ok_and(|log| log.contains("\"type\":\"pipeline_completed\""))
+}
+
 /// What the service records of a run until it ends, to resume it after a
 /// crash.
 #[derive(Clone, Debug, Deserialize, Serialize)]
@@ -162,10 +193,14 @@ struct Record {
     workdir: PathBuf,
     params: BTreeMap<String, String>,
     auto_approve: bool,
+    #[serde(default)]
+    provider: Option<String>,
+    #[serde(default)]
+    model: Option<String>,
 }
 
 /// How the service shares the machine between its runs.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Limits {
     /// Runs at once (0: no limit); the others wait in order.
     pub max_runs: usize,
@@ -174,6 +209,33 @@ pub struct Limits {
     /// Requests in flight per provider across all runs (none: the
     /// environment's, else the default).
     pub provider_concurrency: Option<usize>,
+    /// What all runs together may spend on LLM calls, in dollars.
+    pub max_cost: Option<f64>,
+}
+
+/// What the service's actor and its API share.
+#[derive(Clone)]
+pub struct Shared {
+    /// The runs by id.
+    pub runs: Runs,
+    /// The gates waiting for answers.
+    pub gates: Arc<Gates>,
+    /// Every run's events, interleaved.
+    pub all_events: Arc<EventLog>,
+    /// What the runs have spent, against the ceiling.
+    pub spending: Arc<Spending>,
+}
+
+impl Shared {
+    /// Nothing yet, with a cost ceiling of `max_cost` dollars.
+    pub fn new(max_cost: Option<f64>) -> Shared {
+        Shared {
+            runs: Arc::new(Mutex::new(BTreeMap::new())),
+            gates: Arc::new(Gates::default()),
+            all_events: Arc::new(EventLog::bounded(super::events::SERVICE_LOG_LINES)),
+            spending: Spending::new(max_cost),
+        }
+    }
 }
 
 /// The service: the process's actors, the shared provider clients and the
@@ -186,13 +248,16 @@ pub struct Service {
     env_error: Option<String>,
     /// Every run's events, interleaved.
     all_events: Arc<EventLog>,
-    /// The service's environment, read once: keys and base URLs.
+    /// The service's environment and env files, read once: keys and base
+    /// URLs.
     env: Env,
     /// The handlers every run gets: the built-ins, agent sessions capped
     /// across runs when asked.
     handlers: HandlerRegistry,
     /// The cap on agent sessions, when there is one.
     sessions: Option<Arc<Limited>>,
+    /// What the runs have spent, against the ceiling.
+    spending: Arc<Spending>,
     records: PathBuf,
     texts: PathBuf,
     durability: Durability,
@@ -202,15 +267,22 @@ pub struct Service {
 impl Service {
     /// A service keeping its records under `state`, sharing the machine as
     /// `limits` say.
-    pub fn new(
-        state: &Path,
-        limits: Limits,
-        durability: Durability,
-        runs: Runs,
-        gates: Arc<Gates>,
-        all_events: Arc<EventLog>,
-    ) -> Service {
-        let env = Env::from_process();
+    pub fn new(state: &Path, limits: Limits, durability: Durability, shared: Shared) -> Service {
+        let Shared {
+            runs,
+            gates,
+            all_events,
+            spending,
+        } = shared;
+        // Keys as `tracker run` finds them where the service was started:
+        // its environment over the user's and that directory's env files.
+        let env = std::env::current_dir()
+            .map_err(|e| e.to_string())
+            .and_then(|cwd| Env::load(&cwd).map_err(|e| e.to_string()))
+            .unwrap_or_else(|e| {
+                tracing::warn!(error = %e, "reading env files; using the environment alone");
+                Env::from_process()
+            });
         let (pool, env_error) = match providers::options(&env) {
             Ok(mut options) => {
                 if let Some(concurrency) = limits.provider_concurrency {
@@ -240,6 +312,7 @@ impl Service {
             env,
             handlers,
             sessions,
+            spending,
             records: state.join("runs"),
             texts: state.join("submitted"),
             durability,
@@ -271,6 +344,11 @@ impl Service {
             })
             .collect();
         serde_json::json!({
+            "cost": {
+                "spent_usd": self.spending.spent_usd(),
+                "max_cost_usd": self.spending.ceiling_usd(),
+                "paused_calls": self.spending.paused(),
+            },
             "agent_sessions": self.sessions.as_ref().map(|s| serde_json::json!({
                 "limit": s.limit(),
                 "in_use": s.in_use(),
@@ -324,7 +402,7 @@ impl Service {
         )?;
         let source =
             PipelineSource::of_run(&record.dir).map_err(|e| ApiError::Internal(e.to_string()))?;
-        let (plan, subgraphs, _text, workflow) = self.load(&source, &record.params)?;
+        let (plan, subgraphs, _text, workflow) = self.load(&source, &record.overrides())?;
         let completers = self.completers(&plan, &subgraphs)?;
         let run_id = run_dir.id().to_string();
         self.start(
@@ -359,9 +437,9 @@ impl Service {
             .cloned();
         let record = match (known, request.workdir) {
             (Some(run), _) => match run.state() {
-                RunState::Finished(status) if status == "success" => {
+                RunState::Finished(_) if completed(&run.dir) => {
                     return Err(ApiError::Conflict(format!(
-                        "run {id} succeeded; there is nothing to resume"
+                        "run {id} completed; there is nothing to resume"
                     )))
                 }
                 RunState::Finished(_) => run.record.clone(),
@@ -384,11 +462,18 @@ impl Service {
                         }
                         e => ApiError::Invalid(format!("workdir: {e}")),
                     })?;
+                if completed(&dir) {
+                    return Err(ApiError::Conflict(format!(
+                        "run {id} completed; there is nothing to resume"
+                    )));
+                }
                 Record {
                     dir,
                     workdir,
                     params: request.params,
                     auto_approve: request.auto_approve,
+                    provider: request.provider,
+                    model: request.model,
                 }
             }
             (None, None) => return Err(ApiError::UnknownRun(id.to_string())),
@@ -407,11 +492,11 @@ impl Service {
         })
     }
 
-    /// The pipeline of `source`, checked, with `params` applied.
+    /// The pipeline of `source`, checked, with `overrides` applied.
     fn load(
         &self,
         source: &PipelineSource,
-        params: &BTreeMap<String, String>,
+        overrides: &Overrides<'_>,
     ) -> Result<
         (
             SpawnPlan,
@@ -424,7 +509,7 @@ impl Service {
         let loaded = load::load(source, Diagnostics::Quiet)
             .map_err(|e| ApiError::Invalid(format!("pipeline: {e:#}")))?;
         let mut plan = loaded.plan;
-        for (key, value) in params {
+        for (key, value) in overrides.params {
             let name = format!("params.{key}");
             if !plan.graph_attrs.contains_key(&name) {
                 return Err(ApiError::Invalid(format!(
@@ -434,8 +519,18 @@ impl Service {
             }
             plan.graph_attrs.insert(name, value.clone());
         }
+        plan.override_agents(overrides.provider, overrides.model);
+        let subgraphs = loaded
+            .subgraphs
+            .into_iter()
+            .map(|(name, child)| {
+                let mut child = (*child).clone();
+                child.override_agents(overrides.provider, overrides.model);
+                (name, Arc::new(child))
+            })
+            .collect();
         let workflow = plan.name.clone();
-        Ok((plan, loaded.subgraphs, loaded.text, workflow))
+        Ok((plan, subgraphs, loaded.text, workflow))
     }
 
     /// Accepts `submission`: checks it, creates its run directory and record,
@@ -458,17 +553,37 @@ impl Service {
         }
         let source = match (&submission.pipeline, &submission.pipeline_text) {
             (Some(name), None) => {
-                pipeline::resolve(std::ffi::OsStr::new(name), &submission.workdir)
+                match pipeline::resolve(std::ffi::OsStr::new(name), &submission.workdir)
                     .map_err(|e| ApiError::Invalid(format!("pipeline: {e:#}")))?
+                {
+                    // Relative to the run's working directory, not the
+                    // service's.
+                    PipelineSource::File(path) => {
+                        PipelineSource::File(submission.workdir.join(path))
+                    }
+                    other => other,
+                }
             }
-            (None, Some(text)) => PipelineSource::File(self.keep_text(text)?),
+            // Its subgraphs and file directives resolve against the run's
+            // working directory.
+            (None, Some(text)) => PipelineSource::RunCopy {
+                copy: self.keep_text(text)?,
+                base: submission.workdir.clone(),
+            },
             _ => {
                 return Err(ApiError::Invalid(
                     "pipeline: give exactly one of pipeline and pipeline_text".into(),
                 ))
             }
         };
-        let loaded = self.load(&source, &submission.params);
+        let loaded = self.load(
+            &source,
+            &Overrides {
+                params: &submission.params,
+                provider: submission.provider.as_deref(),
+                model: submission.model.as_deref(),
+            },
+        );
         if submission.pipeline_text.is_some() {
             // Loaded (or refused): the run directory keeps its own copy.
             if let Some(kept) = source.file() {
@@ -489,6 +604,8 @@ impl Service {
             workdir: submission.workdir.clone(),
             params: submission.params.clone(),
             auto_approve: submission.auto_approve,
+            provider: submission.provider.clone(),
+            model: submission.model.clone(),
         };
         let record_path = self.records.join(&run_id);
         if let Err(e) = self.write_record(&record_path, &record) {
@@ -662,8 +779,9 @@ impl Service {
                     .map_err(|e| ApiError::Invalid(format!("providers: {e:#}")));
             }
         };
-        providers::completers_from(pool, &self.env, &used)
-            .map_err(|e| ApiError::Invalid(format!("providers: {e:#}")))
+        let completers = providers::completers_from(pool, &self.env, &used)
+            .map_err(|e| ApiError::Invalid(format!("providers: {e:#}")))?;
+        Ok(completers.wrapped(|completer| self.spending.meter(completer)))
     }
 }
 
@@ -710,6 +828,12 @@ pub struct ResumeRequest {
     /// Answer its gates automatically (a run this service does not know).
     #[serde(default)]
     pub auto_approve: bool,
+    /// Its agents' provider (a run this service does not know).
+    #[serde(default)]
+    pub provider: Option<String>,
+    /// Its agents' model (a run this service does not know).
+    #[serde(default)]
+    pub model: Option<String>,
 }
 
 /// Resumes a run; replies with its id.

@@ -79,6 +79,19 @@ impl Completers {
             .or_else(|| self.by_provider.get(provider).cloned())
     }
 
+    /// The same completers, each wrapped by `wrap` (a service's metering,
+    /// for one).
+    pub fn wrapped(&self, wrap: impl Fn(Arc<dyn Completer>) -> Arc<dyn Completer>) -> Completers {
+        Completers {
+            by_provider: self
+                .by_provider
+                .iter()
+                .map(|(provider, completer)| (provider.clone(), wrap(Arc::clone(completer))))
+                .collect(),
+            every_provider: self.every_provider.clone().map(&wrap),
+        }
+    }
+
     /// Whether `provider` has a completer.
     pub fn has(&self, provider: &str) -> bool {
         self.every_provider.is_some() || self.by_provider.contains_key(provider)

@@ -1,0 +1,141 @@
+//! The service's cost ceiling (`--max-cost`): every run's LLM calls are
+//! metered against one total, and once it reaches the ceiling new calls wait
+//! until the ceiling is raised (`POST /v1/limits`) or their run is
+//! cancelled. Calls already under way finish: their cost is only known when
+//! they do, so the total may pass the ceiling by what they cost.
+//!
+//! Costs come from the model catalog's prices; a model it does not price
+//! costs nothing here.
+
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use tokio::sync::Notify;
+use tracker_runtime::future::BoxFuture;
+use tracker_runtime::llm::{Completer, ProviderError, Request, Response};
+
+/// What the service's runs have spent, against its ceiling.
+#[derive(Debug, Default)]
+pub struct Spending {
+    /// Spent, in billionths of a dollar (added atomically).
+    spent_nano_usd: AtomicU64,
+    ceiling_usd: Mutex<Option<f64>>,
+    raised: Notify,
+    paused: AtomicUsize,
+}
+
+impl Spending {
+    /// Metering against `ceiling_usd` (none: no ceiling).
+    pub fn new(ceiling_usd: Option<f64>) -> Arc<Spending> {
+        Arc::new(Spending {
+            ceiling_usd: Mutex::new(ceiling_usd),
+            ..Spending::default()
+        })
+    }
+
+    /// Dollars spent so far.
+    pub fn spent_usd(&self) -> f64 {
+        self.spent_nano_usd.load(Ordering::SeqCst) as f64 / 1e9
+    }
+
+    /// The ceiling.
+    pub fn ceiling_usd(&self) -> Option<f64> {
+        *self
+            .ceiling_usd
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Calls waiting for the ceiling to be raised.
+    pub fn paused(&self) -> usize {
+        self.paused.load(Ordering::SeqCst)
+    }
+
+    /// Sets the ceiling (none: lifts it) and lets waiting calls go if they
+    /// are now under it.
+    pub fn set_ceiling(&self, ceiling_usd: Option<f64>) {
+        *self
+            .ceiling_usd
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = ceiling_usd;
+        self.raised.notify_waiters();
+    }
+
+    fn reached(&self) -> bool {
+        self.ceiling_usd().is_some_and(|c| self.spent_usd() >= c)
+    }
+
+    /// Waits while the ceiling is reached.
+    async fn wait_under_ceiling(&self) {
+        if !self.reached() {
+            return;
+        }
+        // Counted while it waits, even if its run is cancelled meanwhile.
+        let _paused = Paused::count(&self.paused);
+        loop {
+            let raised = self.raised.notified();
+            if !self.reached() {
+                break;
+            }
+            raised.await;
+        }
+    }
+
+    fn add(&self, usd: f64) {
+        if usd.is_finite() && usd > 0.0 {
+            self.spent_nano_usd
+                .fetch_add((usd * 1e9).round() as u64, Ordering::SeqCst);
+        }
+    }
+
+    /// `inner`, metered here.
+    pub fn meter(self: &Arc<Self>, inner: Arc<dyn Completer>) -> Arc<dyn Completer> {
+        Arc::new(Metered {
+            inner,
+            spending: Arc::clone(self),
+        })
+    }
+}
+
+/// A completer whose calls wait under the ceiling and add their cost.
+struct Metered {
+    inner: Arc<dyn Completer>,
+    spending: Arc<Spending>,
+}
+
+impl Completer for Metered {
+    fn complete(&self, request: Arc<Request>) -> BoxFuture<Result<Response, ProviderError>> {
+        let inner = Arc::clone(&self.inner);
+        let spending = Arc::clone(&self.spending);
+        Box::pin(async move {
+            spending.wait_under_ceiling().await;
+            let response = inner.complete(Arc::clone(&request)).await?;
+            if let Some(model) = dippin::catalog::resolve(&request.model) {
+                let usage = &response.usage;
+                spending.add(model.cost_usd(
+                    usage.input_tokens,
+                    usage.output_tokens,
+                    usage.cache_read_tokens,
+                    usage.cache_write_tokens,
+                ));
+            }
+            Ok(response)
+        })
+    }
+}
+
+/// One paused call, counted while it lives.
+struct Paused<'a>(&'a AtomicUsize);
+
+impl<'a> Paused<'a> {
+    fn count(gauge: &'a AtomicUsize) -> Paused<'a> {
+        gauge.fetch_add(1, Ordering::SeqCst);
+        Paused(gauge)
+    }
+}
+
+impl Drop for Paused<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
