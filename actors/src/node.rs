@@ -16,6 +16,8 @@ pub enum NodeExit {
     Finished(Box<NodeResult>),
     /// The handler panicked; the message.
     Panicked(String),
+    /// The attempt ran past its timeout and was stopped.
+    TimedOut(std::time::Duration),
     /// The attempt was aborted (the run was cancelled).
     Aborted,
 }
@@ -30,6 +32,8 @@ pub struct ExecuteNode {
     pub env: HandlerEnv,
     /// The handler.
     pub handler: Arc<dyn NodeHandler>,
+    /// How long the attempt may run (none: no limit).
+    pub timeout: Option<std::time::Duration>,
 }
 
 /// Aborts the attempt: its future is dropped, which kills any process it
@@ -53,9 +57,22 @@ impl Handler<ExecuteNode> for NodeActor {
 
     fn handle(&mut self, msg: ExecuteNode, _: &mut Self::Context) -> Self::Result {
         let running = tokio::spawn(msg.handler.run(msg.task, msg.env));
-        self.abort = Some(running.abort_handle());
+        let abort = running.abort_handle();
+        self.abort = Some(abort.clone());
+        let timeout = msg.timeout;
         Box::pin(async move {
-            match running.await {
+            let joined = match timeout {
+                Some(limit) => match tokio::time::timeout(limit, running).await {
+                    Ok(joined) => joined,
+                    Err(_) => {
+                        // Dropping its future kills what it started.
+                        abort.abort();
+                        return NodeExit::TimedOut(limit);
+                    }
+                },
+                None => running.await,
+            };
+            match joined {
                 Ok(result) => NodeExit::Finished(Box::new(result)),
                 Err(e) if e.is_panic() => NodeExit::Panicked(panic_message(e.into_panic())),
                 Err(_) => NodeExit::Aborted,

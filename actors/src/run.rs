@@ -286,7 +286,13 @@ impl RunActor {
         let node = NodeActor::default().start();
         self.node = Some(node.clone());
         self.current = Some(task.clone());
-        let attempt = node.send(ExecuteNode { task, env, handler });
+        let timeout = self.policy.for_node(&task.node_id).timeout;
+        let attempt = node.send(ExecuteNode {
+            task,
+            env,
+            handler,
+            timeout,
+        });
         ctx.spawn(attempt.into_actor(self).map(|exit, act, ctx| {
             act.node = None;
             let exit =
@@ -309,6 +315,14 @@ impl RunActor {
             NodeExit::Panicked(message) => (
                 ExitReason::Crashed,
                 Err(HandlerError::Panicked(message).into()),
+            ),
+            NodeExit::TimedOut(limit) => (
+                ExitReason::TimedOut,
+                Err(HandlerError::TimedOut {
+                    node: task.node_id.clone(),
+                    limit,
+                }
+                .into()),
             ),
             NodeExit::Finished(result) => (exit_reason(&result), *result),
         };
@@ -505,6 +519,9 @@ fn describe(result: &NodeResult) -> String {
         Ok(outcome) => format!("outcome {:?}", outcome.status),
         Err(failure) => match &failure.error {
             HandlerError::Panicked(message) => format!("a panic: {message}"),
+            HandlerError::TimedOut { limit, .. } => {
+                format!("running past its timeout of {limit:?}")
+            }
             other => format!("an error: {other}"),
         },
     }

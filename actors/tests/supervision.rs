@@ -35,6 +35,7 @@ struct Flaky {
 enum Misbehave {
     Panic,
     Fail,
+    Hang,
 }
 
 impl NodeHandler for Flaky {
@@ -47,6 +48,7 @@ impl NodeHandler for Flaky {
                 match how {
                     Misbehave::Panic => panic!("flaky node code broke on call {call}"),
                     Misbehave::Fail => return Ok(Outcome::with_status("fail")),
+                    Misbehave::Hang => std::future::pending::<()>().await,
                 }
             }
             Ok(Outcome::success())
@@ -266,6 +268,64 @@ fn a_panicking_node_is_restarted_with_an_event_for_every_restart() {
     }
     assert_eq!(out.count(EventKind::SupervisorEscalated), 0);
     assert_eq!(out.count(EventKind::PipelineCompleted), 1);
+}
+
+#[test]
+fn a_node_that_hangs_past_its_timeout_is_stopped_and_restarted() {
+    let (handlers, calls) = flaky(Misbehave::Hang, 2);
+    let out = run(
+        plan(FLOW),
+        handlers,
+        stub_completers(),
+        policy("Flaky:timeout=1s,backoff=1ms..1ms"),
+        None,
+        "aaaaaaaaaaab",
+    );
+    assert_eq!(
+        out.status(),
+        Some(TerminalStatus::Success),
+        "{:?}",
+        out.kinds()
+    );
+    assert_eq!(calls.load(Ordering::SeqCst), 3);
+    let restarts: Vec<String> = out
+        .events
+        .iter()
+        .filter(|e| e.kind == EventKind::NodeRestarted)
+        .map(|e| e.message.clone().unwrap_or_default())
+        .collect();
+    assert_eq!(restarts.len(), 2, "{restarts:?}");
+    assert!(
+        restarts
+            .iter()
+            .all(|m| m.contains("running past its timeout of 1s")),
+        "{restarts:?}"
+    );
+}
+
+#[test]
+fn a_node_that_always_hangs_fails_the_run_once_its_restarts_are_spent() {
+    let (handlers, calls) = flaky(Misbehave::Hang, u32::MAX);
+    let out = run(
+        plan(FLOW),
+        handlers,
+        stub_completers(),
+        policy("Flaky:timeout=1s,backoff=1ms..1ms"),
+        None,
+        "aaaaaaaaaaac",
+    );
+    assert_eq!(
+        out.status(),
+        Some(TerminalStatus::Fail),
+        "{:?}",
+        out.kinds()
+    );
+    assert_eq!(
+        calls.load(Ordering::SeqCst),
+        4,
+        "the attempt and three restarts"
+    );
+    assert_eq!(out.count(EventKind::SupervisorEscalated), 1);
 }
 
 #[test]

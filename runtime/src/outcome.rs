@@ -165,6 +165,14 @@ pub enum HandlerError {
     /// `paused_billing`; the node is not completed, so `-r` runs it again.
     #[error("{0}")]
     PausedBilling(String),
+    /// The attempt ran past its supervision timeout and was stopped.
+    #[error("ran past its supervision timeout of {limit:?} and was stopped")]
+    TimedOut {
+        /// The node.
+        node: String,
+        /// The timeout.
+        limit: std::time::Duration,
+    },
     /// The handler's code panicked. The supervisor decides whether the node is
     /// started again; if not, the run fails as for the other errors.
     #[error("panic: {0}")]

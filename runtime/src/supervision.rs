@@ -17,8 +17,12 @@
 //! agent's `params: supervise:`):
 //!
 //! ```text
-//! restart=permanent,intensity=5/1m,backoff=200ms..10s,escalate=fail-node
+//! restart=permanent,intensity=5/1m,backoff=200ms..10s,escalate=fail-node,timeout=10m
 //! ```
+//!
+//! `timeout` bounds one attempt: a node that hangs past it is stopped and
+//! counts as an abnormal exit ([`ExitReason::TimedOut`]), restarted as a
+//! crash would be.
 
 use std::collections::{HashMap, VecDeque};
 use std::time::Duration;
@@ -44,7 +48,9 @@ impl RestartType {
     pub fn restarts_after(self, reason: ExitReason) -> bool {
         match self {
             RestartType::Permanent => reason != ExitReason::Normal,
-            RestartType::Transient => reason == ExitReason::Crashed,
+            RestartType::Transient => {
+                matches!(reason, ExitReason::Crashed | ExitReason::TimedOut)
+            }
             RestartType::Temporary => false,
         }
     }
@@ -59,6 +65,9 @@ pub enum ExitReason {
     Failed,
     /// Its code panicked.
     Crashed,
+    /// It ran past its supervision timeout and was stopped (an abnormal exit,
+    /// like a crash).
+    TimedOut,
 }
 
 /// Which children restart when one does.
@@ -127,6 +136,9 @@ pub struct ChildPolicy {
     pub backoff: Backoff,
     /// What to do when restarts run out.
     pub escalation: Escalation,
+    /// How long one attempt may run before it is stopped (and counts as
+    /// [`ExitReason::TimedOut`]); none: no limit.
+    pub timeout: Option<Duration>,
 }
 
 impl Default for ChildPolicy {
@@ -145,6 +157,7 @@ impl Default for ChildPolicy {
                 jitter: 0.2,
             },
             escalation: Escalation::FailRun,
+            timeout: None,
         }
     }
 }
@@ -219,13 +232,17 @@ impl ChildPolicy {
                         _ => return Err(err("expected fail-run or fail-node")),
                     }
                 }
-                other => {
-                    return Err(PolicyError {
-                        field: other.to_string(),
-                        message: "unknown setting (restart, intensity, backoff, jitter, escalate)"
-                            .into(),
-                    })
+                "timeout" => {
+                    let limit =
+                        duration(value).ok_or_else(|| err("expected a duration, e.g. 10m"))?;
+                    self.timeout = (!limit.is_zero()).then_some(limit);
                 }
+                other => return Err(PolicyError {
+                    field: other.to_string(),
+                    message:
+                        "unknown setting (restart, intensity, backoff, jitter, escalate, timeout)"
+                            .into(),
+                }),
             }
         }
         Ok(self)
@@ -385,13 +402,26 @@ mod tests {
     }
 
     #[test]
+    fn a_timeout_bounds_each_attempt_and_zero_means_none() {
+        assert_eq!(policy("timeout=90s").timeout, Some(Duration::from_secs(90)));
+        assert_eq!(policy("timeout=0s").timeout, None);
+        assert_eq!(ChildPolicy::default().timeout, None);
+        let bad = ChildPolicy::default()
+            .with("timeout=soon")
+            .expect_err("refused");
+        assert_eq!(bad.field, "timeout");
+    }
+
+    #[test]
     fn restart_types_decide_which_exits_restart() {
         use ExitReason::*;
         assert!(RestartType::Permanent.restarts_after(Failed));
         assert!(RestartType::Permanent.restarts_after(Crashed));
         assert!(!RestartType::Permanent.restarts_after(Normal));
         assert!(RestartType::Transient.restarts_after(Crashed));
+        assert!(RestartType::Transient.restarts_after(TimedOut));
         assert!(!RestartType::Transient.restarts_after(Failed));
+        assert!(!RestartType::Temporary.restarts_after(TimedOut));
         assert!(!RestartType::Temporary.restarts_after(Crashed));
     }
 

@@ -125,8 +125,32 @@ pub fn empty_response() -> Response {
     }
 }
 
+/// Models of the stub that misbehave on purpose, to try retry and
+/// supervision policies offline: `chaos-panic` panics inside the agent's
+/// node, `chaos-hang` never answers (the node's timeout ends it),
+/// `chaos-fail` fails every call.
+pub const CHAOS_MODELS: [&str; 3] = ["chaos-panic", "chaos-hang", "chaos-fail"];
+
 impl Completer for StubCompleter {
-    fn complete(&self, _request: Arc<Request>) -> BoxFuture<Result<Response, ProviderError>> {
+    fn complete(&self, request: Arc<Request>) -> BoxFuture<Result<Response, ProviderError>> {
+        match request.model.as_str() {
+            "chaos-panic" => {
+                return Box::pin(async {
+                    panic!("stub model chaos-panic: a deliberate panic in the agent's node")
+                })
+            }
+            "chaos-hang" => return Box::pin(std::future::pending()),
+            "chaos-fail" => {
+                return Box::pin(async {
+                    Err(ProviderError::new(
+                        ErrorKind::InvalidRequest,
+                        STUB_PROVIDER,
+                        "stub model chaos-fail: every call fails",
+                    ))
+                })
+            }
+            _ => {}
+        }
         let result = match &self.behaviour {
             Behaviour::Text(text) => Ok(text_response(text)),
             Behaviour::Empty => Ok(empty_response()),
