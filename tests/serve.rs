@@ -5,7 +5,7 @@
 //! resumes its runs when started again without running a finished step twice.
 
 use std::io::{BufRead, BufReader};
-use std::process::Stdio;
+use std::process::{Command, Stdio};
 
 use serde_json::{json, Value};
 use tracker_tests::service::{sse_lines, Service};
@@ -304,6 +304,19 @@ fn a_gate_waits_for_its_answer_over_the_api_and_is_answered_once() {
     service.follow_to_completion(&id);
     let ledger = std::fs::read_to_string(dir.path().join("ledger.txt")).expect("ledger");
     assert_eq!(ledger, "before\nafter\n", "the route answered was taken");
+    // Still answered once the run has ended; a gate it never had is unknown.
+    let (status, _) = service.http(
+        "POST",
+        &format!("/v1/runs/{id}/gates/Gate"),
+        Some(json!({"answer": "no"}).to_string()),
+    );
+    assert_eq!(status, 409);
+    let (status, _) = service.http(
+        "POST",
+        &format!("/v1/runs/{id}/gates/Nowhere"),
+        Some(json!({"answer": "no"}).to_string()),
+    );
+    assert_eq!(status, 404);
 }
 
 #[test]
@@ -684,4 +697,43 @@ fn a_stopping_service_ends_every_event_stream_and_exits_cleanly() {
             "{lines:?}"
         );
     }
+}
+
+#[test]
+fn a_service_out_of_open_files_refuses_submissions_with_503_and_stays_up() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let d = dir.path();
+    let gate_only = "workflow Gate\n  start: Start\n  exit: Done\n  agent Start\n    label: Start\n  human Ask\n    label: \"Go on?\"\n    mode: choice\n  agent Done\n    label: Done\n  edges\n    Start -> Ask\n    Ask -> Done  label: yes\n";
+    std::fs::write(d.join("gated.dip"), gate_only).expect("pipeline");
+    // A tight open-file limit (soft and hard): each run waiting at its gate
+    // keeps its directory's lock open.
+    let mut command = Command::new("bash");
+    command
+        .current_dir(d)
+        .arg("-c")
+        .arg("ulimit -n 48 && exec \"$0\" \"$@\"")
+        .arg(tracker_tests::tracker_path())
+        .args(["serve", "--no-fsync"]);
+    let service = Service::start_with(d, &mut command);
+    let mut accepted = 0;
+    let refusal = loop {
+        let body = json!({ "pipeline": "gated.dip", "workdir": d }).to_string();
+        let (status, reply) = service.http("POST", "/v1/runs", Some(body));
+        match status {
+            201 => {
+                accepted += 1;
+                let id = reply["run_id"].as_str().expect("run id").to_string();
+                service.wait_for_gate(&id);
+            }
+            _ => break (status, reply),
+        }
+        assert!(accepted < 48, "never refused");
+    };
+    assert_eq!(refusal.0, 503, "{}", refusal.1);
+    let message = refusal.1["error"].as_str().unwrap_or_default();
+    assert!(message.contains("ulimit -n"), "{message}");
+    // Nothing of the refused submission stays, and the service still answers.
+    assert_eq!(tracker_tests::run_dirs(d).len(), accepted, "{message}");
+    let (status, health) = service.http("GET", "/v1/health", None);
+    assert_eq!((status, &health["runs"]), (200, &json!(accepted)));
 }

@@ -17,7 +17,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use actix::prelude::*;
-use tracker_runtime::event::{strip_activity_sentinel, ACTIVITY_SENTINEL};
+use tracker_runtime::event::{strip_activity_sentinel, EventKind, ACTIVITY_SENTINEL};
 use tracker_runtime::private_files;
 
 use crate::bus::Deliver;
@@ -64,6 +64,9 @@ pub struct ActivityLog {
     last_seal: String,
     /// Lines this process wrote.
     written: usize,
+    /// Whether this process has opened the live log (it is closed while the
+    /// run waits at a gate).
+    opened: bool,
 }
 
 impl ActivityLog {
@@ -78,6 +81,7 @@ impl ActivityLog {
             history_len: 0,
             last_seal: String::new(),
             written: 0,
+            opened: false,
         }
     }
 
@@ -87,6 +91,11 @@ impl ActivityLog {
     }
 
     fn open(&mut self) -> std::io::Result<&mut File> {
+        if self.file.is_none() && self.opened {
+            // Opened again after the run waited at a gate: this process's
+            // lines are already in it, each ended.
+            self.file = Some(private_files::append(&self.live_path)?);
+        }
         if self.file.is_none() {
             if let Some(parent) = self.live_path.parent() {
                 private_files::ensure_dir(parent)?;
@@ -100,6 +109,7 @@ impl ActivityLog {
                 self.history_len += 1;
             }
             self.file = Some(file);
+            self.opened = true;
         }
         self.file
             .as_mut()
@@ -140,6 +150,15 @@ impl Handler<Deliver> for ActivityLog {
                 path: self.live_path.clone(),
                 source,
             });
+        }
+        // The run now waits for a person, maybe for hours: a service holding
+        // thousands of such runs must not hold a file open for each.
+        if msg
+            .0
+            .last()
+            .is_some_and(|e| e.kind == EventKind::GateOpened)
+        {
+            self.file = None;
         }
     }
 }

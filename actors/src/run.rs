@@ -29,7 +29,7 @@ use tracker_runtime::supervision::{
 
 use crate::node::{Abort, ExecuteNode, NodeActor, NodeExit};
 use crate::store::RunStore;
-use crate::writer::{CheckpointWriter, Compact, Save, StoreError};
+use crate::writer::{CheckpointWriter, Compact, Park, Save, StoreError};
 
 /// Everything a run needs.
 pub struct RunSpec {
@@ -283,6 +283,15 @@ impl RunActor {
                 format!("{}+restart{restart}", self.resume_token)
             },
         };
+        if task.handler == tracker_runtime::plan::Handler::Human {
+            // It may wait for hours: its journal need not stay open
+            // meanwhile (the save before it is already in the writer's
+            // mailbox, ahead of this).
+            if let Some(writer) = &self.writer {
+                let parked = writer.send(Park);
+                ctx.spawn(parked.into_actor(self).map(|_, _, _| ()));
+            }
+        }
         let node = NodeActor::default().start();
         self.node = Some(node.clone());
         self.current = Some(task.clone());

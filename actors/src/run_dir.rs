@@ -83,6 +83,8 @@ pub enum RunDirError {
         dir: PathBuf,
         /// What failed.
         error: String,
+        /// The system's error number, when the system refused.
+        os_error: Option<i32>,
     },
     /// The run is held by another process (or another owner in this one).
     #[error("cannot resume: {0}")]
@@ -112,6 +114,23 @@ pub enum RunDirError {
         .0.display()
     )]
     PlantedCopy(PathBuf),
+}
+
+impl RunDirError {
+    /// Whether the process (or the system) ran out of open files: a passing
+    /// condition, unlike the others.
+    pub fn out_of_files(&self) -> bool {
+        const EMFILE: i32 = 24;
+        const ENFILE: i32 = 23;
+        let os_error = match self {
+            RunDirError::Write { os_error, .. } => *os_error,
+            RunDirError::CreateDir { error, .. } | RunDirError::CreateRoot { error, .. } => {
+                error.raw_os_error()
+            }
+            _ => None,
+        };
+        matches!(os_error, Some(EMFILE | ENFILE))
+    }
 }
 
 /// A fresh run id: 12 lowercase hex digits, as the reference makes them.
@@ -267,21 +286,27 @@ impl RunDir {
                 Err(error) => return Err(RunDirError::CreateDir { dir, error }),
             }
         };
-        let setup = || -> Result<(RunLock, RunStore), String> {
-            let lock = RunLock::acquire(&path).map_err(|e| e.to_string())?;
+        let io = |e: std::io::Error| (e.to_string(), e.raw_os_error());
+        let setup = || -> Result<(RunLock, RunStore), (String, Option<i32>)> {
+            let lock = RunLock::acquire(&path).map_err(|e| {
+                let os_error = match &e {
+                    crate::run_lock::LockError::Io { source, .. } => source.raw_os_error(),
+                    _ => None,
+                };
+                (e.to_string(), os_error)
+            })?;
             let copy = if workflow.dot {
                 WORKFLOW_COPY_DOT
             } else {
                 WORKFLOW_COPY
             };
-            private_files::replace(&path.join(copy), workflow.text.as_bytes())
-                .map_err(|e| e.to_string())?;
+            private_files::replace(&path.join(copy), workflow.text.as_bytes()).map_err(io)?;
             if let Some(base) = workflow.base {
                 private_files::replace(&path.join(WORKFLOW_BASE), base.as_os_str().as_bytes())
-                    .map_err(|e| e.to_string())?;
+                    .map_err(io)?;
             }
             let store = RunStore::create(&path, Checkpoint::new(id.clone()), now, durability)
-                .map_err(|e| e.to_string())?;
+                .map_err(io)?;
             Ok((lock, store))
         };
         match setup() {
@@ -292,9 +317,13 @@ impl RunDir {
                 resume_from: None,
                 lock,
             }),
-            Err(error) => {
+            Err((error, os_error)) => {
                 let _ = std::fs::remove_dir_all(&path);
-                Err(RunDirError::Write { dir: path, error })
+                Err(RunDirError::Write {
+                    dir: path,
+                    error,
+                    os_error,
+                })
             }
         }
     }
@@ -333,6 +362,7 @@ impl RunDir {
                 RunDirError::Write {
                     dir: dir.to_path_buf(),
                     error: e.to_string(),
+                    os_error: e.raw_os_error(),
                 }
             })?;
         Ok(RunDir {

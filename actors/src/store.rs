@@ -134,7 +134,8 @@ pub struct RunStore {
     dir: PathBuf,
     cp: Checkpoint,
     snapshot_len: u64,
-    journal: File,
+    /// The journal, open for appending; closed while the run is parked.
+    journal: Option<File>,
     journal_len: u64,
     durability: Durability,
     last_save: WallTime,
@@ -198,7 +199,7 @@ impl RunStore {
             dir: dir.to_path_buf(),
             cp,
             snapshot_len,
-            journal,
+            journal: Some(journal),
             journal_len,
             durability,
             last_save: now,
@@ -246,10 +247,14 @@ impl RunStore {
         if self.damaged || self.journal_len + line.len() as u64 > threshold {
             self.compact()?;
         } else {
-            let appended = self.journal.write_all(line.as_bytes()).and_then(|()| {
-                if self.durability == Durability::Sync {
-                    self.journal.sync_data()?;
-                    StoreStats::add(&self.stats.syncs, 1);
+            let durability = self.durability;
+            let stats = Arc::clone(&self.stats);
+            let syncs = &stats.syncs;
+            let appended = self.open_journal().and_then(|journal| {
+                journal.write_all(line.as_bytes())?;
+                if durability == Durability::Sync {
+                    journal.sync_data()?;
+                    StoreStats::add(syncs, 1);
                 }
                 Ok(())
             });
@@ -261,6 +266,23 @@ impl RunStore {
             StoreStats::add(&self.stats.bytes_written, line.len() as u64);
         }
         Ok(timestamp)
+    }
+
+    /// Closes the journal while the run waits for a long time (at a human
+    /// gate): a service holding thousands of waiting runs would otherwise
+    /// hold a file for each. The next save opens it again.
+    pub fn park(&mut self) {
+        self.journal = None;
+    }
+
+    /// The journal, opened again for appending if it was parked.
+    fn open_journal(&mut self) -> std::io::Result<&mut File> {
+        if self.journal.is_none() {
+            self.journal = Some(private_files::append(&self.dir.join(JOURNAL_FILE))?);
+        }
+        self.journal
+            .as_mut()
+            .ok_or_else(|| std::io::Error::other("journal not open"))
     }
 
     /// Folds the journal into a fresh snapshot.
@@ -275,7 +297,7 @@ impl RunStore {
         };
         self.damaged = false;
         self.snapshot_len = snapshot_len;
-        self.journal = journal;
+        self.journal = Some(journal);
         self.journal_len = journal_len;
         StoreStats::add(&self.stats.compactions, 1);
         StoreStats::add(&self.stats.bytes_written, snapshot_len + journal_len);
@@ -347,6 +369,23 @@ mod tests {
     /// A new run's store in `dir`, unsynced, for run "abc".
     fn new_store(dir: &Path) -> RunStore {
         RunStore::create(dir, Checkpoint::new("abc"), at(0), Durability::NoSync).expect("create")
+    }
+
+    #[test]
+    fn a_parked_store_holds_no_journal_open_and_saves_after_it_load_back() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut store =
+            RunStore::create(dir.path(), Checkpoint::new("r"), at(0), Durability::NoSync)
+                .expect("store");
+        store
+            .save(&[Change::CurrentNode { node: "A".into() }], at(1))
+            .expect("save");
+        store.park();
+        assert!(store.journal.is_none());
+        store
+            .save(&[Change::CurrentNode { node: "B".into() }], at(2))
+            .expect("save after parking");
+        assert_eq!(load(dir.path()).expect("load").current_node, "B");
     }
 
     #[test]

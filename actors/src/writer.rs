@@ -66,6 +66,21 @@ pub struct Save {
     pub now: WallTime,
 }
 
+/// Closes the journal until the next save: the run waits at a human gate.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Park;
+
+impl Handler<Park> for CheckpointWriter {
+    type Result = ();
+
+    fn handle(&mut self, _: Park, _: &mut Self::Context) {
+        if let Ok(mut store) = self.store.lock() {
+            store.park();
+        }
+    }
+}
+
 /// Folds the journal into `checkpoint.json` (at the end of a run).
 #[derive(Message)]
 #[rtype(result = "Result<(), StoreError>")]

@@ -16,7 +16,8 @@
 //!
 //! Bad requests get a 4xx with `{"error": …}` naming the field: malformed or
 //! oversized JSON 400/413, an unknown run or gate 404, a gate answered twice
-//! or a run resumed while it is going 409.
+//! or a run resumed while it is going 409. A submission the service has no
+//! room for (out of open files) gets 503.
 
 use std::convert::Infallible;
 use std::sync::{Arc, PoisonError};
@@ -78,6 +79,7 @@ impl IntoResponse for ApiError {
             ApiError::Invalid(_) => StatusCode::BAD_REQUEST,
             ApiError::UnknownRun(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         };
         error(status, self.to_string())
@@ -245,7 +247,7 @@ async fn answer(
         Ok(json) => json,
         Err(rejection) => return Ok(rejected(rejection)),
     };
-    find(&api, &id)?;
+    let run = find(&api, &id)?;
     match api
         .shared
         .gates
@@ -255,8 +257,27 @@ async fn answer(
         Err(e @ AnswerError::AlreadyAnswered { .. }) => {
             Ok(error(StatusCode::CONFLICT, e.to_string()))
         }
+        // The run ended (and the service forgot its gates): its log says
+        // whether the gate was answered.
+        Err(AnswerError::NotWaiting { .. }) if resolved_in(&run, &node) => Ok(error(
+            StatusCode::CONFLICT,
+            AnswerError::AlreadyAnswered { run: id, node }.to_string(),
+        )),
         Err(e @ AnswerError::NotWaiting { .. }) => Ok(error(StatusCode::NOT_FOUND, e.to_string())),
     }
+}
+
+/// Whether gate `node` of the ended `run` was answered: its events say so.
+fn resolved_in(run: &RunEntry, node: &str) -> bool {
+    if !matches!(run.state(), super::service::RunState::Finished(_)) {
+        return false;
+    }
+    let node = format!("\"node_id\":{}", serde_json::Value::from(node));
+    run.events
+        .snapshot_from(0)
+        .lines
+        .iter()
+        .any(|line| line.contains("\"type\":\"gate_resolved\"") && line.contains(&node))
 }
 
 /// `?from=N&follow=false`.

@@ -36,6 +36,7 @@ const STOP_GRACE: Duration = Duration::from_secs(15);
 /// Runs the service until a signal stops it.
 pub fn run(args: &ServeArgs) -> Result<u8> {
     init_logs(args.log_format);
+    let open_files = raise_open_file_limit();
     let socket = socket::socket_path(args.socket.as_deref());
     socket::prepare(&socket)?;
     let state = args.state_dir.clone().unwrap_or_else(socket::state_dir);
@@ -98,6 +99,7 @@ pub fn run(args: &ServeArgs) -> Result<u8> {
             state = %state.display(),
             max_runs = limits.max_runs,
             max_agent_sessions = limits.max_agent_sessions,
+            open_files,
             resumed,
             "tracker service listening"
         );
@@ -188,6 +190,25 @@ async fn wait_for_runs(runs: &Runs) {
     };
     if tokio::time::timeout(STOP_GRACE, ended).await.is_err() {
         tracing::warn!("some runs did not stop in time");
+    }
+}
+
+/// Raises the soft limit on open files to the hard one: every running run
+/// holds a few files, a waiting one one (its directory's lock), and the
+/// usual soft limit of 1,024 would cap the service far below what the
+/// machine allows. Returns the limit in force.
+fn raise_open_file_limit() -> u64 {
+    use nix::sys::resource::{getrlimit, setrlimit, Resource};
+    match getrlimit(Resource::RLIMIT_NOFILE) {
+        Ok((soft, hard)) if soft < hard => match setrlimit(Resource::RLIMIT_NOFILE, hard, hard) {
+            Ok(()) => hard,
+            Err(e) => {
+                tracing::warn!(error = %e, soft, "cannot raise the open-file limit");
+                soft
+            }
+        },
+        Ok((soft, _)) => soft,
+        Err(_) => 0,
     }
 }
 

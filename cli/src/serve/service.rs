@@ -73,6 +73,10 @@ pub enum ApiError {
     /// another process, finished).
     #[error("{0}")]
     Conflict(String),
+    /// The service cannot take it now (out of open files); trying again
+    /// later may work.
+    #[error("{0}")]
+    Unavailable(String),
     /// The service could not do it.
     #[error("{0}")]
     Internal(String),
@@ -596,8 +600,14 @@ impl Service {
         let base = source.recorded_base();
         let copy = source.run_copy(&text, base.as_deref());
         let root = run_dir::default_root(&submission.workdir);
-        let run_dir = RunDir::create(&root, copy, self.clock.now(), self.durability)
-            .map_err(|e| ApiError::Internal(e.to_string()))?;
+        let run_dir =
+            RunDir::create(&root, copy, self.clock.now(), self.durability).map_err(|e| {
+                if e.out_of_files() {
+                    self.unavailable(&e)
+                } else {
+                    ApiError::Internal(e.to_string())
+                }
+            })?;
         let run_id = run_dir.id().to_string();
         let record = Record {
             dir: run_dir.path().to_path_buf(),
@@ -628,6 +638,31 @@ impl Service {
         Ok(run_id)
     }
 
+    /// A refusal for want of open files: it passes as runs end.
+    fn unavailable(&self, error: &dyn std::fmt::Display) -> ApiError {
+        let runs = self
+            .runs
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .len();
+        ApiError::Unavailable(format!(
+            "the service has as many files open as it may ({runs} runs); try again once some \
+             have ended, or raise its open-file limit (ulimit -n): {error}"
+        ))
+    }
+
+    /// An I/O failure at `path`: unavailable for now when out of open files,
+    /// else the service's own.
+    fn io_failure(&self, path: &Path, error: &std::io::Error) -> ApiError {
+        const EMFILE: i32 = 24;
+        const ENFILE: i32 = 23;
+        let what = format!("{}: {error}", path.display());
+        match error.raw_os_error() {
+            Some(EMFILE | ENFILE) => self.unavailable(&what),
+            _ => ApiError::Internal(what),
+        }
+    }
+
     /// Keeps a submitted pipeline text as a private file to load it from.
     fn keep_text(&self, text: &str) -> Result<PathBuf, ApiError> {
         tracker_runtime::private_files::create_dir_all(&self.texts)
@@ -641,7 +676,7 @@ impl Service {
     /// Writes a run's record and syncs it (and its directory): once this
     /// returns, a crash cannot lose the run.
     fn write_record(&self, path: &Path, record: &Record) -> Result<(), ApiError> {
-        let fail = |e: std::io::Error| ApiError::Internal(format!("{}: {e}", path.display()));
+        let fail = |e: std::io::Error| self.io_failure(path, &e);
         tracker_runtime::private_files::create_dir_all(&self.records).map_err(fail)?;
         let bytes = serde_json::to_vec(record).map_err(|e| ApiError::Internal(e.to_string()))?;
         tracker_runtime::private_files::replace_synced(path, &bytes).map_err(fail)?;

@@ -114,12 +114,25 @@ impl CommandRules {
         let deny = if policy.bypass_denylist {
             Vec::new()
         } else {
-            BUILTIN_DENYLIST
+            // The built-in list is compiled once per process (every agent and
+            // tool node checks against it); a regex clone shares the compiled
+            // program.
+            static BUILTIN: std::sync::LazyLock<Vec<(String, Regex)>> =
+                std::sync::LazyLock::new(|| {
+                    BUILTIN_DENYLIST
+                        .iter()
+                        .filter_map(|p| glob(p).map(|re| (p.to_string(), re)))
+                        .collect()
+                });
+            BUILTIN
                 .iter()
-                .map(|p| p.to_string())
-                .chain(split(graph_deny))
-                .chain(policy.denylist_add.iter().flat_map(|p| split(p)))
-                .filter_map(|p| glob(&p).map(|re| (p, re)))
+                .cloned()
+                .chain(
+                    split(graph_deny)
+                        .into_iter()
+                        .chain(policy.denylist_add.iter().flat_map(|p| split(p)))
+                        .filter_map(|p| glob(&p).map(|re| (p, re))),
+                )
                 .collect()
         };
         let workflow: Vec<Regex> = split(graph_allow).iter().filter_map(|p| glob(p)).collect();
@@ -188,8 +201,9 @@ fn exempt(pattern: &str, statement: &str) -> bool {
     }
     let mut words = statement.split(' ');
     words.next();
-    let redirection = Regex::new(r"^[0-9]*(<|>|>>|<>|>&|<&)[^ ]*$").ok();
-    words.all(|w| redirection.as_ref().is_some_and(|re| re.is_match(w)))
+    static REDIRECTION: std::sync::LazyLock<Option<Regex>> =
+        std::sync::LazyLock::new(|| Regex::new(r"^[0-9]*(<|>|>>|<>|>&|<&)[^ ]*$").ok());
+    words.all(|w| REDIRECTION.as_ref().is_some_and(|re| re.is_match(w)))
 }
 
 /// The statements of a command, normalised for matching.
