@@ -13,6 +13,8 @@ pub mod api;
 pub mod client;
 pub mod events;
 pub mod gates;
+pub mod requests;
+pub mod runs;
 pub mod service;
 pub mod socket;
 pub mod spending;

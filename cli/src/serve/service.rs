@@ -12,7 +12,6 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use actix::prelude::*;
-use serde::{Deserialize, Serialize};
 use tracker_actors::clock::SystemClock;
 use tracker_actors::launch::{launch, Canceller, RunOptions};
 use tracker_actors::process::Process;
@@ -28,180 +27,13 @@ use tracker_runtime::plan::{Handler as NodeKind, SpawnPlan};
 
 use super::events::{EventLog, EventRecorder};
 use super::gates::{Gates, ServiceInterviewer};
+pub use super::requests::{ApiError, ResumeRequest, Submission};
+use super::runs::{completed, Overrides, Record};
+pub use super::runs::{RunEntry, RunState, Runs};
 use super::spending::Spending;
 use crate::load::{self, Diagnostics};
 use crate::pipeline::{self, PipelineSource};
 use crate::providers;
-
-/// A client's request to run a pipeline.
-#[derive(Clone, Debug, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct Submission {
-    /// A `.dip` file (absolute, or relative to `workdir`) or a built-in's name.
-    #[serde(default)]
-    pub pipeline: Option<String>,
-    /// The pipeline's text, instead of a file.
-    #[serde(default)]
-    pub pipeline_text: Option<String>,
-    /// Where its tools work and its run directory goes (absolute).
-    pub workdir: PathBuf,
-    /// Values for the pipeline's declared variables.
-    #[serde(default)]
-    pub params: BTreeMap<String, String>,
-    /// Answer its gates automatically (otherwise each gate waits for an
-    /// answer over the API).
-    #[serde(default)]
-    pub auto_approve: bool,
-    /// Run every agent node on this provider (`stub`: the offline one).
-    #[serde(default)]
-    pub provider: Option<String>,
-    /// Run every agent node with this model.
-    #[serde(default)]
-    pub model: Option<String>,
-}
-
-/// Why a request was refused: the client's mistake (4xx) or the service's.
-#[derive(Debug, thiserror::Error)]
-pub enum ApiError {
-    /// The request names something wrong; the message says what.
-    #[error("{0}")]
-    Invalid(String),
-    /// No run has that id.
-    #[error("no run {0:?} in this service")]
-    UnknownRun(String),
-    /// The request conflicts with the run's state (going already, held by
-    /// another process, finished).
-    #[error("{0}")]
-    Conflict(String),
-    /// The service cannot take it now (out of open files); trying again
-    /// later may work.
-    #[error("{0}")]
-    Unavailable(String),
-    /// The service could not do it.
-    #[error("{0}")]
-    Internal(String),
-}
-
-/// Where a run is.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum RunState {
-    /// Launched and waiting for a slot (`--max-runs`), or about to start.
-    Queued,
-    /// Its first event is out.
-    Running,
-    /// Over: its terminal status, or `halted`.
-    Finished(String),
-}
-
-impl RunState {
-    /// The name clients see.
-    pub fn name(&self) -> &str {
-        match self {
-            RunState::Queued => "queued",
-            RunState::Running => "running",
-            RunState::Finished(status) => status,
-        }
-    }
-}
-
-/// One run of the service.
-pub struct RunEntry {
-    /// Its id.
-    pub run_id: String,
-    /// Its workflow's name.
-    pub workflow: String,
-    /// Its directory.
-    pub dir: PathBuf,
-    /// Its events.
-    pub events: Arc<EventLog>,
-    /// What it was started with, to resume it.
-    record: Record,
-    finished: Mutex<Option<String>>,
-    canceller: Canceller,
-    /// A cancel asked for before the run reached the supervisor: carried out
-    /// as soon as it does.
-    cancel_requested: std::sync::atomic::AtomicBool,
-    /// Cancelled because the service is stopping: its record stays, for the
-    /// next service to resume it.
-    stopped_by_service: std::sync::atomic::AtomicBool,
-}
-
-impl RunEntry {
-    /// Where the run is now.
-    pub fn state(&self) -> RunState {
-        if let Some(status) = self
-            .finished
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
-        {
-            return RunState::Finished(status);
-        }
-        if !self.events.is_empty() {
-            RunState::Running
-        } else {
-            RunState::Queued
-        }
-    }
-
-    /// Cancels it; whether it was still going.
-    pub async fn cancel(&self) -> bool {
-        self.cancel_requested
-            .store(true, std::sync::atomic::Ordering::SeqCst);
-        let found = self.canceller.cancel().await;
-        // Not at the supervisor yet (just submitted): it is cancelled when it
-        // gets there.
-        found || !matches!(self.state(), RunState::Finished(_))
-    }
-
-    /// Cancels it because the service is stopping: its record stays.
-    pub async fn stop(&self) {
-        self.stopped_by_service
-            .store(true, std::sync::atomic::Ordering::SeqCst);
-        self.cancel().await;
-    }
-}
-
-/// The runs by id, readable from the API's tasks.
-pub type Runs = Arc<Mutex<BTreeMap<String, Arc<RunEntry>>>>;
-
-/// What a run's pipeline is loaded with: values for its variables, and the
-/// provider and model for all its agents.
-struct Overrides<'a> {
-    params: &'a BTreeMap<String, String>,
-    provider: Option<&'a str>,
-    model: Option<&'a str>,
-}
-
-impl Record {
-    fn overrides(&self) -> Overrides<'_> {
-        Overrides {
-            params: &self.params,
-            provider: self.provider.as_deref(),
-            model: self.model.as_deref(),
-        }
-    }
-}
-
-/// Whether the run in `dir` completed: its activity log says so.
-fn completed(dir: &Path) -> bool {
-    std::fs::read_to_string(dir.join(tracker_actors::activity::ACTIVITY_FILE))
-        .is_ok_and(|log| log.contains("\"type\":\"pipeline_completed\""))
-}
-
-/// What the service records of a run until it ends, to resume it after a
-/// crash.
-#[derive(Clone, Debug, Deserialize, Serialize)]
-struct Record {
-    dir: PathBuf,
-    workdir: PathBuf,
-    params: BTreeMap<String, String>,
-    auto_approve: bool,
-    #[serde(default)]
-    provider: Option<String>,
-    #[serde(default)]
-    model: Option<String>,
-}
 
 /// How the service shares the machine between its runs.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
@@ -719,17 +551,14 @@ impl Service {
         );
         // Listed before it is launched: a client that got the id back can ask
         // about it at once.
-        let entry = Arc::new(RunEntry {
-            run_id: run_id.clone(),
+        let entry = Arc::new(RunEntry::new(
+            run_id.clone(),
             workflow,
             dir,
-            events: Arc::clone(&events),
+            Arc::clone(&events),
             record,
-            finished: Mutex::new(None),
-            canceller: Canceller::new(&self.process, &run_id),
-            cancel_requested: std::sync::atomic::AtomicBool::new(false),
-            stopped_by_service: std::sync::atomic::AtomicBool::new(false),
-        });
+            Canceller::new(&self.process, &run_id),
+        ));
         self.runs
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -742,19 +571,13 @@ impl Service {
                 Ok(handle) => handle,
                 Err(e) => {
                     tracing::error!(run_id, error = %e, "launch failed");
-                    *entry
-                        .finished
-                        .lock()
-                        .unwrap_or_else(PoisonError::into_inner) = Some("halted".into());
+                    entry.finish("halted".into());
                     events.close();
                     return;
                 }
             };
             tracing::info!(run_id, "run launched");
-            if entry
-                .cancel_requested
-                .load(std::sync::atomic::Ordering::SeqCst)
-            {
+            if entry.cancel_requested() {
                 handle.canceller().cancel().await;
             }
             let status = match handle.wait().await {
@@ -767,20 +590,14 @@ impl Service {
                     "halted".to_string()
                 }
             };
-            *entry
-                .finished
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner) = Some(status.clone());
+            entry.finish(status.clone());
             // Its lines are in its activity log now: served from there.
             events.close_to_disk(&entry.dir.join(tracker_actors::activity::ACTIVITY_FILE));
             gates.forget(&run_id);
             // The run's checkpoint says how it ended: the service need not
             // resume it again — unless the service stopping cancelled it, to
             // be resumed by the next one.
-            if !entry
-                .stopped_by_service
-                .load(std::sync::atomic::Ordering::SeqCst)
-            {
+            if !entry.stopped_by_service() {
                 let _ = std::fs::remove_file(&record_path);
             }
             tracing::info!(run_id, status, "run ended");
@@ -848,27 +665,6 @@ impl Handler<Submit> for Service {
     fn handle(&mut self, msg: Submit, ctx: &mut Self::Context) -> Self::Result {
         self.submit(msg.0, ctx)
     }
-}
-
-/// What a client asks to resume a run with.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ResumeRequest {
-    /// Where a run this service does not know was recorded (absolute).
-    #[serde(default)]
-    pub workdir: Option<PathBuf>,
-    /// Values for its variables (a run this service does not know).
-    #[serde(default)]
-    pub params: BTreeMap<String, String>,
-    /// Answer its gates automatically (a run this service does not know).
-    #[serde(default)]
-    pub auto_approve: bool,
-    /// Its agents' provider (a run this service does not know).
-    #[serde(default)]
-    pub provider: Option<String>,
-    /// Its agents' model (a run this service does not know).
-    #[serde(default)]
-    pub model: Option<String>,
 }
 
 /// Resumes a run; replies with its id.
