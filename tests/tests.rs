@@ -21,6 +21,7 @@ mod provider_setup;
 mod providers;
 mod run;
 mod serve;
+mod serve_admission;
 mod serve_chaos;
 mod serve_limits;
 mod serve_recovery;
