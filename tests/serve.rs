@@ -8,7 +8,7 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
 use serde_json::{json, Value};
-use tracker_tests::service::{sse_lines, Service};
+use tracker_tests::service::{follow_sse, sse_lines, wait_until, Service};
 use tracker_tests::{in_dir, text};
 
 /// A pipeline that writes `before`, waits at gate `Gate` (`yes`, `no`), and
@@ -87,6 +87,12 @@ fn bad_requests_get_the_right_4xx_naming_the_field() {
     let dir = tempfile::tempdir().expect("temp dir");
     let service = Service::start(dir.path());
     let workdir = dir.path().display().to_string();
+    // A FIFO named as the pipeline would block the service's thread on open.
+    nix::unistd::mkfifo(
+        &dir.path().join("fifo.dip"),
+        nix::sys::stat::Mode::from_bits_truncate(0o600),
+    )
+    .expect("fifo");
     let cases = [
         (
             "POST",
@@ -94,6 +100,13 @@ fn bad_requests_get_the_right_4xx_naming_the_field() {
             Some("{not json".to_string()),
             400,
             "body",
+        ),
+        (
+            "POST",
+            "/v1/runs",
+            Some(json!({"pipeline": "fifo.dip", "workdir": workdir}).to_string()),
+            400,
+            "pipeline",
         ),
         (
             "POST",
@@ -243,9 +256,7 @@ fn a_service_killed_mid_run_resumes_its_runs_and_no_finished_step_runs_twice() {
     let id = service.submit("flow.dip");
     // Wait until the first step is done and the second started.
     let started = dir.path().join(".tracker/runs").join(&id).join("Second");
-    while !started.exists() {
-        std::thread::yield_now();
-    }
+    wait_until("the second step", || started.exists());
     service.child.kill().expect("SIGKILL the service");
     service.child.wait().expect("reaped");
     drop(service);
@@ -666,20 +677,20 @@ fn a_stopping_service_ends_every_event_stream_and_exits_cleanly() {
         "/v1/events?follow=true".into(),
     ]
     .into_iter()
-    .map(|path| {
-        let socket = socket.clone();
-        std::thread::spawn(move || sse_lines(&socket, &path))
-    })
+    .map(|path| follow_sse(&socket, &path))
     .collect();
     // Stopped while its run waits at its gate.
-    loop {
+    wait_until("the run at its gate", || {
         let (_, run) =
             tracker_tests::service::request(&socket, "GET", &format!("/v1/runs/{id}"), None)
                 .expect("status");
-        if run["waiting_gate"] == json!(true) {
-            break;
-        }
-        std::thread::yield_now();
+        run["waiting_gate"] == json!(true)
+    });
+    // Both are connected before the service is told to stop.
+    for (connected, _) in &followers {
+        connected
+            .recv_timeout(std::time::Duration::from_secs(60))
+            .expect("a follower connected");
     }
     nix::sys::signal::kill(
         nix::unistd::Pid::from_raw(child.id() as i32),
@@ -690,7 +701,7 @@ fn a_stopping_service_ends_every_event_stream_and_exits_cleanly() {
     let status = child.wait().expect("the service exits");
     assert_eq!(status.code(), Some(0), "{rest:?}");
     assert!(!rest.iter().any(|l| l.contains("panicked")), "{rest:?}");
-    for follower in followers {
+    for (_, follower) in followers {
         let lines = follower.join().expect("the stream ended");
         assert!(
             lines.iter().any(|l| l.contains("pipeline_started")),

@@ -3,7 +3,7 @@
 //! process group killed while the others go on.
 
 use serde_json::json;
-use tracker_tests::service::Service;
+use tracker_tests::service::{wait_until, Service};
 use tracker_tests::{in_dir, text};
 
 /// Whether process `pid` is alive (not gone, not a zombie).
@@ -35,9 +35,9 @@ fn runs_beyond_max_runs_wait_queued_in_order() {
     // The first two run (and wait for `go`); the other two wait for a slot.
     let runs = d.join(".tracker/runs");
     for id in &ids[..2] {
-        while !runs.join(id).join("Wait").exists() {
-            std::thread::yield_now();
-        }
+        wait_until("the first two runs in their step", || {
+            runs.join(id).join("Wait").exists()
+        });
     }
     let status = |id: &str| {
         let (_, run) = service.http("GET", &format!("/v1/runs/{id}"), None);
@@ -84,12 +84,11 @@ fn a_stuck_run_is_cancelled_with_its_process_group_while_another_goes_on() {
     let stuck = submit(&stuck_dir.join("stuck.dip"), &stuck_dir);
     let other = submit(&other_dir.join("waits.dip"), &other_dir);
     let pid_file = stuck_dir.join("sleeper.pid");
-    let pid = loop {
-        match std::fs::read_to_string(&pid_file) {
-            Ok(pid) if pid.ends_with('\n') => break pid,
-            _ => std::thread::yield_now(),
-        }
-    };
+    let mut pid = String::new();
+    wait_until("the stuck command's child", || {
+        pid = std::fs::read_to_string(&pid_file).unwrap_or_default();
+        pid.ends_with('\n')
+    });
     assert!(running(&pid));
 
     let out = service

@@ -19,7 +19,7 @@ enum Kind {
     /// Panics every time, but its policy hands the failure to the workflow,
     /// which routes it to a recovery step: the run succeeds.
     PanicsAndRecovers,
-    /// Never answers: stopped at its 1 s timeout, restarted three times, then
+    /// Never answers: stopped at its 3 s timeout, restarted three times, then
     /// the run fails.
     Hangs,
     /// Fails every call: a provider error no restart fixes; the run fails.
@@ -72,7 +72,8 @@ fn two_hundred_runs_with_a_tenth_misbehaving_each_end_as_their_policy_dictates()
     const RUNS: usize = 200;
     let dir = tempfile::tempdir().expect("temp dir");
     let d = dir.path();
-    let restarts = "timeout=1s,backoff=10ms..50ms";
+    // Generous enough for a healthy attempt on a loaded machine.
+    let restarts = "timeout=3s,backoff=10ms..50ms";
     let routed = "    Work -> Done  when ctx.outcome = success\n    Work -> Recover  when ctx.outcome = fail\n";
     for (kind, text) in [
         (Kind::Healthy, pipeline("stub-model", restarts, routed)),

@@ -5,7 +5,7 @@
 
 use tracker_tests::in_dir;
 use tracker_tests::mock_provider::{MockProvider, Reply};
-use tracker_tests::service::Service;
+use tracker_tests::service::{wait_until, Service};
 use tracker_tests::sse_bodies::{body, Turn, TurnUsage};
 
 /// A pipeline whose one agent node asks the model once.
@@ -55,22 +55,18 @@ fn most_at_the_server(service: &Service, mock: &MockProvider, n: usize) -> usize
     let mut most = 0;
     while mock.answered() < n {
         let answered = mock.answered();
-        let here = loop {
+        let mut here = 0;
+        wait_until("every run going at the server or held back", || {
             let (_, health) = service.http("GET", "/v1/health", None);
             let usage = &health["usage"];
             let held = usage["providers"][0]["waiting"].as_u64().unwrap_or(0)
                 + usage["agent_sessions"]["waiting"].as_u64().unwrap_or(0);
-            let here = mock.in_flight();
-            if here + held as usize == n - answered {
-                break here;
-            }
-            std::thread::yield_now();
-        };
+            here = mock.in_flight();
+            here + held as usize == n - answered
+        });
         most = most.max(here);
         mock.release(here);
-        while mock.answered() < answered + here {
-            std::thread::yield_now();
-        }
+        wait_until("the batch answered", || mock.answered() >= answered + here);
     }
     for id in &ids {
         assert_eq!(service.wait_for_end(id), "success", "run {id}");
@@ -156,13 +152,12 @@ fn the_cost_ceiling_pauses_new_calls_until_it_is_raised() {
     }
     // $0.60 spent: the third run's call waits.
     let third = service.submit_json("ask.dip");
-    let cost = loop {
+    let mut cost = serde_json::Value::Null;
+    wait_until("the third run's call paused", || {
         let (_, health) = service.http("GET", "/v1/health", None);
-        if health["usage"]["cost"]["paused_calls"] == 1 {
-            break health["usage"]["cost"].clone();
-        }
-        std::thread::yield_now();
-    };
+        cost = health["usage"]["cost"].clone();
+        cost["paused_calls"] == 1
+    });
     assert!(
         (cost["spent_usd"].as_f64().unwrap_or(0.0) - 0.6).abs() < 1e-9,
         "{cost}"

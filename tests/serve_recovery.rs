@@ -1,12 +1,14 @@
 //! Many runs survive the service's crash: 50 pipelines of tool nodes are
 //! submitted, the service is killed with SIGKILL while they run (and while
-//! submissions still arrive), and the next service finishes every
-//! acknowledged run with each of its steps done exactly once.
+//! another client's submissions still arrive), and the next service finishes
+//! every acknowledged run with each of its steps done exactly once. Resumes
+//! over the API: two at once run the run once, and a run another process
+//! drives is refused until it is free.
 
 use std::path::Path;
 
 use serde_json::json;
-use tracker_tests::service::{request, Service};
+use tracker_tests::service::{request, wait_until, Service};
 
 /// Three steps, each appending a line to `ledger.txt` in the run's working
 /// directory; the second waits for `../go` first, so the service dies while
@@ -40,76 +42,67 @@ fn fifty_runs_killed_with_the_service_all_finish_after_it_restarts_each_step_onc
     }
     let mut service = Service::start(d);
 
-    // One client submits the fifty, each once the one before is in its
-    // second step, and keeps what was acknowledged: the service is killed
-    // while runs are going and submissions are still coming.
-    let socket = service.socket.clone();
-    let (acked_tx, acked_rx) = std::sync::mpsc::channel();
+    // The fifty are submitted; meanwhile another client keeps submitting
+    // more, one after another, so that submissions are still arriving when
+    // the service is killed. Each client keeps what was acknowledged.
+    let mut acked: Vec<(std::path::PathBuf, String)> = Vec::new();
+    for workdir in &workdirs {
+        let id = submit(&service.socket, &pipeline, workdir).expect("accepted");
+        acked.push((workdir.clone(), id));
+    }
     let killed = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let submitter = {
+    let late_count = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let late = {
         let killed = std::sync::Arc::clone(&killed);
-        let pipeline = pipeline.clone();
-        let workdirs = workdirs.clone();
+        let late_count = std::sync::Arc::clone(&late_count);
+        let (socket, pipeline, d) = (service.socket.clone(), pipeline.clone(), d.to_path_buf());
         std::thread::spawn(move || {
-            for (i, workdir) in workdirs.iter().enumerate() {
-                let Some(id) = submit(&socket, &pipeline, workdir) else {
-                    return;
-                };
-                acked_tx.send((i, id.clone())).expect("main thread listens");
-                while !in_two(workdir, &id) {
-                    if killed.load(std::sync::atomic::Ordering::SeqCst) {
-                        return;
+            let mut acked = Vec::new();
+            for i in 0.. {
+                if killed.load(std::sync::atomic::Ordering::SeqCst) {
+                    break;
+                }
+                let workdir = d.join(format!("late{i:03}"));
+                std::fs::create_dir(&workdir).expect("workdir");
+                match submit(&socket, &pipeline, &workdir) {
+                    Some(id) => {
+                        acked.push((workdir, id));
+                        late_count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                     }
-                    std::thread::yield_now();
+                    None => break,
                 }
             }
+            acked
         })
     };
-    // Killed once twenty acknowledged runs are in their second step.
-    let mut acked = Vec::new();
-    loop {
-        while let Ok(run) = acked_rx.try_recv() {
-            acked.push(run);
-        }
-        let in_second = acked
-            .iter()
-            .filter(|(i, id)| in_two(&workdirs[*i], id))
-            .count();
-        if in_second >= 20 {
-            break;
-        }
-        std::thread::yield_now();
-    }
+    // Killed once thirty of the fifty are in their second step (the others
+    // anywhere before it) and the late client is under way.
+    wait_until("thirty runs in their second step", || {
+        late_count.load(std::sync::atomic::Ordering::SeqCst) >= 3
+            && acked.iter().filter(|(w, id)| in_two(w, id)).count() >= 30
+    });
     killed.store(true, std::sync::atomic::Ordering::SeqCst);
     service.child.kill().expect("SIGKILL the service");
     service.child.wait().expect("reaped");
-    submitter.join().expect("the submitter ends");
-    acked.extend(acked_rx.try_iter());
+    let late_acked = late.join().expect("the late client ends");
     drop(service);
 
+    // Every acknowledged run, of the fifty and of the late ones, finishes in
+    // the next service, each step exactly once.
     let service = Service::start(d);
-    // What was not acknowledged is submitted again, as a client would.
-    let mut runs = acked.clone();
-    let answered: std::collections::BTreeSet<usize> = acked.iter().map(|(i, _)| *i).collect();
-    for i in (0..RUNS).filter(|i| !answered.contains(i)) {
-        let again = d.join(format!("w{i:02}-again"));
-        std::fs::create_dir(&again).expect("workdir");
-        let id = submit(&service.socket, &pipeline, &again).expect("accepted");
-        runs.push((i + RUNS, id));
-    }
     std::fs::write(d.join("go"), "").expect("go");
-    for (_, id) in &runs {
+    acked.extend(late_acked);
+    for (workdir, id) in &acked {
         assert_eq!(service.wait_for_end(id), "success", "run {id}");
+        let ledger = std::fs::read_to_string(workdir.join("ledger.txt")).expect("a ledger");
+        assert_eq!(
+            ledger,
+            "one\ntwo\nthree\n",
+            "run {id} in {}",
+            workdir.display()
+        );
     }
-    for (i, id) in &acked {
-        let ledger = std::fs::read_to_string(workdirs[*i].join("ledger.txt")).expect("a ledger");
-        assert_eq!(ledger, "one\ntwo\nthree\n", "run {id} in w{i:02}");
-    }
-    assert!(acked.len() >= 20, "{} acknowledged", acked.len());
-    assert!(
-        acked.len() < RUNS,
-        "the service died before every submission"
-    );
+    assert!(acked.len() > RUNS, "the late client got some in");
 }
 
 /// Appends `one`, then `two` only once the file `ok` exists (failing before).
@@ -185,18 +178,17 @@ fn the_service_refuses_to_resume_a_run_another_process_drives_then_resumes_it_on
         .spawn()
         .expect("tracker run");
     let runs = d.join(".tracker/runs");
-    let id = loop {
+    let mut id = String::new();
+    wait_until("the run in its second step", || {
         let started = std::fs::read_dir(&runs).ok().and_then(|entries| {
             entries
                 .flatten()
                 .find(|e| e.path().join("Two").exists())
                 .map(|e| e.file_name().to_string_lossy().into_owned())
         });
-        if let Some(id) = started {
-            break id;
-        }
-        std::thread::yield_now();
-    };
+        id = started.unwrap_or_default();
+        !id.is_empty()
+    });
     let body = json!({ "workdir": d }).to_string();
     let (status, reply) = service.http(
         "POST",
@@ -213,8 +205,15 @@ fn the_service_refuses_to_resume_a_run_another_process_drives_then_resumes_it_on
     // finishes it; step one is not run again.
     other.kill().expect("kill tracker run");
     other.wait().expect("reaped");
-    let (status, reply) = service.http("POST", &format!("/v1/runs/{id}/resume"), Some(body));
+    let (status, reply) =
+        service.http("POST", &format!("/v1/runs/{id}/resume"), Some(body.clone()));
     assert_eq!(status, 200, "{reply}");
+    // Asked again, by a prefix, while the service drives it: refused, and
+    // the service's record of it stays.
+    let (status, reply) =
+        service.http("POST", &format!("/v1/runs/{}/resume", &id[..6]), Some(body));
+    assert_eq!(status, 409, "{reply}");
+    assert!(d.join("state/runs").join(&id).exists(), "the record stays");
     std::fs::write(&fifo, "go\n").expect("open the gate");
     assert_eq!(service.wait_for_end(&id), "success");
     let ledger = std::fs::read_to_string(d.join("ledger.txt")).expect("ledger");

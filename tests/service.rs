@@ -45,14 +45,15 @@ impl Service {
             .expect("the service starts");
         let stderr = child.stderr.take().expect("stderr");
         let mut lines = BufReader::new(stderr).lines();
+        let mut said = Vec::new();
         let banner = loop {
-            let line = lines
-                .next()
-                .expect("the service says it listens before it exits")
-                .expect("a log line");
+            let Some(Ok(line)) = lines.next() else {
+                panic!("the service exited before it listened: {said:#?}");
+            };
             if line.contains("tracker service listening") {
                 break line;
             }
+            said.push(line);
         };
         // Keep draining its log so it never blocks on a full pipe.
         std::thread::spawn(move || for _ in lines {});
@@ -113,17 +114,31 @@ impl Service {
 
     /// Waits until run `id` waits at a gate (failing if it ends first).
     pub fn wait_for_gate(&self, id: &str) {
-        loop {
+        wait_until(&format!("run {id} at its gate"), || {
             let (_, run) = self.http("GET", &format!("/v1/runs/{id}"), None);
-            if run["waiting_gate"] == json!(true) {
-                return;
-            }
             assert!(
-                matches!(run["status"].as_str(), Some("queued" | "running")),
+                run["waiting_gate"] == json!(true)
+                    || matches!(run["status"].as_str(), Some("queued" | "running")),
                 "the run ended before its gate: {run}"
             );
-            std::thread::yield_now();
-        }
+            run["waiting_gate"] == json!(true)
+        });
+    }
+}
+
+/// Waits until `done` holds, failing after a minute with `what` (a test that
+/// would otherwise hang fails instead).
+///
+/// # Panics
+/// When the minute passes.
+pub fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !done() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "gave up waiting: {what}"
+        );
+        std::thread::yield_now();
     }
 }
 
@@ -145,6 +160,7 @@ pub fn request(
         .block_on(async move {
             let client = reqwest::Client::builder()
                 .unix_socket(socket.as_path())
+                .timeout(std::time::Duration::from_secs(60))
                 .build()
                 .map_err(|e| e.to_string())?;
             let mut request = client
@@ -189,6 +205,50 @@ pub fn sse_lines(socket: &Path, path: &str) -> Vec<String> {
         .filter_map(|l| l.strip_prefix("data:"))
         .map(|l| l.strip_prefix(' ').unwrap_or(l).to_string())
         .collect()
+}
+
+/// Follows the server-sent events at `path` on a thread: the receiver gets a
+/// message once the first event has arrived (the follower is connected), and
+/// the thread returns every data line once the stream ends.
+pub fn follow_sse(
+    socket: &Path,
+    path: &str,
+) -> (
+    std::sync::mpsc::Receiver<()>,
+    std::thread::JoinHandle<Vec<String>>,
+) {
+    let (connected, on_connect) = std::sync::mpsc::channel();
+    let socket = socket.to_path_buf();
+    let url = format!("http://tracker{path}");
+    let thread = std::thread::spawn(move || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime")
+            .block_on(async move {
+                let mut response = reqwest::Client::builder()
+                    .unix_socket(socket.as_path())
+                    .build()
+                    .expect("client")
+                    .get(url)
+                    .send()
+                    .await
+                    .expect("answer");
+                let mut body = Vec::new();
+                while let Ok(Some(chunk)) = response.chunk().await {
+                    body.extend_from_slice(&chunk);
+                    if body.windows(5).any(|w| w == b"data:") {
+                        let _ = connected.send(());
+                    }
+                }
+                String::from_utf8_lossy(&body)
+                    .lines()
+                    .filter_map(|l| l.strip_prefix("data:"))
+                    .map(|l| l.strip_prefix(' ').unwrap_or(l).to_string())
+                    .collect()
+            })
+    });
+    (on_connect, thread)
 }
 
 impl Service {

@@ -309,6 +309,17 @@ impl RunDir {
                 .map_err(io)?;
             Ok((lock, store))
         };
+        // The new directory's name is in `root`: synced too, so that a
+        // durable run is never a record pointing at nothing.
+        let setup = || {
+            let made = setup()?;
+            if durability == Durability::Sync {
+                std::fs::File::open(root)
+                    .and_then(|dir| dir.sync_all())
+                    .map_err(io)?;
+            }
+            Ok(made)
+        };
         match setup() {
             Ok((lock, store)) => Ok(RunDir {
                 id,

@@ -56,9 +56,8 @@ impl Gates {
     /// The gates of run `run` waiting now, as JSON.
     pub fn waiting(&self, run: &str) -> Vec<Value> {
         let held = self.held.lock().unwrap_or_else(PoisonError::into_inner);
-        held.waiting
-            .iter()
-            .filter(|((r, _), w)| r == run && !w.reply.is_closed())
+        of_run(&held.waiting, run)
+            .filter(|((_, _), w)| !w.reply.is_closed())
             .map(|((_, node), w)| {
                 json!({
                     "node_id": node,
@@ -76,9 +75,8 @@ impl Gates {
     /// Whether run `run` has a gate waiting.
     pub fn any_waiting(&self, run: &str) -> bool {
         let held = self.held.lock().unwrap_or_else(PoisonError::into_inner);
-        held.waiting
-            .iter()
-            .any(|((r, _), w)| r == run && !w.reply.is_closed())
+        let any = of_run(&held.waiting, run).any(|(_, w)| !w.reply.is_closed());
+        any
     }
 
     /// Answers gate `node` of run `run` with `response` (and, for an
@@ -130,8 +128,20 @@ impl Gates {
     /// Forgets run `run`'s gates (it ended).
     pub fn forget(&self, run: &str) {
         let mut held = self.held.lock().unwrap_or_else(PoisonError::into_inner);
-        held.waiting.retain(|(r, _), _| r != run);
-        held.answered.retain(|(r, _)| r != run);
+        let keys: Vec<(String, String)> =
+            of_run(&held.waiting, run).map(|(k, _)| k.clone()).collect();
+        for key in keys {
+            held.waiting.remove(&key);
+        }
+        let answered: Vec<(String, String)> = held
+            .answered
+            .range((run.to_string(), String::new())..)
+            .take_while(|(r, _)| r == run)
+            .cloned()
+            .collect();
+        for key in answered {
+            held.answered.remove(&key);
+        }
     }
 }
 
@@ -164,4 +174,15 @@ impl Interviewer for ServiceInterviewer {
         }
         Box::pin(async move { answer.await.map_err(|_| GateError::InputClosed) })
     }
+}
+
+/// The gates of `run` (keys sort by run first: a range, not a scan of every
+/// run's gates).
+fn of_run<'a>(
+    waiting: &'a BTreeMap<(String, String), Waiting>,
+    run: &'a str,
+) -> impl Iterator<Item = (&'a (String, String), &'a Waiting)> + 'a {
+    waiting
+        .range((run.to_string(), String::new())..)
+        .take_while(move |((r, _), _)| r == run)
 }

@@ -124,16 +124,10 @@ pub fn run(args: &ServeArgs) -> Result<u8> {
             None => None,
         };
         let running = Arc::clone(&runs);
-        let all_events = Arc::clone(&shared.all_events);
+        let stopping_shared = shared.clone();
         let stop = async move {
             let signal = interrupts.next().await;
             tracing::info!(signal = signal.what(), "stopping");
-            // Cancelled first: their event streams then end, so the
-            // connections following them close and the servers can stop.
-            cancel_runs(&running).await;
-            // Followers of every run's events end too.
-            all_events.close();
-            let _ = stopping.send(true);
             // This future runs as a plain tokio task (the server's), where
             // actix cannot spawn.
             tokio::spawn(async move {
@@ -141,6 +135,22 @@ pub fn run(args: &ServeArgs) -> Result<u8> {
                 tracing::warn!(signal = signal.what(), "stopping at once");
                 std::process::exit(128 + signal.number());
             });
+            // No new runs from here on.
+            stopping_shared
+                .stopping
+                .store(true, std::sync::atomic::Ordering::SeqCst);
+            // Cancelled first, then given a bounded time to end: their event
+            // streams then end, so the connections following them close and
+            // the servers can stop.
+            cancel_runs(&running).await;
+            wait_for_runs(&running).await;
+            // Whatever still streams is ended: followers of a run that did
+            // not stop in time, and of every run's events.
+            for run in going(&running) {
+                run.events.close();
+            }
+            stopping_shared.all_events.close();
+            let _ = stopping.send(true);
         };
         let served = axum::serve(listener, app)
             .with_graceful_shutdown(stop)
@@ -152,7 +162,6 @@ pub fn run(args: &ServeArgs) -> Result<u8> {
                 tracing::warn!(error = %e, "the TCP listener failed");
             }
         }
-        wait_for_runs(&runs).await;
         Ok(exit::OK)
     })
 }

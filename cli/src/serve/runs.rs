@@ -123,7 +123,11 @@ impl RunEntry {
 
     /// Cancels it because the service is stopping: its record stays.
     pub async fn stop(&self) {
-        self.stopped_by_service.store(true, Ordering::SeqCst);
+        // A run a client cancelled stays cancelled: not resumed by the next
+        // service.
+        if !self.cancel_requested() {
+            self.stopped_by_service.store(true, Ordering::SeqCst);
+        }
         self.cancel().await;
     }
 }

@@ -60,6 +60,8 @@ pub struct Shared {
     pub all_events: Arc<EventLog>,
     /// What the runs have spent, against the ceiling.
     pub spending: Arc<Spending>,
+    /// The service is stopping: it takes no new run.
+    pub stopping: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Shared {
@@ -70,6 +72,7 @@ impl Shared {
             gates: Arc::new(Gates::default()),
             all_events: Arc::new(EventLog::bounded(super::events::SERVICE_LOG_LINES)),
             spending: Spending::new(max_cost),
+            stopping: Arc::default(),
         }
     }
 }
@@ -94,6 +97,10 @@ pub struct Service {
     sessions: Option<Arc<Limited>>,
     /// What the runs have spent, against the ceiling.
     spending: Arc<Spending>,
+    /// Set when the service starts stopping.
+    stopping: Arc<std::sync::atomic::AtomicBool>,
+    /// The ended runs still listed, oldest first.
+    finished: Arc<Mutex<std::collections::VecDeque<String>>>,
     records: PathBuf,
     texts: PathBuf,
     durability: Durability,
@@ -109,6 +116,7 @@ impl Service {
             gates,
             all_events,
             spending,
+            stopping,
         } = shared;
         // Keys as `tracker run` finds them where the service was started:
         // its environment over the user's and that directory's env files.
@@ -149,6 +157,8 @@ impl Service {
             handlers,
             sessions,
             spending,
+            stopping,
+            finished: Arc::default(),
             records: state.join("runs"),
             texts: state.join("submitted"),
             durability,
@@ -199,9 +209,21 @@ impl Service {
         let Ok(entries) = std::fs::read_dir(&self.records) else {
             return 0;
         };
+        // In the order they were submitted (a record is written once, when
+        // its run is accepted): queued runs keep their turn.
+        let mut records: Vec<(std::time::SystemTime, PathBuf)> = entries
+            .flatten()
+            .map(|e| {
+                let written = e
+                    .metadata()
+                    .and_then(|m| m.modified())
+                    .unwrap_or(std::time::UNIX_EPOCH);
+                (written, e.path())
+            })
+            .collect();
+        records.sort();
         let mut resumed = 0;
-        for entry in entries.flatten() {
-            let path = entry.path();
+        for (_, path) in records {
             let record: Option<Record> = std::fs::read(&path)
                 .ok()
                 .and_then(|bytes| serde_json::from_slice(&bytes).ok());
@@ -265,6 +287,7 @@ impl Service {
         request: ResumeRequest,
         ctx: &mut Context<Self>,
     ) -> Result<String, ApiError> {
+        self.refuse_when_stopping()?;
         let known = self
             .runs
             .lock()
@@ -320,11 +343,31 @@ impl Service {
             .and_then(|n| n.to_str())
             .unwrap_or(id)
             .to_string();
+        // A prefix may name a run this service drives under its full id.
+        if let Some(run) = self
+            .runs
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&run_id)
+        {
+            if !matches!(run.state(), RunState::Finished(_)) {
+                return Err(ApiError::Conflict(format!(
+                    "run {run_id} is going in this service already"
+                )));
+            }
+        }
         let path = self.records.join(&run_id);
-        self.write_record(&path, &record)?;
+        // A record already there is another start's (a stopped service's, to
+        // be resumed): it is neither replaced nor removed here.
+        let ours = !path.exists();
+        if ours {
+            self.write_record(&path, &record)?;
+        }
         self.resume(record, &path, ctx).inspect_err(|_| {
             // Not resumed: nothing to resume after a restart either.
-            let _ = std::fs::remove_file(&path);
+            if ours {
+                let _ = std::fs::remove_file(&path);
+            }
         })
     }
 
@@ -376,6 +419,7 @@ impl Service {
         submission: Submission,
         ctx: &mut Context<Self>,
     ) -> Result<String, ApiError> {
+        self.refuse_when_stopping()?;
         if !submission.workdir.is_absolute() {
             return Err(ApiError::Invalid(
                 "workdir: must be an absolute path".into(),
@@ -395,7 +439,16 @@ impl Service {
                     // Relative to the run's working directory, not the
                     // service's.
                     PipelineSource::File(path) => {
-                        PipelineSource::File(submission.workdir.join(path))
+                        let path = submission.workdir.join(path);
+                        // Read on the service's thread: a FIFO or a device
+                        // would block every run.
+                        if std::fs::metadata(&path).is_ok_and(|m| !m.is_file()) {
+                            return Err(ApiError::Invalid(format!(
+                                "pipeline: {} is not a regular file",
+                                path.display()
+                            )));
+                        }
+                        PipelineSource::File(path)
                     }
                     other => other,
                 }
@@ -468,6 +521,17 @@ impl Service {
             ctx,
         );
         Ok(run_id)
+    }
+
+    /// Refuses new runs once the service is stopping: they would be cancelled
+    /// at once.
+    fn refuse_when_stopping(&self) -> Result<(), ApiError> {
+        if self.stopping.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(ApiError::Unavailable(
+                "the service is stopping; submit again once it has restarted".into(),
+            ));
+        }
+        Ok(())
     }
 
     /// A refusal for want of open files: it passes as runs end.
@@ -565,6 +629,8 @@ impl Service {
             .insert(run_id.clone(), Arc::clone(&entry));
         let process = self.process.clone();
         let gates = Arc::clone(&self.gates);
+        let runs = Arc::clone(&self.runs);
+        let finished = Arc::clone(&self.finished);
         let plan = Arc::new(plan);
         let fut = async move {
             let handle = match launch(&process, plan, options).await {
@@ -594,6 +660,7 @@ impl Service {
             // Its lines are in its activity log now: served from there.
             events.close_to_disk(&entry.dir.join(tracker_actors::activity::ACTIVITY_FILE));
             gates.forget(&run_id);
+            forget_oldest_finished(&runs, &finished, &run_id);
             // The run's checkpoint says how it ended: the service need not
             // resume it again — unless the service stopping cancelled it, to
             // be resumed by the next one.
@@ -634,6 +701,34 @@ impl Service {
         let completers = providers::completers_from(pool, &self.env, &used)
             .map_err(|e| ApiError::Invalid(format!("providers: {e:#}")))?;
         Ok(completers.wrapped(|completer| self.spending.meter(completer)))
+    }
+}
+
+/// How many ended runs the service keeps listing (their files stay on disk;
+/// only the service's entry goes).
+pub const FINISHED_LISTED: usize = 10_000;
+
+/// Lists `run_id` as ended, and forgets the oldest ended runs beyond
+/// [`FINISHED_LISTED`].
+fn forget_oldest_finished(
+    runs: &Runs,
+    finished: &Mutex<std::collections::VecDeque<String>>,
+    run_id: &str,
+) {
+    let mut finished = finished.lock().unwrap_or_else(PoisonError::into_inner);
+    finished.push_back(run_id.to_string());
+    while finished.len() > FINISHED_LISTED {
+        let Some(oldest) = finished.pop_front() else {
+            break;
+        };
+        let mut runs = runs.lock().unwrap_or_else(PoisonError::into_inner);
+        // Resumed since, it is listed again: kept.
+        if runs
+            .get(&oldest)
+            .is_some_and(|run| matches!(run.state(), RunState::Finished(_)))
+        {
+            runs.remove(&oldest);
+        }
     }
 }
 
