@@ -181,18 +181,37 @@ fn bad_requests_get_the_right_4xx_naming_the_field() {
 #[test]
 fn clients_say_plainly_when_no_service_listens_and_a_second_service_is_refused() {
     let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(dir.path().join("flow.dip"), pipeline("true", "true")).expect("pipeline");
+    // No socket at all, and a stale one (its service died): every client
+    // says so in one line, with how to start one.
     let missing = dir.path().join("nowhere.sock");
-    let out = in_dir(dir.path())
-        .args(["ps", "--socket"])
-        .arg(&missing)
-        .output()
-        .expect("ps");
-    assert_eq!(out.status.code(), Some(1));
-    let stderr = text(&out.stderr);
-    assert!(
-        stderr.contains("no tracker service is listening on") && stderr.contains("tracker serve"),
-        "{stderr}"
-    );
+    let stale = dir.path().join("stale.sock");
+    drop(std::os::unix::net::UnixListener::bind(&stale).expect("bind"));
+    let clients: [&[&str]; 5] = [
+        &["ps"],
+        &["logs", "abc"],
+        &["cancel", "abc"],
+        &["answer", "abc", "Gate", "yes"],
+        &["submit", "flow.dip"],
+    ];
+    for socket in [&missing, &stale] {
+        for args in clients {
+            let out = in_dir(dir.path())
+                .args(args)
+                .arg("--socket")
+                .arg(socket)
+                .output()
+                .expect("client");
+            assert_eq!(out.status.code(), Some(1), "{args:?}");
+            let stderr = text(&out.stderr);
+            assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
+            assert!(
+                stderr.contains("no tracker service is listening on")
+                    && stderr.contains("tracker serve"),
+                "{args:?}: {stderr}"
+            );
+        }
+    }
 
     // A socket directory others may enter is refused.
     std::fs::create_dir_all(dir.path().join("s")).expect("dir");
@@ -475,6 +494,22 @@ fn live_streams_of_one_run_and_of_the_whole_service_equal_each_runs_activity_log
         assert_eq!(own, activity(id), "run {id}");
     }
     assert_eq!(all.len(), activity(&held).len() + activity(&quick).len());
+}
+
+#[test]
+fn logs_can_be_json_one_object_per_line() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let d = dir.path();
+    let service = Service::start_with(
+        d,
+        in_dir(d).args(["serve", "--no-fsync", "--log-format", "json"]),
+    );
+    let banner: Value = serde_json::from_str(&service.banner).expect("a JSON log line");
+    assert_eq!(
+        banner["fields"]["message"], "tracker service listening",
+        "{banner}"
+    );
+    assert_eq!(banner["level"], "INFO", "{banner}");
 }
 
 #[test]
