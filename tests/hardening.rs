@@ -15,19 +15,6 @@ fn only_run(dir: &Path) -> PathBuf {
     runs.remove(0)
 }
 
-/// Whether process `pid` (as written to a file) is running: gone, or a zombie
-/// waiting for a reaper, is not.
-fn running(pid: &str) -> bool {
-    let stat = std::fs::read_to_string(format!("/proc/{}/stat", pid.trim()));
-    stat.is_ok_and(|s| {
-        let state = s
-            .rsplit(')')
-            .next()
-            .and_then(|r| r.split_whitespace().next());
-        !matches!(state, Some("Z" | "X"))
-    })
-}
-
 fn run_id(run: &Path) -> String {
     run.file_name()
         .and_then(|n| n.to_str())
@@ -229,7 +216,7 @@ fn a_tool_nodes_background_children_end_with_the_node() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let pid = std::fs::read_to_string(d.join("bg.pid")).expect("bg.pid");
     assert!(
-        !running(&pid),
+        !tracker_tests::process_running(&pid),
         "the background sleep {pid} outlived its node"
     );
 }
@@ -305,7 +292,7 @@ fn an_agent_bash_commands_background_children_end_with_the_node() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let pid = std::fs::read_to_string(d.join("bg.pid")).expect("bg.pid");
     assert!(
-        !running(&pid),
+        !tracker_tests::process_running(&pid),
         "the agent's background sleep {pid} outlived its node"
     );
 }

@@ -280,3 +280,15 @@ pub fn check_json(file: &Path) -> CheckRun {
         stderr,
     }
 }
+
+/// Whether process `pid` is alive: it exists and is not a zombie.
+pub fn process_running(pid: &str) -> bool {
+    let stat = std::fs::read_to_string(format!("/proc/{}/stat", pid.trim()));
+    stat.is_ok_and(|s| {
+        let state = s
+            .rsplit(')')
+            .next()
+            .and_then(|r| r.split_whitespace().next());
+        !matches!(state, Some("Z" | "X"))
+    })
+}

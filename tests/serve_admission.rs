@@ -6,19 +6,7 @@ use serde_json::json;
 use tracker_tests::service::{wait_until, Service};
 use tracker_tests::{in_dir, text};
 
-/// Whether process `pid` is alive (not gone, not a zombie).
-fn running(pid: &str) -> bool {
-    let stat = std::fs::read_to_string(format!("/proc/{}/stat", pid.trim()));
-    stat.is_ok_and(|s| {
-        let state = s
-            .rsplit(')')
-            .next()
-            .and_then(|r| r.split_whitespace().next());
-        !matches!(state, Some("Z" | "X"))
-    })
-}
-
-/// A pipeline whose one step waits for the file `go`, then appends `$tag` to
+/// A pipeline whose one step waits for the file `go`, then appends `done` to
 /// `ledger.txt`.
 const WAITS: &str = "workflow Waits\n  start: Start\n  exit: Done\n  agent Start\n    label: Start\n  tool Wait\n    timeout: 60s\n    command: while [ ! -e go ]; do sleep 0.05; done; echo done >> ledger.txt\n  agent Done\n    label: Done\n  edges\n    Start -> Wait\n    Wait -> Done\n";
 
@@ -89,7 +77,7 @@ fn a_stuck_run_is_cancelled_with_its_process_group_while_another_goes_on() {
         pid = std::fs::read_to_string(&pid_file).unwrap_or_default();
         pid.ends_with('\n')
     });
-    assert!(running(&pid));
+    assert!(tracker_tests::process_running(&pid));
 
     let out = service
         .client(&["cancel", &stuck])
@@ -98,7 +86,7 @@ fn a_stuck_run_is_cancelled_with_its_process_group_while_another_goes_on() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert_ne!(service.wait_for_end(&stuck), "success");
     assert!(
-        !running(&pid),
+        !tracker_tests::process_running(&pid),
         "the stuck command's child {pid} outlived the cancel"
     );
 

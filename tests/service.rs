@@ -126,6 +126,24 @@ impl Service {
     }
 }
 
+/// Runs `future` to its end on a runtime of its own.
+fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+        .block_on(future)
+}
+
+/// An HTTP client speaking over the Unix socket `socket`.
+fn unix_client(socket: &Path, timeout: Option<std::time::Duration>) -> reqwest::Client {
+    let mut builder = reqwest::Client::builder().unix_socket(socket);
+    if let Some(timeout) = timeout {
+        builder = builder.timeout(timeout);
+    }
+    builder.build().expect("client")
+}
+
 /// Waits until `done` holds, failing after a minute with `what` (a test that
 /// would otherwise hang fails instead).
 ///
@@ -150,57 +168,46 @@ pub fn request(
     path: &str,
     body: Option<String>,
 ) -> Result<(u16, Value), String> {
-    let socket = socket.to_path_buf();
     let url = format!("http://tracker{path}");
     let method = reqwest::Method::from_bytes(method.as_bytes()).map_err(|e| e.to_string())?;
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| e.to_string())?
-        .block_on(async move {
-            let client = reqwest::Client::builder()
-                .unix_socket(socket.as_path())
-                .timeout(std::time::Duration::from_secs(60))
-                .build()
-                .map_err(|e| e.to_string())?;
-            let mut request = client
-                .request(method, url)
-                .header("content-type", "application/json");
-            if let Some(body) = body {
-                request = request.body(body);
-            }
-            let response = request.send().await.map_err(|e| e.to_string())?;
-            let status = response.status().as_u16();
-            let text = response.text().await.map_err(|e| e.to_string())?;
-            Ok((
-                status,
-                serde_json::from_str(&text).unwrap_or(Value::String(text)),
-            ))
-        })
+    let client = unix_client(socket, Some(std::time::Duration::from_secs(60)));
+    block_on(async move {
+        let mut request = client
+            .request(method, url)
+            .header("content-type", "application/json");
+        if let Some(body) = body {
+            request = request.body(body);
+        }
+        let response = request.send().await.map_err(|e| e.to_string())?;
+        let status = response.status().as_u16();
+        let text = response.text().await.map_err(|e| e.to_string())?;
+        Ok((
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        ))
+    })
 }
 
 /// The data lines of the server-sent events at `path` of the service on
 /// `socket` (the stream must end).
 pub fn sse_lines(socket: &Path, path: &str) -> Vec<String> {
-    let socket = socket.to_path_buf();
+    let client = unix_client(socket, None);
     let url = format!("http://tracker{path}");
-    let body = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime")
-        .block_on(async move {
-            reqwest::Client::builder()
-                .unix_socket(socket.as_path())
-                .build()
-                .expect("client")
-                .get(url)
-                .send()
-                .await
-                .expect("answer")
-                .text()
-                .await
-                .expect("body")
-        });
+    let body = block_on(async move {
+        client
+            .get(url)
+            .send()
+            .await
+            .expect("answer")
+            .text()
+            .await
+            .expect("body")
+    });
+    data_lines(&body)
+}
+
+/// The data lines of a server-sent events body.
+fn data_lines(body: &str) -> Vec<String> {
     body.lines()
         .filter_map(|l| l.strip_prefix("data:"))
         .map(|l| l.strip_prefix(' ').unwrap_or(l).to_string())
@@ -218,35 +225,20 @@ pub fn follow_sse(
     std::thread::JoinHandle<Vec<String>>,
 ) {
     let (connected, on_connect) = std::sync::mpsc::channel();
-    let socket = socket.to_path_buf();
+    let client = unix_client(socket, None);
     let url = format!("http://tracker{path}");
     let thread = std::thread::spawn(move || {
-        tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("runtime")
-            .block_on(async move {
-                let mut response = reqwest::Client::builder()
-                    .unix_socket(socket.as_path())
-                    .build()
-                    .expect("client")
-                    .get(url)
-                    .send()
-                    .await
-                    .expect("answer");
-                let mut body = Vec::new();
-                while let Ok(Some(chunk)) = response.chunk().await {
-                    body.extend_from_slice(&chunk);
-                    if body.windows(5).any(|w| w == b"data:") {
-                        let _ = connected.send(());
-                    }
+        block_on(async move {
+            let mut response = client.get(url).send().await.expect("answer");
+            let mut body = Vec::new();
+            while let Ok(Some(chunk)) = response.chunk().await {
+                body.extend_from_slice(&chunk);
+                if body.windows(5).any(|w| w == b"data:") {
+                    let _ = connected.send(());
                 }
-                String::from_utf8_lossy(&body)
-                    .lines()
-                    .filter_map(|l| l.strip_prefix("data:"))
-                    .map(|l| l.strip_prefix(' ').unwrap_or(l).to_string())
-                    .collect()
-            })
+            }
+            data_lines(&String::from_utf8_lossy(&body))
+        })
     });
     (on_connect, thread)
 }
@@ -264,25 +256,10 @@ impl Service {
     /// Waits until run `id` ends (by following its event stream to its end)
     /// and returns its status.
     pub fn wait_for_end(&self, id: &str) -> String {
-        let socket = self.socket.clone();
-        let url = format!("http://tracker/v1/runs/{id}/events?from=0&follow=true");
-        tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("runtime")
-            .block_on(async move {
-                reqwest::Client::builder()
-                    .unix_socket(socket.as_path())
-                    .build()
-                    .expect("client")
-                    .get(url)
-                    .send()
-                    .await
-                    .expect("answer")
-                    .text()
-                    .await
-                    .expect("the whole stream")
-            });
+        sse_lines(
+            &self.socket,
+            &format!("/v1/runs/{id}/events?from=0&follow=true"),
+        );
         let (_, run) = self.http("GET", &format!("/v1/runs/{id}"), None);
         run["status"].as_str().expect("a status").to_string()
     }
