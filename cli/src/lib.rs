@@ -2,18 +2,20 @@
 //!
 //! * [`args`] — the clap definitions (they only parse and validate);
 //! * [`commands`] — one module per subcommand, each with a `run` returning an exit code;
+//! * [`dashboard`] — the terminal dashboard: a run's view and how it is drawn;
 //! * [`load`] — a pipeline and its subgraphs, checked and ready to run;
 //! * [`output`] — console and NDJSON event printers, and the end-of-run summary;
 //! * [`providers`] — LLM provider keys, URLs, tuning and completers;
 //! * [`pipeline`] — resolving a pipeline argument to a file or a built-in workflow;
 //! * [`report`] — printing diagnostics for humans and as `check` JSON;
-//! * [`run_id`] — new run ids;
+//! * [`serve`] — the run service and its clients;
 //! * [`workflows`] — the built-in workflows embedded from `workflows/`.
 //!
 //! [`run`] is the single place where results become process exit codes.
 
 pub mod args;
 pub mod commands;
+pub mod dashboard;
 pub mod interviewer;
 pub mod load;
 pub mod output;

@@ -1,0 +1,15 @@
+//! The terminal dashboard (ratatui): what a run looks like while it goes.
+//!
+//! [`model`] folds a run's events into a [`model::RunView`] — the node list
+//! with its lamps, the activity log, tokens, cost and the outcome — and
+//! [`render`] draws one frame of it. Both are pure: the view is tested by
+//! feeding events and drawing into ratatui's test backend, at any size.
+//! Everything shown that a model or a command wrote passes through
+//! [`dippin::diagnostic::printable_line`] first, so no escape sequence in it
+//! reaches the terminal.
+
+pub mod model;
+pub mod render;
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,187 @@
+//! The view drawn into ratatui's test backend: snapshots at the usual sizes,
+//! a tiny terminal, a huge pipeline, and text that tries to drive the
+//! terminal.
+
+use ratatui::backend::TestBackend;
+use ratatui::Terminal;
+use tracker_runtime::event::{CostSnapshot, EventKind, EventSource, PipelineEvent};
+use tracker_runtime::plan::SpawnPlan;
+use tracker_runtime::time::Timestamp;
+
+use super::model::{Lamp, RunView};
+use super::render::draw;
+
+fn plan(src: &str) -> SpawnPlan {
+    let (workflow, diagnostics) = dippin::parse_dip(src);
+    assert!(
+        !diagnostics.iter().any(|d| d.is_error()),
+        "{diagnostics:?}"
+    );
+    SpawnPlan::compile(&workflow).expect("plan")
+}
+
+const FLOW: &str = "workflow Build\n  start: Start\n  exit: Done\n  agent Start\n    label: Start\n  tool Fetch\n    timeout: 10s\n    command: git pull\n  agent Write\n    prompt: Write it.\n  human Review\n    label: \"Ship it?\"\n    mode: choice\n  agent Done\n    label: Done\n  edges\n    Start -> Fetch\n    Fetch -> Write\n    Write -> Review\n    Review -> Done  label: yes\n";
+
+fn event(kind: EventKind, node: &str, message: &str) -> PipelineEvent {
+    let mut event = PipelineEvent::new(
+        kind,
+        EventSource::Pipeline,
+        Timestamp::from_unix_millis(1_765_000_000_000, 0),
+    );
+    event.run_id = Some("a1b2c3d4e5f6".into());
+    if !node.is_empty() {
+        event.node_id = Some(node.into());
+    }
+    event.message = Some(message.into());
+    event
+}
+
+/// The view after a run that fetched, wrote (calling a tool), and now waits
+/// at its gate.
+fn midway() -> RunView {
+    let mut view = RunView::new(&plan(FLOW), "a1b2c3d4e5f6");
+    let mut tool = event(EventKind::ToolCallStart, "Write", "");
+    tool.source = EventSource::Agent;
+    tool.tool_name = Some("bash".into());
+    tool.content = Some("cargo test".into());
+    let mut cost = event(EventKind::CostUpdated, "Write", "");
+    cost.cost = Some(CostSnapshot {
+        total_tokens: Some(1500),
+        total_cost_usd: Some(0.0123),
+        wall_elapsed_ms: Some(83_000),
+        ..CostSnapshot::default()
+    });
+    for e in [
+        event(EventKind::PipelineStarted, "", "pipeline started"),
+        event(EventKind::StageStarted, "Start", "executing node \"Start\""),
+        event(EventKind::StageCompleted, "Start", "node \"Start\" completed"),
+        event(EventKind::StageStarted, "Fetch", "executing node \"Fetch\""),
+        event(EventKind::StageCompleted, "Fetch", "node \"Fetch\" completed"),
+        event(EventKind::StageStarted, "Write", "executing node \"Write\""),
+        tool,
+        event(EventKind::StageCompleted, "Write", "node \"Write\" completed"),
+        cost,
+        event(EventKind::StageStarted, "Review", "executing node \"Review\""),
+        event(EventKind::GateOpened, "Review", "gate \"Review\" waits for an answer"),
+    ] {
+        view.apply(&e);
+    }
+    view
+}
+
+fn drawn(view: &RunView, width: u16, height: u16) -> String {
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("terminal");
+    terminal.draw(|frame| draw(frame, view)).expect("drawn");
+    let buffer = terminal.backend().buffer().clone();
+    let mut out = String::new();
+    for y in 0..height {
+        for x in 0..width {
+            out.push_str(buffer[(x, y)].symbol());
+        }
+        out.push('\n');
+    }
+    out
+}
+
+#[test]
+fn the_view_folds_events_into_lamps_trail_cost_and_log() {
+    let view = midway();
+    let lamps: Vec<(&str, Lamp)> = view.nodes.iter().map(|n| (n.id.as_str(), n.lamp)).collect();
+    assert_eq!(
+        lamps,
+        [
+            ("Start", Lamp::Done),
+            ("Fetch", Lamp::Done),
+            ("Write", Lamp::Done),
+            ("Review", Lamp::Waiting),
+            ("Done", Lamp::Pending),
+        ]
+    );
+    assert_eq!(view.trail, ["Start", "Fetch", "Write", "Review"]);
+    assert_eq!((view.tokens, view.elapsed_ms), (1500, 83_000));
+    assert_eq!(view.progress(), (3, 5));
+    assert!(view.log.iter().any(|l| l.text == "→ bash cargo test"));
+}
+
+#[test]
+fn snapshot_80_by_24() {
+    insta::assert_snapshot!(drawn(&midway(), 80, 24));
+}
+
+#[test]
+fn snapshot_200_by_50() {
+    insta::assert_snapshot!(drawn(&midway(), 200, 50));
+}
+
+#[test]
+fn a_finished_run_says_how_it_ended() {
+    let mut view = midway();
+    view.apply(&event(EventKind::PipelineFailed, "", "pipeline failed"));
+    let screen = drawn(&view, 80, 24);
+    assert!(screen.contains("✗ pipeline_failed"), "{screen}");
+}
+
+#[test]
+fn a_tiny_terminal_draws_without_panicking() {
+    for (w, h) in [(20, 5), (1, 1), (0, 0), (5, 40)] {
+        drawn(&midway(), w, h);
+    }
+}
+
+#[test]
+fn a_two_thousand_node_pipeline_keeps_the_running_node_in_sight() {
+    let mut src = String::from("workflow Big\n  start: N0\n  exit: N1999\n");
+    for i in 0..2000 {
+        src.push_str(&format!("  tool N{i}\n    timeout: 1s\n    command: true\n"));
+    }
+    src.push_str("  edges\n");
+    for i in 0..1999 {
+        src.push_str(&format!("    N{i} -> N{}\n", i + 1));
+    }
+    let mut view = RunView::new(&plan(&src), "big");
+    for i in 0..1500 {
+        view.apply(&event(EventKind::StageStarted, &format!("N{i}"), "go"));
+        view.apply(&event(EventKind::StageCompleted, &format!("N{i}"), "done"));
+    }
+    view.apply(&event(EventKind::StageStarted, "N1500", "go"));
+    let screen = drawn(&view, 80, 24);
+    assert!(screen.contains("● N1500"), "{screen}");
+    assert_eq!(view.progress(), (1500, 2000));
+}
+
+#[test]
+fn escape_sequences_in_output_are_shown_inert() {
+    let mut view = midway();
+    let mut tool = event(EventKind::ToolCallEnd, "Write", "");
+    tool.tool_name = Some("bash".into());
+    tool.content = Some("\u{1b}[2J\u{1b}]0;pwned\u{7}\u{1b}[31mred\r\nnext\u{9b}6n".into());
+    view.apply(&tool);
+    let screen = drawn(&view, 120, 30);
+    assert!(!screen.contains('\u{1b}'), "{screen:?}");
+    assert!(!screen.contains('\u{9b}'), "{screen:?}");
+    assert!(!screen.contains('\u{7}'), "{screen:?}");
+    assert!(screen.contains("red"), "{screen}");
+}
+
+#[test]
+fn wide_and_combining_characters_keep_the_layout() {
+    let mut view = midway();
+    view.apply(&event(
+        EventKind::Warning,
+        "Review",
+        "日本語のテキスト e\u{301}te\u{301} 🎉 done",
+    ));
+    let screen = drawn(&view, 80, 24);
+    // The node list's border stays in one column on every body row: wide
+    // and combining characters in the log did not shift it.
+    let border: Vec<Option<usize>> = screen
+        .lines()
+        .skip(1)
+        .take(22)
+        .map(|line| line.split('│').next().map(|before| before.chars().count()))
+        .collect();
+    assert!(border.windows(2).all(|w| w[0] == w[1]), "{screen}");
+    let squeezed: String = screen.chars().filter(|c| *c != ' ').collect();
+    assert!(squeezed.contains("日本語のテキスト"), "{screen}");
+    assert!(squeezed.contains("🎉done"), "{screen}");
+}
