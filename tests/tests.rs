@@ -11,6 +11,7 @@ mod conformance;
 mod corpus;
 mod crash;
 mod credentials;
+mod dashboard;
 mod diagnostics;
 mod events;
 mod formatting;

@@ -8,7 +8,7 @@
 //! nothing behind.
 
 use std::collections::BTreeMap;
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
@@ -30,6 +30,8 @@ use tracker_runtime::plan::SpawnPlan;
 use tracker_runtime::supervision::SupervisionPolicy;
 
 use crate::args::RunArgs;
+use crate::dashboard::app::Dashboard;
+use crate::dashboard::model::RunView;
 use crate::exit;
 use crate::interviewer::ConsoleInterviewer;
 use crate::load::{self, Diagnostics, Loaded};
@@ -111,7 +113,16 @@ pub fn run(args: &RunArgs) -> Result<u8> {
     let mut options = settings.options(workdir, completers, subgraphs, clock);
     options.run_dir = Some(run_dir);
     let started = Instant::now();
-    let end = execute(plan, options, args.json)?.end;
+    let output = if args.json {
+        Output::Json
+    } else if !args.no_tui && std::io::stdin().is_terminal() && std::io::stdout().is_terminal() {
+        Output::Dashboard {
+            gates: !settings.auto_approve,
+        }
+    } else {
+        Output::Console
+    };
+    let end = execute(plan, options, output)?.end;
 
     let summary = Summary {
         run_id: &run_id,
@@ -404,25 +415,70 @@ fn working_dir(given: Option<&Path>, cwd: &Path) -> Result<PathBuf> {
     Ok(std::fs::canonicalize(&dir).unwrap_or(dir))
 }
 
-/// Runs `plan` under a fresh actor system until it ends, printing its events
-/// (SIGINT, SIGTERM or SIGHUP cancels it; a second one exits at once).
-fn execute(plan: SpawnPlan, mut options: RunOptions, json: bool) -> Result<Finished> {
+/// Where a run's events go.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Output {
+    /// NDJSON on stdout.
+    Json,
+    /// One line per event.
+    Console,
+    /// The terminal dashboard; it asks the gates too when `gates`.
+    Dashboard {
+        /// Whether the dashboard answers the gates (not under
+        /// `--auto-approve`).
+        gates: bool,
+    },
+}
+
+/// Runs `plan` under a fresh actor system until it ends, showing its events
+/// as `output` says (SIGINT, SIGTERM or SIGHUP cancels it; a second one exits
+/// at once; on the dashboard, `q` or Ctrl+C cancels it).
+fn execute(plan: SpawnPlan, mut options: RunOptions, output: Output) -> Result<Finished> {
     let system = actix::System::new();
     system.block_on(async move {
         use actix::Actor;
         let process = Process::start(0);
-        let printer = if json {
-            NdjsonPrinter.start().recipient()
-        } else {
-            ConsolePrinter::default().start().recipient()
+        let (quit, mut quit_asked) = tokio::sync::mpsc::unbounded_channel();
+        let dashboard = match output {
+            Output::Json => {
+                options.subscribers.push(NdjsonPrinter.start().recipient());
+                None
+            }
+            Output::Console => {
+                options
+                    .subscribers
+                    .push(ConsolePrinter::default().start().recipient());
+                None
+            }
+            Output::Dashboard { gates } => {
+                let run_id = options
+                    .run_dir
+                    .as_ref()
+                    .map(|d| d.id().to_string())
+                    .unwrap_or_default();
+                let dashboard = Dashboard::start(RunView::new(&plan, &run_id), quit)
+                    .context("cannot open the dashboard (try --no-tui)")?;
+                options.subscribers.push(dashboard.subscriber());
+                if gates {
+                    options.interviewer = Some(dashboard.interviewer());
+                }
+                Some(dashboard)
+            }
         };
-        options.subscribers.push(printer);
         // Listening before the run starts, so that no signal finds the
         // default action (an exit that leaves the tools running) in place.
         let mut interrupts = Interrupts::listen()?;
         let handle = launch(&process, Arc::new(plan), options).await?;
         let canceller = handle.canceller();
         let run_id = handle.run_id().to_string();
+        if dashboard.is_some() {
+            let canceller = canceller.clone();
+            actix::spawn(async move {
+                if quit_asked.recv().await.is_some() {
+                    canceller.cancel().await;
+                }
+            });
+        }
         actix::spawn(async move {
             let signal = interrupts.next().await;
             let _ = writeln!(
@@ -435,6 +491,9 @@ fn execute(plan: SpawnPlan, mut options: RunOptions, json: bool) -> Result<Finis
             std::process::exit(128 + signal.number());
         });
         let finished = handle.wait().await?;
+        if let Some(dashboard) = dashboard {
+            dashboard.finish()?;
+        }
         if let Some(e) = &finished.activity_error {
             eprintln!("warning: activity log: {e}");
         }

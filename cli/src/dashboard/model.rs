@@ -249,18 +249,15 @@ fn line_kind(event: &PipelineEvent) -> Option<LineKind> {
 /// An event as one printable line.
 fn describe(event: &PipelineEvent) -> String {
     let mut text = match event.kind {
-        EventKind::ToolCallStart => format!(
-            "→ {}",
-            event.tool_name.as_deref().unwrap_or("tool")
-        ),
-        EventKind::ToolCallEnd => format!(
-            "← {}",
-            event.tool_name.as_deref().unwrap_or("tool")
-        ),
+        EventKind::ToolCallStart => format!("→ {}", event.tool_name.as_deref().unwrap_or("tool")),
+        EventKind::ToolCallEnd => format!("← {}", event.tool_name.as_deref().unwrap_or("tool")),
         _ => event.message.clone().unwrap_or_default(),
     };
     if let Some(content) = event.content.as_deref().filter(|c| !c.is_empty()) {
-        if matches!(event.kind, EventKind::ToolCallStart | EventKind::ToolCallEnd) {
+        if matches!(
+            event.kind,
+            EventKind::ToolCallStart | EventKind::ToolCallEnd
+        ) {
             text.push(' ');
             text.push_str(content);
         }

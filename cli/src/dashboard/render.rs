@@ -90,7 +90,9 @@ fn draw_nodes(frame: &mut Frame<'_>, view: &RunView, area: Rect) {
         .iter()
         .position(|n| matches!(n.lamp, Lamp::Running | Lamp::Waiting | Lamp::Retrying))
         .unwrap_or(0);
-    let first = current.saturating_sub(height / 2).min(view.nodes.len().saturating_sub(height));
+    let first = current
+        .saturating_sub(height / 2)
+        .min(view.nodes.len().saturating_sub(height));
     let lines: Vec<Line<'_>> = view
         .nodes
         .iter()
@@ -100,7 +102,10 @@ fn draw_nodes(frame: &mut Frame<'_>, view: &RunView, area: Rect) {
             Line::from(vec![
                 Span::styled(format!("{} ", node.lamp.glyph()), lamp_style(node.lamp)),
                 Span::raw(node.id.clone()),
-                Span::styled(format!(" {}", node.kind), Style::default().fg(Color::DarkGray)),
+                Span::styled(
+                    format!(" {}", node.kind),
+                    Style::default().fg(Color::DarkGray),
+                ),
             ])
         })
         .collect();
@@ -128,11 +133,7 @@ fn draw_log(frame: &mut Frame<'_>, view: &RunView, area: Rect) {
                     line.node.as_deref().unwrap_or(""),
                     "─".repeat(width)
                 ),
-                _ => format!(
-                    " {:<12} {}",
-                    line.node.as_deref().unwrap_or(""),
-                    line.text
-                ),
+                _ => format!(" {:<12} {}", line.node.as_deref().unwrap_or(""), line.text),
             };
             Line::styled(text, style)
         })
@@ -145,7 +146,9 @@ fn status_bar(view: &RunView) -> Line<'static> {
     let state = match &view.outcome {
         Some(outcome) if outcome == "success" => Span::styled(
             " ✓ success ".to_string(),
-            Style::default().fg(Color::Green).add_modifier(Modifier::BOLD),
+            Style::default()
+                .fg(Color::Green)
+                .add_modifier(Modifier::BOLD),
         ),
         Some(outcome) => Span::styled(
             format!(" ✗ {outcome} "),

@@ -13,10 +13,7 @@ use super::render::draw;
 
 fn plan(src: &str) -> SpawnPlan {
     let (workflow, diagnostics) = dippin::parse_dip(src);
-    assert!(
-        !diagnostics.iter().any(|d| d.is_error()),
-        "{diagnostics:?}"
-    );
+    assert!(!diagnostics.iter().any(|d| d.is_error()), "{diagnostics:?}");
     SpawnPlan::compile(&workflow).expect("plan")
 }
 
@@ -54,15 +51,35 @@ fn midway() -> RunView {
     for e in [
         event(EventKind::PipelineStarted, "", "pipeline started"),
         event(EventKind::StageStarted, "Start", "executing node \"Start\""),
-        event(EventKind::StageCompleted, "Start", "node \"Start\" completed"),
+        event(
+            EventKind::StageCompleted,
+            "Start",
+            "node \"Start\" completed",
+        ),
         event(EventKind::StageStarted, "Fetch", "executing node \"Fetch\""),
-        event(EventKind::StageCompleted, "Fetch", "node \"Fetch\" completed"),
+        event(
+            EventKind::StageCompleted,
+            "Fetch",
+            "node \"Fetch\" completed",
+        ),
         event(EventKind::StageStarted, "Write", "executing node \"Write\""),
         tool,
-        event(EventKind::StageCompleted, "Write", "node \"Write\" completed"),
+        event(
+            EventKind::StageCompleted,
+            "Write",
+            "node \"Write\" completed",
+        ),
         cost,
-        event(EventKind::StageStarted, "Review", "executing node \"Review\""),
-        event(EventKind::GateOpened, "Review", "gate \"Review\" waits for an answer"),
+        event(
+            EventKind::StageStarted,
+            "Review",
+            "executing node \"Review\"",
+        ),
+        event(
+            EventKind::GateOpened,
+            "Review",
+            "gate \"Review\" waits for an answer",
+        ),
     ] {
         view.apply(&e);
     }
@@ -132,7 +149,9 @@ fn a_tiny_terminal_draws_without_panicking() {
 fn a_two_thousand_node_pipeline_keeps_the_running_node_in_sight() {
     let mut src = String::from("workflow Big\n  start: N0\n  exit: N1999\n");
     for i in 0..2000 {
-        src.push_str(&format!("  tool N{i}\n    timeout: 1s\n    command: true\n"));
+        src.push_str(&format!(
+            "  tool N{i}\n    timeout: 1s\n    command: true\n"
+        ));
     }
     src.push_str("  edges\n");
     for i in 0..1999 {
@@ -184,4 +203,163 @@ fn wide_and_combining_characters_keep_the_layout() {
     let squeezed: String = screen.chars().filter(|c| *c != ' ').collect();
     assert!(squeezed.contains("日本語のテキスト"), "{screen}");
     assert!(squeezed.contains("🎉done"), "{screen}");
+}
+
+mod gates {
+    use super::*;
+    use crate::dashboard::gate::GateModal;
+    use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    use tracker_handlers::human::{GateMode, GateRequest};
+    use tracker_handlers::questions::Question;
+
+    fn request(mode: GateMode, choices: &[&str]) -> GateRequest {
+        GateRequest {
+            run_id: "a1b2c3d4e5f6".into(),
+            node_id: "Review".into(),
+            mode,
+            label: "Ship it?".into(),
+            prompt: "Ship it?\nThe tests pass; the docs are updated.".into(),
+            choices: choices.iter().map(|c| c.to_string()).collect(),
+            default: String::new(),
+            questions: Vec::new(),
+        }
+    }
+
+    fn key(code: KeyCode) -> KeyEvent {
+        KeyEvent::new(code, KeyModifiers::NONE)
+    }
+
+    fn drawn_with(modal: &GateModal, width: u16, height: u16) -> String {
+        let view = midway();
+        let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("terminal");
+        terminal
+            .draw(|frame| {
+                draw(frame, &view);
+                modal.draw(frame, frame.area());
+            })
+            .expect("drawn");
+        let buffer = terminal.backend().buffer().clone();
+        let mut out = String::new();
+        for y in 0..height {
+            for x in 0..width {
+                out.push_str(buffer[(x, y)].symbol());
+            }
+            out.push('\n');
+        }
+        out
+    }
+
+    #[test]
+    fn a_choice_gate_picks_with_the_arrows() {
+        let mut modal = GateModal::new(request(GateMode::Choice, &["yes", "no", "later"]));
+        insta::assert_snapshot!("choice_80x24", drawn_with(&modal, 80, 24));
+        assert!(modal.key(key(KeyCode::Down)).is_none());
+        insta::assert_snapshot!("choice_200x50", drawn_with(&modal, 200, 50));
+        let answer = modal.key(key(KeyCode::Enter)).expect("answered");
+        assert_eq!(answer.response, "no");
+    }
+
+    #[test]
+    fn a_yes_no_gate_takes_y_and_n() {
+        let mut modal = GateModal::new(request(GateMode::YesNo, &["yes", "no"]));
+        let answer = modal.key(key(KeyCode::Char('n'))).expect("answered");
+        assert_eq!(answer.response, "no");
+    }
+
+    #[test]
+    fn a_freeform_gate_takes_lines_until_ctrl_s() {
+        let mut modal = GateModal::new(request(GateMode::Freeform, &[]));
+        for c in "ship it".chars() {
+            assert!(modal.key(key(KeyCode::Char(c))).is_none());
+        }
+        assert!(modal.key(key(KeyCode::Enter)).is_none());
+        for c in "today".chars() {
+            modal.key(key(KeyCode::Char(c)));
+        }
+        insta::assert_snapshot!("freeform_80x24", drawn_with(&modal, 80, 24));
+        let answer = modal
+            .key(KeyEvent::new(KeyCode::Char('s'), KeyModifiers::CONTROL))
+            .expect("answered");
+        assert_eq!(answer.response, "ship it\ntoday");
+    }
+
+    #[test]
+    fn a_labelled_freeform_gate_offers_other_text() {
+        let mut modal = GateModal::new(request(GateMode::Freeform, &["approve", "revise"]));
+        insta::assert_snapshot!("hybrid_80x24", drawn_with(&modal, 80, 24));
+        modal.key(key(KeyCode::Down));
+        modal.key(key(KeyCode::Down));
+        assert!(
+            modal.key(key(KeyCode::Enter)).is_none(),
+            "other… opens the text"
+        );
+        for c in "docs only".chars() {
+            modal.key(key(KeyCode::Char(c)));
+        }
+        let answer = modal
+            .key(KeyEvent::new(KeyCode::Char('s'), KeyModifiers::CONTROL))
+            .expect("answered");
+        assert_eq!(answer.response, "docs only");
+    }
+
+    #[test]
+    fn an_interview_asks_one_question_at_a_time() {
+        let mut gate = request(GateMode::Interview, &[]);
+        gate.questions = vec![
+            Question {
+                id: "q1".into(),
+                text: "Which storage backend?".into(),
+                context: String::new(),
+                options: vec!["postgres".into(), "sqlite".into()],
+                is_yes_no: false,
+            },
+            Question {
+                id: "q2".into(),
+                text: "Proceed with the plan?".into(),
+                context: String::new(),
+                options: Vec::new(),
+                is_yes_no: true,
+            },
+            Question {
+                id: "q3".into(),
+                text: "Anything else?".into(),
+                context: String::new(),
+                options: Vec::new(),
+                is_yes_no: false,
+            },
+        ];
+        let mut modal = GateModal::new(gate);
+        insta::assert_snapshot!("interview_80x24", drawn_with(&modal, 80, 24));
+        modal.key(key(KeyCode::Down));
+        assert!(modal.key(key(KeyCode::Enter)).is_none());
+        assert!(modal.key(key(KeyCode::Char('y'))).is_none());
+        for c in "no".chars() {
+            modal.key(key(KeyCode::Char(c)));
+        }
+        let answer = modal
+            .key(KeyEvent::new(KeyCode::Char('s'), KeyModifiers::CONTROL))
+            .expect("answered");
+        let answers: Vec<&str> = answer.answers.iter().map(|a| a.answer.as_str()).collect();
+        assert_eq!(answers, ["sqlite", "yes", "no"]);
+    }
+
+    #[test]
+    fn a_gate_on_a_tiny_terminal_draws_without_panicking() {
+        let modal = GateModal::new(request(GateMode::Choice, &["yes", "no"]));
+        for (w, h) in [(20, 5), (1, 1), (0, 0)] {
+            drawn_with(&modal, w, h);
+        }
+    }
+
+    #[test]
+    fn a_prompt_full_of_escape_sequences_is_shown_inert() {
+        let mut gate = request(GateMode::Choice, &["yes", "\u{1b}[2Jno"]);
+        gate.prompt = "\u{1b}]0;title\u{7}Ship \u{1b}[31mit?".into();
+        let screen = drawn_with(&GateModal::new(gate), 80, 24);
+        assert!(
+            !screen.contains('\u{1b}') && !screen.contains('\u{7}'),
+            "{screen:?}"
+        );
+        assert!(screen.contains("Ship"), "{screen}");
+    }
 }

@@ -1,0 +1,260 @@
+//! A gate waiting for the person at the dashboard: a modal over the run's
+//! view. Choices and yes/no gates pick from a list; a freeform gate takes
+//! text (Enter adds a line, Ctrl+S submits), and a freeform gate with labels
+//! offers them plus "other…" for text of one's own; an interview asks its
+//! questions one at a time. The prompt and options are shown printable.
+
+use dippin::diagnostic::printable_text;
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::layout::{Constraint, Direction, Layout, Rect};
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+use ratatui::Frame;
+use tracker_handlers::human::{GateAnswer, GateMode, GateRequest};
+use tracker_handlers::questions::Answer;
+use tracker_runtime::event::Actor;
+
+/// The label of the entry that switches a labelled freeform gate to text.
+pub const OTHER: &str = "other…";
+
+/// A gate on screen.
+#[derive(Debug)]
+pub struct GateModal {
+    request: GateRequest,
+    /// The options of what is being asked now (empty: text).
+    options: Vec<String>,
+    selected: usize,
+    /// Text typed (freeform, "other…", an open question).
+    text: String,
+    /// Typing text rather than picking.
+    typing: bool,
+    /// The interview question being asked, and the answers so far.
+    question: usize,
+    answers: Vec<Answer>,
+}
+
+impl GateModal {
+    /// The modal for `request`.
+    pub fn new(request: GateRequest) -> GateModal {
+        let mut modal = GateModal {
+            request,
+            options: Vec::new(),
+            selected: 0,
+            text: String::new(),
+            typing: false,
+            question: 0,
+            answers: Vec::new(),
+        };
+        modal.set_options();
+        modal
+    }
+
+    /// The gate's node.
+    pub fn node(&self) -> &str {
+        &self.request.node_id
+    }
+
+    fn set_options(&mut self) {
+        self.options = match self.request.mode {
+            GateMode::Interview => match self.request.questions.get(self.question) {
+                Some(q) if q.is_yes_no => vec!["yes".into(), "no".into()],
+                Some(q) if !q.options.is_empty() => {
+                    let mut options = q.options.clone();
+                    options.push(OTHER.into());
+                    options
+                }
+                _ => Vec::new(),
+            },
+            GateMode::Freeform if !self.request.choices.is_empty() => {
+                let mut options = self.request.choices.clone();
+                options.push(OTHER.into());
+                options
+            }
+            _ => self.request.choices.clone(),
+        };
+        self.selected = self
+            .options
+            .iter()
+            .position(|o| *o == self.request.default)
+            .unwrap_or(0);
+        self.typing = self.options.is_empty();
+        self.text.clear();
+    }
+
+    /// Takes a key; the answer once the gate is answered.
+    pub fn key(&mut self, key: KeyEvent) -> Option<GateAnswer> {
+        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+        if self.typing {
+            match key.code {
+                KeyCode::Char('s') if ctrl => return self.submit(self.text.clone()),
+                KeyCode::Char(c) if !ctrl => self.text.push(c),
+                KeyCode::Enter => self.text.push('\n'),
+                KeyCode::Backspace => {
+                    self.text.pop();
+                }
+                KeyCode::Esc if !self.options.is_empty() => self.typing = false,
+                _ => {}
+            }
+            return None;
+        }
+        match key.code {
+            KeyCode::Up | KeyCode::Char('k') => self.selected = self.selected.saturating_sub(1),
+            KeyCode::Down | KeyCode::Char('j') => {
+                self.selected = (self.selected + 1).min(self.options.len().saturating_sub(1));
+            }
+            KeyCode::Char('y') if self.is_yes_no() => return self.submit("yes".into()),
+            KeyCode::Char('n') if self.is_yes_no() => return self.submit("no".into()),
+            KeyCode::Enter => {
+                let picked = self.options.get(self.selected).cloned().unwrap_or_default();
+                if picked == OTHER {
+                    self.typing = true;
+                    self.text.clear();
+                    return None;
+                }
+                return self.submit(picked);
+            }
+            _ => {}
+        }
+        None
+    }
+
+    fn is_yes_no(&self) -> bool {
+        self.options.len() == 2 && self.options[0] == "yes" && self.options[1] == "no"
+    }
+
+    /// Records `response`: the gate's answer, or an interview's answer to
+    /// the question at hand (then the next question, or the answer).
+    fn submit(&mut self, response: String) -> Option<GateAnswer> {
+        if self.request.mode == GateMode::Interview {
+            self.answers.push(Answer {
+                answer: response,
+                elaboration: String::new(),
+            });
+            self.question += 1;
+            if self.question < self.request.questions.len() {
+                self.set_options();
+                return None;
+            }
+            return Some(GateAnswer {
+                response: String::new(),
+                answers: std::mem::take(&mut self.answers),
+                actor: Actor::Human,
+            });
+        }
+        Some(GateAnswer {
+            response,
+            answers: Vec::new(),
+            actor: Actor::Human,
+        })
+    }
+
+    /// Draws the modal over the middle of `area`.
+    pub fn draw(&self, frame: &mut Frame<'_>, area: Rect) {
+        let width = area.width.saturating_sub(4).clamp(1, 100);
+        // As tall as its text (the prompt wrapped to the width), and no
+        // taller than the screen.
+        let text_width = usize::from(width.saturating_sub(2)).max(1);
+        let prompt_lines: usize = self
+            .prompt()
+            .lines()
+            .map(|l| l.chars().count().div_ceil(text_width).max(1))
+            .sum();
+        let wanted = prompt_lines + usize::from(self.answer_height()) + 1 + 3;
+        let height = u16::try_from(wanted)
+            .unwrap_or(u16::MAX)
+            .min(area.height.saturating_sub(2))
+            .max(1);
+        let modal = Rect {
+            x: area.x + (area.width.saturating_sub(width)) / 2,
+            y: area.y + (area.height.saturating_sub(height)) / 2,
+            width: width.min(area.width),
+            height: height.min(area.height),
+        };
+        frame.render_widget(Clear, modal);
+        let title = format!(" gate {} ", printable_text(&self.request.node_id));
+        let block = Block::default()
+            .borders(Borders::ALL)
+            .border_style(Style::default().fg(Color::Yellow))
+            .title(title);
+        let inner = block.inner(modal);
+        frame.render_widget(block, modal);
+        let rows = Layout::default()
+            .direction(Direction::Vertical)
+            .constraints([
+                Constraint::Min(1),
+                Constraint::Length(self.answer_height()),
+                Constraint::Length(1),
+            ])
+            .split(inner);
+        frame.render_widget(
+            Paragraph::new(self.prompt()).wrap(Wrap { trim: false }),
+            rows[0],
+        );
+        frame.render_widget(Paragraph::new(self.answer_lines()), rows[1]);
+        let hint = if self.typing {
+            "type · Enter new line · Ctrl+S submit"
+        } else {
+            "↑↓ choose · Enter pick"
+        };
+        frame.render_widget(
+            Paragraph::new(Line::styled(hint, Style::default().fg(Color::DarkGray))),
+            rows[2],
+        );
+    }
+
+    /// What is asked now, printable: the prompt, and an interview's
+    /// question at hand.
+    fn prompt(&self) -> String {
+        let prompt = match self.request.questions.get(self.question) {
+            Some(q) if self.request.mode == GateMode::Interview => format!(
+                "{}\n\nQuestion {} of {}: {}",
+                self.request.prompt,
+                self.question + 1,
+                self.request.questions.len(),
+                q.text
+            ),
+            _ => self.request.prompt.clone(),
+        };
+        printable_text(&prompt).into_owned()
+    }
+
+    fn answer_height(&self) -> u16 {
+        let lines = if self.typing {
+            self.text.lines().count().max(1) + 1
+        } else {
+            self.options.len()
+        };
+        u16::try_from(lines.min(10)).unwrap_or(10)
+    }
+
+    fn answer_lines(&self) -> Vec<Line<'static>> {
+        if self.typing {
+            let mut lines: Vec<Line<'static>> = self
+                .text
+                .split('\n')
+                .map(|l| Line::raw(format!("> {}", printable_text(l))))
+                .collect();
+            if let Some(last) = lines.last_mut() {
+                last.push_span(Span::styled("▏", Style::default().fg(Color::Yellow)));
+            }
+            return lines;
+        }
+        self.options
+            .iter()
+            .enumerate()
+            .map(|(i, option)| {
+                let text = format!(
+                    "{} {}",
+                    if i == self.selected { "▶" } else { " " },
+                    printable_text(option)
+                );
+                if i == self.selected {
+                    Line::styled(text, Style::default().add_modifier(Modifier::REVERSED))
+                } else {
+                    Line::raw(text)
+                }
+            })
+            .collect()
+    }
+}

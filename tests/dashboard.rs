@@ -1,0 +1,212 @@
+//! The dashboard on a real terminal: the binary under `tmux`, driven with
+//! `send-keys` and read with `capture-pane`. A choice gate, a freeform gate
+//! submitted with Ctrl+S and a labelled freeform gate answered with text of
+//! one's own reach the run (the route it took, or the answer it recorded,
+//! proves it); `q` cancels a running pipeline; the terminal is sane after.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use tracker_tests::service::wait_until;
+use tracker_tests::tracker_path;
+
+/// A tmux server of the test's own, running one command in a 100×30 pane.
+struct Pane {
+    socket: String,
+    dir: PathBuf,
+}
+
+impl Pane {
+    /// Runs `tracker ARGS` in `dir` in a new pane; when it ends, its exit code
+    /// and the terminal's settings are written beside it.
+    fn run(dir: &Path, args: &str) -> Pane {
+        let socket = format!(
+            "tracker-test-{}-{}",
+            std::process::id(),
+            dir.file_name().and_then(|n| n.to_str()).unwrap_or("x")
+        );
+        let script = format!(
+            "cd '{}' && '{}' {args}; code=$?; stty -a > stty.tmp; mv stty.tmp stty.txt; echo EXIT=$code > exit.tmp; mv exit.tmp exit.txt; sleep 600",
+            dir.display(),
+            tracker_path().display()
+        );
+        let status = Command::new("tmux")
+            .args(["-L", &socket, "new-session", "-d", "-x", "100", "-y", "30"])
+            .arg(script)
+            .env_remove("TMUX")
+            .status()
+            .expect("tmux runs");
+        assert!(status.success(), "tmux could not start");
+        Pane {
+            socket,
+            dir: dir.to_path_buf(),
+        }
+    }
+
+    /// What the pane shows now.
+    fn screen(&self) -> String {
+        let out = Command::new("tmux")
+            .args(["-L", &self.socket, "capture-pane", "-p"])
+            .output()
+            .expect("capture-pane");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Waits until the pane shows `text`.
+    fn wait_for(&self, text: &str) -> String {
+        let mut screen = String::new();
+        wait_until(&format!("{text:?} on the screen"), || {
+            screen = self.screen();
+            screen.contains(text)
+        });
+        screen
+    }
+
+    /// Types `keys` (tmux key names, or literal text with `-l`).
+    fn keys(&self, keys: &[&str]) {
+        let status = Command::new("tmux")
+            .args(["-L", &self.socket, "send-keys", "-t", "0"])
+            .args(keys)
+            .status()
+            .expect("send-keys");
+        assert!(status.success());
+    }
+
+    /// Waits for the command to end; its exit code and whether the terminal
+    /// was given back sane (canonical mode and echo on).
+    fn ended(&self) -> (i32, bool) {
+        let exit = self.dir.join("exit.txt");
+        let stty = self.dir.join("stty.txt");
+        // Each file appears whole (written aside, then renamed), the exit
+        // code last.
+        wait_until("the command to end", || exit.exists());
+        let code = std::fs::read_to_string(exit)
+            .ok()
+            .and_then(|t| t.trim().strip_prefix("EXIT=").and_then(|c| c.parse().ok()))
+            .expect("an exit code");
+        let settings = std::fs::read_to_string(stty).unwrap_or_default();
+        let flags: Vec<&str> = settings.split_whitespace().collect();
+        (code, flags.contains(&"icanon") && flags.contains(&"echo"))
+    }
+}
+
+impl Drop for Pane {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .args(["-L", &self.socket, "kill-server"])
+            .status();
+    }
+}
+
+/// Writes `before`, asks gate `Gate` (`mode`), and writes `after` on `yes`.
+fn gated(mode: &str) -> String {
+    format!("workflow Gated\n  start: Start\n  exit: Done\n  agent Start\n    label: Start\n  tool Before\n    timeout: 10s\n    command: echo before >> ledger.txt\n  human Gate\n    label: \"Go on?\"\n    mode: {mode}\n  tool After\n    timeout: 10s\n    command: echo after >> ledger.txt\n  agent Done\n    label: Done\n  edges\n    Start -> Before\n    Before -> Gate\n    Gate -> After  label: yes\n    Gate -> Done  label: no\n    After -> Done\n")
+}
+
+fn workdir(name: &str) -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix(name)
+        .tempdir()
+        .expect("temp dir")
+}
+
+/// The gate's answer as the run recorded it (`gate_resolved`'s
+/// `gate_response`).
+fn recorded_answer(dir: &Path) -> String {
+    let runs = dir.join(".tracker/runs");
+    let run = std::fs::read_dir(&runs)
+        .expect("runs")
+        .flatten()
+        .next()
+        .expect("a run")
+        .path();
+    let log = std::fs::read_to_string(run.join("activity.jsonl")).expect("activity log");
+    let resolved = log
+        .lines()
+        .find(|l| l.contains("\"type\":\"gate_resolved\""))
+        .expect("the gate was resolved");
+    let event: serde_json::Value = serde_json::from_str(resolved).expect("JSON");
+    event["gate_response"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
+
+#[test]
+fn a_choice_gate_is_answered_on_the_dashboard_and_the_run_takes_its_route() {
+    let dir = workdir("choice");
+    std::fs::write(dir.path().join("gated.dip"), gated("choice")).expect("pipeline");
+    let pane = Pane::run(dir.path(), "run gated.dip --provider stub");
+    let screen = pane.wait_for("gate Gate");
+    // The node list's lamps and the activity log, as the gate waits.
+    assert!(screen.contains("✓ Before"), "{screen}");
+    assert!(screen.contains("? Gate"), "{screen}");
+    assert!(screen.contains("○ After"), "{screen}");
+    assert!(screen.contains("▶ yes"), "{screen}");
+    assert!(screen.contains("executing node \"Before\""), "{screen}");
+    // Down to `no`, and pick it.
+    pane.keys(&["Down"]);
+    pane.wait_for("▶ no");
+    pane.keys(&["Enter"]);
+    let (code, sane) = pane.ended();
+    assert_eq!(code, 0);
+    assert!(sane, "the terminal was left raw");
+    let ledger = std::fs::read_to_string(dir.path().join("ledger.txt")).expect("ledger");
+    assert_eq!(ledger, "before\n", "the `no` route skips After");
+}
+
+#[test]
+fn a_freeform_gate_takes_lines_and_ctrl_s_submits_them() {
+    let dir = workdir("freeform");
+    let flow = "workflow Ask\n  start: Start\n  exit: Done\n  agent Start\n    label: Start\n  human Ask\n    label: \"Notes?\"\n    mode: freeform\n  agent Done\n    label: Done\n  edges\n    Start -> Ask\n    Ask -> Done\n";
+    std::fs::write(dir.path().join("ask.dip"), flow).expect("pipeline");
+    let pane = Pane::run(dir.path(), "run ask.dip --provider stub");
+    pane.wait_for("Ctrl+S submit");
+    pane.keys(&["-l", "ship it"]);
+    pane.keys(&["Enter"]);
+    pane.keys(&["-l", "today"]);
+    pane.wait_for("> today");
+    pane.keys(&["C-s"]);
+    let (code, sane) = pane.ended();
+    assert_eq!(code, 0);
+    assert!(sane);
+    assert_eq!(recorded_answer(dir.path()), "ship it\ntoday");
+}
+
+#[test]
+fn a_labelled_freeform_gate_offers_its_labels_and_other_text() {
+    let dir = workdir("hybrid");
+    std::fs::write(dir.path().join("gated.dip"), gated("freeform")).expect("pipeline");
+    let pane = Pane::run(dir.path(), "run gated.dip --provider stub");
+    let screen = pane.wait_for("other…");
+    assert!(screen.contains("yes") && screen.contains("no"), "{screen}");
+    // The last entry: text of one's own.
+    pane.keys(&["Down", "Down"]);
+    pane.wait_for("▶ other…");
+    pane.keys(&["Enter"]);
+    pane.wait_for("Ctrl+S submit");
+    pane.keys(&["-l", "only the docs"]);
+    pane.keys(&["C-s"]);
+    let (code, sane) = pane.ended();
+    assert!(sane);
+    assert_eq!(recorded_answer(dir.path()), "only the docs", "exit {code}");
+}
+
+#[test]
+fn q_cancels_a_running_pipeline_and_gives_the_terminal_back() {
+    let dir = workdir("quit");
+    let flow = "workflow Slow\n  start: Start\n  exit: Done\n  agent Start\n    label: Start\n  tool Slow\n    timeout: 5m\n    command: sleep 120\n  agent Done\n    label: Done\n  edges\n    Start -> Slow\n    Slow -> Done\n";
+    std::fs::write(dir.path().join("slow.dip"), flow).expect("pipeline");
+    let pane = Pane::run(dir.path(), "run slow.dip --provider stub");
+    pane.wait_for("● Slow");
+    pane.keys(&["q"]);
+    let (code, sane) = pane.ended();
+    assert_eq!(code, 1, "a cancelled run fails");
+    assert!(sane, "the terminal was left raw");
+    // The shell prompt is back in the pane, with the run's summary.
+    let screen = pane.wait_for("Run ID:");
+    assert!(
+        !screen.contains("q quit"),
+        "the dashboard is gone: {screen}"
+    );
+}
