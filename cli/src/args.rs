@@ -256,8 +256,8 @@ pub struct RunArgs {
     /// Stream events as NDJSON on stdout.
     #[arg(long)]
     pub json: bool,
-    /// Plain console output (the only mode in this build; accepted for
-    /// compatibility).
+    /// One line per event instead of the dashboard (which a run on a
+    /// terminal shows otherwise).
     #[arg(long)]
     pub no_tui: bool,
     /// Answer every human gate automatically (default or first option).
