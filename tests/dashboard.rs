@@ -139,7 +139,7 @@ fn a_choice_gate_is_answered_on_the_dashboard_and_the_run_takes_its_route() {
     let pane = Pane::run(dir.path(), "run gated.dip --provider stub");
     let screen = pane.wait_for("gate Gate");
     // The node list's lamps and the activity log, as the gate waits.
-    assert!(screen.contains("✓ Before"), "{screen}");
+    assert!(screen.contains("● Before"), "{screen}");
     assert!(screen.contains("? Gate"), "{screen}");
     assert!(screen.contains("○ After"), "{screen}");
     assert!(screen.contains("▶ yes"), "{screen}");
@@ -198,7 +198,7 @@ fn q_cancels_a_running_pipeline_and_gives_the_terminal_back() {
     let flow = "workflow Slow\n  start: Start\n  exit: Done\n  agent Start\n    label: Start\n  tool Slow\n    timeout: 5m\n    command: sleep 120\n  agent Done\n    label: Done\n  edges\n    Start -> Slow\n    Slow -> Done\n";
     std::fs::write(dir.path().join("slow.dip"), flow).expect("pipeline");
     let pane = Pane::run(dir.path(), "run slow.dip --provider stub");
-    pane.wait_for("● Slow");
+    pane.wait_for("◉ Slow");
     pane.keys(&["q"]);
     let (code, sane) = pane.ended();
     assert_eq!(code, 1, "a cancelled run fails");

@@ -27,9 +27,13 @@ use tracker_handlers::BoxFuture;
 use super::gate::GateModal;
 use super::model::RunView;
 use super::render::draw;
+use super::ui::Ui;
 
 /// How many messages wait for the drawing thread at most.
 const QUEUE: usize = 1024;
+
+/// How often the clock ticks (spinners turn, the elapsed time moves).
+const TICK: std::time::Duration = std::time::Duration::from_millis(150);
 
 /// What the drawing thread is told.
 pub enum Msg {
@@ -150,7 +154,8 @@ fn read_keys(tx: &Sender<Msg>) {
 }
 
 /// The drawing thread: draws, then takes every message waiting before it
-/// draws again (so a burst of events costs one frame).
+/// draws again (so a burst of events costs one frame); a clock ticks every
+/// 150 ms for the spinners and the elapsed time.
 fn run(
     mut terminal: Screen,
     mut view: RunView,
@@ -158,17 +163,28 @@ fn run(
     quit: &tokio::sync::mpsc::UnboundedSender<()>,
 ) -> std::io::Result<()> {
     let _restore = Restore;
+    let started = std::time::Instant::now();
+    let ticks = crossbeam_channel::tick(TICK);
+    let mut ui = Ui::default();
     let mut gates: Vec<(GateModal, oneshot::Sender<GateAnswer>)> = Vec::new();
     let mut quitting = false;
     loop {
         terminal.draw(|frame| {
-            draw(frame, &view);
+            draw(frame, &view, &ui);
             if let Some((modal, _)) = gates.first() {
                 modal.draw(frame, frame.area());
             }
         })?;
-        let Ok(first) = rx.recv() else {
-            return Ok(());
+        let first = crossbeam_channel::select! {
+            recv(rx) -> msg => match msg {
+                Ok(msg) => msg,
+                Err(_) => return Ok(()),
+            },
+            recv(ticks) -> _ => {
+                ui.tick += 1;
+                ui.elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+                continue;
+            }
         };
         for msg in std::iter::once(first).chain(rx.try_iter()) {
             match msg {
@@ -186,13 +202,15 @@ fn run(
                             let (_, reply) = gates.remove(0);
                             let _ = reply.send(answer);
                         }
-                    } else if ctrl_c || key.code == KeyCode::Char('q') {
+                    } else if ctrl_c || (key.code == KeyCode::Char('q') && !ui.help) {
                         if !quitting {
                             quitting = true;
                             let _ = quit.send(());
                         }
                         // Gates still open are given up: the run is ending.
                         gates.clear();
+                    } else {
+                        ui.key(key, &view);
                     }
                 }
                 Msg::Resize => {}

@@ -14,6 +14,7 @@ pub mod app;
 pub mod gate;
 pub mod model;
 pub mod render;
+pub mod ui;
 
 #[cfg(test)]
 mod tests;

@@ -19,6 +19,10 @@ pub enum Lamp {
     Pending,
     /// Running now.
     Running,
+    /// Its agent waits for the model.
+    Thinking,
+    /// Its agent runs a tool.
+    Tool,
     /// Going round again after a failure.
     Retrying,
     /// Finished well.
@@ -27,19 +31,33 @@ pub enum Lamp {
     Failed,
     /// Waiting for a person.
     Waiting,
+    /// Never reached: still pending when the run ended.
+    Skipped,
 }
 
 impl Lamp {
-    /// The lamp's glyph.
-    pub fn glyph(self) -> &'static str {
+    /// The lamp's glyph; `tick` turns the thinking spinner.
+    pub fn glyph(self, tick: u64) -> &'static str {
+        const SPINNER: [&str; 4] = ["◐", "◓", "◑", "◒"];
         match self {
             Lamp::Pending => "○",
-            Lamp::Running => "●",
+            Lamp::Running => "◉",
+            Lamp::Thinking => SPINNER[(tick % 4) as usize],
+            Lamp::Tool => "»",
             Lamp::Retrying => "↻",
-            Lamp::Done => "✓",
-            Lamp::Failed => "✗",
+            Lamp::Done => "●",
+            Lamp::Failed => "✖",
             Lamp::Waiting => "?",
+            Lamp::Skipped => "⊘",
         }
+    }
+
+    /// Whether the node is under way.
+    pub fn is_active(self) -> bool {
+        matches!(
+            self,
+            Lamp::Running | Lamp::Thinking | Lamp::Tool | Lamp::Retrying | Lamp::Waiting
+        )
     }
 }
 
@@ -54,6 +72,8 @@ pub struct NodeRow {
     pub lamp: Lamp,
     /// How many times it started.
     pub attempts: u32,
+    /// What its agents spent, in dollars.
+    pub cost_usd: f64,
 }
 
 /// What an activity line is about, for its style.
@@ -104,6 +124,8 @@ pub struct RunView {
     pub elapsed_ms: u64,
     /// How the run ended (`success`, `fail`, …), once it has.
     pub outcome: Option<String>,
+    /// Why it failed, when it says.
+    pub failure: Option<String>,
     /// The node whose lines the log shows last.
     last_node: Option<String>,
 }
@@ -119,6 +141,7 @@ impl RunView {
                 kind: kind_name(node.handler),
                 lamp: Lamp::Pending,
                 attempts: 0,
+                cost_usd: 0.0,
             })
             .collect();
         let index = plan
@@ -138,8 +161,21 @@ impl RunView {
             cost_usd: 0.0,
             elapsed_ms: 0,
             outcome: None,
+            failure: None,
             last_node: None,
         }
+    }
+
+    /// The trail newest first, repeats in a row collapsed: `(node, times)`.
+    pub fn trail_newest_first(&self) -> Vec<(&str, usize)> {
+        let mut out: Vec<(&str, usize)> = Vec::new();
+        for node in self.trail.iter().rev() {
+            match out.last_mut() {
+                Some((last, times)) if *last == node.as_str() => *times += 1,
+                _ => out.push((node, 1)),
+            }
+        }
+        out
     }
 
     /// How many nodes have finished, of how many.
@@ -147,19 +183,25 @@ impl RunView {
         let done = self
             .nodes
             .iter()
-            .filter(|n| matches!(n.lamp, Lamp::Done | Lamp::Failed))
+            .filter(|n| matches!(n.lamp, Lamp::Done | Lamp::Failed | Lamp::Skipped))
             .count();
         (done, self.nodes.len())
     }
 
     /// Folds one event in.
     pub fn apply(&mut self, event: &PipelineEvent) {
+        let node = event.node_id.as_deref().filter(|n| !n.is_empty());
         if let Some(cost) = &event.cost {
             self.tokens = cost.total_tokens.unwrap_or(self.tokens);
-            self.cost_usd = cost.total_cost_usd.unwrap_or(self.cost_usd);
+            let total = cost.total_cost_usd.unwrap_or(self.cost_usd);
+            // The run's total grew by what this node spent.
+            let spent = total - self.cost_usd;
+            if let Some(row) = node.and_then(|n| self.row(n)) {
+                row.cost_usd += spent.max(0.0);
+            }
+            self.cost_usd = total;
             self.elapsed_ms = cost.wall_elapsed_ms.unwrap_or(self.elapsed_ms);
         }
-        let node = event.node_id.as_deref().filter(|n| !n.is_empty());
         match event.kind {
             EventKind::StageStarted => {
                 if let Some(row) = node.and_then(|n| self.row(n)) {
@@ -176,7 +218,12 @@ impl RunView {
                 self.set_lamp(node, Lamp::Retrying)
             }
             EventKind::GateOpened => self.set_lamp(node, Lamp::Waiting),
-            EventKind::GateResolved => self.set_lamp(node, Lamp::Running),
+            EventKind::GateResolved
+            | EventKind::LlmFinish
+            | EventKind::ToolCallEnd
+            | EventKind::SessionEnd => self.set_lamp(node, Lamp::Running),
+            EventKind::LlmRequestStart => self.set_lamp(node, Lamp::Thinking),
+            EventKind::ToolCallStart => self.set_lamp(node, Lamp::Tool),
             EventKind::PipelineCompleted | EventKind::PipelineFailed => {
                 self.outcome = Some(
                     event
@@ -184,6 +231,15 @@ impl RunView {
                         .clone()
                         .unwrap_or_else(|| event.kind.wire_name().to_string()),
                 );
+                self.failure = event
+                    .error
+                    .as_deref()
+                    .map(|e| printable_line(e).into_owned());
+                for row in &mut self.nodes {
+                    if row.lamp == Lamp::Pending {
+                        row.lamp = Lamp::Skipped;
+                    }
+                }
             }
             _ => {}
         }
@@ -199,7 +255,12 @@ impl RunView {
 
     fn set_lamp(&mut self, node: Option<&str>, lamp: Lamp) {
         if let Some(row) = node.and_then(|n| self.row(n)) {
-            row.lamp = lamp;
+            // An agent's own events only move a node that is under way.
+            let agent_detail = matches!(lamp, Lamp::Thinking | Lamp::Tool)
+                || (lamp == Lamp::Running && row.lamp != Lamp::Waiting);
+            if !agent_detail || row.lamp.is_active() {
+                row.lamp = lamp;
+            }
         }
     }
 

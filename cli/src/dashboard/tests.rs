@@ -10,6 +10,7 @@ use tracker_runtime::time::Timestamp;
 
 use super::model::{Lamp, RunView};
 use super::render::draw;
+use super::ui::{Filter, Ui};
 
 fn plan(src: &str) -> SpawnPlan {
     let (workflow, diagnostics) = dippin::parse_dip(src);
@@ -88,7 +89,9 @@ fn midway() -> RunView {
 
 fn drawn(view: &RunView, width: u16, height: u16) -> String {
     let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("terminal");
-    terminal.draw(|frame| draw(frame, view)).expect("drawn");
+    terminal
+        .draw(|frame| draw(frame, view, &Ui::default()))
+        .expect("drawn");
     let buffer = terminal.backend().buffer().clone();
     let mut out = String::new();
     for y in 0..height {
@@ -120,6 +123,121 @@ fn the_view_folds_events_into_lamps_trail_cost_and_log() {
     assert!(view.log.iter().any(|l| l.text == "→ bash cargo test"));
 }
 
+fn drawn_ui(view: &RunView, ui: &Ui, width: u16, height: u16) -> String {
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("terminal");
+    terminal.draw(|frame| draw(frame, view, ui)).expect("drawn");
+    let buffer = terminal.backend().buffer().clone();
+    let mut out = String::new();
+    for y in 0..height {
+        for x in 0..width {
+            out.push_str(buffer[(x, y)].symbol());
+        }
+        out.push('\n');
+    }
+    out
+}
+
+fn press(ui: &mut Ui, view: &RunView, code: ratatui::crossterm::event::KeyCode) -> bool {
+    ui.key(
+        ratatui::crossterm::event::KeyEvent::new(
+            code,
+            ratatui::crossterm::event::KeyModifiers::NONE,
+        ),
+        view,
+    )
+}
+
+#[test]
+fn keys_select_a_node_drill_into_it_filter_zen_and_help() {
+    use ratatui::crossterm::event::KeyCode;
+    let view = midway();
+    let mut ui = Ui::default();
+    for _ in 0..3 {
+        assert!(press(&mut ui, &view, KeyCode::Down));
+    }
+    assert_eq!(ui.selected, Some(2));
+    assert!(press(&mut ui, &view, KeyCode::Enter));
+    assert_eq!(ui.drilled_node(&view), Some("Write"));
+    assert!(ui
+        .lines(&view)
+        .iter()
+        .all(|l| l.node.as_deref() == Some("Write")));
+    let screen = drawn_ui(&view, &ui, 80, 24);
+    assert!(screen.contains("ACTIVITY LOG [Write]"), "{screen}");
+    assert!(screen.contains("▸● Write"), "{screen}");
+    assert!(press(&mut ui, &view, KeyCode::Esc));
+    assert_eq!(ui.drilled_node(&view), None);
+    // `v` keeps only tool lines, then errors, then all again.
+    assert!(press(&mut ui, &view, KeyCode::Char('v')));
+    assert_eq!(ui.filter, Filter::Tools);
+    let tools = ui.lines(&view);
+    assert_eq!(tools.len(), 1, "{tools:?}");
+    assert_eq!(tools[0].text, "→ bash cargo test");
+    press(&mut ui, &view, KeyCode::Char('v'));
+    press(&mut ui, &view, KeyCode::Char('v'));
+    assert_eq!(ui.filter, Filter::All);
+    // Zen hides the node list; help opens over everything and `?` closes it.
+    press(&mut ui, &view, KeyCode::Char('z'));
+    assert!(!drawn_ui(&view, &ui, 80, 24).contains("PIPELINE"));
+    press(&mut ui, &view, KeyCode::Char('?'));
+    let help = drawn_ui(&view, &ui, 80, 24);
+    assert!(help.contains("zen: hide the node list"), "{help}");
+    insta::assert_snapshot!("help_80x24", help);
+    assert!(
+        press(&mut ui, &view, KeyCode::Char('x')),
+        "help takes every key"
+    );
+    press(&mut ui, &view, KeyCode::Char('?'));
+    assert!(!ui.help);
+    assert!(
+        !press(&mut ui, &view, KeyCode::Char('x')),
+        "an unknown key is not taken"
+    );
+}
+
+#[test]
+fn costs_badge_done_nodes_and_the_trail_collapses_repeats() {
+    let mut view = RunView::new(&plan(FLOW), "r");
+    for (node, total) in [("Write", 0.25), ("Write", 0.25)] {
+        view.apply(&event(EventKind::StageStarted, node, "go"));
+        let mut cost = event(EventKind::CostUpdated, node, "");
+        cost.cost = Some(CostSnapshot {
+            total_cost_usd: Some(total),
+            ..CostSnapshot::default()
+        });
+        view.apply(&cost);
+    }
+    view.apply(&event(EventKind::StageCompleted, "Write", "done"));
+    assert_eq!(view.trail_newest_first(), [("Write", 2)]);
+    let screen = drawn_ui(&view, &Ui::default(), 80, 24);
+    assert!(screen.contains("● Write $0.25"), "{screen}");
+    assert!(screen.contains("Write ×2"), "{screen}");
+}
+
+#[test]
+fn an_agent_thinking_or_running_a_tool_shows_on_its_lamp() {
+    let mut view = midway();
+    view.apply(&event(EventKind::GateResolved, "Review", "answered"));
+    view.apply(&event(EventKind::StageCompleted, "Review", "done"));
+    view.apply(&event(EventKind::StageStarted, "Done", "go"));
+    view.apply(&event(EventKind::LlmRequestStart, "Done", "calling"));
+    let done = view.nodes.iter().find(|n| n.id == "Done").expect("Done");
+    assert_eq!(done.lamp, Lamp::Thinking);
+    assert_ne!(
+        Lamp::Thinking.glyph(0),
+        Lamp::Thinking.glyph(1),
+        "the spinner turns"
+    );
+    view.apply(&event(EventKind::ToolCallStart, "Done", ""));
+    assert_eq!(view.nodes[4].lamp, Lamp::Tool);
+    view.apply(&event(EventKind::ToolCallEnd, "Done", ""));
+    assert_eq!(view.nodes[4].lamp, Lamp::Running);
+    // A late agent event does not move a finished node.
+    view.apply(&event(EventKind::StageCompleted, "Done", "done"));
+    view.apply(&event(EventKind::LlmFinish, "Done", ""));
+    assert_eq!(view.nodes[4].lamp, Lamp::Done);
+}
+
 #[test]
 fn snapshot_80_by_24() {
     insta::assert_snapshot!(drawn(&midway(), 80, 24));
@@ -135,7 +253,11 @@ fn a_finished_run_says_how_it_ended() {
     let mut view = midway();
     view.apply(&event(EventKind::PipelineFailed, "", "pipeline failed"));
     let screen = drawn(&view, 80, 24);
-    assert!(screen.contains("✗ pipeline_failed"), "{screen}");
+    assert!(screen.contains("✖ Failed: pipeline_failed"), "{screen}");
+    assert!(
+        screen.contains("⊘ Done"),
+        "a node never reached is skipped: {screen}"
+    );
 }
 
 #[test]
@@ -164,7 +286,7 @@ fn a_two_thousand_node_pipeline_keeps_the_running_node_in_sight() {
     }
     view.apply(&event(EventKind::StageStarted, "N1500", "go"));
     let screen = drawn(&view, 80, 24);
-    assert!(screen.contains("● N1500"), "{screen}");
+    assert!(screen.contains("◉ N1500"), "{screen}");
     assert_eq!(view.progress(), (1500, 2000));
 }
 
@@ -234,7 +356,7 @@ mod gates {
         let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("terminal");
         terminal
             .draw(|frame| {
-                draw(frame, &view);
+                draw(frame, &view, &Ui::default());
                 modal.draw(frame, frame.area());
             })
             .expect("drawn");
