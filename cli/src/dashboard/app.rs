@@ -77,6 +77,8 @@ impl Dashboard {
     pub fn subscriber(&self) -> Recipient<Deliver> {
         Forwarder {
             tx: self.tx.clone(),
+            waiting: std::collections::VecDeque::new(),
+            retry_set: false,
         }
         .start()
         .recipient()
@@ -220,10 +222,44 @@ fn run(
     }
 }
 
-/// Hands the run's events to the drawing thread.
+/// Hands the run's events to the drawing thread without ever making the run
+/// wait: when the drawing thread's queue is full, batches wait here, in
+/// order, and go as soon as there is room (nothing is dropped, so no state
+/// change is lost).
 struct Forwarder {
     tx: Sender<Msg>,
+    waiting: std::collections::VecDeque<Batch>,
+    retry_set: bool,
 }
+
+impl Forwarder {
+    fn flush(&mut self, ctx: &mut Context<Self>) {
+        while let Some(batch) = self.waiting.pop_front() {
+            match self.tx.try_send(Msg::Events(batch)) {
+                Ok(()) => {}
+                Err(crossbeam_channel::TrySendError::Full(Msg::Events(batch))) => {
+                    self.waiting.push_front(batch);
+                    if !self.retry_set {
+                        self.retry_set = true;
+                        ctx.run_later(RETRY, |forwarder, ctx| {
+                            forwarder.retry_set = false;
+                            forwarder.flush(ctx);
+                        });
+                    }
+                    return;
+                }
+                // The dashboard is gone: nothing to show them on.
+                Err(_) => {
+                    self.waiting.clear();
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// How soon a forwarder whose batches wait tries again.
+const RETRY: std::time::Duration = std::time::Duration::from_millis(20);
 
 impl Actor for Forwarder {
     type Context = Context<Self>;
@@ -232,10 +268,9 @@ impl Actor for Forwarder {
 impl Handler<Deliver> for Forwarder {
     type Result = ();
 
-    fn handle(&mut self, msg: Deliver, _: &mut Self::Context) {
-        // Waits only if the drawing thread is a whole queue behind; nothing
-        // is dropped, so no state change or gate is ever lost.
-        let _ = self.tx.send(Msg::Events(msg.0));
+    fn handle(&mut self, msg: Deliver, ctx: &mut Self::Context) {
+        self.waiting.push_back(msg.0);
+        self.flush(ctx);
     }
 }
 
@@ -247,9 +282,16 @@ struct DashboardInterviewer {
 impl Interviewer for DashboardInterviewer {
     fn ask(&self, request: GateRequest) -> BoxFuture<Result<GateAnswer, GateError>> {
         let (reply, answer) = oneshot::channel();
-        let sent = self.tx.send(Msg::Gate(request, reply));
+        let tx = self.tx.clone();
         Box::pin(async move {
-            sent.map_err(|_| GateError::InputClosed)?;
+            // Sent from the blocking pool: a full queue must not hold up the
+            // run's thread; a gate is never dropped.
+            let sent =
+                tokio::task::spawn_blocking(move || tx.send(Msg::Gate(request, reply)).is_ok())
+                    .await;
+            if !matches!(sent, Ok(true)) {
+                return Err(GateError::InputClosed);
+            }
             answer.await.map_err(|_| GateError::InputClosed)
         })
     }
