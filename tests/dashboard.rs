@@ -210,3 +210,38 @@ fn q_cancels_a_running_pipeline_and_gives_the_terminal_back() {
         "the dashboard is gone: {screen}"
     );
 }
+
+#[test]
+fn tracker_dash_lists_the_runs_here_opens_one_and_follows_new_ones() {
+    let dir = workdir("dash");
+    let flow = "workflow Quick\n  start: Start\n  exit: Done\n  agent Start\n    label: Start\n  tool Step\n    timeout: 10s\n    command: echo step >> ledger.txt\n  agent Done\n    label: Done\n  edges\n    Start -> Step\n    Step -> Done\n";
+    std::fs::write(dir.path().join("quick.dip"), flow).expect("pipeline");
+    let first = tracker_tests::run_in(
+        dir.path(),
+        &["run", "quick.dip", "--provider", "stub", "--no-tui"],
+    );
+    assert_eq!(first.status.code(), Some(0));
+    let pane = Pane::run(dir.path(), "dash");
+    let screen = pane.wait_for("RUNS");
+    assert!(screen.contains("Quick"), "{screen}");
+    assert!(screen.contains("success"), "{screen}");
+    // A run started meanwhile appears (the directory is watched).
+    let second = tracker_tests::run_in(
+        dir.path(),
+        &["run", "quick.dip", "--provider", "stub", "--no-tui"],
+    );
+    assert_eq!(second.status.code(), Some(0));
+    wait_until("the second run on the board", || {
+        pane.screen().matches("Quick").count() >= 2
+    });
+    // Enter opens a run's own view; Esc comes back; q quits.
+    pane.keys(&["Enter"]);
+    let opened = pane.wait_for("PIPELINE");
+    assert!(opened.contains("● Step"), "{opened}");
+    pane.keys(&["Escape"]);
+    pane.wait_for("RUNS");
+    pane.keys(&["q"]);
+    let (code, sane) = pane.ended();
+    assert_eq!(code, 0);
+    assert!(sane);
+}

@@ -42,6 +42,8 @@ pub enum Command {
     Steer(SteerArgs),
     /// Run a service hosting many runs in this process, driven over a local socket.
     Serve(ServeArgs),
+    /// Watch every run recorded under the working directory on a dashboard.
+    Dash(DashArgs),
     /// Submit a pipeline to the running service; prints the run id.
     Submit(SubmitArgs),
     /// List the service's runs.
@@ -121,6 +123,14 @@ pub struct ServeArgs {
     /// Do not fsync checkpoints.
     #[arg(long)]
     pub no_fsync: bool,
+}
+
+/// `tracker dash`
+#[derive(Debug, Args)]
+pub struct DashArgs {
+    /// Where the runs were started (default: here).
+    #[arg(short = 'w', long, value_name = "DIR")]
+    pub workdir: Option<PathBuf>,
 }
 
 /// `tracker submit`

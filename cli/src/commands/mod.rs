@@ -3,6 +3,7 @@
 pub mod batch;
 pub mod check;
 pub mod conformance;
+pub mod dash;
 pub mod doctor;
 pub mod fmt;
 pub mod init;
@@ -34,6 +35,7 @@ pub fn dispatch(cli: Cli) -> Result<u8> {
         Command::Setup(args) => setup::run(&args),
         Command::Steer(args) => steer::run(&args),
         Command::Serve(args) => crate::serve::run(&args),
+        Command::Dash(args) => dash::run(&args),
         Command::Submit(args) => crate::serve::client::submit(&args),
         Command::Ps(args) => crate::serve::client::ps(&args),
         Command::Logs(args) => crate::serve::client::logs(&args),

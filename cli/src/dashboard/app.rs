@@ -45,6 +45,8 @@ pub enum Msg {
     Key(KeyEvent),
     /// The terminal changed size.
     Resize,
+    /// Files the dashboard watches changed.
+    Changed,
     /// The run has ended: put the terminal back.
     Ended,
 }
@@ -111,10 +113,11 @@ impl Drop for Dashboard {
     }
 }
 
-type Screen = Terminal<CrosstermBackend<Stdout>>;
+/// The terminal the dashboard draws on.
+pub type Screen = Terminal<CrosstermBackend<Stdout>>;
 
 /// Raw mode and the alternate screen, with a panic hook that leaves them.
-fn enter() -> std::io::Result<Screen> {
+pub fn enter() -> std::io::Result<Screen> {
     let previous = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
         leave();
@@ -132,7 +135,7 @@ fn leave() {
 }
 
 /// Puts the terminal back when dropped, whatever happened.
-struct Restore;
+pub struct Restore;
 
 impl Drop for Restore {
     fn drop(&mut self) {
@@ -141,7 +144,7 @@ impl Drop for Restore {
 }
 
 /// Forwards key presses and resizes until the dashboard is gone.
-fn read_keys(tx: &Sender<Msg>) {
+pub fn read_keys(tx: &Sender<Msg>) {
     loop {
         let msg = match event::read() {
             Ok(Event::Key(key)) if key.kind != KeyEventKind::Release => Msg::Key(key),
@@ -215,7 +218,7 @@ fn run(
                         ui.key(key, &view);
                     }
                 }
-                Msg::Resize => {}
+                Msg::Resize | Msg::Changed => {}
                 Msg::Ended => return Ok(()),
             }
         }

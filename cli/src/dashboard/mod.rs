@@ -11,6 +11,7 @@
 //! reaches the terminal.
 
 pub mod app;
+pub mod board;
 pub mod gate;
 pub mod model;
 pub mod render;

@@ -166,6 +166,39 @@ impl RunView {
         }
     }
 
+    /// The view of a run whose plan is not at hand: nodes are listed as
+    /// they start.
+    pub fn without_plan(workflow: &str, run_id: &str) -> RunView {
+        RunView {
+            workflow: printable_line(workflow).into_owned(),
+            run_id: printable_line(run_id).into_owned(),
+            nodes: Vec::new(),
+            index: HashMap::new(),
+            trail: Vec::new(),
+            log: VecDeque::new(),
+            tokens: 0,
+            cost_usd: 0.0,
+            elapsed_ms: 0,
+            outcome: None,
+            failure: None,
+            last_node: None,
+        }
+    }
+
+    /// The node under way (the last one started and not finished).
+    pub fn current(&self) -> Option<&NodeRow> {
+        self.trail
+            .iter()
+            .rev()
+            .filter_map(|id| self.index.get(id).and_then(|i| self.nodes.get(*i)))
+            .find(|n| n.lamp.is_active())
+    }
+
+    /// Whether a gate of the run waits for an answer.
+    pub fn waiting_at_gate(&self) -> bool {
+        self.nodes.iter().any(|n| n.lamp == Lamp::Waiting)
+    }
+
     /// The trail newest first, repeats in a row collapsed: `(node, times)`.
     pub fn trail_newest_first(&self) -> Vec<(&str, usize)> {
         let mut out: Vec<(&str, usize)> = Vec::new();
@@ -204,6 +237,18 @@ impl RunView {
         }
         match event.kind {
             EventKind::StageStarted => {
+                if let Some(node) = node.filter(|n| !self.index.contains_key(*n)) {
+                    // A node the plan did not name (a child's, or a view
+                    // built without its plan): listed as it is met.
+                    self.index.insert(node.to_string(), self.nodes.len());
+                    self.nodes.push(NodeRow {
+                        id: printable_line(node).into_owned(),
+                        kind: "",
+                        lamp: Lamp::Pending,
+                        attempts: 0,
+                        cost_usd: 0.0,
+                    });
+                }
                 if let Some(row) = node.and_then(|n| self.row(n)) {
                     row.lamp = Lamp::Running;
                     row.attempts += 1;

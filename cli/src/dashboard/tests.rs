@@ -485,3 +485,123 @@ mod gates {
         assert!(screen.contains("Ship"), "{screen}");
     }
 }
+
+mod board {
+    use super::*;
+    use crate::dashboard::board::{draw_board, Board};
+
+    /// Writes `events` as run `id`'s activity log under `root`, its owner
+    /// `pid`.
+    fn record(root: &std::path::Path, id: &str, pid: u32, events: &[PipelineEvent]) {
+        let dir = root.join(id);
+        std::fs::create_dir_all(&dir).expect("run dir");
+        std::fs::write(dir.join("owner"), pid.to_string()).expect("owner");
+        let text: String = events
+            .iter()
+            .map(|e| {
+                let mut e = e.clone();
+                e.run_id = Some(id.to_string());
+                e.to_activity_line() + "\n"
+            })
+            .collect();
+        std::fs::write(dir.join("activity.jsonl"), text).expect("log");
+    }
+
+    fn append(root: &std::path::Path, id: &str, event: &PipelineEvent) {
+        use std::io::Write;
+        let mut event = event.clone();
+        event.run_id = Some(id.to_string());
+        let mut file = std::fs::OpenOptions::new()
+            .append(true)
+            .open(root.join(id).join("activity.jsonl"))
+            .expect("log");
+        writeln!(file, "{}", event.to_activity_line()).expect("append");
+    }
+
+    #[test]
+    fn the_board_lists_every_run_and_follows_what_their_logs_add() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let root = dir.path();
+        record(
+            root,
+            "aaaaaaaaaaaa",
+            u32::MAX,
+            &[
+                event(EventKind::PipelineStarted, "", "started"),
+                event(EventKind::StageStarted, "Build", "go"),
+                event(EventKind::StageCompleted, "Build", "done"),
+                {
+                    let mut e = event(EventKind::PipelineCompleted, "", "completed");
+                    e.terminal_status = Some("success".into());
+                    e
+                },
+            ],
+        );
+        // Owned by a live process (pid 1), at its gate.
+        record(
+            root,
+            "bbbbbbbbbbbb",
+            1,
+            &[
+                event(EventKind::PipelineStarted, "", "started"),
+                event(EventKind::StageStarted, "Ask", "go"),
+                event(EventKind::GateOpened, "Ask", "waits"),
+            ],
+        );
+        let mut board = Board::new(root);
+        let status = |board: &Board, id: &str| {
+            board
+                .runs
+                .iter()
+                .find(|r| r.view.run_id == id)
+                .map(|r| r.status())
+                .unwrap_or_default()
+        };
+        assert_eq!(board.runs.len(), 2);
+        assert_eq!(status(&board, "aaaaaaaaaaaa"), "success");
+        assert_eq!(status(&board, "bbbbbbbbbbbb"), "waiting");
+        let mut terminal = Terminal::new(TestBackend::new(100, 8)).expect("terminal");
+        terminal
+            .draw(|frame| draw_board(frame, &board, 0))
+            .expect("drawn");
+        let screen: String = terminal
+            .backend()
+            .buffer()
+            .content()
+            .iter()
+            .map(|c| c.symbol())
+            .collect();
+        assert!(screen.contains("1 waiting at a gate"), "{screen}");
+        assert!(screen.contains("aaaaaaaaaaaa"), "{screen}");
+        // The gate is answered and the run goes on: only the new lines are
+        // read.
+        append(
+            root,
+            "bbbbbbbbbbbb",
+            &event(EventKind::GateResolved, "Ask", "yes"),
+        );
+        append(
+            root,
+            "bbbbbbbbbbbb",
+            &event(EventKind::StageCompleted, "Ask", "done"),
+        );
+        board.refresh();
+        assert_eq!(status(&board, "bbbbbbbbbbbb"), "running");
+        let run = board
+            .runs
+            .iter()
+            .find(|r| r.view.run_id == "bbbbbbbbbbbb")
+            .expect("run");
+        assert_eq!(run.view.progress(), (1, 1));
+        // A run that appears later is listed too.
+        record(
+            root,
+            "cccccccccccc",
+            u32::MAX,
+            &[event(EventKind::PipelineStarted, "", "started")],
+        );
+        board.refresh();
+        assert_eq!(board.runs.len(), 3);
+        assert_eq!(status(&board, "cccccccccccc"), "stopped");
+    }
+}

@@ -1,0 +1,265 @@
+//! The many-runs view: every run recorded under a directory of runs, one row
+//! each (id, workflow, lamp and status, the node under way, progress, tokens,
+//! cost, time, a mark for a gate waiting), read from their activity logs and
+//! kept current as the logs grow: only the bytes added since the last look
+//! are read.
+
+use std::path::{Path, PathBuf};
+
+use ratatui::layout::{Constraint, Direction, Layout, Rect};
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+use ratatui::Frame;
+use tracker_runtime::event::PipelineEvent;
+
+use super::model::RunView;
+
+/// One run being watched.
+pub struct WatchedRun {
+    /// Its directory.
+    pub dir: PathBuf,
+    /// What its events say.
+    pub view: RunView,
+    /// How far its activity log has been read.
+    read: u64,
+    /// A line not yet ended when last read.
+    partial: String,
+    /// Whether a process holds it now.
+    pub live: bool,
+}
+
+/// Every run under a directory of runs.
+pub struct Board {
+    root: PathBuf,
+    /// The runs, newest first.
+    pub runs: Vec<WatchedRun>,
+}
+
+impl Board {
+    /// The runs under `root` (`<workdir>/.tracker/runs`), read now.
+    pub fn new(root: &Path) -> Board {
+        let mut board = Board {
+            root: root.to_path_buf(),
+            runs: Vec::new(),
+        };
+        board.refresh();
+        board
+    }
+
+    /// Reads what changed: new runs, and the lines added to each log.
+    pub fn refresh(&mut self) {
+        if let Ok(entries) = std::fs::read_dir(&self.root) {
+            for entry in entries.flatten() {
+                let dir = entry.path();
+                if dir.is_dir() && !self.runs.iter().any(|r| r.dir == dir) {
+                    self.runs.push(WatchedRun::new(dir));
+                }
+            }
+        }
+        for run in &mut self.runs {
+            run.read_new_lines();
+        }
+        // Newest first: by the time of their first event, then by id.
+        self.runs.sort_by(|a, b| {
+            b.started()
+                .cmp(&a.started())
+                .then_with(|| a.view.run_id.cmp(&b.view.run_id))
+        });
+    }
+}
+
+impl WatchedRun {
+    fn new(dir: PathBuf) -> WatchedRun {
+        let id = dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let view = plan_of(&dir)
+            .map(|plan| RunView::new(&plan, &id))
+            .unwrap_or_else(|| RunView::without_plan("?", &id));
+        WatchedRun {
+            dir,
+            view,
+            read: 0,
+            partial: String::new(),
+            live: false,
+        }
+    }
+
+    fn started(&self) -> String {
+        std::fs::metadata(self.dir.join(tracker_actors::activity::ACTIVITY_FILE))
+            .and_then(|m| m.created().or_else(|_| m.modified()))
+            .map(|t| format!("{:?}", t))
+            .unwrap_or_default()
+    }
+
+    /// Applies the lines added to its activity log since the last read.
+    fn read_new_lines(&mut self) {
+        use std::io::{Read, Seek, SeekFrom};
+        self.live = owner_alive(&self.dir);
+        let path = self.dir.join(tracker_actors::activity::ACTIVITY_FILE);
+        let Ok(mut file) = std::fs::File::open(&path) else {
+            return;
+        };
+        let Ok(len) = file.metadata().map(|m| m.len()) else {
+            return;
+        };
+        if len < self.read {
+            // Rewritten (a resume copies the log anew): read it again.
+            self.read = 0;
+            self.partial.clear();
+            self.view = WatchedRun::new(self.dir.clone()).view;
+        }
+        if len == self.read || file.seek(SeekFrom::Start(self.read)).is_err() {
+            return;
+        }
+        let mut added = String::new();
+        if file.read_to_string(&mut added).is_err() {
+            return;
+        }
+        self.read += added.len() as u64;
+        self.partial.push_str(&added);
+        let complete = match self.partial.rfind('\n') {
+            Some(end) => self.partial.drain(..=end).collect::<String>(),
+            None => return,
+        };
+        for line in complete.lines() {
+            if let Ok(event) = PipelineEvent::from_line(line) {
+                self.view.apply(&event);
+            }
+        }
+    }
+
+    /// Its status word: how it ended, else whether it goes or stopped.
+    pub fn status(&self) -> String {
+        match &self.view.outcome {
+            Some(outcome) => outcome.clone(),
+            None if self.view.waiting_at_gate() && self.live => "waiting".into(),
+            None if self.live => "running".into(),
+            None => "stopped".into(),
+        }
+    }
+}
+
+/// The plan of the run in `dir`, from its own copy of its workflow.
+fn plan_of(dir: &Path) -> Option<tracker_runtime::plan::SpawnPlan> {
+    let source = crate::pipeline::PipelineSource::of_run(dir).ok()?;
+    crate::load::load(&source, crate::load::Diagnostics::Quiet)
+        .ok()
+        .map(|loaded| loaded.plan)
+}
+
+/// Whether the process named in the run's `owner` file is alive.
+fn owner_alive(dir: &Path) -> bool {
+    std::fs::read_to_string(dir.join(tracker_actors::run_lock::OWNER_FILE))
+        .ok()
+        .and_then(|pid| pid.trim().parse::<u32>().ok())
+        .is_some_and(|pid| pid != std::process::id() && Path::new(&format!("/proc/{pid}")).exists())
+}
+
+/// Draws the board, `selected` marked.
+pub fn draw_board(frame: &mut Frame<'_>, board: &Board, selected: usize) {
+    let rows = Layout::default()
+        .direction(Direction::Vertical)
+        .constraints([
+            Constraint::Length(1),
+            Constraint::Min(0),
+            Constraint::Length(1),
+        ])
+        .split(frame.area());
+    let waiting = board
+        .runs
+        .iter()
+        .filter(|r| r.status() == "waiting")
+        .count();
+    frame.render_widget(
+        Paragraph::new(Line::from(vec![
+            Span::styled(" RUNS ", Style::default().add_modifier(Modifier::BOLD)),
+            Span::raw(format!(
+                "{} · {waiting} waiting at a gate",
+                board.runs.len()
+            )),
+        ])),
+        rows[0],
+    );
+    draw_table(frame, board, selected, rows[1]);
+    frame.render_widget(
+        Paragraph::new(Line::styled(
+            " ↑↓ select · Enter open · Esc back · g next waiting gate · q quit",
+            Style::default().fg(Color::DarkGray),
+        )),
+        rows[2],
+    );
+}
+
+fn draw_table(frame: &mut Frame<'_>, board: &Board, selected: usize, area: Rect) {
+    let height = usize::from(area.height).saturating_sub(1);
+    let first = selected.saturating_sub(height.saturating_sub(1));
+    let mut lines = vec![Line::styled(
+        format!(
+            "  {:<13} {:<16} {:<16} {:<16} {:>7} {:>8} {:>9} {:>7}",
+            "RUN", "WORKFLOW", "STATUS", "NODE", "DONE", "TOKENS", "COST", "TIME"
+        ),
+        Style::default().fg(Color::DarkGray),
+    )];
+    lines.extend(
+        board
+            .runs
+            .iter()
+            .enumerate()
+            .skip(first)
+            .take(height)
+            .map(|(i, run)| {
+                let status = run.status();
+                let (lamp, color) = match status.as_str() {
+                    "success" => ("●", Color::Green),
+                    "running" => ("◉", Color::Cyan),
+                    "waiting" => ("?", Color::Yellow),
+                    "stopped" => ("⏸", Color::DarkGray),
+                    _ => ("✖", Color::Red),
+                };
+                let (done, total) = run.view.progress();
+                let node = run.view.current().map(|n| n.id.as_str()).unwrap_or("");
+                let text = format!(
+                    "{:<13} {:<16} {:<16} {:<16} {:>7} {:>8} {:>9} {:>7}",
+                    run.view.run_id,
+                    cut(&run.view.workflow, 16),
+                    cut(&status, 14),
+                    cut(node, 16),
+                    format!("{done}/{total}"),
+                    run.view.tokens,
+                    format!("${:.4}", run.view.cost_usd),
+                    format!("{}s", run.view.elapsed_ms / 1000),
+                );
+                let style = if i == selected {
+                    Style::default().add_modifier(Modifier::REVERSED)
+                } else if status == "waiting" {
+                    Style::default().fg(Color::Yellow)
+                } else {
+                    Style::default()
+                };
+                Line::from(vec![
+                    Span::styled(format!("{lamp} "), Style::default().fg(color)),
+                    Span::styled(text, style),
+                ])
+            }),
+    );
+    if board.runs.is_empty() {
+        lines.push(Line::styled(
+            "  no runs recorded here yet",
+            Style::default().fg(Color::DarkGray),
+        ));
+    }
+    frame.render_widget(Paragraph::new(lines), area);
+}
+
+fn cut(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        text.to_string()
+    } else {
+        let mut cut: String = text.chars().take(width.saturating_sub(1)).collect();
+        cut.push('…');
+        cut
+    }
+}
