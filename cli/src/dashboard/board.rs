@@ -6,7 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
-use ratatui::layout::{Constraint, Direction, Layout, Rect};
+use ratatui::layout::Rect;
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
@@ -160,14 +160,7 @@ fn owner_alive(dir: &Path) -> bool {
 
 /// Draws the board, `selected` marked.
 pub fn draw_board(frame: &mut Frame<'_>, board: &Board, selected: usize) {
-    let rows = Layout::default()
-        .direction(Direction::Vertical)
-        .constraints([
-            Constraint::Length(1),
-            Constraint::Min(0),
-            Constraint::Length(1),
-        ])
-        .split(frame.area());
+    let rows = super::render::header_body_status(frame.area());
     let waiting = board
         .runs
         .iter()

@@ -133,7 +133,8 @@ pub struct RunView {
 impl RunView {
     /// The view of run `run_id` of `plan`, before its first event.
     pub fn new(plan: &SpawnPlan, run_id: &str) -> RunView {
-        let nodes: Vec<NodeRow> = plan
+        let mut view = RunView::without_plan(&plan.name, run_id);
+        view.nodes = plan
             .nodes
             .iter()
             .map(|node| NodeRow {
@@ -144,26 +145,13 @@ impl RunView {
                 cost_usd: 0.0,
             })
             .collect();
-        let index = plan
+        view.index = plan
             .nodes
             .iter()
             .enumerate()
             .map(|(i, node)| (node.id.clone(), i))
             .collect();
-        RunView {
-            workflow: printable_line(&plan.name).into_owned(),
-            run_id: printable_line(run_id).into_owned(),
-            nodes,
-            index,
-            trail: Vec::new(),
-            log: VecDeque::new(),
-            tokens: 0,
-            cost_usd: 0.0,
-            elapsed_ms: 0,
-            outcome: None,
-            failure: None,
-            last_node: None,
-        }
+        view
     }
 
     /// The view of a run whose plan is not at hand: nodes are listed as

@@ -12,8 +12,8 @@ use ratatui::Frame;
 use super::model::{Lamp, LineKind, RunView};
 use super::ui::{Filter, Ui};
 
-/// Draws `view` as `ui` says over the whole frame.
-pub fn draw(frame: &mut Frame<'_>, view: &RunView, ui: &Ui) {
+/// `area` as a one-row header, a body and a one-row status bar.
+pub fn header_body_status(area: Rect) -> [Rect; 3] {
     let rows = Layout::default()
         .direction(Direction::Vertical)
         .constraints([
@@ -21,7 +21,13 @@ pub fn draw(frame: &mut Frame<'_>, view: &RunView, ui: &Ui) {
             Constraint::Min(0),
             Constraint::Length(1),
         ])
-        .split(frame.area());
+        .split(area);
+    [rows[0], rows[1], rows[2]]
+}
+
+/// Draws `view` as `ui` says over the whole frame.
+pub fn draw(frame: &mut Frame<'_>, view: &RunView, ui: &Ui) {
+    let rows = header_body_status(frame.area());
     draw_header(frame, view, ui, rows[0]);
     let list_width = if ui.zen {
         0

@@ -87,11 +87,10 @@ fn midway() -> RunView {
     view
 }
 
-fn drawn(view: &RunView, width: u16, height: u16) -> String {
+/// What a `width`×`height` terminal shows after `paint`, row by row.
+fn screen_of(width: u16, height: u16, paint: impl FnOnce(&mut ratatui::Frame<'_>)) -> String {
     let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("terminal");
-    terminal
-        .draw(|frame| draw(frame, view, &Ui::default()))
-        .expect("drawn");
+    terminal.draw(paint).expect("drawn");
     let buffer = terminal.backend().buffer().clone();
     let mut out = String::new();
     for y in 0..height {
@@ -101,6 +100,10 @@ fn drawn(view: &RunView, width: u16, height: u16) -> String {
         out.push('\n');
     }
     out
+}
+
+fn drawn(view: &RunView, width: u16, height: u16) -> String {
+    drawn_ui(view, &Ui::default(), width, height)
 }
 
 #[test]
@@ -124,17 +127,7 @@ fn the_view_folds_events_into_lamps_trail_cost_and_log() {
 }
 
 fn drawn_ui(view: &RunView, ui: &Ui, width: u16, height: u16) -> String {
-    let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("terminal");
-    terminal.draw(|frame| draw(frame, view, ui)).expect("drawn");
-    let buffer = terminal.backend().buffer().clone();
-    let mut out = String::new();
-    for y in 0..height {
-        for x in 0..width {
-            out.push_str(buffer[(x, y)].symbol());
-        }
-        out.push('\n');
-    }
-    out
+    screen_of(width, height, |frame| draw(frame, view, ui))
 }
 
 fn press(ui: &mut Ui, view: &RunView, code: ratatui::crossterm::event::KeyCode) -> bool {
@@ -353,22 +346,10 @@ mod gates {
 
     fn drawn_with(modal: &GateModal, width: u16, height: u16) -> String {
         let view = midway();
-        let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("terminal");
-        terminal
-            .draw(|frame| {
-                draw(frame, &view, &Ui::default());
-                modal.draw(frame, frame.area());
-            })
-            .expect("drawn");
-        let buffer = terminal.backend().buffer().clone();
-        let mut out = String::new();
-        for y in 0..height {
-            for x in 0..width {
-                out.push_str(buffer[(x, y)].symbol());
-            }
-            out.push('\n');
-        }
-        out
+        screen_of(width, height, |frame| {
+            draw(frame, &view, &Ui::default());
+            modal.draw(frame, frame.area());
+        })
     }
 
     #[test]
