@@ -34,6 +34,8 @@ impl Pane {
             .args(["-L", &socket, "new-session", "-d", "-x", "100", "-y", "30"])
             .arg(script)
             .env_remove("TMUX")
+            // Live activity logs where the test's other runs put them.
+            .env("TRACKER_AUDIT_DIR", dir.join(".audit"))
             .status()
             .expect("tmux runs");
         assert!(status.success(), "tmux could not start");
@@ -244,4 +246,27 @@ fn tracker_dash_lists_the_runs_here_opens_one_and_follows_new_ones() {
     let (code, sane) = pane.ended();
     assert_eq!(code, 0);
     assert!(sane);
+}
+
+#[test]
+fn tracker_dash_shows_a_run_that_is_still_going_at_its_gate() {
+    let dir = workdir("dashlive");
+    std::fs::write(dir.path().join("gated.dip"), gated("choice")).expect("pipeline");
+    // A run waiting at its gate on the console (its input held open).
+    let mut waiting = tracker_tests::in_dir(dir.path())
+        .args(["run", "gated.dip", "--provider", "stub", "--no-tui"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("tracker run");
+    let pane = Pane::run(dir.path(), "dash");
+    let screen = pane.wait_for("1 waiting at a gate");
+    assert!(screen.contains("waiting"), "{screen}");
+    assert!(screen.contains("Gate"), "the node under way: {screen}");
+    pane.keys(&["q"]);
+    let (code, sane) = pane.ended();
+    assert_eq!((code, sane), (0, true));
+    let _ = waiting.kill();
+    let _ = waiting.wait();
 }

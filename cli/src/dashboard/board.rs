@@ -1,8 +1,10 @@
 //! The many-runs view: every run recorded under a directory of runs, one row
 //! each (id, workflow, lamp and status, the node under way, progress, tokens,
-//! cost, time, a mark for a gate waiting), read from their activity logs and
-//! kept current as the logs grow: only the bytes added since the last look
-//! are read.
+//! cost, time, a mark for a gate waiting), read from their activity logs —
+//! the live one while a run goes, its directory's copy once it has ended —
+//! and kept current as the logs grow: only the bytes added since the last
+//! look are read. (The board only shows: a line a tool forged into a live
+//! log shows until the run ends and its sealed copy replaces it.)
 
 use std::path::{Path, PathBuf};
 
@@ -21,7 +23,10 @@ pub struct WatchedRun {
     pub dir: PathBuf,
     /// What its events say.
     pub view: RunView,
-    /// How far its activity log has been read.
+    /// The log being read: the live one while the run goes, its directory's
+    /// copy once it has ended.
+    source: PathBuf,
+    /// How far it has been read.
     read: u64,
     /// A line not yet ended when last read.
     partial: String,
@@ -79,6 +84,7 @@ impl WatchedRun {
             .map(|plan| RunView::new(&plan, &id))
             .unwrap_or_else(|| RunView::without_plan("?", &id));
         WatchedRun {
+            source: PathBuf::new(),
             dir,
             view,
             read: 0,
@@ -98,15 +104,26 @@ impl WatchedRun {
     fn read_new_lines(&mut self) {
         use std::io::{Read, Seek, SeekFrom};
         self.live = owner_alive(&self.dir);
-        let path = self.dir.join(tracker_actors::activity::ACTIVITY_FILE);
+        // The run directory's copy is written when the run ends; until then
+        // the live log (outside the working directory) is read.
+        let copy = self.dir.join(tracker_actors::activity::ACTIVITY_FILE);
+        let path = if copy.exists() {
+            copy
+        } else {
+            let id = self.dir.file_name().unwrap_or_default();
+            tracker_actors::activity::audit_base()
+                .join(id)
+                .join(tracker_actors::activity::ACTIVITY_FILE)
+        };
         let Ok(mut file) = std::fs::File::open(&path) else {
             return;
         };
         let Ok(len) = file.metadata().map(|m| m.len()) else {
             return;
         };
-        if len < self.read {
-            // Rewritten (a resume copies the log anew): read it again.
+        if path != self.source || len < self.read {
+            // Another log, or this one rewritten: read it from the start.
+            self.source = path;
             self.read = 0;
             self.partial.clear();
             self.view = WatchedRun::new(self.dir.clone()).view;
