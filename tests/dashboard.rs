@@ -270,3 +270,36 @@ fn tracker_dash_shows_a_run_that_is_still_going_at_its_gate() {
     let _ = waiting.kill();
     let _ = waiting.wait();
 }
+
+#[test]
+fn tracker_dash_attached_to_a_service_shows_its_runs_and_cancels_one() {
+    let dir = workdir("dashsvc");
+    let d = dir.path();
+    // No service: said in one line before the terminal is touched.
+    let out = tracker_tests::run_in(d, &["dash", "--service", "--socket", "nowhere.sock"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = tracker_tests::text(&out.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("no tracker service is listening"),
+        "{stderr}"
+    );
+
+    std::fs::write(d.join("gated.dip"), gated("choice")).expect("pipeline");
+    let service = tracker_tests::service::Service::start(d);
+    let id = service.submit_json("gated.dip");
+    service.wait_for_gate(&id);
+    let pane = Pane::run(
+        d,
+        &format!("dash --service --socket '{}'", service.socket.display()),
+    );
+    let screen = pane.wait_for("1 waiting at a gate");
+    assert!(screen.contains(&id), "{screen}");
+    // `x` cancels the selected run through the service.
+    pane.keys(&["x"]);
+    assert_ne!(service.wait_for_end(&id), "success");
+    pane.wait_for("0 waiting at a gate");
+    pane.keys(&["q"]);
+    let (code, sane) = pane.ended();
+    assert_eq!((code, sane), (0, true));
+}

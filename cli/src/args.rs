@@ -129,8 +129,15 @@ pub struct ServeArgs {
 #[derive(Debug, Args)]
 pub struct DashArgs {
     /// Where the runs were started (default: here).
-    #[arg(short = 'w', long, value_name = "DIR")]
+    #[arg(short = 'w', long, value_name = "DIR", conflicts_with = "service")]
     pub workdir: Option<PathBuf>,
+    /// Show the runs of the running `tracker serve` instead (`x` cancels
+    /// one).
+    #[arg(long)]
+    pub service: bool,
+    /// The service's socket (with `--service`).
+    #[arg(long, value_name = "PATH", requires = "service")]
+    pub socket: Option<PathBuf>,
 }
 
 /// `tracker submit`

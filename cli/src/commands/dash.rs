@@ -1,7 +1,8 @@
 //! `tracker dash`: every run recorded under the working directory, live as
-//! their activity logs grow (watched with `notify`), read-only. Enter opens
-//! a run's own view, Esc comes back, `g` jumps to the next run waiting at a
-//! gate, `q` quits; no run is touched.
+//! their activity logs grow (watched with `notify`), read-only; or, with
+//! `--service`, every run of the running `tracker serve`, where `x` cancels
+//! the selected one. Enter opens a run's own view, Esc comes back, `g` jumps
+//! to the next run waiting at a gate, `q` quits.
 
 use anyhow::{Context as _, Result};
 use crossbeam_channel::Sender;
@@ -14,21 +15,38 @@ use crate::dashboard::board::{draw_board, Board};
 use crate::dashboard::render::draw;
 use crate::dashboard::ui::Ui;
 use crate::exit;
+use crate::serve::client;
 
 /// Shows the board until `q`.
 pub fn run(args: &DashArgs) -> Result<u8> {
-    let cwd = std::env::current_dir().context("cannot read the current directory")?;
-    let workdir = args
-        .workdir
-        .as_ref()
-        .map_or_else(|| cwd.clone(), |w| cwd.join(w));
-    let root = tracker_actors::run_dir::default_root(&workdir);
-    let mut board = Board::new(&root);
     let (tx, rx) = crossbeam_channel::bounded::<Msg>(256);
-    // Changes under the runs' directory wake the board; it reads what was
-    // added. (Created first, if need be, so that there is something to watch.)
-    let _ = tracker_runtime::private_files::create_dir_all(&root);
-    let _watcher = watch(&root, tx.clone())?;
+    let service = args.service.then_some(args.socket.as_deref());
+    let (mut board, _watcher) = match service {
+        Some(socket) => {
+            // Said plainly before the terminal is taken, if no service is
+            // there.
+            let mut board = Board::tracking();
+            for dir in client::run_dirs(socket)? {
+                board.track(dir);
+            }
+            board.refresh();
+            (board, None)
+        }
+        None => {
+            let cwd = std::env::current_dir().context("cannot read the current directory")?;
+            let workdir = args
+                .workdir
+                .as_ref()
+                .map_or_else(|| cwd.clone(), |w| cwd.join(w));
+            let root = tracker_actors::run_dir::default_root(&workdir);
+            // Changes under the runs' directory wake the board; it reads
+            // what was added. (Created first, if need be, so that there is
+            // something to watch.)
+            let _ = tracker_runtime::private_files::create_dir_all(&root);
+            let watcher = watch(&root, tx.clone())?;
+            (Board::new(&root), Some(watcher))
+        }
+    };
     let keys = tx.clone();
     std::thread::spawn(move || read_keys(&keys));
     let mut terminal = enter().context("cannot open the dashboard")?;
@@ -45,6 +63,12 @@ pub fn run(args: &DashArgs) -> Result<u8> {
             recv(rx) -> msg => msg.ok(),
             recv(ticks) -> _ => None,
         };
+        if let Some(socket) = service {
+            // The service's list, for runs submitted since.
+            for dir in client::run_dirs(socket).unwrap_or_default() {
+                board.track(dir);
+            }
+        }
         board.refresh();
         let Some(Msg::Key(key)) = msg else {
             continue;
@@ -66,6 +90,12 @@ pub fn run(args: &DashArgs) -> Result<u8> {
                 selected = (selected + 1).min(board.runs.len().saturating_sub(1));
             }
             (None, KeyCode::Enter) if !board.runs.is_empty() => open = Some(Ui::default()),
+            (None, KeyCode::Char('x')) => {
+                if let (Some(socket), Some(run)) = (service, board.runs.get(selected)) {
+                    // The board shows the outcome as the run's log tells it.
+                    let _ = client::cancel_run(socket, &run.view.run_id);
+                }
+            }
             (None, KeyCode::Char('g')) => {
                 let n = board.runs.len();
                 if let Some(next) = (1..=n)

@@ -34,9 +34,11 @@ pub struct WatchedRun {
     pub live: bool,
 }
 
-/// Every run under a directory of runs.
+/// Every run under a directory of runs, or every run a service lists.
 pub struct Board {
-    root: PathBuf,
+    /// The directory scanned for runs (none: runs are given with
+    /// [`Board::track`]).
+    root: Option<PathBuf>,
     /// The runs, newest first.
     pub runs: Vec<WatchedRun>,
 }
@@ -45,22 +47,44 @@ impl Board {
     /// The runs under `root` (`<workdir>/.tracker/runs`), read now.
     pub fn new(root: &Path) -> Board {
         let mut board = Board {
-            root: root.to_path_buf(),
+            root: Some(root.to_path_buf()),
             runs: Vec::new(),
         };
         board.refresh();
         board
     }
 
+    /// A board of the runs given to it (a service's).
+    pub fn tracking() -> Board {
+        Board {
+            root: None,
+            runs: Vec::new(),
+        }
+    }
+
+    /// Watches the run in `dir` too, if it does not already.
+    pub fn track(&mut self, dir: PathBuf) {
+        if !self.runs.iter().any(|r| r.dir == dir) {
+            self.runs.push(WatchedRun::new(dir));
+        }
+    }
+
     /// Reads what changed: new runs, and the lines added to each log.
     pub fn refresh(&mut self) {
-        if let Ok(entries) = std::fs::read_dir(&self.root) {
-            for entry in entries.flatten() {
-                let dir = entry.path();
-                if dir.is_dir() && !self.runs.iter().any(|r| r.dir == dir) {
-                    self.runs.push(WatchedRun::new(dir));
-                }
-            }
+        let found: Vec<PathBuf> = self
+            .root
+            .as_ref()
+            .and_then(|root| std::fs::read_dir(root).ok())
+            .map(|entries| {
+                entries
+                    .flatten()
+                    .map(|e| e.path())
+                    .filter(|dir| dir.is_dir())
+                    .collect()
+            })
+            .unwrap_or_default();
+        for dir in found {
+            self.track(dir);
         }
         for run in &mut self.runs {
             run.read_new_lines();
@@ -196,7 +220,7 @@ pub fn draw_board(frame: &mut Frame<'_>, board: &Board, selected: usize) {
     draw_table(frame, board, selected, rows[1]);
     frame.render_widget(
         Paragraph::new(Line::styled(
-            " ↑↓ select · Enter open · Esc back · g next waiting gate · q quit",
+            " ↑↓ select · Enter open · Esc back · g next waiting gate · x cancel (service) · q quit",
             Style::default().fg(Color::DarkGray),
         )),
         rows[2],

@@ -131,6 +131,34 @@ impl Client {
     }
 }
 
+/// The run directories of the service's runs, as it lists them (for the
+/// dashboard attached to it).
+pub fn run_dirs(socket: Option<&Path>) -> Result<Vec<PathBuf>> {
+    block_on(async {
+        let client = Client::new(socket)?;
+        let listed = client.get("/v1/runs").await?;
+        Ok(listed["runs"]
+            .as_array()
+            .map(|runs| {
+                runs.iter()
+                    .filter_map(|r| r["dir"].as_str().map(PathBuf::from))
+                    .collect()
+            })
+            .unwrap_or_default())
+    })
+}
+
+/// Cancels run `id` of the service; whether it was still going.
+pub fn cancel_run(socket: Option<&Path>, id: &str) -> Result<bool> {
+    block_on(async {
+        let client = Client::new(socket)?;
+        let answer = client
+            .post(&format!("/v1/runs/{id}/cancel"), &Value::Null)
+            .await?;
+        Ok(answer["cancelled"].as_bool().unwrap_or(false))
+    })
+}
+
 /// Runs `future` on a small runtime of its own.
 fn block_on<T>(future: impl std::future::Future<Output = Result<T>>) -> Result<T> {
     tokio::runtime::Builder::new_current_thread()
