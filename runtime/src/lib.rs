@@ -42,6 +42,6 @@ pub mod usage;
 pub use tracker_agent as agent;
 pub use tracker_agent::tool_safety;
 pub use tracker_llm as llm;
-pub use tracker_stdx::{future, private_files, process_groups, secrets, text};
+pub use tracker_stdx::{future, gauge, private_files, process_groups, secrets, text};
 
 mod wire_enum;

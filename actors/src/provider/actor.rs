@@ -1,13 +1,14 @@
 //! The provider actor: concurrency cap, retries, and shared rate-limit
 //! backoff around [`HttpTransport`].
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use actix::{Actor, Context, Handler, Message, ResponseFuture};
 use tokio::sync::Semaphore;
 use tokio::time::Instant;
+use tracker_runtime::gauge::Held;
 use tracker_runtime::llm::backoff::RetryPolicy;
 use tracker_runtime::llm::{ErrorKind, ProviderError, Request, Response};
 
@@ -47,23 +48,7 @@ pub struct ProviderStats {
     pub held_back: AtomicU64,
     /// Requests waiting now, for a slot or for a rate-limit pause to end (a
     /// gauge, not a count).
-    pub waiting: AtomicU64,
-}
-
-/// Counts a request as waiting while it lives.
-struct Waiting<'a>(&'a AtomicU64);
-
-impl<'a> Waiting<'a> {
-    fn start(gauge: &'a AtomicU64) -> Waiting<'a> {
-        gauge.fetch_add(1, Ordering::Relaxed);
-        Waiting(gauge)
-    }
-}
-
-impl Drop for Waiting<'_> {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::Relaxed);
-    }
+    pub waiting: AtomicUsize,
 }
 
 /// Asks for one completion; the answer comes after any retries.
@@ -125,7 +110,7 @@ impl Shared {
         let mut retry = 0;
         loop {
             let result = {
-                let waiting = Waiting::start(&self.stats.waiting);
+                let waiting = Held::new(&self.stats.waiting);
                 let _permit = self.permits.acquire().await.map_err(|_| {
                     ProviderError::new(
                         ErrorKind::Configuration,

@@ -63,8 +63,9 @@ pub fn run(args: &DashArgs) -> Result<u8> {
             recv(rx) -> msg => msg.ok(),
             recv(ticks) -> _ => None,
         };
-        if let Some(socket) = service {
-            // The service's list, for runs submitted since.
+        if let (Some(socket), None) = (service, &msg) {
+            // The service's list, for runs submitted since (on the clock's
+            // ticks, not on every key).
             for dir in client::run_dirs(socket).unwrap_or_default() {
                 board.track(dir);
             }

@@ -32,6 +32,8 @@ pub struct WatchedRun {
     partial: String,
     /// Whether a process holds it now.
     pub live: bool,
+    /// When it was first seen (its directory's time): the board's order.
+    seen: std::time::SystemTime,
 }
 
 /// Every run under a directory of runs, or every run a service lists.
@@ -89,10 +91,10 @@ impl Board {
         for run in &mut self.runs {
             run.read_new_lines();
         }
-        // Newest first: by the time of their first event, then by id.
+        // Newest first, then by id.
         self.runs.sort_by(|a, b| {
-            b.started()
-                .cmp(&a.started())
+            b.seen
+                .cmp(&a.seen)
                 .then_with(|| a.view.run_id.cmp(&b.view.run_id))
         });
     }
@@ -107,7 +109,11 @@ impl WatchedRun {
         let view = plan_of(&dir)
             .map(|plan| RunView::new(&plan, &id))
             .unwrap_or_else(|| RunView::without_plan("?", &id));
+        let seen = std::fs::metadata(&dir)
+            .and_then(|m| m.modified())
+            .unwrap_or(std::time::UNIX_EPOCH);
         WatchedRun {
+            seen,
             source: PathBuf::new(),
             dir,
             view,
@@ -117,17 +123,11 @@ impl WatchedRun {
         }
     }
 
-    fn started(&self) -> String {
-        std::fs::metadata(self.dir.join(tracker_actors::activity::ACTIVITY_FILE))
-            .and_then(|m| m.created().or_else(|_| m.modified()))
-            .map(|t| format!("{:?}", t))
-            .unwrap_or_default()
-    }
-
     /// Applies the lines added to its activity log since the last read.
     fn read_new_lines(&mut self) {
         use std::io::{Read, Seek, SeekFrom};
-        self.live = owner_alive(&self.dir);
+        // An ended run holds nobody; asking the system is for runs going.
+        self.live = self.view.outcome.is_none() && owner_alive(&self.dir);
         // The run directory's copy is written when the run ends; until then
         // the live log (outside the working directory) is read.
         let copy = self.dir.join(tracker_actors::activity::ACTIVITY_FILE);

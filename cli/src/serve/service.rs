@@ -185,7 +185,7 @@ impl Service {
                     "retries": count(&stats.retries),
                     "rate_limited": count(&stats.rate_limited),
                     "held_back": count(&stats.held_back),
-                    "waiting": count(&stats.waiting),
+                    "waiting": stats.waiting.load(std::sync::atomic::Ordering::Relaxed),
                 })
             })
             .collect();

@@ -12,6 +12,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use tokio::sync::Notify;
 use tracker_runtime::future::BoxFuture;
+use tracker_runtime::gauge::Held;
 use tracker_runtime::llm::{Completer, ProviderError, Request, Response};
 
 /// What the service's runs have spent, against its ceiling.
@@ -71,7 +72,7 @@ impl Spending {
             return;
         }
         // Counted while it waits, even if its run is cancelled meanwhile.
-        let _paused = Paused::count(&self.paused);
+        let _paused = Held::new(&self.paused);
         loop {
             let raised = self.raised.notified();
             if !self.reached() {
@@ -121,21 +122,5 @@ impl Completer for Metered {
             }
             Ok(response)
         })
-    }
-}
-
-/// One paused call, counted while it lives.
-struct Paused<'a>(&'a AtomicUsize);
-
-impl<'a> Paused<'a> {
-    fn count(gauge: &'a AtomicUsize) -> Paused<'a> {
-        gauge.fetch_add(1, Ordering::SeqCst);
-        Paused(gauge)
-    }
-}
-
-impl Drop for Paused<'_> {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::SeqCst);
     }
 }

@@ -12,6 +12,7 @@ use tokio::sync::Semaphore;
 use tracker_runtime::outcome::NodeResult;
 
 use tracker_runtime::engine::NodeTask;
+use tracker_runtime::gauge::Held;
 
 use crate::{BoxFuture, HandlerEnv, NodeHandler};
 
@@ -69,28 +70,12 @@ impl NodeHandler for Limited {
         Box::pin(async move {
             // Counted until it has a slot, even if the node is cancelled
             // while it waits.
-            let counted = Counted::enter(waiting);
+            let counted = Held::new(&waiting);
             // The semaphore is never closed, so acquiring only waits; the
             // slot is given back when the node ends, however it ends.
             let _slot = slots.acquire_owned().await;
             drop(counted);
             inner.run(task, env).await
         })
-    }
-}
-
-/// Holds one unit of a gauge while it lives.
-struct Counted(Arc<AtomicUsize>);
-
-impl Counted {
-    fn enter(gauge: Arc<AtomicUsize>) -> Counted {
-        gauge.fetch_add(1, Ordering::SeqCst);
-        Counted(gauge)
-    }
-}
-
-impl Drop for Counted {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::SeqCst);
     }
 }
