@@ -102,7 +102,7 @@ fn describe(run: &RunEntry, gates: &Gates) -> Value {
         "workflow": run.workflow,
         "status": run.state().name(),
         "waiting_gate": gates.any_waiting(&run.run_id),
-        "dir": run.dir.display().to_string(),
+        "dir": run.dir().display().to_string(),
         "events": run.events.len(),
     })
 }

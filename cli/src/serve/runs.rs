@@ -40,8 +40,6 @@ pub struct RunEntry {
     pub run_id: String,
     /// Its workflow's name.
     pub workflow: String,
-    /// Its directory.
-    pub dir: PathBuf,
     /// Its events.
     pub events: Arc<EventLog>,
     /// What it was started with, to resume it.
@@ -61,7 +59,6 @@ impl RunEntry {
     pub(super) fn new(
         run_id: String,
         workflow: String,
-        dir: PathBuf,
         events: Arc<EventLog>,
         record: Record,
         canceller: Canceller,
@@ -69,7 +66,6 @@ impl RunEntry {
         RunEntry {
             run_id,
             workflow,
-            dir,
             events,
             record,
             finished: Mutex::new(None),
@@ -77,6 +73,11 @@ impl RunEntry {
             cancel_requested: AtomicBool::new(false),
             stopped_by_service: AtomicBool::new(false),
         }
+    }
+
+    /// Its directory.
+    pub fn dir(&self) -> &Path {
+        &self.record.dir
     }
 
     /// Records how it ended.

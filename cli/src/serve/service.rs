@@ -296,7 +296,7 @@ impl Service {
             .cloned();
         let record = match (known, request.workdir) {
             (Some(run), _) => match run.state() {
-                RunState::Finished(_) if completed(&run.dir) => {
+                RunState::Finished(_) if completed(run.dir()) => {
                     return Err(ApiError::Conflict(format!(
                         "run {id} completed; there is nothing to resume"
                     )))
@@ -594,7 +594,6 @@ impl Service {
         } = start;
         let auto_approve = record.auto_approve;
         let run_id = run_dir.id().to_string();
-        let dir = run_dir.path().to_path_buf();
         let events = Arc::new(EventLog::default());
         let mut options = RunOptions::new(record.workdir.clone(), completers);
         options.run_dir = Some(run_dir);
@@ -618,7 +617,6 @@ impl Service {
         let entry = Arc::new(RunEntry::new(
             run_id.clone(),
             workflow,
-            dir,
             Arc::clone(&events),
             record,
             Canceller::new(&self.process, &run_id),
@@ -658,7 +656,7 @@ impl Service {
             };
             entry.finish(status.clone());
             // Its lines are in its activity log now: served from there.
-            events.close_to_disk(&entry.dir.join(tracker_actors::activity::ACTIVITY_FILE));
+            events.close_to_disk(&entry.dir().join(tracker_actors::activity::ACTIVITY_FILE));
             gates.forget(&run_id);
             forget_oldest_finished(&runs, &finished, &run_id);
             // The run's checkpoint says how it ended: the service need not
