@@ -17,9 +17,14 @@ struct Pane {
 }
 
 impl Pane {
-    /// Runs `tracker ARGS` in `dir` in a new pane; when it ends, its exit code
-    /// and the terminal's settings are written beside it.
+    /// Runs `tracker ARGS` in `dir` in a new 100×30 pane; when it ends, its
+    /// exit code and the terminal's settings are written beside it.
     fn run(dir: &Path, args: &str) -> Pane {
+        Pane::run_sized(dir, args, (100, 30))
+    }
+
+    /// [`Pane::run`] in a pane of `width`×`height`.
+    fn run_sized(dir: &Path, args: &str, (width, height): (u16, u16)) -> Pane {
         let socket = format!(
             "tracker-test-{}-{}",
             std::process::id(),
@@ -31,7 +36,8 @@ impl Pane {
             tracker_path().display()
         );
         let status = Command::new("tmux")
-            .args(["-L", &socket, "new-session", "-d", "-x", "100", "-y", "30"])
+            .args(["-L", &socket, "new-session", "-d"])
+            .args(["-x", &width.to_string(), "-y", &height.to_string()])
             .arg(script)
             .env_remove("TMUX")
             // Live activity logs where the test's other runs put them.
@@ -299,6 +305,76 @@ fn tracker_dash_attached_to_a_service_shows_its_runs_and_cancels_one() {
     pane.keys(&["x"]);
     assert_ne!(service.wait_for_end(&id), "success");
     pane.wait_for("0 waiting at a gate");
+    pane.keys(&["q"]);
+    let (code, sane) = pane.ended();
+    assert_eq!((code, sane), (0, true));
+}
+
+#[test]
+fn tracker_dash_follows_fifty_service_runs_and_answers_one_runs_gate() {
+    let dir = workdir("dash50");
+    let d = dir.path();
+    // Each run waits for `go` before its gate, so the board is seen to move.
+    let flow = "workflow Fleet\n  start: Start\n  exit: Done\n  agent Start\n    label: Start\n  tool Hold\n    timeout: 5m\n    command: while [ ! -f go ]; do sleep 0.05; done\n  human Gate\n    label: \"Go on?\"\n    mode: choice\n  tool After\n    timeout: 10s\n    command: echo after\n  agent Done\n    label: Done\n  edges\n    Start -> Hold\n    Hold -> Gate\n    Gate -> After  label: yes\n    Gate -> Done  label: no\n    After -> Done\n";
+    std::fs::write(d.join("fleet.dip"), flow).expect("pipeline");
+    let service = tracker_tests::service::Service::start(d);
+    let ids: Vec<String> = (0..50).map(|_| service.submit_json("fleet.dip")).collect();
+    let pane = Pane::run_sized(
+        d,
+        &format!("dash --service --socket '{}'", service.socket.display()),
+        (120, 60),
+    );
+    // All fifty on the board, each held before its gate.
+    wait_until("fifty runs held on the board", || {
+        let screen = pane.screen();
+        screen.contains("RUNS 50 ")
+            && ids.iter().all(|id| screen.contains(id.as_str()))
+            && screen.matches(" Hold ").count() == 50
+    });
+    // They move on: every one now waits at its gate.
+    std::fs::write(d.join("go"), "").expect("go");
+    // (Waited for, not asserted on one capture: tmux may catch a frame half
+    // drawn.)
+    wait_until("every row waiting at its gate", || {
+        let screen = pane.screen();
+        screen.contains("50 waiting at a gate") && screen.matches(" waiting   Gate ").count() == 50
+    });
+
+    // Filter to one run, open it (its gate is offered), answer `yes`.
+    let chosen = &ids[17];
+    pane.keys(&["/"]);
+    pane.keys(&["-l", chosen.as_str()]);
+    pane.keys(&["Enter"]);
+    pane.wait_for("1 shown");
+    pane.keys(&["Enter"]);
+    pane.wait_for("gate Gate");
+    pane.wait_for("● Hold");
+    pane.wait_for("▶ yes");
+    pane.keys(&["Enter"]);
+    pane.wait_for(&format!("answered Gate of {chosen}"));
+    // Out of the run's view, the filter dropped: the other 49 still wait.
+    pane.keys(&["Escape"]);
+    pane.wait_for("1 shown");
+    pane.keys(&["Escape"]);
+    pane.wait_for("49 waiting at a gate");
+    assert_eq!(service.wait_for_end(chosen), "success");
+    let events = service.events(chosen);
+    assert!(
+        events
+            .iter()
+            .any(|e| e.contains("\"stage_completed\"") && e.contains("\"node_id\":\"After\"")),
+        "the `yes` route ran After"
+    );
+    // The answer reached that run only.
+    for id in ids.iter().filter(|id| *id != chosen) {
+        let (_, gates) = service.http("GET", &format!("/v1/runs/{id}/gates"), None);
+        assert_eq!(
+            gates["gates"].as_array().map(Vec::len),
+            Some(1),
+            "run {id}: {gates}"
+        );
+    }
+    pane.wait_for("success");
     pane.keys(&["q"]);
     let (code, sane) = pane.ended();
     assert_eq!((code, sane), (0, true));

@@ -188,6 +188,7 @@ fn run(
             recv(ticks) -> _ => {
                 ui.tick += 1;
                 ui.elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+                ui.now_ms = unix_now_ms();
                 continue;
             }
         };
@@ -207,7 +208,9 @@ fn run(
                             let (_, reply) = gates.remove(0);
                             let _ = reply.send(answer);
                         }
-                    } else if ctrl_c || (key.code == KeyCode::Char('q') && !ui.help) {
+                    } else if ctrl_c
+                        || (key.code == KeyCode::Char('q') && !ui.help && !ui.searching())
+                    {
                         if !quitting {
                             quitting = true;
                             let _ = quit.send(());
@@ -223,6 +226,13 @@ fn run(
             }
         }
     }
+}
+
+/// The time now in Unix milliseconds (0 if the clock is before 1970).
+pub fn unix_now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
 /// Hands the run's events to the drawing thread without ever making the run

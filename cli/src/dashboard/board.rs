@@ -8,13 +8,15 @@
 
 use std::path::{Path, PathBuf};
 
+use dippin::diagnostic::printable_line;
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::Paragraph;
+use ratatui::widgets::{Clear, Paragraph};
 use ratatui::Frame;
 use tracker_runtime::event::PipelineEvent;
 
+use super::many::BoardUi;
 use super::model::RunView;
 
 /// One run being watched.
@@ -199,48 +201,122 @@ fn owner_alive(dir: &Path) -> bool {
         .is_some_and(|pid| pid != std::process::id() && Path::new(&format!("/proc/{pid}")).exists())
 }
 
-/// Draws the board, `selected` marked.
-pub fn draw_board(frame: &mut Frame<'_>, board: &Board, selected: usize) {
+/// Draws the board as `ui` has it: the table of runs, or the run opened in
+/// its own view (with its gate, when one is being answered); the `:`
+/// command line, the filter being typed or a flash message on the last row.
+pub fn draw_many(frame: &mut Frame<'_>, board: &Board, ui: &BoardUi) {
+    let area = frame.area();
+    if let (Some((_, run_ui)), Some(run)) = (&ui.open, ui.open_run(board)) {
+        let mut run_ui = run_ui.clone();
+        run_ui.tick = ui.tick;
+        run_ui.now_ms = ui.now_ms;
+        super::render::draw(frame, &run.view, &run_ui);
+        if let Some(modal) = &ui.modal {
+            modal.draw(frame, area);
+        }
+    } else {
+        draw_board(frame, board, ui);
+    }
+    let status = super::render::header_body_status(area)[2];
+    let line = if let Some(command) = &ui.command {
+        Some(Line::from(vec![
+            Span::raw(format!(":{}", printable_line(command))),
+            Span::styled("▏", Style::default().fg(Color::Yellow)),
+        ]))
+    } else if ui.filtering {
+        Some(Line::from(vec![
+            Span::raw(format!("/{}", printable_line(&ui.filter))),
+            Span::styled("▏", Style::default().fg(Color::Yellow)),
+        ]))
+    } else {
+        ui.flash_message()
+            .map(|m| Line::styled(format!(" {m}"), Style::default().fg(Color::Yellow)))
+    };
+    if let Some(line) = line {
+        frame.render_widget(Clear, status);
+        frame.render_widget(Paragraph::new(line), status);
+    }
+}
+
+fn draw_board(frame: &mut Frame<'_>, board: &Board, ui: &BoardUi) {
     let rows = super::render::header_body_status(frame.area());
+    let visible = ui.visible(board);
     let waiting = board
         .runs
         .iter()
         .filter(|r| r.status() == "waiting")
         .count();
-    frame.render_widget(
-        Paragraph::new(Line::from(vec![
-            Span::styled(" RUNS ", Style::default().add_modifier(Modifier::BOLD)),
-            Span::raw(format!(
-                "{} · {waiting} waiting at a gate",
-                board.runs.len()
-            )),
-        ])),
-        rows[0],
+    let mut header = vec![
+        Span::styled(" RUNS ", Style::default().add_modifier(Modifier::BOLD)),
+        Span::raw(format!(
+            "{} · {waiting} waiting at a gate · sorted by {}",
+            board.runs.len(),
+            ui.sort.name()
+        )),
+    ];
+    if !ui.filter.is_empty() {
+        header.push(Span::styled(
+            format!(
+                " · [/{}] {} shown",
+                printable_line(&ui.filter),
+                visible.len()
+            ),
+            Style::default().fg(Color::Yellow),
+        ));
+    }
+    frame.render_widget(Paragraph::new(Line::from(header)), rows[0]);
+    draw_table(
+        frame,
+        board,
+        &visible,
+        ui.selected_row(board, &visible),
+        rows[1],
     );
-    draw_table(frame, board, selected, rows[1]);
     frame.render_widget(
         Paragraph::new(Line::styled(
-            " ↑↓ select · Enter open · Esc back · g next waiting gate · x cancel (service) · q quit",
+            " ↑↓ select · Enter open · / filter · s sort · g next gate · x cancel · : command · q quit",
             Style::default().fg(Color::DarkGray),
         )),
         rows[2],
     );
 }
 
-fn draw_table(frame: &mut Frame<'_>, board: &Board, selected: usize, area: Rect) {
+fn draw_table(
+    frame: &mut Frame<'_>,
+    board: &Board,
+    visible: &[usize],
+    selected: usize,
+    area: Rect,
+) {
     let height = usize::from(area.height).saturating_sub(1);
     let first = selected.saturating_sub(height.saturating_sub(1));
+    // Names get the room a wide terminal has; a narrow one keeps every
+    // column.
+    let name = if area.width >= 110 { 16 } else { 10 };
+    let row = |cells: [&str; 8]| {
+        format!(
+            "{:<13} {:<name$} {:<9} {:<name$} {:>7} {:>7} {:>8} {:>6}",
+            cells[0],
+            cut(cells[1], name),
+            cut(cells[2], 9),
+            cut(cells[3], name),
+            cells[4],
+            cells[5],
+            cells[6],
+            cells[7],
+        )
+    };
     let mut lines = vec![Line::styled(
         format!(
-            "  {:<13} {:<16} {:<16} {:<16} {:>7} {:>8} {:>9} {:>7}",
-            "RUN", "WORKFLOW", "STATUS", "NODE", "DONE", "TOKENS", "COST", "TIME"
+            "  {}",
+            row(["RUN", "WORKFLOW", "STATUS", "NODE", "DONE", "TOKENS", "COST", "TIME"])
         ),
         Style::default().fg(Color::DarkGray),
     )];
     lines.extend(
-        board
-            .runs
+        visible
             .iter()
+            .map(|i| &board.runs[*i])
             .enumerate()
             .skip(first)
             .take(height)
@@ -255,17 +331,16 @@ fn draw_table(frame: &mut Frame<'_>, board: &Board, selected: usize, area: Rect)
                 };
                 let (done, total) = run.view.progress();
                 let node = run.view.current().map(|n| n.id.as_str()).unwrap_or("");
-                let text = format!(
-                    "{:<13} {:<16} {:<16} {:<16} {:>7} {:>8} {:>9} {:>7}",
-                    run.view.run_id,
-                    cut(&run.view.workflow, 16),
-                    cut(&status, 14),
-                    cut(node, 16),
-                    format!("{done}/{total}"),
-                    run.view.tokens,
-                    format!("${:.4}", run.view.cost_usd),
-                    format!("{}s", run.view.elapsed_ms / 1000),
-                );
+                let text = row([
+                    &run.view.run_id,
+                    &run.view.workflow,
+                    &status,
+                    node,
+                    &format!("{done}/{total}"),
+                    &super::render::tokens(run.view.tokens),
+                    &format!("${:.3}", run.view.cost_usd),
+                    &super::render::elapsed(run.view.elapsed_ms),
+                ]);
                 let style = if i == selected {
                     Style::default().add_modifier(Modifier::REVERSED)
                 } else if status == "waiting" {
@@ -279,9 +354,13 @@ fn draw_table(frame: &mut Frame<'_>, board: &Board, selected: usize, area: Rect)
                 ])
             }),
     );
-    if board.runs.is_empty() {
+    if visible.is_empty() {
         lines.push(Line::styled(
-            "  no runs recorded here yet",
+            if board.runs.is_empty() {
+                "  no runs recorded here yet"
+            } else {
+                "  no run matches the filter"
+            },
             Style::default().fg(Color::DarkGray),
         ));
     }

@@ -55,6 +55,16 @@ impl GateModal {
         &self.request.node_id
     }
 
+    /// The gate's run.
+    pub fn run(&self) -> &str {
+        &self.request.run_id
+    }
+
+    /// Whether text is being typed (Esc then belongs to the text).
+    pub fn is_typing(&self) -> bool {
+        self.typing && !self.options.is_empty()
+    }
+
     fn set_options(&mut self) {
         self.options = match self.request.mode {
             GateMode::Interview => match self.request.questions.get(self.question) {

@@ -7,10 +7,20 @@ use tracker_runtime::event::{EventKind, PipelineEvent};
 use tracker_runtime::plan::{Handler, SpawnPlan};
 
 /// How many activity lines are kept (older ones are dropped).
-pub const LOG_LINES: usize = 2_000;
+pub const LOG_LINES: usize = 10_000;
 
 /// The longest activity line kept, in characters.
 const LINE_WIDTH: usize = 400;
+
+/// How many lines of a tool's output a result keeps.
+const OUTPUT_LINES: usize = 200;
+
+/// A tool result with more output lines than this is collapsed until
+/// Ctrl+O expands it.
+pub const COLLAPSED_OUTPUT: usize = 4;
+
+/// How much of a tool call's arguments its line shows, in characters.
+const ARGS_WIDTH: usize = 80;
 
 /// A node's state, shown as its lamp.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -64,8 +74,10 @@ impl Lamp {
 /// One node in the list.
 #[derive(Clone, Debug)]
 pub struct NodeRow {
-    /// Its id (printable).
+    /// Its id (printable); a child workflow's nodes are `parent/child`.
     pub id: String,
+    /// How deep in child workflows it is (0: the run's own).
+    pub depth: usize,
     /// Its kind's name (`tool`, `codergen`, …).
     pub kind: &'static str,
     /// Its state.
@@ -74,6 +86,33 @@ pub struct NodeRow {
     pub attempts: u32,
     /// What its agents spent, in dollars.
     pub cost_usd: f64,
+    /// Why it failed or goes round again; the tool it runs.
+    pub note: Option<String>,
+    /// When its lamp last changed (Unix milliseconds, from the event).
+    pub since_ms: Option<i64>,
+    /// When it started (Unix milliseconds).
+    started_ms: Option<i64>,
+}
+
+impl NodeRow {
+    fn new(id: &str, kind: &'static str) -> NodeRow {
+        NodeRow {
+            id: printable_line(id).into_owned(),
+            depth: id.matches('/').count(),
+            kind,
+            lamp: Lamp::Pending,
+            attempts: 0,
+            cost_usd: 0.0,
+            note: None,
+            since_ms: None,
+            started_ms: None,
+        }
+    }
+
+    /// What the list shows: the last part of a child's id.
+    pub fn label(&self) -> &str {
+        self.id.rsplit('/').next().unwrap_or(&self.id)
+    }
 }
 
 /// What an activity line is about, for its style.
@@ -100,6 +139,9 @@ pub struct LogLine {
     pub kind: LineKind,
     /// The text, printable and one line.
     pub text: String,
+    /// A tool's output under its result line, printable, a line each
+    /// (collapsed beyond [`COLLAPSED_OUTPUT`] lines until expanded).
+    pub output: Vec<String>,
 }
 
 /// A run as the dashboard shows it.
@@ -126,6 +168,10 @@ pub struct RunView {
     pub outcome: Option<String>,
     /// Why it failed, when it says.
     pub failure: Option<String>,
+    /// Tags beside the run's name (a backend, an autopilot).
+    pub tags: Vec<String>,
+    /// How long each node that finished took, in milliseconds (for the ETA).
+    durations: Vec<u64>,
     /// The node whose lines the log shows last.
     last_node: Option<String>,
 }
@@ -137,13 +183,7 @@ impl RunView {
         view.nodes = plan
             .nodes
             .iter()
-            .map(|node| NodeRow {
-                id: printable_line(&node.id).into_owned(),
-                kind: kind_name(node.handler),
-                lamp: Lamp::Pending,
-                attempts: 0,
-                cost_usd: 0.0,
-            })
+            .map(|node| NodeRow::new(&node.id, kind_name(node.handler)))
             .collect();
         view.index = plan
             .nodes
@@ -169,6 +209,8 @@ impl RunView {
             elapsed_ms: 0,
             outcome: None,
             failure: None,
+            tags: Vec::new(),
+            durations: Vec::new(),
             last_node: None,
         }
     }
@@ -209,9 +251,21 @@ impl RunView {
         (done, self.nodes.len())
     }
 
+    /// How long the nodes not yet finished should take, from the mean of
+    /// those that did (known once two have).
+    pub fn eta_ms(&self) -> Option<u64> {
+        if self.durations.len() < 2 || self.outcome.is_some() {
+            return None;
+        }
+        let mean = self.durations.iter().sum::<u64>() / self.durations.len() as u64;
+        let (done, total) = self.progress();
+        Some(mean * total.saturating_sub(done) as u64)
+    }
+
     /// Folds one event in.
     pub fn apply(&mut self, event: &PipelineEvent) {
         let node = event.node_id.as_deref().filter(|n| !n.is_empty());
+        let at = event.ts.unix_millis();
         if let Some(cost) = &event.cost {
             self.tokens = cost.total_tokens.unwrap_or(self.tokens);
             let total = cost.total_cost_usd.unwrap_or(self.cost_usd);
@@ -228,35 +282,49 @@ impl RunView {
                 if let Some(node) = node.filter(|n| !self.index.contains_key(*n)) {
                     // A node the plan did not name (a child's, or a view
                     // built without its plan): listed as it is met.
-                    self.index.insert(node.to_string(), self.nodes.len());
-                    self.nodes.push(NodeRow {
-                        id: printable_line(node).into_owned(),
-                        kind: "",
-                        lamp: Lamp::Pending,
-                        attempts: 0,
-                        cost_usd: 0.0,
-                    });
+                    self.insert_row(node);
                 }
                 if let Some(row) = node.and_then(|n| self.row(n)) {
                     row.lamp = Lamp::Running;
                     row.attempts += 1;
+                    row.note = None;
+                    row.since_ms = at;
+                    row.started_ms = at;
                 }
                 if let Some(node) = node {
                     self.trail.push(printable_line(node).into_owned());
                 }
             }
-            EventKind::StageCompleted => self.set_lamp(node, Lamp::Done),
-            EventKind::StageFailed => self.set_lamp(node, Lamp::Failed),
+            EventKind::StageCompleted => {
+                self.set_lamp(node, Lamp::Done);
+                let took = node
+                    .and_then(|n| self.row(n))
+                    .and_then(|row| Some(at? - row.started_ms?));
+                if let Some(took) = took.and_then(|t| u64::try_from(t).ok()) {
+                    self.durations.push(took);
+                }
+            }
+            EventKind::StageFailed => {
+                self.set_lamp(node, Lamp::Failed);
+                self.set_note(node, event.error.as_deref().or(event.message.as_deref()));
+            }
             EventKind::StageRetrying | EventKind::NodeRestarted => {
-                self.set_lamp(node, Lamp::Retrying)
+                self.set_lamp(node, Lamp::Retrying);
+                self.set_note(node, event.error.as_deref().or(event.message.as_deref()));
             }
             EventKind::GateOpened => self.set_lamp(node, Lamp::Waiting),
             EventKind::GateResolved
             | EventKind::LlmFinish
             | EventKind::ToolCallEnd
-            | EventKind::SessionEnd => self.set_lamp(node, Lamp::Running),
+            | EventKind::SessionEnd => {
+                self.set_lamp(node, Lamp::Running);
+                self.set_note(node, None);
+            }
             EventKind::LlmRequestStart => self.set_lamp(node, Lamp::Thinking),
-            EventKind::ToolCallStart => self.set_lamp(node, Lamp::Tool),
+            EventKind::ToolCallStart => {
+                self.set_lamp(node, Lamp::Tool);
+                self.set_note(node, event.tool_name.as_deref());
+            }
             EventKind::PipelineCompleted | EventKind::PipelineFailed => {
                 self.outcome = Some(
                     event
@@ -276,8 +344,58 @@ impl RunView {
             }
             _ => {}
         }
+        if let Some(row) = node.and_then(|n| self.row(n)) {
+            if matches!(
+                event.kind,
+                EventKind::LlmRequestStart | EventKind::ToolCallStart | EventKind::GateOpened
+            ) {
+                row.since_ms = at;
+            }
+        }
         if let Some(kind) = line_kind(event) {
-            self.push_line(node, kind, describe(event));
+            self.push_line(node, kind, describe(event), output_of(event));
+        }
+    }
+
+    /// Lists node `id`, met but not planned: a child's node goes after its
+    /// parent's others, indented under it.
+    fn insert_row(&mut self, id: &str) {
+        let at = id
+            .rsplit_once('/')
+            .and_then(|(parent, _)| {
+                let first = *self.index.get(parent)?;
+                let prefix = format!("{parent}/");
+                // After the parent and every node already under it.
+                let last = (first + 1..self.nodes.len())
+                    .take_while(|i| self.nodes[*i].id.starts_with(&prefix))
+                    .last()
+                    .unwrap_or(first);
+                Some(last + 1)
+            })
+            .unwrap_or(self.nodes.len());
+        self.nodes.insert(at, NodeRow::new(id, ""));
+        if at + 1 == self.nodes.len() {
+            self.index.insert(id.to_string(), at);
+        } else {
+            // Rows moved down: their places are renumbered (rare: only when
+            // a child's node is first met).
+            self.index = self
+                .nodes
+                .iter()
+                .enumerate()
+                .map(|(i, row)| (row.id.clone(), i))
+                .collect();
+        }
+    }
+
+    fn set_note(&mut self, node: Option<&str>, note: Option<&str>) {
+        if let Some(row) = node.and_then(|n| self.row(n)) {
+            row.note = note.map(|n| {
+                printable_line(n.lines().next().unwrap_or(""))
+                    .chars()
+                    .take(ARGS_WIDTH)
+                    .collect()
+            });
         }
     }
 
@@ -297,7 +415,7 @@ impl RunView {
         }
     }
 
-    fn push_line(&mut self, node: Option<&str>, kind: LineKind, text: String) {
+    fn push_line(&mut self, node: Option<&str>, kind: LineKind, text: String, output: Vec<String>) {
         let node = node.map(|n| printable_line(n).into_owned());
         if node.is_some() && node != self.last_node {
             if self.last_node.is_some() {
@@ -305,11 +423,17 @@ impl RunView {
                     node: node.clone(),
                     kind: LineKind::Separator,
                     text: String::new(),
+                    output: Vec::new(),
                 });
             }
             self.last_node.clone_from(&node);
         }
-        self.log.push_back(LogLine { node, kind, text });
+        self.log.push_back(LogLine {
+            node,
+            kind,
+            text,
+            output,
+        });
         while self.log.len() > LOG_LINES {
             self.log.pop_front();
         }
@@ -342,25 +466,74 @@ fn line_kind(event: &PipelineEvent) -> Option<LineKind> {
 
 /// An event as one printable line.
 fn describe(event: &PipelineEvent) -> String {
+    let tool = event.tool_name.as_deref().unwrap_or("tool");
     let mut text = match event.kind {
-        EventKind::ToolCallStart => format!("→ {}", event.tool_name.as_deref().unwrap_or("tool")),
-        EventKind::ToolCallEnd => format!("← {}", event.tool_name.as_deref().unwrap_or("tool")),
+        EventKind::ToolCallStart => format!(
+            "▸ {}",
+            tool_call(tool, event.capture.tool_input.as_deref().unwrap_or(""))
+        ),
+        EventKind::ToolCallEnd => match &event.error {
+            Some(error) => format!("✗ {tool}: {error}"),
+            None => format!("✓ {tool}"),
+        },
+        EventKind::StageFailed => format!("FAILED: {}", event.message.as_deref().unwrap_or("")),
+        EventKind::StageRetrying | EventKind::NodeRestarted => {
+            format!("RETRYING: {}", event.message.as_deref().unwrap_or(""))
+        }
         _ => event.message.clone().unwrap_or_default(),
     };
-    if let Some(content) = event.content.as_deref().filter(|c| !c.is_empty()) {
-        if matches!(
-            event.kind,
-            EventKind::ToolCallStart | EventKind::ToolCallEnd
-        ) {
-            text.push(' ');
-            text.push_str(content);
-        }
-    }
-    if let Some(error) = &event.error {
+    if let Some(error) = event
+        .error
+        .as_ref()
+        .filter(|_| event.kind != EventKind::ToolCallEnd)
+    {
         text.push_str(" — ");
         text.push_str(error);
     }
     printable_line(&text).chars().take(LINE_WIDTH).collect()
+}
+
+/// A tool call as the log shows it: `$ cmd` for a shell command, else the
+/// tool and what it works on (a pattern, a path, a task), cut to 80
+/// characters.
+fn tool_call(tool: &str, input: &str) -> String {
+    let args: serde_json::Value = serde_json::from_str(input).unwrap_or_default();
+    let field = |name: &str| args.get(name).and_then(serde_json::Value::as_str);
+    let what = if let Some(command) = field("command") {
+        format!("$ {command}")
+    } else {
+        let said: Vec<&str> = ["pattern", "path", "file_path", "task"]
+            .iter()
+            .filter_map(|name| field(name))
+            .collect();
+        if said.is_empty() {
+            format!("{tool} {input}")
+        } else {
+            format!("{tool} {}", said.join(" "))
+        }
+    };
+    let what = printable_line(&what);
+    let mut cut: String = what.chars().take(ARGS_WIDTH).collect();
+    if what.chars().count() > ARGS_WIDTH {
+        cut.push('…');
+    }
+    cut
+}
+
+/// A tool result's output, a printable line each (its last
+/// [`OUTPUT_LINES`]).
+fn output_of(event: &PipelineEvent) -> Vec<String> {
+    if event.kind != EventKind::ToolCallEnd {
+        return Vec::new();
+    }
+    let Some(content) = event.content.as_deref() else {
+        return Vec::new();
+    };
+    let lines: Vec<&str> = content.trim_end().lines().collect();
+    lines[lines.len().saturating_sub(OUTPUT_LINES)..]
+        .iter()
+        .map(|l| printable_line(l).chars().take(LINE_WIDTH).collect())
+        .collect()
 }
 
 /// A node kind's short name.

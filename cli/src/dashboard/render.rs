@@ -9,7 +9,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 use ratatui::Frame;
 
-use super::model::{Lamp, LineKind, RunView};
+use dippin::diagnostic::printable_line;
+
+use super::model::{Lamp, LineKind, LogLine, NodeRow, RunView, COLLAPSED_OUTPUT};
 use super::ui::{Filter, Ui};
 
 /// `area` as a one-row header, a body and a one-row status bar.
@@ -49,13 +51,21 @@ pub fn draw(frame: &mut Frame<'_>, view: &RunView, ui: &Ui) {
 }
 
 fn draw_header(frame: &mut Frame<'_>, view: &RunView, ui: &Ui, area: Rect) {
-    let left = Line::from(vec![
+    let mut left = Line::from(vec![
         Span::styled(
             format!(" {} ", view.workflow),
             Style::default().add_modifier(Modifier::BOLD),
         ),
         Span::raw(format!("run {}", view.run_id)),
     ]);
+    for tag in &view.tags {
+        let color = if tag.starts_with("autopilot") {
+            Color::Magenta
+        } else {
+            Color::LightRed
+        };
+        left.push_span(Span::styled(format!(" {tag}"), Style::default().fg(color)));
+    }
     let right = Line::raw(format!(
         "{} t · ${:.4} · {} ",
         tokens(view.tokens),
@@ -67,7 +77,8 @@ fn draw_header(frame: &mut Frame<'_>, view: &RunView, ui: &Ui, area: Rect) {
     frame.render_widget(Paragraph::new(right), area);
 }
 
-fn tokens(n: u64) -> String {
+/// A token count as `950`, `12.3k` or `1.2M`.
+pub fn tokens(n: u64) -> String {
     if n >= 1_000_000 {
         format!("{:.1}M", n as f64 / 1e6)
     } else if n >= 1_000 {
@@ -77,7 +88,8 @@ fn tokens(n: u64) -> String {
     }
 }
 
-fn elapsed(ms: u64) -> String {
+/// Milliseconds as `3m07s` (or `1h02m`).
+pub fn elapsed(ms: u64) -> String {
     let s = ms / 1000;
     if s >= 3600 {
         format!("{}h{:02}m", s / 3600, s / 60 % 60)
@@ -91,7 +103,7 @@ fn node_list_width(view: &RunView, total: u16) -> u16 {
     let longest = view
         .nodes
         .iter()
-        .map(|n| n.id.chars().count() + 12)
+        .map(|n| n.label().chars().count() + 2 * n.depth + 12)
         .max()
         .unwrap_or(10);
     let longest = u16::try_from(longest).unwrap_or(u16::MAX).saturating_add(2);
@@ -157,11 +169,12 @@ fn draw_nodes(frame: &mut Frame<'_>, view: &RunView, ui: &Ui, area: Rect) {
                 let marker = if ui.selected == Some(i) { "▸" } else { " " };
                 let mut spans = vec![
                     Span::raw(marker),
+                    Span::raw("  ".repeat(node.depth)),
                     Span::styled(
                         format!("{} ", node.lamp.glyph(ui.tick)),
                         lamp_style(node.lamp),
                     ),
-                    Span::raw(node.id.clone()),
+                    Span::raw(node.label().to_string()),
                 ];
                 if node.lamp == Lamp::Done && node.cost_usd > 0.001 {
                     spans.push(Span::styled(
@@ -169,10 +182,32 @@ fn draw_nodes(frame: &mut Frame<'_>, view: &RunView, ui: &Ui, area: Rect) {
                         Style::default().fg(Color::DarkGray),
                     ));
                 }
+                if let Some(detail) = row_detail(node, ui.now_ms) {
+                    spans.push(Span::styled(format!(" {detail}"), lamp_style(node.lamp)));
+                }
                 Line::from(spans)
             }),
     );
     frame.render_widget(Paragraph::new(lines), area);
+}
+
+/// What a row says beside its name: the tool it runs or how long it has
+/// been thinking, why it failed or goes round again.
+fn row_detail(node: &NodeRow, now_ms: i64) -> Option<String> {
+    let time = node
+        .since_ms
+        .filter(|since| now_ms >= *since && now_ms > 0)
+        .map(|since| format!("({:.1}s)", (now_ms - since) as f64 / 1000.0));
+    match node.lamp {
+        Lamp::Tool => Some(format!(
+            "{} {}",
+            node.note.as_deref().unwrap_or("tool"),
+            time.unwrap_or_default()
+        )),
+        Lamp::Thinking => time,
+        Lamp::Failed | Lamp::Retrying => node.note.clone(),
+        _ => None,
+    }
 }
 
 fn draw_log(frame: &mut Frame<'_>, view: &RunView, ui: &Ui, area: Rect) {
@@ -183,6 +218,8 @@ fn draw_log(frame: &mut Frame<'_>, view: &RunView, ui: &Ui, area: Rect) {
     let height = usize::from(area.height).saturating_sub(1);
     let width = usize::from(area.width);
     let shown = ui.lines(view);
+    let matches = ui.matches(view);
+    let anchor = ui.anchor(view);
     let mut lines = vec![Line::styled(title, Style::default().fg(Color::DarkGray))];
     if shown.is_empty() {
         lines.push(Line::styled(
@@ -190,30 +227,72 @@ fn draw_log(frame: &mut Frame<'_>, view: &RunView, ui: &Ui, area: Rect) {
             Style::default().fg(Color::DarkGray),
         ));
     }
-    lines.extend(
-        shown
-            .iter()
-            .skip(shown.len().saturating_sub(height))
-            .map(|line| {
-                let style = match line.kind {
-                    LineKind::Progress => Style::default(),
-                    LineKind::Tool => Style::default().fg(Color::Blue),
-                    LineKind::Warning => Style::default().fg(Color::Yellow),
-                    LineKind::Error => Style::default().fg(Color::Red),
-                    LineKind::Separator => Style::default().fg(Color::DarkGray),
-                };
-                let text = match line.kind {
-                    LineKind::Separator => format!(
-                        "─── {} {}",
-                        line.node.as_deref().unwrap_or(""),
-                        "─".repeat(width)
-                    ),
-                    _ => format!(" {:<12} {}", line.node.as_deref().unwrap_or(""), line.text),
-                };
-                Line::styled(text, style)
-            }),
-    );
+    // Rows are gathered from the line scrolled to (the newest, or the
+    // search's match) back up the screen: only what is seen is styled.
+    let last = anchor.unwrap_or(shown.len().saturating_sub(1));
+    let mut rows: Vec<Line<'static>> = Vec::with_capacity(height);
+    for (i, line) in shown.iter().enumerate().take(last + 1).rev() {
+        if rows.len() >= height {
+            break;
+        }
+        let highlight = matches.binary_search(&i).is_ok();
+        let current = anchor == Some(i);
+        let mut block = log_rows(line, width, ui.expanded);
+        for row in &mut block {
+            if current {
+                *row = row
+                    .clone()
+                    .style(Style::default().bg(Color::Yellow).fg(Color::Black));
+            } else if highlight {
+                *row = row
+                    .clone()
+                    .style(Style::default().add_modifier(Modifier::REVERSED));
+            }
+        }
+        rows.extend(block.into_iter().rev());
+    }
+    rows.truncate(height);
+    lines.extend(rows.into_iter().rev());
     frame.render_widget(Paragraph::new(lines), area);
+}
+
+/// The rows of one activity line: the line, then its tool output (at most
+/// [`COLLAPSED_OUTPUT`] lines unless `expanded`).
+fn log_rows(line: &LogLine, width: usize, expanded: bool) -> Vec<Line<'static>> {
+    let style = match line.kind {
+        LineKind::Progress => Style::default(),
+        LineKind::Tool => Style::default().fg(Color::Blue),
+        LineKind::Warning => Style::default().fg(Color::Yellow),
+        LineKind::Error => Style::default().fg(Color::Red),
+        LineKind::Separator => Style::default().fg(Color::DarkGray),
+    };
+    let node = line.node.as_deref().unwrap_or("");
+    if line.kind == LineKind::Separator {
+        return vec![Line::styled(
+            format!("─── {node} {}", "─".repeat(width)),
+            style,
+        )];
+    }
+    let collapsed = !expanded && line.output.len() > COLLAPSED_OUTPUT;
+    let text = if collapsed {
+        format!(
+            " {node:<12} {} ({} lines, ctrl+o to expand)",
+            line.text,
+            line.output.len()
+        )
+    } else {
+        format!(" {node:<12} {}", line.text)
+    };
+    let mut rows = vec![Line::styled(text, style)];
+    if !collapsed {
+        rows.extend(line.output.iter().map(|out| {
+            Line::styled(
+                format!(" {:<12}   {out}", ""),
+                Style::default().fg(Color::DarkGray),
+            )
+        }));
+    }
+    rows
 }
 
 fn status_bar(view: &RunView, ui: &Ui) -> Line<'static> {
@@ -247,17 +326,45 @@ fn status_bar(view: &RunView, ui: &Ui) -> Line<'static> {
             )
         }
     };
-    let filter = if ui.filter == Filter::All {
-        String::new()
-    } else {
-        format!("[{}] ", ui.filter.name())
-    };
-    Line::from(vec![
-        state,
-        Span::raw(format!(
-            "{done}/{total} {filter}· v filter  z zen  ? help  q quit"
+    if let Some(search) = ui.search.as_ref().filter(|s| s.typing) {
+        return Line::from(vec![
+            Span::raw(format!(" /{}", printable_line(&search.query))),
+            Span::styled("▏", Style::default().fg(Color::Yellow)),
+            Span::styled(
+                "  Enter keep · Esc end",
+                Style::default().fg(Color::DarkGray),
+            ),
+        ]);
+    }
+    let mut spans = vec![state, Span::raw(format!("{done}/{total} "))];
+    if let Some(eta) = view.eta_ms() {
+        spans.push(Span::raw(format!("ETA {} ", elapsed(eta))));
+    }
+    if ui.filter != Filter::All {
+        spans.push(Span::styled(
+            format!("[{}] ", ui.filter.name()),
+            Style::default().fg(Color::Cyan),
+        ));
+    }
+    if let Some(search) = &ui.search {
+        let count = ui.matches(view).len();
+        let at = search.current.map_or(0, |c| c + 1);
+        spans.push(Span::styled(
+            format!("[/{} {at}/{count}] ", printable_line(&search.query)),
+            Style::default().fg(Color::Cyan),
+        ));
+    }
+    match ui.flash_message() {
+        Some(message) => spans.push(Span::styled(
+            format!("{message} "),
+            Style::default().fg(Color::Yellow),
         )),
-    ])
+        None => spans.push(Span::styled(
+            "· v filter  z zen  / search  ? help  q quit",
+            Style::default().fg(Color::DarkGray),
+        )),
+    }
+    Line::from(spans)
 }
 
 fn draw_help(frame: &mut Frame<'_>, area: Rect) {
@@ -267,6 +374,10 @@ fn draw_help(frame: &mut Frame<'_>, area: Rect) {
         "Esc      every node's lines",
         "v        filter: all, tools, errors",
         "z        zen: hide the node list",
+        "/        search (Enter keeps it, Esc ends it)",
+        "n N      next / previous match",
+        "Ctrl+O   expand or collapse tool output",
+        "y        copy the log shown",
         "?        this help (? or Esc closes it)",
         "q Ctrl+C cancel the run and quit",
         "",

@@ -41,7 +41,7 @@ fn midway() -> RunView {
     let mut tool = event(EventKind::ToolCallStart, "Write", "");
     tool.source = EventSource::Agent;
     tool.tool_name = Some("bash".into());
-    tool.content = Some("cargo test".into());
+    tool.capture.tool_input = Some(r#"{"command":"cargo test"}"#.into());
     let mut cost = event(EventKind::CostUpdated, "Write", "");
     cost.cost = Some(CostSnapshot {
         total_tokens: Some(1500),
@@ -49,7 +49,7 @@ fn midway() -> RunView {
         wall_elapsed_ms: Some(83_000),
         ..CostSnapshot::default()
     });
-    for e in [
+    for (i, e) in [
         event(EventKind::PipelineStarted, "", "pipeline started"),
         event(EventKind::StageStarted, "Start", "executing node \"Start\""),
         event(
@@ -81,7 +81,13 @@ fn midway() -> RunView {
             "Review",
             "gate \"Review\" waits for an answer",
         ),
-    ] {
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        // Ten seconds apart: the nodes took 20 s each.
+        let mut e = e;
+        e.ts = Timestamp::from_unix_millis(1_765_000_000_000 + 10_000 * i as i64, 0);
         view.apply(&e);
     }
     view
@@ -123,7 +129,7 @@ fn the_view_folds_events_into_lamps_trail_cost_and_log() {
     assert_eq!(view.trail, ["Start", "Fetch", "Write", "Review"]);
     assert_eq!((view.tokens, view.elapsed_ms), (1500, 83_000));
     assert_eq!(view.progress(), (3, 5));
-    assert!(view.log.iter().any(|l| l.text == "→ bash cargo test"));
+    assert!(view.log.iter().any(|l| l.text == "▸ $ cargo test"));
 }
 
 fn drawn_ui(view: &RunView, ui: &Ui, width: u16, height: u16) -> String {
@@ -165,7 +171,7 @@ fn keys_select_a_node_drill_into_it_filter_zen_and_help() {
     assert_eq!(ui.filter, Filter::Tools);
     let tools = ui.lines(&view);
     assert_eq!(tools.len(), 1, "{tools:?}");
-    assert_eq!(tools[0].text, "→ bash cargo test");
+    assert_eq!(tools[0].text, "▸ $ cargo test");
     press(&mut ui, &view, KeyCode::Char('v'));
     press(&mut ui, &view, KeyCode::Char('v'));
     assert_eq!(ui.filter, Filter::All);
@@ -320,6 +326,150 @@ fn wide_and_combining_characters_keep_the_layout() {
     assert!(squeezed.contains("🎉done"), "{screen}");
 }
 
+/// A tool result of `lines` output lines for node `node`.
+fn tool_result(node: &str, tool: &str, lines: usize) -> PipelineEvent {
+    let mut e = event(EventKind::ToolCallEnd, node, "");
+    e.source = EventSource::Agent;
+    e.tool_name = Some(tool.into());
+    e.content = Some((1..=lines).map(|i| format!("output line {i}\n")).collect());
+    e
+}
+
+#[test]
+fn tool_results_past_four_lines_collapse_until_ctrl_o() {
+    use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    let mut view = midway();
+    view.apply(&tool_result("Review", "grep_search", 3));
+    view.apply(&tool_result("Review", "bash", 9));
+    let mut failed = tool_result("Review", "read", 0);
+    failed.error = Some("no such file".into());
+    view.apply(&failed);
+    let mut ui = Ui::default();
+    let collapsed = drawn_ui(&view, &ui, 100, 30);
+    // Three lines are short enough to show; nine wait for Ctrl+O.
+    assert!(collapsed.contains("✓ grep_search"), "{collapsed}");
+    assert!(collapsed.contains("output line 3"), "{collapsed}");
+    assert!(
+        collapsed.contains("✓ bash (9 lines, ctrl+o to expand)"),
+        "{collapsed}"
+    );
+    assert!(!collapsed.contains("output line 9"), "{collapsed}");
+    assert!(collapsed.contains("✗ read: no such file"), "{collapsed}");
+    insta::assert_snapshot!("tool_output_collapsed_80x24", drawn_ui(&view, &ui, 80, 24));
+    assert!(ui.key(
+        KeyEvent::new(KeyCode::Char('o'), KeyModifiers::CONTROL),
+        &view
+    ));
+    let expanded = drawn_ui(&view, &ui, 100, 30);
+    assert!(expanded.contains("output line 9"), "{expanded}");
+    assert!(!expanded.contains("ctrl+o to expand"), "{expanded}");
+    insta::assert_snapshot!("tool_output_expanded_80x24", drawn_ui(&view, &ui, 80, 24));
+}
+
+#[test]
+fn search_highlights_matches_and_n_and_shift_n_move_between_them() {
+    use ratatui::crossterm::event::KeyCode;
+    let mut view = midway();
+    view.apply(&event(EventKind::Warning, "Review", "the needle, first"));
+    for i in 0..60 {
+        view.apply(&event(EventKind::Warning, "Review", &format!("hay {i}")));
+    }
+    view.apply(&event(EventKind::Warning, "Review", "the NEEDLE, last"));
+    let mut ui = Ui::default();
+    press(&mut ui, &view, KeyCode::Char('/'));
+    for c in "needle".chars() {
+        press(&mut ui, &view, KeyCode::Char(c));
+    }
+    // `q` typed into the query does not quit; it is text.
+    assert!(ui.searching());
+    let typing = drawn_ui(&view, &ui, 80, 24);
+    assert!(typing.contains("/needle"), "{typing}");
+    press(&mut ui, &view, KeyCode::Enter);
+    assert!(!ui.searching());
+    assert_eq!(ui.matches(&view).len(), 2, "case-insensitive");
+    // Enter goes to the newest match.
+    let newest = drawn_ui(&view, &ui, 80, 24);
+    assert!(newest.contains("[/needle 2/2]"), "{newest}");
+    assert!(newest.contains("the NEEDLE, last"), "{newest}");
+    // `N` goes back to the first, scrolled into sight above 60 lines.
+    press(&mut ui, &view, KeyCode::Char('N'));
+    let first = drawn_ui(&view, &ui, 80, 24);
+    assert!(first.contains("the needle, first"), "{first}");
+    assert!(!first.contains("the NEEDLE, last"), "{first}");
+    assert!(first.contains("[/needle 1/2]"), "{first}");
+    insta::assert_snapshot!("search_80x24", first);
+    // `n` wraps round to the newest; Esc ends the search.
+    press(&mut ui, &view, KeyCode::Char('n'));
+    assert!(drawn_ui(&view, &ui, 80, 24).contains("[/needle 2/2]"));
+    press(&mut ui, &view, KeyCode::Esc);
+    assert!(ui.search.is_none());
+    // Nothing matches: said for a moment.
+    press(&mut ui, &view, KeyCode::Char('/'));
+    press(&mut ui, &view, KeyCode::Char('Z'));
+    press(&mut ui, &view, KeyCode::Enter);
+    assert_eq!(ui.flash_message(), Some("no match for \"Z\""));
+}
+
+#[test]
+fn a_child_workflows_nodes_are_indented_under_their_parent() {
+    let flow = "workflow Outer\n  start: Start\n  exit: Done\n  agent Start\n    label: Start\n  subgraph Sub\n    ref: inner.dip\n  agent Done\n    label: Done\n  edges\n    Start -> Sub\n    Sub -> Done\n";
+    let mut view = RunView::new(&plan(flow), "a1b2c3d4e5f6");
+    for e in [
+        event(EventKind::StageStarted, "Start", ""),
+        event(EventKind::StageCompleted, "Start", ""),
+        event(EventKind::StageStarted, "Sub", ""),
+        event(EventKind::StageStarted, "Sub/Lint", ""),
+        event(EventKind::StageCompleted, "Sub/Lint", ""),
+        event(EventKind::StageStarted, "Sub/Test", ""),
+    ] {
+        view.apply(&e);
+    }
+    let ids: Vec<(&str, usize)> = view
+        .nodes
+        .iter()
+        .map(|n| (n.id.as_str(), n.depth))
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            ("Start", 0),
+            ("Sub", 0),
+            ("Sub/Lint", 1),
+            ("Sub/Test", 1),
+            ("Done", 0)
+        ]
+    );
+    let screen = drawn(&view, 80, 24);
+    assert!(screen.contains("   ● Lint"), "{screen}");
+    assert!(screen.contains("   ◉ Test"), "{screen}");
+    // The child's rows come before the node after their parent.
+    let at = |text: &str| screen.find(text).unwrap_or(usize::MAX);
+    assert!(at("◉ Test") < at("○ Done"), "{screen}");
+}
+
+#[test]
+fn the_eta_rows_times_and_notes_follow_the_nodes() {
+    let view = midway();
+    // Start and Fetch took 10 s, Write 20 s: two nodes left at the mean.
+    assert_eq!(view.eta_ms(), Some(26_666));
+    assert!(drawn(&view, 80, 24).contains("3/5 ETA 0m26s"));
+    let mut view = midway();
+    let mut thinking = event(EventKind::LlmRequestStart, "Done", "");
+    thinking.source = EventSource::Agent;
+    view.apply(&event(EventKind::StageStarted, "Done", ""));
+    view.apply(&thinking);
+    let mut ui = Ui::default();
+    ui.now_ms = 1_765_000_003_400;
+    let screen = drawn_ui(&view, &ui, 80, 24);
+    assert!(screen.contains("Done (3.4s)"), "{screen}");
+    let mut failed = event(EventKind::StageFailed, "Done", "node failed");
+    failed.error = Some("exit status 2\nmore".into());
+    view.apply(&failed);
+    let screen = drawn_ui(&view, &ui, 80, 24);
+    assert!(screen.contains("✖ Done exit status"), "{screen}");
+    assert!(screen.contains("FAILED: node failed"), "{screen}");
+}
+
 mod gates {
     use super::*;
     use crate::dashboard::gate::GateModal;
@@ -469,7 +619,8 @@ mod gates {
 
 mod board {
     use super::*;
-    use crate::dashboard::board::{draw_board, Board};
+    use crate::dashboard::board::{draw_many, Board};
+    use crate::dashboard::many::BoardUi;
 
     /// Writes `events` as run `id`'s activity log under `root`, its owner
     /// `pid`.
@@ -543,7 +694,7 @@ mod board {
         assert_eq!(status(&board, "bbbbbbbbbbbb"), "waiting");
         let mut terminal = Terminal::new(TestBackend::new(100, 8)).expect("terminal");
         terminal
-            .draw(|frame| draw_board(frame, &board, 0))
+            .draw(|frame| draw_many(frame, &board, &BoardUi::default()))
             .expect("drawn");
         let screen: String = terminal
             .backend()
@@ -584,5 +735,199 @@ mod board {
         board.refresh();
         assert_eq!(board.runs.len(), 3);
         assert_eq!(status(&board, "cccccccccccc"), "stopped");
+    }
+
+    /// Three runs: one ended well, one waiting at its gate, one that
+    /// stopped.
+    fn three_runs(root: &std::path::Path) -> Board {
+        record(
+            root,
+            "aaaaaaaaaaaa",
+            u32::MAX,
+            &[
+                event(EventKind::PipelineStarted, "", "started"),
+                event(EventKind::StageStarted, "Build", "go"),
+                event(EventKind::StageCompleted, "Build", "done"),
+                {
+                    let mut e = event(EventKind::PipelineCompleted, "", "completed");
+                    e.terminal_status = Some("success".into());
+                    e
+                },
+            ],
+        );
+        record(
+            root,
+            "bbbbbbbbbbbb",
+            1,
+            &[
+                event(EventKind::PipelineStarted, "", "started"),
+                event(EventKind::StageStarted, "Ask", "go"),
+                event(EventKind::GateOpened, "Ask", "waits"),
+            ],
+        );
+        record(
+            root,
+            "cccccccccccc",
+            u32::MAX,
+            &[
+                event(EventKind::PipelineStarted, "", "started"),
+                event(EventKind::StageStarted, "Lint", "go"),
+            ],
+        );
+        Board::new(root)
+    }
+
+    fn key(code: KeyCode) -> KeyEvent {
+        KeyEvent::new(code, KeyModifiers::NONE)
+    }
+
+    fn typed(ui: &mut BoardUi, board: &Board, text: &str) -> Vec<Action> {
+        text.chars()
+            .map(|c| ui.key(key(KeyCode::Char(c)), board))
+            .collect()
+    }
+
+    fn shown(ui: &BoardUi, board: &Board) -> Vec<String> {
+        ui.visible(board)
+            .iter()
+            .map(|i| board.runs[*i].view.run_id.clone())
+            .collect()
+    }
+
+    use crate::dashboard::many::{Action, Sort};
+    use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+    #[test]
+    fn the_board_filters_sorts_jumps_to_gates_and_takes_commands() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let board = three_runs(dir.path());
+        let mut ui = BoardUi::default();
+        assert_eq!(shown(&ui, &board).len(), 3);
+        // `/` filters on what a row says: here its status.
+        ui.key(key(KeyCode::Char('/')), &board);
+        typed(&mut ui, &board, "wait");
+        assert!(ui.filtering);
+        assert_eq!(shown(&ui, &board), ["bbbbbbbbbbbb"]);
+        ui.key(key(KeyCode::Enter), &board);
+        assert!(!ui.filtering);
+        let screen = screen_of(100, 8, |frame| draw_many(frame, &board, &ui));
+        assert!(screen.contains("[/wait] 1 shown"), "{screen}");
+        // Esc drops the filter.
+        ui.key(key(KeyCode::Esc), &board);
+        assert_eq!(shown(&ui, &board).len(), 3);
+        // `s` sorts by status: the run that needs someone first.
+        ui.key(key(KeyCode::Char('s')), &board);
+        assert_eq!(ui.sort, Sort::Status);
+        assert_eq!(
+            shown(&ui, &board),
+            ["bbbbbbbbbbbb", "cccccccccccc", "aaaaaaaaaaaa"]
+        );
+        // `g` goes to the next run waiting at a gate.
+        ui.key(key(KeyCode::End), &board);
+        ui.key(key(KeyCode::Char('g')), &board);
+        assert_eq!(
+            ui.selected_run(&board).map(|r| r.view.run_id.as_str()),
+            Some("bbbbbbbbbbbb")
+        );
+        // `x` and `:cancel` cancel the selected run; `:cancel ID` another.
+        assert_eq!(
+            ui.key(key(KeyCode::Char('x')), &board),
+            Action::Cancel("bbbbbbbbbbbb".into())
+        );
+        ui.key(key(KeyCode::Char(':')), &board);
+        typed(&mut ui, &board, "resume cccccccccccc");
+        let screen = screen_of(100, 8, |frame| draw_many(frame, &board, &ui));
+        assert!(screen.contains(":resume cccccccccccc"), "{screen}");
+        assert_eq!(
+            ui.key(key(KeyCode::Enter), &board),
+            Action::Resume("cccccccccccc".into())
+        );
+        ui.key(key(KeyCode::Char(':')), &board);
+        typed(&mut ui, &board, "submit flows/x.dip");
+        assert_eq!(
+            ui.key(key(KeyCode::Enter), &board),
+            Action::Submit("flows/x.dip".into())
+        );
+        ui.key(key(KeyCode::Char(':')), &board);
+        typed(&mut ui, &board, "frobnicate");
+        assert_eq!(ui.key(key(KeyCode::Enter), &board), Action::None);
+        assert!(ui
+            .flash_message()
+            .is_some_and(|m| m.contains("unknown command")));
+        assert_eq!(ui.key(key(KeyCode::Char('q')), &board), Action::Quit);
+    }
+
+    #[test]
+    fn an_open_runs_gate_is_answered_or_put_aside_from_the_board() {
+        use tracker_handlers::human::{GateMode, GateRequest};
+        let dir = tempfile::tempdir().expect("temp dir");
+        let board = three_runs(dir.path());
+        let mut ui = BoardUi::default();
+        ui.key(key(KeyCode::Char('/')), &board);
+        typed(&mut ui, &board, "bbbb");
+        ui.key(key(KeyCode::Enter), &board);
+        assert_eq!(
+            ui.key(key(KeyCode::Enter), &board),
+            Action::Opened("bbbbbbbbbbbb".into())
+        );
+        assert_eq!(ui.wants_gate(&board), Some("bbbbbbbbbbbb".into()));
+        let gate = GateRequest {
+            run_id: "bbbbbbbbbbbb".into(),
+            node_id: "Ask".into(),
+            mode: GateMode::Choice,
+            label: "Ship?".into(),
+            prompt: "Ship it?".into(),
+            choices: vec!["yes".into(), "no".into()],
+            default: String::new(),
+            questions: Vec::new(),
+        };
+        ui.offer_gate(gate.clone());
+        let screen = screen_of(80, 24, |frame| draw_many(frame, &board, &ui));
+        assert!(screen.contains("gate Ask"), "{screen}");
+        insta::assert_snapshot!("open_run_with_gate_80x24", screen);
+        // Esc puts it aside: the run still waits, it is not asked again
+        // until `a`.
+        ui.key(key(KeyCode::Esc), &board);
+        assert!(ui.modal.is_none());
+        assert_eq!(ui.wants_gate(&board), None);
+        assert_eq!(
+            ui.key(key(KeyCode::Char('a')), &board),
+            Action::Opened("bbbbbbbbbbbb".into())
+        );
+        ui.offer_gate(gate);
+        ui.key(key(KeyCode::Down), &board);
+        assert_eq!(
+            ui.key(key(KeyCode::Enter), &board),
+            Action::Answer {
+                run: "bbbbbbbbbbbb".into(),
+                node: "Ask".into(),
+                answer: tracker_handlers::human::GateAnswer {
+                    response: "no".into(),
+                    answers: Vec::new(),
+                    actor: tracker_runtime::event::Actor::Human,
+                },
+            }
+        );
+        // Esc leaves the run's view for the board.
+        ui.key(key(KeyCode::Esc), &board);
+        assert!(ui.open.is_none());
+    }
+
+    #[test]
+    fn the_board_at_both_sizes() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let board = three_runs(dir.path());
+        let ui = BoardUi::default();
+        insta::assert_snapshot!(
+            "board_80x24",
+            screen_of(80, 24, |frame| draw_many(frame, &board, &ui))
+        );
+        insta::assert_snapshot!(
+            "board_200x50",
+            screen_of(200, 50, |frame| draw_many(frame, &board, &ui))
+        );
+        for (w, h) in [(20, 5), (1, 1), (0, 0)] {
+            screen_of(w, h, |frame| draw_many(frame, &board, &ui));
+        }
     }
 }

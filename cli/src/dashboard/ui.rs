@@ -2,7 +2,8 @@
 //! whether its lines are drilled into, the log's filter, zen mode, the help
 //! overlay; and the keys that change them.
 
-use ratatui::crossterm::event::{KeyCode, KeyEvent};
+use dippin::diagnostic::printable_line;
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::model::{LineKind, LogLine, RunView};
 
@@ -46,6 +47,17 @@ impl Filter {
     }
 }
 
+/// A search of the activity log (`/`).
+#[derive(Clone, Debug, Default)]
+pub struct Search {
+    /// What is looked for (case-insensitive).
+    pub query: String,
+    /// Still being typed (Enter keeps it, Esc ends the search).
+    pub typing: bool,
+    /// The match shown: its place among the matching lines, newest last.
+    pub current: Option<usize>,
+}
+
 /// The dashboard's own state.
 #[derive(Clone, Debug, Default)]
 pub struct Ui {
@@ -59,12 +71,24 @@ pub struct Ui {
     pub zen: bool,
     /// The help overlay is open.
     pub help: bool,
+    /// Tool output is shown whole (Ctrl+O), not collapsed.
+    pub expanded: bool,
+    /// The search, while there is one.
+    pub search: Option<Search>,
     /// Ticks of the clock (turns spinners).
     pub tick: u64,
     /// Milliseconds since the dashboard opened (the header's clock between
     /// the run's own reports).
     pub elapsed_ms: u64,
+    /// The time now (Unix milliseconds; 0: unknown), for how long a node
+    /// has been thinking or in a tool.
+    pub now_ms: i64,
+    /// A message for the status bar, and the tick it goes away at.
+    flash: Option<(String, u64)>,
 }
+
+/// How many ticks (150 ms) a flash message stays: about two seconds.
+const FLASH_TICKS: u64 = 13;
 
 impl Ui {
     /// Takes a key meant for the view (not a gate); whether it was one.
@@ -75,8 +99,14 @@ impl Ui {
             }
             return true;
         }
+        if self.searching() {
+            self.search_key(key, view);
+            return true;
+        }
+        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
         let last = view.nodes.len().saturating_sub(1);
         match key.code {
+            KeyCode::Char('o') if ctrl => self.expanded = !self.expanded,
             KeyCode::Up => {
                 self.selected = Some(self.selected.map_or(0, |s| s.saturating_sub(1)));
             }
@@ -84,15 +114,137 @@ impl Ui {
                 self.selected = Some(self.selected.map_or(0, |s| (s + 1).min(last)));
             }
             KeyCode::Enter if self.selected.is_some() => self.drilled = true,
+            KeyCode::Esc if self.search.is_some() => self.search = None,
             KeyCode::Esc => {
                 self.drilled = false;
             }
             KeyCode::Char('v') => self.filter = self.filter.next(),
             KeyCode::Char('z') => self.zen = !self.zen,
             KeyCode::Char('?') => self.help = true,
+            KeyCode::Char('/') => {
+                self.search = Some(Search {
+                    typing: true,
+                    ..Search::default()
+                });
+            }
+            KeyCode::Char('n') if self.search.is_some() => self.step_match(view, true),
+            KeyCode::Char('N') if self.search.is_some() => self.step_match(view, false),
+            KeyCode::Char('y') => {
+                let text: Vec<String> = self
+                    .lines(view)
+                    .iter()
+                    .filter(|l| l.kind != LineKind::Separator)
+                    .map(|l| {
+                        format!("{} {}", l.node.as_deref().unwrap_or(""), l.text)
+                            .trim_start()
+                            .to_string()
+                    })
+                    .collect();
+                let lines = text.len();
+                if copy_to_clipboard(&text.join("\n")) {
+                    self.flash(format!("copied {lines} lines"));
+                } else {
+                    self.flash("Clipboard not supported");
+                }
+            }
             _ => return false,
         }
         true
+    }
+
+    /// Whether a search query is being typed.
+    pub fn searching(&self) -> bool {
+        self.search.as_ref().is_some_and(|s| s.typing)
+    }
+
+    fn search_key(&mut self, key: KeyEvent, view: &RunView) {
+        let Some(search) = &mut self.search else {
+            return;
+        };
+        match key.code {
+            KeyCode::Esc => self.search = None,
+            KeyCode::Enter => {
+                search.typing = false;
+                if search.query.is_empty() {
+                    self.search = None;
+                } else {
+                    // The newest match first.
+                    search.current = None;
+                    self.step_match(view, false);
+                }
+            }
+            KeyCode::Backspace => {
+                search.query.pop();
+            }
+            KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
+                search.query.push(c);
+            }
+            _ => {}
+        }
+    }
+
+    /// Moves to the next (`forward`: older to newer) or previous match,
+    /// going round at the ends.
+    fn step_match(&mut self, view: &RunView, forward: bool) {
+        let count = self.matches(view).len();
+        let Some(search) = &mut self.search else {
+            return;
+        };
+        if count == 0 {
+            search.current = None;
+            let message = format!("no match for {:?}", printable_line(&search.query));
+            self.flash(message);
+            return;
+        }
+        search.current = Some(match (search.current, forward) {
+            (None, _) => count - 1,
+            (Some(i), true) => (i + 1) % count,
+            (Some(i), false) => (i + count - 1) % count,
+        });
+    }
+
+    /// The places (among [`Ui::lines`]) of the lines the search matches.
+    pub fn matches(&self, view: &RunView) -> Vec<usize> {
+        let Some(query) = self
+            .search
+            .as_ref()
+            .map(|s| s.query.to_lowercase())
+            .filter(|q| !q.is_empty())
+        else {
+            return Vec::new();
+        };
+        self.lines(view)
+            .iter()
+            .enumerate()
+            .filter(|(_, line)| {
+                line.text.to_lowercase().contains(&query)
+                    || line
+                        .output
+                        .iter()
+                        .any(|o| o.to_lowercase().contains(&query))
+            })
+            .map(|(i, _)| i)
+            .collect()
+    }
+
+    /// The line the log is scrolled to (its place among [`Ui::lines`]):
+    /// the current match; none follows the newest.
+    pub fn anchor(&self, view: &RunView) -> Option<usize> {
+        let current = self.search.as_ref()?.current?;
+        self.matches(view).get(current).copied()
+    }
+
+    /// Shows `message` on the status bar for about two seconds.
+    pub fn flash(&mut self, message: impl Into<String>) {
+        self.flash = Some((message.into(), self.tick + FLASH_TICKS));
+    }
+
+    /// The flash message, while it lasts.
+    pub fn flash_message(&self) -> Option<&str> {
+        self.flash
+            .as_ref()
+            .filter(|(_, until)| self.tick < *until)
+            .map(|(m, _)| m.as_str())
     }
 
     /// The node whose lines the log shows, when drilled into one.
@@ -115,4 +267,32 @@ impl Ui {
             .filter(|line| line.kind == LineKind::Separator || self.filter.keeps(line))
             .collect()
     }
+}
+
+/// Copies `text` to the system clipboard with the first of `pbcopy`,
+/// `wl-copy` and `xclip` there is; whether one took it.
+pub fn copy_to_clipboard(text: &str) -> bool {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let tools: [(&str, &[&str]); 3] = [
+        ("pbcopy", &[]),
+        ("wl-copy", &[]),
+        ("xclip", &["-selection", "clipboard"]),
+    ];
+    tools.iter().any(|(tool, args)| {
+        let Ok(mut child) = Command::new(tool)
+            .args(*args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+        else {
+            return false;
+        };
+        let written = child
+            .stdin
+            .take()
+            .is_some_and(|mut stdin| stdin.write_all(text.as_bytes()).is_ok());
+        child.wait().is_ok_and(|status| status.success()) && written
+    })
 }

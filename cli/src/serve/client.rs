@@ -7,6 +7,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, bail, Result};
 use serde_json::{json, Value};
+use tracker_handlers::human::{GateAnswer, GateMode, GateRequest};
+use tracker_handlers::questions::Question;
 use tracker_runtime::event::PipelineEvent;
 
 use super::socket;
@@ -156,6 +158,92 @@ pub fn cancel_run(socket: Option<&Path>, id: &str) -> Result<bool> {
             .post(&format!("/v1/runs/{id}/cancel"), &Value::Null)
             .await?;
         Ok(answer["cancelled"].as_bool().unwrap_or(false))
+    })
+}
+
+/// The gates run `id` of the service waits at, as the dashboard asks them.
+pub fn waiting_gates(socket: Option<&Path>, id: &str) -> Result<Vec<GateRequest>> {
+    block_on(async {
+        let client = Client::new(socket)?;
+        let listed = client.get(&format!("/v1/runs/{id}/gates")).await?;
+        Ok(listed["gates"]
+            .as_array()
+            .map(|gates| gates.iter().map(|g| gate_request(id, g)).collect())
+            .unwrap_or_default())
+    })
+}
+
+/// A gate as the service lists it.
+fn gate_request(run: &str, gate: &Value) -> GateRequest {
+    let text = |v: &Value| v.as_str().unwrap_or_default().to_string();
+    let texts = |v: &Value| {
+        v.as_array()
+            .map(|a| a.iter().map(text).collect())
+            .unwrap_or_default()
+    };
+    GateRequest {
+        run_id: run.to_string(),
+        node_id: text(&gate["node_id"]),
+        mode: GateMode::parse(gate["mode"].as_str().unwrap_or("choice")),
+        label: text(&gate["label"]),
+        prompt: text(&gate["prompt"]),
+        choices: texts(&gate["choices"]),
+        default: text(&gate["default"]),
+        questions: gate["question_forms"]
+            .as_array()
+            .map(|forms| {
+                forms
+                    .iter()
+                    .map(|q| Question {
+                        id: text(&q["id"]),
+                        text: text(&q["text"]),
+                        context: text(&q["context"]),
+                        options: texts(&q["options"]),
+                        is_yes_no: q["yes_no"].as_bool().unwrap_or(false),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
+    }
+}
+
+/// Answers gate `node` of the service's run `id`.
+pub fn answer_gate(socket: Option<&Path>, id: &str, node: &str, answer: &GateAnswer) -> Result<()> {
+    block_on(async {
+        let client = Client::new(socket)?;
+        let answers: Vec<&str> = answer.answers.iter().map(|a| a.answer.as_str()).collect();
+        client
+            .post(
+                &format!("/v1/runs/{id}/gates/{node}"),
+                &json!({ "answer": answer.response, "answers": answers }),
+            )
+            .await?;
+        Ok(())
+    })
+}
+
+/// Resumes the service's run `id`; the id of the run going on from it.
+pub fn resume_run(socket: Option<&Path>, id: &str) -> Result<String> {
+    block_on(async {
+        let client = Client::new(socket)?;
+        let answer = client
+            .post(&format!("/v1/runs/{id}/resume"), &json!({}))
+            .await?;
+        Ok(answer["run_id"].as_str().unwrap_or(id).to_string())
+    })
+}
+
+/// Submits the pipeline file `path` (run in `workdir`); the new run's id.
+pub fn submit_file(socket: Option<&Path>, path: &Path, workdir: &Path) -> Result<String> {
+    block_on(async {
+        let client = Client::new(socket)?;
+        let answer = client
+            .post("/v1/runs", &json!({ "pipeline": path, "workdir": workdir }))
+            .await?;
+        answer["run_id"]
+            .as_str()
+            .map(String::from)
+            .ok_or_else(|| anyhow!("the service gave no run id"))
     })
 }
 

@@ -67,6 +67,15 @@ impl Gates {
                     "choices": w.request.choices,
                     "default": w.request.default,
                     "questions": w.request.questions.iter().map(|q| q.text.clone()).collect::<Vec<_>>(),
+                    // Each question whole, for a client that asks them (the
+                    // dashboard): its options, and whether yes or no answers it.
+                    "question_forms": w.request.questions.iter().map(|q| json!({
+                        "id": q.id,
+                        "text": q.text,
+                        "context": q.context,
+                        "options": q.options,
+                        "yes_no": q.is_yes_no,
+                    })).collect::<Vec<_>>(),
                 })
             })
             .collect()
