@@ -1,8 +1,11 @@
 //! The dashboard on a real terminal: the binary under `tmux`, driven with
 //! `send-keys` and read with `capture-pane`. A choice gate, a freeform gate
-//! submitted with Ctrl+S and a labelled freeform gate answered with text of
-//! one's own reach the run (the route it took, or the answer it recorded,
-//! proves it); `q` cancels a running pipeline; the terminal is sane after.
+//! submitted with Ctrl+S, a labelled freeform gate answered with text of
+//! one's own and an interview form reach the run (the route it took, or the
+//! answer it recorded, proves it); an agent's tool calls show in the log;
+//! `q` cancels a running pipeline; the terminal is sane after. `tracker
+//! dash` follows the runs of a directory and of a service (fifty of them,
+//! one answered from the board).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -24,7 +27,17 @@ impl Pane {
     }
 
     /// [`Pane::run`] in a pane of `width`×`height`.
-    fn run_sized(dir: &Path, args: &str, (width, height): (u16, u16)) -> Pane {
+    fn run_sized(dir: &Path, args: &str, size: (u16, u16)) -> Pane {
+        Pane::run_with(dir, args, size, &[])
+    }
+
+    /// [`Pane::run_sized`] with `vars` set for the command.
+    fn run_with(
+        dir: &Path,
+        args: &str,
+        (width, height): (u16, u16),
+        vars: &[(&str, &str)],
+    ) -> Pane {
         let socket = format!(
             "tracker-test-{}-{}",
             std::process::id(),
@@ -42,6 +55,7 @@ impl Pane {
             .env_remove("TMUX")
             // Live activity logs where the test's other runs put them.
             .env("TRACKER_AUDIT_DIR", dir.join(".audit"))
+            .envs(vars.iter().copied())
             .status()
             .expect("tmux runs");
         assert!(status.success(), "tmux could not start");
@@ -376,6 +390,81 @@ fn tracker_dash_follows_fifty_service_runs_and_answers_one_runs_gate() {
     }
     pane.wait_for("success");
     pane.keys(&["q"]);
+    let (code, sane) = pane.ended();
+    assert_eq!((code, sane), (0, true));
+}
+
+#[test]
+fn an_interview_form_is_answered_question_by_question() {
+    let dir = workdir("interview");
+    let d = dir.path();
+    std::fs::write(
+        d.join("questions.json"),
+        r#"{"questions":[{"text":"Which storage backend?","context":"two candidates found","options":["postgres","sqlite"]},{"text":"Proceed with the plan?","options":["yes","no"]},{"text":"Anything else?"}]}"#,
+    )
+    .expect("questions");
+    let flow = "workflow Interview\n  start: Start\n  exit: Done\n  agent Start\n    label: Start\n  tool Ask\n    timeout: 10s\n    command: cat questions.json\n  human Interview\n    label: \"A few questions\"\n    mode: interview\n    questions_key: tool_stdout\n  agent Done\n    label: Done\n  edges\n    Start -> Ask\n    Ask -> Interview\n    Interview -> Done\n";
+    std::fs::write(d.join("interview.dip"), flow).expect("pipeline");
+    let pane = Pane::run(d, "run interview.dip --provider stub");
+    pane.wait_for("INTERVIEW (0/3 answered)");
+    pane.wait_for("Q1 of 3: Which storage backend?");
+    pane.keys(&["Down"]);
+    pane.wait_for("▶ sqlite");
+    // An elaboration with Tab, then the pick.
+    pane.keys(&["Tab"]);
+    pane.keys(&["-l", "small data"]);
+    pane.wait_for("+ small data");
+    pane.keys(&["Tab", "Enter"]);
+    pane.wait_for("✓ Q1: Which storage backend? → sqlite (small data)");
+    pane.wait_for("Q2 of 3: Proceed with the plan?");
+    pane.keys(&["n"]);
+    pane.wait_for("Q3 of 3: Anything else?");
+    pane.keys(&["-l", "ship friday"]);
+    pane.wait_for("> ship friday");
+    pane.keys(&["Enter"]);
+    let (code, sane) = pane.ended();
+    assert_eq!((code, sane), (0, true));
+    let recorded = recorded_answer(d);
+    for said in [
+        "sqlite — small data",
+        "no",
+        "ship friday",
+        "3 of 3 questions answered",
+    ] {
+        assert!(recorded.contains(said), "{said:?} in {recorded}");
+    }
+}
+
+#[test]
+fn an_agents_tool_calls_and_their_output_show_in_the_log() {
+    use tracker_tests::mock_provider::{MockProvider, Reply};
+    let dir = workdir("tools");
+    let d = dir.path();
+    let [call, done] = tracker_tests::sse_bodies::bash_then_done(
+        "anthropic",
+        "printf 'alpha\\nbeta\\ngamma\\ndelta\\nepsilon\\n'",
+    );
+    let mock = MockProvider::start([Reply::sse(call), Reply::sse(done)]);
+    // The agent's tool call, then a gate that holds the dashboard open.
+    let flow = "workflow Tools\n  start: Start\n  exit: Done\n  defaults\n    provider: anthropic\n    model: claude-sonnet-4-6\n  agent Start\n    label: Start\n  agent Work\n    prompt: List five words.\n  human Gate\n    label: \"Looks right?\"\n    mode: choice\n  agent Done\n    label: Done\n  edges\n    Start -> Work\n    Work -> Gate\n    Gate -> Done  label: yes\n";
+    std::fs::write(d.join("tools.dip"), flow).expect("pipeline");
+    let url = mock.url();
+    let pane = Pane::run_with(
+        d,
+        "run tools.dip",
+        (120, 40),
+        &[
+            ("ANTHROPIC_API_KEY", "sk-test-dashboard"),
+            ("ANTHROPIC_BASE_URL", url.as_str()),
+        ],
+    );
+    pane.wait_for("gate Gate");
+    // Beside the gate's modal, the log: the call, and its five lines of
+    // output collapsed.
+    pane.wait_for("● Work");
+    pane.wait_for("▸ $ printf");
+    pane.wait_for("✓ bash (5 lines, ctrl+o to expand)");
+    pane.keys(&["Enter"]);
     let (code, sane) = pane.ended();
     assert_eq!((code, sane), (0, true));
 }

@@ -173,6 +173,9 @@ fn run(
     let mut ui = Ui::default();
     let mut gates: Vec<(GateModal, oneshot::Sender<GateAnswer>)> = Vec::new();
     let mut quitting = false;
+    // Each interview gate's last answers, by node.
+    let mut answered: std::collections::HashMap<String, Vec<tracker_handlers::questions::Answer>> =
+        std::collections::HashMap::new();
     loop {
         terminal.draw(|frame| {
             draw(frame, &view, &ui);
@@ -199,13 +202,21 @@ fn run(
                         view.apply(event);
                     }
                 }
-                Msg::Gate(request, answer) => gates.push((GateModal::new(request), answer)),
+                Msg::Gate(request, answer) => {
+                    // A gate asked again (a loop, a retry) starts from the
+                    // answers given to it last time.
+                    let before = answered.get(&request.node_id).cloned().unwrap_or_default();
+                    gates.push((GateModal::answered_before(request, &before), answer));
+                }
                 Msg::Key(key) => {
                     let ctrl_c = key.code == KeyCode::Char('c')
                         && key.modifiers.contains(KeyModifiers::CONTROL);
                     if let Some((modal, _)) = gates.first_mut().filter(|_| !ctrl_c) {
                         if let Some(answer) = modal.key(key) {
-                            let (_, reply) = gates.remove(0);
+                            let (modal, reply) = gates.remove(0);
+                            if !answer.answers.is_empty() {
+                                answered.insert(modal.node().to_string(), answer.answers.clone());
+                            }
                             let _ = reply.send(answer);
                         }
                     } else if ctrl_c

@@ -1,8 +1,8 @@
 //! A gate waiting for the person at the dashboard: a modal over the run's
 //! view. Choices and yes/no gates pick from a list; a freeform gate takes
 //! text (Enter adds a line, Ctrl+S submits), and a freeform gate with labels
-//! offers them plus "other…" for text of one's own; an interview asks its
-//! questions one at a time. The prompt and options are shown printable.
+//! offers them plus "other…" for text of one's own; an interview is a
+//! fullscreen form ([`super::interview`]). The prompt and options are shown printable.
 
 use dippin::diagnostic::printable_text;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
@@ -14,6 +14,8 @@ use ratatui::Frame;
 use tracker_handlers::human::{GateAnswer, GateMode, GateRequest};
 use tracker_handlers::questions::Answer;
 use tracker_runtime::event::Actor;
+
+use super::interview::InterviewForm;
 
 /// The label of the entry that switches a labelled freeform gate to text.
 pub const OTHER: &str = "other…";
@@ -29,22 +31,28 @@ pub struct GateModal {
     text: String,
     /// Typing text rather than picking.
     typing: bool,
-    /// The interview question being asked, and the answers so far.
-    question: usize,
-    answers: Vec<Answer>,
+    /// An interview, as its fullscreen form.
+    form: Option<InterviewForm>,
 }
 
 impl GateModal {
     /// The modal for `request`.
     pub fn new(request: GateRequest) -> GateModal {
+        GateModal::answered_before(request, &[])
+    }
+
+    /// The modal for `request`, an interview's answers given `before` (to
+    /// the same gate, earlier in the run) filled in.
+    pub fn answered_before(request: GateRequest, before: &[Answer]) -> GateModal {
+        let form = (request.mode == GateMode::Interview)
+            .then(|| InterviewForm::new(request.questions.clone(), before));
         let mut modal = GateModal {
             request,
             options: Vec::new(),
             selected: 0,
             text: String::new(),
             typing: false,
-            question: 0,
-            answers: Vec::new(),
+            form,
         };
         modal.set_options();
         modal
@@ -62,20 +70,14 @@ impl GateModal {
 
     /// Whether text is being typed (Esc then belongs to the text).
     pub fn is_typing(&self) -> bool {
-        self.typing && !self.options.is_empty()
+        match &self.form {
+            Some(form) => form.is_typing(),
+            None => self.typing && !self.options.is_empty(),
+        }
     }
 
     fn set_options(&mut self) {
         self.options = match self.request.mode {
-            GateMode::Interview => match self.request.questions.get(self.question) {
-                Some(q) if q.is_yes_no => vec!["yes".into(), "no".into()],
-                Some(q) if !q.options.is_empty() => {
-                    let mut options = q.options.clone();
-                    options.push(OTHER.into());
-                    options
-                }
-                _ => Vec::new(),
-            },
             GateMode::Freeform if !self.request.choices.is_empty() => {
                 let mut options = self.request.choices.clone();
                 options.push(OTHER.into());
@@ -94,6 +96,9 @@ impl GateModal {
 
     /// Takes a key; the answer once the gate is answered.
     pub fn key(&mut self, key: KeyEvent) -> Option<GateAnswer> {
+        if let Some(form) = &mut self.form {
+            return form.key(key);
+        }
         let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
         if self.typing {
             match key.code {
@@ -133,25 +138,8 @@ impl GateModal {
         self.options.len() == 2 && self.options[0] == "yes" && self.options[1] == "no"
     }
 
-    /// Records `response`: the gate's answer, or an interview's answer to
-    /// the question at hand (then the next question, or the answer).
+    /// The gate's answer: `response`.
     fn submit(&mut self, response: String) -> Option<GateAnswer> {
-        if self.request.mode == GateMode::Interview {
-            self.answers.push(Answer {
-                answer: response,
-                elaboration: String::new(),
-            });
-            self.question += 1;
-            if self.question < self.request.questions.len() {
-                self.set_options();
-                return None;
-            }
-            return Some(GateAnswer {
-                response: String::new(),
-                answers: std::mem::take(&mut self.answers),
-                actor: Actor::Human,
-            });
-        }
         Some(GateAnswer {
             response,
             answers: Vec::new(),
@@ -159,8 +147,14 @@ impl GateModal {
         })
     }
 
-    /// Draws the modal over the middle of `area`.
+    /// Draws the modal over the middle of `area` (an interview over all
+    /// of it).
     pub fn draw(&self, frame: &mut Frame<'_>, area: Rect) {
+        if let Some(form) = &self.form {
+            let title = format!("gate {}", printable_text(&self.request.node_id));
+            form.draw(frame, area, &title, &self.request.prompt);
+            return;
+        }
         let width = area.width.saturating_sub(4).clamp(1, 100);
         // As tall as its text (the prompt wrapped to the width), and no
         // taller than the screen.
@@ -213,20 +207,9 @@ impl GateModal {
         );
     }
 
-    /// What is asked now, printable: the prompt, and an interview's
-    /// question at hand.
+    /// What is asked, printable.
     fn prompt(&self) -> String {
-        let prompt = match self.request.questions.get(self.question) {
-            Some(q) if self.request.mode == GateMode::Interview => format!(
-                "{}\n\nQuestion {} of {}: {}",
-                self.request.prompt,
-                self.question + 1,
-                self.request.questions.len(),
-                q.text
-            ),
-            _ => self.request.prompt.clone(),
-        };
-        printable_text(&prompt).into_owned()
+        printable_text(&self.request.prompt).into_owned()
     }
 
     fn answer_height(&self) -> u16 {

@@ -13,6 +13,7 @@
 pub mod app;
 pub mod board;
 pub mod gate;
+pub mod interview;
 pub mod many;
 pub mod model;
 pub mod render;

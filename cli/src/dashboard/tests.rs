@@ -594,6 +594,95 @@ mod gates {
             .expect("answered");
         let answers: Vec<&str> = answer.answers.iter().map(|a| a.answer.as_str()).collect();
         assert_eq!(answers, ["sqlite", "yes", "no"]);
+        assert_eq!(answer.response, "");
+    }
+
+    fn interview() -> GateRequest {
+        let mut gate = request(GateMode::Interview, &[]);
+        gate.questions = vec![
+            Question {
+                id: "q1".into(),
+                text: "Which storage backend?".into(),
+                context: "two candidates found".into(),
+                options: vec!["postgres".into(), "sqlite".into()],
+                is_yes_no: false,
+            },
+            Question {
+                id: "q2".into(),
+                text: "Proceed with the plan?".into(),
+                context: String::new(),
+                options: Vec::new(),
+                is_yes_no: true,
+            },
+            Question {
+                id: "q3".into(),
+                text: "Anything else?".into(),
+                context: String::new(),
+                options: Vec::new(),
+                is_yes_no: false,
+            },
+        ];
+        gate
+    }
+
+    #[test]
+    fn an_interview_elaborates_goes_back_and_cancels_with_what_was_answered() {
+        use tracker_handlers::questions::{Answer, CANCELED};
+        let mut modal = GateModal::new(interview());
+        // Tab: an elaboration to the pick.
+        modal.key(key(KeyCode::Tab));
+        assert!(modal.is_typing());
+        for c in "small data".chars() {
+            modal.key(key(KeyCode::Char(c)));
+        }
+        modal.key(key(KeyCode::Tab));
+        assert!(!modal.is_typing());
+        modal.key(key(KeyCode::Down));
+        assert!(modal.key(key(KeyCode::Enter)).is_none());
+        let second = drawn_with(&modal, 80, 24);
+        assert!(second.contains("INTERVIEW (1/3 answered)"), "{second}");
+        assert!(
+            second.contains("✓ Q1: Which storage backend? → sqlite (small data)"),
+            "{second}"
+        );
+        assert!(
+            second.contains("Q2 of 3: Proceed with the plan?"),
+            "{second}"
+        );
+        insta::assert_snapshot!("interview_second_80x24", second);
+        insta::assert_snapshot!("interview_second_200x50", drawn_with(&modal, 200, 50));
+        // Esc goes back to the first question, its answer kept under the
+        // cursor; Esc again cancels, handing back what was answered.
+        assert!(modal.key(key(KeyCode::Esc)).is_none());
+        assert!(drawn_with(&modal, 80, 24).contains("▶ sqlite"));
+        let canceled = modal.key(key(KeyCode::Esc)).expect("canceled");
+        assert_eq!(canceled.response, CANCELED);
+        assert_eq!(canceled.answers[0].answer, "sqlite");
+        assert_eq!(canceled.answers[0].elaboration, "small data");
+        assert!(canceled.answers[1..].iter().all(|a| a.answer.is_empty()));
+
+        // Asked again: the answers given before are filled in.
+        let before = [
+            Answer {
+                answer: "postgres".into(),
+                elaboration: String::new(),
+            },
+            Answer {
+                answer: "no".into(),
+                elaboration: String::new(),
+            },
+            Answer {
+                answer: "ship friday".into(),
+                elaboration: String::new(),
+            },
+        ];
+        let mut again = GateModal::answered_before(interview(), &before);
+        assert!(drawn_with(&again, 80, 24).contains("▶ postgres"));
+        again.key(key(KeyCode::Enter));
+        again.key(key(KeyCode::Enter));
+        let answer = again.key(key(KeyCode::Enter)).expect("answered");
+        let answers: Vec<&str> = answer.answers.iter().map(|a| a.answer.as_str()).collect();
+        assert_eq!(answers, ["postgres", "no", "ship friday"]);
     }
 
     #[test]

@@ -360,7 +360,11 @@ fn answer_outcome(
             outcome = outcome
                 .update(
                     key,
-                    questions::answers_json(&request.questions, &answer.answers, false),
+                    questions::answers_json(
+                        &request.questions,
+                        &answer.answers,
+                        answer.response == questions::CANCELED,
+                    ),
                 )
                 .update(context::HUMAN_RESPONSE, summary.clone())
                 .update(format!("response.{id}"), summary);

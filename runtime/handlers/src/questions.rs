@@ -217,6 +217,10 @@ fn is_yes_no(text: &str, options: &[String]) -> bool {
     lower == ["no", "yes"]
 }
 
+/// The response an interviewer gives with an interview's answers when the
+/// person canceled it: the answers given so far stand, marked canceled.
+pub const CANCELED: &str = "canceled";
+
 /// The answers document stored in the context.
 #[derive(Serialize)]
 struct AnswersDoc<'a> {
