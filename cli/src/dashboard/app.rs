@@ -32,13 +32,17 @@ use super::ui::Ui;
 /// How many messages wait for the drawing thread at most.
 const QUEUE: usize = 1024;
 
+/// The shortest time between two frames (at most 20 a second, however many
+/// events come).
+const FRAME: std::time::Duration = std::time::Duration::from_millis(50);
+
 /// How often the clock ticks (spinners turn, the elapsed time moves).
 const TICK: std::time::Duration = std::time::Duration::from_millis(150);
 
 /// What the drawing thread is told.
 pub enum Msg {
-    /// The run's events.
-    Events(Batch),
+    /// The run's events, batch by batch.
+    Events(Vec<Batch>),
     /// A gate to ask, and where its answer goes.
     Gate(GateRequest, oneshot::Sender<GateAnswer>),
     /// A key was pressed.
@@ -68,6 +72,27 @@ impl Dashboard {
         let (tx, rx) = crossbeam_channel::bounded(QUEUE);
         let keys = tx.clone();
         std::thread::spawn(move || read_keys(&keys));
+        let drawing = std::thread::spawn(move || {
+            let _restore = Restore;
+            run(terminal, view, &rx, &quit)
+        });
+        Ok(Dashboard {
+            tx,
+            drawing: Some(drawing),
+        })
+    }
+
+    /// The dashboard drawing into an off-screen `width`×`height` buffer
+    /// instead of the terminal, with no keys: everything else as
+    /// [`Dashboard::start`] (for benchmarks and tests).
+    pub fn headless(
+        view: RunView,
+        quit: tokio::sync::mpsc::UnboundedSender<()>,
+        width: u16,
+        height: u16,
+    ) -> std::io::Result<Dashboard> {
+        let terminal = Terminal::new(ratatui::backend::TestBackend::new(width, height))?;
+        let (tx, rx) = crossbeam_channel::bounded(QUEUE);
         let drawing = std::thread::spawn(move || run(terminal, view, &rx, &quit));
         Ok(Dashboard {
             tx,
@@ -79,8 +104,8 @@ impl Dashboard {
     pub fn subscriber(&self) -> Recipient<Deliver> {
         Forwarder {
             tx: self.tx.clone(),
-            waiting: std::collections::VecDeque::new(),
-            retry_set: false,
+            waiting: Vec::new(),
+            flush_set: false,
         }
         .start()
         .recipient()
@@ -158,83 +183,146 @@ pub fn read_keys(tx: &Sender<Msg>) {
     }
 }
 
-/// The drawing thread: draws, then takes every message waiting before it
-/// draws again (so a burst of events costs one frame); a clock ticks every
-/// 150 ms for the spinners and the elapsed time.
-fn run(
-    mut terminal: Screen,
-    mut view: RunView,
+/// The drawing thread: takes every message waiting, then draws — at most
+/// one frame per [`FRAME`]. Once something is to be drawn it sleeps until
+/// the frame is due and then takes everything that came meanwhile, so a
+/// burst of events costs a wake-up and a frame per [`FRAME`], not one per
+/// event. A clock ticks every 150 ms for the spinners and the elapsed time.
+fn run<B: ratatui::backend::Backend>(
+    mut terminal: Terminal<B>,
+    view: RunView,
     rx: &Receiver<Msg>,
     quit: &tokio::sync::mpsc::UnboundedSender<()>,
 ) -> std::io::Result<()> {
-    let _restore = Restore;
     let started = std::time::Instant::now();
     let ticks = crossbeam_channel::tick(TICK);
-    let mut ui = Ui::default();
-    let mut gates: Vec<(GateModal, oneshot::Sender<GateAnswer>)> = Vec::new();
-    let mut quitting = false;
-    // Each interview gate's last answers, by node.
-    let mut answered: std::collections::HashMap<String, Vec<tracker_handlers::questions::Answer>> =
-        std::collections::HashMap::new();
+    let mut shown = Shown {
+        view,
+        ui: Ui::default(),
+        gates: Vec::new(),
+        quitting: false,
+        answered: std::collections::HashMap::new(),
+        quit: quit.clone(),
+    };
+    let mut drawn_at: Option<std::time::Instant> = None;
+    let mut stale = true;
     loop {
-        terminal.draw(|frame| {
-            draw(frame, &view, &ui);
-            if let Some((modal, _)) = gates.first() {
-                modal.draw(frame, frame.area());
+        let wait = drawn_at.map_or(std::time::Duration::ZERO, |at| {
+            FRAME.saturating_sub(at.elapsed())
+        });
+        if stale && wait.is_zero() {
+            terminal.draw(|frame| shown.draw(frame))?;
+            drawn_at = Some(std::time::Instant::now());
+            stale = false;
+            continue;
+        }
+        let ticked = if stale {
+            // A frame is due soon: what comes meanwhile waits in the queue.
+            crossbeam_channel::select! {
+                recv(ticks) -> _ => true,
+                recv(crossbeam_channel::after(wait)) -> _ => false,
             }
-        })?;
-        let first = crossbeam_channel::select! {
-            recv(rx) -> msg => match msg {
-                Ok(msg) => msg,
-                Err(_) => return Ok(()),
-            },
-            recv(ticks) -> _ => {
-                ui.tick += 1;
-                ui.elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
-                ui.now_ms = unix_now_ms();
-                continue;
+        } else {
+            crossbeam_channel::select! {
+                recv(rx) -> msg => match msg {
+                    Ok(msg) => {
+                        stale = true;
+                        if shown.take(msg) {
+                            return Ok(());
+                        }
+                        false
+                    }
+                    Err(_) => return Ok(()),
+                },
+                recv(ticks) -> _ => true,
             }
         };
-        for msg in std::iter::once(first).chain(rx.try_iter()) {
-            match msg {
-                Msg::Events(events) => {
-                    for event in events.iter() {
-                        view.apply(event);
-                    }
-                }
-                Msg::Gate(request, answer) => {
-                    // A gate asked again (a loop, a retry) starts from the
-                    // answers given to it last time.
-                    let before = answered.get(&request.node_id).cloned().unwrap_or_default();
-                    gates.push((GateModal::answered_before(request, &before), answer));
-                }
-                Msg::Key(key) => {
-                    let ctrl_c = key.code == KeyCode::Char('c')
-                        && key.modifiers.contains(KeyModifiers::CONTROL);
-                    if let Some((modal, _)) = gates.first_mut().filter(|_| !ctrl_c) {
-                        if let Some(answer) = modal.key(key) {
-                            let (modal, reply) = gates.remove(0);
-                            if !answer.answers.is_empty() {
-                                answered.insert(modal.node().to_string(), answer.answers.clone());
-                            }
-                            let _ = reply.send(answer);
-                        }
-                    } else if ctrl_c
-                        || (key.code == KeyCode::Char('q') && !ui.help && !ui.searching())
-                    {
-                        if !quitting {
-                            quitting = true;
-                            let _ = quit.send(());
-                        }
-                        // Gates still open are given up: the run is ending.
-                        gates.clear();
-                    } else {
-                        ui.key(key, &view);
-                    }
-                }
-                Msg::Resize | Msg::Changed => {}
-                Msg::Ended => return Ok(()),
+        if ticked {
+            shown.ui.tick += 1;
+            shown.ui.elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+            shown.ui.now_ms = unix_now_ms();
+            stale = true;
+        }
+        for msg in rx.try_iter() {
+            stale = true;
+            if shown.take(msg) {
+                return Ok(());
             }
+        }
+    }
+}
+
+/// What the drawing thread shows: the run, the person's view of it, the
+/// gates waiting for them.
+struct Shown {
+    view: RunView,
+    ui: Ui,
+    /// Gates waiting, first shown first, with where each answer goes.
+    gates: Vec<(GateModal, oneshot::Sender<GateAnswer>)>,
+    /// The run was asked to stop.
+    quitting: bool,
+    /// Each interview gate's last answers, by node.
+    answered: std::collections::HashMap<String, Vec<tracker_handlers::questions::Answer>>,
+    quit: tokio::sync::mpsc::UnboundedSender<()>,
+}
+
+impl Shown {
+    fn draw(&self, frame: &mut ratatui::Frame<'_>) {
+        draw(frame, &self.view, &self.ui);
+        if let Some((modal, _)) = self.gates.first() {
+            modal.draw(frame, frame.area());
+        }
+    }
+
+    /// Takes one message; whether the dashboard is to close.
+    fn take(&mut self, msg: Msg) -> bool {
+        match msg {
+            Msg::Events(events) => {
+                for event in events.iter().flat_map(|batch| batch.iter()) {
+                    self.view.apply(event);
+                }
+            }
+            Msg::Gate(request, answer) => {
+                // A gate asked again (a loop, a retry) starts from the
+                // answers given to it last time.
+                let before = self
+                    .answered
+                    .get(&request.node_id)
+                    .cloned()
+                    .unwrap_or_default();
+                self.gates
+                    .push((GateModal::answered_before(request, &before), answer));
+            }
+            Msg::Key(key) => self.key(key),
+            Msg::Resize | Msg::Changed => {}
+            Msg::Ended => return true,
+        }
+        false
+    }
+
+    fn key(&mut self, key: KeyEvent) {
+        let ctrl_c =
+            key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL);
+        if let Some((modal, _)) = self.gates.first_mut().filter(|_| !ctrl_c) {
+            if let Some(answer) = modal.key(key) {
+                let (modal, reply) = self.gates.remove(0);
+                if !answer.answers.is_empty() {
+                    self.answered
+                        .insert(modal.node().to_string(), answer.answers.clone());
+                }
+                let _ = reply.send(answer);
+            }
+        } else if ctrl_c
+            || (key.code == KeyCode::Char('q') && !self.ui.help && !self.ui.searching())
+        {
+            if !self.quitting {
+                self.quitting = true;
+                let _ = self.quit.send(());
+            }
+            // Gates still open are given up: the run is ending.
+            self.gates.clear();
+        } else {
+            self.ui.key(key, &self.view);
         }
     }
 }
@@ -247,43 +335,49 @@ pub fn unix_now_ms() -> i64 {
 }
 
 /// Hands the run's events to the drawing thread without ever making the run
-/// wait: when the drawing thread's queue is full, batches wait here, in
-/// order, and go as soon as there is room (nothing is dropped, so no state
-/// change is lost).
+/// wait. Batches are gathered for [`GATHER`] and handed over together (one
+/// message, not one per batch, however busy the run); when the drawing
+/// thread's queue is full they wait here, in order, and go at the next try
+/// (nothing is dropped, so no state change is lost).
 struct Forwarder {
     tx: Sender<Msg>,
-    waiting: std::collections::VecDeque<Batch>,
-    retry_set: bool,
+    waiting: Vec<Batch>,
+    flush_set: bool,
 }
 
 impl Forwarder {
+    /// Hands over what waits, after [`GATHER`] unless a hand-over is
+    /// already due.
+    fn flush_soon(&mut self, ctx: &mut Context<Self>) {
+        if !self.flush_set {
+            self.flush_set = true;
+            ctx.run_later(GATHER, |forwarder, ctx| {
+                forwarder.flush_set = false;
+                forwarder.flush(ctx);
+            });
+        }
+    }
+
     fn flush(&mut self, ctx: &mut Context<Self>) {
-        while let Some(batch) = self.waiting.pop_front() {
-            match self.tx.try_send(Msg::Events(batch)) {
-                Ok(()) => {}
-                Err(crossbeam_channel::TrySendError::Full(Msg::Events(batch))) => {
-                    self.waiting.push_front(batch);
-                    if !self.retry_set {
-                        self.retry_set = true;
-                        ctx.run_later(RETRY, |forwarder, ctx| {
-                            forwarder.retry_set = false;
-                            forwarder.flush(ctx);
-                        });
-                    }
-                    return;
-                }
-                // The dashboard is gone: nothing to show them on.
-                Err(_) => {
-                    self.waiting.clear();
-                    return;
-                }
+        if self.waiting.is_empty() {
+            return;
+        }
+        let batches = std::mem::take(&mut self.waiting);
+        match self.tx.try_send(Msg::Events(batches)) {
+            Ok(()) => {}
+            Err(crossbeam_channel::TrySendError::Full(Msg::Events(batches))) => {
+                // Nothing came since the take: the order holds.
+                self.waiting = batches;
+                self.flush_soon(ctx);
             }
+            // The dashboard is gone: nothing to show them on.
+            Err(_) => {}
         }
     }
 }
 
-/// How soon a forwarder whose batches wait tries again.
-const RETRY: std::time::Duration = std::time::Duration::from_millis(20);
+/// How long a forwarder gathers batches before handing them over.
+const GATHER: std::time::Duration = std::time::Duration::from_millis(10);
 
 impl Actor for Forwarder {
     type Context = Context<Self>;
@@ -293,8 +387,8 @@ impl Handler<Deliver> for Forwarder {
     type Result = ();
 
     fn handle(&mut self, msg: Deliver, ctx: &mut Self::Context) {
-        self.waiting.push_back(msg.0);
-        self.flush(ctx);
+        self.waiting.push(msg.0);
+        self.flush_soon(ctx);
     }
 }
 

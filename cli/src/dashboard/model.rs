@@ -6,11 +6,16 @@ use dippin::diagnostic::printable_line;
 use tracker_runtime::event::{EventKind, PipelineEvent};
 use tracker_runtime::plan::{Handler, SpawnPlan};
 
-/// How many activity lines are kept (older ones are dropped).
+/// How many rows the activity log keeps — its lines and the tool output
+/// under them (the oldest go first): what bounds the dashboard's memory
+/// however long a run goes.
 pub const LOG_LINES: usize = 10_000;
 
 /// The longest activity line kept, in characters.
 const LINE_WIDTH: usize = 400;
+
+/// How many visits the trail keeps.
+pub const TRAIL: usize = 1_000;
 
 /// How many lines of a tool's output a result keeps.
 const OUTPUT_LINES: usize = 200;
@@ -109,6 +114,11 @@ impl NodeRow {
         }
     }
 
+    /// Its row's width in characters: indentation and label.
+    pub fn width(&self) -> usize {
+        2 * self.depth + self.label().chars().count()
+    }
+
     /// What the list shows: the last part of a child's id.
     pub fn label(&self) -> &str {
         self.id.rsplit('/').next().unwrap_or(&self.id)
@@ -133,8 +143,8 @@ pub enum LineKind {
 /// One activity line.
 #[derive(Clone, Debug)]
 pub struct LogLine {
-    /// The node it is about.
-    pub node: Option<String>,
+    /// The node it is about (shared by the node's lines).
+    pub node: Option<std::sync::Arc<str>>,
     /// What it is.
     pub kind: LineKind,
     /// The text, printable and one line.
@@ -155,9 +165,13 @@ pub struct RunView {
     pub nodes: Vec<NodeRow>,
     index: HashMap<String, usize>,
     /// The nodes in the order they ran.
-    pub trail: Vec<String>,
+    /// (Its newest [`TRAIL`] entries: a run that loops for days keeps a
+    /// bounded trail.)
+    pub trail: VecDeque<String>,
     /// The activity log, oldest first.
     pub log: VecDeque<LogLine>,
+    /// Its rows: each line and its output lines.
+    rows: usize,
     /// Tokens used so far.
     pub tokens: u64,
     /// Dollars spent so far.
@@ -168,12 +182,18 @@ pub struct RunView {
     pub outcome: Option<String>,
     /// Why it failed, when it says.
     pub failure: Option<String>,
+    /// How many nodes are done, failed or skipped (kept as lamps change, so
+    /// a frame need not count them).
+    finished: usize,
+    /// The widest row (label and indentation), in characters.
+    widest: usize,
     /// Tags beside the run's name (a backend, an autopilot).
     pub tags: Vec<String>,
     /// How long each node that finished took, in milliseconds (for the ETA).
-    durations: Vec<u64>,
+    /// (Their sum, and how many.)
+    durations: (u64, u64),
     /// The node whose lines the log shows last.
-    last_node: Option<String>,
+    last_node: Option<std::sync::Arc<str>>,
 }
 
 impl RunView {
@@ -185,6 +205,7 @@ impl RunView {
             .iter()
             .map(|node| NodeRow::new(&node.id, kind_name(node.handler)))
             .collect();
+        view.widest = view.nodes.iter().map(NodeRow::width).max().unwrap_or(0);
         view.index = plan
             .nodes
             .iter()
@@ -202,26 +223,39 @@ impl RunView {
             run_id: printable_line(run_id).into_owned(),
             nodes: Vec::new(),
             index: HashMap::new(),
-            trail: Vec::new(),
+            trail: VecDeque::new(),
             log: VecDeque::new(),
+            rows: 0,
             tokens: 0,
             cost_usd: 0.0,
             elapsed_ms: 0,
             outcome: None,
             failure: None,
+            finished: 0,
+            widest: 0,
             tags: Vec::new(),
-            durations: Vec::new(),
+            durations: (0, 0),
             last_node: None,
         }
     }
 
     /// The node under way (the last one started and not finished).
     pub fn current(&self) -> Option<&NodeRow> {
+        self.current_index().and_then(|i| self.nodes.get(i))
+    }
+
+    /// Where the node under way is in the list.
+    pub fn current_index(&self) -> Option<usize> {
         self.trail
             .iter()
             .rev()
-            .filter_map(|id| self.index.get(id).and_then(|i| self.nodes.get(*i)))
-            .find(|n| n.lamp.is_active())
+            .filter_map(|id| self.index.get(id).copied())
+            .find(|i| self.nodes.get(*i).is_some_and(|n| n.lamp.is_active()))
+    }
+
+    /// The widest row of the node list, in characters.
+    pub fn widest(&self) -> usize {
+        self.widest
     }
 
     /// Whether a gate of the run waits for an answer.
@@ -229,12 +263,15 @@ impl RunView {
         self.nodes.iter().any(|n| n.lamp == Lamp::Waiting)
     }
 
-    /// The trail newest first, repeats in a row collapsed: `(node, times)`.
-    pub fn trail_newest_first(&self) -> Vec<(&str, usize)> {
+    /// The newest `limit` entries of the trail, repeats in a row collapsed:
+    /// `(node, times)`.
+    pub fn trail_newest_first(&self, limit: usize) -> Vec<(&str, usize)> {
         let mut out: Vec<(&str, usize)> = Vec::new();
         for node in self.trail.iter().rev() {
+            let full = out.len() == limit;
             match out.last_mut() {
                 Some((last, times)) if *last == node.as_str() => *times += 1,
+                _ if full => break,
                 _ => out.push((node, 1)),
             }
         }
@@ -243,29 +280,57 @@ impl RunView {
 
     /// How many nodes have finished, of how many.
     pub fn progress(&self) -> (usize, usize) {
-        let done = self
-            .nodes
-            .iter()
-            .filter(|n| matches!(n.lamp, Lamp::Done | Lamp::Failed | Lamp::Skipped))
-            .count();
-        (done, self.nodes.len())
+        (self.finished, self.nodes.len())
+    }
+
+    /// Sets row `i`'s lamp, keeping the count of finished nodes.
+    fn light(&mut self, i: usize, lamp: Lamp) {
+        let Some(row) = self.nodes.get_mut(i) else {
+            return;
+        };
+        let finished = |l: Lamp| matches!(l, Lamp::Done | Lamp::Failed | Lamp::Skipped);
+        match (finished(row.lamp), finished(lamp)) {
+            (false, true) => self.finished += 1,
+            (true, false) => self.finished -= 1,
+            _ => {}
+        }
+        row.lamp = lamp;
     }
 
     /// How long the nodes not yet finished should take, from the mean of
     /// those that did (known once two have).
     pub fn eta_ms(&self) -> Option<u64> {
-        if self.durations.len() < 2 || self.outcome.is_some() {
+        let (sum, count) = self.durations;
+        if count < 2 || self.outcome.is_some() {
             return None;
         }
-        let mean = self.durations.iter().sum::<u64>() / self.durations.len() as u64;
+        let mean = sum / count;
         let (done, total) = self.progress();
         Some(mean * total.saturating_sub(done) as u64)
+    }
+
+    /// How many rows the log holds (at most [`LOG_LINES`]).
+    pub fn log_rows(&self) -> usize {
+        self.rows
     }
 
     /// Folds one event in.
     pub fn apply(&mut self, event: &PipelineEvent) {
         let node = event.node_id.as_deref().filter(|n| !n.is_empty());
-        let at = event.ts.unix_millis();
+        // Only the events that start or change what a node does need the
+        // time (reading it is not free, and most events are not these).
+        let at = if matches!(
+            event.kind,
+            EventKind::StageStarted
+                | EventKind::StageCompleted
+                | EventKind::LlmRequestStart
+                | EventKind::ToolCallStart
+                | EventKind::GateOpened
+        ) {
+            event.ts.unix_millis()
+        } else {
+            None
+        };
         if let Some(cost) = &event.cost {
             self.tokens = cost.total_tokens.unwrap_or(self.tokens);
             let total = cost.total_cost_usd.unwrap_or(self.cost_usd);
@@ -284,15 +349,20 @@ impl RunView {
                     // built without its plan): listed as it is met.
                     self.insert_row(node);
                 }
+                if let Some(i) = node.and_then(|n| self.index.get(n).copied()) {
+                    self.light(i, Lamp::Running);
+                }
                 if let Some(row) = node.and_then(|n| self.row(n)) {
-                    row.lamp = Lamp::Running;
                     row.attempts += 1;
                     row.note = None;
                     row.since_ms = at;
                     row.started_ms = at;
                 }
                 if let Some(node) = node {
-                    self.trail.push(printable_line(node).into_owned());
+                    if self.trail.len() == TRAIL {
+                        self.trail.pop_front();
+                    }
+                    self.trail.push_back(printable_line(node).into_owned());
                 }
             }
             EventKind::StageCompleted => {
@@ -301,7 +371,8 @@ impl RunView {
                     .and_then(|n| self.row(n))
                     .and_then(|row| Some(at? - row.started_ms?));
                 if let Some(took) = took.and_then(|t| u64::try_from(t).ok()) {
-                    self.durations.push(took);
+                    self.durations.0 += took;
+                    self.durations.1 += 1;
                 }
             }
             EventKind::StageFailed => {
@@ -336,9 +407,9 @@ impl RunView {
                     .error
                     .as_deref()
                     .map(|e| printable_line(e).into_owned());
-                for row in &mut self.nodes {
-                    if row.lamp == Lamp::Pending {
-                        row.lamp = Lamp::Skipped;
+                for i in 0..self.nodes.len() {
+                    if self.nodes[i].lamp == Lamp::Pending {
+                        self.light(i, Lamp::Skipped);
                     }
                 }
             }
@@ -373,7 +444,9 @@ impl RunView {
                 Some(last + 1)
             })
             .unwrap_or(self.nodes.len());
-        self.nodes.insert(at, NodeRow::new(id, ""));
+        let row = NodeRow::new(id, "");
+        self.widest = self.widest.max(row.width());
+        self.nodes.insert(at, row);
         if at + 1 == self.nodes.len() {
             self.index.insert(id.to_string(), at);
         } else {
@@ -405,37 +478,55 @@ impl RunView {
     }
 
     fn set_lamp(&mut self, node: Option<&str>, lamp: Lamp) {
-        if let Some(row) = node.and_then(|n| self.row(n)) {
-            // An agent's own events only move a node that is under way.
-            let agent_detail = matches!(lamp, Lamp::Thinking | Lamp::Tool)
-                || (lamp == Lamp::Running && row.lamp != Lamp::Waiting);
-            if !agent_detail || row.lamp.is_active() {
-                row.lamp = lamp;
-            }
+        let Some(i) = node.and_then(|n| self.index.get(n).copied()) else {
+            return;
+        };
+        let Some(row) = self.nodes.get(i) else {
+            return;
+        };
+        // An agent's own events only move a node that is under way.
+        let agent_detail = matches!(lamp, Lamp::Thinking | Lamp::Tool)
+            || (lamp == Lamp::Running && row.lamp != Lamp::Waiting);
+        if !agent_detail || row.lamp.is_active() {
+            self.light(i, lamp);
         }
     }
 
     fn push_line(&mut self, node: Option<&str>, kind: LineKind, text: String, output: Vec<String>) {
-        let node = node.map(|n| printable_line(n).into_owned());
-        if node.is_some() && node != self.last_node {
-            if self.last_node.is_some() {
-                self.log.push_back(LogLine {
-                    node: node.clone(),
-                    kind: LineKind::Separator,
-                    text: String::new(),
-                    output: Vec::new(),
-                });
+        // The node's name is shared by its lines: made once per change of
+        // node, not once per line.
+        let node = match node {
+            Some(n) if self.last_node.as_deref() == Some(printable_line(n).as_ref()) => {
+                self.last_node.clone()
             }
-            self.last_node.clone_from(&node);
-        }
+            Some(n) => {
+                let node: std::sync::Arc<str> = printable_line(n).into();
+                if self.last_node.is_some() {
+                    self.rows += 1;
+                    self.log.push_back(LogLine {
+                        node: Some(node.clone()),
+                        kind: LineKind::Separator,
+                        text: String::new(),
+                        output: Vec::new(),
+                    });
+                }
+                self.last_node = Some(node.clone());
+                Some(node)
+            }
+            None => None,
+        };
+        self.rows += 1 + output.len();
         self.log.push_back(LogLine {
             node,
             kind,
             text,
             output,
         });
-        while self.log.len() > LOG_LINES {
-            self.log.pop_front();
+        while self.rows > LOG_LINES {
+            match self.log.pop_front() {
+                Some(old) => self.rows -= 1 + old.output.len(),
+                None => break,
+            }
         }
     }
 }
@@ -490,7 +581,11 @@ fn describe(event: &PipelineEvent) -> String {
         text.push_str(" — ");
         text.push_str(error);
     }
-    printable_line(&text).chars().take(LINE_WIDTH).collect()
+    // Most lines are printable and short already: kept as they are.
+    match printable_line(&text) {
+        std::borrow::Cow::Borrowed(_) if text.len() <= LINE_WIDTH => text,
+        shown => shown.chars().take(LINE_WIDTH).collect(),
+    }
 }
 
 /// A tool call as the log shows it: `$ cmd` for a shell command, else the

@@ -43,8 +43,12 @@ pub fn draw(frame: &mut Frame<'_>, view: &RunView, ui: &Ui) {
     if !ui.zen {
         draw_sidebar(frame, view, ui, columns[0]);
     }
-    draw_log(frame, view, ui, columns[1]);
-    frame.render_widget(Paragraph::new(status_bar(view, ui)), rows[2]);
+    // The lines shown and the search's matches among them, found once a
+    // frame.
+    let shown = ui.lines(view);
+    let matches = ui.matches_in(&shown);
+    draw_log(frame, view, ui, columns[1], &shown, &matches);
+    frame.render_widget(Paragraph::new(status_bar(view, ui, matches.len())), rows[2]);
     if ui.help {
         draw_help(frame, frame.area());
     }
@@ -100,12 +104,11 @@ pub fn elapsed(ms: u64) -> String {
 
 /// The sidebar's width: its longest row, at most a third of the screen.
 fn node_list_width(view: &RunView, total: u16) -> u16 {
-    let longest = view
-        .nodes
-        .iter()
-        .map(|n| n.label().chars().count() + 2 * n.depth + 12)
-        .max()
-        .unwrap_or(10);
+    let longest = if view.nodes.is_empty() {
+        10
+    } else {
+        view.widest() + 12
+    };
     let longest = u16::try_from(longest).unwrap_or(u16::MAX).saturating_add(2);
     longest.min(total / 3).max(total.min(12))
 }
@@ -124,7 +127,8 @@ fn draw_sidebar(frame: &mut Frame<'_>, view: &RunView, ui: &Ui, area: Rect) {
     let block = Block::default().borders(Borders::RIGHT);
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    let trail = view.trail_newest_first();
+    // Only as much of the trail as could show.
+    let trail = view.trail_newest_first(usize::from(inner.height));
     // The trail takes at most a third of the height, and only what it needs.
     let trail_height = u16::try_from(trail.len() + 1)
         .unwrap_or(u16::MAX)
@@ -148,10 +152,7 @@ fn draw_sidebar(frame: &mut Frame<'_>, view: &RunView, ui: &Ui, area: Rect) {
 fn draw_nodes(frame: &mut Frame<'_>, view: &RunView, ui: &Ui, area: Rect) {
     let height = usize::from(area.height).saturating_sub(1);
     // Keep the selection, else the node under way, in sight.
-    let focus = ui
-        .selected
-        .or_else(|| view.nodes.iter().position(|n| n.lamp.is_active()))
-        .unwrap_or(0);
+    let focus = ui.selected.or_else(|| view.current_index()).unwrap_or(0);
     let first = focus
         .saturating_sub(height / 2)
         .min(view.nodes.len().saturating_sub(height));
@@ -210,16 +211,21 @@ fn row_detail(node: &NodeRow, now_ms: i64) -> Option<String> {
     }
 }
 
-fn draw_log(frame: &mut Frame<'_>, view: &RunView, ui: &Ui, area: Rect) {
+fn draw_log(
+    frame: &mut Frame<'_>,
+    view: &RunView,
+    ui: &Ui,
+    area: Rect,
+    shown: &[&LogLine],
+    matches: &[usize],
+) {
     let title = match ui.drilled_node(view) {
         Some(node) => format!(" ACTIVITY LOG [{node}]"),
         None => " ACTIVITY LOG".to_string(),
     };
     let height = usize::from(area.height).saturating_sub(1);
     let width = usize::from(area.width);
-    let shown = ui.lines(view);
-    let matches = ui.matches(view);
-    let anchor = ui.anchor(view);
+    let anchor = ui.anchor(matches);
     let mut lines = vec![Line::styled(title, Style::default().fg(Color::DarkGray))];
     if shown.is_empty() {
         lines.push(Line::styled(
@@ -295,7 +301,7 @@ fn log_rows(line: &LogLine, width: usize, expanded: bool) -> Vec<Line<'static>> 
     rows
 }
 
-fn status_bar(view: &RunView, ui: &Ui) -> Line<'static> {
+fn status_bar(view: &RunView, ui: &Ui, matches: usize) -> Line<'static> {
     let (done, total) = view.progress();
     let state = match view.outcome.as_deref() {
         Some("success") => Span::styled(
@@ -347,7 +353,7 @@ fn status_bar(view: &RunView, ui: &Ui) -> Line<'static> {
         ));
     }
     if let Some(search) = &ui.search {
-        let count = ui.matches(view).len();
+        let count = matches;
         let at = search.current.map_or(0, |c| c + 1);
         spans.push(Span::styled(
             format!("[/{} {at}/{count}] ", printable_line(&search.query)),

@@ -207,7 +207,7 @@ fn costs_badge_done_nodes_and_the_trail_collapses_repeats() {
         view.apply(&cost);
     }
     view.apply(&event(EventKind::StageCompleted, "Write", "done"));
-    assert_eq!(view.trail_newest_first(), [("Write", 2)]);
+    assert_eq!(view.trail_newest_first(10), [("Write", 2)]);
     let screen = drawn_ui(&view, &Ui::default(), 80, 24);
     assert!(screen.contains("● Write $0.25"), "{screen}");
     assert!(screen.contains("Write ×2"), "{screen}");
@@ -364,6 +364,26 @@ fn tool_results_past_four_lines_collapse_until_ctrl_o() {
     assert!(expanded.contains("output line 9"), "{expanded}");
     assert!(!expanded.contains("ctrl+o to expand"), "{expanded}");
     insta::assert_snapshot!("tool_output_expanded_80x24", drawn_ui(&view, &ui, 80, 24));
+}
+
+#[test]
+fn the_log_keeps_at_most_its_rows_however_long_the_run() {
+    use super::model::LOG_LINES;
+    let mut view = midway();
+    for i in 0..30_000 {
+        if i % 3 == 0 {
+            view.apply(&tool_result("Review", "bash", 1 + i % 7));
+        } else {
+            view.apply(&event(EventKind::Warning, "Review", &format!("line {i}")));
+        }
+        assert!(view.log_rows() <= LOG_LINES);
+    }
+    let rows: usize = view.log.iter().map(|l| 1 + l.output.len()).sum();
+    assert_eq!(rows, view.log_rows());
+    assert!(rows > LOG_LINES - 10, "{rows}");
+    // The newest stay, the oldest went.
+    assert_eq!(view.log.back().map(|l| l.text.as_str()), Some("line 29999"));
+    assert!(!view.log.iter().any(|l| l.text == "line 1"));
 }
 
 #[test]

@@ -205,6 +205,11 @@ impl Ui {
 
     /// The places (among [`Ui::lines`]) of the lines the search matches.
     pub fn matches(&self, view: &RunView) -> Vec<usize> {
+        self.matches_in(&self.lines(view))
+    }
+
+    /// The places among `lines` of those the search matches.
+    pub fn matches_in(&self, lines: &[&LogLine]) -> Vec<usize> {
         let Some(query) = self
             .search
             .as_ref()
@@ -213,25 +218,22 @@ impl Ui {
         else {
             return Vec::new();
         };
-        self.lines(view)
+        lines
             .iter()
             .enumerate()
             .filter(|(_, line)| {
-                line.text.to_lowercase().contains(&query)
-                    || line
-                        .output
-                        .iter()
-                        .any(|o| o.to_lowercase().contains(&query))
+                contains_folded(&line.text, &query)
+                    || line.output.iter().any(|o| contains_folded(o, &query))
             })
             .map(|(i, _)| i)
             .collect()
     }
 
     /// The line the log is scrolled to (its place among [`Ui::lines`]):
-    /// the current match; none follows the newest.
-    pub fn anchor(&self, view: &RunView) -> Option<usize> {
+    /// the current match, given the `matches`; none follows the newest.
+    pub fn anchor(&self, matches: &[usize]) -> Option<usize> {
         let current = self.search.as_ref()?.current?;
-        self.matches(view).get(current).copied()
+        matches.get(current).copied()
     }
 
     /// Shows `message` on the status bar for about two seconds.
@@ -266,6 +268,21 @@ impl Ui {
             })
             .filter(|line| line.kind == LineKind::Separator || self.filter.keeps(line))
             .collect()
+    }
+}
+
+/// Whether `hay` contains `needle` (lower case), ignoring case; without
+/// allocating when the needle is ASCII (a frame searches every line).
+fn contains_folded(hay: &str, needle: &str) -> bool {
+    if needle.is_ascii() {
+        let needle = needle.as_bytes();
+        hay.len() >= needle.len()
+            && hay
+                .as_bytes()
+                .windows(needle.len())
+                .any(|w| w.eq_ignore_ascii_case(needle))
+    } else {
+        hay.to_lowercase().contains(needle)
     }
 }
 
