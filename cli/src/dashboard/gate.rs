@@ -33,7 +33,15 @@ pub struct GateModal {
     typing: bool,
     /// An interview, as its fullscreen form.
     form: Option<InterviewForm>,
+    /// How far a long prompt is scrolled, in rows.
+    scroll: u16,
 }
+
+/// What separates a gate's text from the context it shows after it.
+const CONTEXT_RULE: &str = "\n\n---\n";
+
+/// How many rows PgUp and PgDn scroll a long prompt.
+const SCROLL_PAGE: u16 = 10;
 
 impl GateModal {
     /// The modal for `request`.
@@ -53,6 +61,7 @@ impl GateModal {
             text: String::new(),
             typing: false,
             form,
+            scroll: 0,
         };
         modal.set_options();
         modal
@@ -100,6 +109,18 @@ impl GateModal {
             return form.key(key);
         }
         let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+        match key.code {
+            KeyCode::PageDown => {
+                let rows = u16::try_from(self.prompt_lines().len()).unwrap_or(u16::MAX);
+                self.scroll = self.scroll.saturating_add(SCROLL_PAGE).min(rows);
+                return None;
+            }
+            KeyCode::PageUp => {
+                self.scroll = self.scroll.saturating_sub(SCROLL_PAGE);
+                return None;
+            }
+            _ => {}
+        }
         if self.typing {
             match key.code {
                 KeyCode::Char('s') if ctrl => return self.submit(self.text.clone()),
@@ -155,28 +176,39 @@ impl GateModal {
             form.draw(frame, area, &title, &self.request.prompt);
             return;
         }
-        let width = area.width.saturating_sub(4).clamp(1, 100);
-        // As tall as its text (the prompt wrapped to the width), and no
-        // taller than the screen.
-        let text_width = usize::from(width.saturating_sub(2)).max(1);
-        let prompt_lines: usize = self
-            .prompt()
-            .lines()
-            .map(|l| l.chars().count().div_ceil(text_width).max(1))
-            .sum();
-        let wanted = prompt_lines + usize::from(self.answer_height()) + 1 + 3;
-        let height = u16::try_from(wanted)
-            .unwrap_or(u16::MAX)
-            .min(area.height.saturating_sub(2))
-            .max(1);
-        let modal = Rect {
-            x: area.x + (area.width.saturating_sub(width)) / 2,
-            y: area.y + (area.height.saturating_sub(height)) / 2,
-            width: width.min(area.width),
-            height: height.min(area.height),
+        let prompt = self.prompt_lines();
+        let (modal, title) = if self.is_review() {
+            // A long text is read fullscreen, scrolled with PgUp/PgDn.
+            (
+                area,
+                format!(" review {} ", printable_text(&self.request.node_id)),
+            )
+        } else {
+            let width = area.width.saturating_sub(4).clamp(1, 100);
+            // As tall as its text (the prompt wrapped to the width), and no
+            // taller than the screen.
+            let text_width = usize::from(width.saturating_sub(2)).max(1);
+            let prompt_rows: usize = prompt
+                .iter()
+                .map(|l| l.width().div_ceil(text_width).max(1))
+                .sum();
+            let wanted = prompt_rows + usize::from(self.answer_height()) + 1 + 3;
+            let height = u16::try_from(wanted)
+                .unwrap_or(u16::MAX)
+                .min(area.height.saturating_sub(2))
+                .max(1);
+            let modal = Rect {
+                x: area.x + (area.width.saturating_sub(width)) / 2,
+                y: area.y + (area.height.saturating_sub(height)) / 2,
+                width: width.min(area.width),
+                height: height.min(area.height),
+            };
+            (
+                modal,
+                format!(" gate {} ", printable_text(&self.request.node_id)),
+            )
         };
         frame.render_widget(Clear, modal);
-        let title = format!(" gate {} ", printable_text(&self.request.node_id));
         let block = Block::default()
             .borders(Borders::ALL)
             .border_style(Style::default().fg(Color::Yellow))
@@ -192,14 +224,17 @@ impl GateModal {
             ])
             .split(inner);
         frame.render_widget(
-            Paragraph::new(self.prompt()).wrap(Wrap { trim: false }),
+            Paragraph::new(prompt)
+                .wrap(Wrap { trim: false })
+                .scroll((self.scroll, 0)),
             rows[0],
         );
         frame.render_widget(Paragraph::new(self.answer_lines()), rows[1]);
-        let hint = if self.typing {
-            "type · Enter new line · Ctrl+S submit"
-        } else {
-            "↑↓ choose · Enter pick"
+        let hint = match (self.typing, self.is_review()) {
+            (true, false) => "type · Enter new line · Ctrl+S submit",
+            (false, false) => "↑↓ choose · Enter pick",
+            (true, true) => "type · Enter new line · Ctrl+S submit · PgUp/PgDn scroll",
+            (false, true) => "↑↓ choose · Enter pick · PgUp/PgDn scroll",
         };
         frame.render_widget(
             Paragraph::new(Line::styled(hint, Style::default().fg(Color::DarkGray))),
@@ -207,9 +242,47 @@ impl GateModal {
         );
     }
 
-    /// What is asked, printable.
-    fn prompt(&self) -> String {
-        printable_text(&self.request.prompt).into_owned()
+    /// The gate's text and the context after it (what the node before
+    /// said, after a `---` line).
+    fn prompt_parts(&self) -> (&str, Option<&str>) {
+        match self.request.prompt.split_once(CONTEXT_RULE) {
+            Some((prompt, context)) => (prompt, Some(context)),
+            None => (&self.request.prompt, None),
+        }
+    }
+
+    /// Whether the gate is read fullscreen: a long text (over 20 lines or
+    /// 2,000 characters), or labels with a long context (over 5 lines or
+    /// 200 characters).
+    fn is_review(&self) -> bool {
+        let text = &self.request.prompt;
+        let long = |t: &str, lines: usize, chars: usize| {
+            t.lines().count() > lines || t.chars().count() > chars
+        };
+        long(text, 20, 2_000)
+            || (!self.options.is_empty()
+                && self
+                    .prompt_parts()
+                    .1
+                    .is_some_and(|context| long(context, 5, 200)))
+    }
+
+    /// The prompt as shown: light Markdown, the context dimmed (its last
+    /// five lines, unless read fullscreen).
+    fn prompt_lines(&self) -> Vec<Line<'static>> {
+        let (prompt, context) = self.prompt_parts();
+        let mut lines = super::markdown::lines(prompt, Style::default());
+        if let Some(context) = context {
+            let dim = Style::default().fg(Color::DarkGray);
+            let mut shown = super::markdown::lines(context, dim);
+            if !self.is_review() && shown.len() > 5 {
+                shown.drain(..shown.len() - 5);
+                lines.push(Line::styled("…", dim));
+            }
+            lines.push(Line::styled("─".repeat(20), dim));
+            lines.extend(shown);
+        }
+        lines
     }
 
     fn answer_height(&self) -> u16 {

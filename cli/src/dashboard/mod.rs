@@ -15,6 +15,7 @@ pub mod board;
 pub mod gate;
 pub mod interview;
 pub mod many;
+pub mod markdown;
 pub mod model;
 pub mod render;
 pub mod ui;

@@ -706,6 +706,67 @@ mod gates {
     }
 
     #[test]
+    fn a_prompts_markdown_is_styled_and_its_context_dimmed_to_five_lines() {
+        let mut gate = request(GateMode::Freeform, &[]);
+        gate.prompt = format!(
+            "## Ship it?\nThe check **passed**; run `cargo test` again?\n\n---\n{}",
+            (1..=8)
+                .map(|i| format!("context line {i}\n"))
+                .collect::<String>()
+        );
+        // With labels, so long a context is read fullscreen (review-hybrid).
+        let mut labelled = gate.clone();
+        labelled.choices = vec!["approve".into(), "revise".into()];
+        let review = drawn_with(&GateModal::new(labelled), 80, 24);
+        assert!(review.contains("review Review"), "{review}");
+        assert!(review.contains("context line 1"), "{review}");
+        assert!(review.contains("▶ approve"), "{review}");
+        let screen = drawn_with(&GateModal::new(gate), 80, 24);
+        assert!(
+            screen.contains("Ship it?") && !screen.contains("## Ship"),
+            "{screen}"
+        );
+        assert!(
+            screen.contains("The check passed; run cargo test again?"),
+            "{screen}"
+        );
+        // The context: its last five lines, after a rule.
+        assert!(!screen.contains("context line 3"), "{screen}");
+        assert!(screen.contains("context line 4"), "{screen}");
+        assert!(screen.contains("context line 8"), "{screen}");
+        insta::assert_snapshot!("markdown_context_80x24", screen);
+    }
+
+    #[test]
+    fn a_long_prompt_is_reviewed_fullscreen_and_scrolls() {
+        let mut gate = request(GateMode::Freeform, &[]);
+        gate.prompt = (1..=60)
+            .map(|i| format!("- plan step {i}\n"))
+            .collect::<String>();
+        let mut modal = GateModal::new(gate);
+        let top = drawn_with(&modal, 80, 24);
+        assert!(top.contains("review Review"), "{top}");
+        assert!(top.contains("• plan step 1"), "{top}");
+        assert!(!top.contains("plan step 30"), "{top}");
+        insta::assert_snapshot!("review_80x24", top);
+        insta::assert_snapshot!("review_200x50", drawn_with(&modal, 200, 50));
+        for _ in 0..3 {
+            modal.key(key(KeyCode::PageDown));
+        }
+        let scrolled = drawn_with(&modal, 80, 24);
+        assert!(scrolled.contains("plan step 31"), "{scrolled}");
+        assert!(!scrolled.contains("plan step 1\n"), "{scrolled}");
+        // Text is still typed below the viewport, and Ctrl+S submits it.
+        for c in "ok".chars() {
+            modal.key(key(KeyCode::Char(c)));
+        }
+        let answer = modal
+            .key(KeyEvent::new(KeyCode::Char('s'), KeyModifiers::CONTROL))
+            .expect("submitted");
+        assert_eq!(answer.response, "ok");
+    }
+
+    #[test]
     fn a_gate_on_a_tiny_terminal_draws_without_panicking() {
         let modal = GateModal::new(request(GateMode::Choice, &["yes", "no"]));
         for (w, h) in [(20, 5), (1, 1), (0, 0)] {
