@@ -468,3 +468,57 @@ fn an_agents_tool_calls_and_their_output_show_in_the_log() {
     let (code, sane) = pane.ended();
     assert_eq!((code, sane), (0, true));
 }
+
+#[test]
+fn tracker_run_with_two_pipelines_shows_their_board_and_takes_each_ones_gate() {
+    let dir = workdir("batchboard");
+    let d = dir.path();
+    // Two pipelines, each writing its own ledger, each asking its gate.
+    for name in ["first", "second"] {
+        let flow = gated("choice")
+            .replace(
+                "workflow Gated",
+                &format!("workflow {}", name.to_uppercase()),
+            )
+            .replace("ledger.txt", &format!("{name}.txt"));
+        std::fs::write(d.join(format!("{name}.dip")), flow).expect("pipeline");
+    }
+    let pane = Pane::run_sized(d, "run first.dip second.dip --provider stub", (120, 30));
+    wait_until("both runs waiting on the board", || {
+        let screen = pane.screen();
+        screen.contains("RUNS 2 ") && screen.contains("2 waiting at a gate")
+    });
+    // The first: filtered to, opened (its gate is offered), answered `yes`.
+    pane.keys(&["/"]);
+    pane.keys(&["-l", "FIRST"]);
+    pane.keys(&["Enter"]);
+    pane.wait_for("1 shown");
+    pane.keys(&["Enter"]);
+    pane.wait_for("gate Gate");
+    pane.wait_for("▶ yes");
+    pane.keys(&["Enter"]);
+    pane.wait_for("answered Gate of");
+    pane.keys(&["Escape"]);
+    pane.wait_for("1 shown");
+    // The second: `g` goes to the run still waiting; answered `no`.
+    pane.keys(&["Escape"]);
+    pane.wait_for("1 waiting at a gate");
+    pane.keys(&["g", "Enter"]);
+    pane.wait_for("gate Gate");
+    pane.keys(&["Down"]);
+    pane.wait_for("▶ no");
+    pane.keys(&["Enter"]);
+    // Both end: the board closes and the table of runs is printed.
+    let (code, sane) = pane.ended();
+    assert_eq!((code, sane), (0, true));
+    assert_eq!(
+        std::fs::read_to_string(d.join("first.txt")).expect("first ledger"),
+        "before\nafter\n",
+        "yes: After ran"
+    );
+    assert_eq!(
+        std::fs::read_to_string(d.join("second.txt")).expect("second ledger"),
+        "before\n",
+        "no: After skipped"
+    );
+}

@@ -7,12 +7,12 @@
 //! did not succeed.
 
 use std::collections::BTreeMap;
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use anyhow::{bail, Result};
+use anyhow::{bail, Context as _, Result};
 use tracker_actors::clock::SystemClock;
 use tracker_actors::launch::{launch, Finished, RunOptions};
 use tracker_actors::process::Process;
@@ -21,8 +21,11 @@ use tracker_actors::store::Durability;
 use tracker_runtime::clock::Clock;
 use tracker_runtime::plan::SpawnPlan;
 
+use super::dash::{show, ProcessRequest, Source};
 use super::run::{self, Params, Ready};
 use crate::args::RunArgs;
+use crate::dashboard::app::{enter, interviewer_on, read_keys, Msg, Restore};
+use crate::dashboard::board::Board;
 use crate::exit;
 use crate::output::console::ConsolePrinter;
 use crate::output::ndjson::NdjsonPrinter;
@@ -36,6 +39,19 @@ struct Planned {
     run_id: String,
     plan: SpawnPlan,
     options: RunOptions,
+    /// Its gates answer themselves (`--auto-approve`).
+    auto_approve: bool,
+}
+
+/// How the runs are shown.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Shown {
+    /// NDJSON on stdout.
+    Json,
+    /// A line per event, labelled with its pipeline.
+    Console,
+    /// The board of the runs (a terminal, without `--no-tui`).
+    Board,
 }
 
 /// One run's end.
@@ -105,6 +121,7 @@ pub(super) fn run(args: &RunArgs, cwd: &Path, workdir: PathBuf, root: &Path) -> 
             );
         }
         let run_id = dir.id().to_string();
+        let auto_approve = settings.auto_approve;
         let mut options = settings.options(
             workdir.clone(),
             completers.clone(),
@@ -117,10 +134,18 @@ pub(super) fn run(args: &RunArgs, cwd: &Path, workdir: PathBuf, root: &Path) -> 
             run_id,
             plan,
             options,
+            auto_approve,
         });
     }
 
-    let ended = execute(planned, args.max_concurrent, args.json)?;
+    let shown = if args.json {
+        Shown::Json
+    } else if !args.no_tui && std::io::stdin().is_terminal() && std::io::stdout().is_terminal() {
+        Shown::Board
+    } else {
+        Shown::Console
+    };
+    let ended = execute(planned, args.max_concurrent, shown, cwd)?;
     let rows: Vec<Row<'_>> = ended
         .iter()
         .map(|e| Row {
@@ -175,15 +200,25 @@ fn check_params(args: &RunArgs, loaded: &[(pipeline::PipelineSource, Ready)]) ->
     Ok(())
 }
 
-/// Launches every run on one process and waits for them all, printing their
-/// events (each console line labelled with its pipeline). A signal cancels
+/// Launches every run on one process and waits for them all, showing their
+/// events as `shown` says (each console line labelled with its pipeline, or
+/// the board of the runs, where their gates are answered). A signal cancels
 /// them all; a second one exits at once.
-fn execute(planned: Vec<Planned>, max_concurrent: usize, json: bool) -> Result<Vec<Ended>> {
+fn execute(
+    planned: Vec<Planned>,
+    max_concurrent: usize,
+    shown: Shown,
+    cwd: &Path,
+) -> Result<Vec<Ended>> {
     let system = actix::System::new();
     system.block_on(async move {
         use actix::Actor;
         let process = Process::start(max_concurrent);
         let mut interrupts = Interrupts::listen()?;
+        let board = match shown {
+            Shown::Board => Some(BoardThread::start(&planned, cwd)?),
+            Shown::Json | Shown::Console => None,
+        };
         let started = Instant::now();
         let count = planned.len();
         let (tx, mut rx) = tokio::sync::mpsc::channel(count.max(1));
@@ -194,15 +229,23 @@ fn execute(planned: Vec<Planned>, max_concurrent: usize, json: bool) -> Result<V
                 run_id,
                 plan,
                 mut options,
+                auto_approve,
             } = planned;
-            let printer = if json {
-                NdjsonPrinter.start().recipient()
-            } else {
-                ConsolePrinter::labelled(display.clone()).start().recipient()
-            };
-            options.subscribers.push(printer);
+            match (&board, shown) {
+                (Some(board), _) => {
+                    // The board reads the runs' activity logs; their gates
+                    // come to it.
+                    if !auto_approve {
+                        options.interviewer = Some(interviewer_on(board.tx.clone()));
+                    }
+                }
+                (None, Shown::Json) => options.subscribers.push(NdjsonPrinter.start().recipient()),
+                (None, _) => options
+                    .subscribers
+                    .push(ConsolePrinter::labelled(display.clone()).start().recipient()),
+            }
             let handle = launch(&process, Arc::new(plan), options).await?;
-            cancellers.push(handle.canceller());
+            cancellers.push((run_id.clone(), handle.canceller()));
             let tx = tx.clone();
             actix::spawn(async move {
                 let finished = handle.wait().await;
@@ -217,6 +260,21 @@ fn execute(planned: Vec<Planned>, max_concurrent: usize, json: bool) -> Result<V
                     .await;
             });
         }
+        let cancellers = Arc::new(cancellers);
+        if let Some(mut requests) = board.as_ref().and_then(BoardThread::take_requests) {
+            let cancellers = Arc::clone(&cancellers);
+            actix::spawn(async move {
+                while let Some(request) = requests.recv().await {
+                    for (id, canceller) in cancellers.iter() {
+                        if request == ProcessRequest::CancelAll
+                            || request == ProcessRequest::Cancel(id.clone())
+                        {
+                            canceller.cancel().await;
+                        }
+                    }
+                }
+            });
+        }
         drop(tx);
         actix::spawn(async move {
             let signal = interrupts.next().await;
@@ -225,7 +283,7 @@ fn execute(planned: Vec<Planned>, max_concurrent: usize, json: bool) -> Result<V
                 "\n{}: cancelling {count} runs (their checkpoints are kept; Ctrl-C again to quit at once)",
                 signal.what()
             );
-            for canceller in &cancellers {
+            for (_, canceller) in cancellers.iter() {
                 canceller.cancel().await;
             }
             let signal = interrupts.next().await;
@@ -239,8 +297,66 @@ fn execute(planned: Vec<Planned>, max_concurrent: usize, json: bool) -> Result<V
             }
             ended.push(e);
         }
+        if let Some(board) = board {
+            board.finish()?;
+        }
         // The table follows the command line, whatever order the runs ended in.
         ended.sort_by_key(|e| e.order);
         Ok(ended)
     })
+}
+
+/// The board of a command's runs, on the terminal, in a thread of its own.
+struct BoardThread {
+    tx: crossbeam_channel::Sender<Msg>,
+    requests: std::sync::Mutex<Option<tokio::sync::mpsc::UnboundedReceiver<ProcessRequest>>>,
+    drawing: std::thread::JoinHandle<std::io::Result<()>>,
+}
+
+impl BoardThread {
+    /// Takes over the terminal and shows the runs of `planned`.
+    fn start(planned: &[Planned], cwd: &Path) -> Result<BoardThread> {
+        let mut board = Board::tracking();
+        for run in planned {
+            if let Some(dir) = &run.options.run_dir {
+                board.track_own(dir.path().to_path_buf());
+            }
+        }
+        let (tx, rx) = crossbeam_channel::bounded(256);
+        let (requests_tx, requests) = tokio::sync::mpsc::unbounded_channel();
+        let terminal = enter().context("cannot open the dashboard (try --no-tui)")?;
+        let keys = tx.clone();
+        std::thread::spawn(move || read_keys(&keys));
+        let cwd = cwd.to_path_buf();
+        let drawing = std::thread::spawn(move || {
+            let _restore = Restore;
+            let source = Source::Process {
+                requests: requests_tx,
+                gates: Vec::new(),
+            };
+            show(terminal, board, source, &rx, &cwd)
+        });
+        Ok(BoardThread {
+            tx,
+            requests: std::sync::Mutex::new(Some(requests)),
+            drawing,
+        })
+    }
+
+    /// What the person asks of the runs (once).
+    fn take_requests(&self) -> Option<tokio::sync::mpsc::UnboundedReceiver<ProcessRequest>> {
+        self.requests
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take()
+    }
+
+    /// The runs have ended: closes the board and gives the terminal back.
+    fn finish(self) -> Result<()> {
+        let _ = self.tx.send(Msg::Ended);
+        match self.drawing.join() {
+            Ok(result) => Ok(result?),
+            Err(_) => Err(anyhow::anyhow!("the board's thread panicked")),
+        }
+    }
 }

@@ -9,8 +9,11 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result};
-use crossbeam_channel::Sender;
+use crossbeam_channel::{Receiver, Sender};
+use dippin::diagnostic::printable_line;
 use notify::{RecursiveMode, Watcher};
+use tokio::sync::oneshot;
+use tracker_handlers::human::{GateAnswer, GateRequest};
 
 use crate::args::DashArgs;
 use crate::dashboard::app::{enter, read_keys, Msg, Restore};
@@ -20,20 +23,38 @@ use crate::exit;
 use crate::serve::client;
 
 /// Where the board's runs live.
-enum Source {
+pub enum Source {
     /// A running service, on this socket (none: the default one).
     Service(Option<PathBuf>),
     /// Run directories under a working directory, watched.
     Directory {
+        /// Wakes the board when something under the directory changes.
         _watcher: notify::RecommendedWatcher,
     },
+    /// The runs of this process (`tracker run A B`): its gates come to the
+    /// board, and what the person asks goes back through `requests`.
+    Process {
+        /// Where cancelling is asked.
+        requests: tokio::sync::mpsc::UnboundedSender<ProcessRequest>,
+        /// Gates asked and not yet answered, with where each answer goes.
+        gates: Vec<(GateRequest, oneshot::Sender<GateAnswer>)>,
+    },
+}
+
+/// What the board asks of the process whose runs it shows.
+#[derive(Debug, PartialEq, Eq)]
+pub enum ProcessRequest {
+    /// Cancel this run.
+    Cancel(String),
+    /// Cancel them all (the board was quit).
+    CancelAll,
 }
 
 /// Shows the board until `q`.
 pub fn run(args: &DashArgs) -> Result<u8> {
     let (tx, rx) = crossbeam_channel::bounded::<Msg>(256);
     let cwd = std::env::current_dir().context("cannot read the current directory")?;
-    let (source, mut board) = if args.service {
+    let (source, board) = if args.service {
         // Said plainly before the terminal is taken, if no service is there.
         let mut board = Board::tracking();
         for dir in client::run_dirs(args.socket.as_deref())? {
@@ -56,14 +77,30 @@ pub fn run(args: &DashArgs) -> Result<u8> {
     };
     let keys = tx.clone();
     std::thread::spawn(move || read_keys(&keys));
-    let mut terminal = enter().context("cannot open the dashboard")?;
+    let terminal = enter().context("cannot open the dashboard")?;
     let _restore = Restore;
+    show(terminal, board, source, &rx, &cwd)?;
+    Ok(exit::OK)
+}
+
+/// Shows `board` on `terminal` until `q` (or, for a process's runs, until
+/// they have all ended), taking keys and wake-ups from `rx`.
+pub fn show<B: ratatui::backend::Backend>(
+    mut terminal: ratatui::Terminal<B>,
+    mut board: Board,
+    mut source: Source,
+    rx: &Receiver<Msg>,
+    cwd: &Path,
+) -> std::io::Result<()> {
     let ticks = crossbeam_channel::tick(std::time::Duration::from_millis(250));
     let mut ui = BoardUi::default();
     loop {
         terminal.draw(|frame| draw_many(frame, &board, &ui))?;
         let msg = crossbeam_channel::select! {
-            recv(rx) -> msg => msg.ok(),
+            recv(rx) -> msg => match msg {
+                Ok(msg) => Some(msg),
+                Err(_) => return Ok(()),
+            },
             recv(ticks) -> _ => None,
         };
         if msg.is_none() {
@@ -83,19 +120,37 @@ pub fn run(args: &DashArgs) -> Result<u8> {
                 offer_gates(&source, &mut ui, &id);
             }
         }
-        let Some(Msg::Key(key)) = msg else {
-            continue;
+        let key = match msg {
+            Some(Msg::Key(key)) => key,
+            Some(Msg::Gate(request, reply)) => {
+                if let Source::Process { gates, .. } = &mut source {
+                    ui.flash(format!(
+                        "run {} waits at gate {} (g goes to it)",
+                        printable_line(&request.run_id),
+                        printable_line(&request.node_id)
+                    ));
+                    gates.push((request, reply));
+                }
+                continue;
+            }
+            Some(Msg::Ended) => return Ok(()),
+            _ => continue,
         };
         match ui.key(key, &board) {
             Action::None => {}
-            Action::Quit => return Ok(exit::OK),
+            Action::Quit => {
+                if let Source::Process { requests, .. } = &source {
+                    let _ = requests.send(ProcessRequest::CancelAll);
+                }
+                return Ok(());
+            }
             Action::Opened(id) => offer_gates(&source, &mut ui, &id),
-            action => act(&source, &mut ui, action, &cwd),
+            action => act(&mut source, &mut ui, action, cwd),
         }
     }
 }
 
-/// Shows the open run's waiting gate, if the service has one.
+/// Shows the open run's waiting gate, if it has one.
 fn offer_gates(source: &Source, ui: &mut BoardUi, id: &str) {
     match source {
         Source::Service(socket) => match client::waiting_gates(socket.as_deref(), id) {
@@ -106,39 +161,75 @@ fn offer_gates(source: &Source, ui: &mut BoardUi, id: &str) {
             }
             Err(e) => ui.flash(format!("gates of {id}: {e}")),
         },
+        Source::Process { gates, .. } => {
+            if let Some((gate, _)) = gates.iter().find(|(g, _)| g.run_id == id) {
+                ui.offer_gate(gate.clone());
+            }
+        }
         Source::Directory { .. } => {
             ui.flash("a run's gates are answered where it runs (or attach with --service)");
         }
     }
 }
 
-/// Carries out `action` against the service; says how it went.
-fn act(source: &Source, ui: &mut BoardUi, action: Action, cwd: &Path) {
-    let Source::Service(socket) = source else {
-        ui.flash("read-only: `tracker dash --service` acts on a service's runs");
-        return;
-    };
-    let socket = socket.as_deref();
-    let said = match action {
-        Action::Cancel(id) => client::cancel_run(socket, &id).map(|going| {
-            if going {
-                format!("cancelling {id}")
-            } else {
-                format!("{id} had ended")
+/// Carries out `action` where the runs live; says how it went.
+fn act(source: &mut Source, ui: &mut BoardUi, action: Action, cwd: &Path) {
+    let said = match source {
+        Source::Directory { .. } => {
+            ui.flash("read-only: `tracker dash --service` acts on a service's runs");
+            return;
+        }
+        Source::Process { requests, gates } => match action {
+            Action::Cancel(id) => {
+                let _ = requests.send(ProcessRequest::Cancel(id.clone()));
+                Ok(format!("cancelling {id}"))
             }
-        }),
-        Action::Resume(id) => {
-            client::resume_run(socket, &id).map(|new| format!("resumed {id} as {new}"))
+            Action::Answer { run, node, answer } => {
+                match gates
+                    .iter()
+                    .position(|(g, _)| g.run_id == run && g.node_id == node)
+                {
+                    Some(i) => {
+                        let (_, reply) = gates.remove(i);
+                        let _ = reply.send(answer);
+                        Ok(format!("answered {node} of {run}"))
+                    }
+                    None => Ok(format!("gate {node} of {run} no longer waits")),
+                }
+            }
+            Action::Resume(_) | Action::Submit(_) => Ok(
+                "runs started here end with this command; resume or submit with `tracker serve`"
+                    .to_string(),
+            ),
+            Action::None | Action::Quit | Action::Opened(_) => return,
+        },
+        Source::Service(socket) => {
+            let socket = socket.as_deref();
+            match action {
+                Action::Cancel(id) => client::cancel_run(socket, &id).map(|going| {
+                    if going {
+                        format!("cancelling {id}")
+                    } else {
+                        format!("{id} had ended")
+                    }
+                }),
+                Action::Resume(id) => {
+                    client::resume_run(socket, &id).map(|new| format!("resumed {id} as {new}"))
+                }
+                Action::Submit(file) => {
+                    let path = cwd.join(&file);
+                    client::submit_file(socket, &path, cwd)
+                        .map(|id| format!("submitted {file} as {id}"))
+                }
+                Action::Answer { run, node, answer } => {
+                    client::answer_gate(socket, &run, &node, &answer)
+                        .map(|()| format!("answered {node} of {run}"))
+                }
+                Action::None | Action::Quit | Action::Opened(_) => return,
+            }
         }
-        Action::Submit(file) => {
-            let path = cwd.join(&file);
-            client::submit_file(socket, &path, cwd).map(|id| format!("submitted {file} as {id}"))
-        }
-        Action::Answer { run, node, answer } => client::answer_gate(socket, &run, &node, &answer)
-            .map(|()| format!("answered {node} of {run}")),
-        Action::None | Action::Quit | Action::Opened(_) => return,
     };
-    ui.flash(said.unwrap_or_else(|e| e.to_string()));
+    ui.flash(said.unwrap_or_else(|e: anyhow::Error| e.to_string()));
 }
 
 /// Watches `root` for changes, each one a wake-up for the board.

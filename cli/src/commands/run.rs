@@ -248,7 +248,7 @@ pub(super) struct Settings {
     budget: BudgetLimits,
     tool_policy: ToolPolicy,
     supervision: SupervisionPolicy,
-    auto_approve: bool,
+    pub(super) auto_approve: bool,
 }
 
 impl Settings {

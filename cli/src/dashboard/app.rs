@@ -113,9 +113,7 @@ impl Dashboard {
 
     /// The interviewer that asks the run's gates on it.
     pub fn interviewer(&self) -> Arc<dyn Interviewer> {
-        Arc::new(DashboardInterviewer {
-            tx: self.tx.clone(),
-        })
+        interviewer_on(self.tx.clone())
     }
 
     /// Ends it (the run has ended) and gives the terminal back.
@@ -390,6 +388,12 @@ impl Handler<Deliver> for Forwarder {
         self.waiting.push(msg.0);
         self.flush_soon(ctx);
     }
+}
+
+/// An interviewer that hands each gate to whatever reads `tx` (a
+/// dashboard, or the board of several runs) and waits for its answer.
+pub fn interviewer_on(tx: Sender<Msg>) -> Arc<dyn Interviewer> {
+    Arc::new(DashboardInterviewer { tx })
 }
 
 /// Asks the run's gates on the dashboard.

@@ -36,6 +36,8 @@ pub struct WatchedRun {
     pub live: bool,
     /// When it was first seen (its directory's time): the board's order.
     seen: std::time::SystemTime,
+    /// Run by this process (`tracker run A B`): going until its log ends.
+    own: bool,
 }
 
 /// Every run under a directory of runs, or every run a service lists.
@@ -70,6 +72,15 @@ impl Board {
     pub fn track(&mut self, dir: PathBuf) {
         if !self.runs.iter().any(|r| r.dir == dir) {
             self.runs.push(WatchedRun::new(dir));
+        }
+    }
+
+    /// Watches the run in `dir`, which this process runs.
+    pub fn track_own(&mut self, dir: PathBuf) {
+        if !self.runs.iter().any(|r| r.dir == dir) {
+            let mut run = WatchedRun::new(dir);
+            run.own = true;
+            self.runs.push(run);
         }
     }
 
@@ -122,6 +133,7 @@ impl WatchedRun {
             read: 0,
             partial: String::new(),
             live: false,
+            own: false,
         }
     }
 
@@ -129,7 +141,7 @@ impl WatchedRun {
     fn read_new_lines(&mut self) {
         use std::io::{Read, Seek, SeekFrom};
         // An ended run holds nobody; asking the system is for runs going.
-        self.live = self.view.outcome.is_none() && owner_alive(&self.dir);
+        self.live = self.view.outcome.is_none() && (self.own || owner_alive(&self.dir));
         // The run directory's copy is written when the run ends; until then
         // the live log (outside the working directory) is read.
         let copy = self.dir.join(tracker_actors::activity::ACTIVITY_FILE);
