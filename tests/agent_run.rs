@@ -300,6 +300,29 @@ fn each_provider_runs_a_streamed_multi_turn_agent_that_writes_a_file() {
             2,
             "{provider}"
         );
+        // Each turn's text streamed as `text_delta` events, all before the
+        // turn's `llm_finish`; the console leaves them out.
+        for (turn, said) in [
+            (1, "I'll create the file."),
+            (2, "Created out/hello.txt.\nSTATUS: success"),
+        ] {
+            let of_turn = |e: &&Value| e["turn_no"] == turn;
+            let streamed: String = agent
+                .iter()
+                .filter(of_turn)
+                .filter(|e| e["type"] == "text_delta")
+                .filter_map(|e| e["content"].as_str())
+                .collect();
+            assert_eq!(streamed, said, "{provider}, turn {turn}");
+            let last_delta = agent
+                .iter()
+                .rposition(|e| e["type"] == "text_delta" && e["turn_no"] == turn);
+            let finish = agent
+                .iter()
+                .position(|e| e["type"] == "llm_finish" && e["turn_no"] == turn);
+            assert!(last_delta < finish, "{provider}, turn {turn}");
+        }
+        assert!(!stdout.contains("text_delta"), "{provider}: {stdout}");
 
         // Usage and cost: in the cost events and the summary.
         let expected_cost =

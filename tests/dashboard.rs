@@ -464,6 +464,8 @@ fn an_agents_tool_calls_and_their_output_show_in_the_log() {
     pane.wait_for("● Work");
     pane.wait_for("▸ $ printf");
     pane.wait_for("✓ bash (5 lines, ctrl+o to expand)");
+    // The model's closing answer, streamed into the log.
+    pane.wait_for(" Work         done");
     pane.keys(&["Enter"]);
     let (code, sane) = pane.ended();
     assert_eq!((code, sane), (0, true));

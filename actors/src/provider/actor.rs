@@ -10,7 +10,7 @@ use tokio::sync::Semaphore;
 use tokio::time::Instant;
 use tracker_runtime::gauge::Held;
 use tracker_runtime::llm::backoff::RetryPolicy;
-use tracker_runtime::llm::{ErrorKind, ProviderError, Request, Response};
+use tracker_runtime::llm::{ErrorKind, ProviderError, Request, Response, TextSink};
 
 use super::transport::{HttpTransport, DEFAULT_IDLE_TIMEOUT};
 
@@ -51,10 +51,20 @@ pub struct ProviderStats {
     pub waiting: AtomicUsize,
 }
 
-/// Asks for one completion; the answer comes after any retries.
-#[derive(Debug, Message)]
+/// Asks for one completion; the answer comes after any retries (its text is
+/// handed to the sink, when there is one, as it streams in).
+#[derive(Message)]
 #[rtype(result = "Result<Response, ProviderError>")]
-pub struct Complete(pub Arc<Request>);
+pub struct Complete(pub Arc<Request>, pub Option<TextSink>);
+
+impl std::fmt::Debug for Complete {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Complete")
+            .field("model", &self.0.model)
+            .field("streaming", &self.1.is_some())
+            .finish()
+    }
+}
 
 /// One provider and base URL, shared by every run in the process.
 #[derive(Debug)]
@@ -101,12 +111,16 @@ impl Handler<Complete> for ProviderActor {
 
     fn handle(&mut self, msg: Complete, _ctx: &mut Context<Self>) -> Self::Result {
         let shared = Arc::clone(&self.shared);
-        Box::pin(async move { shared.complete(msg.0).await })
+        Box::pin(async move { shared.complete(msg.0, msg.1).await })
     }
 }
 
 impl Shared {
-    async fn complete(&self, request: Arc<Request>) -> Result<Response, ProviderError> {
+    async fn complete(
+        &self,
+        request: Arc<Request>,
+        text: Option<TextSink>,
+    ) -> Result<Response, ProviderError> {
         let mut retry = 0;
         loop {
             let result = {
@@ -123,7 +137,10 @@ impl Shared {
                 self.wait_out_cooldown().await;
                 drop(waiting);
                 self.stats.attempts.fetch_add(1, Ordering::Relaxed);
-                let result = self.transport.attempt(&request).await;
+                let result = self
+                    .transport
+                    .attempt_streaming(&request, text.clone())
+                    .await;
                 result.map_err(|error| {
                     let delay = self.retry.delay(retry, &error, fastrand::f64());
                     if error.kind == ErrorKind::RateLimit {

@@ -8,7 +8,7 @@ use dashmap::DashMap;
 use tracker_runtime::future::BoxFuture;
 use tracker_runtime::llm::codecs;
 use tracker_runtime::llm::config::ProviderSettings;
-use tracker_runtime::llm::{Completer, ErrorKind, ProviderError, Request, Response};
+use tracker_runtime::llm::{Completer, ErrorKind, ProviderError, Request, Response, TextSink};
 
 use super::actor::{Complete, ProviderActor, ProviderOptions, ProviderStats};
 use super::transport::HttpTransport;
@@ -112,17 +112,38 @@ struct ProviderHandle {
 
 impl Completer for ProviderHandle {
     fn complete(&self, request: Arc<Request>) -> BoxFuture<Result<Response, ProviderError>> {
+        self.call(request, None)
+    }
+
+    fn complete_streaming(
+        &self,
+        request: Arc<Request>,
+        text: TextSink,
+    ) -> BoxFuture<Result<Response, ProviderError>> {
+        self.call(request, Some(text))
+    }
+}
+
+impl ProviderHandle {
+    fn call(
+        &self,
+        request: Arc<Request>,
+        text: Option<TextSink>,
+    ) -> BoxFuture<Result<Response, ProviderError>> {
         let provider = self.settings.provider;
         let actor = self.pool.actor(&self.settings);
         Box::pin(async move {
             let actor = actor?;
-            actor.send(Complete(request)).await.unwrap_or_else(|_| {
-                Err(ProviderError::new(
-                    ErrorKind::Network,
-                    provider,
-                    "the provider actor stopped",
-                ))
-            })
+            actor
+                .send(Complete(request, text))
+                .await
+                .unwrap_or_else(|_| {
+                    Err(ProviderError::new(
+                        ErrorKind::Network,
+                        provider,
+                        "the provider actor stopped",
+                    ))
+                })
         })
     }
 }

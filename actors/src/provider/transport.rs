@@ -9,7 +9,7 @@ use tracker_runtime::llm::config::ProviderSettings;
 use tracker_runtime::llm::error::parse_retry_after;
 use tracker_runtime::llm::reader::ResponseReader;
 use tracker_runtime::llm::redact::{redact_url, url_secrets, HIDDEN};
-use tracker_runtime::llm::{ErrorKind, ProviderError, Request, Response};
+use tracker_runtime::llm::{ErrorKind, ProviderError, Request, Response, TextSink};
 
 /// How long a stream may go without a single byte before the call fails
 /// (the reference's `DefaultStreamIdleTimeout`).
@@ -76,7 +76,17 @@ impl HttpTransport {
     /// messages never carry the key, nor the credentials of the base URL
     /// (see [`redact_url`]), even if the provider echoes them.
     pub async fn attempt(&self, request: &Request) -> Result<Response, ProviderError> {
-        self.send(request).await.map_err(|mut error| {
+        self.attempt_streaming(request, None).await
+    }
+
+    /// [`HttpTransport::attempt`], handing the answer's text to `text` as
+    /// it is read.
+    pub async fn attempt_streaming(
+        &self,
+        request: &Request,
+        text: Option<TextSink>,
+    ) -> Result<Response, ProviderError> {
+        self.send(request, text).await.map_err(|mut error| {
             let key = self.settings.api_key.expose();
             let mut secrets = vec![(key, "[redacted]")];
             // Short values (a query's `sig=1`) would scrub ordinary words.
@@ -97,7 +107,11 @@ impl HttpTransport {
         })
     }
 
-    async fn send(&self, request: &Request) -> Result<Response, ProviderError> {
+    async fn send(
+        &self,
+        request: &Request,
+        text: Option<TextSink>,
+    ) -> Result<Response, ProviderError> {
         let provider = self.settings.provider;
         let url = self.codec.url(&self.settings.base_url, request);
         let mut builder = self
@@ -131,7 +145,7 @@ impl HttpTransport {
                 &body,
             ));
         }
-        let mut reader = ResponseReader::new(self.codec.as_ref());
+        let mut reader = ResponseReader::new(self.codec.as_ref()).with_text_sink(text);
         loop {
             match tokio::time::timeout(self.idle_timeout, response.chunk()).await {
                 Err(_) => return Err(idle(provider, self.idle_timeout, reader.has_content())),

@@ -138,6 +138,8 @@ pub enum LineKind {
     Error,
     /// A rule between the lines of two nodes.
     Separator,
+    /// An agent's answer, as it streams in.
+    Text,
 }
 
 /// One activity line.
@@ -194,6 +196,8 @@ pub struct RunView {
     durations: (u64, u64),
     /// The node whose lines the log shows last.
     last_node: Option<std::sync::Arc<str>>,
+    /// The last line is streamed text that the next piece goes on.
+    streaming: bool,
 }
 
 impl RunView {
@@ -236,6 +240,7 @@ impl RunView {
             tags: Vec::new(),
             durations: (0, 0),
             last_node: None,
+            streaming: false,
         }
     }
 
@@ -423,8 +428,51 @@ impl RunView {
                 row.since_ms = at;
             }
         }
-        if let Some(kind) = line_kind(event) {
+        if event.kind == EventKind::TextDelta {
+            if let Some(text) = event.content.as_deref() {
+                self.stream_text(node, text);
+            }
+        } else if let Some(kind) = line_kind(event) {
             self.push_line(node, kind, describe(event), output_of(event));
+        }
+    }
+
+    /// Adds streamed text: its first line goes on the text streamed just
+    /// before (if nothing came between), every further line is a line of
+    /// its own; a line longer than the log keeps goes on in the next.
+    fn stream_text(&mut self, node: Option<&str>, text: &str) {
+        for (i, piece) in text.split('\n').enumerate() {
+            let piece = printable_line(piece);
+            let continues = i == 0
+                && self.streaming
+                && self.last_node.as_deref() == node.map(|n| printable_line(n)).as_deref();
+            let mut rest: &str = &piece;
+            if continues {
+                if let Some(last) = self.log.back_mut() {
+                    let room = LINE_WIDTH.saturating_sub(last.text.chars().count());
+                    let cut = rest
+                        .char_indices()
+                        .nth(room)
+                        .map_or(rest.len(), |(at, _)| at);
+                    last.text.push_str(&rest[..cut]);
+                    rest = &rest[cut..];
+                    if rest.is_empty() {
+                        continue;
+                    }
+                }
+            }
+            loop {
+                let cut = rest
+                    .char_indices()
+                    .nth(LINE_WIDTH)
+                    .map_or(rest.len(), |(at, _)| at);
+                self.push_line(node, LineKind::Text, rest[..cut].to_string(), Vec::new());
+                rest = &rest[cut..];
+                if rest.is_empty() {
+                    break;
+                }
+            }
+            self.streaming = true;
         }
     }
 
@@ -515,6 +563,7 @@ impl RunView {
             }
             None => None,
         };
+        self.streaming = false;
         self.rows += 1 + output.len();
         self.log.push_back(LogLine {
             node,
@@ -540,6 +589,7 @@ fn line_kind(event: &PipelineEvent) -> Option<LineKind> {
         | EventKind::DecisionCondition
         | EventKind::DecisionOutcome
         | EventKind::LlmRequestStart
+        | EventKind::TextDelta
         | EventKind::EdgeTiebreaker => return None,
         EventKind::ToolCallStart | EventKind::ToolCallEnd => LineKind::Tool,
         EventKind::StageFailed

@@ -266,7 +266,7 @@ fn draw_log(
 /// [`COLLAPSED_OUTPUT`] lines unless `expanded`).
 fn log_rows(line: &LogLine, width: usize, expanded: bool) -> Vec<Line<'static>> {
     let style = match line.kind {
-        LineKind::Progress => Style::default(),
+        LineKind::Progress | LineKind::Text => Style::default(),
         LineKind::Tool => Style::default().fg(Color::Blue),
         LineKind::Warning => Style::default().fg(Color::Yellow),
         LineKind::Error => Style::default().fg(Color::Red),

@@ -387,6 +387,55 @@ fn the_log_keeps_at_most_its_rows_however_long_the_run() {
 }
 
 #[test]
+fn streamed_text_grows_its_line_and_breaks_at_newlines() {
+    let mut view = midway();
+    let delta = |node: &str, text: &str| {
+        let mut e = event(EventKind::TextDelta, node, "");
+        e.source = EventSource::Agent;
+        e.message = None;
+        e.content = Some(text.into());
+        e
+    };
+    view.apply(&event(
+        EventKind::StageStarted,
+        "Done",
+        "executing node \"Done\"",
+    ));
+    view.apply(&delta("Done", "The plan "));
+    view.apply(&delta("Done", "looks right.\nOne thing: "));
+    view.apply(&delta("Done", "the \u{1b}[31mtests\nare slow."));
+    let texts: Vec<&str> = view
+        .log
+        .iter()
+        .filter(|l| l.kind == super::model::LineKind::Text)
+        .map(|l| l.text.as_str())
+        .collect();
+    assert_eq!(
+        texts,
+        [
+            "The plan looks right.",
+            "One thing: the \u{fffd}[31mtests",
+            "are slow."
+        ]
+    );
+    // Another line between: the next piece starts a line of its own.
+    view.apply(&event(EventKind::Warning, "Done", "a warning"));
+    view.apply(&delta("Done", "Done."));
+    assert_eq!(view.log.back().map(|l| l.text.as_str()), Some("Done."));
+    let screen = drawn(&view, 80, 24);
+    assert!(
+        screen.contains("Done         The plan looks right."),
+        "{screen}"
+    );
+    assert!(!screen.contains('\u{1b}'), "{screen:?}");
+    // The text is all the log shows of it: the filters for tools and
+    // errors leave it out.
+    let mut ui = Ui::default();
+    ui.filter = Filter::Tools;
+    assert!(!drawn_ui(&view, &ui, 80, 24).contains("looks right"));
+}
+
+#[test]
 fn search_highlights_matches_and_n_and_shift_n_move_between_them() {
     use ratatui::crossterm::event::KeyCode;
     let mut view = midway();
@@ -944,6 +993,14 @@ mod board {
                 event(EventKind::StageStarted, "Lint", "go"),
             ],
         );
+        // One time for all three: the board's order (newest first, then by
+        // id) does not hang on how fast they were written.
+        let when = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_765_000_000);
+        for id in ["aaaaaaaaaaaa", "bbbbbbbbbbbb", "cccccccccccc"] {
+            std::fs::File::open(root.join(id))
+                .and_then(|dir| dir.set_modified(when))
+                .expect("the run directory's time");
+        }
         Board::new(root)
     }
 

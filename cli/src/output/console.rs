@@ -46,6 +46,12 @@ impl ConsolePrinter {
     }
 }
 
+/// Whether the console shows `event`: streamed text is for the dashboard
+/// (the console has each answer whole in the node's files and events).
+pub fn shows(event: &PipelineEvent) -> bool {
+    event.kind != EventKind::TextDelta
+}
+
 /// One event as a console line (without the newline).
 pub fn line(event: &PipelineEvent) -> String {
     let clock = event.ts.as_str().get(11..19).unwrap_or("--:--:--");
@@ -76,7 +82,7 @@ impl Handler<Deliver> for ConsolePrinter {
 
     fn handle(&mut self, msg: Deliver, _: &mut Self::Context) {
         let mut text = String::new();
-        for event in msg.0.iter() {
+        for event in msg.0.iter().filter(|e| shows(e)) {
             let resumed = event.kind == EventKind::StageCompleted
                 && event.message.as_deref() == Some("previously completed (resumed)");
             if resumed {

@@ -120,8 +120,10 @@ impl Client {
                         }
                         let shown = if json {
                             parsed.to_ndjson_line()
-                        } else {
+                        } else if console::shows(&parsed) {
                             console::line(&parsed)
+                        } else {
+                            continue;
                         };
                         let mut out = std::io::stdout().lock();
                         let _ = writeln!(out, "{shown}");

@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use tokio::sync::Notify;
 use tracker_runtime::future::BoxFuture;
 use tracker_runtime::gauge::Held;
-use tracker_runtime::llm::{Completer, ProviderError, Request, Response};
+use tracker_runtime::llm::{Completer, ProviderError, Request, Response, TextSink};
 
 /// What the service's runs have spent, against its ceiling.
 #[derive(Debug, Default)]
@@ -106,11 +106,32 @@ struct Metered {
 
 impl Completer for Metered {
     fn complete(&self, request: Arc<Request>) -> BoxFuture<Result<Response, ProviderError>> {
+        self.call(request, None)
+    }
+
+    fn complete_streaming(
+        &self,
+        request: Arc<Request>,
+        text: TextSink,
+    ) -> BoxFuture<Result<Response, ProviderError>> {
+        self.call(request, Some(text))
+    }
+}
+
+impl Metered {
+    fn call(
+        &self,
+        request: Arc<Request>,
+        text: Option<TextSink>,
+    ) -> BoxFuture<Result<Response, ProviderError>> {
         let inner = Arc::clone(&self.inner);
         let spending = Arc::clone(&self.spending);
         Box::pin(async move {
             spending.wait_under_ceiling().await;
-            let response = inner.complete(Arc::clone(&request)).await?;
+            let response = match text {
+                Some(text) => inner.complete_streaming(Arc::clone(&request), text).await?,
+                None => inner.complete(Arc::clone(&request)).await?,
+            };
             if let Some(model) = dippin::catalog::resolve(&request.model) {
                 let usage = &response.usage;
                 spending.add(model.cost_usd(

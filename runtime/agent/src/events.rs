@@ -17,6 +17,14 @@ pub enum AgentEvent {
         /// The turn (from 1).
         turn: u64,
     },
+    /// Text of the model's answer, as it streams in (gathered: a few of
+    /// these a second at most, all of them before the turn's `LlmFinish`).
+    TextDelta {
+        /// The turn.
+        turn: u64,
+        /// The text since the last one.
+        text: String,
+    },
     /// The model answered.
     LlmFinish {
         /// The turn.

@@ -1,7 +1,7 @@
 //! `tracker-agent`: the native coding agent. The turn loop ([`session`]) and
 //! its built-in tools ([`tools`]), with loop detection ([`loops`]), context
 //! compaction ([`compaction`]), steering ([`steering`]), the events it reports
-//! ([`events`]), what a session adds up to ([`stats`]), and the command
+//! ([`events`]) — its answers' text as it streams among them ([`streaming`]), what a session adds up to ([`stats`]), and the command
 //! allowlist its `bash` tool and tool nodes share ([`tool_safety`]).
 //!
 //! **Owns:** everything a session does between receiving a prompt and
@@ -16,5 +16,6 @@ pub mod loops;
 pub mod session;
 pub mod stats;
 pub mod steering;
+pub mod streaming;
 pub mod tool_safety;
 pub mod tools;

@@ -143,7 +143,14 @@ impl Session<'_> {
             let started = Instant::now();
             let turn = stats.turns + 1;
             events.emit(AgentEvent::LlmRequestStart { turn }).await;
-            let response = match completer.complete(Arc::clone(&request)).await {
+            let response = match super::streaming::complete(
+                completer.as_ref(),
+                Arc::clone(&request),
+                events,
+                turn,
+            )
+            .await
+            {
                 Ok(response) => response,
                 Err(error) => break SessionEnd::Failed(error),
             };

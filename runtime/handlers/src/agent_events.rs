@@ -71,6 +71,12 @@ impl NodeAgentEvents {
                 e.capture.turn_no = i64::try_from(turn).ok();
                 e
             }
+            AgentEvent::TextDelta { turn, text } => {
+                let mut e = self.base(EventKind::TextDelta);
+                e.content = Some(text);
+                e.capture.turn_no = i64::try_from(turn).ok();
+                e
+            }
             AgentEvent::LlmFinish {
                 turn,
                 finish_reason,

@@ -40,12 +40,28 @@ pub use model::{
     ToolResult, ToolSpec, Usage,
 };
 
+/// Where a streamed answer's text goes, piece by piece, as it arrives (for
+/// people watching: the whole answer is in the [`Response`] anyway).
+pub type TextSink = Arc<dyn Fn(&str) + Send + Sync>;
+
 /// Something that answers completion requests: a provider client, or a stub.
 pub trait Completer: Send + Sync {
     /// Completes `request`: one model turn (which may ask for tool calls).
     /// The request is shared, not copied: a session keeps growing the same
     /// conversation between turns, and retries resend it as is.
     fn complete(&self, request: Arc<Request>) -> BoxFuture<Result<Response, ProviderError>>;
+
+    /// Completes `request` as [`Completer::complete`] does, handing the
+    /// answer's text to `text` as it streams in. A completer that does not
+    /// stream hands nothing (the default).
+    fn complete_streaming(
+        &self,
+        request: Arc<Request>,
+        text: TextSink,
+    ) -> BoxFuture<Result<Response, ProviderError>> {
+        let _ = text;
+        self.complete(request)
+    }
 }
 
 /// Completers by provider name.

@@ -7,6 +7,7 @@ use super::error::ProviderError;
 use super::model::Response;
 use super::sse::{SseEvent, SseParser};
 use super::stream::{Accumulator, StreamEvent};
+use super::TextSink;
 
 /// One response being read.
 pub struct ResponseReader {
@@ -17,6 +18,8 @@ pub struct ResponseReader {
     /// Scratch space for one SSE event's stream events.
     events: Vec<StreamEvent>,
     sse_events: u64,
+    /// Where the answer's text goes as it arrives.
+    text: Option<TextSink>,
 }
 
 impl std::fmt::Debug for ResponseReader {
@@ -38,7 +41,14 @@ impl ResponseReader {
             accumulator: Accumulator::new(),
             events: Vec::new(),
             sse_events: 0,
+            text: None,
         }
+    }
+
+    /// Hands the answer's text to `text` as it is read.
+    pub fn with_text_sink(mut self, text: Option<TextSink>) -> ResponseReader {
+        self.text = text;
+        self
     }
 
     /// Feeds the next chunk of the body; an error event in the stream is
@@ -58,6 +68,9 @@ impl ResponseReader {
         let decoded = self.decoder.decode(event, &mut self.events);
         for event in &self.events {
             self.accumulator.push(event);
+            if let (Some(sink), StreamEvent::TextDelta { text, .. }) = (&self.text, event) {
+                sink(text);
+            }
         }
         decoded.map_err(|mut error| {
             error.after_data = self.accumulator.has_content();

@@ -5,7 +5,9 @@
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 
-use super::{Completer, ErrorKind, FinishReason, Message, ProviderError, Request, Response, Usage};
+use super::{
+    Completer, ErrorKind, FinishReason, Message, ProviderError, Request, Response, TextSink, Usage,
+};
 use tracker_stdx::future::BoxFuture;
 
 /// The text the conformance harness's default stub answers with.
@@ -157,6 +159,23 @@ impl Completer for StubCompleter {
             Behaviour::Fail(message) => Err(ProviderError::from_stream(STUB_PROVIDER, "", message)),
         };
         Box::pin(async move { result })
+    }
+
+    /// The stub's answer, its text handed to `text` in one piece.
+    fn complete_streaming(
+        &self,
+        request: Arc<Request>,
+        text: TextSink,
+    ) -> BoxFuture<Result<Response, ProviderError>> {
+        let answer = self.complete(request);
+        Box::pin(async move {
+            let response = answer.await?;
+            let said = response.text();
+            if !said.is_empty() {
+                text(&said);
+            }
+            Ok(response)
+        })
     }
 }
 

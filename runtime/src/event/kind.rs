@@ -115,6 +115,9 @@ wire_enum! {
         /// An agent's model answered: finish reason and the turn's tokens
         /// (source `agent`).
         LlmFinish => "llm_finish",
+        /// Text of an agent's answer as it streams in, gathered into a few
+        /// events a second (source `agent`; the text is in `content`).
+        TextDelta => "text_delta",
         /// An agent called a tool (source `agent`).
         ToolCallStart => "tool_call_start",
         /// An agent's tool returned (source `agent`).

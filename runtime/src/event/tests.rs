@@ -283,13 +283,14 @@ fn the_reference_kinds_plus_two_and_every_wire_name_round_trips() {
         "session_end",
         "llm_request_start",
         "llm_finish",
+        "text_delta",
         "tool_call_start",
         "tool_call_end",
         "steering_injected",
         "context_compaction",
     ];
-    assert_eq!(names.len(), 45);
-    assert_eq!(EventKind::ALL.len(), 45);
+    assert_eq!(names.len(), 46);
+    assert_eq!(EventKind::ALL.len(), 46);
     let from_code: Vec<&str> = EventKind::ALL.iter().map(|k| k.wire_name()).collect();
     assert_eq!(from_code, names);
     for name in names {
@@ -298,7 +299,7 @@ fn the_reference_kinds_plus_two_and_every_wire_name_round_trips() {
         assert_eq!(kind.to_string(), name);
     }
     let distinct: std::collections::HashSet<EventKind> = EventKind::ALL.into_iter().collect();
-    assert_eq!(distinct.len(), 45);
+    assert_eq!(distinct.len(), 46);
     assert_eq!(EventKind::from_wire_name("Stage_Started"), None);
     assert_eq!(EventKind::from_wire_name("interview_started"), None);
 }
@@ -530,14 +531,14 @@ fn reading_back_canonicalises_empty_values_and_tolerates_extras() {
 
 #[test]
 fn reading_back_rejects_foreign_or_malformed_lines() {
-    let agent = r#"{"ts":"t","source":"agent","type":"text_delta","content":"hi"}"#;
+    let agent = r#"{"ts":"t","source":"agent","type":"llm_reasoning","content":"hi"}"#;
     match PipelineEvent::from_line(agent) {
         Err(EventParseError::UnknownType {
             event_source,
             type_name,
         }) => {
             assert_eq!(event_source, EventSource::Agent);
-            assert_eq!(type_name, "text_delta");
+            assert_eq!(type_name, "llm_reasoning");
         }
         other => panic!("expected UnknownType, got {other:?}"),
     }
