@@ -524,3 +524,34 @@ fn tracker_run_with_two_pipelines_shows_their_board_and_takes_each_ones_gate() {
         "no: After skipped"
     );
 }
+
+#[test]
+fn sigterm_cancels_the_run_on_the_dashboard_and_gives_the_terminal_back() {
+    let dir = workdir("sigterm");
+    let flow = "workflow Slow\n  start: Start\n  exit: Done\n  agent Start\n    label: Start\n  tool Slow\n    timeout: 5m\n    command: sleep 120\n  agent Done\n    label: Done\n  edges\n    Start -> Slow\n    Slow -> Done\n";
+    std::fs::write(dir.path().join("slow.dip"), flow).expect("pipeline");
+    let pane = Pane::run(dir.path(), "run slow.dip --provider stub");
+    pane.wait_for("◉ Slow");
+    // The shell the pane runs, and the tracker it started.
+    let shell = Command::new("tmux")
+        .args(["-L", &pane.socket, "list-panes", "-F", "#{pane_pid}"])
+        .output()
+        .expect("list-panes");
+    let shell = String::from_utf8_lossy(&shell.stdout).trim().to_string();
+    let children = std::fs::read_to_string(format!("/proc/{shell}/task/{shell}/children"))
+        .expect("the shell's children");
+    let tracker: i32 = children
+        .split_whitespace()
+        .next()
+        .and_then(|pid| pid.parse().ok())
+        .expect("tracker under the shell");
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(tracker),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .expect("SIGTERM");
+    let (code, sane) = pane.ended();
+    assert_eq!(code, 1, "a cancelled run fails");
+    assert!(sane, "the terminal was left raw");
+    pane.wait_for("Run ID:");
+}

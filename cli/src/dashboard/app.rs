@@ -152,7 +152,7 @@ pub fn enter() -> std::io::Result<Screen> {
 }
 
 /// Leaves raw mode and the alternate screen (harmless if not in them).
-fn leave() {
+pub fn leave() {
     let _ = execute!(std::io::stdout(), LeaveAlternateScreen);
     let _ = disable_raw_mode();
 }

@@ -184,6 +184,9 @@ pub struct RunView {
     pub outcome: Option<String>,
     /// Why it failed, when it says.
     pub failure: Option<String>,
+    /// A validation override the run went through: where, with which
+    /// label, by whom (printable).
+    pub overridden: Option<String>,
     /// How many nodes are done, failed or skipped (kept as lamps change, so
     /// a frame need not count them).
     finished: usize,
@@ -235,6 +238,7 @@ impl RunView {
             elapsed_ms: 0,
             outcome: None,
             failure: None,
+            overridden: None,
             finished: 0,
             widest: 0,
             tags: Vec::new(),
@@ -400,6 +404,17 @@ impl RunView {
             EventKind::ToolCallStart => {
                 self.set_lamp(node, Lamp::Tool);
                 self.set_note(node, event.tool_name.as_deref());
+            }
+            EventKind::ValidationOverridden => {
+                if let Some(detail) = &event.validation_override {
+                    let said = format!(
+                        "at {} (label \"{}\" by {})",
+                        detail.gate.as_deref().unwrap_or("?"),
+                        detail.label.as_deref().unwrap_or(""),
+                        detail.actor.map_or("?", |a| a.wire_name())
+                    );
+                    self.overridden = Some(printable_line(&said).into_owned());
+                }
             }
             EventKind::PipelineCompleted | EventKind::PipelineFailed => {
                 self.outcome = Some(

@@ -310,6 +310,15 @@ fn status_bar(view: &RunView, ui: &Ui, matches: usize) -> Line<'static> {
                 .fg(Color::Green)
                 .add_modifier(Modifier::BOLD),
         ),
+        Some("validation_overridden") => Span::styled(
+            format!(
+                " ● Completed — validation override {} ",
+                view.overridden.as_deref().unwrap_or("")
+            ),
+            Style::default()
+                .fg(Color::Yellow)
+                .add_modifier(Modifier::BOLD),
+        ),
         Some("budget_exceeded") => Span::styled(
             " ✖ Budget exceeded ".to_string(),
             Style::default().fg(Color::Red).add_modifier(Modifier::BOLD),

@@ -257,6 +257,39 @@ fn a_finished_run_says_how_it_ended() {
         screen.contains("⊘ Done"),
         "a node never reached is skipped: {screen}"
     );
+    // Every terminal status has its row.
+    for (status, says) in [
+        ("success", "● Completed"),
+        ("budget_exceeded", "✖ Budget exceeded"),
+        ("paused_billing", "⏸ Paused — billing/quota"),
+        ("fail", "✖ Failed: fail"),
+    ] {
+        let mut view = midway();
+        let mut end = event(EventKind::PipelineCompleted, "", "ended");
+        end.terminal_status = Some(status.into());
+        view.apply(&end);
+        let screen = drawn(&view, 100, 24);
+        assert!(screen.contains(says), "{status}: {screen}");
+    }
+    let mut view = midway();
+    let mut overridden = event(EventKind::ValidationOverridden, "Review", "override");
+    overridden.validation_override = Some(tracker_runtime::event::OverrideDetail {
+        gate: Some("Review".into()),
+        label: Some("ship anyway".into()),
+        actor: Some(tracker_runtime::event::Actor::Human),
+        subgraph_path: Vec::new(),
+    });
+    view.apply(&overridden);
+    let mut end = event(EventKind::PipelineCompleted, "", "ended");
+    end.terminal_status = Some("validation_overridden".into());
+    view.apply(&end);
+    let screen = drawn(&view, 120, 24);
+    assert!(
+        screen.contains(
+            "● Completed — validation override at Review (label \"ship anyway\" by human)"
+        ),
+        "{screen}"
+    );
 }
 
 #[test]
