@@ -555,3 +555,17 @@ fn sigterm_cancels_the_run_on_the_dashboard_and_gives_the_terminal_back() {
     assert!(sane, "the terminal was left raw");
     pane.wait_for("Run ID:");
 }
+
+#[test]
+fn esc_closes_a_gate_unanswered_and_the_node_fails_saying_so() {
+    let dir = workdir("escgate");
+    std::fs::write(dir.path().join("gated.dip"), gated("choice")).expect("pipeline");
+    let pane = Pane::run(dir.path(), "run gated.dip --provider stub");
+    pane.wait_for("gate Gate");
+    pane.keys(&["Escape"]);
+    let (code, sane) = pane.ended();
+    assert_eq!((code, sane), (1, true));
+    pane.wait_for("no answer: the gate was closed");
+    let ledger = std::fs::read_to_string(dir.path().join("ledger.txt")).expect("ledger");
+    assert_eq!(ledger, "before\n", "neither route was taken");
+}

@@ -244,6 +244,10 @@ pub enum GateError {
     /// Standard input ended before an answer.
     #[error("no answer: standard input is closed (run with --auto-approve to answer gates automatically)")]
     InputClosed,
+    /// The person closed the gate without answering it (Esc on the
+    /// dashboard).
+    #[error("no answer: the gate was closed without one")]
+    Canceled,
 }
 
 /// A handler's error together with whatever a child run spent before it failed,

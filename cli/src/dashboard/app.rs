@@ -302,7 +302,12 @@ impl Shown {
         let ctrl_c =
             key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL);
         if let Some((modal, _)) = self.gates.first_mut().filter(|_| !ctrl_c) {
-            if let Some(answer) = modal.key(key) {
+            let answer = modal.key(key);
+            if modal.canceled() {
+                // Closed without an answer: the gate is told so.
+                self.gates.remove(0);
+            }
+            if let Some(answer) = answer {
                 let (modal, reply) = self.gates.remove(0);
                 if !answer.answers.is_empty() {
                     self.answered
@@ -414,7 +419,9 @@ impl Interviewer for DashboardInterviewer {
             if !matches!(sent, Ok(true)) {
                 return Err(GateError::InputClosed);
             }
-            answer.await.map_err(|_| GateError::InputClosed)
+            // Dropped unanswered: closed on the dashboard (Esc), or the
+            // dashboard ended.
+            answer.await.map_err(|_| GateError::Canceled)
         })
     }
 }

@@ -35,6 +35,8 @@ pub struct GateModal {
     form: Option<InterviewForm>,
     /// How far a long prompt is scrolled, in rows.
     scroll: u16,
+    /// Closed without an answer (Esc).
+    canceled: bool,
 }
 
 /// What separates a gate's text from the context it shows after it.
@@ -62,6 +64,7 @@ impl GateModal {
             typing: false,
             form,
             scroll: 0,
+            canceled: false,
         };
         modal.set_options();
         modal
@@ -75,6 +78,12 @@ impl GateModal {
     /// The gate's run.
     pub fn run(&self) -> &str {
         &self.request.run_id
+    }
+
+    /// Whether the person closed the gate without answering (Esc on a
+    /// list, or on a text gate with nothing typed).
+    pub fn canceled(&self) -> bool {
+        self.canceled
     }
 
     /// Whether text is being typed (Esc then belongs to the text).
@@ -130,6 +139,9 @@ impl GateModal {
                     self.text.pop();
                 }
                 KeyCode::Esc if !self.options.is_empty() => self.typing = false,
+                // A text gate: Esc sends what was typed, or closes it.
+                KeyCode::Esc if !self.text.is_empty() => return self.submit(self.text.clone()),
+                KeyCode::Esc => self.canceled = true,
                 _ => {}
             }
             return None;
@@ -139,6 +151,7 @@ impl GateModal {
             KeyCode::Down | KeyCode::Char('j') => {
                 self.selected = (self.selected + 1).min(self.options.len().saturating_sub(1));
             }
+            KeyCode::Esc => self.canceled = true,
             KeyCode::Char('y') if self.is_yes_no() => return self.submit("yes".into()),
             KeyCode::Char('n') if self.is_yes_no() => return self.submit("no".into()),
             KeyCode::Enter => {

@@ -849,6 +849,33 @@ mod gates {
     }
 
     #[test]
+    fn esc_sends_typed_text_or_closes_the_gate_unanswered() {
+        // A text gate with text: Esc sends it.
+        let mut typed = GateModal::new(request(GateMode::Freeform, &[]));
+        for c in "done".chars() {
+            typed.key(key(KeyCode::Char(c)));
+        }
+        let answer = typed.key(key(KeyCode::Esc)).expect("sent");
+        assert_eq!(answer.response, "done");
+        assert!(!typed.canceled());
+        // Nothing typed, or a list: Esc closes it without an answer.
+        let mut empty = GateModal::new(request(GateMode::Freeform, &[]));
+        assert!(empty.key(key(KeyCode::Esc)).is_none());
+        assert!(empty.canceled());
+        let mut choice = GateModal::new(request(GateMode::Choice, &["yes", "no"]));
+        assert!(choice.key(key(KeyCode::Esc)).is_none());
+        assert!(choice.canceled());
+        // In "other…" text, Esc goes back to the labels first.
+        let mut hybrid = GateModal::new(request(GateMode::Freeform, &["yes", "no"]));
+        hybrid.key(key(KeyCode::Down));
+        hybrid.key(key(KeyCode::Down));
+        hybrid.key(key(KeyCode::Enter));
+        assert!(hybrid.is_typing());
+        hybrid.key(key(KeyCode::Esc));
+        assert!(!hybrid.is_typing() && !hybrid.canceled());
+    }
+
+    #[test]
     fn a_gate_on_a_tiny_terminal_draws_without_panicking() {
         let modal = GateModal::new(request(GateMode::Choice, &["yes", "no"]));
         for (w, h) in [(20, 5), (1, 1), (0, 0)] {
