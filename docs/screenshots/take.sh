@@ -31,7 +31,11 @@ cd "$work"
 tmux -L "$sock" new-session -d -x 100 -y 28 "cd '$work' && '$tracker' run review_loop --provider stub; sleep 600"
 wait_for "gate Approve"
 tmux -L "$sock" capture-pane -p | sed 's/[[:space:]]*$//' > "$here/run.txt"
+# Approve, and let the run finish.
+tmux -L "$sock" send-keys Enter
+wait_for "Run ID:"
 tmux -L "$sock" kill-server
+sock="$sock-board"
 tmux -L "$sock" new-session -d -x 100 -y 12 "cd '$work' && '$tracker' run review_loop --provider stub --no-tui >/dev/null; sleep 600"
 tmux -L "$sock" split-window -v -l 11 "cd '$work' && '$tracker' dash; sleep 600"
 wait_for "waiting at a gate"

@@ -107,7 +107,7 @@ fn node_list_width(view: &RunView, total: u16) -> u16 {
     let longest = if view.nodes.is_empty() {
         10
     } else {
-        view.widest() + 12
+        view.widest() + 13
     };
     let longest = u16::try_from(longest).unwrap_or(u16::MAX).saturating_add(2);
     longest.min(total / 3).max(total.min(12))
@@ -168,8 +168,11 @@ fn draw_nodes(frame: &mut Frame<'_>, view: &RunView, ui: &Ui, area: Rect) {
             .take(height)
             .map(|(i, node)| {
                 let marker = if ui.selected == Some(i) { "▸" } else { " " };
+                // A connector along the nodes the run went through.
+                let path = if node.attempts > 0 { "│" } else { " " };
                 let mut spans = vec![
                     Span::raw(marker),
+                    Span::styled(path, Style::default().fg(Color::DarkGray)),
                     Span::raw("  ".repeat(node.depth)),
                     Span::styled(
                         format!("{} ", node.lamp.glyph(ui.tick)),
@@ -397,7 +400,8 @@ fn draw_help(frame: &mut Frame<'_>, area: Rect) {
         "q Ctrl+C cancel the run and quit",
         "",
         "At a gate: ↑ ↓ Enter pick, y/n answer yes/no,",
-        "Enter new line and Ctrl+S submit text.",
+        "Enter new line and Ctrl+S submit text,",
+        "Esc closes it unanswered.",
     ];
     let width = 50.min(area.width);
     let height = (u16::try_from(text.len()).unwrap_or(10) + 2).min(area.height);

@@ -163,7 +163,7 @@ fn keys_select_a_node_drill_into_it_filter_zen_and_help() {
         .all(|l| l.node.as_deref() == Some("Write")));
     let screen = drawn_ui(&view, &ui, 80, 24);
     assert!(screen.contains("ACTIVITY LOG [Write]"), "{screen}");
-    assert!(screen.contains("▸● Write"), "{screen}");
+    assert!(screen.contains("▸│● Write"), "{screen}");
     assert!(press(&mut ui, &view, KeyCode::Esc));
     assert_eq!(ui.drilled_node(&view), None);
     // `v` keeps only tool lines, then errors, then all again.
@@ -351,7 +351,8 @@ fn wide_and_combining_characters_keep_the_layout() {
         .lines()
         .skip(1)
         .take(22)
-        .map(|line| line.split('│').next().map(|before| before.chars().count()))
+        // (Past the node list's own path connectors in its first columns.)
+        .map(|line| line.chars().skip(3).position(|c| c == '│'))
         .collect();
     assert!(border.windows(2).all(|w| w[0] == w[1]), "{screen}");
     let squeezed: String = screen.chars().filter(|c| *c != ' ').collect();
@@ -542,8 +543,8 @@ fn a_child_workflows_nodes_are_indented_under_their_parent() {
         ]
     );
     let screen = drawn(&view, 80, 24);
-    assert!(screen.contains("   ● Lint"), "{screen}");
-    assert!(screen.contains("   ◉ Test"), "{screen}");
+    assert!(screen.contains("│  ● Lint"), "{screen}");
+    assert!(screen.contains("│  ◉ Test"), "{screen}");
     // The child's rows come before the node after their parent.
     let at = |text: &str| screen.find(text).unwrap_or(usize::MAX);
     assert!(at("◉ Test") < at("○ Done"), "{screen}");
