@@ -245,6 +245,7 @@ impl GateModal {
         frame.render_widget(Paragraph::new(self.answer_lines()), rows[1]);
         let hint = match (self.typing, self.is_review()) {
             (true, false) => "type · Enter new line · Ctrl+S submit",
+            (false, false) if self.is_yes_no() => "y yes · n no · ↑↓ choose · Enter pick",
             (false, false) => "↑↓ choose · Enter pick",
             (true, true) => "type · Enter new line · Ctrl+S submit · PgUp/PgDn scroll",
             (false, true) => "↑↓ choose · Enter pick · PgUp/PgDn scroll",

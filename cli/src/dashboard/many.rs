@@ -11,7 +11,7 @@ use tracker_handlers::human::{GateAnswer, GateRequest};
 
 use super::board::{Board, WatchedRun};
 use super::gate::GateModal;
-use super::ui::Ui;
+use super::ui::{Flash, Ui};
 
 /// How the board's rows are ordered (`s` cycles).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -90,7 +90,7 @@ pub struct BoardUi {
     /// The `:` command line, while it is typed.
     pub command: Option<String>,
     /// A message for the status row, and the tick it goes away at.
-    flash: Option<(String, u64)>,
+    flash: Flash,
     /// The open run's gate being answered.
     pub modal: Option<GateModal>,
     /// Gates put aside with Esc (run, node): not offered again until the
@@ -155,15 +155,12 @@ impl BoardUi {
 
     /// Shows `message` on the status row for a moment.
     pub fn flash(&mut self, message: impl Into<String>) {
-        self.flash = Some((message.into(), self.tick + FLASH_TICKS));
+        self.flash.set(message.into(), self.tick, FLASH_TICKS);
     }
 
     /// The flash message, while it lasts.
     pub fn flash_message(&self) -> Option<&str> {
-        self.flash
-            .as_ref()
-            .filter(|(_, until)| self.tick < *until)
-            .map(|(m, _)| m.as_str())
+        self.flash.at(self.tick)
     }
 
     /// Offers a gate of the open run: shown unless one is already, or the

@@ -163,6 +163,8 @@ fn keys_select_a_node_drill_into_it_filter_zen_and_help() {
         .all(|l| l.node.as_deref() == Some("Write")));
     let screen = drawn_ui(&view, &ui, 80, 24);
     assert!(screen.contains("ACTIVITY LOG [Write]"), "{screen}");
+    insta::assert_snapshot!("drilled_80x24", &screen);
+    insta::assert_snapshot!("drilled_200x50", drawn_ui(&view, &ui, 200, 50));
     assert!(screen.contains("▸│● Write"), "{screen}");
     assert!(press(&mut ui, &view, KeyCode::Esc));
     assert_eq!(ui.drilled_node(&view), None);
@@ -178,10 +180,13 @@ fn keys_select_a_node_drill_into_it_filter_zen_and_help() {
     // Zen hides the node list; help opens over everything and `?` closes it.
     press(&mut ui, &view, KeyCode::Char('z'));
     assert!(!drawn_ui(&view, &ui, 80, 24).contains("PIPELINE"));
+    insta::assert_snapshot!("zen_80x24", drawn_ui(&view, &ui, 80, 24));
+    insta::assert_snapshot!("zen_200x50", drawn_ui(&view, &ui, 200, 50));
     press(&mut ui, &view, KeyCode::Char('?'));
     let help = drawn_ui(&view, &ui, 80, 24);
     assert!(help.contains("zen: hide the node list"), "{help}");
     insta::assert_snapshot!("help_80x24", help);
+    insta::assert_snapshot!("help_200x50", drawn_ui(&view, &ui, 200, 50));
     assert!(
         press(&mut ui, &view, KeyCode::Char('x')),
         "help takes every key"
@@ -390,6 +395,10 @@ fn tool_results_past_four_lines_collapse_until_ctrl_o() {
     assert!(!collapsed.contains("output line 9"), "{collapsed}");
     assert!(collapsed.contains("✗ read: no such file"), "{collapsed}");
     insta::assert_snapshot!("tool_output_collapsed_80x24", drawn_ui(&view, &ui, 80, 24));
+    insta::assert_snapshot!(
+        "tool_output_collapsed_200x50",
+        drawn_ui(&view, &ui, 200, 50)
+    );
     assert!(ui.key(
         KeyEvent::new(KeyCode::Char('o'), KeyModifiers::CONTROL),
         &view
@@ -398,6 +407,7 @@ fn tool_results_past_four_lines_collapse_until_ctrl_o() {
     assert!(expanded.contains("output line 9"), "{expanded}");
     assert!(!expanded.contains("ctrl+o to expand"), "{expanded}");
     insta::assert_snapshot!("tool_output_expanded_80x24", drawn_ui(&view, &ui, 80, 24));
+    insta::assert_snapshot!("tool_output_expanded_200x50", drawn_ui(&view, &ui, 200, 50));
 }
 
 #[test]
@@ -501,6 +511,7 @@ fn search_highlights_matches_and_n_and_shift_n_move_between_them() {
     assert!(!first.contains("the NEEDLE, last"), "{first}");
     assert!(first.contains("[/needle 1/2]"), "{first}");
     insta::assert_snapshot!("search_80x24", first);
+    insta::assert_snapshot!("search_200x50", drawn_ui(&view, &ui, 200, 50));
     // `n` wraps round to the newest; Esc ends the search.
     press(&mut ui, &view, KeyCode::Char('n'));
     assert!(drawn_ui(&view, &ui, 80, 24).contains("[/needle 2/2]"));
@@ -618,6 +629,8 @@ mod gates {
     #[test]
     fn a_yes_no_gate_takes_y_and_n() {
         let mut modal = GateModal::new(request(GateMode::YesNo, &["yes", "no"]));
+        insta::assert_snapshot!("yes_no_80x24", drawn_with(&modal, 80, 24));
+        insta::assert_snapshot!("yes_no_200x50", drawn_with(&modal, 200, 50));
         let answer = modal.key(key(KeyCode::Char('n'))).expect("answered");
         assert_eq!(answer.response, "no");
     }
@@ -633,6 +646,7 @@ mod gates {
             modal.key(key(KeyCode::Char(c)));
         }
         insta::assert_snapshot!("freeform_80x24", drawn_with(&modal, 80, 24));
+        insta::assert_snapshot!("freeform_200x50", drawn_with(&modal, 200, 50));
         let answer = modal
             .key(KeyEvent::new(KeyCode::Char('s'), KeyModifiers::CONTROL))
             .expect("answered");
@@ -643,6 +657,7 @@ mod gates {
     fn a_labelled_freeform_gate_offers_other_text() {
         let mut modal = GateModal::new(request(GateMode::Freeform, &["approve", "revise"]));
         insta::assert_snapshot!("hybrid_80x24", drawn_with(&modal, 80, 24));
+        insta::assert_snapshot!("hybrid_200x50", drawn_with(&modal, 200, 50));
         modal.key(key(KeyCode::Down));
         modal.key(key(KeyCode::Down));
         assert!(
@@ -686,6 +701,7 @@ mod gates {
         ];
         let mut modal = GateModal::new(gate);
         insta::assert_snapshot!("interview_80x24", drawn_with(&modal, 80, 24));
+        insta::assert_snapshot!("interview_200x50", drawn_with(&modal, 200, 50));
         modal.key(key(KeyCode::Down));
         assert!(modal.key(key(KeyCode::Enter)).is_none());
         assert!(modal.key(key(KeyCode::Char('y'))).is_none());
@@ -800,11 +816,16 @@ mod gates {
         // With labels, so long a context is read fullscreen (review-hybrid).
         let mut labelled = gate.clone();
         labelled.choices = vec!["approve".into(), "revise".into()];
-        let review = drawn_with(&GateModal::new(labelled), 80, 24);
+        let review_hybrid = GateModal::new(labelled);
+        let review = drawn_with(&review_hybrid, 80, 24);
         assert!(review.contains("review Review"), "{review}");
         assert!(review.contains("context line 1"), "{review}");
         assert!(review.contains("▶ approve"), "{review}");
-        let screen = drawn_with(&GateModal::new(gate), 80, 24);
+        insta::assert_snapshot!("review_hybrid_80x24", review);
+        insta::assert_snapshot!("review_hybrid_200x50", drawn_with(&review_hybrid, 200, 50));
+        let modal = GateModal::new(gate);
+        insta::assert_snapshot!("markdown_context_200x50", drawn_with(&modal, 200, 50));
+        let screen = drawn_with(&modal, 80, 24);
         assert!(
             screen.contains("Ship it?") && !screen.contains("## Ship"),
             "{screen}"
@@ -919,6 +940,37 @@ mod board {
         std::fs::write(dir.join("activity.jsonl"), text).expect("log");
     }
 
+    /// A run that ended well.
+    fn record_finished(root: &std::path::Path, id: &str) {
+        let mut end = event(EventKind::PipelineCompleted, "", "completed");
+        end.terminal_status = Some("success".into());
+        record(
+            root,
+            id,
+            u32::MAX,
+            &[
+                event(EventKind::PipelineStarted, "", "started"),
+                event(EventKind::StageStarted, "Build", "go"),
+                event(EventKind::StageCompleted, "Build", "done"),
+                end,
+            ],
+        );
+    }
+
+    /// A run owned by a live process (pid 1), waiting at its gate.
+    fn record_waiting(root: &std::path::Path, id: &str) {
+        record(
+            root,
+            id,
+            1,
+            &[
+                event(EventKind::PipelineStarted, "", "started"),
+                event(EventKind::StageStarted, "Ask", "go"),
+                event(EventKind::GateOpened, "Ask", "waits"),
+            ],
+        );
+    }
+
     fn append(root: &std::path::Path, id: &str, event: &PipelineEvent) {
         use std::io::Write;
         let mut event = event.clone();
@@ -934,32 +986,8 @@ mod board {
     fn the_board_lists_every_run_and_follows_what_their_logs_add() {
         let dir = tempfile::tempdir().expect("temp dir");
         let root = dir.path();
-        record(
-            root,
-            "aaaaaaaaaaaa",
-            u32::MAX,
-            &[
-                event(EventKind::PipelineStarted, "", "started"),
-                event(EventKind::StageStarted, "Build", "go"),
-                event(EventKind::StageCompleted, "Build", "done"),
-                {
-                    let mut e = event(EventKind::PipelineCompleted, "", "completed");
-                    e.terminal_status = Some("success".into());
-                    e
-                },
-            ],
-        );
-        // Owned by a live process (pid 1), at its gate.
-        record(
-            root,
-            "bbbbbbbbbbbb",
-            1,
-            &[
-                event(EventKind::PipelineStarted, "", "started"),
-                event(EventKind::StageStarted, "Ask", "go"),
-                event(EventKind::GateOpened, "Ask", "waits"),
-            ],
-        );
+        record_finished(root, "aaaaaaaaaaaa");
+        record_waiting(root, "bbbbbbbbbbbb");
         let mut board = Board::new(root);
         let status = |board: &Board, id: &str| {
             board
@@ -1020,31 +1048,8 @@ mod board {
     /// Three runs: one ended well, one waiting at its gate, one that
     /// stopped.
     fn three_runs(root: &std::path::Path) -> Board {
-        record(
-            root,
-            "aaaaaaaaaaaa",
-            u32::MAX,
-            &[
-                event(EventKind::PipelineStarted, "", "started"),
-                event(EventKind::StageStarted, "Build", "go"),
-                event(EventKind::StageCompleted, "Build", "done"),
-                {
-                    let mut e = event(EventKind::PipelineCompleted, "", "completed");
-                    e.terminal_status = Some("success".into());
-                    e
-                },
-            ],
-        );
-        record(
-            root,
-            "bbbbbbbbbbbb",
-            1,
-            &[
-                event(EventKind::PipelineStarted, "", "started"),
-                event(EventKind::StageStarted, "Ask", "go"),
-                event(EventKind::GateOpened, "Ask", "waits"),
-            ],
-        );
+        record_finished(root, "aaaaaaaaaaaa");
+        record_waiting(root, "bbbbbbbbbbbb");
         record(
             root,
             "cccccccccccc",
@@ -1173,6 +1178,10 @@ mod board {
         let screen = screen_of(80, 24, |frame| draw_many(frame, &board, &ui));
         assert!(screen.contains("gate Ask"), "{screen}");
         insta::assert_snapshot!("open_run_with_gate_80x24", screen);
+        insta::assert_snapshot!(
+            "open_run_with_gate_200x50",
+            screen_of(200, 50, |frame| draw_many(frame, &board, &ui))
+        );
         // Esc puts it aside: the run still waits, it is not asked again
         // until `a`.
         ui.key(key(KeyCode::Esc), &board);

@@ -83,12 +83,31 @@ pub struct Ui {
     /// The time now (Unix milliseconds; 0: unknown), for how long a node
     /// has been thinking or in a tool.
     pub now_ms: i64,
-    /// A message for the status bar, and the tick it goes away at.
-    flash: Option<(String, u64)>,
+    /// A message for the status bar, for a while.
+    flash: Flash,
 }
 
 /// How many ticks (150 ms) a flash message stays: about two seconds.
 const FLASH_TICKS: u64 = 13;
+
+/// A message shown on a status row until a tick of the clock.
+#[derive(Clone, Debug, Default)]
+pub struct Flash(Option<(String, u64)>);
+
+impl Flash {
+    /// Shows `message` from tick `now` for `ticks` ticks.
+    pub fn set(&mut self, message: String, now: u64, ticks: u64) {
+        self.0 = Some((message, now + ticks));
+    }
+
+    /// The message, if it still shows at tick `now`.
+    pub fn at(&self, now: u64) -> Option<&str> {
+        self.0
+            .as_ref()
+            .filter(|(_, until)| now < *until)
+            .map(|(m, _)| m.as_str())
+    }
+}
 
 impl Ui {
     /// Takes a key meant for the view (not a gate); whether it was one.
@@ -238,15 +257,12 @@ impl Ui {
 
     /// Shows `message` on the status bar for about two seconds.
     pub fn flash(&mut self, message: impl Into<String>) {
-        self.flash = Some((message.into(), self.tick + FLASH_TICKS));
+        self.flash.set(message.into(), self.tick, FLASH_TICKS);
     }
 
     /// The flash message, while it lasts.
     pub fn flash_message(&self) -> Option<&str> {
-        self.flash
-            .as_ref()
-            .filter(|(_, until)| self.tick < *until)
-            .map(|(m, _)| m.as_str())
+        self.flash.at(self.tick)
     }
 
     /// The node whose lines the log shows, when drilled into one.
