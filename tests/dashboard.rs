@@ -212,6 +212,18 @@ fn a_labelled_freeform_gate_offers_its_labels_and_other_text() {
     let (code, sane) = pane.ended();
     assert!(sane);
     assert_eq!(recorded_answer(dir.path()), "only the docs", "exit {code}");
+
+    // A label picked instead: the run takes its route (`yes` runs After).
+    let picked = workdir("hybridlabel");
+    std::fs::write(picked.path().join("gated.dip"), gated("freeform")).expect("pipeline");
+    let pane = Pane::run(picked.path(), "run gated.dip --provider stub");
+    pane.wait_for("▶ yes");
+    pane.wait_for("other…");
+    pane.keys(&["Enter"]);
+    let (code, sane) = pane.ended();
+    assert_eq!((code, sane), (0, true));
+    let ledger = std::fs::read_to_string(picked.path().join("ledger.txt")).expect("ledger");
+    assert_eq!(ledger, "before\nafter\n", "the `yes` route ran After");
 }
 
 #[test]
