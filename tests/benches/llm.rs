@@ -185,6 +185,12 @@ fn overhead_bench() {
 }
 
 fn main() {
-    decode_bench();
-    overhead_bench();
+    // `BENCH_ONLY=decode` or `BENCH_ONLY=overhead` runs one of the two.
+    let only = std::env::var("BENCH_ONLY").unwrap_or_default();
+    if only.is_empty() || only == "decode" {
+        decode_bench();
+    }
+    if only.is_empty() || only == "overhead" {
+        overhead_bench();
+    }
 }

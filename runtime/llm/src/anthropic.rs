@@ -8,9 +8,11 @@
 //! `output_config.effort`. Thinking blocks come back verbatim, signatures and
 //! empty ones included.
 
+use std::borrow::Cow;
+
 use serde_json::{json, Map, Value};
 
-use super::codec::{alternating_turns, json_data, str_at, u64_at, Codec, Decoder};
+use super::codec::{alternating_turns, json_data, str_at, typed_data, u64_at, Codec, Decoder};
 use super::error::ProviderError;
 use super::model::{FinishReason, Message, Part, Request, ResponseFormat, ToolChoice, Usage};
 use super::sse::SseEvent;
@@ -186,8 +188,72 @@ impl AnthropicDecoder {
     }
 }
 
-impl Decoder for AnthropicDecoder {
-    fn decode(
+/// A `content_block_delta` event, read without building a JSON tree: most
+/// of a stream is these.
+#[derive(serde::Deserialize)]
+struct BlockDelta<'a> {
+    #[serde(rename = "type", borrow)]
+    kind: Cow<'a, str>,
+    #[serde(default)]
+    index: u64,
+    #[serde(borrow)]
+    delta: DeltaBody<'a>,
+}
+
+#[derive(serde::Deserialize)]
+struct DeltaBody<'a> {
+    #[serde(rename = "type", borrow)]
+    kind: Cow<'a, str>,
+    #[serde(borrow, default)]
+    text: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    partial_json: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    thinking: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    signature: Option<Cow<'a, str>>,
+}
+
+impl AnthropicDecoder {
+    /// Decodes a `content_block_delta` on the fast path; whether it was one.
+    fn block_delta(event: &SseEvent, out: &mut Vec<StreamEvent>) -> bool {
+        let Some(delta) = typed_data::<BlockDelta<'_>>(event) else {
+            return false;
+        };
+        if delta.kind != "content_block_delta" {
+            return false;
+        }
+        let index = delta.index as usize;
+        let body = delta.delta;
+        let text = |t: Option<Cow<'_, str>>| t.map(Cow::into_owned).unwrap_or_default();
+        match body.kind.as_ref() {
+            "text_delta" => out.push(StreamEvent::TextDelta {
+                index,
+                text: text(body.text),
+            }),
+            "input_json_delta" => out.push(StreamEvent::ToolCallDelta {
+                index,
+                arguments: text(body.partial_json),
+            }),
+            "thinking_delta" => out.push(StreamEvent::ReasoningDelta {
+                index,
+                text: text(body.thinking),
+            }),
+            "signature_delta" => out.push(StreamEvent::Signature {
+                index,
+                signature: text(body.signature),
+            }),
+            _ => {}
+        }
+        true
+    }
+}
+
+impl AnthropicDecoder {
+    /// Decodes `event` by reading it as a JSON tree: every event the fast
+    /// path does not take (and, in the tests, every event, to check that
+    /// both paths agree).
+    fn decode_full(
         &mut self,
         event: &SseEvent,
         out: &mut Vec<StreamEvent>,
@@ -290,6 +356,19 @@ impl Decoder for AnthropicDecoder {
     }
 }
 
+impl Decoder for AnthropicDecoder {
+    fn decode(
+        &mut self,
+        event: &SseEvent,
+        out: &mut Vec<StreamEvent>,
+    ) -> Result<(), ProviderError> {
+        if AnthropicDecoder::block_delta(event, out) {
+            return Ok(());
+        }
+        self.decode_full(event, out)
+    }
+}
+
 fn finish_reason(stop_reason: &str) -> FinishReason {
     match stop_reason {
         "end_turn" | "stop_sequence" | "" => FinishReason::Stop,
@@ -303,6 +382,33 @@ fn finish_reason(stop_reason: &str) -> FinishReason {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_fast_path_and_the_full_path_decode_alike() {
+        crate::codec::assert_paths_agree::<AnthropicDecoder>(
+            AnthropicDecoder::decode_full,
+            &[
+                r#"{"type":"message_start","message":{"id":"m1","model":"claude","usage":{"input_tokens":5}}}"#,
+                r#"{"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}"#,
+                r#"{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"plain"}}"#,
+                r#"{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"esc \"q\" \\n \u00e9 ✓"}}"#,
+                r#"{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":""}}"#,
+                r#"{"type":"content_block_delta","index":0,"delta":{"type":"text_delta"}}"#,
+                r#"{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":7}}"#,
+                r#"{"type":"content_block_delta","index":-1,"delta":{"type":"text_delta","text":"neg"}}"#,
+                r#"{"type":"content_block_delta","delta":{"type":"text_delta","text":"no index"}}"#,
+                r#"{"type":"content_block_delta","index":0}"#,
+                r#"{"type":"content_block_delta","index":0,"delta":null}"#,
+                r#"{"type":"content_block_delta","index":1,"delta":{"type":"input_json_delta","partial_json":"{\"a\":"}}"#,
+                r#"{"type":"content_block_delta","index":2,"delta":{"type":"thinking_delta","thinking":"hm"}}"#,
+                r#"{"type":"content_block_delta","index":2,"delta":{"type":"signature_delta","signature":"sig"}}"#,
+                r#"{"type":"content_block_delta","index":2,"delta":{"type":"mystery","text":"x"}}"#,
+                r#"{"type":"message_delta","delta":{"stop_reason":"end_turn"},"usage":{"output_tokens":9}}"#,
+                r#"{"type":"error","error":{"type":"overloaded_error","message":"busy"}}"#,
+                r#"not json"#,
+            ],
+        );
+    }
     use crate::model::{Role, ToolCall, ToolResult, ToolSpec};
 
     #[test]

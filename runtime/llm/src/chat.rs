@@ -5,9 +5,11 @@
 //! usage arrives in a last chunk because the request asks for it
 //! (`stream_options.include_usage`).
 
+use std::borrow::Cow;
+
 use serde_json::{json, Map, Value};
 
-use super::codec::{json_data, str_at, u64_at, Codec, Decoder};
+use super::codec::{json_data, str_at, typed_data, u64_at, Codec, Decoder};
 use super::error::ProviderError;
 use super::model::{FinishReason, Message, Part, Request, ResponseFormat, Role, ToolChoice, Usage};
 use super::openai::arguments_text;
@@ -161,8 +163,86 @@ impl ChatDecoder {
     }
 }
 
-impl Decoder for ChatDecoder {
-    fn decode(
+/// A chunk that carries only answer text (the bulk of a stream), read
+/// without building a JSON tree. Anything else in it — an error, usage, a
+/// finish reason, reasoning, tool calls — sends the chunk down the full path.
+#[derive(serde::Deserialize)]
+struct TextChunk<'a> {
+    #[serde(borrow)]
+    choices: Vec<TextChoice<'a>>,
+    #[serde(default)]
+    usage: Option<serde::de::IgnoredAny>,
+    #[serde(default)]
+    error: Option<serde::de::IgnoredAny>,
+}
+
+#[derive(serde::Deserialize)]
+struct TextChoice<'a> {
+    #[serde(borrow)]
+    delta: TextOnly<'a>,
+    #[serde(borrow, default)]
+    finish_reason: Option<Cow<'a, str>>,
+}
+
+#[derive(serde::Deserialize)]
+struct TextOnly<'a> {
+    #[serde(borrow, default)]
+    content: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    reasoning_content: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    reasoning: Option<Cow<'a, str>>,
+    #[serde(default)]
+    tool_calls: Option<serde::de::IgnoredAny>,
+}
+
+impl ChatDecoder {
+    /// Decodes a chunk of answer text alone on the fast path; whether it
+    /// was one.
+    fn text_chunk(&self, event: &SseEvent, out: &mut Vec<StreamEvent>) -> bool {
+        if !self.started {
+            return false;
+        }
+        let Some(chunk) = typed_data::<TextChunk<'_>>(event) else {
+            return false;
+        };
+        let only_text = chunk.usage.is_none()
+            && chunk.error.is_none()
+            && chunk.choices.first().is_some_and(|choice| {
+                choice.finish_reason.as_deref().unwrap_or("").is_empty()
+                    && choice.delta.tool_calls.is_none()
+                    && choice
+                        .delta
+                        .reasoning_content
+                        .as_deref()
+                        .unwrap_or("")
+                        .is_empty()
+                    && choice.delta.reasoning.as_deref().unwrap_or("").is_empty()
+            });
+        if !only_text {
+            return false;
+        }
+        let text = chunk
+            .choices
+            .into_iter()
+            .next()
+            .and_then(|choice| choice.delta.content)
+            .unwrap_or_default();
+        if !text.is_empty() {
+            out.push(StreamEvent::TextDelta {
+                index: TEXT,
+                text: text.into_owned(),
+            });
+        }
+        true
+    }
+}
+
+impl ChatDecoder {
+    /// Decodes `event` by reading it as a JSON tree: every event the fast
+    /// path does not take (and, in the tests, every event, to check that
+    /// both paths agree).
+    fn decode_full(
         &mut self,
         event: &SseEvent,
         out: &mut Vec<StreamEvent>,
@@ -256,6 +336,19 @@ impl Decoder for ChatDecoder {
         }
         Ok(())
     }
+}
+
+impl Decoder for ChatDecoder {
+    fn decode(
+        &mut self,
+        event: &SseEvent,
+        out: &mut Vec<StreamEvent>,
+    ) -> Result<(), ProviderError> {
+        if self.text_chunk(event, out) {
+            return Ok(());
+        }
+        self.decode_full(event, out)
+    }
 
     /// Servers that end the body without `[DONE]` after a finish reason
     /// still count as complete.
@@ -279,6 +372,33 @@ fn finish_reason(reason: &str) -> FinishReason {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_fast_path_and_the_full_path_decode_alike() {
+        crate::codec::assert_paths_agree::<ChatDecoder>(
+            ChatDecoder::decode_full,
+            &[
+                r#"{"id":"c1","model":"m","choices":[{"index":0,"delta":{"role":"assistant","content":""},"finish_reason":null}]}"#,
+                r#"{"id":"c1","choices":[{"index":0,"delta":{"content":"plain"},"finish_reason":null}]}"#,
+                r#"{"id":"c1","choices":[{"index":0,"delta":{"content":"esc \"q\" \\n \u00e9 ✓"}}],"usage":null}"#,
+                r#"{"id":"c1","choices":[{"index":0,"delta":{"content":""}}]}"#,
+                r#"{"id":"c1","choices":[{"index":0,"delta":{"content":null,"tool_calls":null}}]}"#,
+                r#"{"id":"c1","choices":[{"index":0,"delta":{"content":5}}]}"#,
+                r#"{"id":"c1","choices":[{"index":0,"delta":null}]}"#,
+                r#"{"id":"c1","choices":[{"index":0}]}"#,
+                r#"{"id":"c1","choices":[]}"#,
+                r#"{"id":"c1","choices":[{"index":0,"delta":{"reasoning_content":"why"}}]}"#,
+                r#"{"id":"c1","choices":[{"index":0,"delta":{"reasoning":"why","content":"and"}}]}"#,
+                r#"{"id":"c1","choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"id":"t1","function":{"name":"f","arguments":""}}]}}]}"#,
+                r#"{"id":"c1","choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"function":{"arguments":"{}"}}]}}]}"#,
+                r#"{"id":"c1","choices":[{"index":0,"delta":{"content":"last"},"finish_reason":"stop"}]}"#,
+                r#"{"id":"c1","choices":[],"usage":{"prompt_tokens":3,"completion_tokens":4,"total_tokens":7}}"#,
+                r#"{"error":{"code":"rate_limit","message":"slow down"}}"#,
+                r#"{"error":null}"#,
+                r#"[DONE]"#,
+            ],
+        );
+    }
     use crate::model::{ToolCall, ToolResult};
 
     #[test]

@@ -44,6 +44,14 @@ pub trait Decoder: Send {
     fn end(&mut self, _out: &mut Vec<StreamEvent>) {}
 }
 
+/// An SSE event's data read straight into `T` (strings borrowed from the
+/// event where they need no unescaping), or `None` when it does not fit:
+/// the decoders' fast paths for the events a stream is mostly made of, each
+/// falling back to [`json_data`] for the rest.
+pub(crate) fn typed_data<'a, T: serde::Deserialize<'a>>(event: &'a SseEvent) -> Option<T> {
+    serde_json::from_str(&event.data).ok()
+}
+
 /// An SSE event's data as JSON, or `None` for data that does not parse:
 /// unparseable events are skipped, as the reference does (a stream that never
 /// completes because of them still fails, at its end).
@@ -86,4 +94,31 @@ pub(crate) fn alternating_turns(
         }
     }
     out
+}
+
+/// Feeds each of `datas` (one SSE event's data each) to a decoder's fast
+/// path and to another's full path (`full`), and checks that they agree on
+/// every event: what it means, and whether it is an error.
+#[cfg(test)]
+pub(crate) fn assert_paths_agree<D: Decoder + Default>(
+    full: fn(&mut D, &SseEvent, &mut Vec<StreamEvent>) -> Result<(), ProviderError>,
+    datas: &[&str],
+) {
+    let mut fast = D::default();
+    let mut slow = D::default();
+    for data in datas {
+        let event = SseEvent {
+            event: String::new(),
+            data: (*data).to_string(),
+        };
+        let (mut by_fast, mut by_full) = (Vec::new(), Vec::new());
+        let fast_result = fast.decode(&event, &mut by_fast);
+        let full_result = full(&mut slow, &event, &mut by_full);
+        assert_eq!(by_fast, by_full, "{data}");
+        assert_eq!(
+            format!("{fast_result:?}"),
+            format!("{full_result:?}"),
+            "{data}"
+        );
+    }
 }

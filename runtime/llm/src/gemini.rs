@@ -6,9 +6,11 @@
 //! them up (`call_0`, `call_1`, … within a response); results are matched by
 //! name. A call's `thoughtSignature` is sent back with it.
 
+use std::borrow::Cow;
+
 use serde_json::{json, Map, Value};
 
-use super::codec::{alternating_turns, json_data, str_at, u64_at, Codec, Decoder};
+use super::codec::{alternating_turns, json_data, str_at, typed_data, u64_at, Codec, Decoder};
 use super::error::ProviderError;
 use super::model::{FinishReason, Message, Part, Request, ResponseFormat, ToolChoice, Usage};
 use super::sse::SseEvent;
@@ -144,8 +146,140 @@ impl GeminiDecoder {
     }
 }
 
-impl Decoder for GeminiDecoder {
-    fn decode(
+/// Whether a field was there at all (even as `null`).
+#[derive(Default)]
+struct Seen(bool);
+
+impl<'de> serde::Deserialize<'de> for Seen {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Seen, D::Error> {
+        serde::de::IgnoredAny::deserialize(d).map(|_| Seen(true))
+    }
+}
+
+/// A field's value, `null` included, when it was there.
+#[derive(Default)]
+struct Present(Option<Value>);
+
+impl<'de> serde::Deserialize<'de> for Present {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Present, D::Error> {
+        Value::deserialize(d).map(|v| Present(Some(v)))
+    }
+}
+
+/// A chunk of plain answer text (with usage and a finish reason, as Gemini
+/// sends them), read without building a JSON tree for it; anything else —
+/// an error, a function call, thoughts, prompt feedback — goes down the full
+/// path.
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct TextChunk<'a> {
+    #[serde(default)]
+    error: Seen,
+    #[serde(default)]
+    prompt_feedback: Seen,
+    #[serde(borrow, default)]
+    candidates: Vec<Candidate<'a>>,
+    #[serde(default)]
+    usage_metadata: Present,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Candidate<'a> {
+    #[serde(borrow, default)]
+    content: Option<Content<'a>>,
+    #[serde(borrow, default)]
+    finish_reason: Option<Cow<'a, str>>,
+}
+
+#[derive(serde::Deserialize)]
+struct Content<'a> {
+    #[serde(borrow, default)]
+    parts: Option<Vec<TextPart<'a>>>,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct TextPart<'a> {
+    #[serde(borrow, default)]
+    text: Option<Cow<'a, str>>,
+    #[serde(default)]
+    thought: Option<bool>,
+    #[serde(default)]
+    function_call: Seen,
+}
+
+impl GeminiDecoder {
+    /// Decodes a chunk of plain text on the fast path; whether it was one.
+    fn text_chunk(&mut self, event: &SseEvent, out: &mut Vec<StreamEvent>) -> bool {
+        if !self.started {
+            return false;
+        }
+        let Some(chunk) = typed_data::<TextChunk<'_>>(event) else {
+            return false;
+        };
+        if chunk.error.0 || chunk.prompt_feedback.0 {
+            return false;
+        }
+        let first = chunk.candidates.into_iter().next();
+        let (parts, reason) = match first {
+            Some(candidate) => (
+                candidate.content.and_then(|c| c.parts).unwrap_or_default(),
+                candidate.finish_reason,
+            ),
+            None => (Vec::new(), None),
+        };
+        if parts
+            .iter()
+            .any(|p| p.function_call.0 || p.thought == Some(true))
+        {
+            return false;
+        }
+        for text in parts.into_iter().filter_map(|p| p.text) {
+            let index = match self.text_index {
+                Some(i) => i,
+                None => {
+                    let i = self.allocate();
+                    self.text_index = Some(i);
+                    i
+                }
+            };
+            out.push(StreamEvent::TextDelta {
+                index,
+                text: text.into_owned(),
+            });
+        }
+        if let Some(meta) = &chunk.usage_metadata.0 {
+            out.push(StreamEvent::Usage(usage(meta)));
+        }
+        if let Some(reason) = reason.filter(|r| !r.is_empty()) {
+            out.push(StreamEvent::Finish(finish_reason(&reason)));
+        }
+        true
+    }
+}
+
+/// What `usageMetadata` says.
+fn usage(meta: &Value) -> Usage {
+    let prompt = u64_at(meta, "/promptTokenCount");
+    let cached = u64_at(meta, "/cachedContentTokenCount");
+    let thoughts = u64_at(meta, "/thoughtsTokenCount");
+    let candidates = u64_at(meta, "/candidatesTokenCount");
+    Usage {
+        input_tokens: prompt.saturating_sub(cached),
+        output_tokens: candidates + thoughts,
+        total_tokens: u64_at(meta, "/totalTokenCount"),
+        reasoning_tokens: thoughts,
+        cache_read_tokens: cached,
+        cache_write_tokens: 0,
+    }
+}
+
+impl GeminiDecoder {
+    /// Decodes `event` by reading it as a JSON tree: every event the fast
+    /// path does not take (and, in the tests, every event, to check that
+    /// both paths agree).
+    fn decode_full(
         &mut self,
         event: &SseEvent,
         out: &mut Vec<StreamEvent>,
@@ -233,18 +367,7 @@ impl Decoder for GeminiDecoder {
             }
         }
         if let Some(meta) = data.get("usageMetadata") {
-            let prompt = u64_at(meta, "/promptTokenCount");
-            let cached = u64_at(meta, "/cachedContentTokenCount");
-            let thoughts = u64_at(meta, "/thoughtsTokenCount");
-            let candidates = u64_at(meta, "/candidatesTokenCount");
-            out.push(StreamEvent::Usage(Usage {
-                input_tokens: prompt.saturating_sub(cached),
-                output_tokens: candidates + thoughts,
-                total_tokens: u64_at(meta, "/totalTokenCount"),
-                reasoning_tokens: thoughts,
-                cache_read_tokens: cached,
-                cache_write_tokens: 0,
-            }));
+            out.push(StreamEvent::Usage(usage(meta)));
         }
         let reason = str_at(&data, "/candidates/0/finishReason");
         if !reason.is_empty() {
@@ -253,6 +376,19 @@ impl Decoder for GeminiDecoder {
             out.push(StreamEvent::Finish(FinishReason::ContentFilter));
         }
         Ok(())
+    }
+}
+
+impl Decoder for GeminiDecoder {
+    fn decode(
+        &mut self,
+        event: &SseEvent,
+        out: &mut Vec<StreamEvent>,
+    ) -> Result<(), ProviderError> {
+        if self.text_chunk(event, out) {
+            return Ok(());
+        }
+        self.decode_full(event, out)
     }
 }
 
@@ -270,6 +406,33 @@ fn finish_reason(reason: &str) -> FinishReason {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_fast_path_and_the_full_path_decode_alike() {
+        crate::codec::assert_paths_agree::<GeminiDecoder>(
+            GeminiDecoder::decode_full,
+            &[
+                r#"{"responseId":"g1","modelVersion":"gemini","candidates":[{"content":{"parts":[{"text":""}],"role":"model"}}]}"#,
+                r#"{"candidates":[{"content":{"parts":[{"text":"plain"}],"role":"model"},"index":0}]}"#,
+                r#"{"candidates":[{"content":{"parts":[{"text":"esc \"q\" \\n \u00e9 ✓"},{"text":"two"}]}}],"usageMetadata":{"promptTokenCount":5,"candidatesTokenCount":2,"totalTokenCount":7}}"#,
+                r#"{"candidates":[{"content":{"parts":[{"text":"x","thoughtSignature":"s"}]}}]}"#,
+                r#"{"candidates":[{"content":{"parts":[{"text":"t","thought":true,"thoughtSignature":"s"}]}}]}"#,
+                r#"{"candidates":[{"content":{"parts":[{"text":"t","thought":"yes"}]}}]}"#,
+                r#"{"candidates":[{"content":{"parts":[{"functionCall":{"name":"f","args":{"a":1}}}]}}]}"#,
+                r#"{"candidates":[{"content":{"parts":[{"functionCall":null}]}}]}"#,
+                r#"{"candidates":[{"content":{"parts":[{"text":5}]}}]}"#,
+                r#"{"candidates":[{"content":null}]}"#,
+                r#"{"candidates":[{"content":{"parts":{"text":"not a list"}}}]}"#,
+                r#"{"candidates":[]}"#,
+                r#"{"usageMetadata":null}"#,
+                r#"{"candidates":[{"content":{"parts":[{"text":"end"}]},"finishReason":"MAX_TOKENS"}]}"#,
+                r#"{"candidates":[{"finishReason":""}],"promptFeedback":{"blockReason":"SAFETY"}}"#,
+                r#"{"promptFeedback":null}"#,
+                r#"{"error":{"status":"RESOURCE_EXHAUSTED","message":"quota"}}"#,
+                r#"{"error":null}"#,
+            ],
+        );
+    }
     use crate::model::{Role, ToolCall, ToolResult};
 
     #[test]

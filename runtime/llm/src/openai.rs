@@ -4,9 +4,11 @@
 //! `function_call_output`), and `reasoning_effort` as `reasoning.effort`. An
 //! `error` or `response.failed` event on an HTTP 200 is a typed error.
 
+use std::borrow::Cow;
+
 use serde_json::{json, Map, Value};
 
-use super::codec::{json_data, str_at, u64_at, Codec, Decoder};
+use super::codec::{json_data, str_at, typed_data, u64_at, Codec, Decoder};
 use super::error::ProviderError;
 use super::model::{FinishReason, Message, Part, Request, ResponseFormat, Role, ToolChoice, Usage};
 use super::sse::SseEvent;
@@ -154,11 +156,48 @@ pub(crate) fn arguments_text(arguments: &Value) -> String {
 }
 
 /// Decodes one Responses stream.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 struct ResponsesDecoder;
 
-impl Decoder for ResponsesDecoder {
-    fn decode(
+/// A `*.delta` event, read without building a JSON tree: most of a stream is
+/// these.
+#[derive(serde::Deserialize)]
+struct Delta<'a> {
+    #[serde(rename = "type", borrow)]
+    kind: Cow<'a, str>,
+    #[serde(default)]
+    output_index: u64,
+    #[serde(borrow, default)]
+    delta: Option<Cow<'a, str>>,
+}
+
+/// Decodes a text, arguments or reasoning delta on the fast path; whether it
+/// was one.
+fn fast_delta(event: &SseEvent, out: &mut Vec<StreamEvent>) -> bool {
+    let Some(delta) = typed_data::<Delta<'_>>(event) else {
+        return false;
+    };
+    let index = delta.output_index as usize;
+    let text = delta.delta.map(Cow::into_owned).unwrap_or_default();
+    out.push(match delta.kind.as_ref() {
+        "response.output_text.delta" => StreamEvent::TextDelta { index, text },
+        "response.function_call_arguments.delta" => StreamEvent::ToolCallDelta {
+            index,
+            arguments: text,
+        },
+        "response.reasoning_summary_text.delta" | "response.reasoning_text.delta" => {
+            StreamEvent::ReasoningDelta { index, text }
+        }
+        _ => return false,
+    });
+    true
+}
+
+impl ResponsesDecoder {
+    /// Decodes `event` by reading it as a JSON tree: every event the fast
+    /// path does not take (and, in the tests, every event, to check that
+    /// both paths agree).
+    fn decode_full(
         &mut self,
         event: &SseEvent,
         out: &mut Vec<StreamEvent>,
@@ -236,6 +275,19 @@ impl Decoder for ResponsesDecoder {
     }
 }
 
+impl Decoder for ResponsesDecoder {
+    fn decode(
+        &mut self,
+        event: &SseEvent,
+        out: &mut Vec<StreamEvent>,
+    ) -> Result<(), ProviderError> {
+        if fast_delta(event, out) {
+            return Ok(());
+        }
+        self.decode_full(event, out)
+    }
+}
+
 /// A response's usage; the API counts cached input inside `input_tokens`.
 fn usage(response: &Value) -> Usage {
     let input = u64_at(response, "/usage/input_tokens");
@@ -254,6 +306,28 @@ fn usage(response: &Value) -> Usage {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_fast_path_and_the_full_path_decode_alike() {
+        crate::codec::assert_paths_agree::<ResponsesDecoder>(
+            ResponsesDecoder::decode_full,
+            &[
+                r#"{"type":"response.created","response":{"id":"r1","model":"gpt"}}"#,
+                r#"{"type":"response.output_text.delta","output_index":0,"delta":"plain"}"#,
+                r#"{"type":"response.output_text.delta","output_index":0,"delta":"esc \"q\" \\n \u00e9 ✓"}"#,
+                r#"{"type":"response.output_text.delta","output_index":0}"#,
+                r#"{"type":"response.output_text.delta","output_index":0,"delta":null}"#,
+                r#"{"type":"response.output_text.delta","output_index":0,"delta":3}"#,
+                r#"{"type":"response.output_text.delta","output_index":"1","delta":"str index"}"#,
+                r#"{"type":"response.function_call_arguments.delta","output_index":1,"delta":"{\"a\""}"#,
+                r#"{"type":"response.reasoning_summary_text.delta","output_index":2,"delta":"think"}"#,
+                r#"{"type":"response.reasoning_text.delta","output_index":2,"delta":"more"}"#,
+                r#"{"type":"response.completed","response":{"usage":{"input_tokens":3,"output_tokens":4}}}"#,
+                r#"{"type":"response.failed","response":{"error":{"code":"server_error","message":"boom"}}}"#,
+                r#"[1,2]"#,
+            ],
+        );
+    }
     use crate::model::{ToolCall, ToolResult};
 
     #[test]

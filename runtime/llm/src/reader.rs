@@ -54,10 +54,17 @@ impl ResponseReader {
     /// Feeds the next chunk of the body; an error event in the stream is
     /// returned as its error.
     pub fn push(&mut self, chunk: &[u8]) -> Result<(), ProviderError> {
-        for event in self.parser.push(chunk) {
-            self.decode(&event)?;
-        }
-        Ok(())
+        // Each event is decoded as the parser completes it; the first error
+        // stops the decoding (the rest of the chunk is not read).
+        let mut parser = std::mem::take(&mut self.parser);
+        let mut failed = None;
+        parser.push_each(chunk, |event| {
+            if failed.is_none() {
+                failed = self.decode(event).err();
+            }
+        });
+        self.parser = parser;
+        failed.map_or(Ok(()), Err)
     }
 
     /// Decodes one SSE event into the response so far. An error it carries

@@ -16,15 +16,16 @@ pub struct SseEvent {
     pub data: String,
 }
 
-/// An incremental parser.
+/// An incremental parser. Lines are found with `memchr` and read where they
+/// lie in the chunk; only a line a chunk boundary cuts is copied aside.
 #[derive(Debug, Default)]
 pub struct SseParser {
-    /// Bytes of the line being read.
+    /// The start of a line a chunk boundary cut.
     line: Vec<u8>,
     /// The previous byte was a `\r` that ended a line: a `\n` next is part of it.
     after_cr: bool,
-    event: String,
-    data: String,
+    /// The event being read (its buffers are kept from event to event).
+    current: SseEvent,
     has_data: bool,
 }
 
@@ -37,43 +38,67 @@ impl SseParser {
     /// Feeds `bytes`; returns the events they complete.
     pub fn push(&mut self, bytes: &[u8]) -> Vec<SseEvent> {
         let mut out = Vec::new();
-        for &b in bytes {
-            if self.after_cr {
-                self.after_cr = false;
-                if b == b'\n' {
-                    continue;
-                }
-            }
-            match b {
-                b'\n' => self.end_line(&mut out),
-                b'\r' => {
-                    self.end_line(&mut out);
-                    self.after_cr = true;
-                }
-                _ => self.line.push(b),
+        self.push_each(bytes, |event| out.push(event.clone()));
+        out
+    }
+
+    /// Feeds `bytes`, handing each event they complete to `each` (lent, not
+    /// given: the parser reuses its buffers for the next event).
+    pub fn push_each(&mut self, mut bytes: &[u8], mut each: impl FnMut(&SseEvent)) {
+        if self.after_cr && !bytes.is_empty() {
+            // (An empty chunk leaves it for the next.)
+            self.after_cr = false;
+            if bytes[0] == b'\n' {
+                bytes = &bytes[1..];
             }
         }
-        out
+        while let Some(at) = memchr::memchr2(b'\n', b'\r', bytes) {
+            let (line, rest) = bytes.split_at(at);
+            let mut rest = &rest[1..];
+            if bytes[at] == b'\r' {
+                match rest.first() {
+                    Some(b'\n') => rest = &rest[1..],
+                    Some(_) => {}
+                    // The `\n` of a `\r\n` may start the next chunk.
+                    None => self.after_cr = true,
+                }
+            }
+            if self.line.is_empty() {
+                self.end_line(line, &mut each);
+            } else {
+                let mut whole = std::mem::take(&mut self.line);
+                whole.extend_from_slice(line);
+                self.end_line(&whole, &mut each);
+                whole.clear();
+                self.line = whole;
+            }
+            bytes = rest;
+        }
+        self.line.extend_from_slice(bytes);
     }
 
     /// The body ended: dispatches an event left without its blank line.
     pub fn finish(&mut self) -> Option<SseEvent> {
         if !self.line.is_empty() {
-            let mut out = Vec::new();
-            self.end_line(&mut out);
+            let line = std::mem::take(&mut self.line);
+            self.end_line(&line, &mut |_| {});
         }
-        self.dispatch()
+        let dispatched = self.has_data || !self.current.event.is_empty();
+        self.has_data = false;
+        dispatched.then(|| std::mem::take(&mut self.current))
     }
 
-    fn end_line(&mut self, out: &mut Vec<SseEvent>) {
-        let line = std::mem::take(&mut self.line);
+    fn end_line(&mut self, line: &[u8], each: &mut impl FnMut(&SseEvent)) {
         if line.is_empty() {
-            if let Some(event) = self.dispatch() {
-                out.push(event);
+            if self.has_data || !self.current.event.is_empty() {
+                each(&self.current);
             }
+            self.current.event.clear();
+            self.current.data.clear();
+            self.has_data = false;
             return;
         }
-        let line = String::from_utf8_lossy(&line);
+        let line = String::from_utf8_lossy(line);
         if line.starts_with(':') {
             return;
         }
@@ -84,21 +109,17 @@ impl SseParser {
         match field {
             "data" => {
                 if self.has_data {
-                    self.data.push('\n');
+                    self.current.data.push('\n');
                 }
-                self.data.push_str(value);
+                self.current.data.push_str(value);
                 self.has_data = true;
             }
-            "event" => self.event = value.to_string(),
+            "event" => {
+                self.current.event.clear();
+                self.current.event.push_str(value);
+            }
             _ => {}
         }
-    }
-
-    fn dispatch(&mut self) -> Option<SseEvent> {
-        let event = std::mem::take(&mut self.event);
-        let data = std::mem::take(&mut self.data);
-        let had = std::mem::take(&mut self.has_data);
-        (had || !event.is_empty()).then_some(SseEvent { event, data })
     }
 }
 
