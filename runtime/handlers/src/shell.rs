@@ -2,7 +2,8 @@
 //!
 //! The command runs as `sh -c <command>` under a small wrapper shell that leads
 //! its own process group, sends stdout and stderr to files, and, when the
-//! command ends, writes its exit status to a file (atomically, by rename). All
+//! command ends, writes its exit status to a file (with one small write of
+//! the shell's own: no other process). All
 //! of it lives in the attempt's directory (`<node dir>/.inflight/`) next to a
 //! `token` naming the checkpoint state the attempt started from:
 //!
@@ -50,8 +51,11 @@ pub const KILL_GRACE: Duration = Duration::from_secs(2);
 const ADOPT_POLL: Duration = Duration::from_millis(50);
 
 /// The wrapper: runs `$1` with output to `$2`/`$3`, then records the exit
-/// status in `$4` by writing `$4.tmp` and renaming it.
-const WRAPPER: &str = r#"sh -c "$1" >"$2" 2>"$3" </dev/null; c=$?; printf '%d' "$c" >"$4.tmp" && mv -f "$4.tmp" "$4"; exit "$c""#;
+/// status in `$4` with the shell's own `printf` (one small write, no `mv`
+/// process: a reader takes an empty record for none, as it took a missing
+/// one).
+const WRAPPER: &str =
+    r#"sh -c "$1" >"$2" 2>"$3" </dev/null; c=$?; printf '%d\n' "$c" >"$4"; exit "$c""#;
 
 /// One command to run.
 #[derive(Clone, Debug)]
@@ -376,7 +380,7 @@ fn prepare(cmd: &ShellCommand) -> Result<(), ShellError> {
     }
     tracker_runtime::private_files::create_dir(dir)
         .map_err(|e| ShellError::Io(format!("create {}: {e}", dir.display())))?;
-    for name in ["stdout", "stderr", "exit.tmp"] {
+    for name in ["stdout", "stderr", "exit"] {
         let path = dir.join(name);
         tracker_runtime::private_files::create(&path)
             .map_err(|e| ShellError::Io(format!("create {}: {e}", path.display())))?;
