@@ -675,30 +675,7 @@ mod gates {
 
     #[test]
     fn an_interview_asks_one_question_at_a_time() {
-        let mut gate = request(GateMode::Interview, &[]);
-        gate.questions = vec![
-            Question {
-                id: "q1".into(),
-                text: "Which storage backend?".into(),
-                context: String::new(),
-                options: vec!["postgres".into(), "sqlite".into()],
-                is_yes_no: false,
-            },
-            Question {
-                id: "q2".into(),
-                text: "Proceed with the plan?".into(),
-                context: String::new(),
-                options: Vec::new(),
-                is_yes_no: true,
-            },
-            Question {
-                id: "q3".into(),
-                text: "Anything else?".into(),
-                context: String::new(),
-                options: Vec::new(),
-                is_yes_no: false,
-            },
-        ];
+        let gate = interview();
         let mut modal = GateModal::new(gate);
         insta::assert_snapshot!("interview_80x24", drawn_with(&modal, 80, 24));
         insta::assert_snapshot!("interview_200x50", drawn_with(&modal, 200, 50));

@@ -236,14 +236,7 @@ impl GeminiDecoder {
             return false;
         }
         for text in parts.into_iter().filter_map(|p| p.text) {
-            let index = match self.text_index {
-                Some(i) => i,
-                None => {
-                    let i = self.allocate();
-                    self.text_index = Some(i);
-                    i
-                }
-            };
+            let index = slot(&mut self.next_index, &mut self.text_index);
             out.push(StreamEvent::TextDelta {
                 index,
                 text: text.into_owned(),
@@ -257,6 +250,15 @@ impl GeminiDecoder {
         }
         true
     }
+}
+
+/// The segment index kept in `kept` (text, or thoughts), given out from
+/// `next` the first time.
+fn slot(next: &mut usize, kept: &mut Option<usize>) -> usize {
+    *kept.get_or_insert_with(|| {
+        *next += 1;
+        *next - 1
+    })
 }
 
 /// What `usageMetadata` says.
@@ -332,14 +334,7 @@ impl GeminiDecoder {
                 }
             } else if let Some(text) = p.get("text").and_then(Value::as_str) {
                 if p.get("thought").and_then(Value::as_bool) == Some(true) {
-                    let index = match self.thought_index {
-                        Some(i) => i,
-                        None => {
-                            let i = self.allocate();
-                            self.thought_index = Some(i);
-                            i
-                        }
-                    };
+                    let index = slot(&mut self.next_index, &mut self.thought_index);
                     out.push(StreamEvent::ReasoningDelta {
                         index,
                         text: text.to_string(),
@@ -351,14 +346,7 @@ impl GeminiDecoder {
                         });
                     }
                 } else {
-                    let index = match self.text_index {
-                        Some(i) => i,
-                        None => {
-                            let i = self.allocate();
-                            self.text_index = Some(i);
-                            i
-                        }
-                    };
+                    let index = slot(&mut self.next_index, &mut self.text_index);
                     out.push(StreamEvent::TextDelta {
                         index,
                         text: text.to_string(),
