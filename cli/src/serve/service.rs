@@ -630,8 +630,18 @@ impl Service {
         let runs = Arc::clone(&self.runs);
         let finished = Arc::clone(&self.finished);
         let plan = Arc::new(plan);
+        // Boxed, both: a run's future lives as long as the run (waiting at a
+        // gate for days, maybe), and an async block is as large as its
+        // largest state — the launch's, were it inline.
+        let options = Box::new(options);
         let fut = async move {
-            let handle = match launch(&process, plan, options).await {
+            // (Out of its box at once, so the box is freed now, not when
+            // the run ends.)
+            let launching = {
+                let options = *options;
+                Box::pin(launch(&process, plan, options))
+            };
+            let handle = match launching.await {
                 Ok(handle) => handle,
                 Err(e) => {
                     tracing::error!(run_id, error = %e, "launch failed");

@@ -11,7 +11,7 @@ use super::questions::{self, Answer, Question};
 use super::{BoxFuture, ContextVars, HandlerEnv, NodeHandler};
 use tracker_runtime::context;
 use tracker_runtime::engine::NodeTask;
-use tracker_runtime::event::{Actor, EventKind, GateDetail, GateQuestion};
+use tracker_runtime::event::{Actor, EventKind, GateDetail, GateQuestion, PipelineEvent};
 use tracker_runtime::interpolate::{expand_braces, Mode};
 /// Why an interviewer gave no answer (defined beside [`HandlerError`]).
 pub use tracker_runtime::outcome::GateError;
@@ -197,8 +197,37 @@ async fn run_gate(task: NodeTask, env: HandlerEnv) -> Result<Outcome, HandlerErr
         questions,
     };
 
+    // Events are made where they are sent: a named event (1.5 KB) would be
+    // kept in this future, which lives as long as the gate waits.
+    env.events.emit(opened_event(&task, &env, &request)).await;
+
+    // Boxed: a gate may wait for days, and this future is as large as its
+    // largest state.
+    let asked = Box::pin(ask(&env, request.clone(), gate.timeout)).await;
+    let result = match asked {
+        Ok(Some(answer)) => Ok(answer_outcome(&task, &request, &offers, answer)),
+        Ok(None) => Ok(timeout_outcome(&task, &request, &offers)),
+        Err(error) => Err(error),
+    };
+
+    env.events
+        .emit(resolved_event(&task, &env, mode, &result))
+        .await;
+
+    result
+        .map(|(outcome, _)| outcome)
+        .map_err(|source| HandlerError::Gate {
+            node: id.clone(),
+            source,
+        })
+}
+
+/// The `gate_opened` event of `request`.
+fn opened_event(task: &NodeTask, env: &HandlerEnv, request: &GateRequest) -> PipelineEvent {
+    let id = &request.node_id;
+    let mode = request.mode;
     let mut opened = env
-        .event(EventKind::GateOpened, &task)
+        .event(EventKind::GateOpened, task)
         .with_gate(GateDetail {
             gate_id: Some(id.clone()),
             mode: Some(mode.as_str().into()),
@@ -220,16 +249,19 @@ async fn run_gate(task: NodeTask, env: HandlerEnv) -> Result<Outcome, HandlerErr
             ..GateDetail::default()
         });
     opened.message = Some(format!("gate {id:?} opened ({})", mode.as_str()));
-    env.events.emit(opened).await;
+    opened
+}
 
-    let asked = ask(&env, request.clone(), gate.timeout).await;
-    let result = match asked {
-        Ok(Some(answer)) => Ok(answer_outcome(&task, &request, &offers, answer)),
-        Ok(None) => Ok(timeout_outcome(&task, &request, &offers)),
-        Err(error) => Err(error),
-    };
-
-    let (response, outcome_status, actor, timed_out, error) = match &result {
+/// The `gate_resolved` event of gate `task` (in `mode`), answered (or
+/// not) as `result` says.
+fn resolved_event(
+    task: &NodeTask,
+    env: &HandlerEnv,
+    mode: GateMode,
+    result: &Result<(Outcome, bool), GateError>,
+) -> PipelineEvent {
+    let id = &task.node_id;
+    let (response, outcome_status, actor, timed_out, error) = match result {
         Ok((outcome, timed_out)) => (
             outcome
                 .context_updates
@@ -244,7 +276,7 @@ async fn run_gate(task: NodeTask, env: HandlerEnv) -> Result<Outcome, HandlerErr
         Err(error) => (String::new(), None, None, false, Some(error.to_string())),
     };
     let mut resolved = env
-        .event(EventKind::GateResolved, &task)
+        .event(EventKind::GateResolved, task)
         .with_gate(GateDetail {
             gate_id: Some(id.clone()),
             mode: Some(mode.as_str().into()),
@@ -255,17 +287,8 @@ async fn run_gate(task: NodeTask, env: HandlerEnv) -> Result<Outcome, HandlerErr
             ..GateDetail::default()
         });
     resolved.message = Some(format!("gate {id:?} resolved"));
-    if let Some(error) = &error {
-        resolved.error = Some(error.clone());
-    }
-    env.events.emit(resolved).await;
-
-    result
-        .map(|(outcome, _)| outcome)
-        .map_err(|source| HandlerError::Gate {
-            node: id.clone(),
-            source,
-        })
+    resolved.error = error;
+    resolved
 }
 
 /// Asks, within `timeout` if one is set. `Ok(None)` means it timed out.
