@@ -111,21 +111,7 @@ struct ProviderHandle {
 }
 
 impl Completer for ProviderHandle {
-    fn complete(&self, request: Arc<Request>) -> BoxFuture<Result<Response, ProviderError>> {
-        self.call(request, None)
-    }
-
-    fn complete_streaming(
-        &self,
-        request: Arc<Request>,
-        text: TextSink,
-    ) -> BoxFuture<Result<Response, ProviderError>> {
-        self.call(request, Some(text))
-    }
-}
-
-impl ProviderHandle {
-    fn call(
+    fn complete_with(
         &self,
         request: Arc<Request>,
         text: Option<TextSink>,

@@ -105,21 +105,7 @@ struct Metered {
 }
 
 impl Completer for Metered {
-    fn complete(&self, request: Arc<Request>) -> BoxFuture<Result<Response, ProviderError>> {
-        self.call(request, None)
-    }
-
-    fn complete_streaming(
-        &self,
-        request: Arc<Request>,
-        text: TextSink,
-    ) -> BoxFuture<Result<Response, ProviderError>> {
-        self.call(request, Some(text))
-    }
-}
-
-impl Metered {
-    fn call(
+    fn complete_with(
         &self,
         request: Arc<Request>,
         text: Option<TextSink>,
@@ -128,10 +114,7 @@ impl Metered {
         let spending = Arc::clone(&self.spending);
         Box::pin(async move {
             spending.wait_under_ceiling().await;
-            let response = match text {
-                Some(text) => inner.complete_streaming(Arc::clone(&request), text).await?,
-                None => inner.complete(Arc::clone(&request)).await?,
-            };
+            let response = inner.complete_with(Arc::clone(&request), text).await?;
             if let Some(model) = dippin::catalog::resolve(&request.model) {
                 let usage = &response.usage;
                 spending.add(model.cost_usd(

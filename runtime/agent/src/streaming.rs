@@ -36,7 +36,7 @@ pub async fn complete(
         let _ = tx.send(text.to_string());
     });
     relay(
-        completer.complete_streaming(request, sink),
+        completer.complete_with(request, Some(sink)),
         rx,
         events,
         turn,

@@ -249,10 +249,11 @@ impl AnthropicDecoder {
     }
 }
 
-impl AnthropicDecoder {
-    /// Decodes `event` by reading it as a JSON tree: every event the fast
-    /// path does not take (and, in the tests, every event, to check that
-    /// both paths agree).
+impl Decoder for AnthropicDecoder {
+    fn decode_fast(&mut self, event: &SseEvent, out: &mut Vec<StreamEvent>) -> bool {
+        AnthropicDecoder::block_delta(event, out)
+    }
+
     fn decode_full(
         &mut self,
         event: &SseEvent,
@@ -356,19 +357,6 @@ impl AnthropicDecoder {
     }
 }
 
-impl Decoder for AnthropicDecoder {
-    fn decode(
-        &mut self,
-        event: &SseEvent,
-        out: &mut Vec<StreamEvent>,
-    ) -> Result<(), ProviderError> {
-        if AnthropicDecoder::block_delta(event, out) {
-            return Ok(());
-        }
-        self.decode_full(event, out)
-    }
-}
-
 fn finish_reason(stop_reason: &str) -> FinishReason {
     match stop_reason {
         "end_turn" | "stop_sequence" | "" => FinishReason::Stop,
@@ -385,29 +373,26 @@ mod tests {
 
     #[test]
     fn the_fast_path_and_the_full_path_decode_alike() {
-        crate::codec::assert_paths_agree::<AnthropicDecoder>(
-            AnthropicDecoder::decode_full,
-            &[
-                r#"{"type":"message_start","message":{"id":"m1","model":"claude","usage":{"input_tokens":5}}}"#,
-                r#"{"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}"#,
-                r#"{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"plain"}}"#,
-                r#"{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"esc \"q\" \\n \u00e9 ✓"}}"#,
-                r#"{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":""}}"#,
-                r#"{"type":"content_block_delta","index":0,"delta":{"type":"text_delta"}}"#,
-                r#"{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":7}}"#,
-                r#"{"type":"content_block_delta","index":-1,"delta":{"type":"text_delta","text":"neg"}}"#,
-                r#"{"type":"content_block_delta","delta":{"type":"text_delta","text":"no index"}}"#,
-                r#"{"type":"content_block_delta","index":0}"#,
-                r#"{"type":"content_block_delta","index":0,"delta":null}"#,
-                r#"{"type":"content_block_delta","index":1,"delta":{"type":"input_json_delta","partial_json":"{\"a\":"}}"#,
-                r#"{"type":"content_block_delta","index":2,"delta":{"type":"thinking_delta","thinking":"hm"}}"#,
-                r#"{"type":"content_block_delta","index":2,"delta":{"type":"signature_delta","signature":"sig"}}"#,
-                r#"{"type":"content_block_delta","index":2,"delta":{"type":"mystery","text":"x"}}"#,
-                r#"{"type":"message_delta","delta":{"stop_reason":"end_turn"},"usage":{"output_tokens":9}}"#,
-                r#"{"type":"error","error":{"type":"overloaded_error","message":"busy"}}"#,
-                r#"not json"#,
-            ],
-        );
+        crate::codec::assert_paths_agree::<AnthropicDecoder>(&[
+            r#"{"type":"message_start","message":{"id":"m1","model":"claude","usage":{"input_tokens":5}}}"#,
+            r#"{"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}"#,
+            r#"{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"plain"}}"#,
+            r#"{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"esc \"q\" \\n \u00e9 ✓"}}"#,
+            r#"{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":""}}"#,
+            r#"{"type":"content_block_delta","index":0,"delta":{"type":"text_delta"}}"#,
+            r#"{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":7}}"#,
+            r#"{"type":"content_block_delta","index":-1,"delta":{"type":"text_delta","text":"neg"}}"#,
+            r#"{"type":"content_block_delta","delta":{"type":"text_delta","text":"no index"}}"#,
+            r#"{"type":"content_block_delta","index":0}"#,
+            r#"{"type":"content_block_delta","index":0,"delta":null}"#,
+            r#"{"type":"content_block_delta","index":1,"delta":{"type":"input_json_delta","partial_json":"{\"a\":"}}"#,
+            r#"{"type":"content_block_delta","index":2,"delta":{"type":"thinking_delta","thinking":"hm"}}"#,
+            r#"{"type":"content_block_delta","index":2,"delta":{"type":"signature_delta","signature":"sig"}}"#,
+            r#"{"type":"content_block_delta","index":2,"delta":{"type":"mystery","text":"x"}}"#,
+            r#"{"type":"message_delta","delta":{"stop_reason":"end_turn"},"usage":{"output_tokens":9}}"#,
+            r#"{"type":"error","error":{"type":"overloaded_error","message":"busy"}}"#,
+            r#"not json"#,
+        ]);
     }
     use crate::model::{Role, ToolCall, ToolResult, ToolSpec};
 

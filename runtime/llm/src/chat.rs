@@ -238,10 +238,11 @@ impl ChatDecoder {
     }
 }
 
-impl ChatDecoder {
-    /// Decodes `event` by reading it as a JSON tree: every event the fast
-    /// path does not take (and, in the tests, every event, to check that
-    /// both paths agree).
+impl Decoder for ChatDecoder {
+    fn decode_fast(&mut self, event: &SseEvent, out: &mut Vec<StreamEvent>) -> bool {
+        self.text_chunk(event, out)
+    }
+
     fn decode_full(
         &mut self,
         event: &SseEvent,
@@ -336,19 +337,6 @@ impl ChatDecoder {
         }
         Ok(())
     }
-}
-
-impl Decoder for ChatDecoder {
-    fn decode(
-        &mut self,
-        event: &SseEvent,
-        out: &mut Vec<StreamEvent>,
-    ) -> Result<(), ProviderError> {
-        if self.text_chunk(event, out) {
-            return Ok(());
-        }
-        self.decode_full(event, out)
-    }
 
     /// Servers that end the body without `[DONE]` after a finish reason
     /// still count as complete.
@@ -375,29 +363,26 @@ mod tests {
 
     #[test]
     fn the_fast_path_and_the_full_path_decode_alike() {
-        crate::codec::assert_paths_agree::<ChatDecoder>(
-            ChatDecoder::decode_full,
-            &[
-                r#"{"id":"c1","model":"m","choices":[{"index":0,"delta":{"role":"assistant","content":""},"finish_reason":null}]}"#,
-                r#"{"id":"c1","choices":[{"index":0,"delta":{"content":"plain"},"finish_reason":null}]}"#,
-                r#"{"id":"c1","choices":[{"index":0,"delta":{"content":"esc \"q\" \\n \u00e9 ✓"}}],"usage":null}"#,
-                r#"{"id":"c1","choices":[{"index":0,"delta":{"content":""}}]}"#,
-                r#"{"id":"c1","choices":[{"index":0,"delta":{"content":null,"tool_calls":null}}]}"#,
-                r#"{"id":"c1","choices":[{"index":0,"delta":{"content":5}}]}"#,
-                r#"{"id":"c1","choices":[{"index":0,"delta":null}]}"#,
-                r#"{"id":"c1","choices":[{"index":0}]}"#,
-                r#"{"id":"c1","choices":[]}"#,
-                r#"{"id":"c1","choices":[{"index":0,"delta":{"reasoning_content":"why"}}]}"#,
-                r#"{"id":"c1","choices":[{"index":0,"delta":{"reasoning":"why","content":"and"}}]}"#,
-                r#"{"id":"c1","choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"id":"t1","function":{"name":"f","arguments":""}}]}}]}"#,
-                r#"{"id":"c1","choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"function":{"arguments":"{}"}}]}}]}"#,
-                r#"{"id":"c1","choices":[{"index":0,"delta":{"content":"last"},"finish_reason":"stop"}]}"#,
-                r#"{"id":"c1","choices":[],"usage":{"prompt_tokens":3,"completion_tokens":4,"total_tokens":7}}"#,
-                r#"{"error":{"code":"rate_limit","message":"slow down"}}"#,
-                r#"{"error":null}"#,
-                r#"[DONE]"#,
-            ],
-        );
+        crate::codec::assert_paths_agree::<ChatDecoder>(&[
+            r#"{"id":"c1","model":"m","choices":[{"index":0,"delta":{"role":"assistant","content":""},"finish_reason":null}]}"#,
+            r#"{"id":"c1","choices":[{"index":0,"delta":{"content":"plain"},"finish_reason":null}]}"#,
+            r#"{"id":"c1","choices":[{"index":0,"delta":{"content":"esc \"q\" \\n \u00e9 ✓"}}],"usage":null}"#,
+            r#"{"id":"c1","choices":[{"index":0,"delta":{"content":""}}]}"#,
+            r#"{"id":"c1","choices":[{"index":0,"delta":{"content":null,"tool_calls":null}}]}"#,
+            r#"{"id":"c1","choices":[{"index":0,"delta":{"content":5}}]}"#,
+            r#"{"id":"c1","choices":[{"index":0,"delta":null}]}"#,
+            r#"{"id":"c1","choices":[{"index":0}]}"#,
+            r#"{"id":"c1","choices":[]}"#,
+            r#"{"id":"c1","choices":[{"index":0,"delta":{"reasoning_content":"why"}}]}"#,
+            r#"{"id":"c1","choices":[{"index":0,"delta":{"reasoning":"why","content":"and"}}]}"#,
+            r#"{"id":"c1","choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"id":"t1","function":{"name":"f","arguments":""}}]}}]}"#,
+            r#"{"id":"c1","choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"function":{"arguments":"{}"}}]}}]}"#,
+            r#"{"id":"c1","choices":[{"index":0,"delta":{"content":"last"},"finish_reason":"stop"}]}"#,
+            r#"{"id":"c1","choices":[],"usage":{"prompt_tokens":3,"completion_tokens":4,"total_tokens":7}}"#,
+            r#"{"error":{"code":"rate_limit","message":"slow down"}}"#,
+            r#"{"error":null}"#,
+            r#"[DONE]"#,
+        ]);
     }
     use crate::model::{ToolCall, ToolResult};
 

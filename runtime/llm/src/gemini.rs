@@ -277,10 +277,11 @@ fn usage(meta: &Value) -> Usage {
     }
 }
 
-impl GeminiDecoder {
-    /// Decodes `event` by reading it as a JSON tree: every event the fast
-    /// path does not take (and, in the tests, every event, to check that
-    /// both paths agree).
+impl Decoder for GeminiDecoder {
+    fn decode_fast(&mut self, event: &SseEvent, out: &mut Vec<StreamEvent>) -> bool {
+        self.text_chunk(event, out)
+    }
+
     fn decode_full(
         &mut self,
         event: &SseEvent,
@@ -367,19 +368,6 @@ impl GeminiDecoder {
     }
 }
 
-impl Decoder for GeminiDecoder {
-    fn decode(
-        &mut self,
-        event: &SseEvent,
-        out: &mut Vec<StreamEvent>,
-    ) -> Result<(), ProviderError> {
-        if self.text_chunk(event, out) {
-            return Ok(());
-        }
-        self.decode_full(event, out)
-    }
-}
-
 fn finish_reason(reason: &str) -> FinishReason {
     match reason {
         "STOP" => FinishReason::Stop,
@@ -397,29 +385,26 @@ mod tests {
 
     #[test]
     fn the_fast_path_and_the_full_path_decode_alike() {
-        crate::codec::assert_paths_agree::<GeminiDecoder>(
-            GeminiDecoder::decode_full,
-            &[
-                r#"{"responseId":"g1","modelVersion":"gemini","candidates":[{"content":{"parts":[{"text":""}],"role":"model"}}]}"#,
-                r#"{"candidates":[{"content":{"parts":[{"text":"plain"}],"role":"model"},"index":0}]}"#,
-                r#"{"candidates":[{"content":{"parts":[{"text":"esc \"q\" \\n \u00e9 ✓"},{"text":"two"}]}}],"usageMetadata":{"promptTokenCount":5,"candidatesTokenCount":2,"totalTokenCount":7}}"#,
-                r#"{"candidates":[{"content":{"parts":[{"text":"x","thoughtSignature":"s"}]}}]}"#,
-                r#"{"candidates":[{"content":{"parts":[{"text":"t","thought":true,"thoughtSignature":"s"}]}}]}"#,
-                r#"{"candidates":[{"content":{"parts":[{"text":"t","thought":"yes"}]}}]}"#,
-                r#"{"candidates":[{"content":{"parts":[{"functionCall":{"name":"f","args":{"a":1}}}]}}]}"#,
-                r#"{"candidates":[{"content":{"parts":[{"functionCall":null}]}}]}"#,
-                r#"{"candidates":[{"content":{"parts":[{"text":5}]}}]}"#,
-                r#"{"candidates":[{"content":null}]}"#,
-                r#"{"candidates":[{"content":{"parts":{"text":"not a list"}}}]}"#,
-                r#"{"candidates":[]}"#,
-                r#"{"usageMetadata":null}"#,
-                r#"{"candidates":[{"content":{"parts":[{"text":"end"}]},"finishReason":"MAX_TOKENS"}]}"#,
-                r#"{"candidates":[{"finishReason":""}],"promptFeedback":{"blockReason":"SAFETY"}}"#,
-                r#"{"promptFeedback":null}"#,
-                r#"{"error":{"status":"RESOURCE_EXHAUSTED","message":"quota"}}"#,
-                r#"{"error":null}"#,
-            ],
-        );
+        crate::codec::assert_paths_agree::<GeminiDecoder>(&[
+            r#"{"responseId":"g1","modelVersion":"gemini","candidates":[{"content":{"parts":[{"text":""}],"role":"model"}}]}"#,
+            r#"{"candidates":[{"content":{"parts":[{"text":"plain"}],"role":"model"},"index":0}]}"#,
+            r#"{"candidates":[{"content":{"parts":[{"text":"esc \"q\" \\n \u00e9 ✓"},{"text":"two"}]}}],"usageMetadata":{"promptTokenCount":5,"candidatesTokenCount":2,"totalTokenCount":7}}"#,
+            r#"{"candidates":[{"content":{"parts":[{"text":"x","thoughtSignature":"s"}]}}]}"#,
+            r#"{"candidates":[{"content":{"parts":[{"text":"t","thought":true,"thoughtSignature":"s"}]}}]}"#,
+            r#"{"candidates":[{"content":{"parts":[{"text":"t","thought":"yes"}]}}]}"#,
+            r#"{"candidates":[{"content":{"parts":[{"functionCall":{"name":"f","args":{"a":1}}}]}}]}"#,
+            r#"{"candidates":[{"content":{"parts":[{"functionCall":null}]}}]}"#,
+            r#"{"candidates":[{"content":{"parts":[{"text":5}]}}]}"#,
+            r#"{"candidates":[{"content":null}]}"#,
+            r#"{"candidates":[{"content":{"parts":{"text":"not a list"}}}]}"#,
+            r#"{"candidates":[]}"#,
+            r#"{"usageMetadata":null}"#,
+            r#"{"candidates":[{"content":{"parts":[{"text":"end"}]},"finishReason":"MAX_TOKENS"}]}"#,
+            r#"{"candidates":[{"finishReason":""}],"promptFeedback":{"blockReason":"SAFETY"}}"#,
+            r#"{"promptFeedback":null}"#,
+            r#"{"error":{"status":"RESOURCE_EXHAUSTED","message":"quota"}}"#,
+            r#"{"error":null}"#,
+        ]);
     }
     use crate::model::{Role, ToolCall, ToolResult};
 

@@ -46,21 +46,20 @@ pub type TextSink = Arc<dyn Fn(&str) + Send + Sync>;
 
 /// Something that answers completion requests: a provider client, or a stub.
 pub trait Completer: Send + Sync {
-    /// Completes `request`: one model turn (which may ask for tool calls).
-    /// The request is shared, not copied: a session keeps growing the same
-    /// conversation between turns, and retries resend it as is.
-    fn complete(&self, request: Arc<Request>) -> BoxFuture<Result<Response, ProviderError>>;
-
-    /// Completes `request` as [`Completer::complete`] does, handing the
-    /// answer's text to `text` as it streams in. A completer that does not
-    /// stream hands nothing (the default).
-    fn complete_streaming(
+    /// Completes `request`: one model turn (which may ask for tool calls),
+    /// handing the answer's text to `text`, when given, as it streams in (a
+    /// completer that does not stream may hand it nothing). The request is
+    /// shared, not copied: a session keeps growing the same conversation
+    /// between turns, and retries resend it as is.
+    fn complete_with(
         &self,
         request: Arc<Request>,
-        text: TextSink,
-    ) -> BoxFuture<Result<Response, ProviderError>> {
-        let _ = text;
-        self.complete(request)
+        text: Option<TextSink>,
+    ) -> BoxFuture<Result<Response, ProviderError>>;
+
+    /// [`Completer::complete_with`], nobody watching the text.
+    fn complete(&self, request: Arc<Request>) -> BoxFuture<Result<Response, ProviderError>> {
+        self.complete_with(request, None)
     }
 }
 

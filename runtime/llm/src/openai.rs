@@ -193,10 +193,11 @@ fn fast_delta(event: &SseEvent, out: &mut Vec<StreamEvent>) -> bool {
     true
 }
 
-impl ResponsesDecoder {
-    /// Decodes `event` by reading it as a JSON tree: every event the fast
-    /// path does not take (and, in the tests, every event, to check that
-    /// both paths agree).
+impl Decoder for ResponsesDecoder {
+    fn decode_fast(&mut self, event: &SseEvent, out: &mut Vec<StreamEvent>) -> bool {
+        fast_delta(event, out)
+    }
+
     fn decode_full(
         &mut self,
         event: &SseEvent,
@@ -275,19 +276,6 @@ impl ResponsesDecoder {
     }
 }
 
-impl Decoder for ResponsesDecoder {
-    fn decode(
-        &mut self,
-        event: &SseEvent,
-        out: &mut Vec<StreamEvent>,
-    ) -> Result<(), ProviderError> {
-        if fast_delta(event, out) {
-            return Ok(());
-        }
-        self.decode_full(event, out)
-    }
-}
-
 /// A response's usage; the API counts cached input inside `input_tokens`.
 fn usage(response: &Value) -> Usage {
     let input = u64_at(response, "/usage/input_tokens");
@@ -309,24 +297,21 @@ mod tests {
 
     #[test]
     fn the_fast_path_and_the_full_path_decode_alike() {
-        crate::codec::assert_paths_agree::<ResponsesDecoder>(
-            ResponsesDecoder::decode_full,
-            &[
-                r#"{"type":"response.created","response":{"id":"r1","model":"gpt"}}"#,
-                r#"{"type":"response.output_text.delta","output_index":0,"delta":"plain"}"#,
-                r#"{"type":"response.output_text.delta","output_index":0,"delta":"esc \"q\" \\n \u00e9 ✓"}"#,
-                r#"{"type":"response.output_text.delta","output_index":0}"#,
-                r#"{"type":"response.output_text.delta","output_index":0,"delta":null}"#,
-                r#"{"type":"response.output_text.delta","output_index":0,"delta":3}"#,
-                r#"{"type":"response.output_text.delta","output_index":"1","delta":"str index"}"#,
-                r#"{"type":"response.function_call_arguments.delta","output_index":1,"delta":"{\"a\""}"#,
-                r#"{"type":"response.reasoning_summary_text.delta","output_index":2,"delta":"think"}"#,
-                r#"{"type":"response.reasoning_text.delta","output_index":2,"delta":"more"}"#,
-                r#"{"type":"response.completed","response":{"usage":{"input_tokens":3,"output_tokens":4}}}"#,
-                r#"{"type":"response.failed","response":{"error":{"code":"server_error","message":"boom"}}}"#,
-                r#"[1,2]"#,
-            ],
-        );
+        crate::codec::assert_paths_agree::<ResponsesDecoder>(&[
+            r#"{"type":"response.created","response":{"id":"r1","model":"gpt"}}"#,
+            r#"{"type":"response.output_text.delta","output_index":0,"delta":"plain"}"#,
+            r#"{"type":"response.output_text.delta","output_index":0,"delta":"esc \"q\" \\n \u00e9 ✓"}"#,
+            r#"{"type":"response.output_text.delta","output_index":0}"#,
+            r#"{"type":"response.output_text.delta","output_index":0,"delta":null}"#,
+            r#"{"type":"response.output_text.delta","output_index":0,"delta":3}"#,
+            r#"{"type":"response.output_text.delta","output_index":"1","delta":"str index"}"#,
+            r#"{"type":"response.function_call_arguments.delta","output_index":1,"delta":"{\"a\""}"#,
+            r#"{"type":"response.reasoning_summary_text.delta","output_index":2,"delta":"think"}"#,
+            r#"{"type":"response.reasoning_text.delta","output_index":2,"delta":"more"}"#,
+            r#"{"type":"response.completed","response":{"usage":{"input_tokens":3,"output_tokens":4}}}"#,
+            r#"{"type":"response.failed","response":{"error":{"code":"server_error","message":"boom"}}}"#,
+            r#"[1,2]"#,
+        ]);
     }
     use crate::model::{ToolCall, ToolResult};
 

@@ -134,7 +134,12 @@ pub fn empty_response() -> Response {
 pub const CHAOS_MODELS: [&str; 3] = ["chaos-panic", "chaos-hang", "chaos-fail"];
 
 impl Completer for StubCompleter {
-    fn complete(&self, request: Arc<Request>) -> BoxFuture<Result<Response, ProviderError>> {
+    /// The stub's answer; its text handed to `text` in one piece.
+    fn complete_with(
+        &self,
+        request: Arc<Request>,
+        text: Option<TextSink>,
+    ) -> BoxFuture<Result<Response, ProviderError>> {
         match request.model.as_str() {
             "chaos-panic" => {
                 return Box::pin(async {
@@ -154,28 +159,17 @@ impl Completer for StubCompleter {
             _ => {}
         }
         let result = match &self.behaviour {
-            Behaviour::Text(text) => Ok(text_response(text)),
+            Behaviour::Text(said) => Ok(text_response(said)),
             Behaviour::Empty => Ok(empty_response()),
             Behaviour::Fail(message) => Err(ProviderError::from_stream(STUB_PROVIDER, "", message)),
         };
-        Box::pin(async move { result })
-    }
-
-    /// The stub's answer, its text handed to `text` in one piece.
-    fn complete_streaming(
-        &self,
-        request: Arc<Request>,
-        text: TextSink,
-    ) -> BoxFuture<Result<Response, ProviderError>> {
-        let answer = self.complete(request);
-        Box::pin(async move {
-            let response = answer.await?;
+        if let (Some(text), Ok(response)) = (&text, &result) {
             let said = response.text();
             if !said.is_empty() {
                 text(&said);
             }
-            Ok(response)
-        })
+        }
+        Box::pin(async move { result })
     }
 }
 
@@ -208,7 +202,11 @@ impl ScriptedCompleter {
 }
 
 impl Completer for ScriptedCompleter {
-    fn complete(&self, request: Arc<Request>) -> BoxFuture<Result<Response, ProviderError>> {
+    fn complete_with(
+        &self,
+        request: Arc<Request>,
+        _text: Option<TextSink>,
+    ) -> BoxFuture<Result<Response, ProviderError>> {
         if let Ok(mut requests) = self.requests.lock() {
             requests.push(request);
         }
