@@ -24,7 +24,7 @@ use tracker_runtime::plan::SpawnPlan;
 use super::dash::{show, ProcessRequest, Source};
 use super::run::{self, Params, Ready};
 use crate::args::RunArgs;
-use crate::dashboard::app::{enter, interviewer_on, read_keys, Msg, Restore};
+use crate::dashboard::app::{enter, interviewer_on, leave, read_keys, Msg, Restore};
 use crate::dashboard::board::Board;
 use crate::exit;
 use crate::output::console::ConsolePrinter;
@@ -287,6 +287,8 @@ fn execute(
                 canceller.cancel().await;
             }
             let signal = interrupts.next().await;
+            // Exiting at once: the terminal is put back first.
+            leave();
             std::process::exit(128 + signal.number());
         });
         let mut ended = Vec::with_capacity(count);

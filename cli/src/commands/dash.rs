@@ -103,19 +103,37 @@ pub fn show<B: ratatui::backend::Backend>(
             },
             recv(ticks) -> _ => None,
         };
-        if msg.is_none() {
-            ui.tick += 1;
-            ui.now_ms = crate::dashboard::app::unix_now_ms();
+        let ticked = msg.is_none();
+        if ticked {
+            ui.tick(crate::dashboard::app::unix_now_ms());
             if let Source::Service(socket) = &source {
-                // The service's list, for runs submitted since (on the
-                // clock's ticks, not on every key).
-                for dir in client::run_dirs(socket.as_deref()).unwrap_or_default() {
-                    board.track(dir);
+                // The service's list, for runs submitted since: once a
+                // second, not on every key.
+                if ui.tick % LIST_EVERY == 0 {
+                    for dir in client::run_dirs(socket.as_deref()).unwrap_or_default() {
+                        board.track(dir);
+                    }
                 }
             }
         }
-        board.refresh();
-        if msg.is_none() {
+        // The logs are read on the clock's ticks and when the watched
+        // directory changed, not on keys.
+        if ticked || matches!(msg, Some(Msg::Changed)) {
+            board.refresh();
+        }
+        if let Source::Process { gates, .. } = &mut source {
+            // Gates whose node went (a cancelled run) wait no more.
+            gates.retain(|(_, reply)| !reply.is_closed());
+        }
+        // A gate that opened while its run is open is offered — asked of the
+        // service every couple of seconds, not every tick; a directory's runs
+        // are answered where they run.
+        let ask_now = match &source {
+            Source::Service(_) => ui.tick % GATES_EVERY == 0,
+            Source::Process { .. } => true,
+            Source::Directory { .. } => false,
+        };
+        if ticked && ask_now {
             if let Some(id) = ui.wants_gate(&board) {
                 offer_gates(&source, &mut ui, &id);
             }
@@ -149,6 +167,13 @@ pub fn show<B: ratatui::backend::Backend>(
         }
     }
 }
+
+/// How many clock ticks (250 ms) between two looks at a service's run list.
+const LIST_EVERY: u64 = 4;
+
+/// How many clock ticks between two asks of a service for the open run's
+/// gates.
+const GATES_EVERY: u64 = 8;
 
 /// Shows the open run's waiting gate, if it has one.
 fn offer_gates(source: &Source, ui: &mut BoardUi, id: &str) {

@@ -471,8 +471,7 @@ fn execute(plan: SpawnPlan, mut options: RunOptions, output: Output) -> Result<F
         let handle = launch(&process, Arc::new(plan), options).await?;
         let canceller = handle.canceller();
         let run_id = handle.run_id().to_string();
-        let on_dashboard = dashboard.is_some();
-        if on_dashboard {
+        if dashboard.is_some() {
             let canceller = canceller.clone();
             actix::spawn(async move {
                 if quit_asked.recv().await.is_some() {
@@ -489,10 +488,8 @@ fn execute(plan: SpawnPlan, mut options: RunOptions, output: Output) -> Result<F
             );
             canceller.cancel().await;
             let signal = interrupts.next().await;
-            if on_dashboard {
-                // Exiting at once: the terminal is put back first.
-                crate::dashboard::app::leave();
-            }
+            // Exiting at once: the terminal is put back first.
+            crate::dashboard::app::leave();
             std::process::exit(128 + signal.number());
         });
         let finished = handle.wait().await?;

@@ -147,14 +147,22 @@ pub fn enter() -> std::io::Result<Screen> {
         previous(info);
     }));
     enable_raw_mode()?;
+    ON_SCREEN.store(true, std::sync::atomic::Ordering::SeqCst);
     execute!(std::io::stdout(), EnterAlternateScreen)?;
     Terminal::new(CrosstermBackend::new(std::io::stdout()))
 }
 
-/// Leaves raw mode and the alternate screen (harmless if not in them).
+/// Whether [`enter`] took the terminal (and nothing gave it back since).
+static ON_SCREEN: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Leaves raw mode and the alternate screen, if [`enter`] took them (so it
+/// may be called on any way out: a console run's stdout gets no escape
+/// codes).
 pub fn leave() {
-    let _ = execute!(std::io::stdout(), LeaveAlternateScreen);
-    let _ = disable_raw_mode();
+    if ON_SCREEN.swap(false, std::sync::atomic::Ordering::SeqCst) {
+        let _ = execute!(std::io::stdout(), LeaveAlternateScreen);
+        let _ = disable_raw_mode();
+    }
 }
 
 /// Puts the terminal back when dropped, whatever happened.

@@ -140,11 +140,15 @@ impl WatchedRun {
     /// Applies the lines added to its activity log since the last read.
     fn read_new_lines(&mut self) {
         use std::io::{Read, Seek, SeekFrom};
+        let copy = self.dir.join(tracker_actors::activity::ACTIVITY_FILE);
+        if self.view.outcome.is_some() && self.source == copy {
+            // Ended, its sealed copy read: nothing more will come.
+            return;
+        }
         // An ended run holds nobody; asking the system is for runs going.
         self.live = self.view.outcome.is_none() && (self.own || owner_alive(&self.dir));
         // The run directory's copy is written when the run ends; until then
         // the live log (outside the working directory) is read.
-        let copy = self.dir.join(tracker_actors::activity::ACTIVITY_FILE);
         let path = if copy.exists() {
             copy
         } else {
@@ -162,9 +166,12 @@ impl WatchedRun {
         if path != self.source || len < self.read {
             // Another log, or this one rewritten: read it from the start.
             self.source = path;
+            if self.read > 0 {
+                // (A view that has read nothing is fresh already.)
+                self.view = WatchedRun::new(self.dir.clone()).view;
+            }
             self.read = 0;
             self.partial.clear();
-            self.view = WatchedRun::new(self.dir.clone()).view;
         }
         if len == self.read || file.seek(SeekFrom::Start(self.read)).is_err() {
             return;
@@ -186,13 +193,73 @@ impl WatchedRun {
         }
     }
 
-    /// Its status word: how it ended, else whether it goes or stopped.
-    pub fn status(&self) -> String {
+    /// Where it stands: how it ended, else whether it waits at a gate,
+    /// goes, or stopped (nobody drives it).
+    pub fn status(&self) -> RunStatus<'_> {
         match &self.view.outcome {
-            Some(outcome) => outcome.clone(),
-            None if self.view.waiting_at_gate() && self.live => "waiting".into(),
-            None if self.live => "running".into(),
-            None => "stopped".into(),
+            Some(outcome) if outcome == "success" => RunStatus::Succeeded,
+            Some(outcome) => RunStatus::Ended(outcome),
+            None if self.view.waiting_at_gate() && self.live => RunStatus::Waiting,
+            None if self.live => RunStatus::Running,
+            None => RunStatus::Stopped,
+        }
+    }
+}
+
+/// Where a run on the board stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RunStatus<'a> {
+    /// Waiting at a gate for someone.
+    Waiting,
+    /// Going.
+    Running,
+    /// Not ended, and nobody drives it.
+    Stopped,
+    /// Ended otherwise than well: its terminal status.
+    Ended(&'a str),
+    /// Ended well.
+    Succeeded,
+}
+
+impl<'a> RunStatus<'a> {
+    /// Its word on the board.
+    fn name(self) -> &'static str {
+        match self {
+            RunStatus::Waiting => "waiting",
+            RunStatus::Running => "running",
+            RunStatus::Stopped => "stopped",
+            RunStatus::Ended(_) => "ended",
+            RunStatus::Succeeded => "success",
+        }
+    }
+
+    /// Its word, an ended run's own status.
+    pub fn word(self) -> &'a str {
+        match self {
+            RunStatus::Ended(status) => status,
+            other => other.name(),
+        }
+    }
+
+    /// Where it sorts: those needing someone first.
+    pub fn rank(self) -> u8 {
+        match self {
+            RunStatus::Waiting => 0,
+            RunStatus::Running => 1,
+            RunStatus::Stopped => 2,
+            RunStatus::Ended(_) => 3,
+            RunStatus::Succeeded => 4,
+        }
+    }
+
+    /// Its lamp, and the lamp's colour.
+    fn lamp(self) -> (&'static str, Color) {
+        match self {
+            RunStatus::Succeeded => ("●", Color::Green),
+            RunStatus::Running => ("◉", Color::Cyan),
+            RunStatus::Waiting => ("?", Color::Yellow),
+            RunStatus::Stopped => ("⏸", Color::DarkGray),
+            RunStatus::Ended(_) => ("✖", Color::Red),
         }
     }
 }
@@ -219,10 +286,7 @@ fn owner_alive(dir: &Path) -> bool {
 pub fn draw_many(frame: &mut Frame<'_>, board: &Board, ui: &BoardUi) {
     let area = frame.area();
     if let (Some((_, run_ui)), Some(run)) = (&ui.open, ui.open_run(board)) {
-        let mut run_ui = run_ui.clone();
-        run_ui.tick = ui.tick;
-        run_ui.now_ms = ui.now_ms;
-        super::render::draw(frame, &run.view, &run_ui);
+        super::render::draw(frame, &run.view, run_ui);
         if let Some(modal) = &ui.modal {
             modal.draw(frame, area);
         }
@@ -256,7 +320,7 @@ fn draw_board(frame: &mut Frame<'_>, board: &Board, ui: &BoardUi) {
     let waiting = board
         .runs
         .iter()
-        .filter(|r| r.status() == "waiting")
+        .filter(|r| r.status() == RunStatus::Waiting)
         .count();
     let mut header = vec![
         Span::styled(" RUNS ", Style::default().add_modifier(Modifier::BOLD)),
@@ -334,19 +398,13 @@ fn draw_table(
             .take(height)
             .map(|(i, run)| {
                 let status = run.status();
-                let (lamp, color) = match status.as_str() {
-                    "success" => ("●", Color::Green),
-                    "running" => ("◉", Color::Cyan),
-                    "waiting" => ("?", Color::Yellow),
-                    "stopped" => ("⏸", Color::DarkGray),
-                    _ => ("✖", Color::Red),
-                };
+                let (lamp, color) = status.lamp();
                 let (done, total) = run.view.progress();
                 let node = run.view.current().map(|n| n.id.as_str()).unwrap_or("");
                 let text = row([
                     &run.view.run_id,
                     &run.view.workflow,
-                    &status,
+                    status.word(),
                     node,
                     &format!("{done}/{total}"),
                     &super::render::tokens(run.view.tokens),
@@ -355,7 +413,7 @@ fn draw_table(
                 ]);
                 let style = if i == selected {
                     Style::default().add_modifier(Modifier::REVERSED)
-                } else if status == "waiting" {
+                } else if status == RunStatus::Waiting {
                     Style::default().fg(Color::Yellow)
                 } else {
                     Style::default()

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use tracker_handlers::human::{GateAnswer, GateRequest};
 
-use super::board::{Board, WatchedRun};
+use super::board::{Board, RunStatus, WatchedRun};
 use super::gate::GateModal;
 use super::ui::{Flash, Ui};
 
@@ -115,7 +115,7 @@ impl BoardUi {
         match self.sort {
             // The board keeps its runs newest first.
             Sort::Newest => {}
-            Sort::Status => rows.sort_by_key(|i| status_rank(&board.runs[*i].status())),
+            Sort::Status => rows.sort_by_key(|i| board.runs[*i].status().rank()),
             Sort::Workflow => rows.sort_by(|a, b| {
                 board.runs[*a]
                     .view
@@ -153,6 +153,17 @@ impl BoardUi {
         board.runs.iter().find(|r| r.dir == *dir)
     }
 
+    /// The clock ticked (`now_ms`: the time now): for the board and the run
+    /// open in its own view (its spinners, row times, flash messages).
+    pub fn tick(&mut self, now_ms: i64) {
+        self.tick += 1;
+        self.now_ms = now_ms;
+        if let Some((_, ui)) = &mut self.open {
+            ui.tick += 1;
+            ui.now_ms = now_ms;
+        }
+    }
+
     /// Shows `message` on the status row for a moment.
     pub fn flash(&mut self, message: impl Into<String>) {
         self.flash.set(message.into(), self.tick, FLASH_TICKS);
@@ -172,13 +183,13 @@ impl BoardUi {
         }
     }
 
-    /// Whether the open run's gate should be asked for: it waits, none is
-    /// shown, none was put aside.
+    /// Whether the open run's gate should be asked for: the run waits at
+    /// one (as the board says), none is shown, none was put aside.
     pub fn wants_gate(&self, board: &Board) -> Option<String> {
         let run = self.open_run(board)?;
         let id = &run.view.run_id;
         (self.modal.is_none()
-            && run.view.waiting_at_gate()
+            && run.status() == RunStatus::Waiting
             && !self.dismissed.iter().any(|(r, _)| r == id))
         .then(|| id.clone())
     }
@@ -237,7 +248,7 @@ impl BoardUi {
             }
             return Action::None;
         }
-        if let Some((_, ui)) = &mut self.open {
+        if let Some((dir, ui)) = &mut self.open {
             let in_overlay = ui.help || ui.drilled || ui.searching();
             return match key.code {
                 KeyCode::Char('q') if !in_overlay => Action::Quit,
@@ -255,14 +266,8 @@ impl BoardUi {
                     Action::None
                 }
                 _ => {
-                    if let Some(run) = board
-                        .runs
-                        .iter()
-                        .find(|r| Some(&r.dir) == self.open.as_ref().map(|(d, _)| d))
-                    {
-                        if let Some((_, ui)) = &mut self.open {
-                            ui.key(key, &run.view);
-                        }
+                    if let Some(run) = board.runs.iter().find(|r| r.dir == *dir) {
+                        ui.key(key, &run.view);
                     }
                     Action::None
                 }
@@ -304,7 +309,7 @@ impl BoardUi {
                 let n = visible.len();
                 if let Some(next) = (1..=n)
                     .map(|k| (row + k) % n)
-                    .find(|r| board.runs[visible[*r]].status() == "waiting")
+                    .find(|r| board.runs[visible[*r]].status() == RunStatus::Waiting)
                 {
                     self.selected = select(next);
                 } else {
@@ -361,20 +366,9 @@ fn matches_filter(run: &WatchedRun, needle: &str) -> bool {
     [
         run.view.run_id.as_str(),
         run.view.workflow.as_str(),
-        run.status().as_str(),
+        run.status().word(),
         node,
     ]
     .iter()
     .any(|field| field.to_lowercase().contains(needle))
-}
-
-/// Where a status sorts: those needing someone first.
-fn status_rank(status: &str) -> u8 {
-    match status {
-        "waiting" => 0,
-        "running" => 1,
-        "stopped" => 2,
-        "success" => 4,
-        _ => 3,
-    }
 }

@@ -971,7 +971,7 @@ mod board {
                 .runs
                 .iter()
                 .find(|r| r.view.run_id == id)
-                .map(|r| r.status())
+                .map(|r| r.status().word().to_string())
                 .unwrap_or_default()
         };
         assert_eq!(board.runs.len(), 2);
@@ -1185,6 +1185,27 @@ mod board {
         // Esc leaves the run's view for the board.
         ui.key(key(KeyCode::Esc), &board);
         assert!(ui.open.is_none());
+    }
+
+    #[test]
+    fn an_open_runs_messages_show_however_long_the_board_has_been_open() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let board = three_runs(dir.path());
+        let mut ui = BoardUi::default();
+        // A minute of the clock before the run is opened.
+        for _ in 0..240 {
+            ui.tick(0);
+        }
+        ui.key(key(KeyCode::Enter), &board);
+        for _ in 0..40 {
+            ui.tick(0);
+        }
+        // A search that finds nothing says so in the run's own view.
+        for code in [KeyCode::Char('/'), KeyCode::Char('Z'), KeyCode::Enter] {
+            ui.key(key(code), &board);
+        }
+        let screen = screen_of(100, 24, |frame| draw_many(frame, &board, &ui));
+        assert!(screen.contains("no match for \"Z\""), "{screen}");
     }
 
     #[test]
