@@ -295,7 +295,13 @@ impl RunActor {
         let node = NodeActor::default().start();
         self.node = Some(node.clone());
         self.current = Some(task.clone());
-        let timeout = self.policy.for_node(&task.node_id).timeout;
+        // A gate waits for a person as long as it takes (its own `timeout`
+        // says how long): the supervision timeout is for work.
+        let timeout = if task.handler == tracker_runtime::plan::Handler::Human {
+            None
+        } else {
+            self.policy.for_node(&task.node_id).timeout
+        };
         let attempt = node.send(ExecuteNode {
             task,
             env,

@@ -432,6 +432,70 @@ fn escalating_to_a_node_failure_lets_the_workflow_route_to_a_gate() {
     assert!(completed.contains(&"Escalate".to_string()));
 }
 
+/// Answers every gate with its first choice, after `after`.
+struct SlowApprove {
+    after: Duration,
+}
+
+impl Interviewer for SlowApprove {
+    fn ask(
+        &self,
+        request: tracker_handlers::human::GateRequest,
+    ) -> BoxFuture<Result<tracker_handlers::human::GateAnswer, tracker_runtime::outcome::GateError>>
+    {
+        let after = self.after;
+        Box::pin(async move {
+            tokio::time::sleep(after).await;
+            Ok(tracker_handlers::human::GateAnswer {
+                response: request.choices.first().cloned().unwrap_or_default(),
+                answers: Vec::new(),
+                actor: tracker_runtime::event::Actor::Human,
+            })
+        })
+    }
+}
+
+#[test]
+fn a_gate_waits_past_the_supervision_timeout_without_being_restarted() {
+    let src = FLOW
+        .replace(
+            "  agent Done
+",
+            "  human Approve
+    mode: choice
+  agent Done
+",
+        )
+        .replace(
+            "    Flaky -> Done
+",
+            "    Flaky -> Approve
+    Approve -> Done  label: yes
+",
+        );
+    let (handlers, _) = flaky(Misbehave::Panic, 0);
+    // Every node may work a second at most; the person takes longer.
+    let out = run_gated(
+        plan(&src),
+        handlers,
+        stub_completers(),
+        policy("timeout=1s"),
+        None,
+        "ffffffffffff",
+        Some(Arc::new(SlowApprove {
+            after: Duration::from_millis(1500),
+        })),
+    );
+    assert_eq!(
+        out.status(),
+        Some(TerminalStatus::Success),
+        "{:?}",
+        out.kinds()
+    );
+    assert_eq!(out.count(EventKind::NodeRestarted), 0);
+    assert_eq!(out.count(EventKind::GateOpened), 1);
+}
+
 #[test]
 fn a_gate_of_a_run_with_no_route_fails_closed() {
     let src = FLOW
