@@ -206,7 +206,6 @@ fn run<B: ratatui::backend::Backend>(
         view,
         ui: Ui::default(),
         gates: Vec::new(),
-        quitting: false,
         answered: std::collections::HashMap::new(),
         quit: quit.clone(),
     };
@@ -265,8 +264,6 @@ struct Shown {
     ui: Ui,
     /// Gates waiting, first shown first, with where each answer goes.
     gates: Vec<(GateModal, oneshot::Sender<GateAnswer>)>,
-    /// The run was asked to stop.
-    quitting: bool,
     /// Each interview gate's last answers, by node.
     answered: std::collections::HashMap<String, Vec<tracker_handlers::questions::Answer>>,
     quit: tokio::sync::mpsc::UnboundedSender<()>,
@@ -326,10 +323,8 @@ impl Shown {
         } else if ctrl_c
             || (key.code == KeyCode::Char('q') && !self.ui.help && !self.ui.searching())
         {
-            if !self.quitting {
-                self.quitting = true;
-                let _ = self.quit.send(());
-            }
+            // (Asked again, it is asked once: the run's side reads one.)
+            let _ = self.quit.send(());
             // Gates still open are given up: the run is ending.
             self.gates.clear();
         } else {

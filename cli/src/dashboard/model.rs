@@ -4,7 +4,7 @@ use std::collections::{HashMap, VecDeque};
 
 use dippin::diagnostic::printable_line;
 use tracker_runtime::event::{EventKind, PipelineEvent};
-use tracker_runtime::plan::{Handler, SpawnPlan};
+use tracker_runtime::plan::SpawnPlan;
 
 /// How many rows the activity log keeps — its lines and the tool output
 /// under them (the oldest go first): what bounds the dashboard's memory
@@ -83,8 +83,6 @@ pub struct NodeRow {
     pub id: String,
     /// How deep in child workflows it is (0: the run's own).
     pub depth: usize,
-    /// Its kind's name (`tool`, `codergen`, …).
-    pub kind: &'static str,
     /// Its state.
     pub lamp: Lamp,
     /// How many times it started.
@@ -100,11 +98,10 @@ pub struct NodeRow {
 }
 
 impl NodeRow {
-    fn new(id: &str, kind: &'static str) -> NodeRow {
+    fn new(id: &str) -> NodeRow {
         NodeRow {
             id: printable_line(id).into_owned(),
             depth: id.matches('/').count(),
-            kind,
             lamp: Lamp::Pending,
             attempts: 0,
             cost_usd: 0.0,
@@ -192,8 +189,6 @@ pub struct RunView {
     finished: usize,
     /// The widest row (label and indentation), in characters.
     widest: usize,
-    /// Tags beside the run's name (a backend, an autopilot).
-    pub tags: Vec<String>,
     /// How long each node that finished took, in milliseconds (for the ETA).
     /// (Their sum, and how many.)
     durations: (u64, u64),
@@ -210,7 +205,7 @@ impl RunView {
         view.nodes = plan
             .nodes
             .iter()
-            .map(|node| NodeRow::new(&node.id, kind_name(node.handler)))
+            .map(|node| NodeRow::new(&node.id))
             .collect();
         view.widest = view.nodes.iter().map(NodeRow::width).max().unwrap_or(0);
         view.index = plan
@@ -241,7 +236,6 @@ impl RunView {
             overridden: None,
             finished: 0,
             widest: 0,
-            tags: Vec::new(),
             durations: (0, 0),
             last_node: None,
             streaming: false,
@@ -507,7 +501,7 @@ impl RunView {
                 Some(last + 1)
             })
             .unwrap_or(self.nodes.len());
-        let row = NodeRow::new(id, "");
+        let row = NodeRow::new(id);
         self.widest = self.widest.max(row.width());
         self.nodes.insert(at, row);
         if at + 1 == self.nodes.len() {
@@ -694,20 +688,4 @@ fn output_of(event: &PipelineEvent) -> Vec<String> {
         .iter()
         .map(|l| printable_line(l).chars().take(LINE_WIDTH).collect())
         .collect()
-}
-
-/// A node kind's short name.
-fn kind_name(handler: Handler) -> &'static str {
-    match handler {
-        Handler::Start => "start",
-        Handler::Exit => "exit",
-        Handler::Conditional => "cond",
-        Handler::Tool => "tool",
-        Handler::Codergen => "agent",
-        Handler::Human => "human",
-        Handler::Parallel => "parallel",
-        Handler::FanIn => "fan-in",
-        Handler::Subgraph => "subgraph",
-        Handler::ManagerLoop => "manager",
-    }
 }

@@ -55,21 +55,13 @@ pub fn draw(frame: &mut Frame<'_>, view: &RunView, ui: &Ui) {
 }
 
 fn draw_header(frame: &mut Frame<'_>, view: &RunView, ui: &Ui, area: Rect) {
-    let mut left = Line::from(vec![
+    let left = Line::from(vec![
         Span::styled(
             format!(" {} ", view.workflow),
             Style::default().add_modifier(Modifier::BOLD),
         ),
         Span::raw(format!("run {}", view.run_id)),
     ]);
-    for tag in &view.tags {
-        let color = if tag.starts_with("autopilot") {
-            Color::Magenta
-        } else {
-            Color::LightRed
-        };
-        left.push_span(Span::styled(format!(" {tag}"), Style::default().fg(color)));
-    }
     let right = Line::raw(format!(
         "{} t · ${:.4} · {} ",
         tokens(view.tokens),
