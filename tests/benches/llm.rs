@@ -154,7 +154,7 @@ fn overhead_bench() {
                 .complete(std::sync::Arc::clone(&request))
                 .await
                 .expect("warm-up");
-            transport.attempt(&request).await.expect("warm-up");
+            transport.attempt(&request, None).await.expect("warm-up");
             bare().await;
             // Interleaved, so that machine noise hits all three alike.
             let (mut ours, mut direct, mut plain) = (Vec::new(), Vec::new(), Vec::new());
@@ -166,7 +166,7 @@ fn overhead_bench() {
                     .expect("completion");
                 ours.push(t.elapsed());
                 let t = Instant::now();
-                transport.attempt(&request).await.expect("completion");
+                transport.attempt(&request, None).await.expect("completion");
                 direct.push(t.elapsed());
                 let t = Instant::now();
                 std::hint::black_box(bare().await);

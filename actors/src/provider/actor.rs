@@ -137,10 +137,7 @@ impl Shared {
                 self.wait_out_cooldown().await;
                 drop(waiting);
                 self.stats.attempts.fetch_add(1, Ordering::Relaxed);
-                let result = self
-                    .transport
-                    .attempt_streaming(&request, text.clone())
-                    .await;
+                let result = self.transport.attempt(&request, text.clone()).await;
                 result.map_err(|error| {
                     let delay = self.retry.delay(retry, &error, fastrand::f64());
                     if error.kind == ErrorKind::RateLimit {

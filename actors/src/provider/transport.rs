@@ -75,13 +75,8 @@ impl HttpTransport {
     /// Sends `request` once and reads the whole streamed answer. Error
     /// messages never carry the key, nor the credentials of the base URL
     /// (see [`redact_url`]), even if the provider echoes them.
-    pub async fn attempt(&self, request: &Request) -> Result<Response, ProviderError> {
-        self.attempt_streaming(request, None).await
-    }
-
-    /// [`HttpTransport::attempt`], handing the answer's text to `text` as
-    /// it is read.
-    pub async fn attempt_streaming(
+    /// The answer's text goes to `text`, when given, as it is read.
+    pub async fn attempt(
         &self,
         request: &Request,
         text: Option<TextSink>,

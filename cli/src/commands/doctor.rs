@@ -194,7 +194,7 @@ fn probe_provider(settings: ProviderSettings, report: &mut Report) {
                     e.to_string(),
                 )
             })?;
-        runtime.block_on(transport.attempt(&request))
+        runtime.block_on(transport.attempt(&request, None))
     });
     match result {
         Ok(_) => report.pass(format!("{provider}: reachable, key accepted")),

@@ -53,9 +53,11 @@ async fn relay<T>(
 ) -> T {
     tokio::pin!(call);
     let mut waiting = String::new();
-    let mut since = Instant::now();
+    // One timer for the whole call, set again when text starts waiting (not
+    // made anew for every piece).
+    let due = tokio::time::sleep(EVERY);
+    tokio::pin!(due);
     loop {
-        let due = since + EVERY;
         tokio::select! {
             biased;
             result = &mut call => {
@@ -68,7 +70,7 @@ async fn relay<T>(
             piece = pieces.recv() => match piece {
                 Some(piece) => {
                     if waiting.is_empty() {
-                        since = Instant::now();
+                        due.as_mut().reset(Instant::now() + EVERY);
                     }
                     waiting.push_str(&piece);
                     if waiting.len() >= PIECE {
@@ -82,7 +84,7 @@ async fn relay<T>(
                     return result;
                 }
             },
-            () = tokio::time::sleep_until(due), if !waiting.is_empty() => {
+            () = &mut due, if !waiting.is_empty() => {
                 publish(events, turn, &mut waiting).await;
             }
         }

@@ -163,9 +163,10 @@ impl ChatDecoder {
     }
 }
 
-/// A chunk that carries only answer text (the bulk of a stream), read
-/// without building a JSON tree. Anything else in it — an error, usage, a
-/// finish reason, reasoning, tool calls — sends the chunk down the full path.
+/// A chunk that carries only answer text or reasoning (the bulk of a
+/// stream), read without building a JSON tree. Anything else in it — an
+/// error, usage, a finish reason, tool calls — sends the chunk down the full
+/// path.
 #[derive(serde::Deserialize)]
 struct TextChunk<'a> {
     #[serde(borrow)]
@@ -197,8 +198,8 @@ struct TextOnly<'a> {
 }
 
 impl ChatDecoder {
-    /// Decodes a chunk of answer text alone on the fast path; whether it
-    /// was one.
+    /// Decodes a chunk of answer text or reasoning on the fast path;
+    /// whether it was one.
     fn text_chunk(&self, event: &SseEvent, out: &mut Vec<StreamEvent>) -> bool {
         if !self.started {
             return false;
@@ -211,23 +212,23 @@ impl ChatDecoder {
             && chunk.choices.first().is_some_and(|choice| {
                 choice.finish_reason.as_deref().unwrap_or("").is_empty()
                     && choice.delta.tool_calls.is_none()
-                    && choice
-                        .delta
-                        .reasoning_content
-                        .as_deref()
-                        .unwrap_or("")
-                        .is_empty()
-                    && choice.delta.reasoning.as_deref().unwrap_or("").is_empty()
             });
-        if !only_text {
+        let Some(choice) = chunk.choices.into_iter().next().filter(|_| only_text) else {
             return false;
-        }
-        let text = chunk
-            .choices
+        };
+        let delta = choice.delta;
+        // Servers name it one way or the other (some send both).
+        let reasoning = [delta.reasoning_content, delta.reasoning]
             .into_iter()
-            .next()
-            .and_then(|choice| choice.delta.content)
-            .unwrap_or_default();
+            .flatten()
+            .find(|t| !t.is_empty());
+        if let Some(text) = reasoning {
+            out.push(StreamEvent::ReasoningDelta {
+                index: REASONING,
+                text: text.into_owned(),
+            });
+        }
+        let text = delta.content.unwrap_or_default();
         if !text.is_empty() {
             out.push(StreamEvent::TextDelta {
                 index: TEXT,
@@ -375,6 +376,9 @@ mod tests {
             r#"{"id":"c1","choices":[]}"#,
             r#"{"id":"c1","choices":[{"index":0,"delta":{"reasoning_content":"why"}}]}"#,
             r#"{"id":"c1","choices":[{"index":0,"delta":{"reasoning":"why","content":"and"}}]}"#,
+            r#"{"id":"c1","choices":[{"index":0,"delta":{"reasoning_content":"","reasoning":"second name"}}]}"#,
+            r#"{"id":"c1","choices":[{"index":0,"delta":{"reasoning_content":"both","reasoning":"named"}}]}"#,
+            r#"{"id":"c1","choices":[{"index":0,"delta":{"reasoning_content":4}}]}"#,
             r#"{"id":"c1","choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"id":"t1","function":{"name":"f","arguments":""}}]}}]}"#,
             r#"{"id":"c1","choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"function":{"arguments":"{}"}}]}}]}"#,
             r#"{"id":"c1","choices":[{"index":0,"delta":{"content":"last"},"finish_reason":"stop"}]}"#,

@@ -166,9 +166,9 @@ impl<'de> serde::Deserialize<'de> for Present {
     }
 }
 
-/// A chunk of plain answer text (with usage and a finish reason, as Gemini
-/// sends them), read without building a JSON tree for it; anything else —
-/// an error, a function call, thoughts, prompt feedback — goes down the full
+/// A chunk of answer text or thoughts (with usage and a finish reason, as
+/// Gemini sends them), read without building a JSON tree for it; anything
+/// else — an error, a function call, prompt feedback — goes down the full
 /// path.
 #[derive(serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -205,12 +205,15 @@ struct TextPart<'a> {
     text: Option<Cow<'a, str>>,
     #[serde(default)]
     thought: Option<bool>,
+    #[serde(borrow, default)]
+    thought_signature: Option<Cow<'a, str>>,
     #[serde(default)]
     function_call: Seen,
 }
 
 impl GeminiDecoder {
-    /// Decodes a chunk of plain text on the fast path; whether it was one.
+    /// Decodes a chunk of text or thoughts on the fast path; whether it was
+    /// one.
     fn text_chunk(&mut self, event: &SseEvent, out: &mut Vec<StreamEvent>) -> bool {
         if !self.started {
             return false;
@@ -229,18 +232,32 @@ impl GeminiDecoder {
             ),
             None => (Vec::new(), None),
         };
-        if parts
-            .iter()
-            .any(|p| p.function_call.0 || p.thought == Some(true))
-        {
+        if parts.iter().any(|p| p.function_call.0) {
             return false;
         }
-        for text in parts.into_iter().filter_map(|p| p.text) {
-            let index = slot(&mut self.next_index, &mut self.text_index);
-            out.push(StreamEvent::TextDelta {
-                index,
-                text: text.into_owned(),
-            });
+        for part in parts {
+            let Some(text) = part.text else {
+                continue;
+            };
+            if part.thought == Some(true) {
+                let index = slot(&mut self.next_index, &mut self.thought_index);
+                out.push(StreamEvent::ReasoningDelta {
+                    index,
+                    text: text.into_owned(),
+                });
+                if let Some(signature) = part.thought_signature.filter(|s| !s.is_empty()) {
+                    out.push(StreamEvent::Signature {
+                        index,
+                        signature: signature.into_owned(),
+                    });
+                }
+            } else {
+                let index = slot(&mut self.next_index, &mut self.text_index);
+                out.push(StreamEvent::TextDelta {
+                    index,
+                    text: text.into_owned(),
+                });
+            }
         }
         if let Some(meta) = &chunk.usage_metadata.0 {
             out.push(StreamEvent::Usage(usage(meta)));
@@ -392,6 +409,9 @@ mod tests {
             r#"{"candidates":[{"content":{"parts":[{"text":"x","thoughtSignature":"s"}]}}]}"#,
             r#"{"candidates":[{"content":{"parts":[{"text":"t","thought":true,"thoughtSignature":"s"}]}}]}"#,
             r#"{"candidates":[{"content":{"parts":[{"text":"t","thought":"yes"}]}}]}"#,
+            r#"{"candidates":[{"content":{"parts":[{"text":"more","thought":true},{"text":"then text"}]}}]}"#,
+            r#"{"candidates":[{"content":{"parts":[{"text":"sig","thought":true,"thoughtSignature":""}]}}]}"#,
+            r#"{"candidates":[{"content":{"parts":[{"text":"odd","thought":true,"thoughtSignature":9}]}}]}"#,
             r#"{"candidates":[{"content":{"parts":[{"functionCall":{"name":"f","args":{"a":1}}}]}}]}"#,
             r#"{"candidates":[{"content":{"parts":[{"functionCall":null}]}}]}"#,
             r#"{"candidates":[{"content":{"parts":[{"text":5}]}}]}"#,
