@@ -7,7 +7,7 @@
 //! did not succeed.
 
 use std::collections::BTreeMap;
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -22,7 +22,7 @@ use tracker_runtime::clock::Clock;
 use tracker_runtime::plan::SpawnPlan;
 
 use super::dash::{show, ProcessRequest, Source};
-use super::run::{self, Params, Ready};
+use super::run::{self, Output, Params, Ready};
 use crate::args::RunArgs;
 use crate::dashboard::app::{enter, interviewer_on, leave, read_keys, Msg, Restore};
 use crate::dashboard::board::Board;
@@ -41,17 +41,6 @@ struct Planned {
     options: RunOptions,
     /// Its gates answer themselves (`--auto-approve`).
     auto_approve: bool,
-}
-
-/// How the runs are shown.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Shown {
-    /// NDJSON on stdout.
-    Json,
-    /// A line per event, labelled with its pipeline.
-    Console,
-    /// The board of the runs (a terminal, without `--no-tui`).
-    Board,
 }
 
 /// One run's end.
@@ -138,14 +127,7 @@ pub(super) fn run(args: &RunArgs, cwd: &Path, workdir: PathBuf, root: &Path) -> 
         });
     }
 
-    let shown = if args.json {
-        Shown::Json
-    } else if !args.no_tui && std::io::stdin().is_terminal() && std::io::stdout().is_terminal() {
-        Shown::Board
-    } else {
-        Shown::Console
-    };
-    let ended = execute(planned, args.max_concurrent, shown, cwd)?;
+    let ended = execute(planned, args.max_concurrent, Output::of(args), cwd)?;
     let rows: Vec<Row<'_>> = ended
         .iter()
         .map(|e| Row {
@@ -207,7 +189,7 @@ fn check_params(args: &RunArgs, loaded: &[(pipeline::PipelineSource, Ready)]) ->
 fn execute(
     planned: Vec<Planned>,
     max_concurrent: usize,
-    shown: Shown,
+    output: Output,
     cwd: &Path,
 ) -> Result<Vec<Ended>> {
     let system = actix::System::new();
@@ -215,9 +197,13 @@ fn execute(
         use actix::Actor;
         let process = Process::start(max_concurrent);
         let mut interrupts = Interrupts::listen()?;
-        let board = match shown {
-            Shown::Board => Some(BoardThread::start(&planned, cwd)?),
-            Shown::Json | Shown::Console => None,
+        // The terminal shows the board of the runs.
+        let (board, requests) = match output {
+            Output::Terminal => {
+                let (board, requests) = BoardThread::start(&planned, cwd)?;
+                (Some(board), Some(requests))
+            }
+            Output::Json | Output::Console => (None, None),
         };
         let started = Instant::now();
         let count = planned.len();
@@ -231,7 +217,7 @@ fn execute(
                 mut options,
                 auto_approve,
             } = planned;
-            match (&board, shown) {
+            match (&board, output) {
                 (Some(board), _) => {
                     // The board reads the runs' activity logs; their gates
                     // come to it.
@@ -239,7 +225,7 @@ fn execute(
                         options.interviewer = Some(interviewer_on(board.tx.clone()));
                     }
                 }
-                (None, Shown::Json) => options.subscribers.push(NdjsonPrinter.start().recipient()),
+                (None, Output::Json) => options.subscribers.push(NdjsonPrinter.start().recipient()),
                 (None, _) => options
                     .subscribers
                     .push(ConsolePrinter::labelled(display.clone()).start().recipient()),
@@ -261,14 +247,14 @@ fn execute(
             });
         }
         let cancellers = Arc::new(cancellers);
-        if let Some(mut requests) = board.as_ref().and_then(BoardThread::take_requests) {
+        if let Some(mut requests) = requests {
             let cancellers = Arc::clone(&cancellers);
             actix::spawn(async move {
                 while let Some(request) = requests.recv().await {
                     for (id, canceller) in cancellers.iter() {
-                        if request == ProcessRequest::CancelAll
-                            || request == ProcessRequest::Cancel(id.clone())
-                        {
+                        let this_one =
+                            matches!(&request, ProcessRequest::Cancel(asked) if asked == id);
+                        if this_one || request == ProcessRequest::CancelAll {
                             canceller.cancel().await;
                         }
                     }
@@ -311,13 +297,19 @@ fn execute(
 /// The board of a command's runs, on the terminal, in a thread of its own.
 struct BoardThread {
     tx: crossbeam_channel::Sender<Msg>,
-    requests: std::sync::Mutex<Option<tokio::sync::mpsc::UnboundedReceiver<ProcessRequest>>>,
     drawing: std::thread::JoinHandle<std::io::Result<()>>,
 }
 
 impl BoardThread {
-    /// Takes over the terminal and shows the runs of `planned`.
-    fn start(planned: &[Planned], cwd: &Path) -> Result<BoardThread> {
+    /// Takes over the terminal and shows the runs of `planned`; with what
+    /// the person asks of the runs.
+    fn start(
+        planned: &[Planned],
+        cwd: &Path,
+    ) -> Result<(
+        BoardThread,
+        tokio::sync::mpsc::UnboundedReceiver<ProcessRequest>,
+    )> {
         let mut board = Board::tracking();
         for run in planned {
             if let Some(dir) = &run.options.run_dir {
@@ -338,19 +330,7 @@ impl BoardThread {
             };
             show(terminal, board, source, &rx, &cwd)
         });
-        Ok(BoardThread {
-            tx,
-            requests: std::sync::Mutex::new(Some(requests)),
-            drawing,
-        })
-    }
-
-    /// What the person asks of the runs (once).
-    fn take_requests(&self) -> Option<tokio::sync::mpsc::UnboundedReceiver<ProcessRequest>> {
-        self.requests
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .take()
+        Ok((BoardThread { tx, drawing }, requests))
     }
 
     /// The runs have ended: closes the board and gives the terminal back.

@@ -113,16 +113,7 @@ pub fn run(args: &RunArgs) -> Result<u8> {
     let mut options = settings.options(workdir, completers, subgraphs, clock);
     options.run_dir = Some(run_dir);
     let started = Instant::now();
-    let output = if args.json {
-        Output::Json
-    } else if !args.no_tui && std::io::stdin().is_terminal() && std::io::stdout().is_terminal() {
-        Output::Dashboard {
-            gates: !settings.auto_approve,
-        }
-    } else {
-        Output::Console
-    };
-    let end = execute(plan, options, output)?.end;
+    let end = execute(plan, options, Output::of(args), !settings.auto_approve)?.end;
 
     let summary = Summary {
         run_id: &run_id,
@@ -415,25 +406,43 @@ fn working_dir(given: Option<&Path>, cwd: &Path) -> Result<PathBuf> {
     Ok(std::fs::canonicalize(&dir).unwrap_or(dir))
 }
 
-/// Where a run's events go.
+/// Where a command's runs are shown.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Output {
+pub(super) enum Output {
     /// NDJSON on stdout.
     Json,
     /// One line per event.
     Console,
-    /// The terminal dashboard; it asks the gates too when `gates`.
-    Dashboard {
-        /// Whether the dashboard answers the gates (not under
-        /// `--auto-approve`).
-        gates: bool,
-    },
+    /// The terminal: the dashboard (one run) or the board (several).
+    Terminal,
+}
+
+impl Output {
+    /// As the command line and the terminal say: `--json`, else the
+    /// terminal when both ends are one and `--no-tui` is not given, else
+    /// the console.
+    pub(super) fn of(args: &RunArgs) -> Output {
+        if args.json {
+            Output::Json
+        } else if !args.no_tui && std::io::stdin().is_terminal() && std::io::stdout().is_terminal()
+        {
+            Output::Terminal
+        } else {
+            Output::Console
+        }
+    }
 }
 
 /// Runs `plan` under a fresh actor system until it ends, showing its events
 /// as `output` says (SIGINT, SIGTERM or SIGHUP cancels it; a second one exits
-/// at once; on the dashboard, `q` or Ctrl+C cancels it).
-fn execute(plan: SpawnPlan, mut options: RunOptions, output: Output) -> Result<Finished> {
+/// at once; on the dashboard, `q` or Ctrl+C cancels it, and it asks the
+/// gates when `ask_gates` — not under `--auto-approve`).
+fn execute(
+    plan: SpawnPlan,
+    mut options: RunOptions,
+    output: Output,
+    ask_gates: bool,
+) -> Result<Finished> {
     let system = actix::System::new();
     system.block_on(async move {
         use actix::Actor;
@@ -450,7 +459,7 @@ fn execute(plan: SpawnPlan, mut options: RunOptions, output: Output) -> Result<F
                     .push(ConsolePrinter::default().start().recipient());
                 None
             }
-            Output::Dashboard { gates } => {
+            Output::Terminal => {
                 let run_id = options
                     .run_dir
                     .as_ref()
@@ -459,7 +468,7 @@ fn execute(plan: SpawnPlan, mut options: RunOptions, output: Output) -> Result<F
                 let dashboard = Dashboard::start(RunView::new(&plan, &run_id), quit)
                     .context("cannot open the dashboard (try --no-tui)")?;
                 options.subscribers.push(dashboard.subscriber());
-                if gates {
+                if ask_gates {
                     options.interviewer = Some(dashboard.interviewer());
                 }
                 Some(dashboard)
