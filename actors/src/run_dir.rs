@@ -120,16 +120,16 @@ impl RunDirError {
     /// Whether the process (or the system) ran out of open files: a passing
     /// condition, unlike the others.
     pub fn out_of_files(&self) -> bool {
-        const EMFILE: i32 = 24;
-        const ENFILE: i32 = 23;
-        let os_error = match self {
-            RunDirError::Write { os_error, .. } => *os_error,
+        match self {
+            RunDirError::Write {
+                os_error: Some(code),
+                ..
+            } => private_files::out_of_files(&std::io::Error::from_raw_os_error(*code)),
             RunDirError::CreateDir { error, .. } | RunDirError::CreateRoot { error, .. } => {
-                error.raw_os_error()
+                private_files::out_of_files(error)
             }
-            _ => None,
-        };
-        matches!(os_error, Some(EMFILE | ENFILE))
+            _ => false,
+        }
     }
 }
 
@@ -309,18 +309,14 @@ impl RunDir {
                 .map_err(io)?;
             Ok((lock, store))
         };
-        // The new directory's name is in `root`: synced too, so that a
-        // durable run is never a record pointing at nothing.
-        let setup = || {
-            let made = setup()?;
+        match setup().and_then(|made| {
+            // The new directory's name is in `root`: synced too, so that a
+            // durable run is never a record pointing at nothing.
             if durability == Durability::Sync {
-                std::fs::File::open(root)
-                    .and_then(|dir| dir.sync_all())
-                    .map_err(io)?;
+                private_files::sync_dir(root).map_err(io)?;
             }
             Ok(made)
-        };
-        match setup() {
+        }) {
             Ok((lock, store)) => Ok(RunDir {
                 id,
                 path,

@@ -339,7 +339,7 @@ fn write_snapshot(
         write_synced(&snapshot, text.as_bytes(), sync)?;
     }
     if sync {
-        File::open(dir)?.sync_all()?;
+        private_files::sync_dir(dir)?;
     }
     let journal = private_files::append(&journal_path)?;
     Ok((text.len() as u64, journal, header.len() as u64))

@@ -550,12 +550,11 @@ impl Service {
     /// An I/O failure at `path`: unavailable for now when out of open files,
     /// else the service's own.
     fn io_failure(&self, path: &Path, error: &std::io::Error) -> ApiError {
-        const EMFILE: i32 = 24;
-        const ENFILE: i32 = 23;
         let what = format!("{}: {error}", path.display());
-        match error.raw_os_error() {
-            Some(EMFILE | ENFILE) => self.unavailable(&what),
-            _ => ApiError::Internal(what),
+        if tracker_runtime::private_files::out_of_files(error) {
+            self.unavailable(&what)
+        } else {
+            ApiError::Internal(what)
         }
     }
 
@@ -576,9 +575,7 @@ impl Service {
         tracker_runtime::private_files::create_dir_all(&self.records).map_err(fail)?;
         let bytes = serde_json::to_vec(record).map_err(|e| ApiError::Internal(e.to_string()))?;
         tracker_runtime::private_files::replace_synced(path, &bytes).map_err(fail)?;
-        std::fs::File::open(&self.records)
-            .and_then(|dir| dir.sync_all())
-            .map_err(fail)
+        tracker_runtime::private_files::sync_dir(&self.records).map_err(fail)
     }
 
     /// Launches a run whose directory is ready, and follows it to its end.

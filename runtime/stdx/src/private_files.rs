@@ -98,6 +98,21 @@ pub fn replace_synced(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     replace_with(path, bytes, true)
 }
 
+/// Syncs directory `dir`, so that the names made or renamed in it are on the
+/// disk.
+pub fn sync_dir(dir: &Path) -> std::io::Result<()> {
+    File::open(dir)?.sync_all()
+}
+
+/// Whether `error` is the process or the system running out of open files
+/// (`EMFILE`, `ENFILE`): a passing condition, unlike most.
+pub fn out_of_files(error: &std::io::Error) -> bool {
+    use nix::errno::Errno;
+    error
+        .raw_os_error()
+        .is_some_and(|code| code == Errno::EMFILE as i32 || code == Errno::ENFILE as i32)
+}
+
 fn replace_with(path: &Path, bytes: &[u8], sync: bool) -> std::io::Result<()> {
     let tmp = temp_name(path);
     let mut file = create_new(&tmp)?;
