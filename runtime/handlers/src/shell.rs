@@ -1,41 +1,48 @@
 //! Running a tool command so that a crash of tracker never runs it twice.
 //!
-//! The command runs as `sh -c <command>` under a small wrapper shell that leads
-//! its own process group, sends stdout and stderr to files, and, when the
-//! command ends, writes its exit status to a file (with one small write of
-//! the shell's own: no other process). All
-//! of it lives in the attempt's directory (`<node dir>/.inflight/`) next to a
-//! `token` naming the checkpoint state the attempt started from:
+//! The command runs as one `/bin/sh -c` process leading its own process
+//! group, with stdout and stderr sent to files, and the shell itself records
+//! how the command ended: the script runs behind an `EXIT` trap that appends
+//! the exit status to the attempt's record. No wrapper process, no second
+//! shell. All of it lives in the attempt's directory (`<node dir>/.inflight/`):
 //!
 //! ```text
-//! .inflight/token    which checkpoint save the attempt followed
-//! .inflight/pgid     the wrapper's process group, and its start time
+//! .inflight/attempt  the record: which checkpoint save the attempt followed
+//!                    (`token`), the shell's process group and start time
+//!                    (`pgid`), its exit status (`exit`), and the full sizes of
+//!                    its output once cut to the kept tail (`sizes`)
 //! .inflight/stdout   the command's output
 //! .inflight/stderr
-//! .inflight/exit     written when the command finished
 //! ```
 //!
-//! The directory is 0700 and its files 0600, whatever the umask. When the
-//! command ends, whatever it left running in the background is killed with
-//! its process group, and the output files are cut to the tail that is kept
-//! (the full sizes are recorded after the exit status, for the truncation
-//! report of a later adoption).
+//! Each record is one line appended to `attempt` (a short `O_APPEND` write, so
+//! lines from tracker and from the shell never interleave), and the last line
+//! of a kind wins. The directory is 0700 and its files 0600, whatever the
+//! umask. When the command ends, whatever it left running in the background is
+//! killed with its process group, and the output files are cut to the tail
+//! that is kept.
+//!
+//! A script that could take the trap away from the shell — replace the shell
+//! with `exec`, set its own `trap`, or run code the wrapper cannot see (`eval`,
+//! `.`) — runs in a second `sh -c` under the trapping one instead, so its end
+//! is still recorded (one exec more, for those scripts only).
 //!
 //! If tracker dies while the command runs, the command keeps running and still
 //! records how it ended. When the run resumes, the same node starts again with
 //! the same token; instead of running the command a second time, [`run`] finds
 //! the attempt: it adopts the recorded result, or waits for a command that is
 //! still running and then adopts it. Only an attempt that was itself killed
-//! (no exit status, no live wrapper) runs again. A process counts as the
-//! attempt's wrapper only if it is the one recorded in `pgid` (same pid, same
+//! (no exit status, no live shell) runs again. A process counts as the
+//! attempt's shell only if it is the one recorded in `pgid` (same pid, same
 //! start time) or, when tracker died before recording it, a process-group
-//! leader running exactly the wrapper's command line for this attempt.
+//! leader running exactly this attempt's command line.
 //!
 //! Timeouts stop the whole process group: `SIGTERM`, then `SIGKILL` after a
 //! grace period. Dropping the future (the run was cancelled) kills the group.
 
 use std::ffi::OsString;
-use std::io::{Read, Seek, SeekFrom};
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::os::unix::ffi::OsStringExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -50,12 +57,9 @@ pub const KILL_GRACE: Duration = Duration::from_secs(2);
 /// How often an adopted, still-running attempt is checked on.
 const ADOPT_POLL: Duration = Duration::from_millis(50);
 
-/// The wrapper: runs `$1` with output to `$2`/`$3`, then records the exit
-/// status in `$4` with the shell's own `printf` (one small write, no `mv`
-/// process: a reader takes an empty record for none, as it took a missing
-/// one).
-const WRAPPER: &str =
-    r#"sh -c "$1" >"$2" 2>"$3" </dev/null; c=$?; printf '%d\n' "$c" >"$4"; exit "$c""#;
+/// The shell, by its path: no search of `PATH`, and the standard library can
+/// then start it with `posix_spawn` (no copy of tracker's page tables).
+const SHELL: &str = "/bin/sh";
 
 /// One command to run.
 #[derive(Clone, Debug)]
@@ -126,25 +130,17 @@ pub async fn run(cmd: &ShellCommand) -> Result<ShellOutput, ShellError> {
     if let Some(output) = adopt(cmd).await? {
         return Ok(output);
     }
-    prepare(cmd)?;
-    let out = cmd.attempt_dir.join("stdout");
-    let err = cmd.attempt_dir.join("stderr");
-    let exit = cmd.attempt_dir.join("exit");
-    let mut child = tokio::process::Command::new("sh")
-        .arg("-c")
-        .arg(WRAPPER)
-        .arg("tracker-tool")
-        .arg(&cmd.script)
-        .arg(&out)
-        .arg(&err)
-        .arg(&exit)
-        .current_dir(&cmd.cwd)
+    let Prepared {
+        mut record,
+        stdout,
+        stderr,
+    } = prepare(cmd)?;
+    let mut child = tokio::process::Command::from(shell_command(cmd))
         .env_clear()
         .envs(cmd.env.iter().map(|(k, v)| (k, v)))
         .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .process_group(0)
+        .stdout(stdout)
+        .stderr(stderr)
         .spawn()
         .map_err(ShellError::Spawn)?;
     let Some(pid) = child.id() else {
@@ -154,9 +150,10 @@ pub async fn run(cmd: &ShellCommand) -> Result<ShellOutput, ShellError> {
     };
     let group = GroupGuard::new(pid);
     let started = start_time(group.pgid);
-    write(
-        &cmd.attempt_dir.join("pgid"),
-        &format!("{pid} {}", started.unwrap_or(0)),
+    append(
+        cmd,
+        &mut record,
+        &format!("pgid {pid} {}\n", started.unwrap_or(0)),
     )?;
     let status = match tokio::time::timeout(cmd.timeout, child.wait()).await {
         Ok(status) => status.map_err(|e| ShellError::Io(format!("wait for sh: {e}")))?,
@@ -169,7 +166,7 @@ pub async fn run(cmd: &ShellCommand) -> Result<ShellOutput, ShellError> {
                 group.signal(Signal::SIGKILL);
                 let _ = child.wait().await;
             }
-            // The wrapper is gone; make sure nothing it started outlives it.
+            // The shell is gone; make sure nothing it started outlives it.
             if !wait_gone(group.pgid, KILL_GRACE).await {
                 group.signal(Signal::SIGKILL);
                 wait_gone(group.pgid, KILL_GRACE).await;
@@ -197,14 +194,24 @@ pub async fn run(cmd: &ShellCommand) -> Result<ShellOutput, ShellError> {
             status.signal().map(|s| 128 + s)
         })
         .unwrap_or(1);
-    finish(cmd, exit_code, false)
+    // The trap has recorded the status unless a signal ended the shell: then
+    // tracker records it, before anything else can depend on it.
+    if status.code().is_none() {
+        append(cmd, &mut record, &format!("exit {exit_code}\n"))?;
+    }
+    finish(cmd, exit_code, false, Some(record))
 }
 
 /// Reads the attempt's result, cuts its output files down to what is kept and
-/// records the full sizes beside the exit status.
-fn finish(cmd: &ShellCommand, exit_code: i32, adopted: bool) -> Result<ShellOutput, ShellError> {
+/// records the full sizes, for a later adoption's truncation report.
+fn finish(
+    cmd: &ShellCommand,
+    exit_code: i32,
+    adopted: bool,
+    record: Option<std::fs::File>,
+) -> Result<ShellOutput, ShellError> {
     let dir = &cmd.attempt_dir;
-    let recorded = read_exit(&dir.join("exit"));
+    let recorded = read_record(dir).and_then(|r| r.sizes);
     let mut streams = [Captured::default(), Captured::default()];
     for (i, name) in ["stdout", "stderr"].into_iter().enumerate() {
         let path = dir.join(name);
@@ -213,21 +220,264 @@ fn finish(cmd: &ShellCommand, exit_code: i32, adopted: bool) -> Result<ShellOutp
             cut_to_tail(&path, cmd.output_limit)?;
         }
         // A file cut by an earlier tracker process: its full size is recorded.
-        if let Some(total) = recorded.and_then(|r| r.totals[i]) {
-            captured.total_bytes = captured.total_bytes.max(total);
+        if let Some(sizes) = recorded {
+            captured.total_bytes = captured.total_bytes.max(sizes[i]);
         }
         streams[i] = captured;
     }
     let [stdout, stderr] = streams;
-    replace(
-        &dir.join("exit"),
-        format!("{exit_code} {} {}", stdout.total_bytes, stderr.total_bytes).as_bytes(),
+    let mut record = match record {
+        Some(file) => file,
+        None => tracker_runtime::private_files::append(&dir.join("attempt"))
+            .map_err(|e| ShellError::Io(format!("open {}: {e}", dir.display())))?,
+    };
+    append(
+        cmd,
+        &mut record,
+        &format!("sizes {} {}\n", stdout.total_bytes, stderr.total_bytes),
     )?;
     Ok(ShellOutput {
         exit_code,
         stdout,
         stderr,
         adopted,
+    })
+}
+
+/// Appends one line to the attempt's record.
+fn append(cmd: &ShellCommand, record: &mut std::fs::File, line: &str) -> Result<(), ShellError> {
+    record.write_all(line.as_bytes()).map_err(|e| {
+        ShellError::Io(format!(
+            "write {}: {e}",
+            cmd.attempt_dir.join("attempt").display()
+        ))
+    })
+}
+
+/// What an attempt's record says (the last line of each kind).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+struct Record {
+    token: Option<String>,
+    pgid: Option<(i32, u64)>,
+    exit: Option<i32>,
+    sizes: Option<[u64; 2]>,
+}
+
+/// Reads the attempt's record; `None` when there is none or it does not read
+/// (a symlink or special file in its place does not count). A line that does
+/// not parse (cut short by a crash) is skipped.
+fn read_record(dir: &Path) -> Option<Record> {
+    let text = tracker_runtime::private_files::read_to_string(&dir.join("attempt")).ok()?;
+    Some(parse_record(&text))
+}
+
+fn parse_record(text: &str) -> Record {
+    let mut record = Record::default();
+    // Only whole lines: a crash may leave the last one cut short.
+    for line in text.split_inclusive('\n').filter(|l| l.ends_with('\n')) {
+        let line = line.trim_end_matches('\n');
+        let (kind, rest) = line.split_once(' ').unwrap_or((line, ""));
+        let mut words = rest.split(' ');
+        let mut number = || words.next().and_then(|w| w.parse::<u64>().ok());
+        match kind {
+            "token" if !rest.is_empty() => record.token = Some(rest.to_string()),
+            "pgid" => {
+                if let (Some(pid), Some(started)) = (number(), number()) {
+                    if let Ok(pid @ 1..) = i32::try_from(pid) {
+                        record.pgid = Some((pid, started));
+                    }
+                }
+            }
+            "exit" => {
+                if let Ok(code) = rest.parse() {
+                    record.exit = Some(code);
+                }
+            }
+            "sizes" => {
+                if let (Some(out), Some(err)) = (number(), number()) {
+                    record.sizes = Some([out, err]);
+                }
+            }
+            _ => {}
+        }
+    }
+    record
+}
+
+/// An earlier attempt with the same token: its recorded result, after waiting
+/// for it if it is still running. `None` when there is nothing to adopt.
+async fn adopt(cmd: &ShellCommand) -> Result<Option<ShellOutput>, ShellError> {
+    let dir = &cmd.attempt_dir;
+    let Some(mut record) = read_record(dir) else {
+        return Ok(None);
+    };
+    if record.token.as_deref() != Some(cmd.token.as_str()) || cmd.token.is_empty() {
+        return Ok(None);
+    }
+    let deadline = tokio::time::Instant::now() + cmd.timeout;
+    // The attempt may still be running: its shell is still there.
+    while record.exit.is_none() {
+        let Some(shell) = live_shell(cmd, &record) else {
+            break;
+        };
+        if tokio::time::Instant::now() >= deadline {
+            let _ = killpg(Pid::from_raw(shell), Signal::SIGKILL);
+            return Err(ShellError::TimedOut(cmd.timeout));
+        }
+        tokio::time::sleep(ADOPT_POLL).await;
+        record = read_record(dir).unwrap_or_default();
+    }
+    let Some(code) = record.exit else {
+        return Ok(None);
+    };
+    // Whatever the adopted command left in the background ends with it.
+    if let Some((pgid, _)) = record.pgid {
+        if !alive_process(pgid) {
+            let _ = killpg(Pid::from_raw(pgid), Signal::SIGKILL);
+        }
+    }
+    finish(cmd, code, true, None).map(Some)
+}
+
+/// The attempt's shell, if it is still running: the process recorded in
+/// `pgid` when it is still that process (same start time, not a zombie), or,
+/// with no record (tracker died right after starting it), a process-group
+/// leader whose command line is exactly this attempt's. Any other process
+/// naming the attempt's files is not trusted.
+fn live_shell(cmd: &ShellCommand, record: &Record) -> Option<i32> {
+    if let Some((pid, started)) = record.pgid {
+        let alive = alive_process(pid) && start_time(pid) == Some(started);
+        return alive.then_some(pid);
+    }
+    let expected = shell_args(cmd);
+    processes()?.find_map(|dir| {
+        let pid: i32 = dir.file_name()?.to_str()?.parse().ok()?;
+        let cmdline = std::fs::read(dir.join("cmdline")).ok()?;
+        let args: Vec<&[u8]> = cmdline
+            .strip_suffix(&[0])
+            .unwrap_or(&cmdline)
+            .split(|b| *b == 0)
+            .collect();
+        let stat = std::fs::read_to_string(dir.join("stat")).ok()?;
+        let leads = live_member(&stat, pid);
+        (leads && args == expected.iter().map(Vec::as_slice).collect::<Vec<_>>()).then_some(pid)
+    })
+}
+
+/// The command that runs the attempt: the shell, in its own process group, in
+/// the command's directory (environment and streams are the caller's).
+fn shell_command(cmd: &ShellCommand) -> std::process::Command {
+    use std::os::unix::process::CommandExt as _;
+    let mut args = shell_args(cmd).into_iter().skip(1);
+    let mut command = std::process::Command::new(SHELL);
+    command
+        .args(args.by_ref().map(OsString::from_vec))
+        .current_dir(&cmd.cwd)
+        .process_group(0);
+    command
+}
+
+/// The attempt's command line: `sh -c`, the trap that records the exit status,
+/// and the script (run by the same shell when it cannot take the trap away,
+/// else by a second `sh -c`; see the module docs).
+fn shell_args(cmd: &ShellCommand) -> Vec<Vec<u8>> {
+    let record = cmd.attempt_dir.join("attempt").into_os_string().into_vec();
+    let mut action = b"printf 'exit %d\\n' \"$?\" >>".to_vec();
+    action.extend(quoted(&record));
+    let mut script = b"trap ".to_vec();
+    script.extend(quoted(&action));
+    script.extend_from_slice(b" EXIT; ");
+    let mut args = vec![SHELL.as_bytes().to_vec(), b"-c".to_vec()];
+    if keeps_the_trap(&cmd.script) {
+        script.extend_from_slice(cmd.script.as_bytes());
+        args.push(script);
+    } else {
+        script.extend_from_slice(SHELL.as_bytes());
+        script.extend_from_slice(b" -c \"$1\"");
+        args.extend([script, b"sh".to_vec(), cmd.script.as_bytes().to_vec()]);
+    }
+    args
+}
+
+/// Whether `script` surely leaves the shell's `EXIT` trap alone: it names no
+/// `exec` or `trap`, and runs no code the wrapper cannot read (`eval`, or a
+/// file sourced with `.`). Deliberately cautious: a word merely containing
+/// one of these only costs the second shell.
+fn keeps_the_trap(script: &str) -> bool {
+    let risky = ["exec", "trap", "eval", "source"];
+    let sources = script
+        .split(|c: char| c.is_whitespace() || ";&|(){}`".contains(c))
+        .any(|word| word == ".");
+    !sources && !risky.iter().any(|word| script.contains(word))
+}
+
+/// `bytes` in single quotes for the shell (a quote inside becomes `'\''`).
+fn quoted(bytes: &[u8]) -> Vec<u8> {
+    let mut out = vec![b'\''];
+    for &b in bytes {
+        if b == b'\'' {
+            out.extend_from_slice(b"'\\''");
+        } else {
+            out.push(b);
+        }
+    }
+    out.push(b'\'');
+    out
+}
+
+/// Whether process `pid` is alive (not a zombie).
+fn alive_process(pid: i32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .is_some_and(|stat| !zombie(&stat))
+}
+
+/// A fresh attempt's open files.
+struct Prepared {
+    record: std::fs::File,
+    stdout: std::fs::File,
+    stderr: std::fs::File,
+}
+
+/// A fresh attempt directory holding the record (its token written) and the
+/// empty, private output files, opened for the shell.
+fn prepare(cmd: &ShellCommand) -> Result<Prepared, ShellError> {
+    let dir = &cmd.attempt_dir;
+    if let Ok(meta) = std::fs::symlink_metadata(dir) {
+        let removed = if meta.is_dir() {
+            std::fs::remove_dir_all(dir)
+        } else {
+            std::fs::remove_file(dir)
+        };
+        removed.map_err(|e| ShellError::Io(format!("clear {}: {e}", dir.display())))?;
+    }
+    if let Some(node_dir) = dir.parent() {
+        tracker_runtime::private_files::ensure_dir(node_dir)
+            .map_err(|e| ShellError::Io(format!("create {}: {e}", node_dir.display())))?;
+    }
+    tracker_runtime::private_files::create_dir(dir)
+        .map_err(|e| ShellError::Io(format!("create {}: {e}", dir.display())))?;
+    // The directory is new and private: nothing can be planted in it.
+    let create = |name: &str| {
+        let path = dir.join(name);
+        tracker_runtime::private_files::create_new(&path)
+            .map_err(|e| ShellError::Io(format!("create {}: {e}", path.display())))
+    };
+    let mut record = create("attempt")?;
+    // Appending, as the shell's trap does: each line lands after the others
+    // whichever writes first.
+    nix::fcntl::fcntl(
+        &record,
+        nix::fcntl::FcntlArg::F_SETFL(nix::fcntl::OFlag::O_APPEND),
+    )
+    .map_err(|e| ShellError::Io(format!("open {}: {e}", dir.join("attempt").display())))?;
+    // One write, before the command can start: a crash leaves the whole token
+    // or a line that does not count.
+    append(cmd, &mut record, &format!("token {}\n", cmd.token))?;
+    Ok(Prepared {
+        record,
+        stdout: create("stdout")?,
+        stderr: create("stderr")?,
     })
 }
 
@@ -248,148 +498,6 @@ fn cut_to_tail(path: &Path, limit: u64) -> Result<(), ShellError> {
     let mut bytes = Vec::with_capacity(usize::try_from(limit).unwrap_or(0));
     file.take(limit).read_to_end(&mut bytes).map_err(io)?;
     replace(path, &bytes)
-}
-
-/// What an `exit` file records: the status, then (once tracker has cut the
-/// output files) the full size of stdout and stderr.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct ExitRecord {
-    code: i32,
-    totals: [Option<u64>; 2],
-}
-
-/// The attempt's exit record; `None` when there is none or it does not read
-/// (a symlink or special file in its place does not count).
-fn read_exit(path: &Path) -> Option<ExitRecord> {
-    let text = tracker_runtime::private_files::read_to_string(path).ok()?;
-    let mut words = text.split_ascii_whitespace();
-    let code = words.next()?.parse().ok()?;
-    let mut totals = [None, None];
-    for total in &mut totals {
-        *total = words.next().and_then(|w| w.parse().ok());
-    }
-    Some(ExitRecord { code, totals })
-}
-
-/// An earlier attempt with the same token: its recorded result, after waiting
-/// for it if it is still running. `None` when there is nothing to adopt.
-async fn adopt(cmd: &ShellCommand) -> Result<Option<ShellOutput>, ShellError> {
-    let dir = &cmd.attempt_dir;
-    let token =
-        tracker_runtime::private_files::read_to_string(&dir.join("token")).unwrap_or_default();
-    if token.is_empty() || token != cmd.token {
-        return Ok(None);
-    }
-    let exit = dir.join("exit");
-    let deadline = tokio::time::Instant::now() + cmd.timeout;
-    // The attempt may still be running: its wrapper is still there.
-    while read_exit(&exit).is_none() {
-        let Some(wrapper) = live_wrapper(cmd) else {
-            break;
-        };
-        if tokio::time::Instant::now() >= deadline {
-            let _ = killpg(Pid::from_raw(wrapper), Signal::SIGKILL);
-            return Err(ShellError::TimedOut(cmd.timeout));
-        }
-        tokio::time::sleep(ADOPT_POLL).await;
-    }
-    let Some(record) = read_exit(&exit) else {
-        return Ok(None);
-    };
-    // Whatever the adopted command left in the background ends with it.
-    if let Some(pgid) = recorded_wrapper(dir).map(|(pid, _)| pid) {
-        if !alive_process(pgid) {
-            let _ = killpg(Pid::from_raw(pgid), Signal::SIGKILL);
-        }
-    }
-    finish(cmd, record.code, true).map(Some)
-}
-
-/// The pid and start time recorded in the attempt's `pgid` file.
-fn recorded_wrapper(dir: &Path) -> Option<(i32, u64)> {
-    let text = tracker_runtime::private_files::read_to_string(&dir.join("pgid")).ok()?;
-    let mut words = text.split_ascii_whitespace();
-    let pid = words.next()?.parse().ok().filter(|p| *p > 0)?;
-    let started = words.next()?.parse().ok()?;
-    Some((pid, started))
-}
-
-/// The attempt's wrapper, if it is still running: the process recorded in
-/// `pgid` when it is still that process (same start time, not a zombie), or,
-/// with no record (tracker died right after starting it), a process-group
-/// leader whose command line is exactly this attempt's wrapper. Any other
-/// process naming the attempt's files is not trusted.
-fn live_wrapper(cmd: &ShellCommand) -> Option<i32> {
-    if let Some((pid, started)) = recorded_wrapper(&cmd.attempt_dir) {
-        let alive = alive_process(pid) && start_time(pid) == Some(started);
-        return alive.then_some(pid);
-    }
-    let expected = wrapper_args(cmd);
-    processes()?.find_map(|dir| {
-        let pid: i32 = dir.file_name()?.to_str()?.parse().ok()?;
-        let cmdline = std::fs::read(dir.join("cmdline")).ok()?;
-        let args: Vec<&[u8]> = cmdline
-            .strip_suffix(&[0])
-            .unwrap_or(&cmdline)
-            .split(|b| *b == 0)
-            .collect();
-        let stat = std::fs::read_to_string(dir.join("stat")).ok()?;
-        let leads = live_member(&stat, pid);
-        (leads && args == expected.iter().map(Vec::as_slice).collect::<Vec<_>>()).then_some(pid)
-    })
-}
-
-/// The command line a wrapper for `cmd` runs with.
-fn wrapper_args(cmd: &ShellCommand) -> Vec<Vec<u8>> {
-    let dir = &cmd.attempt_dir;
-    let path = |name: &str| dir.join(name).into_os_string().into_encoded_bytes();
-    vec![
-        b"sh".to_vec(),
-        b"-c".to_vec(),
-        WRAPPER.as_bytes().to_vec(),
-        b"tracker-tool".to_vec(),
-        cmd.script.as_bytes().to_vec(),
-        path("stdout"),
-        path("stderr"),
-        path("exit"),
-    ]
-}
-
-/// Whether process `pid` is alive (not a zombie).
-fn alive_process(pid: i32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .ok()
-        .is_some_and(|stat| !zombie(&stat))
-}
-
-/// A fresh attempt directory holding the token and the (empty, private)
-/// files the wrapper writes to, so that they are private whatever the umask.
-fn prepare(cmd: &ShellCommand) -> Result<(), ShellError> {
-    let dir = &cmd.attempt_dir;
-    if let Ok(meta) = std::fs::symlink_metadata(dir) {
-        let removed = if meta.is_dir() {
-            std::fs::remove_dir_all(dir)
-        } else {
-            std::fs::remove_file(dir)
-        };
-        removed.map_err(|e| ShellError::Io(format!("clear {}: {e}", dir.display())))?;
-    }
-    if let Some(node_dir) = dir.parent() {
-        tracker_runtime::private_files::ensure_dir(node_dir)
-            .map_err(|e| ShellError::Io(format!("create {}: {e}", node_dir.display())))?;
-    }
-    tracker_runtime::private_files::create_dir(dir)
-        .map_err(|e| ShellError::Io(format!("create {}: {e}", dir.display())))?;
-    for name in ["stdout", "stderr", "exit"] {
-        let path = dir.join(name);
-        tracker_runtime::private_files::create(&path)
-            .map_err(|e| ShellError::Io(format!("create {}: {e}", path.display())))?;
-    }
-    write(&dir.join("token"), &cmd.token)
-}
-
-fn write(path: &Path, text: &str) -> Result<(), ShellError> {
-    replace(path, text.as_bytes())
 }
 
 fn replace(path: &Path, bytes: &[u8]) -> Result<(), ShellError> {
@@ -516,18 +624,109 @@ mod tests {
             .block_on(f)
     }
 
+    fn record(cmd: &ShellCommand) -> Record {
+        read_record(&cmd.attempt_dir).expect("a record")
+    }
+
     #[test]
     fn runs_captures_and_records_the_exit_status() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let out =
-            block_on(run(&command(dir.path(), "echo out; echo err >&2; exit 3"))).expect("runs");
+        let cmd = command(dir.path(), "echo out; echo err >&2; exit 3");
+        let out = block_on(run(&cmd)).expect("runs");
         assert_eq!(out.exit_code, 3);
         assert_eq!(out.stdout.text, "out\n");
         assert_eq!(out.stderr.text, "err\n");
         assert!(!out.adopted);
-        let recorded =
-            std::fs::read_to_string(dir.path().join("N/.inflight/exit")).expect("exit file");
-        assert_eq!(recorded, "3 4 4");
+        let recorded = record(&cmd);
+        assert_eq!(recorded.token.as_deref(), Some("t1"));
+        assert_eq!(recorded.exit, Some(3));
+        assert_eq!(recorded.sizes, Some([4, 4]));
+    }
+
+    #[test]
+    fn the_command_is_the_one_shell_tracker_started() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let cmd = command(dir.path(), "echo $$ $PPID");
+        let out = block_on(run(&cmd)).expect("runs");
+        let (pgid, _) = record(&cmd).pgid.expect("pgid recorded");
+        // No wrapper between tracker and the script: the script's shell is
+        // the group leader tracker recorded, and tracker is its parent.
+        assert_eq!(out.stdout.text, format!("{pgid} {}\n", std::process::id()));
+    }
+
+    #[test]
+    fn the_shell_reports_errors_as_plain_sh_does() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let cmd = command(dir.path(), "true\nno_such_command_here");
+        let out = block_on(run(&cmd)).expect("runs");
+        assert_eq!(out.exit_code, 127);
+        let plain = std::process::Command::new(SHELL)
+            .arg("-c")
+            .arg(&cmd.script)
+            .output()
+            .expect("plain sh");
+        assert_eq!(out.stderr.text, String::from_utf8_lossy(&plain.stderr));
+        assert!(out.stderr.text.contains(": 2: "), "{}", out.stderr.text);
+    }
+
+    #[test]
+    fn scripts_that_replace_the_shell_or_its_trap_still_record_their_end() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        for (i, (script, code)) in [
+            ("exec sh -c 'exit 4'", 4),
+            ("trap 'echo bye' EXIT; exit 5", 5),
+            ("eval 'exec false'", 1),
+            ("echo 'exec true' > s.sh; . ./s.sh", 0),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let mut cmd = command(dir.path(), script);
+            // A new attempt each (the same token would adopt the last).
+            cmd.token = format!("t{i}");
+            assert!(!keeps_the_trap(script), "{script}");
+            let out = block_on(run(&cmd)).expect("runs");
+            assert_eq!(out.exit_code, code, "{script}");
+            assert_eq!(record(&cmd).exit, Some(code), "{script}");
+        }
+        for script in ["true", "echo one; echo two | tr o 0", "ls -a ./x.y"] {
+            assert!(keeps_the_trap(script), "{script}");
+        }
+    }
+
+    #[test]
+    fn a_shell_killed_by_a_signal_has_its_end_recorded_by_tracker() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let cmd = command(dir.path(), "kill -9 $$");
+        let out = block_on(run(&cmd)).expect("runs");
+        assert_eq!(out.exit_code, 137);
+        assert_eq!(record(&cmd).exit, Some(137));
+    }
+
+    #[test]
+    fn paths_with_quotes_and_spaces_are_quoted_for_the_trap() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut cmd = command(dir.path(), "exit 6");
+        cmd.attempt_dir = dir.path().join("it's a \"node\"/.inflight");
+        let out = block_on(run(&cmd)).expect("runs");
+        assert_eq!(out.exit_code, 6);
+        assert_eq!(record(&cmd).exit, Some(6));
+    }
+
+    #[test]
+    fn a_record_cut_short_keeps_its_whole_lines() {
+        let record = parse_record("token t1\npgid 42 7\nexit 3\nsizes 4 4\nexit 9");
+        assert_eq!(
+            record,
+            Record {
+                token: Some("t1".into()),
+                pgid: Some((42, 7)),
+                exit: Some(3),
+                sizes: Some([4, 4]),
+            }
+        );
+        assert_eq!(parse_record("tok"), Record::default());
+        assert_eq!(parse_record("pgid 0 5\nexit x\n").pgid, None);
     }
 
     #[test]
@@ -555,21 +754,15 @@ mod tests {
             dir.path(),
             "touch started; while [ ! -f go ]; do sleep 0.01; done; echo once >> log.txt; echo done",
         );
-        // The attempt an earlier tracker process started and did not outlive.
-        prepare(&cmd).expect("prepare");
-        let a = &cmd.attempt_dir;
-        let mut orphan = std::process::Command::new("sh")
-            .arg("-c")
-            .arg(WRAPPER)
-            .arg("tracker-tool")
-            .arg(&cmd.script)
-            .arg(a.join("stdout"))
-            .arg(a.join("stderr"))
-            .arg(a.join("exit"))
-            .current_dir(dir.path())
-            .process_group(0)
+        // The attempt an earlier tracker process started and did not outlive
+        // long enough to record its shell.
+        let files = prepare(&cmd).expect("prepare");
+        let mut orphan = shell_command(&cmd)
+            .stdout(files.stdout)
+            .stderr(files.stderr)
             .spawn()
             .expect("spawn");
+        drop(files.record);
         // Until the orphan has started (exec'd), nothing says it is running;
         // the script's first act is to say so.
         let guard = std::time::Instant::now() + Duration::from_secs(60);
@@ -580,7 +773,7 @@ mod tests {
             );
             std::thread::yield_now();
         }
-        assert_eq!(live_wrapper(&cmd), Some(orphan.id() as i32));
+        assert_eq!(live_shell(&cmd, &record(&cmd)), Some(orphan.id() as i32));
         // Let the orphan finish only once the new attempt is already waiting.
         let go = dir.path().join("go");
         let released = std::thread::spawn(move || {
@@ -616,7 +809,7 @@ mod tests {
         cmd.timeout = Duration::from_millis(200);
         let err = block_on(run(&cmd)).expect_err("times out");
         assert!(matches!(err, ShellError::TimedOut(_)));
-        let (pgid, _) = recorded_wrapper(&cmd.attempt_dir).expect("pgid recorded");
+        let (pgid, _) = record(&cmd).pgid.expect("pgid recorded");
         assert!(!alive(pgid));
     }
 
@@ -687,27 +880,34 @@ mod tests {
         ran.expect("runs");
         let mode = |p: &Path| std::fs::metadata(p).expect("meta").permissions().mode() & 0o777;
         assert_eq!(mode(&cmd.attempt_dir), 0o700);
-        for name in ["token", "pgid", "stdout", "stderr", "exit"] {
-            assert_eq!(mode(&cmd.attempt_dir.join(name)), 0o600, "{name}");
+        let mut names: Vec<String> = std::fs::read_dir(&cmd.attempt_dir)
+            .expect("list")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        // One record and the two streams: nothing else.
+        assert_eq!(names, ["attempt", "stderr", "stdout"]);
+        for name in names {
+            assert_eq!(mode(&cmd.attempt_dir.join(&name)), 0o600, "{name}");
         }
     }
 
     #[test]
-    fn a_process_merely_naming_the_exit_file_is_not_taken_for_the_wrapper() {
+    fn a_process_merely_naming_the_record_is_not_taken_for_the_shell() {
         let dir = tempfile::tempdir().expect("tempdir");
         let cmd = command(dir.path(), "echo once >> log.txt");
-        prepare(&cmd).expect("prepare");
-        let exit = cmd.attempt_dir.join("exit");
+        drop(prepare(&cmd).expect("prepare"));
+        let attempt = cmd.attempt_dir.join("attempt");
         // Someone else's process with the path among its arguments.
         let mut impostor = std::process::Command::new("sh")
             .arg("-c")
             .arg("sleep 300; true")
             .arg("x")
-            .arg(&exit)
+            .arg(&attempt)
             .process_group(0)
             .spawn()
             .expect("spawn");
-        assert_eq!(live_wrapper(&cmd), None);
+        assert_eq!(live_shell(&cmd, &record(&cmd)), None);
         // The attempt was killed before it finished: it runs again, at once.
         let out = block_on(run(&cmd)).expect("runs");
         // The impostor's shell and its sleep: the whole group.
@@ -719,21 +919,22 @@ mod tests {
     }
 
     #[test]
-    fn a_recorded_wrapper_is_known_by_its_start_time() {
+    fn a_recorded_shell_is_known_by_its_start_time() {
         let dir = tempfile::tempdir().expect("tempdir");
         let cmd = command(dir.path(), "true");
-        prepare(&cmd).expect("prepare");
         // A pgid record naming a live process that started at another time
-        // (pid reuse) does not count as the wrapper.
+        // (pid reuse) does not count as the shell.
         let me = std::process::id() as i32;
         let started = start_time(me).expect("own start time");
-        write(
-            &cmd.attempt_dir.join("pgid"),
-            &format!("{me} {}", started + 1),
-        )
-        .expect("write");
-        assert_eq!(live_wrapper(&cmd), None);
-        write(&cmd.attempt_dir.join("pgid"), &format!("{me} {started}")).expect("write");
-        assert_eq!(live_wrapper(&cmd), Some(me));
+        let stale = Record {
+            pgid: Some((me, started + 1)),
+            ..Record::default()
+        };
+        assert_eq!(live_shell(&cmd, &stale), None);
+        let current = Record {
+            pgid: Some((me, started)),
+            ..Record::default()
+        };
+        assert_eq!(live_shell(&cmd, &current), Some(me));
     }
 }

@@ -196,7 +196,7 @@ fn regular(path: &Path, file: File) -> std::io::Result<File> {
 }
 
 /// A new private file; fails if anything (a symlink included) is at `path`.
-fn create_new(path: &Path) -> std::io::Result<File> {
+pub fn create_new(path: &Path) -> std::io::Result<File> {
     let file = OpenOptions::new()
         .write(true)
         .create_new(true)
