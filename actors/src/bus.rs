@@ -1,25 +1,26 @@
 //! The event bus: one per process. Runs publish batches of events; every
 //! subscriber whose filter matches receives each batch, in publish order.
 //!
-//! Delivery is back-pressured end to end: the bus hands a batch to each
-//! subscriber with `send(..).await` (subscribers have bounded mailboxes) and
-//! does not take the next batch until this one is delivered, and a publisher's
-//! `send` completes only then. A slow subscriber slows its runs down; nothing
-//! queues without bound and nothing is dropped.
+//! The bus actor keeps the table of subscriptions (by run, so a batch finds
+//! its subscribers without looking at any other run's: a service holds
+//! thousands); a publisher reads the table and hands the batch to each of its
+//! subscribers itself, with `send(..).await` (subscribers have bounded
+//! mailboxes), and its publish completes only then. Delivery is so
+//! back-pressured end to end, and a run's batches arrive in the order it
+//! published them; a slow subscriber slows down the runs it follows, and only
+//! those — runs on other threads publish at the same time. Nothing queues
+//! without bound and nothing is dropped.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, PoisonError, RwLock};
 
 use actix::prelude::*;
+use dashmap::DashMap;
 use tracker_handlers::{BoxFuture, EventSink};
 use tracker_runtime::event::PipelineEvent;
 
 /// A batch of events from one run, shared by every subscriber.
 pub type Batch = Arc<Vec<PipelineEvent>>;
-
-/// Publishes a batch.
-#[derive(Message)]
-#[rtype(result = "()")]
-pub struct Publish(pub Batch);
 
 /// Delivers a batch to a subscriber.
 #[derive(Message, Clone)]
@@ -45,17 +46,54 @@ pub struct Subscribe {
 #[rtype(result = "()")]
 pub struct Unsubscribe(pub SubscriptionId);
 
+#[derive(Clone)]
 struct Subscription {
     id: SubscriptionId,
-    run: Option<String>,
     recipient: Recipient<Deliver>,
+}
+
+/// Who follows what: changed by the bus actor, read by publishers.
+#[derive(Default)]
+struct Table {
+    /// Subscriptions to every run.
+    everything: RwLock<Vec<Subscription>>,
+    /// Subscriptions to one run, by its id.
+    by_run: DashMap<String, Vec<Subscription>>,
+}
+
+impl Table {
+    /// Who receives a batch of run `run`: the subscribers to every run, then
+    /// the run's own.
+    fn targets(&self, run: Option<&str>) -> Vec<Recipient<Deliver>> {
+        let everything = self
+            .everything
+            .read()
+            .unwrap_or_else(PoisonError::into_inner);
+        let mut targets: Vec<Recipient<Deliver>> =
+            everything.iter().map(|s| s.recipient.clone()).collect();
+        if let Some(of_run) = run.and_then(|r| self.by_run.get(r)) {
+            targets.extend(of_run.iter().map(|s| s.recipient.clone()));
+        }
+        targets
+    }
 }
 
 /// The process's event bus.
 #[derive(Default)]
 pub struct EventBus {
-    subscriptions: Vec<Subscription>,
+    table: Arc<Table>,
+    /// The run each subscription follows (`None`: every run), to end it.
+    runs: HashMap<SubscriptionId, Option<String>>,
     next_id: u64,
+}
+
+impl EventBus {
+    /// A sink publishing to this bus's subscribers.
+    pub fn sink(&self) -> BusSink {
+        BusSink {
+            table: Arc::clone(&self.table),
+        }
+    }
 }
 
 impl Actor for EventBus {
@@ -72,11 +110,20 @@ impl Handler<Subscribe> for EventBus {
     fn handle(&mut self, msg: Subscribe, _: &mut Self::Context) -> Self::Result {
         self.next_id += 1;
         let id = SubscriptionId(self.next_id);
-        self.subscriptions.push(Subscription {
+        self.runs.insert(id, msg.run.clone());
+        let subscription = Subscription {
             id,
-            run: msg.run,
             recipient: msg.recipient,
-        });
+        };
+        match msg.run {
+            None => self
+                .table
+                .everything
+                .write()
+                .unwrap_or_else(PoisonError::into_inner)
+                .push(subscription),
+            Some(run) => self.table.by_run.entry(run).or_default().push(subscription),
+        }
         MessageResult(id)
     }
 }
@@ -85,45 +132,31 @@ impl Handler<Unsubscribe> for EventBus {
     type Result = ();
 
     fn handle(&mut self, msg: Unsubscribe, _: &mut Self::Context) {
-        self.subscriptions.retain(|s| s.id != msg.0);
-    }
-}
-
-impl Handler<Publish> for EventBus {
-    type Result = AtomicResponse<Self, ()>;
-
-    fn handle(&mut self, msg: Publish, _: &mut Self::Context) -> Self::Result {
-        let run = msg.0.first().and_then(|e| e.run_id.clone());
-        let targets: Vec<Recipient<Deliver>> = self
-            .subscriptions
-            .iter()
-            .filter(|s| s.run.is_none() || s.run == run)
-            .map(|s| s.recipient.clone())
-            .collect();
-        let batch = msg.0;
-        AtomicResponse::new(Box::pin(
-            async move {
-                for target in targets {
-                    // A subscriber that has stopped just misses the batch.
-                    let _ = target.send(Deliver(Arc::clone(&batch))).await;
+        match self.runs.remove(&msg.0) {
+            Some(None) => self
+                .table
+                .everything
+                .write()
+                .unwrap_or_else(PoisonError::into_inner)
+                .retain(|s| s.id != msg.0),
+            Some(Some(run)) => {
+                let emptied = self.table.by_run.get_mut(&run).is_some_and(|mut list| {
+                    list.retain(|s| s.id != msg.0);
+                    list.is_empty()
+                });
+                if emptied {
+                    self.table.by_run.remove_if(&run, |_, list| list.is_empty());
                 }
             }
-            .into_actor(self),
-        ))
+            None => {}
+        }
     }
 }
 
-/// An [`EventSink`] that publishes to the bus.
+/// An [`EventSink`] that publishes to the bus's subscribers.
 #[derive(Clone)]
 pub struct BusSink {
-    bus: Addr<EventBus>,
-}
-
-impl BusSink {
-    /// A sink publishing to `bus`.
-    pub fn new(bus: Addr<EventBus>) -> BusSink {
-        BusSink { bus }
-    }
+    table: Arc<Table>,
 }
 
 impl EventSink for BusSink {
@@ -132,10 +165,18 @@ impl EventSink for BusSink {
     }
 
     fn emit_batch(&self, events: Vec<PipelineEvent>) -> BoxFuture<()> {
-        let bus = self.bus.clone();
+        let table = Arc::clone(&self.table);
         Box::pin(async move {
-            if !events.is_empty() {
-                let _ = bus.send(Publish(Arc::new(events))).await;
+            let Some(first) = events.first() else {
+                return;
+            };
+            // Read now, not at each send: a subscription ended meanwhile just
+            // misses the rest of the batch's delivery, as a stopped one does.
+            let targets = table.targets(first.run_id.as_deref());
+            let batch = Arc::new(events);
+            for target in targets {
+                // A subscriber that has stopped just misses the batch.
+                let _ = target.send(Deliver(Arc::clone(&batch))).await;
             }
         })
     }

@@ -48,6 +48,8 @@ impl ChildRunner for ActorChildRunner {
             clock: Arc::clone(&self.clock),
             cancel: Some(run.cancel),
             steering: run.steering,
+            // Started below, on the parent's thread.
+            home: None,
         };
         // Handlers run in plain tasks; actors must be started from inside the
         // arbiter, so the child is started through the arbiter's handle.

@@ -234,6 +234,7 @@ pub async fn launch(
     spec.subgraphs = Arc::new(subgraphs);
     spec.store = store;
     spec.supervision = supervision;
+    spec.home = process.home();
     let started = process
         .start_run(spec)
         .await

@@ -23,10 +23,33 @@ use crate::supervisor::{StartRun, StartedRun};
 pub struct Process {
     /// The event bus.
     pub bus: Addr<EventBus>,
+    /// Publishes to the bus's subscribers.
+    publisher: BusSink,
     /// Starts and tracks runs.
     pub supervisor: Addr<RuntimeSupervisor>,
     /// Routes human gates.
     pub gates: Addr<GateRouter>,
+    /// Threads of its own that runs are spread over, in turn (none: runs share
+    /// the thread that starts them).
+    threads: Arc<Threads>,
+}
+
+/// A process's run threads: actix arbiters of its system, stopping with it.
+#[derive(Default)]
+struct Threads {
+    arbiters: Vec<actix::ArbiterHandle>,
+    next: std::sync::atomic::AtomicUsize,
+}
+
+impl Threads {
+    /// The thread the next run goes to.
+    fn next(&self) -> Option<&actix::ArbiterHandle> {
+        if self.arbiters.is_empty() {
+            return None;
+        }
+        let turn = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.arbiters.get(turn % self.arbiters.len())
+    }
 }
 
 impl Process {
@@ -65,7 +88,7 @@ impl Process {
 
     /// A sink publishing to the bus.
     pub fn sink(&self) -> Arc<dyn tracker_handlers::EventSink> {
-        Arc::new(BusSink::new(self.bus.clone()))
+        Arc::new(self.publisher.clone())
     }
 
     /// Starts the actors (inside a running actix system). A run's gates are
@@ -73,11 +96,47 @@ impl Process {
     /// run with no route fails its node. `max_concurrent` bounds concurrent
     /// runs (0: no bound).
     pub fn start(max_concurrent: usize) -> Process {
+        Process::start_on_threads(max_concurrent, 0)
+    }
+
+    /// [`Process::start`], with `threads` threads of its own to spread runs
+    /// over (see [`Process::spawn`]): for a process running many runs at once,
+    /// so that their engines, node work and files use every core while the
+    /// starting thread stays free for its own work.
+    pub fn start_on_threads(max_concurrent: usize, threads: usize) -> Process {
+        let bus = EventBus::default();
         Process {
-            bus: EventBus::default().start(),
+            publisher: bus.sink(),
+            bus: bus.start(),
             supervisor: RuntimeSupervisor::new(max_concurrent).start(),
             gates: GateRouter::new().start(),
+            threads: Arc::new(Threads {
+                arbiters: (0..threads)
+                    .map(|_| actix::Arbiter::new().handle())
+                    .collect(),
+                next: Default::default(),
+            }),
         }
+    }
+
+    /// Runs `work` — a run's launch and its wait — on the next of the
+    /// process's run threads, or on the current thread when it has none. A
+    /// run launched from there keeps that thread for all its actors. Returns
+    /// false if the thread has stopped (the system is stopping).
+    pub fn spawn(&self, work: impl std::future::Future<Output = ()> + Send + 'static) -> bool {
+        match self.threads.next() {
+            Some(thread) => thread.spawn(work),
+            None => {
+                actix::spawn(work);
+                true
+            }
+        }
+    }
+
+    /// The thread a run launched now should keep: the current one, when it is
+    /// one of the process's run threads.
+    pub(crate) fn home(&self) -> Option<actix::ArbiterHandle> {
+        (!self.threads.arbiters.is_empty()).then(actix::Arbiter::current)
     }
 
     /// The services runs share: the built-in handlers (or `handlers`), these

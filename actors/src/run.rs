@@ -55,6 +55,9 @@ pub struct RunSpec {
     pub cancel: Option<watch::Receiver<bool>>,
     /// Steering updates from a manager loop.
     pub steering: Option<mpsc::Receiver<Vec<(String, String)>>>,
+    /// The thread the run's actors run on, when not the supervisor's (a
+    /// process spreading its runs over threads: see `Process::spawn`).
+    pub home: Option<actix::ArbiterHandle>,
 }
 
 impl RunSpec {
@@ -80,6 +83,7 @@ impl RunSpec {
             clock,
             cancel: None,
             steering: None,
+            home: None,
         }
     }
 }

@@ -101,7 +101,11 @@ impl RuntimeSupervisor {
             info.status = RunStatus::Running;
         }
         let (done_tx, done_rx) = oneshot::channel();
-        let addr = RunActor::new(spec, done_tx).start();
+        // On the run's own thread when it has one (see `Process::spawn`).
+        let addr = match spec.home.clone() {
+            Some(home) => RunActor::start_in_arbiter(&home, move |_| RunActor::new(spec, done_tx)),
+            None => RunActor::new(spec, done_tx).start(),
+        };
         self.addrs.insert(run_id.clone(), addr);
         let registry = Arc::clone(&self.registry);
         let me = ctx.address();

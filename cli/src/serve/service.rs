@@ -147,7 +147,12 @@ impl Service {
             handlers.set(NodeKind::Codergen, Arc::clone(sessions) as _);
         }
         Service {
-            process: Process::start(limits.max_runs),
+            // Runs on a thread per core; the service's own thread answers the
+            // API and keeps the books.
+            process: Process::start_on_threads(
+                limits.max_runs,
+                std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get),
+            ),
             runs,
             gates,
             pool,
@@ -205,7 +210,7 @@ impl Service {
     }
 
     /// Resumes every run a previous service left unfinished; returns how many.
-    pub fn recover(&mut self, ctx: &mut Context<Self>) -> usize {
+    pub fn recover(&mut self) -> usize {
         let Ok(entries) = std::fs::read_dir(&self.records) else {
             return 0;
         };
@@ -231,7 +236,7 @@ impl Service {
                 tracing::warn!(path = %path.display(), "unreadable run record; left as it is");
                 continue;
             };
-            match self.resume(record, &path, ctx) {
+            match self.resume(record, &path) {
                 Ok(run_id) => {
                     tracing::info!(run_id, "resumed a run the previous service left");
                     resumed += 1;
@@ -246,12 +251,7 @@ impl Service {
         resumed
     }
 
-    fn resume(
-        &mut self,
-        record: Record,
-        path: &Path,
-        ctx: &mut Context<Self>,
-    ) -> Result<String, ApiError> {
+    fn resume(&mut self, record: Record, path: &Path) -> Result<String, ApiError> {
         let run_dir = RunDir::resume(&record.dir, self.clock.now(), self.durability).map_err(
             |e| match e {
                 run_dir::RunDirError::Held(_) => ApiError::Conflict(e.to_string()),
@@ -263,30 +263,22 @@ impl Service {
         let (plan, subgraphs, _text, workflow) = self.load(&source, &record.overrides())?;
         let completers = self.completers(&plan, &subgraphs)?;
         let run_id = run_dir.id().to_string();
-        self.start(
-            Start {
-                run_dir,
-                plan,
-                subgraphs,
-                completers,
-                workflow,
-                record,
-                record_path: path.to_path_buf(),
-            },
-            ctx,
-        );
+        self.start(Start {
+            run_dir,
+            plan,
+            subgraphs,
+            completers,
+            workflow,
+            record,
+            record_path: path.to_path_buf(),
+        });
         Ok(run_id)
     }
 
     /// Resumes run `id` on a client's request: one of this service's runs
     /// that ended without success, or a run recorded under
     /// `request.workdir` by another process.
-    fn resume_request(
-        &mut self,
-        id: &str,
-        request: ResumeRequest,
-        ctx: &mut Context<Self>,
-    ) -> Result<String, ApiError> {
+    fn resume_request(&mut self, id: &str, request: ResumeRequest) -> Result<String, ApiError> {
         self.refuse_when_stopping()?;
         let known = self
             .runs
@@ -363,7 +355,7 @@ impl Service {
         if ours {
             self.write_record(&path, &record)?;
         }
-        self.resume(record, &path, ctx).inspect_err(|_| {
+        self.resume(record, &path).inspect_err(|_| {
             // Not resumed: nothing to resume after a restart either.
             if ours {
                 let _ = std::fs::remove_file(&path);
@@ -414,11 +406,7 @@ impl Service {
 
     /// Accepts `submission`: checks it, creates its run directory and record,
     /// launches it.
-    fn submit(
-        &mut self,
-        submission: Submission,
-        ctx: &mut Context<Self>,
-    ) -> Result<String, ApiError> {
+    fn submit(&mut self, submission: Submission) -> Result<String, ApiError> {
         self.refuse_when_stopping()?;
         if !submission.workdir.is_absolute() {
             return Err(ApiError::Invalid(
@@ -508,18 +496,15 @@ impl Service {
             run_dir.discard();
             return Err(e);
         }
-        self.start(
-            Start {
-                run_dir,
-                plan,
-                subgraphs,
-                completers,
-                workflow,
-                record,
-                record_path,
-            },
-            ctx,
-        );
+        self.start(Start {
+            run_dir,
+            plan,
+            subgraphs,
+            completers,
+            workflow,
+            record,
+            record_path,
+        });
         Ok(run_id)
     }
 
@@ -574,12 +559,16 @@ impl Service {
         let fail = |e: std::io::Error| self.io_failure(path, &e);
         tracker_runtime::private_files::create_dir_all(&self.records).map_err(fail)?;
         let bytes = serde_json::to_vec(record).map_err(|e| ApiError::Internal(e.to_string()))?;
+        // As durable as the runs' checkpoints: `--no-fsync` covers it too.
+        if self.durability == Durability::NoSync {
+            return tracker_runtime::private_files::replace(path, &bytes).map_err(fail);
+        }
         tracker_runtime::private_files::replace_synced(path, &bytes).map_err(fail)?;
         tracker_runtime::private_files::sync_dir(&self.records).map_err(fail)
     }
 
     /// Launches a run whose directory is ready, and follows it to its end.
-    fn start(&mut self, start: Start, ctx: &mut Context<Self>) {
+    fn start(&mut self, start: Start) {
         let Start {
             run_dir,
             plan,
@@ -674,7 +663,12 @@ impl Service {
             }
             tracing::info!(run_id, status, "run ended");
         };
-        ctx.spawn(fut.into_actor(self));
+        // A task of its own on one of the run threads, not one of the actor's:
+        // an actor polls every future it holds whenever it wakes, and a
+        // service holds thousands.
+        if !self.process.spawn(fut) {
+            tracing::error!("the service is stopping; the run was not started");
+        }
     }
 
     /// The clients for the providers `plan` uses, from the shared pool; a
@@ -762,8 +756,8 @@ pub struct Submit(pub Submission);
 impl Handler<Submit> for Service {
     type Result = Result<String, ApiError>;
 
-    fn handle(&mut self, msg: Submit, ctx: &mut Self::Context) -> Self::Result {
-        self.submit(msg.0, ctx)
+    fn handle(&mut self, msg: Submit, _: &mut Self::Context) -> Self::Result {
+        self.submit(msg.0)
     }
 }
 
@@ -780,8 +774,8 @@ pub struct Resume {
 impl Handler<Resume> for Service {
     type Result = Result<String, ApiError>;
 
-    fn handle(&mut self, msg: Resume, ctx: &mut Self::Context) -> Self::Result {
-        self.resume_request(&msg.id, msg.request, ctx)
+    fn handle(&mut self, msg: Resume, _: &mut Self::Context) -> Self::Result {
+        self.resume_request(&msg.id, msg.request)
     }
 }
 
@@ -793,8 +787,8 @@ pub struct Recover;
 impl Handler<Recover> for Service {
     type Result = usize;
 
-    fn handle(&mut self, _: Recover, ctx: &mut Self::Context) -> usize {
-        self.recover(ctx)
+    fn handle(&mut self, _: Recover, _: &mut Self::Context) -> usize {
+        self.recover()
     }
 }
 

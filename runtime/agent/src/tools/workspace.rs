@@ -32,7 +32,9 @@ pub struct Workspace {
     root: PathBuf,
     command_timeout: Duration,
     max_command_timeout: Duration,
-    env: Vec<(OsString, OsString)>,
+    /// Made when a command first needs it: most sessions run none, and reading
+    /// and filtering the process environment is per-node work otherwise.
+    env: std::sync::OnceLock<Vec<(OsString, OsString)>>,
     /// The allowlist `bash` commands are held to, when one is in force.
     command_rules: Option<Arc<CommandRules>>,
     /// The process groups of finished `bash` commands, killed when the last
@@ -48,7 +50,7 @@ impl std::fmt::Debug for Workspace {
             .field("root", &self.root)
             .field("command_timeout", &self.command_timeout)
             .field("max_command_timeout", &self.max_command_timeout)
-            .field("env_vars", &self.env.len())
+            .field("env_vars", &self.env.get().map(Vec::len))
             .field("command_allowlist", &self.command_rules.is_some())
             .finish()
     }
@@ -74,7 +76,7 @@ impl Workspace {
             root: canonical,
             command_timeout: DEFAULT_COMMAND_TIMEOUT,
             max_command_timeout: MAX_COMMAND_TIMEOUT,
-            env: filtered_env(),
+            env: std::sync::OnceLock::new(),
             command_rules: None,
             leftovers: Arc::default(),
         })
@@ -97,7 +99,7 @@ impl Workspace {
 
     /// The same workspace with `env` as the complete environment of commands.
     pub fn with_env(mut self, env: Vec<(OsString, OsString)>) -> Workspace {
-        self.env = env;
+        self.env = std::sync::OnceLock::from(env);
         self
     }
 
@@ -143,7 +145,7 @@ impl Workspace {
 
     /// The complete environment commands run with.
     pub fn env(&self) -> &[(OsString, OsString)] {
-        &self.env
+        self.env.get_or_init(filtered_env)
     }
 
     /// The real path `path` names, which must lie inside the root. Relative
