@@ -7,6 +7,8 @@
 //! * ` ```dip-error DIPnnn ` — a complete workflow that must produce at least one
 //!   error with code `DIPnnn`;
 //! * ` ```dot ` — a complete legacy Graphviz pipeline that must load without errors;
+//! * ` ```test-json ` — scenario tests for the `dip` example before it, which
+//!   `tracker test` must pass, every one;
 //! * ` ```text ` and ` ```sh ` — fragments, output and commands, not checked.
 //!
 //! Any other tag fails the test, so a typo cannot quietly exempt an example. Files
@@ -29,6 +31,8 @@ enum Expect {
     Error(String),
     /// A `.dot` file with no error.
     DotValid,
+    /// Scenario tests of the `dip` example before it, all passing.
+    Scenarios,
 }
 
 /// One checked code block of the guide.
@@ -91,6 +95,7 @@ fn parse_info(info: &str, line: usize) -> Option<Expect> {
     match (tag, rest.as_slice()) {
         ("dip", []) => Some(Expect::Valid),
         ("dot", []) => Some(Expect::DotValid),
+        ("test-json", []) => Some(Expect::Scenarios),
         ("dip-error", [code]) => {
             let well_formed = code.len() == 6
                 && code.starts_with("DIP")
@@ -104,7 +109,7 @@ fn parse_info(info: &str, line: usize) -> Option<Expect> {
         ("text" | "sh", []) => None,
         _ => panic!(
             "docs/language.md:{line}: unknown code block tag {info:?} \
-             (use dip, dip-error DIPnnn, dot, text or sh)"
+             (use dip, dip-error DIPnnn, dot, test-json, text or sh)"
         ),
     }
 }
@@ -122,13 +127,19 @@ fn diagnose(name: &str, text: &str) -> (Document, Vec<Diagnostic>) {
 
 /// Why `example` does not behave as labelled, or `None` when it does.
 fn failure(example: &Example) -> Option<String> {
+    if example.expect == Expect::Scenarios {
+        // Checked with their workflow, by `scenario_examples_pass`.
+        return None;
+    }
     let name = match example.expect {
         Expect::DotValid => "example.dot",
         _ => "example.dip",
     };
     let (doc, diagnostics) = diagnose(name, &example.text);
     let ok = match &example.expect {
-        Expect::Valid | Expect::DotValid => !diagnostics.iter().any(Diagnostic::is_error),
+        Expect::Valid | Expect::DotValid | Expect::Scenarios => {
+            !diagnostics.iter().any(Diagnostic::is_error)
+        }
         Expect::Error(code) => diagnostics
             .iter()
             .any(|d| d.is_error() && d.code.to_string() == *code),
@@ -137,7 +148,7 @@ fn failure(example: &Example) -> Option<String> {
         return None;
     }
     let wanted = match &example.expect {
-        Expect::Valid | Expect::DotValid => "no errors".to_string(),
+        Expect::Valid | Expect::DotValid | Expect::Scenarios => "no errors".to_string(),
         Expect::Error(code) => format!("an error {code}"),
     };
     let rendered: String = if diagnostics.is_empty() {
@@ -162,6 +173,41 @@ fn every_example_in_the_guide_behaves_as_labelled() {
         examples.len(),
         failures.join("\n")
     );
+}
+
+#[test]
+fn scenario_examples_pass() {
+    let examples = examples(&guide());
+    let mut workflow: Option<&Example> = None;
+    let mut checked = 0;
+    for example in &examples {
+        match example.expect {
+            Expect::Valid => workflow = Some(example),
+            Expect::Scenarios => {
+                let flow = workflow.unwrap_or_else(|| {
+                    panic!(
+                        "docs/language.md:{}: scenario tests with no workflow before them",
+                        example.line
+                    )
+                });
+                let dir = tempfile::tempdir().expect("temp dir");
+                std::fs::write(dir.path().join("example.dip"), &flow.text).expect("write");
+                std::fs::write(dir.path().join("example.test.json"), &example.text).expect("write");
+                let out = tracker_tests::run_in(dir.path(), &["test", "example.dip"]);
+                assert_eq!(
+                    out.status.code(),
+                    Some(0),
+                    "docs/language.md:{}: the scenarios do not all pass:\n{}{}",
+                    example.line,
+                    tracker_tests::text(&out.stdout),
+                    tracker_tests::text(&out.stderr)
+                );
+                checked += 1;
+            }
+            _ => {}
+        }
+    }
+    assert!(checked > 0, "the guide shows no scenario tests");
 }
 
 #[test]

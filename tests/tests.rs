@@ -21,6 +21,7 @@ mod lints;
 mod provider_setup;
 mod providers;
 mod run;
+mod scenario_tests;
 mod serve;
 mod serve_admission;
 mod serve_chaos;

@@ -30,6 +30,9 @@ pub enum Command {
     Run(Box<RunArgs>),
     /// Show what a pipeline would do, without running anything.
     Simulate(SimulateArgs),
+    /// Run a pipeline's scenario tests (`<pipeline>.test.json`) through the
+    /// simulator: routing checked without a model, a shell or a person.
+    Test(TestArgs),
     /// Copy a built-in workflow into the current directory as `<name>.dip`.
     Init(InitArgs),
     /// Conformance harness (`tracker conformance golden <fixture.dip>`).
@@ -342,6 +345,30 @@ fn patterns(value: &str) -> Result<String, String> {
 pub struct SimulateArgs {
     /// A `.dip` or `.dot` file, or the name of a built-in workflow.
     pub pipeline: OsString,
+}
+
+/// `tracker test <pipeline> [tests]`
+#[derive(Debug, Args)]
+pub struct TestArgs {
+    /// A `.dip` or `.dot` file, or the name of a built-in workflow.
+    pub pipeline: OsString,
+    /// The scenario file (default: `<pipeline>.test.json` beside it).
+    pub tests: Option<PathBuf>,
+    /// How to print the results.
+    #[arg(long, value_enum, default_value_t = TestFormat::Text)]
+    pub format: TestFormat,
+    /// Run only the tests whose name contains this text.
+    #[arg(long, value_name = "NAME")]
+    pub run: Option<String>,
+}
+
+/// How `tracker test` prints its results.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum TestFormat {
+    /// A line per test, its path, and why a failing one failed.
+    Text,
+    /// The reference's JSON (`results`, `passed`, `failed`, `total`).
+    Json,
 }
 
 /// `tracker init [name]`

@@ -7,6 +7,8 @@ pub struct Builtin {
     pub name: &'static str,
     /// The `.dip` source.
     pub source: &'static str,
+    /// Its scenario tests (`tracker test <name>`), if it has any.
+    pub tests: Option<&'static str>,
 }
 
 /// Every built-in workflow, sorted by name.
@@ -14,10 +16,12 @@ pub const BUILTINS: &[Builtin] = &[
     Builtin {
         name: "quickstart",
         source: include_str!("../../workflows/quickstart.dip"),
+        tests: Some(include_str!("../../workflows/quickstart.test.json")),
     },
     Builtin {
         name: "review_loop",
         source: include_str!("../../workflows/review_loop.dip"),
+        tests: Some(include_str!("../../workflows/review_loop.test.json")),
     },
 ];
 

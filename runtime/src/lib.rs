@@ -32,6 +32,7 @@ pub mod outcome;
 pub mod plan;
 pub mod retry;
 pub mod routing;
+pub mod scenario;
 pub mod spec;
 pub mod supervision;
 pub mod time;

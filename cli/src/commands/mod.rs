@@ -11,6 +11,7 @@ pub mod run;
 pub mod setup;
 pub mod simulate;
 pub mod steer;
+pub mod test;
 pub mod validate;
 pub mod workflows;
 
@@ -27,6 +28,7 @@ pub fn dispatch(cli: Cli) -> Result<u8> {
         Command::Workflows => workflows::run(),
         Command::Run(args) => run::run(&args),
         Command::Simulate(args) => simulate::run(&args),
+        Command::Test(args) => test::run(&args),
         Command::Init(args) => init::run(&args),
         Command::Conformance(c) => match c.command {
             ConformanceSubcommand::Golden(args) => conformance::run(&args),

@@ -1,0 +1,387 @@
+//! `tracker test <pipeline> [tests.json]`: runs a pipeline's scenario tests
+//! through the simulator ([`tracker_runtime::scenario`]), as `dippin test`
+//! does. The tests are `<pipeline>.test.json` beside the pipeline (a built-in's
+//! ship inside the binary) unless a file is given:
+//!
+//! ```json
+//! {"tests": [{"name": "…", "scenario": {"outcome": "fail", "Review.preferred_label": "approve"},
+//!             "branch": ["WorkerA"],
+//!             "expect": {"status": "success", "visited": ["…"], "not_visited": ["…"],
+//!                        "path_contains": ["…"], "immediately_after": {"A": "B"}}}]}
+//! ```
+//!
+//! Exit status: 0 when every test passes, 1 when one fails (or the pipeline
+//! does not load), [`BAD_TESTS`] when the tests cannot be used: no file,
+//! malformed JSON, an unknown field, a node the pipeline does not have, or a
+//! `--run` that selects nothing.
+
+use std::collections::BTreeMap;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use anyhow::Result;
+use dippin::diagnostic::printable_line as shown;
+use serde::Deserialize;
+use tracker_runtime::plan::SpawnPlan;
+use tracker_runtime::scenario::{self, Scenario, Walk};
+
+use crate::args::{TestArgs, TestFormat};
+use crate::exit;
+use crate::pipeline::PipelineSource;
+
+/// The exit status when the tests themselves cannot be used.
+pub const BAD_TESTS: u8 = 2;
+
+/// A scenario file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TestFile {
+    tests: Vec<TestCase>,
+}
+
+/// One scenario and what must happen.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TestCase {
+    name: String,
+    #[serde(default)]
+    scenario: BTreeMap<String, String>,
+    #[serde(default)]
+    branch: Vec<String>,
+    #[serde(default)]
+    expect: Expect,
+}
+
+/// A scenario's expectations; every one given must hold.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Expect {
+    status: Option<String>,
+    #[serde(default)]
+    visited: Vec<String>,
+    #[serde(default)]
+    not_visited: Vec<String>,
+    #[serde(default)]
+    path_contains: Vec<String>,
+    #[serde(default)]
+    immediately_after: BTreeMap<String, String>,
+}
+
+/// One scenario's result.
+#[derive(Debug)]
+struct Outcome {
+    name: String,
+    path: Vec<String>,
+    /// Why it failed; empty when it passed.
+    errors: Vec<String>,
+}
+
+/// Runs the tests and prints their results.
+pub fn run(args: &TestArgs) -> Result<u8> {
+    let (source, doc, diags) = super::analyse(&args.pipeline, false)?;
+    if doc.has_errors() {
+        return super::validate::verdict(&source.display_name(), &doc, &diags);
+    }
+    let plan = match SpawnPlan::compile(&doc.workflow) {
+        Ok(plan) => plan,
+        Err(e) => {
+            eprintln!("{}: {}", source.display_name(), shown(&e.to_string()));
+            return Ok(exit::FAILURE);
+        }
+    };
+    let (origin, text) = match read_tests(&source, args.tests.as_deref()) {
+        Ok(found) => found,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return Ok(BAD_TESTS);
+        }
+    };
+    let file = match parse(&origin, &text, &plan) {
+        Ok(file) => file,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return Ok(BAD_TESTS);
+        }
+    };
+    let selected: Vec<&TestCase> = file
+        .tests
+        .iter()
+        .filter(|t| {
+            args.run
+                .as_deref()
+                .is_none_or(|wanted| t.name.contains(wanted))
+        })
+        .collect();
+    if selected.is_empty() {
+        eprintln!(
+            "error: {origin}: no test {}",
+            args.run
+                .as_deref()
+                .map_or("at all".to_string(), |w| format!(
+                    "whose name contains {w:?}"
+                ))
+        );
+        return Ok(BAD_TESTS);
+    }
+    let outcomes: Vec<Outcome> = selected.into_iter().map(|t| check(&plan, t)).collect();
+    let failed = outcomes.iter().filter(|o| !o.errors.is_empty()).count();
+    let mut stdout = std::io::stdout().lock();
+    match args.format {
+        TestFormat::Json => writeln!(stdout, "{}", as_json(&outcomes))?,
+        TestFormat::Text => write_text(&mut stdout, &outcomes)?,
+    }
+    Ok(if failed == 0 { exit::OK } else { exit::FAILURE })
+}
+
+/// The tests' text and where it came from: `given`, or `<stem>.test.json`
+/// beside the pipeline, or a built-in's own.
+fn read_tests(source: &PipelineSource, given: Option<&Path>) -> Result<(String, String), String> {
+    let path: PathBuf = match (given, source) {
+        (Some(path), _) => path.to_path_buf(),
+        (None, PipelineSource::Builtin(builtin)) => {
+            return builtin
+                .tests
+                .map(|text| {
+                    (
+                        format!("{}.test.json (built in)", builtin.name),
+                        text.to_string(),
+                    )
+                })
+                .ok_or_else(|| format!("the built-in {:?} has no tests", builtin.name));
+        }
+        (None, PipelineSource::File(path) | PipelineSource::RunCopy { copy: path, .. }) => {
+            path.with_extension("test.json")
+        }
+    };
+    let shown_path = path.display().to_string();
+    std::fs::read_to_string(&path)
+        .map(|text| (shown_path.clone(), text))
+        .map_err(|e| format!("{shown_path}: {e}"))
+}
+
+/// The test file, checked against the pipeline: every node an expectation or
+/// a branch names must exist.
+fn parse(origin: &str, text: &str, plan: &SpawnPlan) -> Result<TestFile, String> {
+    let file: TestFile = serde_json::from_str(text).map_err(|e| {
+        // serde_json's message ends with "at line L column C".
+        format!(
+            "{origin}:{}:{}: {}",
+            e.line(),
+            e.column(),
+            strip_position(&e.to_string())
+        )
+    })?;
+    for test in &file.tests {
+        let expect = &test.expect;
+        let named = expect
+            .visited
+            .iter()
+            .map(|n| ("expect.visited", n))
+            .chain(expect.not_visited.iter().map(|n| ("expect.not_visited", n)))
+            .chain(
+                expect
+                    .path_contains
+                    .iter()
+                    .map(|n| ("expect.path_contains", n)),
+            )
+            .chain(expect.immediately_after.iter().flat_map(|(a, b)| {
+                [
+                    ("expect.immediately_after", a),
+                    ("expect.immediately_after", b),
+                ]
+            }))
+            .chain(test.branch.iter().map(|n| ("branch", n)));
+        for (field, node) in named {
+            if plan.node_index(node).is_none() {
+                let (line, column) = position_of(text, &test.name, node);
+                return Err(format!(
+                    "{origin}:{line}:{column}: test {:?}: {field} names {:?}, which {} has no node of",
+                    test.name, node, plan.name
+                ));
+            }
+        }
+        if let Some(status) = &expect.status {
+            if !matches!(status.as_str(), "success" | "dead_end") {
+                let (line, column) = position_of(text, &test.name, status);
+                return Err(format!(
+                    "{origin}:{line}:{column}: test {:?}: expect.status is {status:?}; it can be \"success\" or \"dead_end\"",
+                    test.name
+                ));
+            }
+        }
+    }
+    Ok(file)
+}
+
+/// `message` without serde_json's trailing " at line L column C".
+fn strip_position(message: &str) -> &str {
+    message
+        .rfind(" at line ")
+        .map_or(message, |at| &message[..at])
+}
+
+/// The line and column of the JSON string `value` in `text`, looked for after
+/// the test named `test` (first the test's name, then the value).
+fn position_of(text: &str, test: &str, value: &str) -> (usize, usize) {
+    let quoted = |s: &str| serde_json::to_string(s).unwrap_or_default();
+    let start = text.find(&quoted(test)).unwrap_or(0);
+    let at = text[start..]
+        .find(&quoted(value))
+        .map_or(start, |offset| start + offset);
+    let before = &text[..at];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rfind('\n').map_or(at, |nl| at - nl - 1) + 1;
+    (line, column)
+}
+
+/// Walks one scenario and checks its expectations.
+fn check(plan: &SpawnPlan, test: &TestCase) -> Outcome {
+    let mut scenario = Scenario::from_map(plan, test.scenario.clone());
+    scenario.branches = test.branch.clone();
+    let walk = match scenario::walk(plan, &scenario, scenario::TEST_VISIT_CAP) {
+        Ok(walk) => walk,
+        Err(e) => {
+            let scenario::WalkError::TooManySteps(path) = &e;
+            return Outcome {
+                name: test.name.clone(),
+                // The loop it was caught in: the last steps.
+                path: path[path.len().saturating_sub(12)..].to_vec(),
+                errors: vec![e.to_string()],
+            };
+        }
+    };
+    let errors = failures(&test.expect, &walk);
+    Outcome {
+        name: test.name.clone(),
+        path: walk.path,
+        errors,
+    }
+}
+
+/// Each expectation of `expect` that `walk` does not meet, said plainly.
+fn failures(expect: &Expect, walk: &Walk) -> Vec<String> {
+    let path = &walk.path;
+    let visited = |node: &String| path.contains(node);
+    let mut errors = Vec::new();
+    if let Some(status) = &expect.status {
+        if status != walk.ending.as_str() {
+            errors.push(format!(
+                "expect.status: wanted {status:?}, the walk ended {:?}",
+                walk.ending.as_str()
+            ));
+        }
+    }
+    for node in expect.visited.iter().filter(|n| !visited(n)) {
+        errors.push(format!("expect.visited: {node:?} was not visited"));
+    }
+    for node in expect.not_visited.iter().filter(|n| visited(n)) {
+        errors.push(format!("expect.not_visited: {node:?} was visited"));
+    }
+    if let Some(missing) = first_missing_in_order(path, &expect.path_contains) {
+        errors.push(format!(
+            "expect.path_contains: {:?} does not follow {} in the path",
+            expect.path_contains[missing],
+            if missing == 0 {
+                "the start".to_string()
+            } else {
+                format!("{:?}", expect.path_contains[missing - 1])
+            }
+        ));
+    }
+    for (before, after) in &expect.immediately_after {
+        let next: Vec<&String> = path
+            .windows(2)
+            .filter(|pair| &pair[0] == before)
+            .map(|pair| &pair[1])
+            .collect();
+        if !next.contains(&after) {
+            errors.push(if next.is_empty() {
+                format!(
+                    "expect.immediately_after: wanted {after:?} right after {before:?}, but nothing came after {before:?}"
+                )
+            } else {
+                format!(
+                    "expect.immediately_after: wanted {after:?} right after {before:?}, got {}",
+                    next.iter().map(|n| format!("{n:?}")).collect::<Vec<_>>().join(", ")
+                )
+            });
+        }
+    }
+    errors
+}
+
+/// The index in `wanted` of the first node that does not appear, in order
+/// (gaps allowed), in `path`; `None` when all do.
+fn first_missing_in_order(path: &[String], wanted: &[String]) -> Option<usize> {
+    let mut rest = path.iter();
+    wanted
+        .iter()
+        .position(|node| !rest.by_ref().any(|step| step == node))
+}
+
+fn write_text(out: &mut impl std::io::Write, outcomes: &[Outcome]) -> std::io::Result<()> {
+    for outcome in outcomes {
+        let mark = if outcome.errors.is_empty() {
+            "✓"
+        } else {
+            "✗"
+        };
+        writeln!(out, "{mark} {}", shown(&outcome.name))?;
+        if !outcome.path.is_empty() {
+            let path: Vec<String> = outcome.path.iter().map(|n| shown(n).into_owned()).collect();
+            writeln!(out, "    path: {}", path.join(" → "))?;
+        }
+        for error in &outcome.errors {
+            writeln!(out, "    {}", shown(error))?;
+        }
+    }
+    let failed = outcomes.iter().filter(|o| !o.errors.is_empty()).count();
+    writeln!(
+        out,
+        "\n{} passed, {failed} failed, {} total",
+        outcomes.len() - failed,
+        outcomes.len()
+    )
+}
+
+/// The reference's JSON shape: `{"results":[{"name","passed","path"|"errors"}],
+/// "passed","failed","total"}`.
+fn as_json(outcomes: &[Outcome]) -> serde_json::Value {
+    let results: Vec<serde_json::Value> = outcomes
+        .iter()
+        .map(|o| {
+            if o.errors.is_empty() {
+                serde_json::json!({"name": o.name, "passed": true, "path": o.path})
+            } else {
+                serde_json::json!({"name": o.name, "passed": false, "errors": o.errors})
+            }
+        })
+        .collect();
+    let failed = outcomes.iter().filter(|o| !o.errors.is_empty()).count();
+    serde_json::json!({
+        "results": results,
+        "passed": outcomes.len() - failed,
+        "failed": failed,
+        "total": outcomes.len(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn path_contains_allows_gaps_but_keeps_order() {
+        let path: Vec<String> = ["A", "B", "C", "D"].map(String::from).to_vec();
+        let wanted = |w: &[&str]| w.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(first_missing_in_order(&path, &wanted(&["A", "C"])), None);
+        assert_eq!(first_missing_in_order(&path, &wanted(&["C", "A"])), Some(1));
+        assert_eq!(first_missing_in_order(&path, &wanted(&["E"])), Some(0));
+    }
+
+    #[test]
+    fn positions_are_found_after_the_tests_name() {
+        let text = "{\"tests\": [\n  {\"name\": \"one\", \"expect\": {\"visited\": [\"X\"]}},\n  {\"name\": \"two\",\n   \"expect\": {\"visited\": [\"X\"]}}]}";
+        assert_eq!(position_of(text, "two", "X"), (4, 27));
+    }
+}

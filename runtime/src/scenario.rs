@@ -1,0 +1,326 @@
+//! The scenario simulator (dippin-language §11): walks a plan without running
+//! anything, choosing each next edge from a scenario's context the way
+//! `dippin test` does, so that a workflow's routing can be tested without a
+//! model, a shell or a person.
+//!
+//! The rules, in the order they apply at each node:
+//!
+//! - The scenario's `Node.key` values are applied when `Node` is visited (an
+//!   empty value deletes the key); then the auto-defaults: an agent with
+//!   `auto_status` sets `outcome=success`, a tool sets `tool_stdout=success` and
+//!   `outcome=success`, and a tool with `marker_grep` sets `tool_marker` to the
+//!   pattern's first match in `tool_stdout` — each unless the scenario gives
+//!   the key, globally or for that node.
+//! - Reaching the exit node ends the walk `success`; a node with no outgoing
+//!   edge ends it `dead_end`; more than [`MAX_STEPS`] visits is an error.
+//! - A parallel node walks each branch (only those the scenario lists, when it
+//!   lists any) up to its fan-in, then continues from the fan-in.
+//! - A node visited more than the visit cap breaks its loop: a gate with a
+//!   `default` takes the default's edge; otherwise the first conditional edge
+//!   that does not match, else the first unconditional edge, else the first.
+//! - A human gate with a `preferred_label` in the context takes the first edge
+//!   whose label contains it (case-insensitively), and the key is cleared; one
+//!   with a `default` and no preference takes the default's edge.
+//! - Otherwise the first conditional edge that matches, in declaration order,
+//!   then the first unconditional edge, then the first edge.
+//!
+//! Conditions are evaluated by the runtime's own evaluator
+//! ([`crate::condition`]). Where the simulator differs from a run on purpose:
+//! it never fails a node (no retries, no `fallback_target`, no goal gates), and
+//! edge weights do not order unconditional edges (declaration order does), as
+//! in the reference's simulator.
+
+use std::collections::{BTreeMap, HashMap};
+
+use crate::condition::{evaluate_condition, MapLookup};
+use crate::plan::{Handler, NodeIndex, PlanEdge, SpawnPlan};
+use crate::spec::KindSpec;
+
+/// The most node visits one walk may make.
+pub const MAX_STEPS: usize = 500;
+
+/// How many visits of one node a scenario test allows before it breaks the
+/// loop (the reference runner's cap).
+pub const TEST_VISIT_CAP: usize = 3;
+
+/// What a scenario sets.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Scenario {
+    /// Context keys set before the walk starts.
+    pub context: BTreeMap<String, String>,
+    /// Keys set when a node is visited, by node id (an empty value deletes).
+    pub per_node: BTreeMap<String, BTreeMap<String, String>>,
+    /// The parallel branches to walk (all when empty).
+    pub branches: Vec<String>,
+}
+
+impl Scenario {
+    /// A scenario from its flat map: `Node.key` entries, where `Node` is a node
+    /// of `plan`, apply to that node; every other entry is a context key.
+    pub fn from_map(plan: &SpawnPlan, map: BTreeMap<String, String>) -> Scenario {
+        let mut scenario = Scenario::default();
+        for (key, value) in map {
+            match key.split_once('.') {
+                Some((node, inner)) if plan.node_index(node).is_some() && !inner.is_empty() => {
+                    scenario
+                        .per_node
+                        .entry(node.to_string())
+                        .or_default()
+                        .insert(inner.to_string(), value);
+                }
+                _ => {
+                    scenario.context.insert(key, value);
+                }
+            }
+        }
+        scenario
+    }
+
+    /// Whether the scenario gives `key`, globally or for node `node`.
+    fn gives(&self, node: &str, key: &str) -> bool {
+        self.context.contains_key(key)
+            || self
+                .per_node
+                .get(node)
+                .is_some_and(|keys| keys.contains_key(key))
+    }
+}
+
+/// How a walk ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ending {
+    /// It reached the exit node.
+    Success,
+    /// It reached a node with no outgoing edge.
+    DeadEnd,
+}
+
+impl Ending {
+    /// The name scenario files use.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Ending::Success => "success",
+            Ending::DeadEnd => "dead_end",
+        }
+    }
+}
+
+/// A finished walk.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Walk {
+    /// How it ended.
+    pub ending: Ending,
+    /// Every node visited, in order.
+    pub path: Vec<String>,
+    /// The nodes whose loop was broken by the visit cap, in order.
+    pub loop_breaks: Vec<String>,
+}
+
+/// Why a walk did not finish.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum WalkError {
+    /// It went on past [`MAX_STEPS`] visits (the path so far).
+    #[error("simulation exceeded {MAX_STEPS} steps (possible infinite loop)")]
+    TooManySteps(Vec<String>),
+}
+
+/// Walks `plan` under `scenario`, breaking loops after `visit_cap` visits of a
+/// node.
+pub fn walk(plan: &SpawnPlan, scenario: &Scenario, visit_cap: usize) -> Result<Walk, WalkError> {
+    let mut walker = Walker {
+        plan,
+        scenario,
+        visit_cap,
+        context: scenario.context.clone(),
+        visits: HashMap::new(),
+        path: Vec::new(),
+        loop_breaks: Vec::new(),
+    };
+    let ending = walker.from(plan.start, None)?;
+    Ok(Walk {
+        ending: ending.unwrap_or(Ending::Success),
+        path: walker.path,
+        loop_breaks: walker.loop_breaks,
+    })
+}
+
+struct Walker<'a> {
+    plan: &'a SpawnPlan,
+    scenario: &'a Scenario,
+    visit_cap: usize,
+    context: BTreeMap<String, String>,
+    visits: HashMap<NodeIndex, usize>,
+    path: Vec<String>,
+    loop_breaks: Vec<String>,
+}
+
+impl Walker<'_> {
+    /// Walks from `node` until the exit, a dead end, or `stop` (a fan-in
+    /// reached by a branch: `None` is returned then).
+    fn from(
+        &mut self,
+        mut node: NodeIndex,
+        stop: Option<NodeIndex>,
+    ) -> Result<Option<Ending>, WalkError> {
+        loop {
+            if Some(node) == stop {
+                return Ok(None);
+            }
+            self.visit(node)?;
+            if node == self.plan.exit {
+                return Ok(Some(Ending::Success));
+            }
+            if self.plan.node(node).handler == Handler::Parallel {
+                if let Some(join) = self.plan.join_of(node) {
+                    for branch in self.branches(node) {
+                        if let Some(ending) = self.from(branch, Some(join))? {
+                            return Ok(Some(ending));
+                        }
+                    }
+                    node = join;
+                    continue;
+                }
+            }
+            match self.next(node) {
+                Some(next) => node = next,
+                None => return Ok(Some(Ending::DeadEnd)),
+            }
+        }
+    }
+
+    /// Records a visit and applies the scenario's keys and the auto-defaults.
+    fn visit(&mut self, node: NodeIndex) -> Result<(), WalkError> {
+        if self.path.len() >= MAX_STEPS {
+            return Err(WalkError::TooManySteps(std::mem::take(&mut self.path)));
+        }
+        let plan_node = self.plan.node(node);
+        let id = plan_node.id.as_str();
+        self.path.push(id.to_string());
+        *self.visits.entry(node).or_default() += 1;
+        if let Some(keys) = self.scenario.per_node.get(id) {
+            for (key, value) in keys {
+                if value.is_empty() {
+                    self.context.remove(key);
+                } else {
+                    self.context.insert(key.clone(), value.clone());
+                }
+            }
+        }
+        let mut default = |key: &str, value: &str| {
+            if !self.scenario.gives(id, key) {
+                self.context.insert(key.to_string(), value.to_string());
+            }
+        };
+        match &plan_node.spec.kind {
+            KindSpec::Agent(agent) if agent.auto_status => default("outcome", "success"),
+            KindSpec::Tool(tool) => {
+                default("tool_stdout", "success");
+                default("outcome", "success");
+                if !tool.marker_grep.is_empty() {
+                    let stdout = self.context.get("tool_stdout").cloned().unwrap_or_default();
+                    if let Some(found) = regex::Regex::new(tool.marker_grep.as_str())
+                        .ok()
+                        .and_then(|re| re.find(&stdout).map(|m| m.as_str().to_string()))
+                    {
+                        self.context.insert("tool_marker".into(), found);
+                    }
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// The branches of parallel node `node` the scenario walks.
+    fn branches(&self, node: NodeIndex) -> Vec<NodeIndex> {
+        let KindSpec::Parallel(parallel) = &self.plan.node(node).spec.kind else {
+            return Vec::new();
+        };
+        parallel
+            .targets
+            .iter()
+            .filter(|t| self.scenario.branches.is_empty() || self.scenario.branches.contains(t))
+            .filter_map(|t| self.plan.node_index(t))
+            .collect()
+    }
+
+    /// The node after `node`, by the rules in the module docs.
+    fn next(&mut self, node: NodeIndex) -> Option<NodeIndex> {
+        let edges: Vec<&PlanEdge> = self.plan.outgoing(node).collect();
+        let first = edges.first()?;
+        let plan_node = self.plan.node(node);
+        let gate_default = match &plan_node.spec.kind {
+            KindSpec::Human(human) if !human.default_choice.is_empty() => {
+                labelled(&edges, human.default_choice.as_str())
+            }
+            _ => None,
+        };
+        let over_cap = self.visits.get(&node).copied().unwrap_or(0) > self.visit_cap;
+        if over_cap {
+            self.loop_breaks.push(plan_node.id.clone());
+            if let Some(edge) = gate_default {
+                return Some(edge.to);
+            }
+            let unmatched = edges
+                .iter()
+                .find(|e| conditional(e) && !self.matches(e))
+                .or_else(|| edges.iter().find(|e| !conditional(e)))
+                .unwrap_or(first);
+            return Some(unmatched.to);
+        }
+        if let [only] = edges.as_slice() {
+            if !conditional(only) {
+                return Some(only.to);
+            }
+        }
+        if plan_node.handler == Handler::Human {
+            let preferred = self
+                .context
+                .get("preferred_label")
+                .filter(|p| !p.is_empty())
+                .cloned();
+            if let Some(preferred) = preferred {
+                self.context.remove("preferred_label");
+                if let Some(edge) = labelled(&edges, &preferred) {
+                    return Some(edge.to);
+                }
+            }
+            if let Some(edge) = gate_default {
+                return Some(edge.to);
+            }
+        }
+        edges
+            .iter()
+            .find(|e| conditional(e) && self.matches(e))
+            .or_else(|| edges.iter().find(|e| !conditional(e)))
+            .map_or(Some(first.to), |e| Some(e.to))
+    }
+
+    /// Whether `edge`'s condition holds in the current context.
+    fn matches(&self, edge: &PlanEdge) -> bool {
+        let Some(condition) = &edge.condition else {
+            return true;
+        };
+        let vars = self.context.iter().fold(MapLookup::new(), |vars, (k, v)| {
+            vars.with(k.clone(), v.clone())
+        });
+        evaluate_condition(condition, &vars).unwrap_or(false)
+    }
+}
+
+/// Whether `edge` has a condition.
+fn conditional(edge: &PlanEdge) -> bool {
+    edge.condition
+        .as_ref()
+        .is_some_and(|c| !c.raw.trim().is_empty())
+}
+
+/// The first edge whose label (or choice key) contains `wanted`, ignoring case.
+fn labelled<'e>(edges: &[&'e PlanEdge], wanted: &str) -> Option<&'e PlanEdge> {
+    let wanted = wanted.to_lowercase();
+    edges.iter().copied().find(|e| {
+        [&e.label, &e.choice]
+            .iter()
+            .any(|text| !text.is_empty() && text.to_lowercase().contains(&wanted))
+    })
+}
