@@ -17,32 +17,36 @@ const CORPUS: [(&str, &str); 5] = [
     ("dippin-lang/cmd/dippin/testdata", "gate_loop.dip"),
 ];
 
-/// `build_product.test.json` scenarios that fail under the simulator's rules
-/// (dippin-language §11) against the `build_product.dip` beside them. They
-/// expect routes the workflow no longer has: every one walks through
-/// `PickNextMilestone`, whose milestone loop has since gained
-/// `CheckMilestoneOutputs` (it routes to `EscalateMilestone` unless a tool
-/// prints `outputs-present`, which no scenario sets) and the turn-breach
-/// `OperatorDecision` branch; the happy path, for one, expects
-/// `CheckMilestoneOutputs` to reach `ClearStaleReviews` with `tool_stdout`
-/// `all-done`, which no rule of §11 allows. The walks do not reach the exit:
-/// the milestone loop repeats until the 500-step limit.
-const STALE: [&str; 16] = [
-    "happy path — milestones done, review, ship",
+/// `build_product.test.json` scenarios that no simulator following
+/// dippin-language §11 can pass against the `build_product.dip` beside them:
+/// they were written for an older version of the workflow. Each expects a step
+/// the workflow cannot take (checked by `the_stale_scenarios_ask_for_steps_the_workflow_cannot_take`).
+///
+/// Five name, in `immediately_after`, a pair of nodes with no edge between
+/// them: `Implement` → `TestMilestone` (`CommitIfDirty` is between),
+/// `EscalateMilestone` → `Cleanup`, `EscalateReview` → `Decompose`
+/// (`ResetReviewBudget` is between), `ApplyReviewFixes` → `FinalBuild`,
+/// `PickNextMilestone` → `ReviewParallel` (`CheckMilestoneOutputs` and
+/// `ClearStaleReviews` are between).
+const NO_SUCH_EDGE: [&str; 5] = [
     "build loop — implement, test, verify, mark done, pick next",
-    "test fails — enters fix loop then retests",
-    "fix exhausted — routes to milestone escalation, not review escalation",
-    "milestone escalation default — mark done continues build",
-    "milestone escalation — retry re-implements from scratch",
     "milestone escalation — accept skips to cleanup",
-    "verify fails — routes to fix loop, not escalation",
     "review escalation — retry goes back to Decompose",
     "cross-review finds issues — apply fixes then final build",
+    "all milestones complete — routes to cross-review",
+];
+
+/// Five expect to leave the milestone loop for the review without passing
+/// `EscalateMilestone`; but every way out of that loop now goes through
+/// `CheckMilestoneOutputs`, which reaches the review (`ClearStaleReviews`) only
+/// when `tool_stdout` contains `outputs-present` — these scenarios set it to
+/// `all-done` for every node, or leave the tools' `success` — and otherwise
+/// routes to `EscalateMilestone`.
+const GATE_ADDED_SINCE: [&str; 5] = [
+    "happy path — milestones done, review, ship",
+    "test fails — enters fix loop then retests",
     "final build fails — review escalation (not milestone)",
     "final spec check fails — review escalation",
-    "all milestones complete — routes to cross-review",
-    "PickNextMilestone with no all-done — continues to Implement",
-    "fix loop breaks after max visits — escalation reached",
     "full success path order — plan to ship",
 ];
 
@@ -79,8 +83,75 @@ fn the_corpus_scenarios_pass_but_the_stale_ones() {
         failed.extend(names);
     }
     assert_eq!(total, 35);
-    let stale: BTreeSet<String> = STALE.iter().map(|s| s.to_string()).collect();
+    let stale: BTreeSet<String> = NO_SUCH_EDGE
+        .iter()
+        .chain(&GATE_ADDED_SINCE)
+        .map(|s| s.to_string())
+        .collect();
     assert_eq!(failed, stale);
+}
+
+#[test]
+fn the_stale_scenarios_ask_for_steps_the_workflow_cannot_take() {
+    let dir = corpus_dir().join("tracker/examples");
+    let source = std::fs::read_to_string(dir.join("build_product.dip")).expect("read");
+    let doc = dippin::load_str("build_product.dip", &source, None);
+    let edges: BTreeSet<(String, String)> = doc
+        .workflow
+        .all_edges()
+        .iter()
+        .map(|e| (e.from.to_string(), e.to.to_string()))
+        .collect();
+    let tests: Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.join("build_product.test.json")).expect("read"),
+    )
+    .expect("json");
+    let test = |name: &str| {
+        tests["tests"]
+            .as_array()
+            .expect("tests")
+            .iter()
+            .find(|t| t["name"] == name)
+            .cloned()
+            .expect("a test")
+    };
+    for name in NO_SUCH_EDGE {
+        let after = test(name)["expect"]["immediately_after"].clone();
+        let missing = after
+            .as_object()
+            .expect("immediately_after")
+            .iter()
+            .any(|(a, b)| !edges.contains(&(a.clone(), b.as_str().expect("id").to_string())));
+        assert!(missing, "{name}: every pair it names is an edge");
+    }
+    // The gate out of the milestone loop: to the review only on
+    // `outputs-present`.
+    let out_of_gate: Vec<&(String, String)> = edges
+        .iter()
+        .filter(|(from, _)| from == "CheckMilestoneOutputs")
+        .collect();
+    assert!(source.contains(
+        "CheckMilestoneOutputs -> ClearStaleReviews  when ctx.tool_stdout contains outputs-present"
+    ));
+    assert!(out_of_gate
+        .iter()
+        .all(|(_, to)| to == "ClearStaleReviews" || to == "EscalateMilestone"));
+    for name in GATE_ADDED_SINCE {
+        let test = test(name);
+        let wants_review_or_no_escalation = test["expect"]["not_visited"]
+            .as_array()
+            .is_some_and(|n| n.iter().any(|n| n == "EscalateMilestone"))
+            || ["visited", "path_contains"].iter().any(|key| {
+                test["expect"][key]
+                    .as_array()
+                    .is_some_and(|n| n.iter().any(|n| n == "ReviewParallel"))
+            });
+        assert!(wants_review_or_no_escalation, "{name}");
+        assert!(
+            !test["scenario"].to_string().contains("outputs-present"),
+            "{name}"
+        );
+    }
 }
 
 const FLOW: &str = "workflow Flow

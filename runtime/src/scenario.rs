@@ -12,7 +12,9 @@
 //!   pattern's first match in `tool_stdout` — each unless the scenario gives
 //!   the key, globally or for that node.
 //! - Reaching the exit node ends the walk `success`; a node with no outgoing
-//!   edge ends it `dead_end`; more than [`MAX_STEPS`] visits is an error.
+//!   edge ends it `dead_end`; it is stopped after [`MAX_STEPS`] visits
+//!   (`simulation exceeded 500 steps (possible infinite loop)`), with the path
+//!   so far.
 //! - A parallel node walks each branch (only those the scenario lists, when it
 //!   lists any) up to its fan-in, then continues from the fan-in.
 //! - A node visited more than the visit cap breaks its loop: a gate with a
@@ -93,6 +95,8 @@ pub enum Ending {
     Success,
     /// It reached a node with no outgoing edge.
     DeadEnd,
+    /// It was stopped after [`MAX_STEPS`] visits: it has no status.
+    StepLimit,
 }
 
 impl Ending {
@@ -101,6 +105,7 @@ impl Ending {
         match self {
             Ending::Success => "success",
             Ending::DeadEnd => "dead_end",
+            Ending::StepLimit => "stopped",
         }
     }
 }
@@ -116,17 +121,12 @@ pub struct Walk {
     pub loop_breaks: Vec<String>,
 }
 
-/// Why a walk did not finish.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum WalkError {
-    /// It went on past [`MAX_STEPS`] visits (the path so far).
-    #[error("simulation exceeded {MAX_STEPS} steps (possible infinite loop)")]
-    TooManySteps(Vec<String>),
-}
+/// What a walk stopped by the step limit says.
+pub const STEP_LIMIT_MESSAGE: &str = "simulation exceeded 500 steps (possible infinite loop)";
 
 /// Walks `plan` under `scenario`, breaking loops after `visit_cap` visits of a
 /// node.
-pub fn walk(plan: &SpawnPlan, scenario: &Scenario, visit_cap: usize) -> Result<Walk, WalkError> {
+pub fn walk(plan: &SpawnPlan, scenario: &Scenario, visit_cap: usize) -> Walk {
     let mut walker = Walker {
         plan,
         scenario,
@@ -136,12 +136,12 @@ pub fn walk(plan: &SpawnPlan, scenario: &Scenario, visit_cap: usize) -> Result<W
         path: Vec::new(),
         loop_breaks: Vec::new(),
     };
-    let ending = walker.from(plan.start, None)?;
-    Ok(Walk {
+    let ending = walker.from(plan.start, None);
+    Walk {
         ending: ending.unwrap_or(Ending::Success),
         path: walker.path,
         loop_breaks: walker.loop_breaks,
-    })
+    }
 }
 
 struct Walker<'a> {
@@ -155,26 +155,25 @@ struct Walker<'a> {
 }
 
 impl Walker<'_> {
-    /// Walks from `node` until the exit, a dead end, or `stop` (a fan-in
-    /// reached by a branch: `None` is returned then).
-    fn from(
-        &mut self,
-        mut node: NodeIndex,
-        stop: Option<NodeIndex>,
-    ) -> Result<Option<Ending>, WalkError> {
+    /// Walks from `node` until the exit, a dead end, the step limit, or
+    /// `stop` (a fan-in reached by a branch: `None` is returned then).
+    fn from(&mut self, mut node: NodeIndex, stop: Option<NodeIndex>) -> Option<Ending> {
         loop {
             if Some(node) == stop {
-                return Ok(None);
+                return None;
             }
-            self.visit(node)?;
+            if self.path.len() >= MAX_STEPS {
+                return Some(Ending::StepLimit);
+            }
+            self.visit(node);
             if node == self.plan.exit {
-                return Ok(Some(Ending::Success));
+                return Some(Ending::Success);
             }
             if self.plan.node(node).handler == Handler::Parallel {
                 if let Some(join) = self.plan.join_of(node) {
                     for branch in self.branches(node) {
-                        if let Some(ending) = self.from(branch, Some(join))? {
-                            return Ok(Some(ending));
+                        if let Some(ending) = self.from(branch, Some(join)) {
+                            return Some(ending);
                         }
                     }
                     node = join;
@@ -183,16 +182,13 @@ impl Walker<'_> {
             }
             match self.next(node) {
                 Some(next) => node = next,
-                None => return Ok(Some(Ending::DeadEnd)),
+                None => return Some(Ending::DeadEnd),
             }
         }
     }
 
     /// Records a visit and applies the scenario's keys and the auto-defaults.
-    fn visit(&mut self, node: NodeIndex) -> Result<(), WalkError> {
-        if self.path.len() >= MAX_STEPS {
-            return Err(WalkError::TooManySteps(std::mem::take(&mut self.path)));
-        }
+    fn visit(&mut self, node: NodeIndex) {
         let plan_node = self.plan.node(node);
         let id = plan_node.id.as_str();
         self.path.push(id.to_string());
@@ -228,7 +224,6 @@ impl Walker<'_> {
             }
             _ => {}
         }
-        Ok(())
     }
 
     /// The branches of parallel node `node` the scenario walks.
@@ -323,4 +318,47 @@ fn labelled<'e>(edges: &[&'e PlanEdge], wanted: &str) -> Option<&'e PlanEdge> {
             .iter()
             .any(|text| !text.is_empty() && text.to_lowercase().contains(&wanted))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan(source: &str) -> SpawnPlan {
+        let doc = dippin::load_str("t.dip", source, None);
+        assert!(!doc.has_errors(), "{:?}", doc.diagnostics);
+        SpawnPlan::compile(&doc.workflow).expect("plan")
+    }
+
+    const LOOP: &str = "workflow L\n  start: A\n  exit: Z\n  agent A\n    label: A\n  agent B\n    label: B\n  agent Z\n    label: Z\n  edges\n    A -> B\n    B -> A  loop\n    B -> Z  when ctx.outcome = never\n";
+
+    #[test]
+    fn node_keys_apply_to_their_node_and_other_dotted_keys_are_context() {
+        let plan = plan(LOOP);
+        let map = [("B.outcome", "fail"), ("graph.goal", "g"), ("outcome", "x")]
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .into_iter()
+            .collect();
+        let scenario = Scenario::from_map(&plan, map);
+        assert_eq!(scenario.per_node["B"]["outcome"], "fail");
+        assert_eq!(scenario.context["graph.goal"], "g");
+        assert_eq!(scenario.context["outcome"], "x");
+    }
+
+    #[test]
+    fn a_loop_breaks_after_the_visit_cap_by_its_unmatched_condition() {
+        let walk = walk(&plan(LOOP), &Scenario::default(), 3);
+        assert_eq!(walk.ending, Ending::Success);
+        assert_eq!(walk.path, ["A", "B", "A", "B", "A", "B", "A", "B", "Z"]);
+        // A too, though its only edge leads on to B anyway.
+        assert_eq!(walk.loop_breaks, ["A", "B"]);
+    }
+
+    #[test]
+    fn a_walk_that_never_ends_is_stopped_with_its_path() {
+        let endless = "workflow E\n  start: A\n  exit: Z\n  agent A\n    label: A\n  agent B\n    label: B\n  agent Z\n    label: Z\n  edges\n    A -> B\n    B -> A  loop\n    Z -> A\n";
+        let walk = walk(&plan(endless), &Scenario::default(), 3);
+        assert_eq!(walk.ending, Ending::StepLimit);
+        assert_eq!(walk.path.len(), MAX_STEPS);
+    }
 }

@@ -23,7 +23,7 @@ use anyhow::Result;
 use dippin::diagnostic::printable_line as shown;
 use serde::Deserialize;
 use tracker_runtime::plan::SpawnPlan;
-use tracker_runtime::scenario::{self, Scenario, Walk};
+use tracker_runtime::scenario::{self, Ending, Scenario, Walk};
 
 use crate::args::{TestArgs, TestFormat};
 use crate::exit;
@@ -72,6 +72,8 @@ struct Expect {
 struct Outcome {
     name: String,
     path: Vec<String>,
+    /// The walk was stopped by the step limit (a loop it never left).
+    stopped: bool,
     /// Why it failed; empty when it passed.
     errors: Vec<String>,
 }
@@ -238,21 +240,11 @@ fn position_of(text: &str, test: &str, value: &str) -> (usize, usize) {
 fn check(plan: &SpawnPlan, test: &TestCase) -> Outcome {
     let mut scenario = Scenario::from_map(plan, test.scenario.clone());
     scenario.branches = test.branch.clone();
-    let walk = match scenario::walk(plan, &scenario, scenario::TEST_VISIT_CAP) {
-        Ok(walk) => walk,
-        Err(e) => {
-            let scenario::WalkError::TooManySteps(path) = &e;
-            return Outcome {
-                name: test.name.clone(),
-                // The loop it was caught in: the last steps.
-                path: path[path.len().saturating_sub(12)..].to_vec(),
-                errors: vec![e.to_string()],
-            };
-        }
-    };
+    let walk = scenario::walk(plan, &scenario, scenario::TEST_VISIT_CAP);
     let errors = failures(&test.expect, &walk);
     Outcome {
         name: test.name.clone(),
+        stopped: walk.ending == Ending::StepLimit,
         path: walk.path,
         errors,
     }
@@ -264,7 +256,12 @@ fn failures(expect: &Expect, walk: &Walk) -> Vec<String> {
     let visited = |node: &String| path.contains(node);
     let mut errors = Vec::new();
     if let Some(status) = &expect.status {
-        if status != walk.ending.as_str() {
+        if walk.ending == Ending::StepLimit {
+            errors.push(format!(
+                "expect.status: wanted {status:?}, but the walk never ended: {}",
+                scenario::STEP_LIMIT_MESSAGE
+            ));
+        } else if status != walk.ending.as_str() {
             errors.push(format!(
                 "expect.status: wanted {status:?}, the walk ended {:?}",
                 walk.ending.as_str()
@@ -295,9 +292,13 @@ fn failures(expect: &Expect, walk: &Walk) -> Vec<String> {
             .map(|pair| &pair[1])
             .collect();
         if !next.contains(&after) {
-            errors.push(if next.is_empty() {
+            errors.push(if !path.contains(before) {
                 format!(
-                    "expect.immediately_after: wanted {after:?} right after {before:?}, but nothing came after {before:?}"
+                    "expect.immediately_after: wanted {after:?} right after {before:?}, but {before:?} was not visited"
+                )
+            } else if next.is_empty() {
+                format!(
+                    "expect.immediately_after: wanted {after:?} right after {before:?}, but the walk ended there"
                 )
             } else {
                 format!(
@@ -327,7 +328,13 @@ fn write_text(out: &mut impl std::io::Write, outcomes: &[Outcome]) -> std::io::R
             "✗"
         };
         writeln!(out, "{mark} {}", shown(&outcome.name))?;
-        if !outcome.path.is_empty() {
+        if outcome.stopped {
+            // The loop it was caught in: its last steps.
+            let tail = &outcome.path[outcome.path.len().saturating_sub(12)..];
+            let path: Vec<String> = tail.iter().map(|n| shown(n).into_owned()).collect();
+            writeln!(out, "    note: {}", scenario::STEP_LIMIT_MESSAGE)?;
+            writeln!(out, "    path: … → {}", path.join(" → "))?;
+        } else if !outcome.path.is_empty() {
             let path: Vec<String> = outcome.path.iter().map(|n| shown(n).into_owned()).collect();
             writeln!(out, "    path: {}", path.join(" → "))?;
         }
