@@ -300,6 +300,16 @@ fn malformed_test_files_are_located_errors() {
     let dir = flow_dir(r#"{"tests": [{"name": "x", "expect": {}}]}"#);
     let out = run_in(dir.path(), &["test", "flow.dip", "--run", "nothing"]);
     assert_eq!(out.status.code(), Some(2));
+    // So are bad arguments: apart from failing tests' 1.
+    for args in [&["test"][..], &["test", "flow.dip", "--format", "yaml"]] {
+        let out = run_in(dir.path(), args);
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            text(&out.stderr)
+        );
+    }
 }
 
 #[test]

@@ -12,8 +12,8 @@
 //!
 //! Exit status: 0 when every test passes, 1 when one fails (or the pipeline
 //! does not load), [`BAD_TESTS`] when the tests cannot be used: no file,
-//! malformed JSON, an unknown field, a node the pipeline does not have, or a
-//! `--run` that selects nothing.
+//! malformed JSON, an unknown field, a node the pipeline does not have, a
+//! `--run` that selects nothing, or bad arguments.
 
 use std::collections::BTreeMap;
 use std::io::Write as _;
