@@ -334,7 +334,7 @@ fn the_builtins_scenarios_pass_and_cover_every_edge() {
         let source =
             std::fs::read_to_string(workspace_root().join(format!("workflows/{name}.dip")))
                 .expect("read");
-        let doc = dippin::load_str(&format!("{name}.dip"), &source, None);
+        let doc = dippin::load_str(format!("{name}.dip"), &source, None);
         for edge in doc.workflow.all_edges() {
             let pair = (edge.from.to_string(), edge.to.to_string());
             assert!(
