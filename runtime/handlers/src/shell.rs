@@ -25,7 +25,9 @@
 //! A script that could take the trap away from the shell — replace the shell
 //! with `exec`, set its own `trap`, or run code the wrapper cannot see (`eval`,
 //! `.`) — runs in a second `sh -c` under the trapping one instead, so its end
-//! is still recorded (one exec more, for those scripts only).
+//! is still recorded (one exec more, for those scripts only). When the shell
+//! ends without the trap's line (a signal, a first line that does not parse),
+//! tracker writes the status before anything can depend on it.
 //!
 //! If tracker dies while the command runs, the command keeps running and still
 //! records how it ended. When the run resumes, the same node starts again with
@@ -194,11 +196,6 @@ pub async fn run(cmd: &ShellCommand) -> Result<ShellOutput, ShellError> {
             status.signal().map(|s| 128 + s)
         })
         .unwrap_or(1);
-    // The trap has recorded the status unless a signal ended the shell: then
-    // tracker records it, before anything else can depend on it.
-    if status.code().is_none() {
-        append(cmd, &mut record, &format!("exit {exit_code}\n"))?;
-    }
     finish(cmd, exit_code, false, Some(record))
 }
 
@@ -211,7 +208,18 @@ fn finish(
     record: Option<std::fs::File>,
 ) -> Result<ShellOutput, ShellError> {
     let dir = &cmd.attempt_dir;
-    let recorded = read_record(dir).and_then(|r| r.sizes);
+    let recorded = read_record(dir).unwrap_or_default();
+    let mut record = match record {
+        Some(file) => file,
+        None => tracker_runtime::private_files::append(&dir.join("attempt"))
+            .map_err(|e| ShellError::Io(format!("open {}: {e}", dir.display())))?,
+    };
+    // The trap records the status, unless the shell never ran it (a signal
+    // ended the shell, a first line that does not parse, no room to write):
+    // then tracker does, before anything can depend on it.
+    if recorded.exit.is_none() {
+        append(cmd, &mut record, &format!("exit {exit_code}\n"))?;
+    }
     let mut streams = [Captured::default(), Captured::default()];
     for (i, name) in ["stdout", "stderr"].into_iter().enumerate() {
         let path = dir.join(name);
@@ -220,17 +228,12 @@ fn finish(
             cut_to_tail(&path, cmd.output_limit)?;
         }
         // A file cut by an earlier tracker process: its full size is recorded.
-        if let Some(sizes) = recorded {
+        if let Some(sizes) = recorded.sizes {
             captured.total_bytes = captured.total_bytes.max(sizes[i]);
         }
         streams[i] = captured;
     }
     let [stdout, stderr] = streams;
-    let mut record = match record {
-        Some(file) => file,
-        None => tracker_runtime::private_files::append(&dir.join("attempt"))
-            .map_err(|e| ShellError::Io(format!("open {}: {e}", dir.display())))?,
-    };
     append(
         cmd,
         &mut record,
@@ -701,6 +704,16 @@ mod tests {
         let out = block_on(run(&cmd)).expect("runs");
         assert_eq!(out.exit_code, 137);
         assert_eq!(record(&cmd).exit, Some(137));
+    }
+
+    #[test]
+    fn a_first_line_that_does_not_parse_has_its_end_recorded_by_tracker() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        // The trap shares the first line, so it is never set.
+        let cmd = command(dir.path(), "echo 'unclosed");
+        let out = block_on(run(&cmd)).expect("runs");
+        assert_eq!(out.exit_code, 2);
+        assert_eq!(record(&cmd).exit, Some(2));
     }
 
     #[test]
