@@ -3,9 +3,9 @@
 //!
 //! The bus actor keeps the table of subscriptions (by run, so a batch finds
 //! its subscribers without looking at any other run's: a service holds
-//! thousands); a publisher reads the table and hands the batch to each of its
-//! subscribers itself, with `send(..).await` (subscribers have bounded
-//! mailboxes), and its publish completes only then. Delivery is so
+//! thousands); a publisher reads the table, queues the batch to each of its
+//! subscribers itself and awaits every delivery (subscribers have bounded
+//! mailboxes): its publish completes only then. Delivery is so
 //! back-pressured end to end, and a run's batches arrive in the order it
 //! published them; a slow subscriber slows down the runs it follows, and only
 //! those — runs on other threads publish at the same time. Nothing queues
@@ -170,13 +170,19 @@ impl EventSink for BusSink {
             let Some(first) = events.first() else {
                 return;
             };
-            // Read now, not at each send: a subscription ended meanwhile just
-            // misses the rest of the batch's delivery, as a stopped one does.
             let targets = table.targets(first.run_id.as_deref());
             let batch = Arc::new(events);
-            for target in targets {
+            // Queued to every subscriber before any is awaited (a send
+            // enqueues at once when the mailbox has room), so a publisher
+            // dropped meanwhile — a cancelled branch — leaves the subscribers
+            // agreeing, and they take it in parallel.
+            let deliveries: Vec<_> = targets
+                .iter()
+                .map(|target| target.send(Deliver(Arc::clone(&batch))))
+                .collect();
+            for delivery in deliveries {
                 // A subscriber that has stopped just misses the batch.
-                let _ = target.send(Deliver(Arc::clone(&batch))).await;
+                let _ = delivery.await;
             }
         })
     }

@@ -133,8 +133,9 @@ impl Process {
         }
     }
 
-    /// The thread a run launched now should keep: the current one, when it is
-    /// one of the process's run threads.
+    /// The thread a run launched now should keep: the current one, when the
+    /// process spreads its runs over threads (it is then launched from one of
+    /// them, by [`Process::spawn`]).
     pub(crate) fn home(&self) -> Option<actix::ArbiterHandle> {
         (!self.threads.arbiters.is_empty()).then(actix::Arbiter::current)
     }

@@ -21,8 +21,9 @@
 //!   `default` takes the default's edge; otherwise the first conditional edge
 //!   that does not match, else the first unconditional edge, else the first.
 //! - A human gate with a `preferred_label` in the context takes the first edge
-//!   whose label contains it (case-insensitively), and the key is cleared; one
-//!   with a `default` and no preference takes the default's edge.
+//!   whose label contains it (case-insensitively; an exact label first), and
+//!   the key is cleared; one with a `default` and no preference takes the
+//!   default's edge. The graph's attributes are in the context as `graph.<key>`.
 //! - Otherwise the first conditional edge that matches, in declaration order,
 //!   then the first unconditional edge, then the first edge.
 //!
@@ -127,11 +128,19 @@ pub const STEP_LIMIT_MESSAGE: &str = "simulation exceeded 500 steps (possible in
 /// Walks `plan` under `scenario`, breaking loops after `visit_cap` visits of a
 /// node.
 pub fn walk(plan: &SpawnPlan, scenario: &Scenario, visit_cap: usize) -> Walk {
+    // The graph's attributes, as a run seeds them (`graph.goal`, …), unless
+    // the scenario gives them.
+    let mut context = scenario.context.clone();
+    for (key, value) in &plan.graph_attrs {
+        context
+            .entry(format!("graph.{key}"))
+            .or_insert_with(|| value.clone());
+    }
     let mut walker = Walker {
         plan,
         scenario,
         visit_cap,
-        context: scenario.context.clone(),
+        context,
         visits: HashMap::new(),
         path: Vec::new(),
         loop_breaks: Vec::new(),
@@ -212,7 +221,7 @@ impl Walker<'_> {
             KindSpec::Tool(tool) => {
                 default("tool_stdout", "success");
                 default("outcome", "success");
-                if !tool.marker_grep.is_empty() {
+                if !tool.marker_grep.is_empty() && !self.scenario.gives(id, "tool_marker") {
                     let stdout = self.context.get("tool_stdout").cloned().unwrap_or_default();
                     if let Some(found) = regex::Regex::new(tool.marker_grep.as_str())
                         .ok()
@@ -310,14 +319,23 @@ fn conditional(edge: &PlanEdge) -> bool {
         .is_some_and(|c| !c.raw.trim().is_empty())
 }
 
-/// The first edge whose label (or choice key) contains `wanted`, ignoring case.
+/// The first edge whose label (or choice key) is `wanted`, else the first that
+/// contains it, ignoring case: a default `approve` takes `approve`, not an
+/// earlier `approve with changes`.
 fn labelled<'e>(edges: &[&'e PlanEdge], wanted: &str) -> Option<&'e PlanEdge> {
     let wanted = wanted.to_lowercase();
-    edges.iter().copied().find(|e| {
-        [&e.label, &e.choice]
-            .iter()
-            .any(|text| !text.is_empty() && text.to_lowercase().contains(&wanted))
-    })
+    let texts = |e: &&'e PlanEdge| [e.label.to_lowercase(), e.choice.to_lowercase()];
+    edges
+        .iter()
+        .copied()
+        .find(|e| texts(e).iter().any(|t| *t == wanted))
+        .or_else(|| {
+            edges.iter().copied().find(|e| {
+                texts(e)
+                    .iter()
+                    .any(|t| !t.is_empty() && t.contains(&wanted))
+            })
+        })
 }
 
 #[cfg(test)]

@@ -620,6 +620,7 @@ impl Service {
         // gate for days, maybe), and an async block is as large as its
         // largest state — the launch's, were it inline.
         let options = Box::new(options);
+        let (unstarted, unstarted_events) = (Arc::clone(&entry), Arc::clone(&events));
         let fut = async move {
             // (Out of its box at once, so the box is freed now, not when
             // the run ends.)
@@ -650,17 +651,19 @@ impl Service {
                     "halted".to_string()
                 }
             };
-            entry.finish(status.clone());
-            // Its lines are in its activity log now: served from there.
-            events.close_to_disk(&entry.dir().join(tracker_actors::activity::ACTIVITY_FILE));
+            // Before the run is seen to have ended (this runs on a run thread,
+            // and a resume request may follow at once): its gates, and its
+            // record — the run's checkpoint says how it ended, so the service
+            // need not resume it again, unless the service stopping cancelled
+            // it, to be resumed by the next one.
             gates.forget(&run_id);
-            forget_oldest_finished(&runs, &finished, &run_id);
-            // The run's checkpoint says how it ended: the service need not
-            // resume it again — unless the service stopping cancelled it, to
-            // be resumed by the next one.
             if !entry.stopped_by_service() {
                 let _ = std::fs::remove_file(&record_path);
             }
+            entry.finish(status.clone());
+            // Its lines are in its activity log now: served from there.
+            events.close_to_disk(&entry.dir().join(tracker_actors::activity::ACTIVITY_FILE));
+            forget_oldest_finished(&runs, &finished, &run_id);
             tracing::info!(run_id, status, "run ended");
         };
         // A task of its own on one of the run threads, not one of the actor's:
@@ -668,6 +671,8 @@ impl Service {
         // service holds thousands.
         if !self.process.spawn(fut) {
             tracing::error!("the service is stopping; the run was not started");
+            unstarted.finish("halted".into());
+            unstarted_events.close();
         }
     }
 

@@ -25,7 +25,8 @@
 //! A script that could take the trap away from the shell — replace the shell
 //! with `exec`, set its own `trap`, or run code the wrapper cannot see (`eval`,
 //! `.`) — runs in a second `sh -c` under the trapping one instead, so its end
-//! is still recorded (one exec more, for those scripts only). When the shell
+//! is still recorded (one exec more, for those scripts only; the words are
+//! looked for as written, see `keeps_the_trap`). When the shell
 //! ends without the trap's line (a signal, a first line that does not parse),
 //! tracker writes the status before anything can depend on it.
 //!
@@ -330,6 +331,11 @@ async fn adopt(cmd: &ShellCommand) -> Result<Option<ShellOutput>, ShellError> {
         tokio::time::sleep(ADOPT_POLL).await;
         record = read_record(dir).unwrap_or_default();
     }
+    // Read again: the shell may have recorded its end and exited between the
+    // last read and the look for it.
+    if record.exit.is_none() {
+        record = read_record(dir).unwrap_or_default();
+    }
     let Some(code) = record.exit else {
         return Ok(None);
     };
@@ -385,7 +391,8 @@ fn shell_command(cmd: &ShellCommand) -> std::process::Command {
 /// else by a second `sh -c`; see the module docs).
 fn shell_args(cmd: &ShellCommand) -> Vec<Vec<u8>> {
     let record = cmd.attempt_dir.join("attempt").into_os_string().into_vec();
-    let mut action = b"printf 'exit %d\\n' \"$?\" >>".to_vec();
+    // `command`: a function the script defines cannot stand in for printf.
+    let mut action = b"command printf 'exit %d\\n' \"$?\" >>".to_vec();
     action.extend(quoted(&record));
     let mut script = b"trap ".to_vec();
     script.extend(quoted(&action));
@@ -402,10 +409,14 @@ fn shell_args(cmd: &ShellCommand) -> Vec<Vec<u8>> {
     args
 }
 
-/// Whether `script` surely leaves the shell's `EXIT` trap alone: it names no
+/// Whether `script` may run under the trapping shell itself: it names no
 /// `exec` or `trap`, and runs no code the wrapper cannot read (`eval`, or a
-/// file sourced with `.`). Deliberately cautious: a word merely containing
-/// one of these only costs the second shell.
+/// file sourced with `.`). Cautious — a word merely containing one of these
+/// only costs the second shell — but a guard against accidents, not against a
+/// script bent on it: a command spelt with quotes or built from a variable
+/// (`"ex"ec`, `$RUN` holding `exec …`) is not seen. Such a script still has
+/// its end recorded by tracker when tracker outlives it; only across a crash
+/// of tracker could its finished command run again.
 fn keeps_the_trap(script: &str) -> bool {
     let risky = ["exec", "trap", "eval", "source"];
     let sources = script
@@ -704,6 +715,29 @@ mod tests {
         let out = block_on(run(&cmd)).expect("runs");
         assert_eq!(out.exit_code, 137);
         assert_eq!(record(&cmd).exit, Some(137));
+    }
+
+    #[test]
+    fn the_shells_own_trap_records_the_end_without_tracker() {
+        // As after a crash of tracker: only the shell is there to record it.
+        let dir = tempfile::tempdir().expect("tempdir");
+        let scripts = [
+            ("exit 3", 3),
+            ("exec sh -c 'exit 4'", 4),
+            ("printf() { :; }; exit 5", 5),
+        ];
+        for (i, (script, code)) in scripts.into_iter().enumerate() {
+            let mut cmd = command(dir.path(), script);
+            cmd.attempt_dir = dir.path().join(format!("it's \"{i}\"/.inflight"));
+            let files = prepare(&cmd).expect("prepare");
+            let status = shell_command(&cmd)
+                .stdout(files.stdout)
+                .stderr(files.stderr)
+                .status()
+                .expect("runs");
+            assert_eq!(status.code(), Some(code), "{script}");
+            assert_eq!(record(&cmd).exit, Some(code), "{script}");
+        }
     }
 
     #[test]
