@@ -328,7 +328,7 @@ fn labelled<'e>(edges: &[&'e PlanEdge], wanted: &str) -> Option<&'e PlanEdge> {
     edges
         .iter()
         .copied()
-        .find(|e| texts(e).iter().any(|t| *t == wanted))
+        .find(|e| texts(e).contains(&wanted))
         .or_else(|| {
             edges.iter().copied().find(|e| {
                 texts(e)
