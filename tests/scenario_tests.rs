@@ -283,6 +283,10 @@ fn gates_follow_preferences_then_defaults_and_loops_break() {
     );
     let (code, json, stderr) = results(dir.path(), &["flow.dip"]);
     assert_eq!(code, Some(0), "{json} {stderr}");
+    // The text says where the visit cap broke the loop.
+    let out = run_in(dir.path(), &["test", "flow.dip", "--run", "preferred"]);
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("    loops broken at: Work\n"), "{stdout}");
 }
 
 #[test]

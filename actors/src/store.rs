@@ -39,6 +39,19 @@ pub enum Durability {
     NoSync,
 }
 
+impl Durability {
+    /// Replaces `path` with `bytes` by rename (private, never through a link),
+    /// the contents synced before the rename under [`Durability::Sync`].
+    /// (Syncing the directory, to make the rename itself durable, is the
+    /// caller's business.)
+    pub fn replace(self, path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+        match self {
+            Durability::Sync => private_files::replace_synced(path, bytes),
+            Durability::NoSync => private_files::replace(path, bytes),
+        }
+    }
+}
+
 /// Why a run's state could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
@@ -330,29 +343,18 @@ fn write_snapshot(
     let header = journal::header_line(&cp.timestamp);
     let snapshot = dir.join(CHECKPOINT_FILE);
     let journal_path = dir.join(JOURNAL_FILE);
-    let sync = durability == Durability::Sync;
     if std::fs::symlink_metadata(&snapshot).is_ok() {
-        write_synced(&snapshot, text.as_bytes(), sync)?;
-        write_synced(&journal_path, header.as_bytes(), sync)?;
+        durability.replace(&snapshot, text.as_bytes())?;
+        durability.replace(&journal_path, header.as_bytes())?;
     } else {
-        write_synced(&journal_path, header.as_bytes(), sync)?;
-        write_synced(&snapshot, text.as_bytes(), sync)?;
+        durability.replace(&journal_path, header.as_bytes())?;
+        durability.replace(&snapshot, text.as_bytes())?;
     }
-    if sync {
+    if durability == Durability::Sync {
         private_files::sync_dir(dir)?;
     }
     let journal = private_files::append(&journal_path)?;
     Ok((text.len() as u64, journal, header.len() as u64))
-}
-
-/// Replaces `path` with `bytes` by rename (private, never through a link),
-/// synced before the rename when `sync`.
-fn write_synced(path: &Path, bytes: &[u8], sync: bool) -> std::io::Result<()> {
-    if sync {
-        private_files::replace_synced(path, bytes)
-    } else {
-        private_files::replace(path, bytes)
-    }
 }
 
 #[cfg(test)]

@@ -35,8 +35,9 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use crate::condition::{evaluate_condition, MapLookup};
+use crate::condition::evaluate_condition;
 use crate::plan::{Handler, NodeIndex, PlanEdge, SpawnPlan};
+use crate::routing::guard;
 use crate::spec::KindSpec;
 
 /// The most node visits one walk may make.
@@ -302,21 +303,14 @@ impl Walker<'_> {
 
     /// Whether `edge`'s condition holds in the current context.
     fn matches(&self, edge: &PlanEdge) -> bool {
-        let Some(condition) = &edge.condition else {
-            return true;
-        };
-        let vars = self.context.iter().fold(MapLookup::new(), |vars, (k, v)| {
-            vars.with(k.clone(), v.clone())
-        });
-        evaluate_condition(condition, &vars).unwrap_or(false)
+        guard(edge)
+            .is_none_or(|condition| evaluate_condition(condition, &self.context).unwrap_or(false))
     }
 }
 
-/// Whether `edge` has a condition.
+/// Whether `edge` has a condition (the runtime's own test).
 fn conditional(edge: &PlanEdge) -> bool {
-    edge.condition
-        .as_ref()
-        .is_some_and(|c| !c.raw.trim().is_empty())
+    guard(edge).is_some()
 }
 
 /// The first edge whose label (or choice key) is `wanted`, else the first that

@@ -74,6 +74,8 @@ struct Outcome {
     path: Vec<String>,
     /// The walk was stopped by the step limit (a loop it never left).
     stopped: bool,
+    /// The nodes whose loop the visit cap broke, in order.
+    loop_breaks: Vec<String>,
     /// Why it failed; empty when it passed.
     errors: Vec<String>,
 }
@@ -246,6 +248,7 @@ fn check(plan: &SpawnPlan, test: &TestCase) -> Outcome {
         name: test.name.clone(),
         stopped: walk.ending == Ending::StepLimit,
         path: walk.path,
+        loop_breaks: walk.loop_breaks,
         errors,
     }
 }
@@ -336,6 +339,14 @@ fn write_text(out: &mut impl std::io::Write, outcomes: &[Outcome]) -> std::io::R
         } else if !outcome.path.is_empty() {
             let path: Vec<String> = outcome.path.iter().map(|n| shown(n).into_owned()).collect();
             writeln!(out, "    path: {}", path.join(" → "))?;
+        }
+        if !outcome.loop_breaks.is_empty() && !outcome.stopped {
+            let nodes: Vec<String> = outcome
+                .loop_breaks
+                .iter()
+                .map(|n| shown(n).into_owned())
+                .collect();
+            writeln!(out, "    loops broken at: {}", nodes.join(", "))?;
         }
         for error in &outcome.errors {
             writeln!(out, "    {}", shown(error))?;

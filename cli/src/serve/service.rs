@@ -560,11 +560,11 @@ impl Service {
         tracker_runtime::private_files::create_dir_all(&self.records).map_err(fail)?;
         let bytes = serde_json::to_vec(record).map_err(|e| ApiError::Internal(e.to_string()))?;
         // As durable as the runs' checkpoints: `--no-fsync` covers it too.
-        if self.durability == Durability::NoSync {
-            return tracker_runtime::private_files::replace(path, &bytes).map_err(fail);
+        self.durability.replace(path, &bytes).map_err(fail)?;
+        if self.durability == Durability::Sync {
+            tracker_runtime::private_files::sync_dir(&self.records).map_err(fail)?;
         }
-        tracker_runtime::private_files::replace_synced(path, &bytes).map_err(fail)?;
-        tracker_runtime::private_files::sync_dir(&self.records).map_err(fail)
+        Ok(())
     }
 
     /// Launches a run whose directory is ready, and follows it to its end.
