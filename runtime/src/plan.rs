@@ -81,7 +81,7 @@ impl Handler {
 pub type NodeIndex = usize;
 
 /// One node ready to execute.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PlanNode {
     /// The node's id.
     pub id: String,
@@ -101,7 +101,7 @@ pub struct PlanNode {
 }
 
 /// One edge in iteration order.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PlanEdge {
     /// Source node.
     pub from: NodeIndex,
@@ -167,7 +167,7 @@ pub enum PlanError {
 }
 
 /// A workflow compiled for execution.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct SpawnPlan {
     /// The workflow's name.
     pub name: String,

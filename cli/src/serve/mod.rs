@@ -13,6 +13,7 @@ pub mod api;
 pub mod client;
 pub mod events;
 pub mod gates;
+pub mod plans;
 pub mod requests;
 pub mod runs;
 pub mod service;

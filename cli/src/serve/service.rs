@@ -27,6 +27,7 @@ use tracker_runtime::plan::{Handler as NodeKind, SpawnPlan};
 
 use super::events::{EventLog, EventRecorder};
 use super::gates::{Gates, ServiceInterviewer};
+use super::plans::PlanCache;
 pub use super::requests::{ApiError, ResumeRequest, Submission};
 use super::runs::{completed, Overrides, Record};
 pub use super::runs::{RunEntry, RunState, Runs};
@@ -105,6 +106,8 @@ pub struct Service {
     texts: PathBuf,
     durability: Durability,
     clock: Arc<dyn Clock>,
+    /// The plans the live runs use, shared between runs of one pipeline.
+    plans: PlanCache,
 }
 
 impl Service {
@@ -168,6 +171,7 @@ impl Service {
             texts: state.join("submitted"),
             durability,
             clock: Arc::new(SystemClock::new()),
+            plans: PlanCache::default(),
         }
     }
 
@@ -365,12 +369,12 @@ impl Service {
 
     /// The pipeline of `source`, checked, with `overrides` applied.
     fn load(
-        &self,
+        &mut self,
         source: &PipelineSource,
         overrides: &Overrides<'_>,
     ) -> Result<
         (
-            SpawnPlan,
+            Arc<SpawnPlan>,
             tracker_handlers::child::Subgraphs,
             String,
             String,
@@ -397,11 +401,11 @@ impl Service {
             .map(|(name, child)| {
                 let mut child = (*child).clone();
                 child.override_agents(overrides.provider, overrides.model);
-                (name, Arc::new(child))
+                (name, self.plans.share(child))
             })
             .collect();
         let workflow = plan.name.clone();
-        Ok((plan, subgraphs, loaded.text, workflow))
+        Ok((self.plans.share(plan), subgraphs, loaded.text, workflow))
     }
 
     /// Accepts `submission`: checks it, creates its run directory and record,
@@ -615,7 +619,6 @@ impl Service {
         let gates = Arc::clone(&self.gates);
         let runs = Arc::clone(&self.runs);
         let finished = Arc::clone(&self.finished);
-        let plan = Arc::new(plan);
         // Boxed, both: a run's future lives as long as the run (waiting at a
         // gate for days, maybe), and an async block is as large as its
         // largest state — the launch's, were it inline.
@@ -739,7 +742,7 @@ fn forget_oldest_finished(
 /// A run ready to launch.
 struct Start {
     run_dir: RunDir,
-    plan: SpawnPlan,
+    plan: Arc<SpawnPlan>,
     subgraphs: tracker_handlers::child::Subgraphs,
     completers: tracker_runtime::llm::Completers,
     workflow: String,

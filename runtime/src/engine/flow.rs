@@ -37,7 +37,7 @@ impl Engine {
                     status: "error".into(),
                     edge_to: String::new(),
                     stats: None,
-                    child_usage: failure.child_usage.map(|u| *u),
+                    child_usage: failure.child_usage,
                     error: failure.error.to_string(),
                     duration,
                 });
@@ -50,8 +50,8 @@ impl Engine {
             handler_name: handler,
             status: outcome.status.clone(),
             edge_to: String::new(),
-            stats: outcome.stats.clone(),
-            child_usage: outcome.child_usage.clone(),
+            stats: outcome.stats.clone().map(Box::new),
+            child_usage: outcome.child_usage.clone().map(Box::new),
             error: String::new(),
             duration,
         };

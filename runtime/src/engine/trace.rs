@@ -16,10 +16,11 @@ pub struct TraceEntry {
     pub status: String,
     /// Where the run went next; empty when it stopped here.
     pub edge_to: String,
-    /// The node's session statistics.
-    pub stats: Option<SessionStats>,
+    /// The node's session statistics. (Boxed, as is the child's usage: most
+    /// entries have neither, and a run keeps every entry.)
+    pub stats: Option<Box<SessionStats>>,
     /// A child run's usage.
-    pub child_usage: Option<UsageSummary>,
+    pub child_usage: Option<Box<UsageSummary>>,
     /// The handler's error text.
     pub error: String,
     /// How long the handler ran.
@@ -73,8 +74,8 @@ mod tests {
             handler_name: "codergen".into(),
             status: "success".into(),
             edge_to: String::new(),
-            stats,
-            child_usage: child,
+            stats: stats.map(Box::new),
+            child_usage: child.map(Box::new),
             error: String::new(),
             duration: Duration::ZERO,
         }
@@ -100,8 +101,8 @@ mod tests {
         let folded = UsageSummary::fold(trace.entries().iter().flat_map(|e| {
             e.stats
                 .iter()
-                .map(TraceUsage::Stats)
-                .chain(e.child_usage.iter().map(TraceUsage::Child))
+                .map(|s| TraceUsage::Stats(s))
+                .chain(e.child_usage.iter().map(|c| TraceUsage::Child(c)))
         }));
         assert_eq!(trace.usage(), folded.as_ref());
         assert_eq!(trace.usage().map(|u| u.session_count), Some(3));
