@@ -158,6 +158,14 @@ fn links_planted_in_the_run_directory_are_never_followed() {
 
 #[test]
 fn run_files_are_private_whatever_the_umask() {
+    // One that leaves every bit, and one that takes the owner's write and
+    // execute bits (tracker sets the modes plainly then).
+    for umask in ["000", "277"] {
+        run_files_are_private_under(umask);
+    }
+}
+
+fn run_files_are_private_under(umask: &str) {
     use std::os::unix::fs::PermissionsExt;
     let dir = tempfile::tempdir().expect("temp dir");
     let d = dir.path();
@@ -167,7 +175,7 @@ fn run_files_are_private_whatever_the_umask() {
     let template = in_dir(d);
     let status = std::process::Command::new("sh")
         .arg("-c")
-        .arg("umask 000 && exec \"$0\" \"$@\"")
+        .arg(format!("umask {umask} && exec \"$0\" \"$@\""))
         .arg(&tracker)
         .args(["flow.dip", "--provider", "stub"])
         .current_dir(d)

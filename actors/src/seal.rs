@@ -21,6 +21,8 @@ use sha3::{Digest, Sha3_256};
 const SEAL_FIELD: &str = ",\"seal\":\"";
 /// Hex digits in a seal (128 bits).
 const SEAL_HEX: usize = 32;
+/// Lowercase hex digits by value.
+const HEX: &[u8; 16] = b"0123456789abcdef";
 
 /// A process's sealing key.
 pub struct SealKey([u8; 32]);
@@ -67,10 +69,13 @@ impl SealKey {
         hash.update(previous.as_bytes());
         hash.update(b"\n");
         hash.update(json.as_bytes());
-        hash.finalize()[..SEAL_HEX / 2]
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect()
+        let digest = hash.finalize();
+        let mut tag = String::with_capacity(SEAL_HEX);
+        for byte in &digest[..SEAL_HEX / 2] {
+            tag.push(char::from(HEX[usize::from(byte >> 4)]));
+            tag.push(char::from(HEX[usize::from(byte & 0xf)]));
+        }
+        tag
     }
 }
 

@@ -38,7 +38,7 @@ pub fn ensure_dir(dir: &Path) -> std::io::Result<()> {
     // existing one, in one call: `mkdir` makes it ours or fails, and never
     // follows a symlink in its place.
     match std::fs::DirBuilder::new().mode(DIR_MODE).create(dir) {
-        Ok(()) => return Ok(()),
+        Ok(()) => return set_dir_mode(dir),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
         Err(e) => return Err(e),
@@ -49,12 +49,9 @@ pub fn ensure_dir(dir: &Path) -> std::io::Result<()> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
         Err(e) => return Err(e),
     }
-    std::fs::DirBuilder::new()
-        .recursive(true)
-        .mode(DIR_MODE)
-        .create(dir)?;
-    // `recursive` accepts a symlink to a directory created meanwhile; look
-    // again at what is there now.
+    create_missing(dir)?;
+    // A symlink to a directory may have been put in its place meanwhile;
+    // look again at what is there now.
     let meta = std::fs::symlink_metadata(dir)?;
     if meta.is_dir() {
         Ok(())
@@ -67,17 +64,59 @@ pub fn ensure_dir(dir: &Path) -> std::io::Result<()> {
 /// created private, and an existing path is used as it is, a symlink included
 /// — it is the user's choice, not something planted in a run.
 pub fn create_dir_all(dir: &Path) -> std::io::Result<()> {
-    std::fs::DirBuilder::new()
-        .recursive(true)
-        .mode(DIR_MODE)
-        .create(dir)
+    create_missing(dir)
+}
+
+/// Creates `dir` and its missing parents, each private; what exists is left
+/// as it is.
+fn create_missing(dir: &Path) -> std::io::Result<()> {
+    match std::fs::DirBuilder::new().mode(DIR_MODE).create(dir) {
+        Ok(()) => set_dir_mode(dir),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && dir.is_dir() => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) else {
+                return Err(e);
+            };
+            create_missing(parent)?;
+            match std::fs::DirBuilder::new().mode(DIR_MODE).create(dir) {
+                Ok(()) => set_dir_mode(dir),
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && dir.is_dir() => Ok(()),
+                Err(e) => Err(e),
+            }
+        }
+        Err(e) => Err(e),
+    }
 }
 
 /// Creates `dir` itself, private; it must not exist yet.
 pub fn create_dir(dir: &Path) -> std::io::Result<()> {
     std::fs::DirBuilder::new().mode(DIR_MODE).create(dir)?;
-    // The mode is masked by the umask; set it plainly.
-    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(DIR_MODE))
+    set_dir_mode(dir)
+}
+
+/// Gives the directory tracker just made its mode, when the umask took any
+/// of the owner's bits (`DIR_MODE` has no others).
+fn set_dir_mode(dir: &Path) -> std::io::Result<()> {
+    if umask_masks(DIR_MODE) {
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(DIR_MODE))?;
+    }
+    Ok(())
+}
+
+/// Whether the process's umask takes any of `mode`'s bits away. Read once:
+/// tracker never changes its umask. When it cannot be read, it is assumed
+/// to (and modes are set plainly after creating).
+fn umask_masks(mode: u32) -> bool {
+    use std::sync::OnceLock;
+    static UMASK: OnceLock<Option<u32>> = OnceLock::new();
+    let umask = UMASK.get_or_init(|| {
+        // `umask(2)` can only be read by setting it, which would race with
+        // threads creating files; Linux shows it in the process's status.
+        let status = std::fs::read_to_string("/proc/self/status").ok()?;
+        let line = status.lines().find_map(|l| l.strip_prefix("Umask:"))?;
+        u32::from_str_radix(line.trim(), 8).ok()
+    });
+    umask.is_none_or(|umask| umask & mode != 0)
 }
 
 fn not_a_directory(dir: &Path, meta: &std::fs::Metadata) -> std::io::Error {
@@ -173,7 +212,11 @@ pub fn append(path: &Path) -> std::io::Result<File> {
         .mode(FILE_MODE)
         .custom_flags(no_follow())
         .open(path)?;
-    regular(path, file)
+    let file = regular(path, file)?;
+    if umask_masks(FILE_MODE) {
+        file.set_permissions(std::fs::Permissions::from_mode(FILE_MODE))?;
+    }
+    Ok(file)
 }
 
 /// Opens `path` for reading; a symlink at `path`, or anything but a regular
@@ -213,7 +256,9 @@ pub fn create_new(path: &Path) -> std::io::Result<File> {
         .custom_flags(no_follow())
         .open(path)?;
     // The mode is masked by the umask, which may have removed owner bits.
-    file.set_permissions(std::fs::Permissions::from_mode(FILE_MODE))?;
+    if umask_masks(FILE_MODE) {
+        file.set_permissions(std::fs::Permissions::from_mode(FILE_MODE))?;
+    }
     Ok(file)
 }
 
