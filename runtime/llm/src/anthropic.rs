@@ -435,7 +435,8 @@ mod tests {
                 name: "write".into(),
                 description: "writes".into(),
                 parameters: json!({"type": "object"}),
-            }],
+            }]
+            .into(),
             reasoning_effort: "high".into(),
             ..Request::default()
         };

@@ -2,6 +2,7 @@
 //! translates to and from its own wire format.
 
 use std::ops::AddAssign;
+use std::sync::Arc;
 
 use serde_json::Value;
 
@@ -178,7 +179,7 @@ pub struct Request {
     /// The conversation so far.
     pub messages: Vec<Message>,
     /// Tools on offer.
-    pub tools: Vec<ToolSpec>,
+    pub tools: Arc<[ToolSpec]>,
     /// Whether tools must be called.
     pub tool_choice: ToolChoice,
     /// The largest answer, in tokens (0: the adapter's default).

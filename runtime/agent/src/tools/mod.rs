@@ -27,7 +27,7 @@ mod search;
 mod workspace;
 
 use std::borrow::Cow;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use serde_json::{Map, Value};
@@ -179,10 +179,15 @@ pub trait Tool: Send + Sync + std::fmt::Debug {
 }
 
 /// The tools offered to a model, by name, in a stable order.
+///
+/// Cheap to clone and to read the specs of: every agent session starts from
+/// the built-in set, whose JSON schemas are built once per process and shared.
 #[derive(Clone, Debug, Default)]
 pub struct ToolRegistry {
     /// Each tool with its spec, built once at registration.
-    tools: Vec<(ToolSpec, Arc<dyn Tool>)>,
+    tools: Arc<[(ToolSpec, Arc<dyn Tool>)]>,
+    /// The specs alone, in the same order, as a request carries them.
+    specs: Arc<[ToolSpec]>,
 }
 
 impl ToolRegistry {
@@ -190,17 +195,25 @@ impl ToolRegistry {
     /// `apply_patch`, `glob`, `grep_search`, `bash`. The `openai` provider gets
     /// no `edit` (its models edit with `apply_patch`).
     pub fn builtin(provider: &str) -> ToolRegistry {
-        let mut registry = ToolRegistry::empty();
-        registry.register(Arc::new(ReadTool));
-        registry.register(Arc::new(WriteTool));
-        if !provider.eq_ignore_ascii_case("openai") {
-            registry.register(Arc::new(EditTool));
-        }
-        registry.register(Arc::new(ApplyPatchTool));
-        registry.register(Arc::new(GlobTool));
-        registry.register(Arc::new(GrepSearchTool));
-        registry.register(Arc::new(BashTool));
-        registry
+        static WITH_EDIT: OnceLock<ToolRegistry> = OnceLock::new();
+        static WITHOUT_EDIT: OnceLock<ToolRegistry> = OnceLock::new();
+        let edits = !provider.eq_ignore_ascii_case("openai");
+        let cached = if edits { &WITH_EDIT } else { &WITHOUT_EDIT };
+        cached
+            .get_or_init(|| {
+                let mut registry = ToolRegistry::empty();
+                registry.register(Arc::new(ReadTool));
+                registry.register(Arc::new(WriteTool));
+                if edits {
+                    registry.register(Arc::new(EditTool));
+                }
+                registry.register(Arc::new(ApplyPatchTool));
+                registry.register(Arc::new(GlobTool));
+                registry.register(Arc::new(GrepSearchTool));
+                registry.register(Arc::new(BashTool));
+                registry
+            })
+            .clone()
     }
 
     /// No tools.
@@ -211,10 +224,13 @@ impl ToolRegistry {
     /// Adds `tool`; a tool of the same name is replaced in place.
     pub fn register(&mut self, tool: Arc<dyn Tool>) {
         let spec = tool.spec();
-        match self.tools.iter_mut().find(|(s, _)| s.name == spec.name) {
+        let mut tools = self.tools.to_vec();
+        match tools.iter_mut().find(|(s, _)| s.name == spec.name) {
             Some(slot) => *slot = (spec, tool),
-            None => self.tools.push((spec, tool)),
+            None => tools.push((spec, tool)),
         }
+        self.specs = tools.iter().map(|(s, _)| s.clone()).collect();
+        self.tools = tools.into();
     }
 
     /// The tool called `name`, with its spec.
@@ -226,8 +242,8 @@ impl ToolRegistry {
     }
 
     /// The tools' specs, in registration order.
-    pub fn specs(&self) -> Vec<ToolSpec> {
-        self.tools.iter().map(|(s, _)| s.clone()).collect()
+    pub fn specs(&self) -> Arc<[ToolSpec]> {
+        Arc::clone(&self.specs)
     }
 
     /// The tools' names, in registration order.
@@ -537,7 +553,7 @@ mod tests {
         assert!(!openai.contains(&"edit".to_string()));
         assert_eq!(openai.len(), 6);
         let registry = ToolRegistry::builtin("gemini");
-        for spec in registry.specs() {
+        for spec in registry.specs().iter() {
             assert_eq!(spec.parameters["type"], "object", "{}", spec.name);
             assert!(spec.parameters["required"].is_array(), "{}", spec.name);
             assert!(!spec.description.is_empty());
