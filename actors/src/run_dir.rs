@@ -401,6 +401,13 @@ impl RunDir {
         self.store.stats()
     }
 
+    /// Has the run sync its saves on its own thread rather than hand each to
+    /// the blocking pool: for a process whose thread hosts this run alone,
+    /// where the hand-off costs more than the thread could do meanwhile.
+    pub fn sync_on_run_thread(&mut self) {
+        self.store.sync_on_run_thread();
+    }
+
     /// Removes a run that never started: its lock is released and its
     /// directory deleted (several runs are created all or none).
     pub fn discard(self) {

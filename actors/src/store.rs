@@ -155,6 +155,9 @@ pub struct RunStore {
     stats: Arc<StoreStats>,
     /// A journal write failed; the next save writes a snapshot instead.
     damaged: bool,
+    /// Synced saves run on the caller's thread (see
+    /// [`RunStore::sync_on_run_thread`]).
+    inline: bool,
 }
 
 /// What a store has done, for benchmarks and reports; shared, so it can be read
@@ -218,7 +221,21 @@ impl RunStore {
             last_save: now,
             stats: Arc::default(),
             damaged: false,
+            inline: false,
         })
+    }
+
+    /// Has the writer sync saves on the run's own thread instead of the
+    /// blocking pool (where a sync would leave that thread free for other
+    /// runs, at the cost of two thread hand-offs per save).
+    pub fn sync_on_run_thread(&mut self) {
+        self.inline = true;
+    }
+
+    /// Whether a save blocks its caller for a disk flush that another thread
+    /// should wait out instead.
+    pub fn syncs_off_thread(&self) -> bool {
+        self.durability == Durability::Sync && !self.inline
     }
 
     /// The run directory the checkpoint is written to.
@@ -371,6 +388,29 @@ mod tests {
     /// A new run's store in `dir`, unsynced, for run "abc".
     fn new_store(dir: &Path) -> RunStore {
         RunStore::create(dir, Checkpoint::new("abc"), at(0), Durability::NoSync).expect("create")
+    }
+
+    #[test]
+    fn only_synced_saves_of_a_run_sharing_its_thread_go_off_it() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut synced = RunStore::create(
+            &dir.path().join("synced"),
+            Checkpoint::new("s"),
+            at(0),
+            Durability::Sync,
+        )
+        .expect("store");
+        assert!(synced.syncs_off_thread());
+        synced.sync_on_run_thread();
+        assert!(!synced.syncs_off_thread());
+        synced
+            .save(&[Change::CurrentNode { node: "A".into() }], at(1))
+            .expect("save");
+        assert_eq!(
+            load(&dir.path().join("synced")).expect("load").current_node,
+            "A"
+        );
+        assert!(!new_store(&dir.path().join("unsynced")).syncs_off_thread());
     }
 
     #[test]

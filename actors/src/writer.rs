@@ -14,14 +14,15 @@ use crate::store::RunStore;
 pub struct CheckpointWriter {
     store: Arc<Mutex<RunStore>>,
     /// Syncing blocks for a disk flush, so synced saves run on the blocking
-    /// pool; unsynced ones only copy into the page cache and run inline.
+    /// pool (unless the run has its thread to itself); unsynced ones only
+    /// copy into the page cache and run inline.
     blocking: bool,
 }
 
 impl CheckpointWriter {
     /// A writer over an open store.
     pub fn new(store: RunStore) -> CheckpointWriter {
-        let blocking = store.durability() == crate::store::Durability::Sync;
+        let blocking = store.syncs_off_thread();
         CheckpointWriter {
             store: Arc::new(Mutex::new(store)),
             blocking,

@@ -88,7 +88,7 @@ pub fn run(args: &RunArgs) -> Result<u8> {
     } else {
         Durability::Sync
     };
-    let run_dir = match &resume {
+    let mut run_dir = match &resume {
         Some(dir) => RunDir::resume(dir, clock.now(), durability)?,
         None => {
             let base = source.recorded_base();
@@ -111,6 +111,9 @@ pub fn run(args: &RunArgs) -> Result<u8> {
     }
 
     let mut options = settings.options(workdir, completers, subgraphs, clock);
+    // The only run on this process's thread: waiting out its own disk flush
+    // there is quicker than handing each save to another thread.
+    run_dir.sync_on_run_thread();
     options.run_dir = Some(run_dir);
     let started = Instant::now();
     let end = execute(plan, options, Output::of(args), !settings.auto_approve)?.end;
