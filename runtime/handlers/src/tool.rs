@@ -7,6 +7,7 @@
 //! and `fail` otherwise.
 
 use std::ffi::OsString;
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use dippin::duration::GoDuration;
@@ -155,16 +156,25 @@ fn truncation(stream: &str, captured: &Captured, limit: u64) -> Truncation {
 /// too; unless `TRACKER_PASS_ENV=1`), plus `TRACKER_RUN_ID`, `TRACKER_RUN_DIR`
 /// (with an artifact directory) and `TRACKER_WORKDIR`.
 pub fn tool_environment(task: &NodeTask, env: &HandlerEnv) -> Vec<(OsString, OsString)> {
-    let pass_all = tracker_runtime::secrets::pass_all();
-    let mut vars: Vec<(OsString, OsString)> = std::env::vars_os()
-        .filter(|(name, value)| pass_all || !tracker_runtime::secrets::is_secret_var(name, value))
-        .filter(|(name, _)| {
-            !matches!(
-                name.to_str(),
-                Some("TRACKER_RUN_ID" | "TRACKER_RUN_DIR" | "TRACKER_WORKDIR")
-            )
-        })
-        .collect();
+    // Filtered once: tracker never changes its own environment, and looking
+    // at every variable for secrets was a fiftieth of a tool node's time.
+    static INHERITED: OnceLock<Vec<(OsString, OsString)>> = OnceLock::new();
+    let inherited = INHERITED.get_or_init(|| {
+        let pass_all = tracker_runtime::secrets::pass_all();
+        std::env::vars_os()
+            .filter(|(name, value)| {
+                pass_all || !tracker_runtime::secrets::is_secret_var(name, value)
+            })
+            .filter(|(name, _)| {
+                !matches!(
+                    name.to_str(),
+                    Some("TRACKER_RUN_ID" | "TRACKER_RUN_DIR" | "TRACKER_WORKDIR")
+                )
+            })
+            .collect()
+    });
+    let mut vars = Vec::with_capacity(inherited.len() + 3);
+    vars.extend_from_slice(inherited);
     vars.push(("TRACKER_RUN_ID".into(), task.run_id.clone().into()));
     if let Some(dir) = &task.artifact_dir {
         vars.push(("TRACKER_RUN_DIR".into(), dir.clone().into()));
