@@ -1,6 +1,10 @@
 """tracker against LangGraph, side by side in one invocation (issue 12's
 table). Run it with `tests/benches/peer/run.sh`, which builds tracker in
 release mode and installs LangGraph into its own virtual environment first.
+For the per-step rows it also measures the floor: the same files and processes
+a tracker step makes, made by a loop that does nothing else
+(`tests/benches/floor.rs`), so the table says how far tracker is from what the
+machine costs as well as from LangGraph.
 
     python3 peer.py --tracker PATH --python VENV_PYTHON [--rounds 5]
 
@@ -27,6 +31,7 @@ import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.abspath(os.path.join(HERE, "..", "..", ".."))
 
 CHAIN = 1000
 TOOLS = 200
@@ -270,20 +275,43 @@ class LangGraph:
         return self.side("waiting", WAITING)["bytes_per_run"]
 
 
-# (label, unit, how tracker does it, how LangGraph does it, higher is better)
+class Floor:
+    """The machine's cost of the files and processes a tracker step must make,
+    with nothing else (`tests/benches/floor.rs`): what no implementation
+    writing the reference's run files can go below on this machine."""
+
+    def __init__(self, scratch):
+        self.scratch = scratch
+
+    def side(self, *args):
+        out = subprocess.run(["cargo", "bench", "--quiet", "-p", "tracker-tests", "--bench", "floor",
+                              "--", *map(str, args)], capture_output=True, text=True, cwd=ROOT)
+        if out.returncode != 0:
+            raise SystemExit(f"floor {args}: {out.stderr}")
+        return json.loads(out.stdout.strip().splitlines()[-1])["ms_per_step"]
+
+    def chain(self, durable):
+        return self.side("chain", CHAIN, self.scratch, *(["--durable"] if durable else []))
+
+    def tools(self):
+        return self.side("tools", TOOLS, self.scratch)
+
+
+# (label, unit, how tracker does it, how LangGraph does it, higher is better,
+# the floor of tracker's work when there is one)
 WORKLOADS = [
     ("per step, no durability (stub agent node vs a counter node, no checkpointer)", "ms",
-     lambda t: t.chain(False), lambda l: l.chain(False), False),
+     lambda t: t.chain(False), lambda l: l.chain(False), False, lambda f: f.chain(False)),
     ("per step, durable (fsync vs SqliteSaver, sync)", "ms",
-     lambda t: t.chain(True), lambda l: l.chain(True), False),
+     lambda t: t.chain(True), lambda l: l.chain(True), False, lambda f: f.chain(True)),
     ("tool node running `true` vs `subprocess.run(\"true\", shell=True)`", "ms",
-     lambda t: t.tools(), lambda l: l.tools(), False),
+     lambda t: t.tools(), lambda l: l.tools(), False, lambda f: f.tools()),
     (f"{RUNS:,} concurrent {RUN_NODES}-node pipelines, no durability (one service vs `asyncio.gather`)",
-     "steps/s", lambda t: t.concurrent(False), lambda l: l.concurrent(False), True),
+     "steps/s", lambda t: t.concurrent(False), lambda l: l.concurrent(False), True, None),
     ("the same, durable", "steps/s",
-     lambda t: t.concurrent(True), lambda l: l.concurrent(True), True),
+     lambda t: t.concurrent(True), lambda l: l.concurrent(True), True, None),
     ("memory per run waiting at a gate (service PSS vs RSS per pending run)", "bytes",
-     lambda t: t.waiting(), lambda l: l.waiting(), False),
+     lambda t: t.waiting(), lambda l: l.waiting(), False, None),
 ]
 
 
@@ -305,25 +333,35 @@ def main():
     scratch = tempfile.mkdtemp(prefix="peer-bench-")
     tracker = Tracker(os.path.abspath(args.tracker), scratch)
     langgraph = LangGraph(args.python, scratch)
+    floor = Floor(scratch)
     workloads = [w for w in WORKLOADS if not args.only or args.only in w[0]]
-    results = {w[0]: ([], []) for w in workloads}
+    results = {w[0]: ([], [], []) for w in workloads}
     for round_no in range(args.rounds):
-        for label, unit, ours, theirs, _ in workloads:
+        for label, unit, ours, theirs, _, lowest in workloads:
             sides = [(0, lambda: ours(tracker)), (1, lambda: theirs(langgraph))]
+            if lowest:
+                sides.append((2, lambda: lowest(floor)))
             if round_no % 2:
                 sides.reverse()
             for which, measure in sides:
                 results[label][which].append(measure())
             print(f"round {round_no + 1}: {label}: tracker {fmt(results[label][0][-1], unit)}, "
-                  f"LangGraph {fmt(results[label][1][-1], unit)}", file=sys.stderr, flush=True)
-    print(f"\n| work | tracker | LangGraph | ratio (ours / theirs, {'time'}) |")
-    print("|---|---|---|---|")
-    for label, unit, _, _, higher_better in workloads:
+                  f"LangGraph {fmt(results[label][1][-1], unit)}"
+                  + (f", floor {fmt(results[label][2][-1], unit)}" if lowest else ""),
+                  file=sys.stderr, flush=True)
+    print("\n| work | tracker | LangGraph | ratio (ours / theirs, time) | floor | tracker / floor |")
+    print("|---|---|---|---|---|---|")
+    for label, unit, _, _, higher_better, lowest in workloads:
         ours = statistics.median(results[label][0])
         theirs = statistics.median(results[label][1])
         # A time ratio: for throughput, theirs over ours.
         ratio = theirs / ours if higher_better else ours / theirs
-        print(f"| {label} | {fmt(ours, unit)} | {fmt(theirs, unit)} | {ratio:.2f} |")
+        if lowest:
+            least = statistics.median(results[label][2])
+            floor_cells = f"{fmt(least, unit)} | {ours / least:.2f}"
+        else:
+            floor_cells = "– | –"
+        print(f"| {label} | {fmt(ours, unit)} | {fmt(theirs, unit)} | {ratio:.2f} | {floor_cells} |")
     print(f"\n{args.rounds} rounds, medians; scratch files in {scratch}")
 
 

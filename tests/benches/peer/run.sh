@@ -13,4 +13,5 @@ if [ ! -x "$venv/bin/python" ]; then
   "$venv/bin/pip" install --quiet "langgraph==1.2.*" "langgraph-checkpoint-sqlite" "aiosqlite"
 fi
 cargo build --release --quiet -p tracker-cli
+cargo bench --quiet -p tracker-tests --bench floor --no-run
 exec python3 tests/benches/peer/peer.py --tracker target/release/tracker --python "$venv/bin/python" "$@"
