@@ -158,9 +158,9 @@ fn links_planted_in_the_run_directory_are_never_followed() {
 
 #[test]
 fn run_files_are_private_whatever_the_umask() {
-    // One that leaves every bit, and one that takes the owner's write and
-    // execute bits (tracker sets the modes plainly then).
-    for umask in ["000", "277"] {
+    // One that leaves every bit, and ones that take the owner's write bit, and
+    // the owner's write and execute bits (tracker sets the modes plainly then).
+    for umask in ["000", "277", "377"] {
         run_files_are_private_under(umask);
     }
 }

@@ -9,8 +9,9 @@
 //! of HMAC-SHA-256(key, the previous line's seal ‖ `\n` ‖ the line without the
 //! field). A process that has not got the key cannot make a seal that checks.
 //! (HMAC-SHA-256 rather than a hash of its own: `ring`, already in the build
-//! for TLS, computes it with the processor's SHA instructions, about five times
-//! faster per line than the portable SHA-3 this used before.) Chaining
+//! for TLS, computes it with the processor's SHA instructions: in a profile of
+//! the service the seal fell from 5.5 % to 1.9 % of a run thread, against the
+//! portable SHA-3 this used before.) Chaining
 //! each seal to the one before makes the lines a sequence: a sealed line
 //! copied elsewhere (replayed) no longer checks, and lines removed from the
 //! middle or the end break the chain or its count. The field is the object's

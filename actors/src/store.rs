@@ -391,7 +391,7 @@ mod tests {
     }
 
     #[test]
-    fn only_synced_saves_of_a_run_sharing_its_thread_go_off_it() {
+    fn synced_saves_go_off_thread_unless_the_run_has_its_thread_alone() {
         let dir = tempfile::tempdir().expect("tempdir");
         let mut synced = RunStore::create(
             &dir.path().join("synced"),

@@ -28,7 +28,10 @@ const LOG_LINE: [u8; 251] = [b'y'; 251];
 const JOURNAL_LINE: [u8; 901] = [b'z'; 901];
 
 fn main() -> std::io::Result<()> {
-    let args: Vec<String> = std::env::args().skip(1).filter(|a| a != "--bench").collect();
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| a != "--bench")
+        .collect();
     let usage = || std::io::Error::other("usage: floor chain|tools N DIR [--durable]");
     let (what, steps, scratch) = match args.as_slice() {
         [what, n, dir, ..] => (what.as_str(), n.parse::<usize>().map_err(|_| usage())?, dir),

@@ -111,9 +111,11 @@ pub fn run(args: &RunArgs) -> Result<u8> {
     }
 
     let mut options = settings.options(workdir, completers, subgraphs, clock);
-    // The only run on this process's thread: waiting out its own disk flush
-    // there is quicker than handing each save to another thread.
-    run_dir.sync_on_run_thread();
+    if runs_one_node_at_a_time(&plan) {
+        // The only work on this process's thread: waiting out its own disk
+        // flush there is quicker than handing each save to another thread.
+        run_dir.sync_on_run_thread();
+    }
     options.run_dir = Some(run_dir);
     let started = Instant::now();
     let end = execute(plan, options, Output::of(args), !settings.auto_approve)?.end;
@@ -139,6 +141,18 @@ pub fn run(args: &RunArgs) -> Result<u8> {
         let _ = writeln!(std::io::stderr(), "error: {line}");
     }
     Ok(exit_code(&end, args.fail_on_override))
+}
+
+/// Whether `plan` runs one node at a time on the run's thread: no parallel
+/// branches and no child runs beside the node that is saving.
+fn runs_one_node_at_a_time(plan: &SpawnPlan) -> bool {
+    use tracker_runtime::plan::Handler;
+    !plan.nodes.iter().any(|node| {
+        matches!(
+            node.handler,
+            Handler::Parallel | Handler::Subgraph | Handler::ManagerLoop
+        )
+    })
 }
 
 /// The exit code for how a run ended.
@@ -518,6 +532,20 @@ fn execute(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn plan(src: &str) -> SpawnPlan {
+        let (workflow, diagnostics) = dippin::parse_dip(src);
+        assert!(!diagnostics.iter().any(|d| d.is_error()), "{diagnostics:?}");
+        SpawnPlan::compile(&workflow).expect("plan")
+    }
+
+    #[test]
+    fn only_plans_without_branches_or_child_runs_sync_on_the_run_thread() {
+        let chain = plan("workflow C\n  start: A\n  exit: B\n  agent A\n    prompt: a\n  tool B\n    command: true\n  edges\n    A -> B\n");
+        assert!(runs_one_node_at_a_time(&chain));
+        let fan = plan("workflow F\n  start: S\n  exit: E\n  agent S\n    prompt: s\n  parallel P -> X, Y\n  agent X\n    prompt: x\n  agent Y\n    prompt: y\n  fan_in J <- X, Y\n  agent E\n    prompt: e\n  edges\n    S -> P\n    J -> E\n");
+        assert!(!runs_one_node_at_a_time(&fan));
+    }
 
     #[test]
     fn wall_times_too_large_are_told_apart_from_typos() {

@@ -8,7 +8,7 @@
 //! plan — the file, anything it includes, the parameters and overrides applied
 //! — came out the same.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Weak};
 
 use tracker_runtime::plan::SpawnPlan;
@@ -17,11 +17,17 @@ use tracker_runtime::plan::SpawnPlan;
 /// plans no run uses any longer.
 const SWEEP_EVERY: u32 = 256;
 
-/// The plans live runs use, by workflow name. Holds them weakly: a plan goes
-/// when its last run does.
+/// What plans are filed under: the workflow's name and its graph attributes
+/// (parameters included), so that plans differing only in their parameters —
+/// many runs of one pipeline, each with its own — are never compared node by
+/// node.
+type Key = (String, BTreeMap<String, String>);
+
+/// The plans live runs use, by workflow name and graph attributes. Holds them
+/// weakly: a plan goes when its last run does.
 #[derive(Default)]
 pub struct PlanCache {
-    by_name: HashMap<String, Vec<Weak<SpawnPlan>>>,
+    by_key: HashMap<Key, Vec<Weak<SpawnPlan>>>,
     since_sweep: u32,
 }
 
@@ -31,12 +37,13 @@ impl PlanCache {
         self.since_sweep += 1;
         if self.since_sweep >= SWEEP_EVERY {
             self.since_sweep = 0;
-            self.by_name.retain(|_, kept| {
+            self.by_key.retain(|_, kept| {
                 kept.retain(|p| p.strong_count() > 0);
                 !kept.is_empty()
             });
         }
-        let kept = self.by_name.entry(plan.name.clone()).or_default();
+        let key = (plan.name.clone(), plan.graph_attrs.clone());
+        let kept = self.by_key.entry(key).or_default();
         kept.retain(|p| p.strong_count() > 0);
         if let Some(same) = kept.iter().filter_map(Weak::upgrade).find(|p| **p == plan) {
             return same;
@@ -54,7 +61,7 @@ mod tests {
     impl PlanCache {
         /// How many distinct plans live runs use.
         fn live(&self) -> usize {
-            self.by_name
+            self.by_key
                 .values()
                 .flatten()
                 .filter(|p| p.strong_count() > 0)
@@ -110,8 +117,11 @@ mod tests {
         for i in 0..2 * SWEEP_EVERY {
             drop(cache.share(plan(&FLOW.replace("Flow", &format!("Gone{i}")))));
         }
-        assert!(cache.by_name.len() <= SWEEP_EVERY as usize + 1);
-        assert!(cache.by_name.contains_key("Flow"), "a live plan stays");
+        assert!(cache.by_key.len() <= SWEEP_EVERY as usize + 1);
+        assert!(
+            cache.by_key.keys().any(|(name, _)| name == "Flow"),
+            "a live plan stays"
+        );
         assert_eq!(cache.live(), 1);
     }
 }

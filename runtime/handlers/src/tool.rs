@@ -157,7 +157,7 @@ fn truncation(stream: &str, captured: &Captured, limit: u64) -> Truncation {
 /// (with an artifact directory) and `TRACKER_WORKDIR`.
 pub fn tool_environment(task: &NodeTask, env: &HandlerEnv) -> Vec<(OsString, OsString)> {
     // Filtered once: tracker never changes its own environment, and looking
-    // at every variable for secrets was a fiftieth of a tool node's time.
+    // at every variable for secrets was a fortieth of a tool node's time.
     static INHERITED: OnceLock<Vec<(OsString, OsString)>> = OnceLock::new();
     let inherited = INHERITED.get_or_init(|| {
         let pass_all = tracker_runtime::secrets::pass_all();

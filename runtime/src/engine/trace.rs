@@ -16,8 +16,8 @@ pub struct TraceEntry {
     pub status: String,
     /// Where the run went next; empty when it stopped here.
     pub edge_to: String,
-    /// The node's session statistics. (Boxed, as is the child's usage: most
-    /// entries have neither, and a run keeps every entry.)
+    /// The node's session statistics. (Boxed, as is the child's usage: tool,
+    /// gate and routing entries have neither, and a run keeps every entry.)
     pub stats: Option<Box<SessionStats>>,
     /// A child run's usage.
     pub child_usage: Option<Box<UsageSummary>>,

@@ -70,20 +70,24 @@ pub fn create_dir_all(dir: &Path) -> std::io::Result<()> {
 /// Creates `dir` and its missing parents, each private; what exists is left
 /// as it is.
 fn create_missing(dir: &Path) -> std::io::Result<()> {
+    if dir.as_os_str().is_empty() {
+        return Ok(());
+    }
     match std::fs::DirBuilder::new().mode(DIR_MODE).create(dir) {
-        Ok(()) => set_dir_mode(dir),
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && dir.is_dir() => Ok(()),
+        Ok(()) => return set_dir_mode(dir),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) else {
-                return Err(e);
-            };
-            create_missing(parent)?;
-            match std::fs::DirBuilder::new().mode(DIR_MODE).create(dir) {
-                Ok(()) => set_dir_mode(dir),
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && dir.is_dir() => Ok(()),
-                Err(e) => Err(e),
+            if let Some(parent) = dir.parent() {
+                create_missing(parent)?;
             }
         }
+        // Made meanwhile by another thread, or there already: as std's
+        // `create_dir_all`, a directory there is success, whatever the error.
+        Err(_) if dir.is_dir() => return Ok(()),
+        Err(e) => return Err(e),
+    }
+    match std::fs::DirBuilder::new().mode(DIR_MODE).create(dir) {
+        Ok(()) => set_dir_mode(dir),
+        Err(_) if dir.is_dir() => Ok(()),
         Err(e) => Err(e),
     }
 }
@@ -97,10 +101,24 @@ pub fn create_dir(dir: &Path) -> std::io::Result<()> {
 /// Gives the directory tracker just made its mode, when the umask took any
 /// of the owner's bits (`DIR_MODE` has no others).
 fn set_dir_mode(dir: &Path) -> std::io::Result<()> {
-    if umask_masks(DIR_MODE) {
-        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(DIR_MODE))?;
+    if !umask_masks(DIR_MODE) {
+        return Ok(());
     }
-    Ok(())
+    let mode = std::fs::Permissions::from_mode(DIR_MODE);
+    // Through a descriptor of the directory itself: a symlink put in its place
+    // meanwhile is refused, never followed. A umask that took the owner's
+    // read bit leaves no way to open it; then by name.
+    match OpenOptions::new()
+        .read(true)
+        .custom_flags((OFlag::O_DIRECTORY | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC).bits())
+        .open(dir)
+    {
+        Ok(handle) => handle.set_permissions(mode),
+        Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
+            std::fs::set_permissions(dir, mode)
+        }
+        Err(e) => Err(e),
+    }
 }
 
 /// Whether the process's umask takes any of `mode`'s bits away. Read once:

@@ -184,10 +184,10 @@ pub trait Tool: Send + Sync + std::fmt::Debug {
 /// the built-in set, whose JSON schemas are built once per process and shared.
 #[derive(Clone, Debug, Default)]
 pub struct ToolRegistry {
-    /// Each tool with its spec, built once at registration.
-    tools: Arc<[(ToolSpec, Arc<dyn Tool>)]>,
-    /// The specs alone, in the same order, as a request carries them.
+    /// The tools' specs, built once at registration, as a request carries them.
     specs: Arc<[ToolSpec]>,
+    /// The tools, in the same order as their specs.
+    tools: Arc<[Arc<dyn Tool>]>,
 }
 
 impl ToolRegistry {
@@ -224,21 +224,26 @@ impl ToolRegistry {
     /// Adds `tool`; a tool of the same name is replaced in place.
     pub fn register(&mut self, tool: Arc<dyn Tool>) {
         let spec = tool.spec();
+        let mut specs = self.specs.to_vec();
         let mut tools = self.tools.to_vec();
-        match tools.iter_mut().find(|(s, _)| s.name == spec.name) {
-            Some(slot) => *slot = (spec, tool),
-            None => tools.push((spec, tool)),
+        match specs.iter().position(|s| s.name == spec.name) {
+            Some(at) => {
+                specs[at] = spec;
+                tools[at] = tool;
+            }
+            None => {
+                specs.push(spec);
+                tools.push(tool);
+            }
         }
-        self.specs = tools.iter().map(|(s, _)| s.clone()).collect();
+        self.specs = specs.into();
         self.tools = tools.into();
     }
 
     /// The tool called `name`, with its spec.
     pub fn get(&self, name: &str) -> Option<(&ToolSpec, &Arc<dyn Tool>)> {
-        self.tools
-            .iter()
-            .find(|(s, _)| s.name == name)
-            .map(|(s, t)| (s, t))
+        let at = self.specs.iter().position(|s| s.name == name)?;
+        Some((&self.specs[at], &self.tools[at]))
     }
 
     /// The tools' specs, in registration order.
@@ -248,7 +253,7 @@ impl ToolRegistry {
 
     /// The tools' names, in registration order.
     pub fn names(&self) -> Vec<String> {
-        self.tools.iter().map(|(s, _)| s.name.clone()).collect()
+        self.specs.iter().map(|s| s.name.clone()).collect()
     }
 
     /// Whether there are no tools.
