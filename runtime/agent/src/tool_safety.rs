@@ -90,9 +90,23 @@ pub enum SafetyError {
     },
 }
 
+/// The built-in denylist, compiled once per process. Used in place, never
+/// cloned: a `Regex` clone shares the compiled program but not the caches
+/// its matching fills, and those (a few KB per pattern) would otherwise be
+/// made again, and kept, by every node that checks a command.
+static BUILTIN: std::sync::LazyLock<Vec<(String, Regex)>> = std::sync::LazyLock::new(|| {
+    BUILTIN_DENYLIST
+        .iter()
+        .filter_map(|p| glob(p).map(|re| (p.to_string(), re)))
+        .collect()
+});
+
 /// The denylist and allowlist in force for one workflow.
 #[derive(Debug)]
 pub struct CommandRules {
+    /// Whether the built-in denylist applies (not under `--bypass-denylist`).
+    builtin: bool,
+    /// The patterns denied on top of the built-in list.
     deny: Vec<(String, Regex)>,
     /// The allowlists in force: the workflow's and the command line's. A
     /// command must pass each one that is set, so a workflow can narrow what
@@ -111,29 +125,15 @@ impl CommandRules {
                 .map(String::from)
                 .collect()
         };
-        let deny = if policy.bypass_denylist {
-            Vec::new()
-        } else {
-            // The built-in list is compiled once per process (every agent and
-            // tool node checks against it); a regex clone shares the compiled
-            // program.
-            static BUILTIN: std::sync::LazyLock<Vec<(String, Regex)>> =
-                std::sync::LazyLock::new(|| {
-                    BUILTIN_DENYLIST
-                        .iter()
-                        .filter_map(|p| glob(p).map(|re| (p.to_string(), re)))
-                        .collect()
-                });
-            BUILTIN
-                .iter()
-                .cloned()
-                .chain(
-                    split(graph_deny)
-                        .into_iter()
-                        .chain(policy.denylist_add.iter().flat_map(|p| split(p)))
-                        .filter_map(|p| glob(&p).map(|re| (p, re))),
-                )
+        let builtin = !policy.bypass_denylist;
+        let deny = if builtin {
+            split(graph_deny)
+                .into_iter()
+                .chain(policy.denylist_add.iter().flat_map(|p| split(p)))
+                .filter_map(|p| glob(&p).map(|re| (p, re)))
                 .collect()
+        } else {
+            Vec::new()
         };
         let workflow: Vec<Regex> = split(graph_allow).iter().filter_map(|p| glob(p)).collect();
         let user: Vec<Regex> = policy
@@ -146,15 +146,20 @@ impl CommandRules {
             .into_iter()
             .filter(|list| !list.is_empty())
             .collect();
-        CommandRules { deny, allow }
+        CommandRules {
+            builtin,
+            deny,
+            allow,
+        }
     }
 
     /// Checks `command` against the denylist, then the allowlist.
     pub fn check(&self, command: &str) -> Result<(), SafetyError> {
+        let builtin: &[(String, Regex)] = if self.builtin { &BUILTIN } else { &[] };
         for statement in statements(command) {
-            if let Some((pattern, _)) = self
-                .deny
+            if let Some((pattern, _)) = builtin
                 .iter()
+                .chain(&self.deny)
                 .find(|(p, re)| re.is_match(&statement) && !exempt(p, &statement))
             {
                 return Err(SafetyError::Denied {

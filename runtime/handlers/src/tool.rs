@@ -66,15 +66,15 @@ async fn run_tool(task: NodeTask, env: HandlerEnv) -> Result<Outcome, HandlerErr
             "tool node {id:?}: the command is empty after interpolation"
         )));
     }
+    // Checked, then dropped: the rules are not kept while the command runs.
     let graph = &env.plan.graph_attrs;
-    let rules = CommandRules::new(
+    CommandRules::new(
         &env.services.tool_policy,
         graph.get("tool_denylist_add").map_or("", String::as_str),
         graph.get("tool_commands_allow").map_or("", String::as_str),
-    );
-    rules
-        .check(&command)
-        .map_err(|e| command_error(format!("tool node {id:?}: {e}")))?;
+    )
+    .check(&command)
+    .map_err(|e| command_error(format!("tool node {id:?}: {e}")))?;
     let timeout = tool.timeout.unwrap_or(DEFAULT_TIMEOUT);
     let cap = match env.services.tool_policy.max_output_limit {
         0 => MAX_OUTPUT_LIMIT,
