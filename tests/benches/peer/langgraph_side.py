@@ -5,6 +5,7 @@ its result printed as one JSON object on stdout.
     python langgraph_side.py subprocess N
     python langgraph_side.py concurrent RUNS NODES [--durable DIR]
     python langgraph_side.py waiting RUNS
+    python langgraph_side.py waiting_tool RUNS
 """
 
 import asyncio
@@ -143,6 +144,38 @@ async def run_waiting(runs: int):
     return {"bytes_per_run": (after - before) * 1024 / runs}
 
 
+async def run_waiting_tool(runs: int):
+    """`runs` pipelines each waiting in a node for a shell command (`sleep`)
+    it started: resident bytes per waiting run."""
+    from langgraph.graph import END, START, StateGraph
+
+    started = []
+
+    async def tool(state: State) -> dict:
+        proc = await asyncio.create_subprocess_shell("sleep 61")
+        started.append(proc)
+        await proc.wait()
+        return {"n": state["n"] + 1}
+
+    graph = StateGraph(State)
+    graph.add_node("first", astep)
+    graph.add_node("tool", tool)
+    graph.add_edge(START, "first")
+    graph.add_edge("first", "tool")
+    graph.add_edge("tool", END)
+    app = graph.compile()
+    await chain(2, astep).ainvoke({"n": 0})
+    before = rss_kib()
+    tasks = [asyncio.create_task(app.ainvoke({"n": 0})) for _ in range(runs)]
+    while len(started) < runs:
+        await asyncio.sleep(0.05)
+    after = rss_kib()
+    for proc in started:
+        proc.kill()
+    await asyncio.gather(*tasks)
+    return {"bytes_per_run": (after - before) * 1024 / runs}
+
+
 def main(argv):
     what = argv[1]
     durable = None
@@ -156,6 +189,8 @@ def main(argv):
         result = asyncio.run(run_concurrent(int(argv[2]), int(argv[3]), durable))
     elif what == "waiting":
         result = asyncio.run(run_waiting(int(argv[2])))
+    elif what == "waiting_tool":
+        result = asyncio.run(run_waiting_tool(int(argv[2])))
     else:
         raise SystemExit(f"unknown workload {what}")
     print(json.dumps(result))

@@ -63,6 +63,21 @@ def tool_chain(nodes):
     return "\n".join(lines) + "\n"
 
 
+SLEEPY = """workflow Sleeps
+  start: Start
+  exit: Done
+  agent Start
+    label: Start
+  tool Nap
+    timeout: 120s
+    command: sleep 61
+  agent Done
+    label: Done
+  edges
+    Start -> Nap
+    Nap -> Done
+"""
+
 GATED = """workflow Waits
   start: Start
   exit: Done
@@ -201,6 +216,56 @@ class Tracker:
         return (after - before) * 1024 / WAITING
 
 
+    def waiting_tool(self):
+        """Bytes per run waiting in a tool node's `sleep`, and the service's
+        threads then (a waiting run must cost no thread)."""
+        work = self.workdir("waiting-tool")
+        flow = os.path.join(work, "sleepy.dip")
+        with open(flow, "w") as f:
+            f.write(SLEEPY.replace("sleep 61", "true"))
+        proc, sock = self.service(work, False)
+        try:
+            # One run through first, as for the gate row.
+            first = call(sock, "POST", "/v1/runs", {"pipeline": flow, "workdir": work, "provider": "stub"})["run_id"]
+            wait_for(lambda: call(sock, "GET", f"/v1/runs/{first}")["status"] == "success")
+            with open(flow, "w") as f:
+                f.write(SLEEPY)
+            before, threads_before = pss_kib(proc.pid), threads(proc.pid)
+            for _ in range(WAITING):
+                call(sock, "POST", "/v1/runs", {"pipeline": flow, "workdir": work, "provider": "stub"})
+            wait_for(lambda: sleeping(work) == WAITING)
+            after, threads_after = pss_kib(proc.pid), threads(proc.pid)
+        finally:
+            proc.terminate()
+            proc.wait()
+        print(f"  tracker service threads: {threads_before} idle, {threads_after} with "
+              f"{WAITING} runs in a tool", file=sys.stderr)
+        return (after - before) * 1024 / WAITING
+
+
+def threads(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("Threads:"):
+                return int(line.split()[1])
+    return 0
+
+
+def sleeping(workdir):
+    """How many `sleep 61` processes run in `workdir`."""
+    count = 0
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                if f.read() != b"sleep\x0061\x00":
+                    continue
+            if os.readlink(f"/proc/{pid}/cwd") == workdir:
+                count += 1
+        except OSError:
+            continue
+    return count
+
+
 class UnixConnection(http.client.HTTPConnection):
     def __init__(self, path):
         super().__init__("tracker")
@@ -274,6 +339,9 @@ class LangGraph:
     def waiting(self):
         return self.side("waiting", WAITING)["bytes_per_run"]
 
+    def waiting_tool(self):
+        return self.side("waiting_tool", WAITING)["bytes_per_run"]
+
 
 class Floor:
     """The machine's cost of the files and processes a tracker step must make,
@@ -312,6 +380,8 @@ WORKLOADS = [
      lambda t: t.concurrent(True), lambda l: l.concurrent(True), True, None),
     ("memory per run waiting at a gate (service PSS vs RSS per pending run)", "bytes",
      lambda t: t.waiting(), lambda l: l.waiting(), False, None),
+    ("memory per run waiting in a tool's `sleep` (service PSS vs RSS per pending subprocess)", "bytes",
+     lambda t: t.waiting_tool(), lambda l: l.waiting_tool(), False, None),
 ]
 
 
