@@ -110,11 +110,22 @@ async def gather(app, runs, nodes, durability):
     return {"steps_per_s": runs * nodes / took}
 
 
+def first_then(name: str, node):
+    """A counter node, then `node` (named `name`), compiled."""
+    from langgraph.graph import END, START, StateGraph
+
+    graph = StateGraph(State)
+    graph.add_node("first", astep)
+    graph.add_node(name, node)
+    graph.add_edge(START, "first")
+    graph.add_edge("first", name)
+    graph.add_edge(name, END)
+    return graph.compile()
+
+
 async def run_waiting(runs: int):
     """`runs` pipelines each waiting in a node (as at a gate): resident
     bytes per waiting run."""
-    from langgraph.graph import END, START, StateGraph
-
     release = asyncio.Event()
     waiting = 0
 
@@ -124,13 +135,7 @@ async def run_waiting(runs: int):
         await release.wait()
         return {"n": state["n"] + 1}
 
-    graph = StateGraph(State)
-    graph.add_node("first", astep)
-    graph.add_node("gate", gate)
-    graph.add_edge(START, "first")
-    graph.add_edge("first", "gate")
-    graph.add_edge("gate", END)
-    app = graph.compile()
+    app = first_then("gate", gate)
     # Warmed up first, so that what is measured is the runs, not the
     # imports and caches of a first invocation.
     await chain(2, astep).ainvoke({"n": 0})
@@ -147,8 +152,6 @@ async def run_waiting(runs: int):
 async def run_waiting_tool(runs: int):
     """`runs` pipelines each waiting in a node for a shell command (`sleep`)
     it started: resident bytes per waiting run."""
-    from langgraph.graph import END, START, StateGraph
-
     started = []
 
     async def tool(state: State) -> dict:
@@ -157,13 +160,7 @@ async def run_waiting_tool(runs: int):
         await proc.wait()
         return {"n": state["n"] + 1}
 
-    graph = StateGraph(State)
-    graph.add_node("first", astep)
-    graph.add_node("tool", tool)
-    graph.add_edge(START, "first")
-    graph.add_edge("first", "tool")
-    graph.add_edge("tool", END)
-    app = graph.compile()
+    app = first_then("tool", tool)
     await chain(2, astep).ainvoke({"n": 0})
     before = rss_kib()
     tasks = [asyncio.create_task(app.ainvoke({"n": 0})) for _ in range(runs)]

@@ -244,11 +244,7 @@ class Tracker:
 
 
 def threads(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("Threads:"):
-                return int(line.split()[1])
-    return 0
+    return proc_field(f"/proc/{pid}/status", "Threads:")
 
 
 def sleeping(workdir):
@@ -299,9 +295,14 @@ def wait_for(done, limit=300):
 
 
 def pss_kib(pid):
-    with open(f"/proc/{pid}/smaps_rollup") as f:
+    return proc_field(f"/proc/{pid}/smaps_rollup", "Pss:")
+
+
+def proc_field(path, name):
+    """The number after `name` on its line of a /proc file (0 when absent)."""
+    with open(path) as f:
         for line in f:
-            if line.startswith("Pss:"):
+            if line.startswith(name):
                 return int(line.split()[1])
     return 0
 
