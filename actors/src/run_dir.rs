@@ -312,9 +312,7 @@ impl RunDir {
         match setup().and_then(|made| {
             // The new directory's name is in `root`: synced too, so that a
             // durable run is never a record pointing at nothing.
-            if durability == Durability::Sync {
-                private_files::sync_dir(root).map_err(io)?;
-            }
+            durability.sync_dir(root).map_err(io)?;
             Ok(made)
         }) {
             Ok((lock, store)) => Ok(RunDir {

@@ -50,6 +50,15 @@ impl Durability {
             Durability::NoSync => private_files::replace(path, bytes),
         }
     }
+
+    /// Syncs directory `dir` (the names made or renamed in it) under
+    /// [`Durability::Sync`]; nothing otherwise.
+    pub fn sync_dir(self, dir: &Path) -> std::io::Result<()> {
+        match self {
+            Durability::Sync => private_files::sync_dir(dir),
+            Durability::NoSync => Ok(()),
+        }
+    }
 }
 
 /// Why a run's state could not be read.
@@ -367,9 +376,7 @@ fn write_snapshot(
         durability.replace(&journal_path, header.as_bytes())?;
         durability.replace(&snapshot, text.as_bytes())?;
     }
-    if durability == Durability::Sync {
-        private_files::sync_dir(dir)?;
-    }
+    durability.sync_dir(dir)?;
     let journal = private_files::append(&journal_path)?;
     Ok((text.len() as u64, journal, header.len() as u64))
 }

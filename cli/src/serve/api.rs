@@ -257,8 +257,8 @@ async fn answer(
         Err(e @ AnswerError::AlreadyAnswered { .. }) => {
             Ok(error(StatusCode::CONFLICT, e.to_string()))
         }
-        // The run ended (and the service forgot its gates): its log says
-        // whether the gate was answered.
+        // The run is ending or has ended (and the service forgot its
+        // gates): its log says whether the gate was answered.
         Err(AnswerError::NotWaiting { .. }) if resolved_in(&run, &node) => Ok(error(
             StatusCode::CONFLICT,
             AnswerError::AlreadyAnswered { run: id, node }.to_string(),
@@ -267,11 +267,9 @@ async fn answer(
     }
 }
 
-/// Whether gate `node` of the ended `run` was answered: its events say so.
+/// Whether gate `node` of `run` was answered: its events say so. (Not only
+/// once the run is seen to have ended: its gates are forgotten just before.)
 fn resolved_in(run: &RunEntry, node: &str) -> bool {
-    if !matches!(run.state(), super::service::RunState::Finished(_)) {
-        return false;
-    }
     let node = format!("\"node_id\":{}", serde_json::Value::from(node));
     run.events
         .snapshot_from(0)

@@ -565,10 +565,7 @@ impl Service {
         let bytes = serde_json::to_vec(record).map_err(|e| ApiError::Internal(e.to_string()))?;
         // As durable as the runs' checkpoints: `--no-fsync` covers it too.
         self.durability.replace(path, &bytes).map_err(fail)?;
-        if self.durability == Durability::Sync {
-            tracker_runtime::private_files::sync_dir(&self.records).map_err(fail)?;
-        }
-        Ok(())
+        self.durability.sync_dir(&self.records).map_err(fail)
     }
 
     /// Launches a run whose directory is ready, and follows it to its end.

@@ -39,19 +39,12 @@ pub fn ensure_dir(dir: &Path) -> std::io::Result<()> {
     // follows a symlink in its place.
     match std::fs::DirBuilder::new().mode(DIR_MODE).create(dir) {
         Ok(()) => return set_dir_mode(dir),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => create_missing(dir)?,
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
         Err(e) => return Err(e),
     }
-    match std::fs::symlink_metadata(dir) {
-        Ok(meta) if meta.is_dir() => return Ok(()),
-        Ok(meta) => return Err(not_a_directory(dir, &meta)),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-        Err(e) => return Err(e),
-    }
-    create_missing(dir)?;
-    // A symlink to a directory may have been put in its place meanwhile;
-    // look again at what is there now.
+    // What is there may be a symlink (to a directory or not), planted or put
+    // there meanwhile: look at the name itself.
     let meta = std::fs::symlink_metadata(dir)?;
     if meta.is_dir() {
         Ok(())
@@ -119,6 +112,15 @@ fn set_dir_mode(dir: &Path) -> std::io::Result<()> {
         }
         Err(e) => Err(e),
     }
+}
+
+/// Gives a file tracker made or opened its mode, when the umask took any of
+/// the owner's bits.
+fn set_file_mode(file: &File) -> std::io::Result<()> {
+    if umask_masks(FILE_MODE) {
+        file.set_permissions(std::fs::Permissions::from_mode(FILE_MODE))?;
+    }
+    Ok(())
 }
 
 /// Whether the process's umask takes any of `mode`'s bits away. Read once:
@@ -231,9 +233,7 @@ pub fn append(path: &Path) -> std::io::Result<File> {
         .custom_flags(no_follow())
         .open(path)?;
     let file = regular(path, file)?;
-    if umask_masks(FILE_MODE) {
-        file.set_permissions(std::fs::Permissions::from_mode(FILE_MODE))?;
-    }
+    set_file_mode(&file)?;
     Ok(file)
 }
 
@@ -273,10 +273,7 @@ pub fn create_new(path: &Path) -> std::io::Result<File> {
         .mode(FILE_MODE)
         .custom_flags(no_follow())
         .open(path)?;
-    // The mode is masked by the umask, which may have removed owner bits.
-    if umask_masks(FILE_MODE) {
-        file.set_permissions(std::fs::Permissions::from_mode(FILE_MODE))?;
-    }
+    set_file_mode(&file)?;
     Ok(file)
 }
 
