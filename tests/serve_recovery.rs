@@ -213,9 +213,26 @@ fn the_service_refuses_to_resume_a_run_another_process_drives_then_resumes_it_on
     let (status, reply) =
         service.http("POST", &format!("/v1/runs/{}/resume", &id[..6]), Some(body));
     assert_eq!(status, 409, "{reply}");
-    assert!(d.join("state/runs").join(&id).exists(), "the record stays");
+    assert!(recorded(&d.join("state"), &id), "the record stays");
     std::fs::write(&fifo, "go\n").expect("open the gate");
     assert_eq!(service.wait_for_end(&id), "success");
     let ledger = std::fs::read_to_string(d.join("ledger.txt")).expect("ledger");
     assert_eq!(ledger, "one\ntwo\n", "every step once");
+}
+
+/// Whether the service's record log (`runs.log` in `state`) holds run `id`:
+/// added and not removed since.
+fn recorded(state: &std::path::Path, id: &str) -> bool {
+    let log = std::fs::read_to_string(state.join("runs.log")).unwrap_or_default();
+    log.lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .fold(false, |live, line| {
+            if line["add"] == id {
+                true
+            } else if line["remove"] == id {
+                false
+            } else {
+                live
+            }
+        })
 }

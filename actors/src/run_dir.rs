@@ -295,26 +295,32 @@ impl RunDir {
                 };
                 (e.to_string(), os_error)
             })?;
-            let copy = if workflow.dot {
+            let copy = path.join(if workflow.dot {
                 WORKFLOW_COPY_DOT
             } else {
                 WORKFLOW_COPY
-            };
-            private_files::replace(&path.join(copy), workflow.text.as_bytes()).map_err(io)?;
-            if let Some(base) = workflow.base {
-                private_files::replace(&path.join(WORKFLOW_BASE), base.as_os_str().as_bytes())
-                    .map_err(io)?;
+            });
+            let base = workflow
+                .base
+                .map(|base| (path.join(WORKFLOW_BASE), base.as_os_str().as_bytes()));
+            let mut beside = vec![(copy.as_path(), workflow.text.as_bytes())];
+            if let Some((base_path, base)) = &base {
+                beside.push((base_path.as_path(), *base));
             }
-            let store = RunStore::create(&path, Checkpoint::new(id.clone()), now, durability)
-                .map_err(io)?;
+            // The pipeline's copy is what a resume reads: synced with the
+            // first checkpoint, and the new directory's name in `root` too,
+            // so that a durable run is never a record pointing at nothing.
+            let store = RunStore::create_in_new_dir(
+                &path,
+                &beside,
+                Checkpoint::new(id.clone()),
+                now,
+                durability,
+            )
+            .map_err(io)?;
             Ok((lock, store))
         };
-        match setup().and_then(|made| {
-            // The new directory's name is in `root`: synced too, so that a
-            // durable run is never a record pointing at nothing.
-            durability.sync_dir(root).map_err(io)?;
-            Ok(made)
-        }) {
+        match setup() {
             Ok((lock, store)) => Ok(RunDir {
                 id,
                 path,

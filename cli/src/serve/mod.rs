@@ -14,6 +14,7 @@ pub mod client;
 pub mod events;
 pub mod gates;
 pub mod plans;
+mod records;
 pub mod requests;
 pub mod runs;
 pub mod service;

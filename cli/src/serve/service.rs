@@ -28,6 +28,7 @@ use tracker_runtime::plan::{Handler as NodeKind, SpawnPlan};
 use super::events::{EventLog, EventRecorder};
 use super::gates::{Gates, ServiceInterviewer};
 use super::plans::PlanCache;
+use super::records::RecordLog;
 pub use super::requests::{ApiError, ResumeRequest, Submission};
 use super::runs::{completed, Overrides, Record};
 pub use super::runs::{RunEntry, RunState, Runs};
@@ -102,7 +103,8 @@ pub struct Service {
     stopping: Arc<std::sync::atomic::AtomicBool>,
     /// The ended runs still listed, oldest first.
     finished: Arc<Mutex<std::collections::VecDeque<String>>>,
-    records: PathBuf,
+    /// The runs accepted and not yet ended, for the next service to resume.
+    records: Arc<RecordLog>,
     texts: PathBuf,
     durability: Durability,
     clock: Arc<dyn Clock>,
@@ -167,7 +169,7 @@ impl Service {
             spending,
             stopping,
             finished: Arc::default(),
-            records: state.join("runs"),
+            records: Arc::new(RecordLog::new(state, durability)),
             texts: state.join("submitted"),
             durability,
             clock: Arc::new(SystemClock::new()),
@@ -213,34 +215,25 @@ impl Service {
         })
     }
 
-    /// Resumes every run a previous service left unfinished; returns how many.
+    /// Resumes every run a previous service left unfinished, in the order
+    /// they were submitted (queued runs keep their turn); returns how many.
     pub fn recover(&mut self) -> usize {
-        let Ok(entries) = std::fs::read_dir(&self.records) else {
-            return 0;
+        let live = match self.records.replay() {
+            Ok(live) => live,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot read the run records; no run resumed");
+                return 0;
+            }
         };
-        // In the order they were submitted (a record is written once, when
-        // its run is accepted): queued runs keep their turn.
-        let mut records: Vec<(std::time::SystemTime, PathBuf)> = entries
-            .flatten()
-            .map(|e| {
-                let written = e
-                    .metadata()
-                    .and_then(|m| m.modified())
-                    .unwrap_or(std::time::UNIX_EPOCH);
-                (written, e.path())
-            })
-            .collect();
-        records.sort();
         let mut resumed = 0;
-        for (_, path) in records {
-            let record: Option<Record> = std::fs::read(&path)
-                .ok()
-                .and_then(|bytes| serde_json::from_slice(&bytes).ok());
-            let Some(record) = record else {
-                tracing::warn!(path = %path.display(), "unreadable run record; left as it is");
+        for (id, record) in live {
+            // Its end was not recorded (the service stopped first): nothing
+            // to do again.
+            if completed(&record.dir) {
+                let _ = self.records.remove(&id);
                 continue;
-            };
-            match self.resume(record, &path) {
+            }
+            match self.resume(record) {
                 Ok(run_id) => {
                     tracing::info!(run_id, "resumed a run the previous service left");
                     resumed += 1;
@@ -248,14 +241,14 @@ impl Service {
                 Err(e) => {
                     // Kept: the run may be held by another process for now, or
                     // the failure may pass; the next start tries again.
-                    tracing::warn!(path = %path.display(), error = %e, "cannot resume a recorded run; its record is kept");
+                    tracing::warn!(run_id = id, error = %e, "cannot resume a recorded run; its record is kept");
                 }
             }
         }
         resumed
     }
 
-    fn resume(&mut self, record: Record, path: &Path) -> Result<String, ApiError> {
+    fn resume(&mut self, record: Record) -> Result<String, ApiError> {
         let run_dir = RunDir::resume(&record.dir, self.clock.now(), self.durability).map_err(
             |e| match e {
                 run_dir::RunDirError::Held(_) => ApiError::Conflict(e.to_string()),
@@ -274,7 +267,6 @@ impl Service {
             completers,
             workflow,
             record,
-            record_path: path.to_path_buf(),
         });
         Ok(run_id)
     }
@@ -352,17 +344,16 @@ impl Service {
                 )));
             }
         }
-        let path = self.records.join(&run_id);
         // A record already there is another start's (a stopped service's, to
         // be resumed): it is neither replaced nor removed here.
-        let ours = !path.exists();
+        let ours = !self.records.contains(&run_id);
         if ours {
-            self.write_record(&path, &record)?;
+            self.write_record(&run_id, &record)?;
         }
-        self.resume(record, &path).inspect_err(|_| {
+        self.resume(record).inspect_err(|_| {
             // Not resumed: nothing to resume after a restart either.
             if ours {
-                let _ = std::fs::remove_file(&path);
+                let _ = self.records.remove(&run_id);
             }
         })
     }
@@ -494,8 +485,7 @@ impl Service {
             provider: submission.provider.clone(),
             model: submission.model.clone(),
         };
-        let record_path = self.records.join(&run_id);
-        if let Err(e) = self.write_record(&record_path, &record) {
+        if let Err(e) = self.write_record(&run_id, &record) {
             // Not acknowledged: nothing of it stays.
             run_dir.discard();
             return Err(e);
@@ -507,7 +497,6 @@ impl Service {
             completers,
             workflow,
             record,
-            record_path,
         });
         Ok(run_id)
     }
@@ -557,15 +546,12 @@ impl Service {
         Ok(path)
     }
 
-    /// Writes a run's record and syncs it (and its directory): once this
-    /// returns, a crash cannot lose the run.
-    fn write_record(&self, path: &Path, record: &Record) -> Result<(), ApiError> {
-        let fail = |e: std::io::Error| self.io_failure(path, &e);
-        tracker_runtime::private_files::create_dir_all(&self.records).map_err(fail)?;
-        let bytes = serde_json::to_vec(record).map_err(|e| ApiError::Internal(e.to_string()))?;
-        // As durable as the runs' checkpoints: `--no-fsync` covers it too.
-        self.durability.replace(path, &bytes).map_err(fail)?;
-        self.durability.sync_dir(&self.records).map_err(fail)
+    /// Records run `id` (synced as the runs' checkpoints are: `--no-fsync`
+    /// covers it too): once this returns, a crash cannot lose the run.
+    fn write_record(&self, id: &str, record: &Record) -> Result<(), ApiError> {
+        self.records
+            .add(id, record)
+            .map_err(|e| self.io_failure(self.records.path(), &e))
     }
 
     /// Launches a run whose directory is ready, and follows it to its end.
@@ -577,7 +563,6 @@ impl Service {
             completers,
             workflow,
             record,
-            record_path,
         } = start;
         let auto_approve = record.auto_approve;
         let run_id = run_dir.id().to_string();
@@ -616,6 +601,8 @@ impl Service {
         let gates = Arc::clone(&self.gates);
         let runs = Arc::clone(&self.runs);
         let finished = Arc::clone(&self.finished);
+        let records = Arc::clone(&self.records);
+        let durability = self.durability;
         // Boxed, both: a run's future lives as long as the run (waiting at a
         // gate for days, maybe), and an async block is as large as its
         // largest state — the launch's, were it inline.
@@ -658,7 +645,7 @@ impl Service {
             // it, to be resumed by the next one.
             gates.forget(&run_id);
             if !entry.stopped_by_service() {
-                let _ = std::fs::remove_file(&record_path);
+                forget_record(records, durability, run_id.clone()).await;
             }
             entry.finish(status.clone());
             // Its lines are in its activity log now: served from there.
@@ -745,8 +732,20 @@ struct Start {
     workflow: String,
     /// What it is started with.
     record: Record,
-    /// Where that is kept until it ends.
-    record_path: PathBuf,
+}
+
+/// Removes ended run `id`'s record; a synced removal waits for its disk off
+/// the run's thread, which other runs share.
+async fn forget_record(records: Arc<RecordLog>, durability: Durability, id: String) {
+    let removed = match durability {
+        Durability::NoSync => records.remove(&id),
+        Durability::Sync => tokio::task::spawn_blocking(move || records.remove(&id))
+            .await
+            .unwrap_or_else(|e| Err(std::io::Error::other(e))),
+    };
+    if let Err(e) = removed {
+        tracing::warn!(error = %e, "cannot record that a run ended; the next service may resume it");
+    }
 }
 
 impl Actor for Service {

@@ -11,7 +11,7 @@
 //! — are always written.
 
 use super::agent_events::NodeAgentEvents;
-use super::{write_status, BoxFuture, ContextVars, HandlerEnv, NodeHandler};
+use super::{write_status_in, BoxFuture, ContextVars, HandlerEnv, NodeHandler};
 use std::path::Path;
 use std::sync::Arc;
 use tracker_runtime::agent::compaction;
@@ -357,7 +357,7 @@ fn write_files(
             stats.turns, stats.input_tokens, stats.output_tokens, stats.cost_usd
         ),
     )?;
-    write_status(dir, outcome)
+    write_status_in(dir, outcome)
 }
 
 /// The prompt the model sees (§3.4): the node's prompt with `${…}` expanded, the

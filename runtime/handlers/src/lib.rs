@@ -233,6 +233,15 @@ impl VarSource for ContextVars<'_> {
 /// Writes `status.json` for a node (2-space JSON, no final newline), creating
 /// the node directory.
 pub fn write_status(dir: &Path, outcome: &Outcome) -> Result<(), NodeFileError> {
+    tracker_runtime::private_files::ensure_dir(dir).map_err(|e| NodeFileError::CreateNodeDir {
+        path: dir.to_path_buf(),
+        source: Arc::new(e),
+    })?;
+    write_status_in(dir, outcome)
+}
+
+/// [`write_status`] into a node directory the caller has just made.
+pub(crate) fn write_status_in(dir: &Path, outcome: &Outcome) -> Result<(), NodeFileError> {
     use tracker_runtime::gojson::{to_go_json_indent, GoValue};
     let mut fields: Vec<(&str, GoValue)> = vec![("outcome", outcome.status.as_str().into())];
     if !outcome.preferred_label.is_empty() {
@@ -254,10 +263,6 @@ pub fn write_status(dir: &Path, outcome: &Outcome) -> Result<(), NodeFileError> 
         ));
     }
     let text = to_go_json_indent(&GoValue::object(fields));
-    tracker_runtime::private_files::ensure_dir(dir).map_err(|e| NodeFileError::CreateNodeDir {
-        path: dir.to_path_buf(),
-        source: Arc::new(e),
-    })?;
     let path = dir.join("status.json");
     tracker_runtime::private_files::write(&path, text.as_bytes()).map_err(|e| {
         NodeFileError::Write {

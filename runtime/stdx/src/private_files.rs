@@ -172,6 +172,73 @@ pub fn sync_dir(dir: &Path) -> std::io::Result<()> {
     File::open(dir)?.sync_all()
 }
 
+/// Syncs every directory of `dirs`, all at once (see [`sync_together`]).
+pub fn sync_dirs(dirs: &[&Path]) -> std::io::Result<()> {
+    let opened = dirs
+        .iter()
+        .map(File::open)
+        .collect::<std::io::Result<Vec<File>>>()?;
+    sync_together(&opened)
+}
+
+/// [`replace`] for each of `files` (a path and its new contents), renamed into
+/// place in the order given; with `sync`, every new file is synced before any
+/// is renamed, and the syncs are issued at once, so that the disk flushes them
+/// together rather than one after another. A failure leaves the files not yet
+/// renamed as they were.
+pub fn replace_all(files: &[(&Path, &[u8])], sync: bool) -> std::io::Result<()> {
+    let mut staged: Vec<PathBuf> = Vec::with_capacity(files.len());
+    let mut renamed = 0;
+    let result = (|| {
+        let mut written = Vec::with_capacity(files.len());
+        for (path, bytes) in files {
+            let tmp = temp_name(path);
+            let mut file = create_new(&tmp)?;
+            staged.push(tmp);
+            file.write_all(bytes)?;
+            written.push(file);
+        }
+        if sync {
+            sync_together(&written)?;
+        }
+        drop(written);
+        for ((path, _), tmp) in files.iter().zip(&staged) {
+            std::fs::rename(tmp, path)?;
+            renamed += 1;
+        }
+        Ok(())
+    })();
+    if result.is_err() {
+        for tmp in &staged[renamed..] {
+            let _ = std::fs::remove_file(tmp);
+        }
+    }
+    result
+}
+
+/// Syncs every one of `files` (`fsync`), each on a thread of its own but the
+/// first: syncs in flight together share the disk's flushes, where one after
+/// another each waits for its own. Returns the first failure.
+pub fn sync_together(files: &[File]) -> std::io::Result<()> {
+    let Some((first, rest)) = files.split_first() else {
+        return Ok(());
+    };
+    std::thread::scope(|scope| {
+        let others: Vec<_> = rest
+            .iter()
+            .map(|file| scope.spawn(move || file.sync_all()))
+            .collect();
+        let mut result = first.sync_all();
+        for other in others {
+            let synced = other
+                .join()
+                .unwrap_or_else(|_| Err(std::io::Error::other("a sync thread panicked")));
+            result = result.and(synced);
+        }
+        result
+    })
+}
+
 /// Whether `error` is the process or the system running out of open files
 /// (`EMFILE`, `ENFILE`): a passing condition, unlike most.
 pub fn out_of_files(error: &std::io::Error) -> bool {
@@ -380,5 +447,29 @@ mod tests {
         assert!(ensure_dir(&link).is_err());
         create_dir(&dir.path().join("run")).expect("create");
         assert_eq!(mode(&dir.path().join("run")), DIR_MODE);
+    }
+
+    #[test]
+    fn replace_all_renames_every_file_or_leaves_them_all_as_they_were() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+        std::fs::write(&a, "old a").expect("a");
+        replace_all(&[(&a, b"new a"), (&b, b"new b")], true).expect("replace all");
+        assert_eq!(std::fs::read_to_string(&a).expect("a"), "new a");
+        assert_eq!(std::fs::read_to_string(&b).expect("b"), "new b");
+        assert_eq!((mode(&a), mode(&b)), (FILE_MODE, FILE_MODE));
+        // The second cannot be staged (its directory is missing): the first
+        // keeps its contents, and no temporary file is left.
+        let nowhere = dir.path().join("missing/c");
+        assert!(replace_all(&[(&a, b"newer a"), (&nowhere, b"c")], true).is_err());
+        assert_eq!(std::fs::read_to_string(&a).expect("a"), "new a");
+        let names: Vec<String> = std::fs::read_dir(dir.path())
+            .expect("list")
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names.len(), 2, "{names:?}");
+        sync_dirs(&[dir.path(), &dir.path().join(".")]).expect("sync dirs");
+        assert!(sync_dirs(&[dir.path(), &dir.path().join("missing")]).is_err());
     }
 }
