@@ -130,16 +130,15 @@ impl Handler<Deliver> for ActivityLog {
 
     fn handle(&mut self, msg: Deliver, _: &mut Self::Context) {
         let mut text = String::new();
-        for event in msg.0.iter() {
+        for line in msg.0.activity_lines() {
             text.push_str(ACTIVITY_SENTINEL);
-            let line = event.to_activity_line();
             match &self.key {
                 Some(key) => {
-                    let (sealed, seal) = key.seal(&self.last_seal, &line);
+                    let (sealed, seal) = key.seal(&self.last_seal, line);
                     text.push_str(&sealed);
                     self.last_seal = seal;
                 }
-                None => text.push_str(&line),
+                None => text.push_str(line),
             }
             text.push('\n');
             self.written += 1;

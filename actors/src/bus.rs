@@ -12,15 +12,55 @@
 //! without bound and nothing is dropped.
 
 use std::collections::HashMap;
-use std::sync::{Arc, PoisonError, RwLock};
+use std::sync::{Arc, OnceLock, PoisonError, RwLock};
 
 use actix::prelude::*;
 use dashmap::DashMap;
 use tracker_handlers::{BoxFuture, EventSink};
 use tracker_runtime::event::PipelineEvent;
 
-/// A batch of events from one run, shared by every subscriber.
-pub type Batch = Arc<Vec<PipelineEvent>>;
+/// A batch of events from one run, shared by every subscriber, with their
+/// activity-log lines made once for all of them (the run's log and the
+/// service's each want them; encoding is most of what a subscriber does).
+#[derive(Clone, Debug)]
+pub struct Batch(Arc<Shared>);
+
+#[derive(Debug)]
+struct Shared {
+    events: Vec<PipelineEvent>,
+    lines: OnceLock<Vec<Arc<str>>>,
+}
+
+impl Batch {
+    /// A batch of `events`.
+    pub fn new(events: Vec<PipelineEvent>) -> Batch {
+        Batch(Arc::new(Shared {
+            events,
+            lines: OnceLock::new(),
+        }))
+    }
+
+    /// Each event's activity-log line
+    /// ([`PipelineEvent::to_activity_line`]), made by the first subscriber
+    /// that asks.
+    pub fn activity_lines(&self) -> &[Arc<str>] {
+        self.0.lines.get_or_init(|| {
+            self.0
+                .events
+                .iter()
+                .map(|e| Arc::from(e.to_activity_line()))
+                .collect()
+        })
+    }
+}
+
+impl std::ops::Deref for Batch {
+    type Target = [PipelineEvent];
+
+    fn deref(&self) -> &[PipelineEvent] {
+        &self.0.events
+    }
+}
 
 /// Delivers a batch to a subscriber.
 #[derive(Message, Clone)]
@@ -171,14 +211,14 @@ impl EventSink for BusSink {
                 return;
             };
             let targets = table.targets(first.run_id.as_deref());
-            let batch = Arc::new(events);
+            let batch = Batch::new(events);
             // Queued to every subscriber before any is awaited (a send
             // enqueues at once when the mailbox has room), so a publisher
             // dropped meanwhile — a cancelled branch — leaves the subscribers
             // agreeing, and they take it in parallel.
             let deliveries: Vec<_> = targets
                 .iter()
-                .map(|target| target.send(Deliver(Arc::clone(&batch))))
+                .map(|target| target.send(Deliver(batch.clone())))
                 .collect();
             for delivery in deliveries {
                 // A subscriber that has stopped just misses the batch.

@@ -203,11 +203,7 @@ impl Handler<Deliver> for EventRecorder {
     type Result = ();
 
     fn handle(&mut self, msg: Deliver, _: &mut Self::Context) {
-        let lines: Vec<Arc<str>> = msg
-            .0
-            .iter()
-            .map(|e| Arc::<str>::from(e.to_activity_line()))
-            .collect();
+        let lines: Vec<Arc<str>> = msg.0.activity_lines().to_vec();
         self.service.push(lines.iter().cloned());
         self.run.push(lines);
     }
