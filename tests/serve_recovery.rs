@@ -236,3 +236,80 @@ fn recorded(state: &std::path::Path, id: &str) -> bool {
             }
         })
 }
+
+/// Cuts run `id`'s journal (in `workdir`) back to its header and leaves
+/// zeros after it, as a power loss does to lines that were only in the page
+/// cache; returns how many saves it took away.
+fn lose_unsynced_saves(workdir: &Path, id: &str) -> usize {
+    let journal = workdir
+        .join(".tracker/runs")
+        .join(id)
+        .join("checkpoint.journal");
+    let text = std::fs::read_to_string(&journal).expect("a journal");
+    let header = text.lines().next().expect("a header");
+    let mut cut = format!("{header}\n").into_bytes();
+    cut.extend([0u8; 32]);
+    std::fs::write(&journal, cut).expect("cut the journal");
+    text.lines().count() - 1
+}
+
+#[test]
+fn saves_a_power_loss_took_from_the_journals_come_back_from_the_commit_log() {
+    const RUNS: usize = 4;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let d = dir.path();
+    let pipeline = d.join("steps.dip");
+    std::fs::write(&pipeline, STEPS).expect("pipeline");
+    // A durable service: its runs' saves go through its commit log.
+    let durable = |d: &Path| Service::start_with(d, tracker_tests::in_dir(d).arg("serve"));
+    let mut service = durable(d);
+    let mut acked = Vec::new();
+    for i in 0..RUNS {
+        let workdir = d.join(format!("w{i}"));
+        std::fs::create_dir(&workdir).expect("workdir");
+        let id = submit(&service.socket, &pipeline, &workdir).expect("accepted");
+        acked.push((workdir, id));
+    }
+    wait_until("every run in its second step", || {
+        acked.iter().all(|(w, id)| in_two(w, id))
+    });
+    service.child.kill().expect("SIGKILL the service");
+    service.child.wait().expect("reaped");
+    drop(service);
+    // The power goes: every save since each run's snapshot is gone from its
+    // journal (`One` was among them); the commit log, synced, kept them.
+    for (workdir, id) in &acked {
+        assert!(lose_unsynced_saves(workdir, id) >= 2, "run {id} had saved");
+    }
+    let log = std::fs::read_to_string(d.join("state/commits.log")).expect("commit log");
+    assert!(!log.is_empty());
+
+    // The last run is resumed by `tracker run -r` in its own process (its
+    // directory names the log), the others by the next service, which finds
+    // that one ended: none runs `One` again.
+    std::fs::write(d.join("go"), "").expect("go");
+    let (own_workdir, own_id) = acked.pop().expect("a run");
+    let out = tracker_tests::in_dir(&own_workdir)
+        .args(["run", "-r", &own_id, "--no-tui"])
+        .output()
+        .expect("tracker run -r");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let ledger = std::fs::read_to_string(own_workdir.join("ledger.txt")).expect("a ledger");
+    assert_eq!(ledger, "one\ntwo\nthree\n", "run {own_id}");
+    let service = durable(d);
+    for (workdir, id) in &acked {
+        assert_eq!(service.wait_for_end(id), "success", "run {id}");
+        let ledger = std::fs::read_to_string(workdir.join("ledger.txt")).expect("a ledger");
+        assert_eq!(ledger, "one\ntwo\nthree\n", "run {id}");
+    }
+    assert_eq!(
+        std::fs::read_to_string(own_workdir.join("ledger.txt")).expect("a ledger"),
+        "one\ntwo\nthree\n",
+        "the next service left the ended run alone"
+    );
+}

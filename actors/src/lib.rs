@@ -25,6 +25,7 @@ pub mod bus;
 pub mod child;
 pub mod clock;
 pub mod collect;
+pub mod commit_log;
 pub mod gate;
 pub mod launch;
 pub mod node;

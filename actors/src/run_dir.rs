@@ -10,11 +10,13 @@
 
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use tracker_runtime::checkpoint::Checkpoint;
 use tracker_runtime::clock::WallTime;
 use tracker_runtime::private_files;
 
+use crate::commit_log::{self, CommitLog};
 use crate::run_lock::RunLock;
 use crate::store::{self, Durability, RunStore};
 
@@ -273,6 +275,20 @@ impl RunDir {
         now: WallTime,
         durability: Durability,
     ) -> Result<RunDir, RunDirError> {
+        RunDir::create_committed(root, workflow, now, durability, None)
+    }
+
+    /// [`RunDir::create`], with the run's durable saves committed through
+    /// `commit_log` (a service's, shared by its runs), which the directory
+    /// names for whoever resumes the run.
+    pub fn create_committed(
+        root: &Path,
+        workflow: WorkflowCopy<'_>,
+        now: WallTime,
+        durability: Durability,
+        commit_log: Option<&Arc<CommitLog>>,
+    ) -> Result<RunDir, RunDirError> {
+        let commit_log = commit_log.filter(|_| durability == Durability::Sync);
         private_files::create_dir_all(root).map_err(|error| RunDirError::CreateRoot {
             root: root.to_path_buf(),
             error,
@@ -307,10 +323,15 @@ impl RunDir {
             if let Some((base_path, base)) = &base {
                 beside.push((base_path.as_path(), *base));
             }
+            let marker =
+                commit_log.map(|log| (path.join(commit_log::MARKER_FILE), marker_text(log.path())));
+            if let Some((marker_path, text)) = &marker {
+                beside.push((marker_path.as_path(), text.as_bytes()));
+            }
             // The pipeline's copy is what a resume reads: synced with the
             // first checkpoint, and the new directory's name in `root` too,
             // so that a durable run is never a record pointing at nothing.
-            let store = RunStore::create_in_new_dir(
+            let mut store = RunStore::create_in_new_dir(
                 &path,
                 &beside,
                 Checkpoint::new(id.clone()),
@@ -318,6 +339,9 @@ impl RunDir {
                 durability,
             )
             .map_err(io)?;
+            if let Some(log) = commit_log {
+                store.commit_through(Arc::clone(log));
+            }
             Ok((lock, store))
         };
         match setup() {
@@ -352,6 +376,11 @@ impl RunDir {
         // Locked before anything is read: a run still going in another
         // process must not be driven by two.
         let lock = RunLock::acquire(dir).map_err(RunDirError::Held)?;
+        // Saves a power loss kept from the journal, but not from the commit
+        // log they went through, go back in first.
+        commit_log::apply_named(dir).map_err(|e| {
+            RunDirError::Resume(format!("bringing the journal up to its commit log: {e}"))
+        })?;
         let mut checkpoint = store::load(dir).map_err(|e| RunDirError::Resume(e.to_string()))?;
         let id = dir
             .file_name()
@@ -412,6 +441,22 @@ impl RunDir {
         self.store.sync_on_run_thread();
     }
 
+    /// Has the run's durable saves committed through `log` from now on (a
+    /// run resumed by a service); the directory is made to name it, synced.
+    pub fn commit_through(&mut self, log: &Arc<CommitLog>) -> std::io::Result<()> {
+        if self.store.durability() != Durability::Sync {
+            return Ok(());
+        }
+        let marker = self.path.join(commit_log::MARKER_FILE);
+        let text = marker_text(log.path());
+        if private_files::read_to_string(&marker).ok().as_deref() != Some(text.as_str()) {
+            Durability::Sync.replace(&marker, text.as_bytes())?;
+            Durability::Sync.sync_dir(&self.path)?;
+        }
+        self.store.commit_through(Arc::clone(log));
+        Ok(())
+    }
+
     /// Removes a run that never started: its lock is released and its
     /// directory deleted (several runs are created all or none).
     pub fn discard(self) {
@@ -429,6 +474,11 @@ impl RunDir {
             lock: self.lock,
         }
     }
+}
+
+/// What a run directory's [`commit_log::MARKER_FILE`] says: the log's path.
+fn marker_text(log: &Path) -> String {
+    format!("{}\n", log.display())
 }
 
 #[cfg(test)]

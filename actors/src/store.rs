@@ -17,12 +17,13 @@ use std::sync::Arc;
 use tracker_runtime::checkpoint::{Checkpoint, CheckpointError};
 use tracker_runtime::clock::WallTime;
 use tracker_runtime::journal::{self, Change, ReplayError};
+
+use crate::commit_log::{self, CommitLog};
 use tracker_runtime::private_files;
 
 /// The snapshot file's name.
 pub const CHECKPOINT_FILE: &str = "checkpoint.json";
-/// The journal file's name.
-pub const JOURNAL_FILE: &str = "checkpoint.journal";
+pub use tracker_runtime::journal::JOURNAL_FILE;
 /// The journal is folded into a new snapshot once it is this many times the
 /// snapshot's size (and at least [`MIN_JOURNAL_BEFORE_COMPACTION`]): each save then
 /// costs a constant share of a snapshot, and resuming replays a bounded journal.
@@ -183,6 +184,13 @@ pub struct RunStore {
     /// Synced saves run on the caller's thread (see
     /// [`RunStore::sync_on_run_thread`]).
     inline: bool,
+    /// Where a durable save's journal line is made durable, when not by a
+    /// sync of the journal (see [`RunStore::commit_through`]).
+    commit_log: Option<Arc<CommitLog>>,
+    /// The timestamp of the snapshot the journal extends.
+    base: String,
+    /// The last save's record for the commit log, until the writer takes it.
+    pending: Option<Vec<u8>>,
 }
 
 /// What a store has done, for benchmarks and reports; shared, so it can be read
@@ -269,6 +277,7 @@ impl RunStore {
     ) -> RunStore {
         RunStore {
             dir: dir.to_path_buf(),
+            base: cp.timestamp.clone(),
             cp,
             snapshot_len,
             journal: Some(journal),
@@ -278,6 +287,8 @@ impl RunStore {
             stats: Arc::default(),
             damaged: false,
             inline: false,
+            commit_log: None,
+            pending: None,
         }
     }
 
@@ -291,7 +302,28 @@ impl RunStore {
     /// Whether a save blocks its caller for a disk flush that another thread
     /// should wait out instead.
     pub fn syncs_off_thread(&self) -> bool {
-        self.durability == Durability::Sync && !self.inline
+        self.durability == Durability::Sync && !self.inline && self.commit_log.is_none()
+    }
+
+    /// Has durable saves made durable through `log`, with other runs' saves,
+    /// rather than each by a sync of the journal: a save leaves its record
+    /// for [`RunStore::take_pending`], and is durable once the log has
+    /// committed it. Nothing changes for a store that does not sync.
+    pub fn commit_through(&mut self, log: Arc<CommitLog>) {
+        if self.durability == Durability::Sync {
+            self.commit_log = Some(log);
+        }
+    }
+
+    /// The commit log saves go through, if any.
+    pub fn commit_log(&self) -> Option<Arc<CommitLog>> {
+        self.commit_log.clone()
+    }
+
+    /// The last save's record for the commit log: the save is durable only
+    /// once the log has committed it.
+    pub fn take_pending(&mut self) -> Option<Vec<u8>> {
+        self.pending.take()
     }
 
     /// The run directory the checkpoint is written to.
@@ -333,7 +365,11 @@ impl RunStore {
         if self.damaged || self.journal_len + line.len() as u64 > threshold {
             self.compact()?;
         } else {
-            let durability = self.durability;
+            // With a commit log, the log's sync stands for the journal's.
+            let durability = match self.commit_log {
+                Some(_) => Durability::NoSync,
+                None => self.durability,
+            };
             let stats = Arc::clone(&self.stats);
             let syncs = &stats.syncs;
             let appended = self.open_journal().and_then(|journal| {
@@ -350,6 +386,9 @@ impl RunStore {
             }
             self.journal_len += line.len() as u64;
             StoreStats::add(&self.stats.bytes_written, line.len() as u64);
+            if self.commit_log.is_some() {
+                self.pending = Some(commit_log::record(&self.dir, &self.base, &timestamp, &line));
+            }
         }
         Ok(timestamp)
     }
@@ -382,6 +421,7 @@ impl RunStore {
             }
         };
         self.damaged = false;
+        self.base.clone_from(&self.cp.timestamp);
         self.snapshot_len = snapshot_len;
         self.journal = Some(journal);
         self.journal_len = journal_len;

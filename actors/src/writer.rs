@@ -8,6 +8,7 @@ use actix::prelude::*;
 use tracker_runtime::clock::WallTime;
 use tracker_runtime::journal::Change;
 
+use crate::commit_log::{CommitError, CommitLog};
 use crate::store::RunStore;
 
 /// Persists one run's checkpoint.
@@ -17,15 +18,19 @@ pub struct CheckpointWriter {
     /// pool (unless the run has its thread to itself); unsynced ones only
     /// copy into the page cache and run inline.
     blocking: bool,
+    /// Where durable saves are committed with other runs', if anywhere.
+    commit_log: Option<Arc<CommitLog>>,
 }
 
 impl CheckpointWriter {
     /// A writer over an open store.
     pub fn new(store: RunStore) -> CheckpointWriter {
         let blocking = store.syncs_off_thread();
+        let commit_log = store.commit_log();
         CheckpointWriter {
             store: Arc::new(Mutex::new(store)),
             blocking,
+            commit_log,
         }
     }
 }
@@ -52,6 +57,9 @@ pub enum StoreError {
     /// The blocking task doing the write failed (panicked or was cancelled).
     #[error("checkpoint writer failed: {0}")]
     TaskFailed(#[source] tokio::task::JoinError),
+    /// The commit log did not make the save durable.
+    #[error("checkpoint save not committed: {0}")]
+    Commit(#[source] CommitError),
     /// The writer actor is gone (its mailbox is closed).
     #[error("checkpoint writer unavailable: {0}")]
     WriterGone(#[source] MailboxError),
@@ -103,6 +111,24 @@ impl Handler<Save> for CheckpointWriter {
 
     fn handle(&mut self, msg: Save, _: &mut Self::Context) -> Self::Result {
         let store = Arc::clone(&self.store);
+        if let Some(log) = self.commit_log.clone() {
+            // Written now, durable once the log has committed it with
+            // whatever other runs saved meanwhile: no thread waits.
+            let saved = locked(&store, |s| {
+                let ts = s.save(&msg.changes, msg.now)?;
+                Ok((ts, s.take_pending(), s.dir().to_path_buf()))
+            });
+            return AtomicResponse::new(Box::pin(
+                async move {
+                    let (ts, pending, dir) = saved?;
+                    if let Some(record) = pending {
+                        log.commit(record, &dir).await.map_err(StoreError::Commit)?;
+                    }
+                    Ok(ts)
+                }
+                .into_actor(self),
+            ));
+        }
         if !self.blocking {
             let saved = locked(&store, |s| s.save(&msg.changes, msg.now));
             return AtomicResponse::new(Box::pin(actix::fut::ready(saved)));

@@ -22,6 +22,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::checkpoint::{Checkpoint, MemoEntry, OverrideDetail};
 
+/// The journal file's name in a run directory.
+pub const JOURNAL_FILE: &str = "checkpoint.journal";
+
 /// One change to a [`Checkpoint`].
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case")]

@@ -13,6 +13,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use actix::prelude::*;
 use tracker_actors::clock::SystemClock;
+use tracker_actors::commit_log::CommitLog;
 use tracker_actors::launch::{launch, Canceller, RunOptions};
 use tracker_actors::process::Process;
 use tracker_actors::provider::ProviderPool;
@@ -36,6 +37,9 @@ use super::spending::Spending;
 use crate::load::{self, Diagnostics};
 use crate::pipeline::{self, PipelineSource};
 use crate::providers;
+
+/// The commit log's file in the state directory.
+const COMMIT_LOG_FILE: &str = "commits.log";
 
 /// How the service shares the machine between its runs.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
@@ -105,6 +109,10 @@ pub struct Service {
     finished: Arc<Mutex<std::collections::VecDeque<String>>>,
     /// The runs accepted and not yet ended, for the next service to resume.
     records: Arc<RecordLog>,
+    /// Where the runs' durable saves are committed together (none without
+    /// durability, or if it could not be opened: each run then syncs its
+    /// own saves).
+    commit_log: Option<Arc<CommitLog>>,
     texts: PathBuf,
     durability: Durability,
     clock: Arc<dyn Clock>,
@@ -170,6 +178,7 @@ impl Service {
             stopping,
             finished: Arc::default(),
             records: Arc::new(RecordLog::new(state, durability)),
+            commit_log: open_commit_log(state, durability),
             texts: state.join("submitted"),
             durability,
             clock: Arc::new(SystemClock::new()),
@@ -249,12 +258,17 @@ impl Service {
     }
 
     fn resume(&mut self, record: Record) -> Result<String, ApiError> {
-        let run_dir = RunDir::resume(&record.dir, self.clock.now(), self.durability).map_err(
+        let mut run_dir = RunDir::resume(&record.dir, self.clock.now(), self.durability).map_err(
             |e| match e {
                 run_dir::RunDirError::Held(_) => ApiError::Conflict(e.to_string()),
                 e => ApiError::Internal(e.to_string()),
             },
         )?;
+        if let Some(log) = &self.commit_log {
+            run_dir
+                .commit_through(log)
+                .map_err(|e| self.io_failure(&record.dir, &e))?;
+        }
         let source =
             PipelineSource::of_run(&record.dir).map_err(|e| ApiError::Internal(e.to_string()))?;
         let (plan, subgraphs, _text, workflow) = self.load(&source, &record.overrides())?;
@@ -468,14 +482,20 @@ impl Service {
         let base = source.recorded_base();
         let copy = source.run_copy(&text, base.as_deref());
         let root = run_dir::default_root(&submission.workdir);
-        let run_dir =
-            RunDir::create(&root, copy, self.clock.now(), self.durability).map_err(|e| {
-                if e.out_of_files() {
-                    self.unavailable(&e)
-                } else {
-                    ApiError::Internal(e.to_string())
-                }
-            })?;
+        let run_dir = RunDir::create_committed(
+            &root,
+            copy,
+            self.clock.now(),
+            self.durability,
+            self.commit_log.as_ref(),
+        )
+        .map_err(|e| {
+            if e.out_of_files() {
+                self.unavailable(&e)
+            } else {
+                ApiError::Internal(e.to_string())
+            }
+        })?;
         let run_id = run_dir.id().to_string();
         let record = Record {
             dir: run_dir.path().to_path_buf(),
@@ -732,6 +752,22 @@ struct Start {
     workflow: String,
     /// What it is started with.
     record: Record,
+}
+
+/// The service's commit log under `state`, when its runs' saves are durable:
+/// what a previous service left in it goes back to the runs' journals first.
+fn open_commit_log(state: &Path, durability: Durability) -> Option<Arc<CommitLog>> {
+    if durability != Durability::Sync {
+        return None;
+    }
+    let path = state.join(COMMIT_LOG_FILE);
+    match CommitLog::open(&path) {
+        Ok(log) => Some(Arc::new(log)),
+        Err(e) => {
+            tracing::error!(path = %path.display(), error = %e, "cannot open the commit log; each run syncs its own saves");
+            None
+        }
+    }
 }
 
 /// Removes ended run `id`'s record; a synced removal waits for its disk off

@@ -1,0 +1,481 @@
+//! Group commit: the durable checkpoint saves of many runs, made durable
+//! together.
+//!
+//! In a service, a durable save writes its journal line to the run's
+//! `checkpoint.journal` without syncing it, and sends the same line — with
+//! the run's directory and the snapshot its journal extends — to the
+//! service's commit log: one file, written by one thread. That thread takes
+//! every record waiting, writes them with one `write`, syncs the file once
+//! and only then lets each of those saves return. Saves that arrive while a
+//! sync is in flight share the next one, so durable steps per second grow
+//! with the number of runs instead of being held to one flush per step.
+//!
+//! After a power loss a run's journal may lack its last lines (they were in
+//! the page cache); the commit log has them. Whoever opens the run next — the
+//! service starting again, or `tracker resume` in another process — first
+//! appends to the journal what the log holds for it and the journal lacks
+//! (the run directory names its log in [`MARKER_FILE`]). A process crash
+//! loses nothing the page cache had: there is then nothing to append.
+//!
+//! The log is emptied when it has grown past [`MAX_LOG_BYTES`], once the file
+//! systems of the journals its records went to are flushed (`syncfs`): what it
+//! held is then in the journals themselves.
+
+use std::collections::{HashMap, HashSet};
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use tokio::sync::{mpsc, oneshot};
+use tracker_runtime::journal::JOURNAL_FILE;
+use tracker_runtime::private_files;
+
+/// The file in a run directory naming the commit log its saves go through.
+pub const MARKER_FILE: &str = "commit-log";
+/// The log is emptied once it holds this many bytes.
+pub const MAX_LOG_BYTES: u64 = 16 << 20;
+/// Most records written and synced at once.
+const MAX_BATCH: usize = 4096;
+/// Records waiting for the writer at most; a save beyond waits for room.
+const QUEUE: usize = 4096;
+
+/// Why a record was not made durable.
+#[derive(Debug, thiserror::Error)]
+pub enum CommitError {
+    /// Writing or syncing the log failed.
+    #[error("commit log {}: {message}", path.display())]
+    Failed {
+        /// The log.
+        path: PathBuf,
+        /// The write's error.
+        message: String,
+    },
+    /// The log's writer thread has stopped.
+    #[error("the commit log's writer has stopped")]
+    Stopped,
+}
+
+/// One record: run `dir`'s journal line `line`, saved at `ts`, in the journal
+/// that extends the snapshot stamped `base`.
+#[derive(Debug, Deserialize, Serialize)]
+struct Entry {
+    dir: PathBuf,
+    base: String,
+    ts: String,
+    line: String,
+}
+
+/// What the writer is asked to make durable.
+struct Request {
+    bytes: Vec<u8>,
+    /// The run directory's parent (its file system is flushed before the log
+    /// is emptied).
+    root: PathBuf,
+    done: oneshot::Sender<Result<(), String>>,
+}
+
+/// What the log has done (a live, shared view).
+#[derive(Debug, Default)]
+pub struct CommitStats {
+    /// Records made durable.
+    pub records: AtomicU64,
+    /// Syncs of the log (one per batch of records).
+    pub syncs: AtomicU64,
+    /// Times the log was emptied.
+    pub emptied: AtomicU64,
+}
+
+/// A service's commit log, and the thread that writes it.
+#[derive(Debug)]
+pub struct CommitLog {
+    path: PathBuf,
+    queue: mpsc::Sender<Request>,
+    stats: Arc<CommitStats>,
+}
+
+impl CommitLog {
+    /// Opens the log at `path`: what a previous service left in it is applied
+    /// to the journals first (a power loss may have left them behind it), then
+    /// it is emptied, and its writer thread started.
+    pub fn open(path: &Path) -> std::io::Result<CommitLog> {
+        let parent = path.parent().unwrap_or(Path::new("."));
+        private_files::create_dir_all(parent)?;
+        apply(path, None)?;
+        let file = private_files::create(path)?;
+        file.sync_all()?;
+        private_files::sync_dir(parent)?;
+        let file = private_files::append(path)?;
+        let (queue, requests) = mpsc::channel(QUEUE);
+        let stats = Arc::new(CommitStats::default());
+        let writer = Writer {
+            file,
+            path: path.to_path_buf(),
+            stats: Arc::clone(&stats),
+            written: 0,
+            roots: HashSet::new(),
+        };
+        std::thread::Builder::new()
+            .name("commit-log".into())
+            .spawn(move || writer.run(requests))?;
+        Ok(CommitLog {
+            path: path.to_path_buf(),
+            queue,
+            stats,
+        })
+    }
+
+    /// The log's file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// What the log has done.
+    pub fn stats(&self) -> Arc<CommitStats> {
+        Arc::clone(&self.stats)
+    }
+
+    /// Makes `record` (from [`record`]) durable, with whatever else is waiting.
+    pub async fn commit(&self, record: Vec<u8>, dir: &Path) -> Result<(), CommitError> {
+        let (done, answer) = oneshot::channel();
+        let root = dir.parent().unwrap_or(dir).to_path_buf();
+        self.queue
+            .send(Request {
+                bytes: record,
+                root,
+                done,
+            })
+            .await
+            .map_err(|_| CommitError::Stopped)?;
+        answer
+            .await
+            .map_err(|_| CommitError::Stopped)?
+            .map_err(|message| CommitError::Failed {
+                path: self.path.clone(),
+                message,
+            })
+    }
+}
+
+/// The record of run `dir`'s journal line `line` (with its newline), saved
+/// at `ts` in the journal extending the snapshot stamped `base`.
+pub fn record(dir: &Path, base: &str, ts: &str, line: &str) -> Vec<u8> {
+    let entry = Entry {
+        dir: dir.to_path_buf(),
+        base: base.to_string(),
+        ts: ts.to_string(),
+        line: line.trim_end_matches('\n').to_string(),
+    };
+    // Paths and strings always serialize.
+    let mut bytes = serde_json::to_vec(&entry).unwrap_or_default();
+    bytes.push(b'\n');
+    bytes
+}
+
+/// The thread writing the log.
+struct Writer {
+    file: File,
+    path: PathBuf,
+    stats: Arc<CommitStats>,
+    /// Bytes in the log.
+    written: u64,
+    /// The directories holding the runs whose records are in the log.
+    roots: HashSet<PathBuf>,
+}
+
+impl Writer {
+    fn run(mut self, mut requests: mpsc::Receiver<Request>) {
+        while let Some(first) = requests.blocking_recv() {
+            let mut batch = vec![first];
+            while batch.len() < MAX_BATCH {
+                match requests.try_recv() {
+                    Ok(request) => batch.push(request),
+                    Err(_) => break,
+                }
+            }
+            self.commit(batch);
+        }
+    }
+
+    /// Writes and syncs `batch`, answers each of its requests, and empties the
+    /// log when it is full.
+    fn commit(&mut self, batch: Vec<Request>) {
+        let bytes: Vec<u8> = batch.iter().flat_map(|r| r.bytes.iter().copied()).collect();
+        let result = self
+            .file
+            .write_all(&bytes)
+            .and_then(|()| self.file.sync_data())
+            .map_err(|e| e.to_string());
+        self.stats.syncs.fetch_add(1, Ordering::Relaxed);
+        if result.is_ok() {
+            self.written += bytes.len() as u64;
+            self.stats
+                .records
+                .fetch_add(batch.len() as u64, Ordering::Relaxed);
+        }
+        for request in batch {
+            if result.is_ok() && !self.roots.contains(&request.root) {
+                self.roots.insert(request.root.clone());
+            }
+            let _ = request.done.send(result.clone());
+        }
+        if self.written >= MAX_LOG_BYTES {
+            match self.empty() {
+                Ok(()) => {
+                    self.stats.emptied.fetch_add(1, Ordering::Relaxed);
+                }
+                Err(e) => {
+                    // It grows on; the next batch tries again.
+                    tracing::warn!(path = %self.path.display(), error = %e, "cannot empty the commit log");
+                }
+            }
+        }
+    }
+
+    /// Flushes the file systems of every journal the log has records for,
+    /// then empties it.
+    fn empty(&mut self) -> std::io::Result<()> {
+        for root in &self.roots {
+            match File::open(root) {
+                Ok(dir) => nix::unistd::syncfs(&dir).map_err(std::io::Error::from)?,
+                // Deleted with its runs: nothing there to lose.
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(e),
+            }
+        }
+        self.file.set_len(0)?;
+        self.file.sync_all()?;
+        self.written = 0;
+        self.roots.clear();
+        Ok(())
+    }
+}
+
+/// Appends to each run's journal the lines the log at `log` holds for it and
+/// the journal lacks — to run `only`'s alone, when given — and syncs every
+/// journal it changed; returns how many lines it appended. A log that is not
+/// there holds nothing.
+pub fn apply(log: &Path, only: Option<&Path>) -> std::io::Result<usize> {
+    let text = match private_files::read_to_string(log) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+        Err(e) => return Err(e),
+    };
+    let mut order: Vec<PathBuf> = Vec::new();
+    let mut by_dir: HashMap<PathBuf, Vec<Entry>> = HashMap::new();
+    for line in text.split_inclusive('\n') {
+        if !line.ends_with('\n') {
+            // Torn by a crash: its save never returned.
+            break;
+        }
+        let Ok(entry) = serde_json::from_str::<Entry>(line) else {
+            tracing::warn!(path = %log.display(), "unreadable commit log record; skipped");
+            continue;
+        };
+        if only.is_some_and(|dir| dir != entry.dir) {
+            continue;
+        }
+        if !by_dir.contains_key(&entry.dir) {
+            order.push(entry.dir.clone());
+        }
+        by_dir.entry(entry.dir.clone()).or_default().push(entry);
+    }
+    let mut appended = 0;
+    for dir in order {
+        if let Some(entries) = by_dir.get(&dir) {
+            appended += catch_up(&dir, entries)?;
+        }
+    }
+    Ok(appended)
+}
+
+/// Applies the commit log named in run directory `dir` (if it names one) to
+/// its journal; see [`apply`].
+pub fn apply_named(dir: &Path) -> std::io::Result<usize> {
+    let named = match private_files::read_to_string(&dir.join(MARKER_FILE)) {
+        Ok(text) => PathBuf::from(text.trim_end_matches('\n')),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+        Err(e) => return Err(e),
+    };
+    apply(&named, Some(dir))
+}
+
+/// What a journal line says of itself.
+#[derive(Deserialize)]
+struct Stamp {
+    #[serde(default)]
+    base: Option<String>,
+    #[serde(default)]
+    ts: Option<String>,
+}
+
+/// Appends to `dir`'s journal the `entries` it lacks: those extending the
+/// snapshot its header names and saved at a time none of its lines has. What
+/// follows its last whole, readable line (a power loss may leave a torn line
+/// or zeros) is cut off first.
+fn catch_up(dir: &Path, entries: &[Entry]) -> std::io::Result<usize> {
+    let path = dir.join(JOURNAL_FILE);
+    let bytes = match std::fs::read(&path) {
+        Ok(bytes) => bytes,
+        // The run is gone, or was never written: nothing to bring up.
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+        Err(e) => return Err(e),
+    };
+    let mut whole = 0;
+    let mut base = None;
+    let mut saved = HashSet::new();
+    for line in bytes.split_inclusive(|b| *b == b'\n') {
+        let stamp = line
+            .ends_with(b"\n")
+            .then(|| serde_json::from_slice::<Stamp>(line).ok())
+            .flatten();
+        match (stamp, &base) {
+            (Some(Stamp { base: Some(b), .. }), None) => base = Some(b),
+            (Some(Stamp { ts: Some(ts), .. }), Some(_)) => {
+                saved.insert(ts);
+            }
+            _ => break,
+        }
+        whole += line.len();
+    }
+    let Some(base) = base else {
+        return Ok(0);
+    };
+    let missing: Vec<&Entry> = entries
+        .iter()
+        .filter(|e| e.base == base && !saved.contains(&e.ts))
+        .collect();
+    if missing.is_empty() {
+        return Ok(0);
+    }
+    let mut journal = OpenOptions::new().write(true).open(&path)?;
+    journal.set_len(whole as u64)?;
+    let mut tail = Vec::new();
+    for entry in &missing {
+        tail.extend_from_slice(entry.line.as_bytes());
+        tail.push(b'\n');
+    }
+    std::io::Seek::seek(&mut journal, std::io::SeekFrom::Start(whole as u64))?;
+    journal.write_all(&tail)?;
+    journal.sync_all()?;
+    tracing::info!(dir = %dir.display(), lines = missing.len(), "journal brought up to the commit log");
+    Ok(missing.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tracker_runtime::journal::{header_line, record_line, Change};
+
+    fn line(ts: &str, node: &str) -> String {
+        record_line(
+            ts,
+            &[Change::Completed {
+                node: node.to_string(),
+            }],
+        )
+    }
+
+    #[test]
+    fn a_journal_behind_its_log_gets_the_lines_it_lacks_and_loses_its_torn_tail() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let run = dir.path().join("run");
+        std::fs::create_dir(&run).expect("run dir");
+        let lines: Vec<String> = (1..=4)
+            .map(|n| line(&format!("t{n}"), &format!("N{n}")))
+            .collect();
+        // A power loss kept the first save and half of the second (and
+        // zeros where the file had grown).
+        let mut journal = header_line("t0").into_bytes();
+        journal.extend(lines[0].as_bytes());
+        journal.extend(&lines[1].as_bytes()[..10]);
+        journal.extend([0u8; 16]);
+        std::fs::write(run.join(JOURNAL_FILE), &journal).expect("journal");
+        let log = dir.path().join("commits.log");
+        let mut text = Vec::new();
+        for (n, l) in lines.iter().enumerate() {
+            text.extend(record(&run, "t0", &format!("t{}", n + 1), l));
+        }
+        // A record of an older journal (the snapshot moved on since).
+        text.extend(record(&run, "old", "t9", &line("t9", "X")));
+        std::fs::write(&log, &text).expect("log");
+
+        assert_eq!(apply(&log, None).expect("apply"), 3);
+        let expected = format!("{}{}", header_line("t0"), lines.concat());
+        assert_eq!(
+            std::fs::read_to_string(run.join(JOURNAL_FILE)).expect("journal"),
+            expected
+        );
+        // Applied again, or through the run's marker: nothing more.
+        std::fs::write(run.join(MARKER_FILE), log.to_string_lossy().as_bytes()).expect("marker");
+        assert_eq!(apply_named(&run).expect("apply again"), 0);
+    }
+
+    #[test]
+    fn records_for_other_runs_are_left_alone_when_one_run_is_asked_for() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+        for run in [&a, &b] {
+            std::fs::create_dir(run).expect("run dir");
+            std::fs::write(run.join(JOURNAL_FILE), header_line("t0")).expect("journal");
+        }
+        let log = dir.path().join("commits.log");
+        let mut text = record(&a, "t0", "t1", &line("t1", "A"));
+        text.extend(record(&b, "t0", "t1", &line("t1", "B")));
+        std::fs::write(&log, &text).expect("log");
+        assert_eq!(apply(&log, Some(&b)).expect("apply"), 1);
+        assert_eq!(
+            std::fs::read_to_string(a.join(JOURNAL_FILE)).expect("a"),
+            header_line("t0")
+        );
+        assert!(std::fs::read_to_string(b.join(JOURNAL_FILE))
+            .expect("b")
+            .ends_with(&line("t1", "B")));
+    }
+
+    #[test]
+    fn records_waiting_together_share_one_sync() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("commits.log");
+        let file = private_files::append(&path).expect("log");
+        let stats = Arc::new(CommitStats::default());
+        let writer = Writer {
+            file,
+            path: path.clone(),
+            stats: Arc::clone(&stats),
+            written: 0,
+            roots: HashSet::new(),
+        };
+        // Fifty saves queued before the writer looks: one batch, one sync.
+        let (queue, requests) = mpsc::channel(QUEUE);
+        let mut answers = Vec::new();
+        for n in 0..50 {
+            let (done, answer) = oneshot::channel();
+            let bytes = record(
+                dir.path(),
+                "t0",
+                &format!("t{n}"),
+                &line(&format!("t{n}"), "N"),
+            );
+            queue
+                .try_send(Request {
+                    bytes,
+                    root: dir.path().to_path_buf(),
+                    done,
+                })
+                .expect("queued");
+            answers.push(answer);
+        }
+        drop(queue);
+        writer.run(requests);
+        for answer in answers {
+            assert_eq!(answer.blocking_recv().expect("answered"), Ok(()));
+        }
+        assert_eq!(stats.syncs.load(Ordering::Relaxed), 1);
+        assert_eq!(stats.records.load(Ordering::Relaxed), 50);
+        let text = std::fs::read_to_string(&path).expect("log");
+        assert_eq!(text.lines().count(), 50);
+    }
+}
