@@ -160,7 +160,7 @@ fn bad_requests_get_the_right_4xx_naming_the_field() {
             "/v1/runs",
             Some(format!(
                 "{{\"pipeline_text\": \"{}\"}}",
-                "x".repeat(2 * 1024 * 1024)
+                "x".repeat(8 * 1024 * 1024)
             )),
             413,
             "",

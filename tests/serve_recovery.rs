@@ -313,3 +313,49 @@ fn saves_a_power_loss_took_from_the_journals_come_back_from_the_commit_log() {
         "the next service left the ended run alone"
     );
 }
+
+#[test]
+fn a_run_accepted_before_its_directory_was_on_the_disk_is_made_again_from_its_record() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let d = dir.path();
+    let pipeline = d.join("steps.dip");
+    std::fs::write(&pipeline, STEPS).expect("pipeline");
+    // Durable, one run at a time: the second waits, not started.
+    let durable = |d: &Path| {
+        Service::start_with(
+            d,
+            tracker_tests::in_dir(d).args(["serve", "--max-runs", "1"]),
+        )
+    };
+    let mut service = durable(d);
+    let (first, second) = (d.join("w0"), d.join("w1"));
+    for w in [&first, &second] {
+        std::fs::create_dir(w).expect("workdir");
+    }
+    let first_id = submit(&service.socket, &pipeline, &first).expect("accepted");
+    wait_until("the first run in its second step", || {
+        in_two(&first, &first_id)
+    });
+    let second_id = submit(&service.socket, &pipeline, &second).expect("accepted");
+    let (_, run) = service.http("GET", &format!("/v1/runs/{second_id}"), None);
+    assert_eq!(run["status"], "queued", "{run}");
+    service.child.kill().expect("SIGKILL the service");
+    service.child.wait().expect("reaped");
+    drop(service);
+    // The power goes before the second run's directory reached the disk:
+    // only its record (synced when it was accepted) is left.
+    let lost = second.join(".tracker/runs").join(&second_id);
+    std::fs::remove_dir_all(&lost).expect("lose the directory");
+
+    let service = durable(d);
+    std::fs::write(d.join("go"), "").expect("go");
+    for (workdir, id) in [(&first, &first_id), (&second, &second_id)] {
+        assert_eq!(service.wait_for_end(id), "success", "run {id}");
+        let ledger = std::fs::read_to_string(workdir.join("ledger.txt")).expect("a ledger");
+        assert_eq!(ledger, "one\ntwo\nthree\n", "run {id}");
+    }
+    assert!(
+        lost.join("workflow.dip").exists(),
+        "made again where it was"
+    );
+}

@@ -178,9 +178,11 @@ pub fn request(
         if let Some(body) = body {
             request = request.body(body);
         }
-        let response = request.send().await.map_err(|e| e.to_string())?;
+        // The whole chain of causes (a reset, a timeout...), for the rare
+        // failure under load.
+        let response = request.send().await.map_err(|e| format!("{e:?}"))?;
         let status = response.status().as_u16();
-        let text = response.text().await.map_err(|e| e.to_string())?;
+        let text = response.text().await.map_err(|e| format!("{e:?}"))?;
         Ok((
             status,
             serde_json::from_str(&text).unwrap_or(Value::String(text)),

@@ -255,6 +255,33 @@ pub struct RunDir {
     store: RunStore,
     resume_from: Option<Checkpoint>,
     lock: RunLock,
+    /// A new durable run's files not synced yet.
+    pending_sync: Option<PendingSync>,
+}
+
+/// A new run directory's lock, store, and what it still needs synced.
+type Populated = (RunLock, RunStore, Option<PendingSync>);
+
+/// What a new durable run directory still needs synced before its run may
+/// start (see [`RunDir::create_committed`]).
+#[derive(Debug)]
+pub struct PendingSync {
+    files: Vec<PathBuf>,
+    dirs: Vec<PathBuf>,
+}
+
+impl PendingSync {
+    /// Syncs the files, all at once, then the directory and its parent.
+    pub fn run(self) -> std::io::Result<()> {
+        let files = self
+            .files
+            .iter()
+            .map(|path| private_files::open(path))
+            .collect::<std::io::Result<Vec<_>>>()?;
+        private_files::sync_together(&files)?;
+        let dirs: Vec<&Path> = self.dirs.iter().map(PathBuf::as_path).collect();
+        private_files::sync_dirs(&dirs)
+    }
 }
 
 /// A [`RunDir`] taken apart for a launch.
@@ -275,20 +302,23 @@ impl RunDir {
         now: WallTime,
         durability: Durability,
     ) -> Result<RunDir, RunDirError> {
-        RunDir::create_committed(root, workflow, now, durability, None)
+        RunDir::create_committed(root, workflow, now, durability, None, false)
     }
 
     /// [`RunDir::create`], with the run's durable saves committed through
     /// `commit_log` (a service's, shared by its runs), which the directory
-    /// names for whoever resumes the run.
+    /// names for whoever resumes the run. With `sync_later`, a durable run's
+    /// new files are not synced yet: [`RunDir::take_pending_sync`] says what
+    /// to sync before the run starts (its caller can make the run again until
+    /// then).
     pub fn create_committed(
         root: &Path,
         workflow: WorkflowCopy<'_>,
         now: WallTime,
         durability: Durability,
         commit_log: Option<&Arc<CommitLog>>,
+        sync_later: bool,
     ) -> Result<RunDir, RunDirError> {
-        let commit_log = commit_log.filter(|_| durability == Durability::Sync);
         private_files::create_dir_all(root).map_err(|error| RunDirError::CreateRoot {
             root: root.to_path_buf(),
             error,
@@ -302,8 +332,70 @@ impl RunDir {
                 Err(error) => return Err(RunDirError::CreateDir { dir, error }),
             }
         };
+        RunDir::populate(id, path, workflow, now, durability, commit_log, sync_later)
+    }
+
+    /// Makes run directory `dir` again, from nothing, with the same id: for a
+    /// run that was accepted but whose directory a power loss took before it
+    /// was synced (it had not started). Whatever is there is removed first.
+    pub fn recreate(
+        dir: &Path,
+        workflow: WorkflowCopy<'_>,
+        now: WallTime,
+        durability: Durability,
+        commit_log: Option<&Arc<CommitLog>>,
+    ) -> Result<RunDir, RunDirError> {
+        let id = dir
+            .file_name()
+            .and_then(|n| n.to_str())
+            .filter(|n| is_valid_run_id(n))
+            .ok_or_else(|| RunDirError::NotARunDir(dir.to_path_buf()))?
+            .to_string();
+        match std::fs::remove_dir_all(dir) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(error) => {
+                return Err(RunDirError::CreateDir {
+                    dir: dir.to_path_buf(),
+                    error,
+                })
+            }
+        }
+        if let Some(root) = dir.parent() {
+            private_files::create_dir_all(root).map_err(|error| RunDirError::CreateRoot {
+                root: root.to_path_buf(),
+                error,
+            })?;
+        }
+        private_files::create_dir(dir).map_err(|error| RunDirError::CreateDir {
+            dir: dir.to_path_buf(),
+            error,
+        })?;
+        RunDir::populate(
+            id,
+            dir.to_path_buf(),
+            workflow,
+            now,
+            durability,
+            commit_log,
+            false,
+        )
+    }
+
+    /// Fills the new, empty directory `path` of run `id`.
+    fn populate(
+        id: String,
+        path: PathBuf,
+        workflow: WorkflowCopy<'_>,
+        now: WallTime,
+        durability: Durability,
+        commit_log: Option<&Arc<CommitLog>>,
+        sync_later: bool,
+    ) -> Result<RunDir, RunDirError> {
+        let commit_log = commit_log.filter(|_| durability == Durability::Sync);
+        let sync_later = sync_later && durability == Durability::Sync;
         let io = |e: std::io::Error| (e.to_string(), e.raw_os_error());
-        let setup = || -> Result<(RunLock, RunStore), (String, Option<i32>)> {
+        let setup = || -> Result<Populated, (String, Option<i32>)> {
             let lock = RunLock::acquire(&path).map_err(|e| {
                 let os_error = match &e {
                     crate::run_lock::LockError::Io { source, .. } => source.raw_os_error(),
@@ -337,20 +429,32 @@ impl RunDir {
                 Checkpoint::new(id.clone()),
                 now,
                 durability,
+                !sync_later,
             )
             .map_err(io)?;
             if let Some(log) = commit_log {
                 store.commit_through(Arc::clone(log));
             }
-            Ok((lock, store))
+            let pending = sync_later.then(|| {
+                let mut files: Vec<PathBuf> = beside.iter().map(|(p, _)| p.to_path_buf()).collect();
+                files.push(path.join(store::JOURNAL_FILE));
+                files.push(path.join(store::CHECKPOINT_FILE));
+                let root = path.parent().unwrap_or(&path).to_path_buf();
+                PendingSync {
+                    files,
+                    dirs: vec![path.clone(), root],
+                }
+            });
+            Ok((lock, store, pending))
         };
         match setup() {
-            Ok((lock, store)) => Ok(RunDir {
+            Ok((lock, store, pending_sync)) => Ok(RunDir {
                 id,
                 path,
                 store,
                 resume_from: None,
                 lock,
+                pending_sync,
             }),
             Err((error, os_error)) => {
                 let _ = std::fs::remove_dir_all(&path);
@@ -410,6 +514,7 @@ impl RunDir {
             path: dir.to_path_buf(),
             store,
             resume_from: Some(checkpoint),
+            pending_sync: None,
             lock,
         })
     }
@@ -455,6 +560,12 @@ impl RunDir {
         }
         self.store.commit_through(Arc::clone(log));
         Ok(())
+    }
+
+    /// What the run's new files still need synced before it starts, if
+    /// anything (taken: the caller syncs them).
+    pub fn take_pending_sync(&mut self) -> Option<PendingSync> {
+        self.pending_sync.take()
     }
 
     /// Removes a run that never started: its lock is released and its

@@ -235,18 +235,26 @@ impl RunStore {
     /// (paths and contents) are written with the first snapshot and synced
     /// with it, and the directory is synced with its parent, where its name
     /// is — the syncs of each step all at once, so that a durable new run
-    /// waits for two disk flushes rather than one per file.
+    /// waits for two disk flushes rather than one per file. Without
+    /// `sync_now` nothing is synced yet (the caller does it before the run
+    /// starts); later saves still follow `durability`.
     pub fn create_in_new_dir(
         dir: &Path,
         beside: &[(&Path, &[u8])],
         mut cp: Checkpoint,
         now: WallTime,
         durability: Durability,
+        sync_now: bool,
     ) -> std::io::Result<RunStore> {
         cp.timestamp = now.rfc3339_nanos();
         cp.journaled = true;
         let parent = dir.parent().unwrap_or(dir);
-        let written = write_snapshot_with(dir, &cp, durability, beside, &[dir, parent])?;
+        let writes = if sync_now {
+            durability
+        } else {
+            Durability::NoSync
+        };
+        let written = write_snapshot_with(dir, &cp, writes, beside, &[dir, parent])?;
         Ok(RunStore::open(dir, cp, now, durability, written))
     }
 

@@ -41,6 +41,8 @@ use super::service::{
 
 /// The largest request body taken.
 pub const MAX_BODY: usize = 1024 * 1024;
+/// The most of a refused body read (and dropped) before the 413 is sent.
+const MAX_DRAINED: usize = 64 * 1024 * 1024;
 
 /// What every handler shares.
 #[derive(Clone)]
@@ -66,7 +68,38 @@ pub fn router(api: Api) -> Router {
         .route("/v1/runs/{id}/gates/{node}", post(answer))
         .fallback(|| async { error(StatusCode::NOT_FOUND, "no such endpoint".into()) })
         .layer(DefaultBodyLimit::max(MAX_BODY))
+        .layer(axum::middleware::from_fn(refuse_oversized))
         .with_state(api)
+}
+
+/// Answers a body declared larger than [`MAX_BODY`] with 413 once it has been
+/// read and dropped (up to [`MAX_DRAINED`]): answered at once, a client still
+/// writing it would find its connection closed instead of the answer.
+async fn refuse_oversized(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let declared = request
+        .headers()
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok())
+        .filter(|length| *length > MAX_BODY);
+    let Some(length) = declared else {
+        return next.run(request).await;
+    };
+    let mut body = request.into_body().into_data_stream();
+    let mut read = 0;
+    while read <= MAX_DRAINED {
+        match futures_util::StreamExt::next(&mut body).await {
+            Some(Ok(chunk)) => read += chunk.len(),
+            _ => break,
+        }
+    }
+    error(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        format!("body: {length} bytes, more than the {MAX_BODY} taken"),
+    )
 }
 
 fn error(status: StatusCode, message: String) -> Response {

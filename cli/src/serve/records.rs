@@ -344,6 +344,7 @@ mod tests {
             auto_approve: false,
             provider: None,
             model: None,
+            pipeline: None,
         }
     }
 

@@ -179,4 +179,31 @@ pub(super) struct Record {
     /// Its agents' model, when the submission named one.
     #[serde(default)]
     pub(super) model: Option<String>,
+    /// Its pipeline, kept while its run directory may not be on the disk yet
+    /// (a durable service syncs the directory just before the run starts):
+    /// after a power loss the run is made again from it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) pipeline: Option<RecordedPipeline>,
+}
+
+/// A run's pipeline as its run directory keeps it.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+pub(super) struct RecordedPipeline {
+    /// The text.
+    pub(super) text: String,
+    /// Whether it is a legacy Graphviz pipeline.
+    pub(super) dot: bool,
+    /// The original pipeline's directory, for its file directives.
+    pub(super) base: Option<PathBuf>,
+}
+
+impl RecordedPipeline {
+    /// The copy a run directory is made with.
+    pub(super) fn copy(&self) -> tracker_actors::run_dir::WorkflowCopy<'_> {
+        tracker_actors::run_dir::WorkflowCopy {
+            text: &self.text,
+            dot: self.dot,
+            base: self.base.as_deref(),
+        }
+    }
 }

@@ -31,7 +31,7 @@ use super::gates::{Gates, ServiceInterviewer};
 use super::plans::PlanCache;
 use super::records::RecordLog;
 pub use super::requests::{ApiError, ResumeRequest, Submission};
-use super::runs::{completed, Overrides, Record};
+use super::runs::{completed, Overrides, Record, RecordedPipeline};
 pub use super::runs::{RunEntry, RunState, Runs};
 use super::spending::Spending;
 use crate::load::{self, Diagnostics};
@@ -242,7 +242,12 @@ impl Service {
                 let _ = self.records.remove(&id);
                 continue;
             }
-            match self.resume(record) {
+            let resumed_or_remade = if record.pipeline.is_some() && never_started(&record.dir) {
+                self.remake(record)
+            } else {
+                self.resume(record)
+            };
+            match resumed_or_remade {
                 Ok(run_id) => {
                     tracing::info!(run_id, "resumed a run the previous service left");
                     resumed += 1;
@@ -255,6 +260,43 @@ impl Service {
             }
         }
         resumed
+    }
+
+    /// Makes again, from its record, an accepted run whose directory a power
+    /// loss took before it was synced, and starts it.
+    fn remake(&mut self, record: Record) -> Result<String, ApiError> {
+        let Some(pipeline) = &record.pipeline else {
+            return Err(ApiError::Internal(format!(
+                "{}: no pipeline recorded to make the run again from",
+                record.dir.display()
+            )));
+        };
+        let run_dir = RunDir::recreate(
+            &record.dir,
+            pipeline.copy(),
+            self.clock.now(),
+            self.durability,
+            self.commit_log.as_ref(),
+        )
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+        tracing::info!(
+            run_id = run_dir.id(),
+            "made a run again that a crash took before it started"
+        );
+        let source =
+            PipelineSource::of_run(&record.dir).map_err(|e| ApiError::Internal(e.to_string()))?;
+        let (plan, subgraphs, _text, workflow) = self.load(&source, &record.overrides())?;
+        let completers = self.completers(&plan, &subgraphs)?;
+        let run_id = run_dir.id().to_string();
+        self.start(Start {
+            run_dir,
+            plan,
+            subgraphs,
+            completers,
+            workflow,
+            record,
+        });
+        Ok(run_id)
     }
 
     fn resume(&mut self, record: Record) -> Result<String, ApiError> {
@@ -335,6 +377,7 @@ impl Service {
                     auto_approve: request.auto_approve,
                     provider: request.provider,
                     model: request.model,
+                    pipeline: None,
                 }
             }
             (None, None) => return Err(ApiError::UnknownRun(id.to_string())),
@@ -482,12 +525,18 @@ impl Service {
         let base = source.recorded_base();
         let copy = source.run_copy(&text, base.as_deref());
         let root = run_dir::default_root(&submission.workdir);
+        // With a commit log, the acknowledgement waits for the record alone
+        // (one sync, the pipeline in it); the run directory is synced just
+        // before the run starts, and made again from the record if a power
+        // loss takes it first.
+        let sync_later = self.commit_log.is_some();
         let run_dir = RunDir::create_committed(
             &root,
             copy,
             self.clock.now(),
             self.durability,
             self.commit_log.as_ref(),
+            sync_later,
         )
         .map_err(|e| {
             if e.out_of_files() {
@@ -504,6 +553,11 @@ impl Service {
             auto_approve: submission.auto_approve,
             provider: submission.provider.clone(),
             model: submission.model.clone(),
+            pipeline: sync_later.then(|| RecordedPipeline {
+                text: copy.text.to_string(),
+                dot: copy.dot,
+                base: copy.base.map(Path::to_path_buf),
+            }),
         };
         if let Err(e) = self.write_record(&run_id, &record) {
             // Not acknowledged: nothing of it stays.
@@ -577,14 +631,18 @@ impl Service {
     /// Launches a run whose directory is ready, and follows it to its end.
     fn start(&mut self, start: Start) {
         let Start {
-            run_dir,
+            mut run_dir,
             plan,
             subgraphs,
             completers,
             workflow,
-            record,
+            mut record,
         } = start;
         let auto_approve = record.auto_approve;
+        // The log keeps the pipeline until the run ends; the run's entry
+        // need not.
+        record.pipeline = None;
+        let pending_sync = run_dir.take_pending_sync();
         let run_id = run_dir.id().to_string();
         let events = Arc::new(EventLog::default());
         let mut options = RunOptions::new(record.workdir.clone(), completers);
@@ -631,6 +689,19 @@ impl Service {
         let fut = async move {
             // (Out of its box at once, so the box is freed now, not when
             // the run ends.)
+            if let Some(pending) = pending_sync {
+                // On the disk before its first step, which a save makes
+                // durable.
+                let synced = tokio::task::spawn_blocking(move || pending.run())
+                    .await
+                    .unwrap_or_else(|e| Err(std::io::Error::other(e)));
+                if let Err(e) = synced {
+                    tracing::error!(run_id, error = %e, "cannot sync the new run's directory; it is left to the next service");
+                    entry.finish("halted".into());
+                    events.close();
+                    return;
+                }
+            }
             let launching = {
                 let options = *options;
                 Box::pin(launch(&process, plan, options))
@@ -752,6 +823,22 @@ struct Start {
     workflow: String,
     /// What it is started with.
     record: Record,
+}
+
+/// Whether the run in `dir` never started: its checkpoint cannot be read
+/// (or the directory is gone) and no node has a directory in it. Only such a
+/// run may be made again from its record: one that ran a step may not run it
+/// twice.
+fn never_started(dir: &Path) -> bool {
+    if tracker_actors::store::load(dir).is_ok() {
+        return false;
+    }
+    match std::fs::read_dir(dir) {
+        Ok(entries) => entries
+            .flatten()
+            .all(|e| e.file_type().is_ok_and(|t| !t.is_dir())),
+        Err(e) => e.kind() == std::io::ErrorKind::NotFound,
+    }
 }
 
 /// The service's commit log under `state`, when its runs' saves are durable:
