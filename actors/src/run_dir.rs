@@ -345,12 +345,7 @@ impl RunDir {
         durability: Durability,
         commit_log: Option<&Arc<CommitLog>>,
     ) -> Result<RunDir, RunDirError> {
-        let id = dir
-            .file_name()
-            .and_then(|n| n.to_str())
-            .filter(|n| is_valid_run_id(n))
-            .ok_or_else(|| RunDirError::NotARunDir(dir.to_path_buf()))?
-            .to_string();
+        let id = id_of(dir)?;
         match std::fs::remove_dir_all(dir) {
             Ok(()) => {}
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
@@ -486,12 +481,7 @@ impl RunDir {
             RunDirError::Resume(format!("bringing the journal up to its commit log: {e}"))
         })?;
         let mut checkpoint = store::load(dir).map_err(|e| RunDirError::Resume(e.to_string()))?;
-        let id = dir
-            .file_name()
-            .and_then(|n| n.to_str())
-            .filter(|n| is_valid_run_id(n))
-            .ok_or_else(|| RunDirError::NotARunDir(dir.to_path_buf()))?
-            .to_string();
+        let id = id_of(dir)?;
         if checkpoint.run_id.is_empty() {
             checkpoint.run_id.clone_from(&id);
         } else if checkpoint.run_id != id {
@@ -585,6 +575,15 @@ impl RunDir {
             lock: self.lock,
         }
     }
+}
+
+/// The id of the run in `dir`: the directory's name, if it is a run id.
+fn id_of(dir: &Path) -> Result<String, RunDirError> {
+    dir.file_name()
+        .and_then(|n| n.to_str())
+        .filter(|n| is_valid_run_id(n))
+        .map(str::to_string)
+        .ok_or_else(|| RunDirError::NotARunDir(dir.to_path_buf()))
 }
 
 /// What a run directory's [`commit_log::MARKER_FILE`] says: the log's path.

@@ -283,20 +283,7 @@ impl Service {
             run_id = run_dir.id(),
             "made a run again that a crash took before it started"
         );
-        let source =
-            PipelineSource::of_run(&record.dir).map_err(|e| ApiError::Internal(e.to_string()))?;
-        let (plan, subgraphs, _text, workflow) = self.load(&source, &record.overrides())?;
-        let completers = self.completers(&plan, &subgraphs)?;
-        let run_id = run_dir.id().to_string();
-        self.start(Start {
-            run_dir,
-            plan,
-            subgraphs,
-            completers,
-            workflow,
-            record,
-        });
-        Ok(run_id)
+        self.start_recorded(run_dir, record)
     }
 
     fn resume(&mut self, record: Record) -> Result<String, ApiError> {
@@ -311,6 +298,12 @@ impl Service {
                 .commit_through(log)
                 .map_err(|e| self.io_failure(&record.dir, &e))?;
         }
+        self.start_recorded(run_dir, record)
+    }
+
+    /// Loads the pipeline of a run from its directory's copy, with its
+    /// record's overrides, and starts it.
+    fn start_recorded(&mut self, run_dir: RunDir, record: Record) -> Result<String, ApiError> {
         let source =
             PipelineSource::of_run(&record.dir).map_err(|e| ApiError::Internal(e.to_string()))?;
         let (plan, subgraphs, _text, workflow) = self.load(&source, &record.overrides())?;
