@@ -315,12 +315,12 @@ fn saves_a_power_loss_took_from_the_journals_come_back_from_the_commit_log() {
 }
 
 #[test]
-fn a_run_accepted_before_its_directory_was_on_the_disk_is_made_again_from_its_record() {
+fn runs_accepted_before_their_directories_were_on_the_disk_are_made_whole_from_their_records() {
     let dir = tempfile::tempdir().expect("temp dir");
     let d = dir.path();
     let pipeline = d.join("steps.dip");
     std::fs::write(&pipeline, STEPS).expect("pipeline");
-    // Durable, one run at a time: the second waits, not started.
+    // Durable, one run at a time: the second and third wait, not started.
     let durable = |d: &Path| {
         Service::start_with(
             d,
@@ -328,28 +328,38 @@ fn a_run_accepted_before_its_directory_was_on_the_disk_is_made_again_from_its_re
         )
     };
     let mut service = durable(d);
-    let (first, second) = (d.join("w0"), d.join("w1"));
-    for w in [&first, &second] {
+    let workdirs: Vec<_> = (0..3).map(|i| d.join(format!("w{i}"))).collect();
+    for w in &workdirs {
         std::fs::create_dir(w).expect("workdir");
     }
-    let first_id = submit(&service.socket, &pipeline, &first).expect("accepted");
+    let first = submit(&service.socket, &pipeline, &workdirs[0]).expect("accepted");
     wait_until("the first run in its second step", || {
-        in_two(&first, &first_id)
+        in_two(&workdirs[0], &first)
     });
-    let second_id = submit(&service.socket, &pipeline, &second).expect("accepted");
-    let (_, run) = service.http("GET", &format!("/v1/runs/{second_id}"), None);
-    assert_eq!(run["status"], "queued", "{run}");
+    let second = submit(&service.socket, &pipeline, &workdirs[1]).expect("accepted");
+    let third = submit(&service.socket, &pipeline, &workdirs[2]).expect("accepted");
+    for id in [&second, &third] {
+        let (_, run) = service.http("GET", &format!("/v1/runs/{id}"), None);
+        assert_eq!(run["status"], "queued", "{run}");
+    }
     service.child.kill().expect("SIGKILL the service");
     service.child.wait().expect("reaped");
     drop(service);
-    // The power goes before the second run's directory reached the disk:
-    // only its record (synced when it was accepted) is left.
-    let lost = second.join(".tracker/runs").join(&second_id);
+    // The power goes before their directories were synced: only the records
+    // (synced when accepted) are sure to be there. The second run's
+    // directory is gone; the third's reached the disk but for its pipeline
+    // copy, which is empty.
+    let lost = workdirs[1].join(".tracker/runs").join(&second);
     std::fs::remove_dir_all(&lost).expect("lose the directory");
+    let cut = workdirs[2]
+        .join(".tracker/runs")
+        .join(&third)
+        .join("workflow.dip");
+    std::fs::write(&cut, "").expect("empty the copy");
 
     let service = durable(d);
     std::fs::write(d.join("go"), "").expect("go");
-    for (workdir, id) in [(&first, &first_id), (&second, &second_id)] {
+    for (workdir, id) in workdirs.iter().zip([&first, &second, &third]) {
         assert_eq!(service.wait_for_end(id), "success", "run {id}");
         let ledger = std::fs::read_to_string(workdir.join("ledger.txt")).expect("a ledger");
         assert_eq!(ledger, "one\ntwo\nthree\n", "run {id}");
@@ -357,5 +367,10 @@ fn a_run_accepted_before_its_directory_was_on_the_disk_is_made_again_from_its_re
     assert!(
         lost.join("workflow.dip").exists(),
         "made again where it was"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&cut).expect("the copy"),
+        STEPS,
+        "the copy restored from the record"
     );
 }

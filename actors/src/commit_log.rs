@@ -98,12 +98,15 @@ pub struct CommitLog {
 
 impl CommitLog {
     /// Opens the log at `path`: what a previous service left in it is applied
-    /// to the journals first (a power loss may have left them behind it), then
-    /// it is emptied, and its writer thread started.
+    /// to the journals first (a power loss may have left them behind it), the
+    /// journals' file systems are flushed (a crash of the service alone leaves
+    /// their lines in the page cache, where the log was their only durable
+    /// copy), then it is emptied, and its writer thread started.
     pub fn open(path: &Path) -> std::io::Result<CommitLog> {
         let parent = path.parent().unwrap_or(Path::new("."));
         private_files::create_dir_all(parent)?;
         apply(path, None)?;
+        flush_roots(&roots_in(path)?)?;
         let file = private_files::create(path)?;
         file.sync_all()?;
         private_files::sync_dir(parent)?;
@@ -208,6 +211,11 @@ impl Writer {
             .write_all(&bytes)
             .and_then(|()| self.file.sync_data())
             .map_err(|e| e.to_string());
+        if result.is_err() {
+            // A batch written in part would glue its torn end to the next
+            // batch's first record: cut it off (its saves all fail).
+            let _ = self.file.set_len(self.written);
+        }
         self.stats.syncs.fetch_add(1, Ordering::Relaxed);
         if result.is_ok() {
             self.written += bytes.len() as u64;
@@ -237,20 +245,40 @@ impl Writer {
     /// Flushes the file systems of every journal the log has records for,
     /// then empties it.
     fn empty(&mut self) -> std::io::Result<()> {
-        for root in &self.roots {
-            match File::open(root) {
-                Ok(dir) => nix::unistd::syncfs(&dir).map_err(std::io::Error::from)?,
-                // Deleted with its runs: nothing there to lose.
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => return Err(e),
-            }
-        }
+        flush_roots(&self.roots)?;
         self.file.set_len(0)?;
         self.file.sync_all()?;
         self.written = 0;
         self.roots.clear();
         Ok(())
     }
+}
+
+/// Syncs the file system of each of `roots` (`syncfs`); one gone has nothing
+/// to lose.
+fn flush_roots(roots: &HashSet<PathBuf>) -> std::io::Result<()> {
+    for root in roots {
+        match File::open(root) {
+            Ok(dir) => nix::unistd::syncfs(&dir).map_err(std::io::Error::from)?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+/// The directories holding the runs the log at `log` has records for.
+fn roots_in(log: &Path) -> std::io::Result<HashSet<PathBuf>> {
+    let text = match private_files::read_to_string(log) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(HashSet::new()),
+        Err(e) => return Err(e),
+    };
+    Ok(text
+        .lines()
+        .filter_map(|line| serde_json::from_str::<Entry>(line).ok())
+        .filter_map(|entry| entry.dir.parent().map(Path::to_path_buf))
+        .collect())
 }
 
 /// Appends to each run's journal the lines the log at `log` holds for it and

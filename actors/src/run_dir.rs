@@ -335,6 +335,33 @@ impl RunDir {
         RunDir::populate(id, path, workflow, now, durability, commit_log, sync_later)
     }
 
+    /// Writes `workflow` again as the copy (and base) of the run in `dir`
+    /// where what is there differs from it — missing, or cut short by a power
+    /// loss that came before the directory was synced; synced. Returns
+    /// whether anything was written.
+    pub fn restore_copy(dir: &Path, workflow: WorkflowCopy<'_>) -> std::io::Result<bool> {
+        let copy = dir.join(if workflow.dot {
+            WORKFLOW_COPY_DOT
+        } else {
+            WORKFLOW_COPY
+        });
+        let mut files: Vec<(PathBuf, &[u8])> = vec![(copy, workflow.text.as_bytes())];
+        if let Some(base) = workflow.base {
+            files.push((dir.join(WORKFLOW_BASE), base.as_os_str().as_bytes()));
+        }
+        let stale: Vec<(&Path, &[u8])> = files
+            .iter()
+            .filter(|(path, bytes)| std::fs::read(path).ok().as_deref() != Some(*bytes))
+            .map(|(path, bytes)| (path.as_path(), *bytes))
+            .collect();
+        if stale.is_empty() {
+            return Ok(false);
+        }
+        Durability::Sync.replace_all(&stale)?;
+        Durability::Sync.sync_dir(dir)?;
+        Ok(true)
+    }
+
     /// Makes run directory `dir` again, from nothing, with the same id: for a
     /// run that was accepted but whose directory a power loss took before it
     /// was synced (it had not started). Whatever is there is removed first.

@@ -19,6 +19,7 @@ use std::collections::{HashMap, HashSet};
 use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, PoisonError, RwLock};
 
 use serde::{Deserialize, Serialize};
@@ -63,6 +64,8 @@ pub(super) struct RecordLog {
     file: RwLock<Option<File>>,
     /// The ids recorded and not removed, and the lines in the file.
     live: Mutex<Live>,
+    /// A write failed part-way, perhaps: the next starts a new line.
+    torn: AtomicBool,
 }
 
 #[derive(Default)]
@@ -81,6 +84,7 @@ impl RecordLog {
             durability,
             file: RwLock::new(None),
             live: Mutex::default(),
+            torn: AtomicBool::new(false),
         }
     }
 
@@ -136,10 +140,17 @@ impl RecordLog {
             };
         }
         // Taken over: the log holds them now.
-        for (_, _, path) in legacy {
+        // (Synced, so that they cannot come back after a power loss, when
+        // the log no longer says which of them ended.)
+        let legacy_dir = self.state.join(LEGACY_DIR);
+        for (_, _, path) in &legacy {
             let _ = std::fs::remove_file(path);
         }
-        let _ = std::fs::remove_dir(self.state.join(LEGACY_DIR));
+        if !legacy.is_empty() {
+            self.durability.sync_dir(&legacy_dir)?;
+        }
+        let _ = std::fs::remove_dir(&legacy_dir);
+        self.durability.sync_dir(&self.state)?;
         Ok(live)
     }
 
@@ -157,8 +168,12 @@ impl RecordLog {
             live.lines += 1;
             live.lines > 2 * live.ids.len() + SLACK_BEFORE_FOLDING
         };
+        // The record is written: a failed fold changes nothing for it (the
+        // log is folded again later).
         if fold {
-            self.fold()?;
+            if let Err(e) = self.fold() {
+                tracing::warn!(path = %self.path.display(), error = %e, "cannot fold the run records");
+            }
         }
         Ok(())
     }
@@ -210,7 +225,15 @@ impl RecordLog {
                 let shared = self.file.read().unwrap_or_else(PoisonError::into_inner);
                 if let Some(file) = &*shared {
                     let mut writer: &File = file;
-                    writer.write_all(line)?;
+                    // After a failed write, a line of its own: a torn end
+                    // must not swallow the next record.
+                    if self.torn.swap(false, Ordering::SeqCst) {
+                        writer.write_all(b"\n")?;
+                    }
+                    if let Err(e) = writer.write_all(line) {
+                        self.torn.store(true, Ordering::SeqCst);
+                        return Err(e);
+                    }
                     if self.durability == Durability::Sync {
                         file.sync_data()?;
                     }

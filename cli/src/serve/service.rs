@@ -242,10 +242,17 @@ impl Service {
                 let _ = self.records.remove(&id);
                 continue;
             }
-            let resumed_or_remade = if record.pipeline.is_some() && never_started(&record.dir) {
-                self.remake(record)
-            } else {
-                self.resume(record)
+            let resumed_or_remade = match &record.pipeline {
+                Some(_) if never_started(&record.dir) => self.remake(record),
+                Some(pipeline) => {
+                    // Its directory may have reached the disk in part: the
+                    // copy a resume reads comes from the record if it must.
+                    if let Err(e) = RunDir::restore_copy(&record.dir, pipeline.copy()) {
+                        tracing::warn!(run_id = id, error = %e, "cannot restore the run's pipeline copy");
+                    }
+                    self.resume(record)
+                }
+                None => self.resume(record),
             };
             match resumed_or_remade {
                 Ok(run_id) => {
@@ -818,12 +825,27 @@ struct Start {
     record: Record,
 }
 
-/// Whether the run in `dir` never started: its checkpoint cannot be read
-/// (or the directory is gone) and no node has a directory in it. Only such a
-/// run may be made again from its record: one that ran a step may not run it
-/// twice.
+/// Whether the run in `dir` never started: its checkpoint is missing or cut
+/// short (or the directory is gone), its journal holds no save, and no node
+/// has a directory in it. Only such a run may be made again from its record:
+/// one that ran a step may not run it twice, and a checkpoint that cannot be
+/// read for another reason (an I/O error) is no sign of anything.
 fn never_started(dir: &Path) -> bool {
-    if tracker_actors::store::load(dir).is_ok() {
+    use tracker_actors::store::{self, LoadError};
+    match store::load(dir) {
+        Err(
+            LoadError::Missing(_)
+            | LoadError::Corrupt { .. }
+            | LoadError::MissingJournal { .. }
+            | LoadError::DamagedJournal { .. },
+        ) => {}
+        _ => return false,
+    }
+    // Whole lines: the header, then one per save.
+    let whole_lines = std::fs::read(dir.join(store::JOURNAL_FILE))
+        .map(|journal| journal.iter().filter(|b| **b == b'\n').count())
+        .unwrap_or(0);
+    if whole_lines > 1 {
         return false;
     }
     match std::fs::read_dir(dir) {
