@@ -105,8 +105,13 @@ impl CommitLog {
     pub fn open(path: &Path) -> std::io::Result<CommitLog> {
         let parent = path.parent().unwrap_or(Path::new("."));
         private_files::create_dir_all(parent)?;
-        apply(path, None)?;
-        flush_roots(&roots_in(path)?)?;
+        let entries = read_entries(path)?;
+        let roots: HashSet<PathBuf> = entries
+            .iter()
+            .filter_map(|entry| entry.dir.parent().map(Path::to_path_buf))
+            .collect();
+        apply_entries(entries)?;
+        flush_roots(&roots)?;
         let file = private_files::create(path)?;
         file.sync_all()?;
         private_files::sync_dir(parent)?;
@@ -267,44 +272,47 @@ fn flush_roots(roots: &HashSet<PathBuf>) -> std::io::Result<()> {
     Ok(())
 }
 
-/// The directories holding the runs the log at `log` has records for.
-fn roots_in(log: &Path) -> std::io::Result<HashSet<PathBuf>> {
-    let text = match private_files::read_to_string(log) {
-        Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(HashSet::new()),
-        Err(e) => return Err(e),
-    };
-    Ok(text
-        .lines()
-        .filter_map(|line| serde_json::from_str::<Entry>(line).ok())
-        .filter_map(|entry| entry.dir.parent().map(Path::to_path_buf))
-        .collect())
-}
-
 /// Appends to each run's journal the lines the log at `log` holds for it and
 /// the journal lacks — to run `only`'s alone, when given — and syncs every
 /// journal it changed; returns how many lines it appended. A log that is not
 /// there holds nothing.
 pub fn apply(log: &Path, only: Option<&Path>) -> std::io::Result<usize> {
+    let mut entries = read_entries(log)?;
+    if let Some(dir) = only {
+        entries.retain(|entry| entry.dir == dir);
+    }
+    apply_entries(entries)
+}
+
+/// The whole records of the log at `log`, in order (none if it is not there).
+fn read_entries(log: &Path) -> std::io::Result<Vec<Entry>> {
     let text = match private_files::read_to_string(log) {
         Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
         Err(e) => return Err(e),
     };
-    let mut order: Vec<PathBuf> = Vec::new();
-    let mut by_dir: HashMap<PathBuf, Vec<Entry>> = HashMap::new();
+    let mut entries = Vec::new();
     for line in text.split_inclusive('\n') {
         if !line.ends_with('\n') {
             // Torn by a crash: its save never returned.
             break;
         }
-        let Ok(entry) = serde_json::from_str::<Entry>(line) else {
-            tracing::warn!(path = %log.display(), "unreadable commit log record; skipped");
-            continue;
-        };
-        if only.is_some_and(|dir| dir != entry.dir) {
-            continue;
+        match serde_json::from_str::<Entry>(line) {
+            Ok(entry) => entries.push(entry),
+            Err(_) => {
+                tracing::warn!(path = %log.display(), "unreadable commit log record; skipped");
+            }
         }
+    }
+    Ok(entries)
+}
+
+/// Brings each run's journal up to its `entries`; returns how many lines it
+/// appended.
+fn apply_entries(entries: Vec<Entry>) -> std::io::Result<usize> {
+    let mut order: Vec<PathBuf> = Vec::new();
+    let mut by_dir: HashMap<PathBuf, Vec<Entry>> = HashMap::new();
+    for entry in entries {
         if !by_dir.contains_key(&entry.dir) {
             order.push(entry.dir.clone());
         }

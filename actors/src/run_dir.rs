@@ -340,15 +340,7 @@ impl RunDir {
     /// loss that came before the directory was synced; synced. Returns
     /// whether anything was written.
     pub fn restore_copy(dir: &Path, workflow: WorkflowCopy<'_>) -> std::io::Result<bool> {
-        let copy = dir.join(if workflow.dot {
-            WORKFLOW_COPY_DOT
-        } else {
-            WORKFLOW_COPY
-        });
-        let mut files: Vec<(PathBuf, &[u8])> = vec![(copy, workflow.text.as_bytes())];
-        if let Some(base) = workflow.base {
-            files.push((dir.join(WORKFLOW_BASE), base.as_os_str().as_bytes()));
-        }
+        let files = workflow_files(dir, &workflow);
         let stale: Vec<(&Path, &[u8])> = files
             .iter()
             .filter(|(path, bytes)| std::fs::read(path).ok().as_deref() != Some(*bytes))
@@ -425,18 +417,11 @@ impl RunDir {
                 };
                 (e.to_string(), os_error)
             })?;
-            let copy = path.join(if workflow.dot {
-                WORKFLOW_COPY_DOT
-            } else {
-                WORKFLOW_COPY
-            });
-            let base = workflow
-                .base
-                .map(|base| (path.join(WORKFLOW_BASE), base.as_os_str().as_bytes()));
-            let mut beside = vec![(copy.as_path(), workflow.text.as_bytes())];
-            if let Some((base_path, base)) = &base {
-                beside.push((base_path.as_path(), *base));
-            }
+            let copies = workflow_files(&path, &workflow);
+            let mut beside: Vec<(&Path, &[u8])> = copies
+                .iter()
+                .map(|(file, bytes)| (file.as_path(), *bytes))
+                .collect();
             let marker =
                 commit_log.map(|log| (path.join(commit_log::MARKER_FILE), marker_text(log.path())));
             if let Some((marker_path, text)) = &marker {
@@ -602,6 +587,21 @@ impl RunDir {
             lock: self.lock,
         }
     }
+}
+
+/// The files a run directory keeps of its pipeline (the copy, and the base
+/// when there is one), and their contents.
+fn workflow_files<'a>(dir: &Path, workflow: &WorkflowCopy<'a>) -> Vec<(PathBuf, &'a [u8])> {
+    let copy = if workflow.dot {
+        WORKFLOW_COPY_DOT
+    } else {
+        WORKFLOW_COPY
+    };
+    let mut files = vec![(dir.join(copy), workflow.text.as_bytes())];
+    if let Some(base) = workflow.base {
+        files.push((dir.join(WORKFLOW_BASE), base.as_os_str().as_bytes()));
+    }
+    files
 }
 
 /// The id of the run in `dir`: the directory's name, if it is a run id.
