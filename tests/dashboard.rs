@@ -76,12 +76,26 @@ impl Pane {
 
     /// Waits until the pane shows `text`.
     fn wait_for(&self, text: &str) -> String {
-        let mut screen = String::new();
-        wait_until(&format!("{text:?} on the screen"), || {
-            screen = self.screen();
-            screen.contains(text)
-        });
-        screen
+        self.wait_for_all(&[text])
+    }
+
+    /// Waits until one screen shows every one of `texts`. (The dashboard
+    /// takes a gate and the events before it by different ways, so a frame
+    /// may show a gate a moment before the node list catches up: a test
+    /// reading several parts of the screen waits for them together.)
+    fn wait_for_all(&self, texts: &[&str]) -> String {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        loop {
+            let screen = self.screen();
+            if texts.iter().all(|text| screen.contains(text)) {
+                return screen;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "gave up waiting for {texts:?} on the screen; it shows:\n{screen}"
+            );
+            std::thread::yield_now();
+        }
     }
 
     /// Types `keys` (tmux key names, or literal text with `-l`).
@@ -159,13 +173,16 @@ fn a_choice_gate_is_answered_on_the_dashboard_and_the_run_takes_its_route() {
     let dir = workdir("choice");
     std::fs::write(dir.path().join("gated.dip"), gated("choice")).expect("pipeline");
     let pane = Pane::run(dir.path(), "run gated.dip --provider stub");
-    let screen = pane.wait_for("gate Gate");
-    // The node list's lamps and the activity log, as the gate waits.
-    assert!(screen.contains("● Before"), "{screen}");
-    assert!(screen.contains("? Gate"), "{screen}");
-    assert!(screen.contains("○ After"), "{screen}");
-    assert!(screen.contains("▶ yes"), "{screen}");
-    assert!(screen.contains("executing node \"Before\""), "{screen}");
+    // The gate, the node list's lamps and the activity log, as the gate
+    // waits.
+    pane.wait_for_all(&[
+        "gate Gate",
+        "● Before",
+        "? Gate",
+        "○ After",
+        "▶ yes",
+        "executing node \"Before\"",
+    ]);
     // Down to `no`, and pick it.
     pane.keys(&["Down"]);
     pane.wait_for("▶ no");
