@@ -20,6 +20,11 @@
 //! The log is emptied when it has grown past [`MAX_LOG_BYTES`], once the file
 //! systems of the journals its records went to are flushed (`syncfs`): what it
 //! held is then in the journals themselves.
+//!
+//! Other appends that must be durable before they are acknowledged — the
+//! service's records of the runs it accepts — ride along: the writer syncs
+//! each such file once per batch ([`CommitLog::sync_with`]), however many
+//! appends to it are waiting.
 
 use std::collections::{HashMap, HashSet};
 use std::fs::{File, OpenOptions};
@@ -68,13 +73,23 @@ struct Entry {
     line: String,
 }
 
-/// What the writer is asked to make durable.
+/// What the writer is asked to make durable, and where the answer goes.
 struct Request {
-    bytes: Vec<u8>,
-    /// The run directory's parent (its file system is flushed before the log
-    /// is emptied).
-    root: PathBuf,
+    what: Durable,
     done: oneshot::Sender<Result<(), String>>,
+}
+
+/// What a request makes durable.
+enum Durable {
+    /// A journal record, written to the log.
+    Record {
+        bytes: Vec<u8>,
+        /// The run directory's parent (its file system is flushed before the
+        /// log is emptied).
+        root: PathBuf,
+    },
+    /// What was appended to another file so far.
+    File(Arc<File>),
 }
 
 /// What the log has done (a live, shared view).
@@ -84,6 +99,9 @@ pub struct CommitStats {
     pub records: AtomicU64,
     /// Syncs of the log (one per batch of records).
     pub syncs: AtomicU64,
+    /// Syncs of other files ([`CommitLog::sync_with`]; one per file per
+    /// batch).
+    pub file_syncs: AtomicU64,
     /// Times the log was emptied.
     pub emptied: AtomicU64,
 }
@@ -147,14 +165,24 @@ impl CommitLog {
 
     /// Makes `record` (from [`record`]) durable, with whatever else is waiting.
     pub async fn commit(&self, record: Vec<u8>, dir: &Path) -> Result<(), CommitError> {
-        let (done, answer) = oneshot::channel();
         let root = dir.parent().unwrap_or(dir).to_path_buf();
+        self.request(Durable::Record {
+            bytes: record,
+            root,
+        })
+        .await
+    }
+
+    /// Makes what was written to `file` so far durable, with the next batch:
+    /// appends to one file waiting together share one sync.
+    pub async fn sync_with(&self, file: Arc<File>) -> Result<(), CommitError> {
+        self.request(Durable::File(file)).await
+    }
+
+    async fn request(&self, what: Durable) -> Result<(), CommitError> {
+        let (done, answer) = oneshot::channel();
         self.queue
-            .send(Request {
-                bytes: record,
-                root,
-                done,
-            })
+            .send(Request { what, done })
             .await
             .map_err(|_| CommitError::Stopped)?;
         answer
@@ -207,32 +235,49 @@ impl Writer {
         }
     }
 
-    /// Writes and syncs `batch`, answers each of its requests, and empties the
-    /// log when it is full.
+    /// Writes and syncs `batch` (and syncs each other file it names once),
+    /// answers each of its requests, and empties the log when it is full.
     fn commit(&mut self, batch: Vec<Request>) {
-        let bytes: Vec<u8> = batch.iter().flat_map(|r| r.bytes.iter().copied()).collect();
-        let result = self
-            .file
-            .write_all(&bytes)
-            .and_then(|()| self.file.sync_data())
-            .map_err(|e| e.to_string());
-        if result.is_err() {
-            // A batch written in part would glue its torn end to the next
-            // batch's first record: cut it off (its saves all fail).
-            let _ = self.file.set_len(self.written);
+        let mut bytes = Vec::new();
+        let mut records = 0;
+        // Each file once, however many requests name it.
+        let mut files: Vec<(Arc<File>, Result<(), String>)> = Vec::new();
+        for request in &batch {
+            match &request.what {
+                Durable::Record { bytes: record, .. } => {
+                    bytes.extend_from_slice(record);
+                    records += 1;
+                }
+                Durable::File(file) => {
+                    if !files.iter().any(|(seen, _)| Arc::ptr_eq(seen, file)) {
+                        files.push((Arc::clone(file), Ok(())));
+                    }
+                }
+            }
         }
-        self.stats.syncs.fetch_add(1, Ordering::Relaxed);
-        if result.is_ok() {
-            self.written += bytes.len() as u64;
-            self.stats
-                .records
-                .fetch_add(batch.len() as u64, Ordering::Relaxed);
+        let result = if records == 0 {
+            Ok(())
+        } else {
+            self.write_records(&bytes, records)
+        };
+        for (file, synced) in &mut files {
+            *synced = file.sync_data().map_err(|e| e.to_string());
+            self.stats.file_syncs.fetch_add(1, Ordering::Relaxed);
         }
         for request in batch {
-            if result.is_ok() && !self.roots.contains(&request.root) {
-                self.roots.insert(request.root.clone());
-            }
-            let _ = request.done.send(result.clone());
+            let answer = match &request.what {
+                Durable::Record { root, .. } => {
+                    if result.is_ok() && !self.roots.contains(root) {
+                        self.roots.insert(root.clone());
+                    }
+                    result.clone()
+                }
+                Durable::File(file) => files
+                    .iter()
+                    .find(|(seen, _)| Arc::ptr_eq(seen, file))
+                    .map_or(Ok(()), |(_, synced)| synced.clone()),
+            };
+            let _ = request.done.send(answer);
         }
         if self.written >= MAX_LOG_BYTES {
             match self.empty() {
@@ -245,6 +290,30 @@ impl Writer {
                 }
             }
         }
+    }
+
+    /// Appends `bytes`, `records` records, to the log and syncs it.
+    fn write_records(&mut self, bytes: &[u8], records: usize) -> Result<(), String> {
+        let result = self
+            .file
+            .write_all(bytes)
+            .and_then(|()| self.file.sync_data())
+            .map_err(|e| e.to_string());
+        self.stats.syncs.fetch_add(1, Ordering::Relaxed);
+        match result {
+            Ok(()) => {
+                self.written += bytes.len() as u64;
+                self.stats
+                    .records
+                    .fetch_add(records as u64, Ordering::Relaxed);
+            }
+            Err(_) => {
+                // A batch written in part would glue its torn end to the next
+                // batch's first record: cut it off (its saves all fail).
+                let _ = self.file.set_len(self.written);
+            }
+        }
+        result
     }
 
     /// Flushes the file systems of every journal the log has records for,
@@ -471,10 +540,9 @@ mod tests {
             .ends_with(&line("t1", "B")));
     }
 
-    #[test]
-    fn records_waiting_together_share_one_sync() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let path = dir.path().join("commits.log");
+    /// A writer of the log `commits.log` in `dir`, not yet running.
+    fn writer(dir: &Path) -> (Writer, Arc<CommitStats>, PathBuf) {
+        let path = dir.join("commits.log");
         let file = private_files::append(&path).expect("log");
         let stats = Arc::new(CommitStats::default());
         let writer = Writer {
@@ -484,34 +552,82 @@ mod tests {
             written: 0,
             roots: HashSet::new(),
         };
-        // Fifty saves queued before the writer looks: one batch, one sync.
-        let (queue, requests) = mpsc::channel(QUEUE);
+        (writer, stats, path)
+    }
+
+    /// Queues `requests` before `writer` looks, runs it until they are all
+    /// answered, and returns the answers in order.
+    fn answers(writer: Writer, requests: Vec<Durable>) -> Vec<Result<(), String>> {
+        let (queue, waiting) = mpsc::channel(QUEUE);
         let mut answers = Vec::new();
-        for n in 0..50 {
+        for what in requests {
             let (done, answer) = oneshot::channel();
-            let bytes = record(
-                dir.path(),
-                "t0",
-                &format!("t{n}"),
-                &line(&format!("t{n}"), "N"),
-            );
-            queue
-                .try_send(Request {
-                    bytes,
-                    root: dir.path().to_path_buf(),
-                    done,
-                })
-                .expect("queued");
+            queue.try_send(Request { what, done }).expect("queued");
             answers.push(answer);
         }
         drop(queue);
-        writer.run(requests);
-        for answer in answers {
-            assert_eq!(answer.blocking_recv().expect("answered"), Ok(()));
+        writer.run(waiting);
+        answers
+            .into_iter()
+            .map(|answer| answer.blocking_recv().expect("answered"))
+            .collect()
+    }
+
+    /// A record of a save at `ts` of a run in `dir`.
+    fn save(dir: &Path, ts: &str) -> Durable {
+        Durable::Record {
+            bytes: record(dir, "t0", ts, &line(ts, "N")),
+            root: dir.to_path_buf(),
         }
+    }
+
+    #[test]
+    fn records_waiting_together_share_one_sync() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (writer, stats, path) = writer(dir.path());
+        // Fifty saves queued before the writer looks: one batch, one sync.
+        let saves = (0..50)
+            .map(|n| save(dir.path(), &format!("t{n}")))
+            .collect();
+        assert!(answers(writer, saves).iter().all(Result::is_ok));
         assert_eq!(stats.syncs.load(Ordering::Relaxed), 1);
         assert_eq!(stats.records.load(Ordering::Relaxed), 50);
         let text = std::fs::read_to_string(&path).expect("log");
         assert_eq!(text.lines().count(), 50);
+    }
+
+    #[test]
+    fn other_files_waiting_are_synced_once_each_with_the_batch() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (writer, stats, path) = writer(dir.path());
+        let open =
+            |name: &str| Arc::new(private_files::append(&dir.path().join(name)).expect("file"));
+        let (records_file, other) = (open("runs.log"), open("other.log"));
+        let requests = (0..30)
+            .map(|n| match n % 3 {
+                0 => save(dir.path(), &format!("t{n}")),
+                1 => Durable::File(Arc::clone(&records_file)),
+                _ => Durable::File(Arc::clone(&other)),
+            })
+            .collect();
+        assert!(answers(writer, requests).iter().all(Result::is_ok));
+        // One sync of the log for its ten records, one of each other file.
+        assert_eq!(stats.syncs.load(Ordering::Relaxed), 1);
+        assert_eq!(stats.records.load(Ordering::Relaxed), 10);
+        assert_eq!(stats.file_syncs.load(Ordering::Relaxed), 2);
+        let text = std::fs::read_to_string(&path).expect("log");
+        assert_eq!(text.lines().count(), 10);
+    }
+
+    #[test]
+    fn a_batch_of_file_syncs_alone_leaves_the_log_untouched() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (writer, stats, path) = writer(dir.path());
+        let records_file = private_files::append(&dir.path().join("runs.log")).expect("file");
+        let requests = vec![Durable::File(Arc::new(records_file))];
+        assert_eq!(answers(writer, requests), [Ok(())]);
+        assert_eq!(stats.syncs.load(Ordering::Relaxed), 0);
+        assert_eq!(stats.file_syncs.load(Ordering::Relaxed), 1);
+        assert_eq!(std::fs::metadata(&path).expect("log").len(), 0);
     }
 }

@@ -7,7 +7,10 @@
 //! when durable, one `fdatasync`) instead of a new file, a rename and two
 //! syncs on the API's thread, and an ended run leaves no deleted file behind
 //! (on ext4 without a journal, freshly deleted inodes slow down every file
-//! created near them for minutes).
+//! created near them for minutes). The sync is the caller's to wait for
+//! ([`Unsynced`]): in a service with a commit log, every append waiting
+//! shares the log's next batch, and the service's thread never waits for
+//! the disk.
 //!
 //! A line torn by a crash can only be the last, and is one whose append never
 //! returned: replay ignores it. The file is rewritten with only the live
@@ -20,9 +23,10 @@ use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Mutex, PoisonError, RwLock};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
 use serde::{Deserialize, Serialize};
+use tracker_actors::commit_log::CommitLog;
 use tracker_actors::store::Durability;
 use tracker_runtime::private_files;
 
@@ -61,7 +65,7 @@ pub(super) struct RecordLog {
     durability: Durability,
     /// The file, open for appending: shared by appends (each line is one
     /// `write` to an `O_APPEND` file), taken alone to fold the log.
-    file: RwLock<Option<File>>,
+    file: RwLock<Option<Arc<File>>>,
     /// The ids recorded and not removed, and the lines in the file.
     live: Mutex<Live>,
     /// A write failed part-way, perhaps: the next starts a new line.
@@ -154,14 +158,13 @@ impl RecordLog {
         Ok(live)
     }
 
-    /// Records run `id`: once this returns, a crash cannot lose it (synced
-    /// unless the service runs without durability).
-    pub(super) fn add(&self, id: &str, record: &Record) -> std::io::Result<()> {
+    /// Records run `id`: once the answer is synced, a crash cannot lose it.
+    pub(super) fn add(&self, id: &str, record: &Record) -> std::io::Result<Unsynced> {
         let line = encode(&Line::Add {
             add: id.to_string(),
             record: record.clone(),
         })?;
-        self.append(&line)?;
+        let unsynced = self.append(&line)?;
         let fold = {
             let mut live = self.live.lock().unwrap_or_else(PoisonError::into_inner);
             live.ids.insert(id.to_string());
@@ -175,11 +178,12 @@ impl RecordLog {
                 tracing::warn!(path = %self.path.display(), error = %e, "cannot fold the run records");
             }
         }
-        Ok(())
+        Ok(unsynced)
     }
 
-    /// Forgets run `id` (it ended): the next service does not resume it.
-    pub(super) fn remove(&self, id: &str) -> std::io::Result<()> {
+    /// Forgets run `id` (it ended): once the answer is synced, the next
+    /// service does not resume it.
+    pub(super) fn remove(&self, id: &str) -> std::io::Result<Unsynced> {
         // Out of the live set first: a fold from now on leaves its record
         // out, whether or not this line is in the file yet.
         if !self
@@ -189,17 +193,17 @@ impl RecordLog {
             .ids
             .remove(id)
         {
-            return Ok(());
+            return Ok(Unsynced(None));
         }
         let line = encode(&Line::Remove {
             remove: id.to_string(),
         })?;
-        self.append(&line)?;
+        let unsynced = self.append(&line)?;
         self.live
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .lines += 1;
-        Ok(())
+        Ok(unsynced)
     }
 
     /// The log's file.
@@ -216,10 +220,11 @@ impl RecordLog {
             .contains(id)
     }
 
-    /// Appends `line` (one `write`) and syncs it when durable — holding the
-    /// file shared throughout, so that a fold never replaces the file under
-    /// a line being written.
-    fn append(&self, line: &[u8]) -> std::io::Result<()> {
+    /// Appends `line` (one `write`) — holding the file shared throughout, so
+    /// that a fold never replaces the file under a line being written — and
+    /// says what to sync when durable. (A fold meanwhile syncs the file it
+    /// writes: syncing the one it replaced is then harmless.)
+    fn append(&self, line: &[u8]) -> std::io::Result<Unsynced> {
         loop {
             {
                 let shared = self.file.read().unwrap_or_else(PoisonError::into_inner);
@@ -234,10 +239,9 @@ impl RecordLog {
                         self.torn.store(true, Ordering::SeqCst);
                         return Err(e);
                     }
-                    if self.durability == Durability::Sync {
-                        file.sync_data()?;
-                    }
-                    return Ok(());
+                    return Ok(Unsynced(
+                        (self.durability == Durability::Sync).then(|| Arc::clone(file)),
+                    ));
                 }
             }
             self.open()?;
@@ -256,7 +260,7 @@ impl RecordLog {
         if created {
             self.durability.sync_dir(&self.state)?;
         }
-        *shared = Some(file);
+        *shared = Some(Arc::new(file));
         Ok(())
     }
 
@@ -310,6 +314,32 @@ impl RecordLog {
         self.durability.replace(&self.path, &text)?;
         self.durability.sync_dir(&self.state)?;
         Ok(count)
+    }
+}
+
+/// A line appended to the log and not on the disk yet (`None`: the service
+/// runs without durability, there is nothing to sync).
+#[must_use = "a record is durable only once synced"]
+pub(super) struct Unsynced(Option<Arc<File>>);
+
+impl Unsynced {
+    /// Syncs it here, on this thread.
+    pub(super) fn sync_now(self) -> std::io::Result<()> {
+        self.0.map_or(Ok(()), |file| file.sync_data())
+    }
+
+    /// Syncs it with the commit log's next batch (one sync for every append
+    /// waiting), or on the blocking pool in a service without one.
+    pub(super) async fn sync(self, log: Option<Arc<CommitLog>>) -> std::io::Result<()> {
+        let Some(file) = self.0 else {
+            return Ok(());
+        };
+        match log {
+            Some(log) => log.sync_with(file).await.map_err(std::io::Error::other),
+            None => tokio::task::spawn_blocking(move || file.sync_data())
+                .await
+                .unwrap_or_else(|e| Err(std::io::Error::other(e))),
+        }
     }
 }
 
@@ -380,11 +410,19 @@ mod tests {
         let state = tempfile::tempdir().expect("tempdir");
         let log = RecordLog::new(state.path(), Durability::Sync);
         for n in 0..4 {
-            log.add(&format!("r{n}"), &record(n)).expect("add");
+            log.add(&format!("r{n}"), &record(n))
+                .expect("add")
+                .sync_now()
+                .expect("synced");
         }
-        log.remove("r1").expect("remove");
+        log.remove("r1")
+            .expect("remove")
+            .sync_now()
+            .expect("synced");
         log.remove("r9")
-            .expect("an unknown run is nothing to remove");
+            .expect("an unknown run is nothing to remove")
+            .sync_now()
+            .expect("nothing to sync");
         assert!(log.contains("r2") && !log.contains("r1"));
 
         let next = RecordLog::new(state.path(), Durability::Sync);
@@ -401,8 +439,14 @@ mod tests {
     fn a_line_torn_by_a_crash_is_ignored_and_the_rest_kept() {
         let state = tempfile::tempdir().expect("tempdir");
         let log = RecordLog::new(state.path(), Durability::NoSync);
-        log.add("r0", &record(0)).expect("add");
-        log.add("r1", &record(1)).expect("add");
+        log.add("r0", &record(0))
+            .expect("add")
+            .sync_now()
+            .expect("synced");
+        log.add("r1", &record(1))
+            .expect("add")
+            .sync_now()
+            .expect("synced");
         let path = state.path().join(LOG_FILE);
         let mut text = std::fs::read_to_string(&path).expect("log");
         // The crash came in the middle of the removal of r0.
@@ -418,10 +462,19 @@ mod tests {
     fn the_log_is_folded_once_ended_runs_fill_it() {
         let state = tempfile::tempdir().expect("tempdir");
         let log = RecordLog::new(state.path(), Durability::NoSync);
-        log.add("keep", &record(0)).expect("add");
+        log.add("keep", &record(0))
+            .expect("add")
+            .sync_now()
+            .expect("synced");
         for n in 1..=SLACK_BEFORE_FOLDING {
-            log.add(&format!("r{n}"), &record(n)).expect("add");
-            log.remove(&format!("r{n}")).expect("remove");
+            log.add(&format!("r{n}"), &record(n))
+                .expect("add")
+                .sync_now()
+                .expect("synced");
+            log.remove(&format!("r{n}"))
+                .expect("remove")
+                .sync_now()
+                .expect("synced");
         }
         let lines = std::fs::read_to_string(state.path().join(LOG_FILE))
             .expect("log")
@@ -431,7 +484,10 @@ mod tests {
             lines < SLACK_BEFORE_FOLDING,
             "{lines} lines for one live run"
         );
-        log.add("last", &record(9)).expect("add after folding");
+        log.add("last", &record(9))
+            .expect("add after folding")
+            .sync_now()
+            .expect("synced");
         let live = RecordLog::new(state.path(), Durability::NoSync)
             .replay()
             .expect("replay");

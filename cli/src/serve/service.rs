@@ -29,7 +29,7 @@ use tracker_runtime::plan::{Handler as NodeKind, SpawnPlan};
 use super::events::{EventLog, EventRecorder};
 use super::gates::{Gates, ServiceInterviewer};
 use super::plans::PlanCache;
-use super::records::RecordLog;
+use super::records::{RecordLog, Unsynced};
 pub use super::requests::{ApiError, ResumeRequest, Submission};
 use super::runs::{completed, Overrides, Record, RecordedPipeline};
 pub use super::runs::{RunEntry, RunState, Runs};
@@ -239,7 +239,7 @@ impl Service {
             // Its end was not recorded (the service stopped first): nothing
             // to do again.
             if completed(&record.dir) {
-                let _ = self.records.remove(&id);
+                let _ = self.records.remove(&id).and_then(Unsynced::sync_now);
                 continue;
             }
             let resumed_or_remade = match &record.pipeline {
@@ -405,12 +405,14 @@ impl Service {
         // be resumed): it is neither replaced nor removed here.
         let ours = !self.records.contains(&run_id);
         if ours {
-            self.write_record(&run_id, &record)?;
+            self.write_record(&run_id, &record)?
+                .sync_now()
+                .map_err(|e| self.io_failure(self.records.path(), &e))?;
         }
         self.resume(record).inspect_err(|_| {
             // Not resumed: nothing to resume after a restart either.
             if ours {
-                let _ = self.records.remove(&run_id);
+                let _ = self.records.remove(&run_id).and_then(Unsynced::sync_now);
             }
         })
     }
@@ -456,9 +458,10 @@ impl Service {
         Ok((self.plans.share(plan), subgraphs, loaded.text, workflow))
     }
 
-    /// Accepts `submission`: checks it, creates its run directory and record,
-    /// launches it.
-    fn submit(&mut self, submission: Submission) -> Result<String, ApiError> {
+    /// Takes `submission` in: checks it, creates its run directory and
+    /// writes its record. It is accepted once the record is synced, and then
+    /// started ([`Service::launch_accepted`]).
+    fn accept(&mut self, submission: Submission) -> Result<Accepted, ApiError> {
         self.refuse_when_stopping()?;
         if !submission.workdir.is_absolute() {
             return Err(ApiError::Invalid(
@@ -545,7 +548,6 @@ impl Service {
                 ApiError::Internal(e.to_string())
             }
         })?;
-        let run_id = run_dir.id().to_string();
         let record = Record {
             dir: run_dir.path().to_path_buf(),
             workdir: submission.workdir.clone(),
@@ -559,19 +561,43 @@ impl Service {
                 base: copy.base.map(Path::to_path_buf),
             }),
         };
-        if let Err(e) = self.write_record(&run_id, &record) {
-            // Not acknowledged: nothing of it stays.
-            run_dir.discard();
-            return Err(e);
+        let unsynced = match self.write_record(run_dir.id(), &record) {
+            Ok(unsynced) => unsynced,
+            Err(e) => {
+                // Not acknowledged: nothing of it stays.
+                run_dir.discard();
+                return Err(e);
+            }
+        };
+        Ok(Accepted {
+            start: Start {
+                run_dir,
+                plan,
+                subgraphs,
+                completers,
+                workflow,
+                record,
+            },
+            unsynced,
+        })
+    }
+
+    /// Starts a run whose record `synced` says is on the disk, and answers
+    /// with its id; one whose record could not be synced is not
+    /// acknowledged, and nothing of it stays.
+    fn launch_accepted(
+        &mut self,
+        start: Start,
+        synced: std::io::Result<()>,
+    ) -> Result<String, ApiError> {
+        let run_id = start.run_dir.id().to_string();
+        if let Err(e) = synced {
+            // (Its line may yet reach the disk: a removal follows it.)
+            let _ = self.records.remove(&run_id);
+            start.run_dir.discard();
+            return Err(self.io_failure(self.records.path(), &e));
         }
-        self.start(Start {
-            run_dir,
-            plan,
-            subgraphs,
-            completers,
-            workflow,
-            record,
-        });
+        self.start(start);
         Ok(run_id)
     }
 
@@ -620,9 +646,9 @@ impl Service {
         Ok(path)
     }
 
-    /// Records run `id` (synced as the runs' checkpoints are: `--no-fsync`
-    /// covers it too): once this returns, a crash cannot lose the run.
-    fn write_record(&self, id: &str, record: &Record) -> Result<(), ApiError> {
+    /// Records run `id`; once the answer is synced (as the runs' checkpoints
+    /// are: `--no-fsync` covers it too), a crash cannot lose the run.
+    fn write_record(&self, id: &str, record: &Record) -> Result<Unsynced, ApiError> {
         self.records
             .add(id, record)
             .map_err(|e| self.io_failure(self.records.path(), &e))
@@ -680,7 +706,7 @@ impl Service {
         let runs = Arc::clone(&self.runs);
         let finished = Arc::clone(&self.finished);
         let records = Arc::clone(&self.records);
-        let durability = self.durability;
+        let commit_log = self.commit_log.clone();
         // Boxed, both: a run's future lives as long as the run (waiting at a
         // gate for days, maybe), and an async block is as large as its
         // largest state — the launch's, were it inline.
@@ -736,7 +762,7 @@ impl Service {
             // it, to be resumed by the next one.
             gates.forget(&run_id);
             if !entry.stopped_by_service() {
-                forget_record(records, durability, run_id.clone()).await;
+                forget_record(&records, commit_log, &run_id).await;
             }
             entry.finish(status.clone());
             // Its lines are in its activity log now: served from there.
@@ -815,6 +841,13 @@ fn forget_oldest_finished(
 }
 
 /// A run ready to launch.
+/// A submission taken in, its record written and not yet synced.
+struct Accepted {
+    start: Start,
+    unsynced: Unsynced,
+}
+
+/// What [`Service::start`] launches.
 struct Start {
     run_dir: RunDir,
     plan: Arc<SpawnPlan>,
@@ -874,12 +907,10 @@ fn open_commit_log(state: &Path, durability: Durability) -> Option<Arc<CommitLog
 
 /// Removes ended run `id`'s record; a synced removal waits for its disk off
 /// the run's thread, which other runs share.
-async fn forget_record(records: Arc<RecordLog>, durability: Durability, id: String) {
-    let removed = match durability {
-        Durability::NoSync => records.remove(&id),
-        Durability::Sync => tokio::task::spawn_blocking(move || records.remove(&id))
-            .await
-            .unwrap_or_else(|e| Err(std::io::Error::other(e))),
+async fn forget_record(records: &RecordLog, commit_log: Option<Arc<CommitLog>>, id: &str) {
+    let removed = match records.remove(id) {
+        Ok(unsynced) => unsynced.sync(commit_log).await,
+        Err(e) => Err(e),
     };
     if let Err(e) = removed {
         tracing::warn!(error = %e, "cannot record that a run ended; the next service may resume it");
@@ -896,10 +927,21 @@ impl Actor for Service {
 pub struct Submit(pub Submission);
 
 impl Handler<Submit> for Service {
-    type Result = Result<String, ApiError>;
+    type Result = ResponseActFuture<Self, Result<String, ApiError>>;
 
     fn handle(&mut self, msg: Submit, _: &mut Self::Context) -> Self::Result {
-        self.submit(msg.0)
+        let Accepted { start, unsynced } = match self.accept(msg.0) {
+            Ok(accepted) => accepted,
+            Err(e) => return Box::pin(actix::fut::ready(Err(e))),
+        };
+        // The service goes on meanwhile: submissions waiting for their
+        // records share a sync.
+        let synced = unsynced.sync(self.commit_log.clone());
+        Box::pin(
+            async move { (start, synced.await) }
+                .into_actor(self)
+                .map(|(start, synced), service, _| service.launch_accepted(start, synced)),
+        )
     }
 }
 
