@@ -597,6 +597,16 @@ impl Service {
             start.run_dir.discard();
             return Err(self.io_failure(self.records.path(), &e));
         }
+        if self.stopping.load(std::sync::atomic::Ordering::SeqCst) {
+            // The stop began while the record was synced, and cancels only
+            // the runs going when it began: this one is left to the next
+            // service, as the runs it cancels are.
+            tracing::info!(
+                run_id,
+                "the service is stopping; the run starts when it restarts"
+            );
+            return Ok(run_id);
+        }
         self.start(start);
         Ok(run_id)
     }
