@@ -238,46 +238,42 @@ impl Writer {
     /// Writes and syncs `batch` (and syncs each other file it names once),
     /// answers each of its requests, and empties the log when it is full.
     fn commit(&mut self, batch: Vec<Request>) {
-        let mut bytes = Vec::new();
-        let mut records = 0;
-        // Each file once, however many requests name it.
-        let mut files: Vec<(Arc<File>, Result<(), String>)> = Vec::new();
-        for request in &batch {
-            match &request.what {
-                Durable::Record { bytes: record, .. } => {
-                    bytes.extend_from_slice(record);
-                    records += 1;
-                }
-                Durable::File(file) => {
-                    if !files.iter().any(|(seen, _)| Arc::ptr_eq(seen, file)) {
-                        files.push((Arc::clone(file), Ok(())));
-                    }
-                }
+        let mut saves = Vec::new();
+        let mut files = Vec::new();
+        for Request { what, done } in batch {
+            match what {
+                Durable::Record { bytes, root } => saves.push((bytes, root, done)),
+                Durable::File(file) => files.push((file, done)),
             }
         }
-        let result = if records == 0 {
-            Ok(())
-        } else {
-            self.write_records(&bytes, records)
-        };
-        for (file, synced) in &mut files {
-            *synced = file.sync_data().map_err(|e| e.to_string());
-            self.stats.file_syncs.fetch_add(1, Ordering::Relaxed);
-        }
-        for request in batch {
-            let answer = match &request.what {
-                Durable::Record { root, .. } => {
-                    if result.is_ok() && !self.roots.contains(root) {
-                        self.roots.insert(root.clone());
-                    }
-                    result.clone()
+        if !saves.is_empty() {
+            let bytes: Vec<u8> = saves
+                .iter()
+                .flat_map(|(bytes, ..)| bytes.iter().copied())
+                .collect();
+            let result = self.write_records(&bytes, saves.len());
+            // Answered at once: a save does not wait for the other files'
+            // syncs.
+            for (_, root, done) in saves {
+                if result.is_ok() && !self.roots.contains(&root) {
+                    self.roots.insert(root);
                 }
-                Durable::File(file) => files
-                    .iter()
-                    .find(|(seen, _)| Arc::ptr_eq(seen, file))
-                    .map_or(Ok(()), |(_, synced)| synced.clone()),
+                let _ = done.send(result.clone());
+            }
+        }
+        // Each file once, however many requests name it.
+        let mut synced: Vec<(Arc<File>, Result<(), String>)> = Vec::new();
+        for (file, done) in files {
+            let answer = match synced.iter().find(|(seen, _)| Arc::ptr_eq(seen, &file)) {
+                Some((_, result)) => result.clone(),
+                None => {
+                    let result = file.sync_data().map_err(|e| e.to_string());
+                    self.stats.file_syncs.fetch_add(1, Ordering::Relaxed);
+                    synced.push((file, result.clone()));
+                    result
+                }
             };
-            let _ = request.done.send(answer);
+            let _ = done.send(answer);
         }
         if self.written >= MAX_LOG_BYTES {
             match self.empty() {

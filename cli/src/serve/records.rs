@@ -9,11 +9,11 @@
 //! (on ext4 without a journal, freshly deleted inodes slow down every file
 //! created near them for minutes). The sync is the caller's to wait for
 //! ([`Unsynced`]): in a service with a commit log, every append waiting
-//! shares the log's next batch, and the service's thread never waits for
-//! the disk.
+//! shares the log's next batch, and a submission does not hold the service's
+//! thread while its record is synced.
 //!
 //! A line torn by a crash can only be the last, and is one whose append never
-//! returned: replay ignores it. The file is rewritten with only the live
+//! returned or was never synced (so never acknowledged): replay ignores it. The file is rewritten with only the live
 //! records when the service starts, and again whenever ended runs make up
 //! most of it. Records a service of an earlier version left as a file per run
 //! under `<state>/runs/` are taken over when the service starts.

@@ -2,10 +2,12 @@
 //! actors under one runtime supervisor, recorded on disk until they end so
 //! that a service that crashed resumes them when it starts again.
 //!
-//! A submission is acknowledged only once its run directory (with its first,
-//! synced checkpoint) and the service's record of it are on disk: whatever
-//! happens after, the next service finds and resumes it, and the run's own
-//! checkpoint keeps every finished step from running twice.
+//! A submission is acknowledged only once the service's record of it is on
+//! disk, with its run directory (synced then too, in a service without a
+//! commit log; else just before the run starts, and made again from the
+//! record if a power loss takes it first): whatever happens after, the next
+//! service finds and resumes it, and the run's own checkpoint keeps every
+//! finished step from running twice.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -584,7 +586,8 @@ impl Service {
 
     /// Starts a run whose record `synced` says is on the disk, and answers
     /// with its id; one whose record could not be synced is not
-    /// acknowledged, and nothing of it stays.
+    /// acknowledged, and its record is removed (for good, unless that sync
+    /// fails too) before its directory is deleted.
     fn launch_accepted(
         &mut self,
         start: Start,
@@ -592,8 +595,12 @@ impl Service {
     ) -> Result<String, ApiError> {
         let run_id = start.run_dir.id().to_string();
         if let Err(e) = synced {
-            // (Its line may yet reach the disk: a removal follows it.)
-            let _ = self.records.remove(&run_id);
+            // Its line may yet reach the disk (by writeback, or in a fold of
+            // the log): the removal must be there first, or the next service
+            // would make again a run whose submitter was told it failed.
+            if let Err(removal) = self.records.remove(&run_id).and_then(Unsynced::sync_now) {
+                tracing::error!(run_id, error = %removal, "cannot remove the record of a run that was not accepted; the next service may start it");
+            }
             start.run_dir.discard();
             return Err(self.io_failure(self.records.path(), &e));
         }
@@ -850,7 +857,6 @@ fn forget_oldest_finished(
     }
 }
 
-/// A run ready to launch.
 /// A submission taken in, its record written and not yet synced.
 struct Accepted {
     start: Start,
