@@ -79,10 +79,10 @@ impl Pane {
         self.wait_for_all(&[text])
     }
 
-    /// Waits until one screen shows every one of `texts`. (The dashboard
-    /// takes a gate and the events before it by different ways, so a frame
-    /// may show a gate a moment before the node list catches up: a test
-    /// reading several parts of the screen waits for them together.)
+    /// Waits until one screen shows every one of `texts`. (A capture may
+    /// catch a frame half drawn, and a frame may hold only some of a burst of
+    /// events: a test reading several parts of the screen waits for them
+    /// together.)
     fn wait_for_all(&self, texts: &[&str]) -> String {
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
         loop {

@@ -1,8 +1,9 @@
 //! The dashboard on a terminal, beside a running run: a thread that owns
-//! the terminal and draws, a thread that reads keys, a bus subscriber that
-//! hands it the run's events and an interviewer that hands it the run's
-//! gates — all through one bounded channel (crossbeam), so the run's actors
-//! never touch the terminal.
+//! the terminal and draws, a thread that reads keys, and a forwarder actor
+//! that hands it the run's events and gates in the order they came (a gate
+//! is never drawn over a node list that has not seen the events before it) —
+//! all through one bounded channel (crossbeam), so the run's actors never
+//! touch the terminal.
 //!
 //! The terminal is put back however the dashboard ends: when the run ends,
 //! on `q` or Ctrl+C (which cancel the run first), and on a panic.
@@ -58,6 +59,9 @@ pub enum Msg {
 /// The dashboard of one run, running.
 pub struct Dashboard {
     tx: Sender<Msg>,
+    /// Hands over the run's events and gates (started on first use, in the
+    /// run's actor system).
+    forwarder: std::sync::OnceLock<Addr<Forwarder>>,
     drawing: Option<std::thread::JoinHandle<std::io::Result<()>>>,
 }
 
@@ -78,6 +82,7 @@ impl Dashboard {
         });
         Ok(Dashboard {
             tx,
+            forwarder: std::sync::OnceLock::new(),
             drawing: Some(drawing),
         })
     }
@@ -96,24 +101,28 @@ impl Dashboard {
         let drawing = std::thread::spawn(move || run(terminal, view, &rx, &quit));
         Ok(Dashboard {
             tx,
+            forwarder: std::sync::OnceLock::new(),
             drawing: Some(drawing),
         })
     }
 
     /// The subscriber that feeds it the run's events.
     pub fn subscriber(&self) -> Recipient<Deliver> {
-        Forwarder {
-            tx: self.tx.clone(),
-            waiting: Vec::new(),
-            flush_set: false,
-        }
-        .start()
-        .recipient()
+        self.forwarder().recipient()
     }
 
-    /// The interviewer that asks the run's gates on it.
+    /// The interviewer that asks the run's gates on it, each after the
+    /// events that came before it.
     pub fn interviewer(&self) -> Arc<dyn Interviewer> {
-        interviewer_on(self.tx.clone())
+        Arc::new(ForwardedInterviewer {
+            forwarder: self.forwarder(),
+        })
+    }
+
+    fn forwarder(&self) -> Addr<Forwarder> {
+        self.forwarder
+            .get_or_init(|| Forwarder::new(self.tx.clone()).start())
+            .clone()
     }
 
     /// Ends it (the run has ended) and gives the terminal back.
@@ -340,18 +349,31 @@ pub fn unix_now_ms() -> i64 {
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
-/// Hands the run's events to the drawing thread without ever making the run
-/// wait. Batches are gathered for [`GATHER`] and handed over together (one
-/// message, not one per batch, however busy the run); when the drawing
+/// Hands the run's events and gates to the drawing thread without ever
+/// making the run wait. Batches are gathered for [`GATHER`] and handed over
+/// together (one message, not one per batch, however busy the run); a gate
+/// goes at once, after the batches that came before it. When the drawing
 /// thread's queue is full they wait here, in order, and go at the next try
-/// (nothing is dropped, so no state change is lost).
+/// (nothing is dropped, so no state change or gate is lost).
 struct Forwarder {
     tx: Sender<Msg>,
+    /// Batches being gathered.
     waiting: Vec<Batch>,
+    /// What is ready to hand over, in order.
+    ready: std::collections::VecDeque<Msg>,
     flush_set: bool,
 }
 
 impl Forwarder {
+    fn new(tx: Sender<Msg>) -> Forwarder {
+        Forwarder {
+            tx,
+            waiting: Vec::new(),
+            ready: std::collections::VecDeque::new(),
+            flush_set: false,
+        }
+    }
+
     /// Hands over what waits, after [`GATHER`] unless a hand-over is
     /// already due.
     fn flush_soon(&mut self, ctx: &mut Context<Self>) {
@@ -364,20 +386,32 @@ impl Forwarder {
         }
     }
 
-    fn flush(&mut self, ctx: &mut Context<Self>) {
-        if self.waiting.is_empty() {
-            return;
+    /// The batches gathered so far, made ready to hand over.
+    fn gathered(&mut self) {
+        if !self.waiting.is_empty() {
+            self.ready
+                .push_back(Msg::Events(std::mem::take(&mut self.waiting)));
         }
-        let batches = std::mem::take(&mut self.waiting);
-        match self.tx.try_send(Msg::Events(batches)) {
-            Ok(()) => {}
-            Err(crossbeam_channel::TrySendError::Full(Msg::Events(batches))) => {
-                // Nothing came since the take: the order holds.
-                self.waiting = batches;
-                self.flush_soon(ctx);
+    }
+
+    fn flush(&mut self, ctx: &mut Context<Self>) {
+        self.gathered();
+        while let Some(msg) = self.ready.pop_front() {
+            match self.tx.try_send(msg) {
+                Ok(()) => {}
+                Err(crossbeam_channel::TrySendError::Full(msg)) => {
+                    // First again: the order holds.
+                    self.ready.push_front(msg);
+                    self.flush_soon(ctx);
+                    return;
+                }
+                Err(crossbeam_channel::TrySendError::Disconnected(_)) => {
+                    // The dashboard is gone: nothing to show them on (a
+                    // gate's asker hears it was not answered).
+                    self.ready.clear();
+                    return;
+                }
             }
-            // The dashboard is gone: nothing to show them on.
-            Err(_) => {}
         }
     }
 }
@@ -398,8 +432,46 @@ impl Handler<Deliver> for Forwarder {
     }
 }
 
-/// An interviewer that hands each gate to whatever reads `tx` (a
-/// dashboard, or the board of several runs) and waits for its answer.
+/// A gate to ask, handed over after the events that came before it.
+#[derive(Message)]
+#[rtype(result = "()")]
+struct AskGate(GateRequest, oneshot::Sender<GateAnswer>);
+
+impl Handler<AskGate> for Forwarder {
+    type Result = ();
+
+    fn handle(&mut self, msg: AskGate, ctx: &mut Self::Context) {
+        // The batches gathered so far go first, now: the gate is not kept
+        // waiting for the gathering.
+        self.gathered();
+        self.ready.push_back(Msg::Gate(msg.0, msg.1));
+        self.flush(ctx);
+    }
+}
+
+/// Asks a run's gates on its dashboard, through the forwarder of its
+/// events.
+struct ForwardedInterviewer {
+    forwarder: Addr<Forwarder>,
+}
+
+impl Interviewer for ForwardedInterviewer {
+    fn ask(&self, request: GateRequest) -> BoxFuture<Result<GateAnswer, GateError>> {
+        let (reply, answer) = oneshot::channel();
+        let forwarder = self.forwarder.clone();
+        Box::pin(async move {
+            if forwarder.send(AskGate(request, reply)).await.is_err() {
+                return Err(GateError::InputClosed);
+            }
+            // Dropped unanswered: closed on the dashboard (Esc), or the
+            // dashboard ended.
+            answer.await.map_err(|_| GateError::Canceled)
+        })
+    }
+}
+
+/// An interviewer that hands each gate to whatever reads `tx` (the board of
+/// several runs) and waits for its answer.
 pub fn interviewer_on(tx: Sender<Msg>) -> Arc<dyn Interviewer> {
     Arc::new(DashboardInterviewer { tx })
 }
@@ -426,5 +498,82 @@ impl Interviewer for DashboardInterviewer {
             // dashboard ended.
             answer.await.map_err(|_| GateError::Canceled)
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use tracker_handlers::human::GateMode;
+    use tracker_runtime::event::{Actor as Answerer, EventKind, EventSource, PipelineEvent};
+    use tracker_runtime::time::Timestamp;
+
+    use super::*;
+
+    fn started(node: &str) -> Batch {
+        let mut event = PipelineEvent::new(
+            EventKind::StageStarted,
+            EventSource::Pipeline,
+            Timestamp::from_unix_millis(1_765_000_000_000, 0),
+        );
+        event.node_id = Some(node.into());
+        Batch::new(vec![event])
+    }
+
+    fn gate() -> GateRequest {
+        GateRequest {
+            run_id: "a1b2c3d4e5f6".into(),
+            node_id: "Gate".into(),
+            mode: GateMode::Choice,
+            label: "Go on?".into(),
+            prompt: "Go on?".into(),
+            choices: vec!["yes".into(), "no".into()],
+            default: String::new(),
+            questions: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_gate_reaches_the_drawing_thread_after_the_events_before_it_even_with_its_queue_full() {
+        actix::System::new().block_on(async {
+            // Room for one message: the gate has to wait behind the events.
+            let (tx, rx) = crossbeam_channel::bounded(1);
+            let forwarder = Forwarder::new(tx).start();
+            for node in ["Before", "Gate"] {
+                forwarder
+                    .send(Deliver(started(node)))
+                    .await
+                    .expect("delivered");
+            }
+            let interviewer = ForwardedInterviewer {
+                forwarder: forwarder.clone(),
+            };
+            let asking = actix::spawn(interviewer.ask(gate()));
+            // Read as the drawing thread does, off the actors' thread.
+            let (first, second) = tokio::task::spawn_blocking(move || {
+                (rx.recv().expect("first"), rx.recv().expect("second"))
+            })
+            .await
+            .expect("read");
+            let Msg::Events(batches) = first else {
+                panic!("the gate came before the events that preceded it");
+            };
+            let nodes: Vec<_> = batches
+                .iter()
+                .flat_map(|batch| batch.iter())
+                .filter_map(|event| event.node_id.clone())
+                .collect();
+            assert_eq!(nodes, ["Before", "Gate"]);
+            let Msg::Gate(request, reply) = second else {
+                panic!("the gate did not follow its events");
+            };
+            assert_eq!(request.node_id, "Gate");
+            let answer = GateAnswer {
+                response: "yes".into(),
+                answers: Vec::new(),
+                actor: Answerer::Human,
+            };
+            reply.send(answer.clone()).expect("the asker waits");
+            assert_eq!(asking.await.expect("asked").expect("answered"), answer);
+        });
     }
 }
