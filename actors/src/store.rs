@@ -189,8 +189,16 @@ pub struct RunStore {
     commit_log: Option<Arc<CommitLog>>,
     /// The timestamp of the snapshot the journal extends.
     base: String,
-    /// The last save's record for the commit log, until the writer takes it.
-    pending: Option<Vec<u8>>,
+}
+
+/// What a save did.
+#[derive(Debug)]
+pub struct Saved {
+    /// The save's timestamp.
+    pub timestamp: String,
+    /// Its record for the store's commit log: with one, the save is durable
+    /// only once the log has committed this.
+    pub to_commit: Option<Vec<u8>>,
 }
 
 /// What a store has done, for benchmarks and reports; shared, so it can be read
@@ -296,7 +304,6 @@ impl RunStore {
             damaged: false,
             inline: false,
             commit_log: None,
-            pending: None,
         }
     }
 
@@ -314,9 +321,9 @@ impl RunStore {
     }
 
     /// Has durable saves made durable through `log`, with other runs' saves,
-    /// rather than each by a sync of the journal: a save leaves its record
-    /// for [`RunStore::take_pending`], and is durable once the log has
-    /// committed it. Nothing changes for a store that does not sync.
+    /// rather than each by a sync of the journal: a save returns its record
+    /// ([`Saved::to_commit`]), and is durable once the log has committed
+    /// it. Nothing changes for a store that does not sync.
     pub fn commit_through(&mut self, log: Arc<CommitLog>) {
         if self.durability == Durability::Sync {
             self.commit_log = Some(log);
@@ -326,12 +333,6 @@ impl RunStore {
     /// The commit log saves go through, if any.
     pub fn commit_log(&self) -> Option<Arc<CommitLog>> {
         self.commit_log.clone()
-    }
-
-    /// The last save's record for the commit log: the save is durable only
-    /// once the log has committed it.
-    pub fn take_pending(&mut self) -> Option<Vec<u8>> {
-        self.pending.take()
     }
 
     /// The run directory the checkpoint is written to.
@@ -349,8 +350,9 @@ impl RunStore {
         &self.cp
     }
 
-    /// Records `changes` as of `now` and returns the save's timestamp.
-    pub fn save(&mut self, changes: &[Change], now: WallTime) -> std::io::Result<String> {
+    /// Records `changes` as of `now`: the save's timestamp, and what the
+    /// commit log must commit, if saves go through one.
+    pub fn save(&mut self, changes: &[Change], now: WallTime) -> std::io::Result<Saved> {
         for change in changes {
             self.cp.apply(change);
         }
@@ -370,6 +372,7 @@ impl RunStore {
         StoreStats::add(&self.stats.saves, 1);
         // After a failed write the journal may end in a torn line that would
         // hide every later one on replay: start afresh from a snapshot.
+        let mut to_commit = None;
         if self.damaged || self.journal_len + line.len() as u64 > threshold {
             self.compact()?;
         } else {
@@ -395,10 +398,13 @@ impl RunStore {
             self.journal_len += line.len() as u64;
             StoreStats::add(&self.stats.bytes_written, line.len() as u64);
             if self.commit_log.is_some() {
-                self.pending = Some(commit_log::record(&self.dir, &self.base, &timestamp, &line));
+                to_commit = Some(commit_log::record(&self.dir, &self.base, &timestamp, &line));
             }
         }
-        Ok(timestamp)
+        Ok(Saved {
+            timestamp,
+            to_commit,
+        })
     }
 
     /// Closes the journal while the run waits for a long time (at a human

@@ -1,7 +1,7 @@
 //! The checkpoint writer: one per run, persisting checkpoint deltas through a
 //! [`RunStore`] off the actor thread (file syncs block).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use actix::prelude::*;
@@ -18,15 +18,16 @@ pub struct CheckpointWriter {
     /// pool (unless the run has its thread to itself); unsynced ones only
     /// copy into the page cache and run inline.
     blocking: bool,
-    /// Where durable saves are committed with other runs', if anywhere.
-    commit_log: Option<Arc<CommitLog>>,
+    /// Where durable saves are committed with other runs', if anywhere, and
+    /// the run directory they are for.
+    commit_log: Option<(Arc<CommitLog>, Arc<Path>)>,
 }
 
 impl CheckpointWriter {
     /// A writer over an open store.
     pub fn new(store: RunStore) -> CheckpointWriter {
         let blocking = store.syncs_off_thread();
-        let commit_log = store.commit_log();
+        let commit_log = store.commit_log().map(|log| (log, Arc::from(store.dir())));
         CheckpointWriter {
             store: Arc::new(Mutex::new(store)),
             blocking,
@@ -111,32 +112,31 @@ impl Handler<Save> for CheckpointWriter {
 
     fn handle(&mut self, msg: Save, _: &mut Self::Context) -> Self::Result {
         let store = Arc::clone(&self.store);
-        if let Some(log) = self.commit_log.clone() {
+        if let Some((log, dir)) = self.commit_log.clone() {
             // Written now, durable once the log has committed it with
             // whatever other runs saved meanwhile: no thread waits.
-            let saved = locked(&store, |s| {
-                let ts = s.save(&msg.changes, msg.now)?;
-                Ok((ts, s.take_pending(), s.dir().to_path_buf()))
-            });
+            let saved = locked(&store, |s| s.save(&msg.changes, msg.now));
             return AtomicResponse::new(Box::pin(
                 async move {
-                    let (ts, pending, dir) = saved?;
-                    if let Some(record) = pending {
+                    let saved = saved?;
+                    if let Some(record) = saved.to_commit {
                         log.commit(record, &dir).await.map_err(StoreError::Commit)?;
                     }
-                    Ok(ts)
+                    Ok(saved.timestamp)
                 }
                 .into_actor(self),
             ));
         }
         if !self.blocking {
             let saved = locked(&store, |s| s.save(&msg.changes, msg.now));
-            return AtomicResponse::new(Box::pin(actix::fut::ready(saved)));
+            return AtomicResponse::new(Box::pin(actix::fut::ready(saved.map(|s| s.timestamp))));
         }
         AtomicResponse::new(Box::pin(
             async move {
                 tokio::task::spawn_blocking(move || {
-                    locked(&store, |s| s.save(&msg.changes, msg.now))
+                    locked(&store, |s| {
+                        s.save(&msg.changes, msg.now).map(|s| s.timestamp)
+                    })
                 })
                 .await
                 .unwrap_or_else(|e| Err(StoreError::TaskFailed(e)))
