@@ -155,7 +155,7 @@ fn not_a_directory(dir: &Path, meta: &std::fs::Metadata) -> std::io::Error {
 /// it, then renamed over the name, so a reader sees the old or the new
 /// contents and a symlink at `path` is replaced rather than followed.
 pub fn replace(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    replace_with(path, bytes, false)
+    replace_all(&[(path, bytes)], false)
 }
 
 /// [`replace`], with the new contents synced to the disk before the rename, so
@@ -163,7 +163,7 @@ pub fn replace(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 /// an empty file. (Syncing the directory, to make the rename itself durable,
 /// is the caller's business.)
 pub fn replace_synced(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    replace_with(path, bytes, true)
+    replace_all(&[(path, bytes)], true)
 }
 
 /// Syncs directory `dir`, so that the names made or renamed in it are on the
@@ -246,22 +246,6 @@ pub fn out_of_files(error: &std::io::Error) -> bool {
     error
         .raw_os_error()
         .is_some_and(|code| code == Errno::EMFILE as i32 || code == Errno::ENFILE as i32)
-}
-
-fn replace_with(path: &Path, bytes: &[u8], sync: bool) -> std::io::Result<()> {
-    let tmp = temp_name(path);
-    let mut file = create_new(&tmp)?;
-    let written = file.write_all(bytes).and_then(|()| {
-        if sync {
-            file.sync_all()?;
-        }
-        drop(file);
-        std::fs::rename(&tmp, path)
-    });
-    if written.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    written
 }
 
 /// Writes `bytes` to `path` as [`replace`] does, but without the temporary
