@@ -322,14 +322,19 @@ fn gates_are_answered_on_the_console() {
         .stdin
         .take()
         .expect("stdin")
-        .write_all(b"2\n")
+        .write_all(b"rihgt\n2\n")
         .expect("answer");
     let out = child.wait_with_output().expect("finishes");
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let stderr = text(&out.stderr);
     assert!(stderr.contains("Which way?"), "{stderr}");
     assert!(
-        stderr.contains("  1. left") && stderr.contains("  2. right"),
+        stderr.contains("  1. left (default)") && stderr.contains("  2. right"),
+        "{stderr}"
+    );
+    // A line that names no choice is asked again, not taken as a route.
+    assert!(
+        stderr.contains("\"rihgt\" is not one of gate \"Pick\"'s choices: left, right"),
         "{stderr}"
     );
     assert_eq!(
@@ -337,8 +342,20 @@ fn gates_are_answered_on_the_console() {
         "right\n"
     );
 
-    // No answer (stdin closed) is a handler error, not a hang.
+    // The end of input picks the default (here the first choice), as the
+    // reference's console does.
     let out = run_in(d, &["gate.dip"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("end of input: taking \"left\""));
+    assert_eq!(
+        std::fs::read_to_string(d.join("way.txt")).expect("way"),
+        "left\n"
+    );
+
+    // A gate with no option to fall back on fails its run: no hang, no
+    // answer made up.
+    std::fs::write(d.join("text.dip"), "workflow T\n  start: Ask\n  exit: Done\n  human Ask\n    mode: freeform\n  agent Done\n    label: Done\n  edges\n    Ask -> Done\n").expect("write");
+    let out = run_in(d, &["text.dip"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(
         text(&out.stderr).contains("standard input is closed"),

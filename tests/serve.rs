@@ -309,6 +309,33 @@ fn a_gate_waits_for_its_answer_over_the_api_and_is_answered_once() {
     assert_eq!(gates["gates"][0]["node_id"], "Gate");
     assert_eq!(gates["gates"][0]["choices"], json!(["yes", "no"]));
 
+    // A mistyped answer takes no branch: it is refused, naming the options,
+    // and the gate goes on waiting.
+    let (status, body) = service.http(
+        "POST",
+        &format!("/v1/runs/{id}/gates/Gate"),
+        Some(json!({"answer": "yse"}).to_string()),
+    );
+    assert_eq!(status, 400, "{body}");
+    assert!(
+        body["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("\"yse\"") && e.contains("yes, no")),
+        "{body}"
+    );
+    let out = service
+        .client(&["answer", &id, "Gate", "maybe"])
+        .output()
+        .expect("mistyped answer");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("not one of gate \"Gate\"'s choices"),
+        "{}",
+        text(&out.stderr)
+    );
+    let (_, gates) = service.http("GET", &format!("/v1/runs/{id}/gates"), None);
+    assert_eq!(gates["gates"][0]["node_id"], "Gate", "still waiting");
+
     let out = service
         .client(&["answer", &id, "Gate", "yes"])
         .output()

@@ -105,15 +105,14 @@ async fn ask_on_console(
         }
         _ => {
             for (i, choice) in request.choices.iter().enumerate() {
-                let mark = if *choice == request.default {
+                let mark = if Some(choice.as_str()) == request.default_pick() {
                     " (default)"
                 } else {
                     ""
                 };
                 say(&format!("  {}. {choice}{mark}\n", i + 1));
             }
-            say("> ");
-            pick(request, read_line(lines).await?.trim())
+            pick_on_console(request, lines).await
         }
     };
     Ok(GateAnswer {
@@ -123,76 +122,23 @@ async fn ask_on_console(
     })
 }
 
-/// The choice a typed line picks: empty is the default (or the first choice), a
-/// number picks by position, otherwise the choice it names (ignoring case) or,
-/// for a single character, the one choice starting with it; anything else is
-/// taken as typed.
-fn pick(request: &GateRequest, line: &str) -> String {
-    let choices = &request.choices;
-    if line.is_empty() {
-        return if request.default.is_empty() {
-            choices.first().cloned().unwrap_or_default()
-        } else {
-            request.default.clone()
+/// Asks until a line picks one of `request`'s options (a choice or yes/no
+/// gate takes nothing else). The end of input picks the default, as the
+/// reference's console does.
+async fn pick_on_console(
+    request: &GateRequest,
+    lines: &mut mpsc::Receiver<Option<String>>,
+) -> String {
+    loop {
+        say("> ");
+        let Some(Some(line)) = lines.recv().await else {
+            let pick = request.default_pick().unwrap_or_default().to_string();
+            say(&format!("\n(end of input: taking {pick:?})\n"));
+            return pick;
         };
-    }
-    if let Some(choice) = line
-        .parse::<usize>()
-        .ok()
-        .and_then(|n| n.checked_sub(1))
-        .and_then(|i| choices.get(i))
-    {
-        return choice.clone();
-    }
-    if let Some(choice) = choices.iter().find(|c| c.eq_ignore_ascii_case(line)) {
-        return choice.clone();
-    }
-    let mut chars = line.chars();
-    if let (Some(first), None) = (chars.next(), chars.next()) {
-        let starting: Vec<&String> = choices
-            .iter()
-            .filter(|c| {
-                c.chars()
-                    .next()
-                    .is_some_and(|c| c.to_lowercase().eq(first.to_lowercase()))
-            })
-            .collect();
-        if let [only] = starting.as_slice() {
-            return (*only).clone();
+        match request.resolve(&line) {
+            Ok(pick) => return pick,
+            Err(err) => say(&format!("{err}; type one of them, or its number\n")),
         }
-    }
-    line.to_string()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn request(choices: &[&str], default: &str) -> GateRequest {
-        GateRequest {
-            run_id: "r".into(),
-            node_id: "G".into(),
-            mode: GateMode::Choice,
-            label: String::new(),
-            prompt: String::new(),
-            choices: choices.iter().map(|c| c.to_string()).collect(),
-            default: default.into(),
-            questions: Vec::new(),
-        }
-    }
-
-    #[test]
-    fn typed_lines_pick_choices() {
-        let r = request(&["✅ Ship", "Ünsure", "revise"], "revise");
-        assert_eq!(pick(&r, ""), "revise");
-        assert_eq!(pick(&r, "1"), "✅ Ship");
-        assert_eq!(pick(&r, "REVISE"), "revise");
-        assert_eq!(pick(&r, "ü"), "Ünsure");
-        assert_eq!(pick(&r, "r"), "revise");
-        assert_eq!(pick(&r, "x"), "x");
-        assert_eq!(pick(&r, "✅"), "✅ Ship");
-        let ambiguous = request(&["stop", "ship"], "");
-        assert_eq!(pick(&ambiguous, "s"), "s");
-        assert_eq!(pick(&ambiguous, ""), "stop");
     }
 }

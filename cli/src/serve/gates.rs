@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use serde_json::{json, Value};
 use tokio::sync::oneshot;
-use tracker_handlers::human::{GateAnswer, GateError, GateRequest, Interviewer};
+use tracker_handlers::human::{GateAnswer, GateError, GateRequest, Interviewer, NotAChoice};
 use tracker_handlers::questions::Answer;
 use tracker_handlers::BoxFuture;
 use tracker_runtime::event::Actor;
@@ -50,6 +50,9 @@ pub enum AnswerError {
         /// The gate's node.
         node: String,
     },
+    /// The answer names none of the options of a gate that takes only them.
+    #[error(transparent)]
+    NotAChoice(#[from] NotAChoice),
 }
 
 impl Gates {
@@ -89,7 +92,9 @@ impl Gates {
     }
 
     /// Answers gate `node` of run `run` with `response` (and, for an
-    /// interview, `answers` in question order).
+    /// interview, `answers` in question order). A choice or yes/no gate takes
+    /// one of its options (by name, in any case, or by number); anything else
+    /// is refused and the gate goes on waiting.
     pub fn answer(
         &self,
         run: &str,
@@ -101,6 +106,12 @@ impl Gates {
         let mut held = self.held.lock().unwrap_or_else(PoisonError::into_inner);
         // A gate whose node went (cancelled, timed out, its run over) waits
         // no more.
+        let response = match held.waiting.get(&key) {
+            Some(w) if !w.reply.is_closed() && w.request.takes_only_choices() => {
+                w.request.resolve(&response)?
+            }
+            _ => response,
+        };
         let waiting = held.waiting.remove(&key).filter(|w| !w.reply.is_closed());
         let Some(waiting) = waiting else {
             return Err(if held.answered.contains(&key) {

@@ -56,6 +56,88 @@ pub struct GateRequest {
     pub questions: Vec<Question>,
 }
 
+/// A typed answer that names none of a gate's options, where only they will
+/// do (a choice or yes/no gate).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{given:?} is not one of gate {node:?}'s choices: {}", .choices.join(", "))]
+pub struct NotAChoice {
+    /// The gate's node.
+    pub node: String,
+    /// What was typed.
+    pub given: String,
+    /// What it could have been.
+    pub choices: Vec<String>,
+}
+
+impl GateRequest {
+    /// Whether an answer must be one of [`choices`](Self::choices): a choice
+    /// or yes/no gate. A freeform gate's labels are suggestions.
+    pub fn takes_only_choices(&self) -> bool {
+        matches!(self.mode, GateMode::Choice | GateMode::YesNo) && !self.choices.is_empty()
+    }
+
+    /// The option taken when none is typed: the default, else the first.
+    pub fn default_pick(&self) -> Option<&str> {
+        if self.default.is_empty() {
+            self.choices.first().map(String::as_str)
+        } else {
+            Some(&self.default)
+        }
+    }
+
+    /// The option `typed` picks: nothing is the default, then the option it
+    /// names exactly, then ignoring case, then by its number (from 1), then
+    /// the one option starting with it when it is a single character. Text
+    /// that picks none is an error where only options will do, and is taken
+    /// as typed elsewhere (a freeform gate's own words).
+    pub fn resolve(&self, typed: &str) -> Result<String, NotAChoice> {
+        let line = typed.trim();
+        if self.choices.is_empty() {
+            return Ok(typed.to_string());
+        }
+        if line.is_empty() {
+            return Ok(self.default_pick().unwrap_or_default().to_string());
+        }
+        let choices = &self.choices;
+        let named = choices
+            .iter()
+            .find(|c| c.as_str() == line)
+            .or_else(|| choices.iter().find(|c| c.eq_ignore_ascii_case(line)));
+        let numbered = || {
+            line.parse::<usize>()
+                .ok()
+                .and_then(|n| n.checked_sub(1))
+                .and_then(|i| choices.get(i))
+        };
+        let initial = || {
+            let mut chars = line.chars();
+            let (Some(first), None) = (chars.next(), chars.next()) else {
+                return None;
+            };
+            let mut starting = choices.iter().filter(|c| {
+                c.chars()
+                    .next()
+                    .is_some_and(|c| c.to_lowercase().eq(first.to_lowercase()))
+            });
+            match (starting.next(), starting.next()) {
+                (Some(only), None) => Some(only),
+                _ => None,
+            }
+        };
+        if let Some(choice) = named.or_else(numbered).or_else(initial) {
+            return Ok(choice.clone());
+        }
+        if self.takes_only_choices() {
+            return Err(NotAChoice {
+                node: self.node_id.clone(),
+                given: line.to_string(),
+                choices: choices.clone(),
+            });
+        }
+        Ok(line.to_string())
+    }
+}
+
 /// An answer.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct GateAnswer {
@@ -82,13 +164,10 @@ pub struct AutoApprove;
 impl AutoApprove {
     /// The answer `request` gets.
     pub fn answer(request: &GateRequest) -> GateAnswer {
-        let response = if !request.default.is_empty() {
-            request.default.clone()
-        } else if let Some(first) = request.choices.first() {
-            first.clone()
-        } else {
-            "auto-approved".to_string()
-        };
+        let response = request
+            .default_pick()
+            .unwrap_or("auto-approved")
+            .to_string();
         let answers = request
             .questions
             .iter()
@@ -465,6 +544,56 @@ mod tests {
         let texts: Vec<&str> = answer.answers.iter().map(|a| a.answer.as_str()).collect();
         assert_eq!(texts, ["postgres", "yes"]);
         assert_eq!(answer.actor, Actor::Autopilot);
+    }
+
+    #[test]
+    fn typed_answers_resolve_to_the_option_they_name() {
+        let r = request(GateMode::Choice, &["✅ Ship", "Ünsure", "revise"], "revise");
+        assert_eq!(r.resolve("").as_deref(), Ok("revise"));
+        assert_eq!(r.resolve("1").as_deref(), Ok("✅ Ship"));
+        assert_eq!(r.resolve(" REVISE ").as_deref(), Ok("revise"));
+        assert_eq!(r.resolve("ü").as_deref(), Ok("Ünsure"));
+        assert_eq!(r.resolve("r").as_deref(), Ok("revise"));
+        assert_eq!(r.resolve("✅").as_deref(), Ok("✅ Ship"));
+        let numbers = request(GateMode::Choice, &["2", "1"], "");
+        assert_eq!(
+            numbers.resolve("1").as_deref(),
+            Ok("1"),
+            "a name before a number"
+        );
+        assert_eq!(
+            numbers.resolve("").as_deref(),
+            Ok("2"),
+            "no default: the first"
+        );
+    }
+
+    #[test]
+    fn a_choice_or_yes_no_gate_refuses_what_names_none_of_its_options() {
+        let r = request(GateMode::Choice, &["delete", "keep"], "keep");
+        for wrong in ["kep", "3", "0", "x"] {
+            let err = r.resolve(wrong).expect_err(wrong);
+            assert_eq!(err.given, wrong);
+            assert_eq!(err.choices, ["delete", "keep"]);
+        }
+        let ambiguous = request(GateMode::Choice, &["stop", "ship"], "");
+        assert!(ambiguous.resolve("s").is_err());
+        let yes_no = request(GateMode::YesNo, &["Yes", "No"], "");
+        assert_eq!(yes_no.resolve("n").as_deref(), Ok("No"));
+        assert_eq!(yes_no.resolve("yes").as_deref(), Ok("Yes"));
+        assert!(yes_no.resolve("maybe").is_err());
+    }
+
+    #[test]
+    fn a_freeform_gate_takes_its_own_words() {
+        let labelled = request(GateMode::Freeform, &["approve", "revise"], "");
+        assert_eq!(labelled.resolve("2").as_deref(), Ok("revise"));
+        assert_eq!(
+            labelled.resolve("tighten the intro").as_deref(),
+            Ok("tighten the intro")
+        );
+        let plain = request(GateMode::Freeform, &[], "");
+        assert_eq!(plain.resolve("  as typed ").as_deref(), Ok("  as typed "));
     }
 
     #[test]
