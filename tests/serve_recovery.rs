@@ -374,3 +374,25 @@ fn runs_accepted_before_their_directories_were_on_the_disk_are_made_whole_from_t
         "the copy restored from the record"
     );
 }
+
+#[test]
+fn a_resume_of_a_run_the_service_drove_takes_what_the_request_changes() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let d = dir.path();
+    std::fs::write(
+        d.join("gated.dip"),
+        "workflow Gated\n  start: Start\n  exit: Done\n  vars\n    go: no\n  agent Start\n    label: Start\n  tool Check\n    timeout: 30s\n    command: test ${params.go} = yes && echo ran >> ledger.txt\n  agent Done\n    label: Done\n  edges\n    Start -> Check\n    Check -> Done\n",
+    )
+    .expect("pipeline");
+    let service = Service::start(d);
+    let id = service.submit_json("gated.dip");
+    assert_ne!(service.wait_for_end(&id), "success", "go is no");
+
+    // Resumed with the variable changed, the step that failed runs with it.
+    let body = serde_json::json!({"params": {"go": "yes"}}).to_string();
+    let (status, reply) = service.http("POST", &format!("/v1/runs/{id}/resume"), Some(body));
+    assert_eq!(status, 200, "{reply}");
+    assert_eq!(service.wait_for_end(&id), "success");
+    let ledger = std::fs::read_to_string(d.join("ledger.txt")).expect("ledger");
+    assert_eq!(ledger, "ran\n");
+}

@@ -61,16 +61,18 @@ pub struct ResumeRequest {
     /// Where a run this service does not know was recorded (absolute).
     #[serde(default)]
     pub workdir: Option<PathBuf>,
-    /// Values for its variables (a run this service does not know).
+    /// Values for its variables (for a run this service drove, added to
+    /// those it had).
     #[serde(default)]
     pub params: BTreeMap<String, String>,
-    /// Answer its gates automatically (a run this service does not know).
+    /// Answer its gates automatically.
     #[serde(default)]
     pub auto_approve: bool,
-    /// Its agents' provider (a run this service does not know).
+    /// Its agents' provider (for a run this service drove, instead of the
+    /// one it had).
     #[serde(default)]
     pub provider: Option<String>,
-    /// Its agents' model (a run this service does not know).
+    /// Its agents' model (likewise).
     #[serde(default)]
     pub model: Option<String>,
 }

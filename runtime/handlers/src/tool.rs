@@ -107,7 +107,7 @@ async fn run_tool(task: NodeTask, env: HandlerEnv) -> Result<Outcome, HandlerErr
     if output.adopted {
         let mut event = env.event(tracker_runtime::event::EventKind::Warning, &task);
         event.message = Some(format!(
-            "tool node {id:?}: the command was already running when tracker stopped; adopted its result (exit {}) instead of running it again",
+            "tool node {id:?}: the command started before tracker stopped (it may have finished); adopted its result (exit {}) instead of running it again",
             output.exit_code
         ));
         env.events.emit(event).await;

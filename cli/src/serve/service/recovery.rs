@@ -140,7 +140,16 @@ impl Service {
                         "run {id} completed; there is nothing to resume"
                     )))
                 }
-                RunState::Finished(_) => run.record.clone(),
+                RunState::Finished(_) => {
+                    // What the request asks (another provider for a run
+                    // whose own failed, say) applies to this resume.
+                    let mut record = run.record.clone();
+                    record.provider = request.provider.or(record.provider);
+                    record.model = request.model.or(record.model);
+                    record.params.extend(request.params);
+                    record.auto_approve |= request.auto_approve;
+                    record
+                }
                 _ => {
                     return Err(ApiError::Conflict(format!(
                         "run {id} is going in this service already"
