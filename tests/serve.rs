@@ -174,6 +174,25 @@ fn bad_requests_get_the_right_4xx_naming_the_field() {
             "{method} {path}: {answer}"
         );
     }
+    // A submitted text's errors, every one, at their lines in the text: it has
+    // no file a client could look at.
+    let text = "workflow X\n  start: A\n  exit: B\n  agent A\n    label: A\n  edges\n    A -> C\n";
+    let (status, answer) = service.http(
+        "POST",
+        "/v1/runs",
+        Some(json!({"pipeline_text": text, "workdir": workdir}).to_string()),
+    );
+    assert_eq!(status, 400, "{answer}");
+    let error = answer["error"].as_str().unwrap_or_default();
+    assert!(
+        error.contains("pipeline_text:3:9: exit node \"B\""),
+        "{error}"
+    );
+    assert!(
+        error.contains("pipeline_text:7:10: edge references unknown target node \"C\""),
+        "{error}"
+    );
+    assert!(!error.contains(".dip"), "{error}");
     // Nothing was created for any of them.
     assert!(!dir.path().join(".tracker").exists());
 }

@@ -62,14 +62,22 @@ pub enum Diagnostics {
     /// Say nothing; errors become the load error's text (the conformance
     /// harness, which ignores lint).
     Quiet,
+    /// Say nothing; every error becomes a line of the load error's text (the
+    /// service, whose client sees no stderr).
+    Listed,
 }
 
 /// Loads `source` for running. Invalid pipelines are errors (after their
 /// diagnostics are printed, with [`Diagnostics::Print`]).
 pub fn load(source: &PipelineSource, diagnostics: Diagnostics) -> Result<Loaded> {
+    load_as(source, diagnostics, source.display_name())
+}
+
+/// [`load`], naming the pipeline `name` in messages (a text submitted to the
+/// service has no file of its user's to name).
+pub fn load_as(source: &PipelineSource, diagnostics: Diagnostics, name: String) -> Result<Loaded> {
     let doc = pipeline::load(source)?;
     let base_dir = source.base_dir();
-    let name = source.display_name();
     check(&doc, base_dir.as_deref(), &name, diagnostics)?;
     let plan = compile(&doc, &name)?;
     let mut subgraphs = BTreeMap::new();
@@ -121,6 +129,10 @@ fn check(
         {
             writeln!(err, "warning: {}", located(d))?;
         }
+    }
+    if diagnostics == Diagnostics::Listed && !errors.is_empty() {
+        let lines: Vec<String> = errors.iter().map(|d| located(d)).collect();
+        bail!("{}", lines.join("\n"));
     }
     if let Some(first) = errors.first() {
         let more = match errors.len() {

@@ -242,7 +242,13 @@ impl Service {
         ),
         ApiError,
     > {
-        let loaded = load::load(source, Diagnostics::Quiet)
+        // A submitted text's file is the service's own, deleted once loaded:
+        // its errors name the request's field instead.
+        let name = match source.file() {
+            Some(file) if file.starts_with(&self.texts) => "pipeline_text".to_string(),
+            _ => source.display_name(),
+        };
+        let loaded = load::load_as(source, Diagnostics::Listed, name)
             .map_err(|e| ApiError::Invalid(format!("pipeline: {e:#}")))?;
         let mut plan = loaded.plan;
         for (key, value) in overrides.params {

@@ -87,16 +87,28 @@ async fn require_token(State(token): State<Arc<str>>, request: Request, next: Ne
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "));
-    match given {
-        Some(given) if same(given.as_bytes(), token.as_bytes()) => next.run(request).await,
-        _ => (
-            StatusCode::UNAUTHORIZED,
-            [(header::WWW_AUTHENTICATE, "Bearer")],
-            Json(json!({ "error": "authorization: a bearer token is required (the service's token file)" })),
-        )
-            .into_response(),
-    }
+        .and_then(bearer);
+    let error = match given {
+        Some(given) if same(given.as_bytes(), token.as_bytes()) => return next.run(request).await,
+        Some(_) => "authorization: the bearer token is not this service's (see its token file)",
+        None => "authorization: a bearer token is required (the service's token file)",
+    };
+    (
+        StatusCode::UNAUTHORIZED,
+        [(header::WWW_AUTHENTICATE, "Bearer")],
+        Json(json!({ "error": error })),
+    )
+        .into_response()
+}
+
+/// The token of an `Authorization` value of the bearer scheme, whose name
+/// is matched in any case (RFC 9110 §11.1).
+fn bearer(value: &str) -> Option<&str> {
+    let (scheme, token) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim())
+        .filter(|t| !t.is_empty())
 }
 
 /// Compares in time independent of where the bytes differ.
@@ -136,6 +148,16 @@ mod tests {
             refused.to_string().contains("only you can read"),
             "{refused}"
         );
+    }
+
+    #[test]
+    fn the_bearer_scheme_is_named_in_any_case() {
+        assert_eq!(bearer("Bearer abc"), Some("abc"));
+        assert_eq!(bearer("bearer abc"), Some("abc"));
+        assert_eq!(bearer("BEARER  abc "), Some("abc"));
+        assert_eq!(bearer("Basic abc"), None);
+        assert_eq!(bearer("Bearer "), None);
+        assert_eq!(bearer("Bearerabc"), None);
     }
 
     #[test]
