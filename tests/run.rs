@@ -184,15 +184,22 @@ fn resume_ids_must_match_exactly_one_run() {
 fn exit_codes_follow_the_reference() {
     let dir = tempfile::tempdir().expect("temp dir");
     let d = dir.path();
-    std::fs::write(d.join("fail.dip"), "workflow F\n  start: A\n  exit: B\n  tool A\n    timeout: 5s\n    command: exit 3\n  agent B\n    label: B\n  edges\n    A -> B\n").expect("write");
+    std::fs::write(d.join("fail.dip"), "workflow F\n  start: A\n  exit: B\n  tool A\n    timeout: 5s\n    command: echo building; echo cannot find libfoo >&2; exit 3\n  agent B\n    label: B\n  edges\n    A -> B\n").expect("write");
     let out = run_in(d, &["fail.dip"]);
     assert_eq!(out.status.code(), Some(1));
     let stderr = text(&out.stderr);
+    // The failure line says where the run stopped and what the step said.
     assert!(
-        stderr.lines().any(|l| l.starts_with("error: ✗ Run failed")),
+        stderr.lines().any(|l| l.starts_with("error: ✗ Run failed")
+            && l.ends_with("(node \"A\": cannot find libfoo)")),
         "{stderr}"
     );
-    assert!(text(&out.stdout).contains("Resume: tracker -r "));
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("✗ Run failed\n  node \"A\": cannot find libfoo\n"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("Resume: tracker -r "));
 
     std::fs::write(d.join("over.dip"), "workflow O\n  start: A\n  exit: C\n  tool A\n    timeout: 5s\n    command: exit 1\n  human G\n    mode: choice\n  agent C\n    label: C\n  edges\n    A -> C  when ctx.outcome = success\n    A -> G  when ctx.outcome = fail\n    G -> C  label: accept  override: true\n").expect("write");
     let out = run_in(d, &["over.dip", "--auto-approve"]);

@@ -2,5 +2,6 @@
 //! summary at the end. The printers are event-bus subscribers.
 
 pub mod console;
+pub mod failure;
 pub mod ndjson;
 pub mod summary;

@@ -7,6 +7,8 @@ use std::time::Duration;
 use dippin::diagnostic::{printable_line, printable_text};
 use tracker_runtime::engine::{RunEnd, RunResult, TerminalStatus};
 
+use super::failure::{self, FailureKind};
+
 /// Everything the summary shows.
 pub struct Summary<'a> {
     /// The run's id.
@@ -92,6 +94,14 @@ fn render_result(out: &mut String, result: &RunResult) {
             "\nHALTED: budget exceeded ({})",
             printable_line(&result.budget_limits_hit.join(", "))
         );
+    } else if result.status == TerminalStatus::Fail {
+        if let Some(reason) = failure::reason(result) {
+            let kind = FailureKind::of(&reason);
+            let _ = writeln!(out, "\n{}\n  {reason}", kind.title());
+            if let Some(step) = kind.next_step() {
+                let _ = writeln!(out, "  {step}");
+            }
+        }
     }
 }
 
@@ -204,7 +214,15 @@ pub fn failure_line(end: &RunEnd) -> Option<String> {
         Some(TerminalStatus::PausedBilling) => {
             Some(with("💳 paused: provider credit or quota exhausted"))
         }
-        Some(TerminalStatus::Fail) => Some(with("✗ Run failed")),
+        Some(TerminalStatus::Fail) => {
+            let reason = end.result.as_ref().and_then(failure::reason);
+            let kind = FailureKind::of(&format!("{detail} {}", reason.as_deref().unwrap_or("")));
+            Some(match reason {
+                Some(reason) if detail.is_empty() => format!("{}: {reason}", kind.title()),
+                Some(reason) => format!("{}: {detail} ({reason})", kind.title()),
+                None => with(kind.title()),
+            })
+        }
         None => Some(with("✗ Run halted")),
     }
 }
