@@ -45,6 +45,26 @@ fn validate_prints_counts_for_a_valid_file() {
 }
 
 #[test]
+fn validate_refuses_what_run_would_refuse() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(
+        dir.path().join("neg.dip"),
+        "workflow W\n  start: A\n  exit: B\n  agent A\n    prompt: a\n  tool T\n    timeout: -5s\n    command: true\n  agent B\n    prompt: b\n  edges\n    A -> T\n    T -> B\n",
+    )
+    .expect("write");
+    let out = run_in(dir.path(), &["validate", "neg.dip"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr
+            .contains("error: neg.dip:6:8: node \"T\": timeout \"-5s\" is not a positive duration"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("neg.dip: invalid: 1 error(s)"), "{stderr}");
+    assert!(text(&out.stdout).is_empty());
+}
+
+#[test]
 fn check_json_has_the_reference_shape() {
     let dir = tempfile::tempdir().expect("temp dir");
     std::fs::write(

@@ -4,6 +4,8 @@ use std::io::Write;
 
 use anyhow::Result;
 
+use tracker_runtime::plan::{PlanError, SpawnPlan};
+
 use crate::args::ValidateArgs;
 use crate::exit;
 use crate::report::{write_human, Tally};
@@ -22,7 +24,16 @@ pub(crate) fn verdict(
 ) -> Result<u8> {
     let mut stderr = std::io::stderr().lock();
     write_human(&mut stderr, doc, diags)?;
-    let tally = Tally::of(diags);
+    let mut tally = Tally::of(diags);
+    if tally.errors == 0 {
+        // The language lets through some values the runtime cannot use (a
+        // negative timeout, an unknown fan-in policy): said here, not only
+        // when `run` refuses them.
+        if let Err(refusal) = runnable(name, doc) {
+            writeln!(stderr, "error: {refusal}")?;
+            tally.errors += 1;
+        }
+    }
     if tally.errors > 0 {
         writeln!(
             stderr,
@@ -44,4 +55,20 @@ pub(crate) fn verdict(
         writeln!(stdout, "{name}: valid ({nodes} nodes, {edges} edges)")?;
     }
     Ok(exit::OK)
+}
+
+/// Whether the runtime can run `doc`: its plan compiles. The error names the
+/// node's line and column.
+fn runnable(name: &str, doc: &dippin::Document) -> Result<(), String> {
+    match SpawnPlan::compile(&doc.workflow) {
+        Ok(_) => Ok(()),
+        Err(PlanError::Setting(setting)) => {
+            let at = doc.source.position(setting.offset);
+            Err(format!(
+                "{name}:{}:{}: {setting} (tracker cannot run this)",
+                at.line, at.column
+            ))
+        }
+        Err(other) => Err(format!("{name}: {other}")),
+    }
 }
