@@ -587,7 +587,7 @@ fn a_gateway_routes_each_provider_under_its_own_prefix() {
     );
     assert_eq!(out.status.code(), Some(1));
     assert!(
-        text(&out.stderr).contains("unknown gateway kind \"nope\""),
+        text(&out.stderr).contains("invalid value 'nope' for '--gateway-kind <KIND>'"),
         "{}",
         text(&out.stderr)
     ); // Provider settings are read only for the providers a pipeline uses.
@@ -601,11 +601,10 @@ fn a_gateway_routes_each_provider_under_its_own_prefix() {
             "stub",
             "--gateway-url",
             &gateway,
-            "--gateway-kind",
-            "nope",
         ],
         &[
             (key_var, KEY.to_string()),
+            ("TRACKER_GATEWAY_KIND", "nope".to_string()),
             ("TRACKER_LLM_RETRY_BASE", "soon".to_string()),
         ],
     );

@@ -121,6 +121,11 @@ fn bad_input_gives_one_clear_line_and_leaves_nothing_behind() {
     );
     assert_clean_failure(
         d,
+        &["run", "flow.dip", "--supervise", "Helo:restart=permanent"],
+        "flow.dip has no node \"Helo\"",
+    );
+    assert_clean_failure(
+        d,
         &["run", "flow.dip", "-w", "no/such/dir"],
         "working directory",
     );
@@ -130,6 +135,11 @@ fn bad_input_gives_one_clear_line_and_leaves_nothing_behind() {
     let out = run_in(d, &["run", "flow.dip", "--frobnicate"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out.stderr).starts_with("error: unexpected argument '--frobnicate'"));
+    let out = run_in(d, &["run", "flow.dip", "--gateway-kind", "cf-ai"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).starts_with("error: invalid value 'cf-ai' for '--gateway-kind <KIND>'")
+    );
     assert!(run_dirs(d).is_empty());
 }
 

@@ -327,7 +327,11 @@ fn malformed_test_files_are_located_errors() {
     let out = run_in(dir.path(), &["test", "flow.dip", "--run", "nothing"]);
     assert_eq!(out.status.code(), Some(2));
     // So are bad arguments: apart from failing tests' 1.
-    for args in [&["test"][..], &["test", "flow.dip", "--format", "yaml"]] {
+    for args in [
+        &["test"][..],
+        &["test", "flow.dip", "--format", "yaml"],
+        &["test", "nope.dip"],
+    ] {
         let out = run_in(dir.path(), args);
         assert_eq!(
             out.status.code(),

@@ -324,7 +324,7 @@ pub struct RunArgs {
     pub gateway_url: Option<String>,
     /// The gateway's kind: `cf-aig` (default) or `bedrock` (as
     /// `TRACKER_GATEWAY_KIND`).
-    #[arg(long, value_name = "KIND")]
+    #[arg(long, value_name = "KIND", value_parser = ["cf-aig", "bedrock"])]
     pub gateway_kind: Option<String>,
 }
 

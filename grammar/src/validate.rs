@@ -74,10 +74,15 @@ fn duplicate_nodes(index: &Graph<'_>, out: &mut Vec<Diagnostic>) {
         out.push(
             Diagnostic::error(DUPLICATE_NODE, format!("duplicate node ID {:?}", node.id))
                 .with_span(node.span)
-                .with_help(format!(
-                    "first declared as a {} node; rename one of them",
-                    first.kind().as_str()
-                )),
+                .with_help({
+                    let kind = first.kind().as_str();
+                    let article = if kind.starts_with(['a', 'e', 'i', 'o', 'u']) {
+                        "an"
+                    } else {
+                        "a"
+                    };
+                    format!("first declared as {article} {kind} node; rename one of them")
+                }),
         );
     }
 }

@@ -299,6 +299,17 @@ impl Settings {
         };
         let mut supervision = load::node_supervision(&loaded.plan);
         for spec in &args.supervise {
+            if let Some((node, _)) = spec.split_once(':').filter(|(n, _)| !n.contains('=')) {
+                // A misspelt node would otherwise be supervised as asked:
+                // never, the run going on with the defaults.
+                let node = node.trim();
+                let has = |plan: &tracker_runtime::plan::SpawnPlan| {
+                    plan.nodes.iter().any(|n| n.id == node)
+                };
+                if !has(&loaded.plan) && !loaded.subgraphs.values().any(|p| has(p)) {
+                    bail!("--supervise {spec:?}: {} has no node {node:?}", loaded.name);
+                }
+            }
             supervision
                 .apply(spec)
                 .map_err(|e| anyhow!("--supervise {spec:?}: {e}"))?;

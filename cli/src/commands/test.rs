@@ -82,7 +82,14 @@ struct Outcome {
 
 /// Runs the tests and prints their results.
 pub fn run(args: &TestArgs) -> Result<u8> {
-    let (source, doc, diags) = super::analyse(&args.pipeline, false)?;
+    // A pipeline that cannot be read is a bad argument, as a missing test file is.
+    let (source, doc, diags) = match super::analyse(&args.pipeline, false) {
+        Ok(analysed) => analysed,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            return Ok(BAD_TESTS);
+        }
+    };
     if doc.has_errors() {
         return super::validate::verdict(&source.display_name(), &doc, &diags);
     }
