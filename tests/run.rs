@@ -426,3 +426,26 @@ fn a_graphviz_run_resumes_from_its_own_copy() {
     let out = run_in(dir.path(), &["run", "-r", &id, "--provider", "stub"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
 }
+
+#[test]
+fn the_activity_log_never_goes_back_in_time() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let d = dir.path();
+    std::fs::write(d.join("flow.dip"), FLOW).expect("write");
+    let out = run_in(d, &["run", "flow.dip", "--provider", "stub"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let [run] = run_dirs(d).try_into().expect("one run");
+    let log = std::fs::read_to_string(run.join("activity.jsonl")).expect("log");
+    let stamps: Vec<String> = log
+        .lines()
+        .map(|line| {
+            let event: Value = serde_json::from_str(line).expect("a JSON line");
+            event["ts"].as_str().expect("ts").to_string()
+        })
+        .collect();
+    assert!(stamps.len() > 10, "{log}");
+    // Every stamp has the same layout, so text order is time order.
+    for pair in stamps.windows(2) {
+        assert!(pair[0] <= pair[1], "{} then {}\n{log}", pair[0], pair[1]);
+    }
+}

@@ -186,11 +186,20 @@ impl RunActor {
             let mut batch: Vec<PipelineEvent> = Vec::new();
             let mut token = None;
             let mut failed_save = false;
+            let mut after_save = false;
             for effect in effects {
                 match effect {
+                    // The engine stamps what it decides when it decides it;
+                    // what follows a save is published after it, and stamped
+                    // so, or the log's times would go back at every step.
+                    Effect::Emit(mut event) if after_save => {
+                        event.ts = clock.now().event_timestamp();
+                        batch.push(*event);
+                    }
                     Effect::Emit(event) => batch.push(*event),
                     Effect::Save(changes) => {
                         let Some(writer) = &writer else { continue };
+                        after_save = true;
                         let saved = writer
                             .send(Save {
                                 changes,
