@@ -257,9 +257,25 @@ fn act(source: &mut Source, ui: &mut BoardUi, action: Action, cwd: &Path) {
     ui.flash(said.unwrap_or_else(|e: anyhow::Error| e.to_string()));
 }
 
+/// Whether `event` changed something the board shows. Reading the runs is
+/// itself an event on Linux (a directory or file opened, closed, its access
+/// time set): a board woken by those would wake itself forever.
+fn is_change(event: &notify::Event) -> bool {
+    use notify::event::{AccessKind, AccessMode, EventKind, MetadataKind, ModifyKind};
+    match event.kind {
+        EventKind::Access(AccessKind::Close(AccessMode::Write)) => true,
+        EventKind::Access(_) => false,
+        EventKind::Modify(ModifyKind::Metadata(MetadataKind::AccessTime)) => false,
+        _ => true,
+    }
+}
+
 /// Watches `root` for changes, each one a wake-up for the board.
 fn watch(root: &Path, tx: Sender<Msg>) -> Result<notify::RecommendedWatcher> {
-    let mut watcher = notify::recommended_watcher(move |_event: notify::Result<notify::Event>| {
+    let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
+        if event.as_ref().is_ok_and(|e| !is_change(e)) {
+            return;
+        }
         // A wake-up is enough: the board reads what changed. A full queue
         // already has one waiting.
         let _ = tx.try_send(Msg::Changed);
@@ -269,4 +285,27 @@ fn watch(root: &Path, tx: Sender<Msg>) -> Result<notify::RecommendedWatcher> {
         .watch(root, RecursiveMode::Recursive)
         .with_context(|| format!("cannot watch {}", root.display()))?;
     Ok(watcher)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use notify::event::{AccessKind, CreateKind, DataChange, EventKind, ModifyKind};
+
+    #[test]
+    fn reading_the_runs_wakes_nothing_and_changing_them_does() {
+        let event = |kind| notify::Event::new(kind);
+        assert!(!is_change(&event(EventKind::Access(AccessKind::Any))));
+        assert!(!is_change(&event(EventKind::Access(AccessKind::Open(
+            notify::event::AccessMode::Any
+        )))));
+        assert!(is_change(&event(EventKind::Create(CreateKind::File))));
+        assert!(is_change(&event(EventKind::Modify(ModifyKind::Data(
+            DataChange::Any
+        )))));
+        // A file written and closed is a change (some watchers say only that).
+        assert!(is_change(&event(EventKind::Access(AccessKind::Close(
+            notify::event::AccessMode::Write
+        )))));
+    }
 }
