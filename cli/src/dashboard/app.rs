@@ -302,6 +302,7 @@ impl Shown {
                     .get(&request.node_id)
                     .cloned()
                     .unwrap_or_default();
+                self.ui.yield_keys();
                 self.gates
                     .push((GateModal::answered_before(request, &before), answer));
             }
@@ -575,5 +576,34 @@ mod tests {
             reply.send(answer.clone()).expect("the asker waits");
             assert_eq!(asking.await.expect("asked").expect("answered"), answer);
         });
+    }
+
+    #[test]
+    fn a_gate_opening_while_a_search_is_typed_takes_the_keys_from_it() {
+        let (quit, _quitting) = tokio::sync::mpsc::unbounded_channel();
+        let mut shown = Shown {
+            view: RunView::without_plan("Flow", "a1b2c3d4e5f6"),
+            ui: Ui::default(),
+            gates: Vec::new(),
+            answered: std::collections::HashMap::new(),
+            quit,
+        };
+        let key = |code| Msg::Key(KeyEvent::new(code, KeyModifiers::NONE));
+        for code in [KeyCode::Char('/'), KeyCode::Char('e'), KeyCode::Char('x')] {
+            shown.take(key(code));
+        }
+        assert!(shown.ui.searching());
+        let (reply, answer) = oneshot::channel();
+        shown.take(Msg::Gate(gate(), reply));
+        // The search line is put away, its query kept; the modal has the keys.
+        assert!(!shown.ui.searching());
+        assert_eq!(
+            shown.ui.search.as_ref().map(|s| s.query.as_str()),
+            Some("ex")
+        );
+        shown.take(key(KeyCode::Down));
+        shown.take(key(KeyCode::Enter));
+        let mut answer = answer;
+        assert_eq!(answer.try_recv().map(|a| a.response).as_deref(), Ok("no"));
     }
 }

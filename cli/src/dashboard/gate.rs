@@ -152,13 +152,15 @@ impl GateModal {
                 self.selected = (self.selected + 1).min(self.options.len().saturating_sub(1));
             }
             KeyCode::Esc => self.canceled = true,
-            KeyCode::Char('y') if self.is_yes_no() => return self.submit("yes".into()),
-            KeyCode::Char('n') if self.is_yes_no() => return self.submit("no".into()),
+            KeyCode::Char(c @ ('y' | 'n')) if self.is_yes_no() => {
+                let pick = self.options[usize::from(c == 'n')].clone();
+                return self.submit(pick);
+            }
             KeyCode::Enter => {
                 let picked = self.options.get(self.selected).cloned().unwrap_or_default();
                 if picked == OTHER {
+                    // What was typed before Esc went back is still there.
                     self.typing = true;
-                    self.text.clear();
                     return None;
                 }
                 return self.submit(picked);
@@ -168,8 +170,11 @@ impl GateModal {
         None
     }
 
+    /// Whether the options are yes then no, in any case (a yes/no gate's are
+    /// `Yes` and `No`; a choice gate's edges may be labelled so).
     fn is_yes_no(&self) -> bool {
-        self.options.len() == 2 && self.options[0] == "yes" && self.options[1] == "no"
+        matches!(self.options.as_slice(),
+            [yes, no] if yes.eq_ignore_ascii_case("yes") && no.eq_ignore_ascii_case("no"))
     }
 
     /// The gate's answer: `response`.

@@ -179,6 +179,9 @@ impl BoardUi {
     pub fn offer_gate(&mut self, request: GateRequest) {
         let key = (request.run_id.clone(), request.node_id.clone());
         if self.modal.is_none() && !self.dismissed.contains(&key) {
+            if let Some((_, ui)) = &mut self.open {
+                ui.yield_keys();
+            }
             self.modal = Some(GateModal::new(request));
         }
     }

@@ -633,6 +633,12 @@ mod gates {
         insta::assert_snapshot!("yes_no_200x50", drawn_with(&modal, 200, 50));
         let answer = modal.key(key(KeyCode::Char('n'))).expect("answered");
         assert_eq!(answer.response, "no");
+        // As the handler asks it: its options are `Yes` and `No`.
+        for (c, wanted) in [('y', "Yes"), ('n', "No")] {
+            let mut modal = GateModal::new(request(GateMode::YesNo, &["Yes", "No"]));
+            let answer = modal.key(key(KeyCode::Char(c))).expect("answered");
+            assert_eq!(answer.response, wanted);
+        }
     }
 
     #[test]
@@ -870,8 +876,15 @@ mod gates {
         hybrid.key(key(KeyCode::Down));
         hybrid.key(key(KeyCode::Enter));
         assert!(hybrid.is_typing());
+        hybrid.key(key(KeyCode::Char('x')));
         hybrid.key(key(KeyCode::Esc));
         assert!(!hybrid.is_typing() && !hybrid.canceled());
+        // And what was typed there is kept for when it is opened again.
+        hybrid.key(key(KeyCode::Enter));
+        let answer = hybrid
+            .key(KeyEvent::new(KeyCode::Char('s'), KeyModifiers::CONTROL))
+            .expect("sent");
+        assert_eq!(answer.response, "x");
     }
 
     #[test]

@@ -171,6 +171,20 @@ impl Ui {
         true
     }
 
+    /// Ends typing, for a modal that takes the keys from now on: a query
+    /// being typed is kept as if Enter had been pressed (an empty one is
+    /// dropped), and the help closes. Otherwise the search line would stay
+    /// on screen while its keys (Esc above all) went to the modal.
+    pub fn yield_keys(&mut self) {
+        self.help = false;
+        if let Some(search) = &mut self.search {
+            search.typing = false;
+            if search.query.is_empty() {
+                self.search = None;
+            }
+        }
+    }
+
     /// Whether a search query is being typed.
     pub fn searching(&self) -> bool {
         self.search.as_ref().is_some_and(|s| s.typing)
