@@ -35,6 +35,9 @@ pub struct GateModal {
     form: Option<InterviewForm>,
     /// How far a long prompt is scrolled, in rows.
     scroll: u16,
+    /// How far the prompt can scroll: its wrapped rows past the room it
+    /// had when last drawn (the width is known only then).
+    max_scroll: std::cell::Cell<u16>,
     /// Closed without an answer (Esc).
     canceled: bool,
 }
@@ -64,6 +67,7 @@ impl GateModal {
             typing: false,
             form,
             scroll: 0,
+            max_scroll: std::cell::Cell::new(u16::MAX),
             canceled: false,
         };
         modal.set_options();
@@ -120,12 +124,17 @@ impl GateModal {
         let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
         match key.code {
             KeyCode::PageDown => {
-                let rows = u16::try_from(self.prompt_lines().len()).unwrap_or(u16::MAX);
-                self.scroll = self.scroll.saturating_add(SCROLL_PAGE).min(rows);
+                self.scroll = self
+                    .scroll
+                    .saturating_add(SCROLL_PAGE)
+                    .min(self.max_scroll.get());
                 return None;
             }
             KeyCode::PageUp => {
-                self.scroll = self.scroll.saturating_sub(SCROLL_PAGE);
+                self.scroll = self
+                    .scroll
+                    .min(self.max_scroll.get())
+                    .saturating_sub(SCROLL_PAGE);
                 return None;
             }
             _ => {}
@@ -241,10 +250,11 @@ impl GateModal {
                 Constraint::Length(1),
             ])
             .split(inner);
+        let prompt = Paragraph::new(prompt).wrap(Wrap { trim: false });
+        let wrapped = u16::try_from(prompt.line_count(rows[0].width)).unwrap_or(u16::MAX);
+        self.max_scroll.set(wrapped.saturating_sub(rows[0].height));
         frame.render_widget(
-            Paragraph::new(prompt)
-                .wrap(Wrap { trim: false })
-                .scroll((self.scroll, 0)),
+            prompt.scroll((self.scroll.min(self.max_scroll.get()), 0)),
             rows[0],
         );
         frame.render_widget(Paragraph::new(self.answer_lines()), rows[1]);

@@ -888,6 +888,30 @@ mod gates {
     }
 
     #[test]
+    fn a_long_prompt_of_wrapped_lines_scrolls_to_its_end_and_no_further() {
+        let mut gate = request(GateMode::Choice, &["A", "B"]);
+        gate.prompt = (1..=50)
+            .map(|n| format!("Paragraph line {n}: {}", "lorem ipsum ".repeat(12)))
+            .chain(["LAST LINE OF PROMPT".to_string()])
+            .collect::<Vec<_>>()
+            .join("\n");
+        let mut modal = GateModal::new(gate);
+        let first = drawn_with(&modal, 60, 20);
+        assert!(!first.contains("LAST LINE"), "{first}");
+        for _ in 0..100 {
+            modal.key(key(KeyCode::PageDown));
+        }
+        let end = drawn_with(&modal, 60, 20);
+        assert!(end.contains("LAST LINE OF PROMPT"), "{end}");
+        // No further: the last line is still there, not a page of nothing.
+        modal.key(key(KeyCode::PageDown));
+        assert_eq!(drawn_with(&modal, 60, 20), end);
+        // And back up, a page at a time from the end.
+        modal.key(key(KeyCode::PageUp));
+        assert!(!drawn_with(&modal, 60, 20).contains("LAST LINE"));
+    }
+
+    #[test]
     fn a_gate_on_a_tiny_terminal_draws_without_panicking() {
         let modal = GateModal::new(request(GateMode::Choice, &["yes", "no"]));
         for (w, h) in [(20, 5), (1, 1), (0, 0)] {
