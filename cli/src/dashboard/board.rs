@@ -141,21 +141,32 @@ impl WatchedRun {
     fn read_new_lines(&mut self) {
         use std::io::{Read, Seek, SeekFrom};
         let copy = self.dir.join(tracker_actors::activity::ACTIVITY_FILE);
-        if self.view.outcome.is_some() && self.source == copy {
-            // Ended, its sealed copy read: nothing more will come.
+        let ended = self.view.outcome.is_some();
+        // A run this process drives is live until it ends; another's while
+        // the process its `owner` file names is alive, an ended one again
+        // once resumed.
+        self.live = if self.own {
+            !ended
+        } else {
+            owner_alive(&self.dir)
+        };
+        if ended && self.source == copy && !self.live {
+            // Ended, its sealed copy read: nothing more comes unless resumed.
             return;
         }
-        // An ended run holds nobody; asking the system is for runs going.
-        self.live = self.view.outcome.is_none() && (self.own || owner_alive(&self.dir));
-        // The run directory's copy is written when the run ends; until then
-        // the live log (outside the working directory) is read.
-        let path = if copy.exists() {
-            copy
-        } else {
+        // The run directory's copy is written when the run ends; while it
+        // goes (a resumed run too) the live log, outside the working
+        // directory, is read.
+        let live_log = || {
             let id = self.dir.file_name().unwrap_or_default();
             tracker_actors::activity::audit_base()
                 .join(id)
                 .join(tracker_actors::activity::ACTIVITY_FILE)
+        };
+        let path = match (self.live, copy.exists()) {
+            (true, true) => Some(live_log()).filter(|log| log.exists()).unwrap_or(copy),
+            (false, true) => copy,
+            (_, false) => live_log(),
         };
         let Ok(mut file) = std::fs::File::open(&path) else {
             return;
@@ -347,6 +358,7 @@ fn draw_board(frame: &mut Frame<'_>, board: &Board, ui: &BoardUi) {
         &visible,
         ui.selected_row(board, &visible),
         rows[1],
+        ui.now_ms,
     );
     frame.render_widget(
         Paragraph::new(Line::styled(
@@ -363,6 +375,7 @@ fn draw_table(
     visible: &[usize],
     selected: usize,
     area: Rect,
+    now_ms: i64,
 ) {
     let height = usize::from(area.height).saturating_sub(1);
     let first = selected.saturating_sub(height.saturating_sub(1));
@@ -409,7 +422,7 @@ fn draw_table(
                     &format!("{done}/{total}"),
                     &super::render::tokens(run.view.tokens),
                     &format!("${:.3}", run.view.cost_usd),
-                    &super::render::elapsed(run.view.elapsed_ms),
+                    &super::render::elapsed(run.view.elapsed_at(now_ms, run.live)),
                 ]);
                 let style = if i == selected {
                     Style::default().add_modifier(Modifier::REVERSED)

@@ -187,6 +187,14 @@ pub struct RunView {
     /// How many nodes are done, failed or skipped (kept as lamps change, so
     /// a frame need not count them).
     finished: usize,
+    /// How many of those were skipped (never reached).
+    skipped: usize,
+    /// When the run first started, and when it last ended (Unix ms, from
+    /// its events): its time on the board, between cost reports too.
+    started_ms: Option<i64>,
+    ended_ms: Option<i64>,
+    /// The newest event time read (a run that stopped without ending).
+    last_ms: Option<i64>,
     /// The widest row (label and indentation), in characters.
     widest: usize,
     /// How long each node that finished took, in milliseconds (for the ETA).
@@ -235,6 +243,10 @@ impl RunView {
             failure: None,
             overridden: None,
             finished: 0,
+            skipped: 0,
+            started_ms: None,
+            ended_ms: None,
+            last_ms: None,
             widest: 0,
             durations: (0, 0),
             last_node: None,
@@ -281,9 +293,34 @@ impl RunView {
         out
     }
 
-    /// How many nodes have finished, of how many.
+    /// How many nodes have finished, of how many. The nodes a run that
+    /// succeeded never reached count (it is done); those of a run that
+    /// failed do not (it stopped short of them).
     pub fn progress(&self) -> (usize, usize) {
-        (self.finished, self.nodes.len())
+        let failed = self.outcome.as_deref().is_some_and(|o| o != "success");
+        let done = if failed {
+            self.finished - self.skipped
+        } else {
+            self.finished
+        };
+        (done, self.nodes.len())
+    }
+
+    /// How long the run has taken, in milliseconds: from its first start to
+    /// its end, to `now_ms` while `going`, else to its last event; never
+    /// less than the last cost report said.
+    pub fn elapsed_at(&self, now_ms: i64, going: bool) -> u64 {
+        let until = match (self.ended_ms, going) {
+            (Some(end), _) => Some(end),
+            (None, true) => Some(now_ms),
+            (None, false) => self.last_ms,
+        };
+        let span = self
+            .started_ms
+            .zip(until)
+            .and_then(|(start, end)| u64::try_from(end - start).ok())
+            .unwrap_or(0);
+        span.max(self.elapsed_ms)
     }
 
     /// Sets row `i`'s lamp, keeping the count of finished nodes.
@@ -295,6 +332,11 @@ impl RunView {
         match (finished(row.lamp), finished(lamp)) {
             (false, true) => self.finished += 1,
             (true, false) => self.finished -= 1,
+            _ => {}
+        }
+        match (row.lamp == Lamp::Skipped, lamp == Lamp::Skipped) {
+            (false, true) => self.skipped += 1,
+            (true, false) => self.skipped -= 1,
             _ => {}
         }
         row.lamp = lamp;
@@ -329,11 +371,17 @@ impl RunView {
                 | EventKind::LlmRequestStart
                 | EventKind::ToolCallStart
                 | EventKind::GateOpened
+                | EventKind::PipelineStarted
+                | EventKind::PipelineCompleted
+                | EventKind::PipelineFailed
         ) {
             event.ts.unix_millis()
         } else {
             None
         };
+        if at.is_some() {
+            self.last_ms = at;
+        }
         if let Some(cost) = &event.cost {
             self.tokens = cost.total_tokens.unwrap_or(self.tokens);
             let total = cost.total_cost_usd.unwrap_or(self.cost_usd);
@@ -346,6 +394,7 @@ impl RunView {
             self.elapsed_ms = cost.wall_elapsed_ms.unwrap_or(self.elapsed_ms);
         }
         match event.kind {
+            EventKind::PipelineStarted => self.start(event, at),
             EventKind::StageStarted => {
                 if let Some(node) = node.filter(|n| !self.index.contains_key(*n)) {
                     // A node the plan did not name (a child's, or a view
@@ -411,6 +460,7 @@ impl RunView {
                 }
             }
             EventKind::PipelineCompleted | EventKind::PipelineFailed => {
+                self.ended_ms = at;
                 self.outcome = Some(
                     event
                         .terminal_status
@@ -443,6 +493,28 @@ impl RunView {
             }
         } else if let Some(kind) = line_kind(event) {
             self.push_line(node, kind, describe(event), output_of(event));
+        }
+    }
+
+    /// A start, or a resume: an end seen before is over (the nodes it never
+    /// reached are pending again), and the nodes the checkpoint says are
+    /// done are lit as done.
+    fn start(&mut self, event: &PipelineEvent, at: Option<i64>) {
+        self.started_ms = self.started_ms.or(at);
+        if self.outcome.take().is_some() {
+            self.failure = None;
+            self.ended_ms = None;
+            for i in 0..self.nodes.len() {
+                if self.nodes[i].lamp == Lamp::Skipped {
+                    self.light(i, Lamp::Pending);
+                }
+            }
+        }
+        let done = event.snapshot.iter().flat_map(|s| &s.completed_nodes);
+        for id in done {
+            if let Some(i) = self.index.get(id.as_str()).copied() {
+                self.light(i, Lamp::Done);
+            }
         }
     }
 

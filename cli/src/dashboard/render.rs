@@ -66,7 +66,10 @@ fn draw_header(frame: &mut Frame<'_>, view: &RunView, ui: &Ui, area: Rect) {
         "{} t · ${:.4} · {} ",
         tokens(view.tokens),
         view.cost_usd,
-        elapsed(view.elapsed_ms.max(ui.elapsed_ms))
+        elapsed(
+            view.elapsed_at(ui.now_ms, view.outcome.is_none())
+                .max(ui.elapsed_ms)
+        )
     ))
     .alignment(Alignment::Right);
     frame.render_widget(Paragraph::new(left), area);

@@ -132,6 +132,68 @@ fn the_view_folds_events_into_lamps_trail_cost_and_log() {
     assert!(view.log.iter().any(|l| l.text == "▸ $ cargo test"));
 }
 
+/// `event` at `ms` past the base instant of [`event`].
+fn at(ms: i64, mut event: PipelineEvent) -> PipelineEvent {
+    event.ts = Timestamp::from_unix_millis(1_765_000_000_000 + ms, 0);
+    event
+}
+
+#[test]
+fn a_failed_run_counts_what_it_did_and_a_resume_picks_up_where_it_stopped() {
+    let mut view = RunView::new(&plan(FLOW), "a1b2c3d4e5f6");
+    for e in [
+        at(0, event(EventKind::PipelineStarted, "", "pipeline started")),
+        at(1_000, event(EventKind::StageStarted, "Start", "")),
+        at(2_000, event(EventKind::StageCompleted, "Start", "")),
+        at(3_000, event(EventKind::StageStarted, "Fetch", "")),
+        at(4_000, event(EventKind::StageFailed, "Fetch", "")),
+        at(
+            8_000,
+            event(EventKind::PipelineFailed, "", "pipeline failed"),
+        ),
+    ] {
+        view.apply(&e);
+    }
+    // Done and failed, not the three it never reached.
+    assert_eq!(view.progress(), (2, 5));
+    // Its time is its span, however late it is read, cost reports or not.
+    assert_eq!(view.elapsed_at(1_765_000_100_000, false), 8_000);
+
+    let mut resumed = at(
+        60_000,
+        event(EventKind::PipelineStarted, "", "pipeline resumed"),
+    );
+    resumed.snapshot = Some(tracker_runtime::event::RunSnapshot {
+        completed_nodes: vec!["Start".into()],
+        current_node: Some("Fetch".into()),
+        ..Default::default()
+    });
+    view.apply(&resumed);
+    assert_eq!(view.outcome, None);
+    let lamps: Vec<Lamp> = view.nodes.iter().map(|n| n.lamp).collect();
+    assert_eq!(
+        lamps,
+        [
+            Lamp::Done,
+            Lamp::Failed,
+            Lamp::Pending,
+            Lamp::Pending,
+            Lamp::Pending
+        ]
+    );
+    // Going: its time runs on from its first start.
+    assert_eq!(view.elapsed_at(1_765_000_065_000, true), 65_000);
+
+    // A run resumed in another process: what it finished before is lit.
+    let mut fresh = RunView::new(&plan(FLOW), "a1b2c3d4e5f6");
+    resumed.snapshot = Some(tracker_runtime::event::RunSnapshot {
+        completed_nodes: vec!["Start".into(), "Fetch".into(), "Write".into()],
+        ..Default::default()
+    });
+    fresh.apply(&resumed);
+    assert_eq!(fresh.progress(), (3, 5));
+}
+
 fn drawn_ui(view: &RunView, ui: &Ui, width: u16, height: u16) -> String {
     screen_of(width, height, |frame| draw(frame, view, ui))
 }
