@@ -234,11 +234,7 @@ fn draw_log(
     // Rows are gathered from the line scrolled to (the newest, or the
     // search's match) back up the screen: only what is seen is styled.
     let last = anchor.unwrap_or(shown.len().saturating_sub(1));
-    let mut rows: Vec<Line<'static>> = Vec::with_capacity(height);
-    for (i, line) in shown.iter().enumerate().take(last + 1).rev() {
-        if rows.len() >= height {
-            break;
-        }
+    let styled = |i: usize, line: &LogLine| {
         let highlight = matches.binary_search(&i).is_ok();
         let current = anchor == Some(i);
         let mut block = log_rows(line, width, ui.expanded);
@@ -253,10 +249,27 @@ fn draw_log(
                     .style(Style::default().add_modifier(Modifier::REVERSED));
             }
         }
-        rows.extend(block.into_iter().rev());
+        block
+    };
+    let mut rows: Vec<Line<'static>> = Vec::with_capacity(height);
+    for (i, line) in shown.iter().enumerate().take(last + 1).rev() {
+        if rows.len() >= height {
+            break;
+        }
+        rows.extend(styled(i, line).into_iter().rev());
     }
     rows.truncate(height);
-    lines.extend(rows.into_iter().rev());
+    rows.reverse();
+    // A match near the top leaves room: the lines after it fill the screen
+    // (the match stays the last line shown only when that fills it).
+    for (i, line) in shown.iter().enumerate().skip(last + 1) {
+        if rows.len() >= height {
+            break;
+        }
+        rows.extend(styled(i, line));
+    }
+    rows.truncate(height);
+    lines.extend(rows);
     frame.render_widget(Paragraph::new(lines), area);
 }
 
