@@ -219,7 +219,8 @@ impl GateModal {
                 .iter()
                 .map(|l| l.width().div_ceil(text_width).max(1))
                 .sum();
-            let wanted = prompt_rows + usize::from(self.answer_height()) + 1 + 3;
+            let wanted =
+                prompt_rows + usize::from(self.answer_height(width.saturating_sub(2))) + 1 + 3;
             let height = u16::try_from(wanted)
                 .unwrap_or(u16::MAX)
                 .min(area.height.saturating_sub(2))
@@ -246,7 +247,7 @@ impl GateModal {
             .direction(Direction::Vertical)
             .constraints([
                 Constraint::Min(1),
-                Constraint::Length(self.answer_height()),
+                Constraint::Length(self.answer_height(inner.width)),
                 Constraint::Length(1),
             ])
             .split(inner);
@@ -257,7 +258,12 @@ impl GateModal {
             prompt.scroll((self.scroll.min(self.max_scroll.get()), 0)),
             rows[0],
         );
-        frame.render_widget(Paragraph::new(self.answer_lines()), rows[1]);
+        // Typed text wraps, and its end (where the cursor is) stays in view.
+        let answer = self.answer_paragraph();
+        let below = u16::try_from(answer.line_count(rows[1].width))
+            .unwrap_or(u16::MAX)
+            .saturating_sub(rows[1].height);
+        frame.render_widget(answer.scroll((below, 0)), rows[1]);
         let hint = match (self.typing, self.is_review()) {
             (true, false) => "type · Enter new line · Ctrl+S submit",
             (false, false) if self.is_yes_no() => "y yes · n no · ↑↓ choose · Enter pick",
@@ -314,13 +320,25 @@ impl GateModal {
         lines
     }
 
-    fn answer_height(&self) -> u16 {
+    /// The rows the answer takes at `width` (at most 10): the options, or
+    /// the typed text wrapped, and a row to grow into.
+    fn answer_height(&self, width: u16) -> u16 {
         let lines = if self.typing {
-            self.text.lines().count().max(1) + 1
+            self.answer_paragraph().line_count(width) + 1
         } else {
             self.options.len()
         };
         u16::try_from(lines.min(10)).unwrap_or(10)
+    }
+
+    /// The answer as drawn: the options, or the typed text, wrapped.
+    fn answer_paragraph(&self) -> Paragraph<'static> {
+        let answer = Paragraph::new(self.answer_lines());
+        if self.typing {
+            answer.wrap(Wrap { trim: false })
+        } else {
+            answer
+        }
     }
 
     fn answer_lines(&self) -> Vec<Line<'static>> {

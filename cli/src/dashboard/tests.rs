@@ -974,6 +974,16 @@ mod gates {
     }
 
     #[test]
+    fn long_typed_text_wraps_and_its_end_stays_in_view() {
+        let mut modal = GateModal::new(request(GateMode::Freeform, &[]));
+        for c in "long".repeat(150).chars().chain("XYZ_END".chars()) {
+            modal.key(key(KeyCode::Char(c)));
+        }
+        let screen = drawn_with(&modal, 80, 24);
+        assert!(screen.contains("XYZ_END▏"), "{screen}");
+    }
+
+    #[test]
     fn a_gate_on_a_tiny_terminal_draws_without_panicking() {
         let modal = GateModal::new(request(GateMode::Choice, &["yes", "no"]));
         for (w, h) in [(20, 5), (1, 1), (0, 0)] {
