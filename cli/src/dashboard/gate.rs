@@ -90,6 +90,15 @@ impl GateModal {
         self.canceled
     }
 
+    /// Whether Esc belongs to the modal (text being typed, an interview past
+    /// its first question) rather than closing or putting it aside.
+    pub fn takes_esc(&self) -> bool {
+        match &self.form {
+            Some(form) => form.is_typing() || form.esc_stays(),
+            None => self.is_typing(),
+        }
+    }
+
     /// Whether text is being typed (Esc then belongs to the text).
     pub fn is_typing(&self) -> bool {
         match &self.form {

@@ -220,6 +220,12 @@ impl InterviewForm {
         None
     }
 
+    /// Whether Esc stays in the form (leaves text, or goes back a question)
+    /// rather than ending the interview.
+    pub fn esc_stays(&self) -> bool {
+        (self.field != Field::Pick && !self.options().is_empty()) || self.current > 0
+    }
+
     /// Esc: back a question (leaving text first); at the first question,
     /// the interview is canceled.
     fn back(&mut self) -> Option<GateAnswer> {

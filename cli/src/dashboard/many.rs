@@ -204,7 +204,7 @@ impl BoardUi {
             return Action::Quit;
         }
         if let Some(modal) = &mut self.modal {
-            if key.code == KeyCode::Esc && !modal.is_typing() {
+            if key.code == KeyCode::Esc && !modal.takes_esc() {
                 // Put aside: the run keeps waiting for an answer.
                 self.dismissed
                     .push((modal.run().to_string(), modal.node().to_string()));

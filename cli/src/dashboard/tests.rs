@@ -761,7 +761,7 @@ mod gates {
         assert_eq!(answer.response, "");
     }
 
-    fn interview() -> GateRequest {
+    pub(super) fn interview() -> GateRequest {
         let mut gate = request(GateMode::Interview, &[]);
         gate.questions = vec![
             Question {
@@ -1291,6 +1291,17 @@ mod board {
                 },
             }
         );
+        // In an interview past its first question, Esc goes back a
+        // question, the answers kept; at the first it puts the gate aside.
+        let mut asked = super::gates::interview();
+        asked.run_id = "bbbbbbbbbbbb".into();
+        ui.offer_gate(asked);
+        assert!(ui.modal.is_some(), "offered");
+        assert_eq!(ui.key(key(KeyCode::Enter), &board), Action::None);
+        ui.key(key(KeyCode::Esc), &board);
+        assert!(ui.modal.is_some(), "back at the first question");
+        ui.key(key(KeyCode::Esc), &board);
+        assert!(ui.modal.is_none(), "put aside");
         // Esc leaves the run's view for the board.
         ui.key(key(KeyCode::Esc), &board);
         assert!(ui.open.is_none());
