@@ -222,7 +222,7 @@ fn act(source: &mut Source, ui: &mut BoardUi, action: Action, cwd: &Path) {
                     None => Ok(format!("gate {node} of {run} no longer waits")),
                 }
             }
-            Action::Resume(_) | Action::Submit(_) => Ok(
+            Action::Resume(_) | Action::Submit { .. } => Ok(
                 "runs started here end with this command; resume or submit with `tracker serve`"
                     .to_string(),
             ),
@@ -241,9 +241,9 @@ fn act(source: &mut Source, ui: &mut BoardUi, action: Action, cwd: &Path) {
                 Action::Resume(id) => {
                     client::resume_run(socket, &id).map(|new| format!("resumed {id} as {new}"))
                 }
-                Action::Submit(file) => {
+                Action::Submit { file, provider } => {
                     let path = cwd.join(&file);
-                    client::submit_file(socket, &path, cwd)
+                    client::submit_file(socket, &path, cwd, provider.as_deref())
                         .map(|id| format!("submitted {file} as {id}"))
                 }
                 Action::Answer { run, node, answer } => {

@@ -59,8 +59,13 @@ pub enum Action {
     Cancel(String),
     /// Resume the run with this id.
     Resume(String),
-    /// Submit this pipeline file.
-    Submit(String),
+    /// Submit this pipeline file, its agents on this provider if given.
+    Submit {
+        /// The file, relative to the board's directory.
+        file: String,
+        /// `--provider NAME`.
+        provider: Option<String>,
+    },
     /// The open run was opened: offer its waiting gates.
     Opened(String),
     /// A gate was answered.
@@ -102,8 +107,9 @@ pub struct BoardUi {
     pub now_ms: i64,
 }
 
-/// How many ticks a flash message stays.
-const FLASH_TICKS: u64 = 6;
+/// How many ticks a flash message stays (four seconds: long enough to read
+/// an error).
+const FLASH_TICKS: u64 = 16;
 
 impl BoardUi {
     /// The rows shown: indices into `board.runs`, filtered and sorted.
@@ -324,7 +330,8 @@ impl BoardUi {
         Action::None
     }
 
-    /// A `:` command: `cancel [RUN]`, `resume [RUN]`, `submit FILE`, `q`.
+    /// A `:` command: `cancel [RUN]`, `resume [RUN]`, `submit FILE
+    /// [--provider NAME]`, `q`.
     fn run_command(&mut self, line: &str, board: &Board) -> Action {
         let mut words = line.split_whitespace();
         let verb = words.next().unwrap_or("");
@@ -341,16 +348,23 @@ impl BoardUi {
             "q" | "quit" => Action::Quit,
             "cancel" => target().map_or(Action::None, Action::Cancel),
             "resume" => target().map_or(Action::None, Action::Resume),
-            "submit" => match arg {
-                Some(file) => Action::Submit(file.to_string()),
-                None => {
-                    self.flash("submit what? :submit FILE.dip");
+            "submit" => match (arg, submit_options(words)) {
+                (Some(file), Ok(provider)) => Action::Submit {
+                    file: file.to_string(),
+                    provider,
+                },
+                (Some(_), Err(message)) => {
+                    self.flash(message);
+                    return Action::None;
+                }
+                (None, _) => {
+                    self.flash("submit what? :submit FILE.dip [--provider NAME]");
                     return Action::None;
                 }
             },
             other => {
                 self.flash(format!(
-                    "unknown command {other:?} (cancel [run], resume [run], submit FILE, q)"
+                    "unknown command {other:?} (cancel [run], resume [run], submit FILE [--provider NAME], q)"
                 ));
                 return Action::None;
             }
@@ -374,4 +388,21 @@ fn matches_filter(run: &WatchedRun, needle: &str) -> bool {
     ]
     .iter()
     .any(|field| field.to_lowercase().contains(needle))
+}
+
+/// The options after `:submit FILE`: `--provider NAME` (or `--provider=NAME`).
+fn submit_options<'a>(mut words: impl Iterator<Item = &'a str>) -> Result<Option<String>, String> {
+    let mut provider = None;
+    while let Some(word) = words.next() {
+        let name = match word.strip_prefix("--provider") {
+            Some("") => words.next(),
+            Some(rest) => rest.strip_prefix('='),
+            None => return Err(format!("submit: unknown option {word:?} (--provider NAME)")),
+        };
+        match name.filter(|n| !n.is_empty()) {
+            Some(name) => provider = Some(name.to_string()),
+            None => return Err("submit: --provider needs a NAME".into()),
+        }
+    }
+    Ok(provider)
 }

@@ -1225,8 +1225,32 @@ mod board {
         typed(&mut ui, &board, "submit flows/x.dip");
         assert_eq!(
             ui.key(key(KeyCode::Enter), &board),
-            Action::Submit("flows/x.dip".into())
+            Action::Submit {
+                file: "flows/x.dip".into(),
+                provider: None
+            }
         );
+        for line in [
+            "submit flows/x.dip --provider stub",
+            "submit flows/x.dip --provider=stub",
+        ] {
+            ui.key(key(KeyCode::Char(':')), &board);
+            typed(&mut ui, &board, line);
+            assert_eq!(
+                ui.key(key(KeyCode::Enter), &board),
+                Action::Submit {
+                    file: "flows/x.dip".into(),
+                    provider: Some("stub".into())
+                },
+                "{line}"
+            );
+        }
+        ui.key(key(KeyCode::Char(':')), &board);
+        typed(&mut ui, &board, "submit flows/x.dip --model x");
+        assert_eq!(ui.key(key(KeyCode::Enter), &board), Action::None);
+        assert!(ui
+            .flash_message()
+            .is_some_and(|m| m.contains("unknown option \"--model\"")));
         ui.key(key(KeyCode::Char(':')), &board);
         typed(&mut ui, &board, "frobnicate");
         assert_eq!(ui.key(key(KeyCode::Enter), &board), Action::None);

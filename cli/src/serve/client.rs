@@ -236,12 +236,19 @@ pub fn resume_run(socket: Option<&Path>, id: &str) -> Result<String> {
 }
 
 /// Submits the pipeline file `path` (run in `workdir`); the new run's id.
-pub fn submit_file(socket: Option<&Path>, path: &Path, workdir: &Path) -> Result<String> {
+pub fn submit_file(
+    socket: Option<&Path>,
+    path: &Path,
+    workdir: &Path,
+    provider: Option<&str>,
+) -> Result<String> {
     block_on(async {
         let client = Client::new(socket)?;
-        let answer = client
-            .post("/v1/runs", &json!({ "pipeline": path, "workdir": workdir }))
-            .await?;
+        let mut body = json!({ "pipeline": path, "workdir": workdir });
+        if let Some(provider) = provider {
+            body["provider"] = json!(provider);
+        }
+        let answer = client.post("/v1/runs", &body).await?;
         answer["run_id"]
             .as_str()
             .map(String::from)
