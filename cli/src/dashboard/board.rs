@@ -38,7 +38,15 @@ pub struct WatchedRun {
     seen: std::time::SystemTime,
     /// Run by this process (`tracker run A B`): going until its log ends.
     own: bool,
+    /// How many more times to look for its pipeline, when it had none yet
+    /// (a run seen before its `workflow.dip` was written).
+    plan_tries: u8,
 }
+
+/// How many refreshes a run seen without its pipeline is looked at again
+/// for it (a few seconds of ticks): one whose pipeline cannot be loaded is
+/// not loaded again at every tick.
+const PLAN_TRIES: u8 = 20;
 
 /// Every run under a directory of runs, or every run a service lists.
 pub struct Board {
@@ -119,7 +127,9 @@ impl WatchedRun {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let view = plan_of(&dir)
+        let plan = plan_of(&dir);
+        let plan_tries = if plan.is_some() { 0 } else { PLAN_TRIES };
+        let view = plan
             .map(|plan| RunView::new(&plan, &id))
             .unwrap_or_else(|| RunView::without_plan("?", &id));
         let seen = std::fs::metadata(&dir)
@@ -134,12 +144,25 @@ impl WatchedRun {
             partial: String::new(),
             live: false,
             own: false,
+            plan_tries,
         }
     }
 
     /// Applies the lines added to its activity log since the last read.
     fn read_new_lines(&mut self) {
         use std::io::{Read, Seek, SeekFrom};
+        if self.plan_tries > 0 {
+            self.plan_tries -= 1;
+            if let Some(plan) = plan_of(&self.dir) {
+                // Its pipeline is there now: its nodes are listed from the
+                // start, and its log read again into the full view.
+                self.view = RunView::new(&plan, &self.view.run_id);
+                self.plan_tries = 0;
+                self.source = PathBuf::new();
+                self.read = 0;
+                self.partial.clear();
+            }
+        }
         let copy = self.dir.join(tracker_actors::activity::ACTIVITY_FILE);
         let ended = self.view.outcome.is_some();
         // A run this process drives is live until it ends; another's while

@@ -1129,6 +1129,17 @@ mod board {
         board.refresh();
         assert_eq!(board.runs.len(), 3);
         assert_eq!(status(&board, "cccccccccccc"), "stopped");
+        // Seen before its pipeline was written, it gets its name and nodes
+        // once the pipeline is there.
+        let find = |board: &Board| {
+            let run = board.runs.iter().find(|r| r.view.run_id == "cccccccccccc");
+            run.map(|r| (r.view.workflow.clone(), r.view.progress().1))
+        };
+        assert_eq!(find(&board), Some(("?".to_string(), 0)));
+        std::fs::write(root.join("cccccccccccc").join("workflow.dip"), super::FLOW)
+            .expect("pipeline");
+        board.refresh();
+        assert_eq!(find(&board), Some(("Build".to_string(), 5)));
     }
 
     /// Three runs: one ended well, one waiting at its gate, one that
