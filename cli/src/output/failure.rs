@@ -88,9 +88,25 @@ impl FailureKind {
     }
 }
 
-/// The step a failed run stopped at and what it said: `node "T": boom`.
-/// `None` when the run has no failed step with anything to say.
-pub fn reason(result: &RunResult) -> Option<String> {
+/// The step a failed run stopped at and what it said.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reason {
+    /// The node.
+    pub node: String,
+    /// What it said (one printable line, cut to [`REASON_LIMIT`]).
+    pub said: String,
+}
+
+impl std::fmt::Display for Reason {
+    /// `node "T": boom`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "node {:?}: {}", self.node, self.said)
+    }
+}
+
+/// The step a failed run stopped at and what it said; `None` when the run
+/// has no failed step with anything to say.
+pub fn reason(result: &RunResult) -> Option<Reason> {
     let entry = result.trace.last().filter(|e| e.status != "success")?;
     let said = if !entry.error.is_empty() {
         entry.error.clone()
@@ -111,7 +127,10 @@ pub fn reason(result: &RunResult) -> Option<String> {
     if cut.len() < said.len() {
         cut.push('…');
     }
-    Some(format!("node {:?}: {cut}", entry.node_id))
+    Some(Reason {
+        node: entry.node_id.clone(),
+        said: cut,
+    })
 }
 
 /// The last line of `text` with anything on it.
@@ -120,12 +139,13 @@ fn last_line(text: &str) -> Option<&str> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use std::collections::BTreeMap;
     use tracker_runtime::engine::{TerminalStatus, TraceEntry};
 
-    fn failed_at(handler: &str, error: &str, context: &[(&str, &str)]) -> RunResult {
+    /// A run that failed at node `T`, run by `handler`.
+    pub(crate) fn failed_at(handler: &str, error: &str, context: &[(&str, &str)]) -> RunResult {
         RunResult {
             run_id: "r".into(),
             status: TerminalStatus::Fail,
@@ -160,13 +180,19 @@ mod tests {
                 ("tool_stdout", "ok"),
             ],
         );
-        assert_eq!(reason(&result).as_deref(), Some("node \"T\": error: boom"));
+        assert_eq!(
+            reason(&result).map(|r| r.to_string()).as_deref(),
+            Some("node \"T\": error: boom")
+        );
         let quiet = failed_at(
             "tool",
             "",
             &[("tool_stderr", " "), ("tool_stdout", "FAIL 3")],
         );
-        assert_eq!(reason(&quiet).as_deref(), Some("node \"T\": FAIL 3"));
+        assert_eq!(
+            reason(&quiet).map(|r| r.to_string()).as_deref(),
+            Some("node \"T\": FAIL 3")
+        );
     }
 
     #[test]
@@ -177,7 +203,7 @@ mod tests {
             &[("last_response", "x")],
         );
         assert_eq!(
-            reason(&result).as_deref(),
+            reason(&result).map(|r| r.to_string()).as_deref(),
             Some("node \"T\": session \u{FFFD}[2Kbroke")
         );
     }
@@ -186,7 +212,7 @@ mod tests {
     fn a_long_reason_is_cut() {
         let long = "x".repeat(1000);
         let result = failed_at("codergen", "", &[("last_response", &long)]);
-        let said = reason(&result).unwrap_or_default();
+        let said = reason(&result).map(|r| r.to_string()).unwrap_or_default();
         assert!(said.ends_with('…') && said.chars().count() < 260, "{said}");
     }
 

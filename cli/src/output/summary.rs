@@ -96,7 +96,7 @@ fn render_result(out: &mut String, result: &RunResult) {
         );
     } else if result.status == TerminalStatus::Fail {
         if let Some(reason) = failure::reason(result) {
-            let kind = FailureKind::of(&reason);
+            let kind = FailureKind::of(&reason.said);
             let _ = writeln!(out, "\n{}\n  {reason}", kind.title());
             if let Some(step) = kind.next_step() {
                 let _ = writeln!(out, "  {step}");
@@ -216,11 +216,15 @@ pub fn failure_line(end: &RunEnd) -> Option<String> {
         }
         Some(TerminalStatus::Fail) => {
             let reason = end.result.as_ref().and_then(failure::reason);
-            let kind = FailureKind::of(&format!("{detail} {}", reason.as_deref().unwrap_or("")));
+            let said = reason.as_ref().map_or("", |r| r.said.as_str());
+            let kind = FailureKind::of(&format!("{detail} {said}"));
             Some(match reason {
                 Some(reason) if detail.is_empty() => format!("{}: {reason}", kind.title()),
-                Some(reason) => format!("{}: {detail} ({reason})", kind.title()),
-                None => with(kind.title()),
+                // Said once: the run's error often is the step's.
+                Some(reason) if !detail.contains(&reason.said) => {
+                    format!("{}: {detail} ({reason})", kind.title())
+                }
+                _ => with(kind.title()),
             })
         }
         None => Some(with("✗ Run halted")),
@@ -261,6 +265,31 @@ mod tests {
         assert_eq!(
             failure_line(&end).as_deref(),
             Some("✗ Run halted: no outgoing edges")
+        );
+    }
+
+    #[test]
+    fn a_failure_line_says_the_steps_reason_once() {
+        let said = "gate \"G\": no answer: the gate was closed without one";
+        let end = RunEnd {
+            checkpoint_error: None,
+            result: Some(crate::output::failure::tests::failed_at(
+                "wait.human",
+                said,
+                &[],
+            )),
+            error: Some(said.into()),
+        };
+        assert_eq!(failure_line(&end), Some(format!("✗ Run failed: {said}")));
+        let end = RunEnd {
+            error: Some("pipeline failed".into()),
+            ..end
+        };
+        assert_eq!(
+            failure_line(&end),
+            Some(format!(
+                "✗ Run failed: pipeline failed (node \"T\": {said})"
+            ))
         );
     }
 
