@@ -95,12 +95,15 @@ pub struct Reason {
     pub node: String,
     /// What it said (one printable line, cut to [`REASON_LIMIT`]).
     pub said: String,
+    /// Whether `said` was cut.
+    pub cut: bool,
 }
 
 impl std::fmt::Display for Reason {
-    /// `node "T": boom`.
+    /// `node "T": boom`, with `…` where it was cut.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "node {:?}: {}", self.node, self.said)
+        let more = if self.cut { "…" } else { "" };
+        write!(f, "node {:?}: {}{more}", self.node, self.said)
     }
 }
 
@@ -123,13 +126,11 @@ pub fn reason(result: &RunResult) -> Option<Reason> {
         last_line(text)?.to_string()
     };
     let said = printable_line(&said);
-    let mut cut: String = said.chars().take(REASON_LIMIT).collect();
-    if cut.len() < said.len() {
-        cut.push('…');
-    }
+    let kept: String = said.chars().take(REASON_LIMIT).collect();
     Some(Reason {
         node: entry.node_id.clone(),
-        said: cut,
+        cut: kept.len() < said.len(),
+        said: kept,
     })
 }
 

@@ -291,6 +291,14 @@ mod tests {
                 "✗ Run failed: pipeline failed (node \"T\": {said})"
             ))
         );
+        // Cut for the line, it is still the same reason.
+        let long = format!("tool node \"T\": {}", "x".repeat(400));
+        let end = RunEnd {
+            checkpoint_error: None,
+            result: Some(crate::output::failure::tests::failed_at("tool", &long, &[])),
+            error: Some(long.clone()),
+        };
+        assert_eq!(failure_line(&end), Some(format!("✗ Run failed: {long}")));
     }
 
     #[test]
