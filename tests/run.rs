@@ -412,10 +412,12 @@ fn a_console_gate_that_times_out_takes_its_default_and_the_process_exits() {
 #[test]
 fn a_graphviz_run_resumes_from_its_own_copy() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let dot = "digraph d {\n  start [shape=Mdiamond];\n  work [shape=box prompt=\"Do it\"];\n  done [shape=Msquare];\n  start -> work;\n  work -> done;\n}\n";
+    // It fails at `check` until the file `ok` exists.
+    let dot = "digraph d {\n  start [shape=Mdiamond];\n  work [shape=box prompt=\"Do it\"];\n  check [shape=parallelogram tool_command=\"test -e ok\" timeout=\"10s\"];\n  done [shape=Msquare];\n  start -> work;\n  work -> check;\n  check -> done;\n}\n";
     std::fs::write(dir.path().join("flow.dot"), dot).expect("write");
     let out = run_in(dir.path(), &["run", "flow.dot", "--provider", "stub"]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    std::fs::write(dir.path().join("ok"), "").expect("ok");
     let run = run_dirs(dir.path()).pop().expect("a run");
     assert!(run.join("workflow.dot").is_file(), "kept as Graphviz");
     let id = run
@@ -448,4 +450,26 @@ fn the_activity_log_never_goes_back_in_time() {
     for pair in stamps.windows(2) {
         assert!(pair[0] <= pair[1], "{} then {}\n{log}", pair[0], pair[1]);
     }
+}
+
+#[test]
+fn a_completed_run_is_not_resumed_and_its_exit_step_not_run_again() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let d = dir.path();
+    // Its exit node is an agent: resuming would call the model again.
+    std::fs::write(d.join("flow.dip"), FLOW).expect("write");
+    let out = run_in(d, &["run", "flow.dip", "--provider", "stub"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let [run] = run_dirs(d).try_into().expect("one run");
+    let log = std::fs::read_to_string(run.join("activity.jsonl")).expect("log");
+    let id = run.file_name().expect("id").to_string_lossy().into_owned();
+    let out = run_in(d, &["run", "flow.dip", "-r", &id, "--provider", "stub"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains(&format!("run {id} completed; there is nothing to resume")),
+        "{stderr}"
+    );
+    let after = std::fs::read_to_string(run.join("activity.jsonl")).expect("log");
+    assert_eq!(after, log, "nothing ran");
 }

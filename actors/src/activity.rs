@@ -26,6 +26,14 @@ use crate::seal::{self, SealKey};
 /// The file name in both places.
 pub const ACTIVITY_FILE: &str = "activity.jsonl";
 
+/// Whether the run in `dir` completed: its activity log's copy says so. A
+/// completed run has nothing to resume (the reference would run its exit
+/// node again, an agent's call included).
+pub fn completed(dir: &std::path::Path) -> bool {
+    std::fs::read_to_string(dir.join(ACTIVITY_FILE))
+        .is_ok_and(|log| log.contains("\"type\":\"pipeline_completed\""))
+}
+
 /// Where live activity logs go, from the environment.
 pub fn audit_base() -> PathBuf {
     if let Some(dir) = std::env::var_os("TRACKER_AUDIT_DIR").map(PathBuf::from) {

@@ -15,7 +15,7 @@ use std::time::Instant;
 
 use anyhow::{anyhow, bail, Context as _, Result};
 use dippin::duration::GoDuration;
-use tracker_actors::activity::audit_base;
+use tracker_actors::activity::{self, audit_base};
 use tracker_actors::clock::SystemClock;
 use tracker_actors::launch::{launch, Finished, RunOptions};
 use tracker_actors::process::Process;
@@ -61,6 +61,13 @@ pub fn run(args: &RunArgs) -> Result<u8> {
         Some(prefix) => Some(run_dir::find(&root, prefix)?),
         None => None,
     };
+    if let Some(dir) = resume.as_deref().filter(|dir| activity::completed(dir)) {
+        bail!(
+            "run {} completed; there is nothing to resume (its files: {})",
+            dir.file_name().unwrap_or_default().to_string_lossy(),
+            dir.display()
+        );
+    }
     let source = match (args.pipelines.first(), &resume) {
         (Some(arg), _) => pipeline::resolve(arg, &cwd)?,
         (None, Some(dir)) => pipeline::PipelineSource::of_run(dir)?,

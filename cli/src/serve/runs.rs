@@ -155,11 +155,7 @@ impl Record {
     }
 }
 
-/// Whether the run in `dir` completed: its activity log says so.
-pub(super) fn completed(dir: &Path) -> bool {
-    std::fs::read_to_string(dir.join(tracker_actors::activity::ACTIVITY_FILE))
-        .is_ok_and(|log| log.contains("\"type\":\"pipeline_completed\""))
-}
+pub(super) use tracker_actors::activity::completed;
 
 /// What the service records of a run until it ends, to resume it after a
 /// crash.
