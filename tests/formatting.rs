@@ -65,6 +65,26 @@ fn fmt_check_and_write_on_the_real_binary() {
         Some(0),
         "formatted file must pass --check"
     );
+
+    // Through a symbolic link, the file it names is rewritten; the link stays.
+    let real = dir.path().join("real.dip");
+    std::fs::write(
+        &real,
+        "workflow  Real
+  start: A
+  exit: A
+  agent A
+    prompt: hi
+",
+    )
+    .expect("write");
+    std::os::unix::fs::symlink("real.dip", dir.path().join("link.dip")).expect("link");
+    let write = tracker_tests::run_in(dir.path(), &["fmt", "link.dip", "--write"]);
+    assert_eq!(write.status.code(), Some(0));
+    let link = std::fs::symlink_metadata(dir.path().join("link.dip")).expect("link");
+    assert!(link.file_type().is_symlink(), "still a link");
+    let rewritten = std::fs::read_to_string(&real).expect("read back");
+    assert!(rewritten.starts_with("workflow Real\n"), "{rewritten}");
 }
 
 #[test]

@@ -422,7 +422,8 @@ pub struct CheckArgs {
 pub struct FmtArgs {
     /// The file to format.
     pub file: PathBuf,
-    /// Exit 1 if the file is not already formatted; print nothing else.
+    /// Exit 1 if the file is not already formatted (saying so on stderr);
+    /// print no formatted text.
     #[arg(long, conflicts_with = "write")]
     pub check: bool,
     /// Rewrite the file in place (atomically).

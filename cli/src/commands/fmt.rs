@@ -59,6 +59,11 @@ pub fn run(args: &FmtArgs) -> Result<u8> {
 /// Replaces `path` with `text` via a temporary file in the same directory, so a
 /// crash leaves either the old or the new file, never a torn one.
 fn write_atomically(path: &Path, text: &str) -> Result<()> {
+    // Through a symbolic link, the file it names is the one rewritten: the
+    // link stays a link.
+    let target = std::fs::canonicalize(path)
+        .with_context(|| format!("cannot resolve {}", path.display()))?;
+    let path = target.as_path();
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
