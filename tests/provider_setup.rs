@@ -150,14 +150,19 @@ fn steer_refuses_runs_that_do_not_exist_and_bad_node_ids() {
             text(&out.stderr)
         );
     }
-    // A real run: its nodes are known.
+    // A real run, stopped at its tool: its nodes are known.
+    std::fs::write(
+        dir.path().join("stops.dip"),
+        "workflow Stops\n  start: Plan\n  exit: Done\n  agent Plan\n    prompt: plan\n  tool Check\n    timeout: 5s\n    command: exit 1\n  agent Done\n    prompt: done\n  edges\n    Plan -> Check\n    Check -> Done\n",
+    )
+    .expect("pipeline");
     let out = run(
         dir.path(),
-        &["run", "quickstart", "--provider", "stub"],
+        &["run", "stops.dip", "--provider", "stub"],
         &[],
         "",
     );
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
     let run_dir = run_dirs(dir.path()).pop().expect("a run");
     let id = run_dir
         .file_name()
@@ -168,6 +173,11 @@ fn steer_refuses_runs_that_do_not_exist_and_bad_node_ids() {
         ("Plna", "hi", "has no node \"Plna\""),
         ("../x", "hi", "invalid node id"),
         ("Plan", "  ", "empty"),
+        (
+            "Check",
+            "hi",
+            "node \"Check\" is a tool node: only an agent node takes steering messages",
+        ),
     ] {
         let out = run(dir.path(), &["steer", &id, node, message], &[], "");
         assert_eq!(out.status.code(), Some(1), "{node}");
@@ -185,4 +195,27 @@ fn steer_refuses_runs_that_do_not_exist_and_bad_node_ids() {
         .map(|e| std::fs::read_to_string(e.path()).expect("message"))
         .collect();
     assert_eq!(queued, ["be brief"]);
+
+    // A run that completed: nothing would read it.
+    std::fs::remove_dir_all(&run_dir).expect("cleared");
+    let out = run(
+        dir.path(),
+        &["run", "quickstart", "--provider", "stub"],
+        &[],
+        "",
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let done = run_dirs(dir.path()).pop().expect("a run");
+    let id = done
+        .file_name()
+        .expect("name")
+        .to_string_lossy()
+        .into_owned();
+    let out = run(dir.path(), &["steer", &id, "Plan", "be brief"], &[], "");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("has completed"),
+        "{}",
+        text(&out.stderr)
+    );
 }

@@ -37,14 +37,28 @@ pub fn run(args: &SteerArgs) -> Result<u8> {
         } else {
             dippin::parse_dip(&text)
         };
-        if !workflow.nodes.is_empty() && !workflow.nodes.iter().any(|n| n.id == node) {
-            let ids: Vec<&str> = workflow.nodes.iter().map(|n| n.id.as_str()).collect();
-            bail!(
-                "run {} has no node {node:?} (its nodes: {})",
-                args.run_id,
-                ids.join(", ")
-            );
+        match workflow.nodes.iter().find(|n| n.id == node) {
+            None if !workflow.nodes.is_empty() => {
+                let ids: Vec<&str> = workflow.nodes.iter().map(|n| n.id.as_str()).collect();
+                bail!(
+                    "run {} has no node {node:?} (its nodes: {})",
+                    args.run_id,
+                    ids.join(", ")
+                );
+            }
+            // Only an agent's session reads its steering directory.
+            Some(found) if found.kind() != dippin::ir::NodeKind::Agent => bail!(
+                "node {node:?} is a {} node: only an agent node takes steering messages",
+                found.kind().as_str()
+            ),
+            _ => {}
         }
+    }
+    if tracker_actors::activity::completed(&run_dir) {
+        bail!(
+            "run {} has completed: no node of it will read the message",
+            args.run_id
+        );
     }
     let steering = SteeringDir::new(run_dir.join(node).join(STEERING_DIR));
     let path = steering.send(&args.message).map_err(|e| {
