@@ -159,6 +159,9 @@ fn attach_comments(
 /// Parses `text` as if read from `path` (format from the extension) and, when
 /// `base_dir` is given, resolves file directives relative to it.
 pub fn load_str(path: impl Into<PathBuf>, text: &str, base_dir: Option<&Path>) -> Document {
+    // A byte-order mark some editors put first is not part of the text (and
+    // editors do not show it, so columns are counted without it).
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let path = path.into();
     let format = Format::from_path(&path);
     let (mut workflow, mut diagnostics) = match format {
@@ -268,4 +271,18 @@ pub fn analyze(doc: &Document, options: &lint::LintOptions) -> Vec<Diagnostic> {
     let mut out = validate::validate_graph(&graph);
     out.extend(lint::lint_graph(&graph, options));
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_byte_order_mark_first_is_not_part_of_the_text() {
+        let text = "\u{feff}workflow W\n  start: A\n  exit: A\n  agent A\n    prompt: hi\n";
+        let doc = load_str("w.dip", text, None);
+        assert!(doc.diagnostics.is_empty(), "{:?}", doc.diagnostics);
+        assert_eq!(doc.workflow.name, "W");
+        assert!(doc.source.text().starts_with("workflow W"));
+    }
 }
