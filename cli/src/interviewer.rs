@@ -39,11 +39,25 @@ fn stdin_lines() -> Lines {
 /// line of stdin. One gate at a time; on a terminal, lines typed before a
 /// prompt appears are not taken as its answer (piped lines always are).
 #[derive(Default)]
-pub struct ConsoleInterviewer;
+pub struct ConsoleInterviewer {
+    /// The pipeline its gates belong to, said with each (several runs in one
+    /// process ask on one console).
+    label: Option<String>,
+}
+
+impl ConsoleInterviewer {
+    /// Asks on the console, naming `label`'s pipeline with each gate.
+    pub fn labelled(label: impl Into<String>) -> ConsoleInterviewer {
+        ConsoleInterviewer {
+            label: Some(label.into()),
+        }
+    }
+}
 
 impl Interviewer for ConsoleInterviewer {
     fn ask(&self, request: GateRequest) -> BoxFuture<Result<GateAnswer, GateError>> {
         let lines = stdin_lines();
+        let label = self.label.clone();
         Box::pin(async move {
             let mut lines = lines.lock().await;
             // On a terminal, what was typed before the prompt appeared is not
@@ -52,7 +66,7 @@ impl Interviewer for ConsoleInterviewer {
             if std::io::IsTerminal::is_terminal(&std::io::stdin()) {
                 while let Ok(Some(_)) = lines.try_recv() {}
             }
-            ask_on_console(&request, &mut lines).await
+            ask_on_console(&request, label.as_deref(), &mut lines).await
         })
     }
 }
@@ -75,10 +89,12 @@ fn say(text: &str) {
 
 async fn ask_on_console(
     request: &GateRequest,
+    label: Option<&str>,
     lines: &mut mpsc::Receiver<Option<String>>,
 ) -> Result<GateAnswer, GateError> {
+    let of = label.map(|l| format!(" of {l}")).unwrap_or_default();
     say(&format!(
-        "\n── gate {} ({}) ──\n{}\n",
+        "\n── gate {} ({}){of} ──\n{}\n",
         request.node_id,
         request.mode.as_str(),
         request.prompt

@@ -226,9 +226,17 @@ fn execute(
                     }
                 }
                 (None, Output::Json) => options.subscribers.push(NdjsonPrinter.start().recipient()),
-                (None, _) => options
-                    .subscribers
-                    .push(ConsolePrinter::labelled(display.clone()).start().recipient()),
+                (None, _) => {
+                    if !auto_approve {
+                        // Their gates ask on one console: each says whose it is.
+                        options.interviewer = Some(Arc::new(
+                            crate::interviewer::ConsoleInterviewer::labelled(display.clone()),
+                        ));
+                    }
+                    options
+                        .subscribers
+                        .push(ConsolePrinter::labelled(display.clone()).start().recipient());
+                }
             }
             let handle = launch(&process, Arc::new(plan), options).await?;
             cancellers.push((run_id.clone(), handle.canceller()));

@@ -371,7 +371,7 @@ impl Settings {
         options.interviewer = Some(if self.auto_approve {
             Arc::new(AutoApprove) as Arc<dyn Interviewer>
         } else {
-            Arc::new(ConsoleInterviewer)
+            Arc::new(ConsoleInterviewer::default())
         });
         options.activity_log = Some(audit_base());
         options.clock = clock;
