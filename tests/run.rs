@@ -429,15 +429,20 @@ fn a_graphviz_run_resumes_from_its_own_copy() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
 }
 
-#[test]
-fn the_activity_log_never_goes_back_in_time() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let d = dir.path();
+/// Runs [`FLOW`] to its end in `d`: its run directory and activity log.
+fn completed_flow(d: &Path) -> (std::path::PathBuf, String) {
     std::fs::write(d.join("flow.dip"), FLOW).expect("write");
     let out = run_in(d, &["run", "flow.dip", "--provider", "stub"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let [run] = run_dirs(d).try_into().expect("one run");
     let log = std::fs::read_to_string(run.join("activity.jsonl")).expect("log");
+    (run, log)
+}
+
+#[test]
+fn the_activity_log_never_goes_back_in_time() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (_, log) = completed_flow(dir.path());
     let stamps: Vec<String> = log
         .lines()
         .map(|line| {
@@ -457,11 +462,7 @@ fn a_completed_run_is_not_resumed_and_its_exit_step_not_run_again() {
     let dir = tempfile::tempdir().expect("temp dir");
     let d = dir.path();
     // Its exit node is an agent: resuming would call the model again.
-    std::fs::write(d.join("flow.dip"), FLOW).expect("write");
-    let out = run_in(d, &["run", "flow.dip", "--provider", "stub"]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    let [run] = run_dirs(d).try_into().expect("one run");
-    let log = std::fs::read_to_string(run.join("activity.jsonl")).expect("log");
+    let (run, log) = completed_flow(d);
     let id = run.file_name().expect("id").to_string_lossy().into_owned();
     let out = run_in(d, &["run", "flow.dip", "-r", &id, "--provider", "stub"]);
     assert_eq!(out.status.code(), Some(1));
