@@ -202,12 +202,12 @@ fn each_runs_gate_on_the_console_says_whose_it_is() {
     let dir = tempfile::tempdir().expect("temp dir");
     let gated = |name: &str| {
         format!(
-            "workflow {name}\n  start: Start\n  exit: Done\n  agent Start\n    label: Start\n  human Pick\n    mode: choice\n  agent Done\n    label: Done\n  agent Other\n    label: Other\n  edges\n    Start -> Pick\n    Pick -> Done  label: on\n    Pick -> Other  label: off\n    Other -> Done\n"
+            "workflow {name}\n  start: Start\n  exit: Done\n  agent Start\n    label: Start\n  human Pick\n    mode: choice\n    default: on\n  agent Done\n    label: Done\n  agent Other\n    label: Other\n  edges\n    Start -> Pick\n    Pick -> Done  label: on\n    Pick -> Other  label: off\n    Other -> Done\n"
         )
     };
     write(dir.path(), "a.dip", &gated("A"));
     write(dir.path(), "b.dip", &gated("B"));
-    // No input: each gate takes its first option at the end of input.
+    // No input: each gate takes its default at the end of input.
     let out = run_in(dir.path(), &["run", "--provider", "stub", "a.dip", "b.dip"]);
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{stderr}");

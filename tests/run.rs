@@ -359,26 +359,36 @@ fn gates_are_answered_on_the_console() {
         "right\n"
     );
 
-    // The end of input picks the default (here the first choice), as the
-    // reference's console does.
-    let out = run_in(d, &["gate.dip"]);
+    // The end of input picks the gate's default, as the reference's console
+    // does, given as the edge's `choice:` key.
+    let with_default = std::fs::read_to_string(d.join("gate.dip"))
+        .expect("read")
+        .replace(
+            "    mode: choice\n",
+            "    mode: choice\n    default: go_right\n",
+        )
+        .replace("label: right", "label: right  choice: go_right");
+    std::fs::write(d.join("default.dip"), with_default).expect("write");
+    let out = run_in(d, &["default.dip"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    assert!(text(&out.stderr).contains("end of input: taking \"left\""));
+    assert!(text(&out.stderr).contains("end of input: taking the default, \"go_right\""));
     assert_eq!(
         std::fs::read_to_string(d.join("way.txt")).expect("way"),
-        "left\n"
+        "right\n"
     );
 
-    // A gate with no option to fall back on fails its run: no hang, no
-    // answer made up.
+    // A gate with no default fails its run at the end of input: no hang, and
+    // no answer made up (its first option, a yes/no gate's "Yes", is nobody's).
     std::fs::write(d.join("text.dip"), "workflow T\n  start: Ask\n  exit: Done\n  human Ask\n    mode: freeform\n  agent Done\n    label: Done\n  edges\n    Ask -> Done\n").expect("write");
-    let out = run_in(d, &["text.dip"]);
-    assert_eq!(out.status.code(), Some(1));
-    assert!(
-        text(&out.stderr).contains("standard input is closed"),
-        "{}",
-        text(&out.stderr)
-    );
+    for file in ["gate.dip", "text.dip"] {
+        let out = run_in(d, &[file]);
+        assert_eq!(out.status.code(), Some(1), "{file}");
+        assert!(
+            text(&out.stderr).contains("standard input is closed"),
+            "{file}: {}",
+            text(&out.stderr)
+        );
+    }
 }
 
 #[test]

@@ -121,14 +121,12 @@ async fn ask_on_console(
         }
         _ => {
             for (i, choice) in request.choices.iter().enumerate() {
-                let mark = if Some(choice.as_str()) == request.default_pick() {
-                    " (default)"
-                } else {
-                    ""
-                };
+                let default = Some(choice.as_str()) == request.default_pick()
+                    || request.keys.get(i).is_some_and(|k| *k == request.default);
+                let mark = if default { " (default)" } else { "" };
                 say(&format!("  {}. {choice}{mark}\n", i + 1));
             }
-            pick_on_console(request, lines).await
+            pick_on_console(request, lines).await?
         }
     };
     Ok(GateAnswer {
@@ -139,21 +137,27 @@ async fn ask_on_console(
 }
 
 /// Asks until a line picks one of `request`'s options (a choice or yes/no
-/// gate takes nothing else). The end of input picks the default, as the
-/// reference's console does.
+/// gate takes nothing else). The end of input picks the gate's default, as
+/// the reference's console does; a gate without one fails rather than have
+/// its first option (a yes/no gate's "Yes") taken for nobody's answer.
 async fn pick_on_console(
     request: &GateRequest,
     lines: &mut mpsc::Receiver<Option<String>>,
-) -> String {
+) -> Result<String, GateError> {
     loop {
         say("> ");
         let Some(Some(line)) = lines.recv().await else {
-            let pick = request.default_pick().unwrap_or_default().to_string();
-            say(&format!("\n(end of input: taking {pick:?})\n"));
-            return pick;
+            if request.default.is_empty() {
+                return Err(GateError::InputClosed);
+            }
+            say(&format!(
+                "\n(end of input: taking the default, {:?})\n",
+                request.default
+            ));
+            return Ok(request.default.clone());
         };
         match request.resolve(&line) {
-            Ok(pick) => return pick,
+            Ok(pick) => return Ok(pick),
             Err(err) => say(&format!("{err}; type one of them, or its number\n")),
         }
     }

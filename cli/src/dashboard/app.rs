@@ -528,6 +528,7 @@ mod tests {
             label: "Go on?".into(),
             prompt: "Go on?".into(),
             choices: vec!["yes".into(), "no".into()],
+            keys: Vec::new(),
             default: String::new(),
             questions: Vec::new(),
         }

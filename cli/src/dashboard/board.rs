@@ -38,15 +38,23 @@ pub struct WatchedRun {
     seen: std::time::SystemTime,
     /// Run by this process (`tracker run A B`): going until its log ends.
     own: bool,
-    /// How many more times to look for its pipeline, when it had none yet
-    /// (a run seen before its `workflow.dip` was written).
-    plan_tries: u8,
+    /// Until when to look for its pipeline, when it had none yet (a run
+    /// seen before its `workflow.dip` was written).
+    plan_until: Option<std::time::Instant>,
+    /// Its `owner` file's time when last read (none: no file, or this
+    /// process's own run).
+    owner_seen: Option<std::time::SystemTime>,
+    /// When that time was seen to change.
+    owner_changed: Option<std::time::Instant>,
 }
 
-/// How many refreshes a run seen without its pipeline is looked at again
-/// for it (a few seconds of ticks): one whose pipeline cannot be loaded is
-/// not loaded again at every tick.
-const PLAN_TRIES: u8 = 20;
+/// How long an ended run whose `owner` file changed is read from its live
+/// log, for the resume to show there.
+const RESUME_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// How long a run seen without its pipeline is looked at again for it: one
+/// whose pipeline cannot be loaded is not loaded again at every tick.
+const PLAN_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Every run under a directory of runs, or every run a service lists.
 pub struct Board {
@@ -128,7 +136,9 @@ impl WatchedRun {
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
         let plan = plan_of(&dir);
-        let plan_tries = if plan.is_some() { 0 } else { PLAN_TRIES };
+        let plan_until = plan
+            .is_none()
+            .then(|| std::time::Instant::now() + PLAN_WAIT);
         let view = plan
             .map(|plan| RunView::new(&plan, &id))
             .unwrap_or_else(|| RunView::without_plan("?", &id));
@@ -144,20 +154,24 @@ impl WatchedRun {
             partial: String::new(),
             live: false,
             own: false,
-            plan_tries,
+            plan_until,
+            owner_seen: None,
+            owner_changed: None,
         }
     }
 
     /// Applies the lines added to its activity log since the last read.
     fn read_new_lines(&mut self) {
         use std::io::{Read, Seek, SeekFrom};
-        if self.plan_tries > 0 {
-            self.plan_tries -= 1;
+        if self
+            .plan_until
+            .is_some_and(|until| std::time::Instant::now() < until)
+        {
             if let Some(plan) = plan_of(&self.dir) {
                 // Its pipeline is there now: its nodes are listed from the
                 // start, and its log read again into the full view.
                 self.view = RunView::new(&plan, &self.view.run_id);
-                self.plan_tries = 0;
+                self.plan_until = None;
                 self.source = PathBuf::new();
                 self.read = 0;
                 self.partial.clear();
@@ -165,18 +179,35 @@ impl WatchedRun {
         }
         let copy = self.dir.join(tracker_actors::activity::ACTIVITY_FILE);
         let ended = self.view.outcome.is_some();
+        // A resume takes the run's lock again, rewriting its `owner` file:
+        // a change of that file's time is how an ended run is seen resumed,
+        // at the cost of one `stat` (not reading it and asking the system
+        // about its process at every tick).
+        let owner = if self.own {
+            None
+        } else {
+            owner_time(&self.dir)
+        };
+        if owner != self.owner_seen {
+            self.owner_seen = owner;
+            self.owner_changed = Some(std::time::Instant::now());
+        }
+        // The resumed run may not have said so in its log yet: it is looked
+        // for there a while.
+        let resuming = self
+            .owner_changed
+            .is_some_and(|at| at.elapsed() < RESUME_WAIT);
+        if ended && !resuming && self.source == copy {
+            // Ended, its sealed copy read: nothing more comes unless resumed.
+            return;
+        }
         // A run this process drives is live until it ends; another's while
-        // the process its `owner` file names is alive, an ended one again
-        // once resumed.
+        // the process its `owner` file names is alive.
         self.live = if self.own {
             !ended
         } else {
             owner_alive(&self.dir)
         };
-        if ended && self.source == copy && !self.live {
-            // Ended, its sealed copy read: nothing more comes unless resumed.
-            return;
-        }
         // The run directory's copy is written when the run ends; while it
         // goes (a resumed run too) the live log, outside the working
         // directory, is read.
@@ -186,7 +217,8 @@ impl WatchedRun {
                 .join(id)
                 .join(tracker_actors::activity::ACTIVITY_FILE)
         };
-        let path = match (self.live, copy.exists()) {
+        let going = self.live && (!ended || resuming);
+        let path = match (going, copy.exists()) {
             (true, true) => Some(live_log()).filter(|log| log.exists()).unwrap_or(copy),
             (false, true) => copy,
             (_, false) => live_log(),
@@ -304,6 +336,13 @@ fn plan_of(dir: &Path) -> Option<tracker_runtime::plan::SpawnPlan> {
     crate::load::load(&source, crate::load::Diagnostics::Quiet)
         .ok()
         .map(|loaded| loaded.plan)
+}
+
+/// When the run's `owner` file was last written.
+fn owner_time(dir: &Path) -> Option<std::time::SystemTime> {
+    std::fs::metadata(dir.join(tracker_actors::run_lock::OWNER_FILE))
+        .and_then(|m| m.modified())
+        .ok()
 }
 
 /// Whether the process named in the run's `owner` file is alive.

@@ -94,7 +94,9 @@ impl GateModal {
     /// its first question) rather than closing or putting it aside.
     pub fn takes_esc(&self) -> bool {
         match &self.form {
-            Some(form) => form.is_typing() || form.esc_stays(),
+            // Exactly when Esc does not end the interview: at the first
+            // question's text Esc would cancel it, so the gate is put aside.
+            Some(form) => form.esc_stays(),
             None => self.is_typing(),
         }
     }

@@ -297,7 +297,10 @@ impl RunView {
     /// succeeded never reached count (it is done); those of a run that
     /// failed do not (it stopped short of them).
     pub fn progress(&self) -> (usize, usize) {
-        let failed = self.outcome.as_deref().is_some_and(|o| o != "success");
+        let failed = self
+            .outcome
+            .as_deref()
+            .is_some_and(|o| !matches!(o, "success" | "validation_overridden"));
         let done = if failed {
             self.finished - self.skipped
         } else {

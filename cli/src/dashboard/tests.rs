@@ -661,6 +661,7 @@ mod gates {
             label: "Ship it?".into(),
             prompt: "Ship it?\nThe tests pass; the docs are updated.".into(),
             choices: choices.iter().map(|c| c.to_string()).collect(),
+            keys: Vec::new(),
             default: String::new(),
             questions: Vec::new(),
         }
@@ -1292,6 +1293,7 @@ mod board {
             label: "Ship?".into(),
             prompt: "Ship it?".into(),
             choices: vec!["yes".into(), "no".into()],
+            keys: Vec::new(),
             default: String::new(),
             questions: Vec::new(),
         };
@@ -1336,6 +1338,16 @@ mod board {
         ui.key(key(KeyCode::Esc), &board);
         assert!(ui.modal.is_some(), "back at the first question");
         ui.key(key(KeyCode::Esc), &board);
+        assert!(ui.modal.is_none(), "put aside");
+        // Also from the first question's text: put aside, not answered as
+        // canceled.
+        let mut asked = super::gates::interview();
+        asked.run_id = "bbbbbbbbbbbb".into();
+        asked.node_id = "Text".into();
+        asked.questions[0].options.clear();
+        ui.offer_gate(asked);
+        assert!(ui.modal.is_some(), "offered");
+        assert_eq!(ui.key(key(KeyCode::Esc), &board), Action::None);
         assert!(ui.modal.is_none(), "put aside");
         // Esc leaves the run's view for the board.
         ui.key(key(KeyCode::Esc), &board);

@@ -97,6 +97,22 @@ pub struct Reason {
     pub said: String,
     /// Whether `said` was cut.
     pub cut: bool,
+    /// Whether it is the handler's error (a provider's, tracker's own), not
+    /// what a command or a model printed: only that is read for the kind of
+    /// failure (a tool's `curl` saying "connection refused" is no provider
+    /// out of reach).
+    pub is_error: bool,
+}
+
+impl Reason {
+    /// The kind of failure it says, read from a handler's error only.
+    pub fn kind(&self) -> FailureKind {
+        if self.is_error {
+            FailureKind::of(&self.said)
+        } else {
+            FailureKind::Generic
+        }
+    }
 }
 
 impl std::fmt::Display for Reason {
@@ -111,7 +127,8 @@ impl std::fmt::Display for Reason {
 /// has no failed step with anything to say.
 pub fn reason(result: &RunResult) -> Option<Reason> {
     let entry = result.trace.last().filter(|e| e.status != "success")?;
-    let said = if !entry.error.is_empty() {
+    let is_error = !entry.error.is_empty();
+    let said = if is_error {
         entry.error.clone()
     } else {
         // The run's context is its last step's: what that step wrote.
@@ -131,6 +148,7 @@ pub fn reason(result: &RunResult) -> Option<Reason> {
         node: entry.node_id.clone(),
         cut: kept.len() < said.len(),
         said: kept,
+        is_error: is_error || entry.handler_name == "codergen",
     })
 }
 
@@ -215,6 +233,18 @@ pub(crate) mod tests {
         let result = failed_at("codergen", "", &[("last_response", &long)]);
         let said = reason(&result).map(|r| r.to_string()).unwrap_or_default();
         assert!(said.ends_with('…') && said.chars().count() < 260, "{said}");
+    }
+
+    #[test]
+    fn what_a_command_printed_is_not_read_for_the_kind() {
+        let tool = failed_at("tool", "", &[("tool_stderr", "curl: Connection refused")]);
+        assert_eq!(reason(&tool).map(|r| r.kind()), Some(FailureKind::Generic));
+        let agent = failed_at(
+            "codergen",
+            "",
+            &[("last_response", "openai: network error: Connection refused")],
+        );
+        assert_eq!(reason(&agent).map(|r| r.kind()), Some(FailureKind::Network));
     }
 
     #[test]

@@ -96,7 +96,7 @@ fn render_result(out: &mut String, result: &RunResult) {
         );
     } else if result.status == TerminalStatus::Fail {
         if let Some(reason) = failure::reason(result) {
-            let kind = FailureKind::of(&reason.said);
+            let kind = reason.kind();
             let _ = writeln!(out, "\n{}\n  {reason}", kind.title());
             if let Some(step) = kind.next_step() {
                 let _ = writeln!(out, "  {step}");
@@ -216,12 +216,15 @@ pub fn failure_line(end: &RunEnd) -> Option<String> {
         }
         Some(TerminalStatus::Fail) => {
             let reason = end.result.as_ref().and_then(failure::reason);
-            let said = reason.as_ref().map_or("", |r| r.said.as_str());
-            let kind = FailureKind::of(&format!("{detail} {said}"));
+            let kind = match reason.as_ref().map(failure::Reason::kind) {
+                Some(kind) if kind != FailureKind::Generic => kind,
+                _ => FailureKind::of(&detail),
+            };
+            // Compared as one line each: the run's error often is the step's.
+            let one_line = printable_line(end.error.as_deref().unwrap_or(""));
             Some(match reason {
                 Some(reason) if detail.is_empty() => format!("{}: {reason}", kind.title()),
-                // Said once: the run's error often is the step's.
-                Some(reason) if !detail.contains(&reason.said) => {
+                Some(reason) if !one_line.contains(&reason.said) => {
                     format!("{}: {detail} ({reason})", kind.title())
                 }
                 _ => with(kind.title()),
@@ -291,6 +294,14 @@ mod tests {
                 "✗ Run failed: pipeline failed (node \"T\": {said})"
             ))
         );
+        // Over several lines, it is still the same reason.
+        let lines = "tool node \"T\": first\nsecond";
+        let end = RunEnd {
+            checkpoint_error: None,
+            result: Some(crate::output::failure::tests::failed_at("tool", lines, &[])),
+            error: Some(lines.into()),
+        };
+        assert_eq!(failure_line(&end), Some(format!("✗ Run failed: {lines}")));
         // Cut for the line, it is still the same reason.
         let long = format!("tool node \"T\": {}", "x".repeat(400));
         let end = RunEnd {

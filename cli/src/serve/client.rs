@@ -190,6 +190,7 @@ fn gate_request(run: &str, gate: &Value) -> GateRequest {
         label: text(&gate["label"]),
         prompt: text(&gate["prompt"]),
         choices: texts(&gate["choices"]),
+        keys: Vec::new(),
         default: text(&gate["default"]),
         questions: gate["question_forms"]
             .as_array()

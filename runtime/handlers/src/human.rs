@@ -50,6 +50,10 @@ pub struct GateRequest {
     pub prompt: String,
     /// The options (choice, yes/no, labelled freeform); empty for plain text.
     pub choices: Vec<String>,
+    /// For a choice gate, the key each option's edge routes on (its
+    /// `choice:`, else its label, else its target), in the options' order:
+    /// an answer may name the key instead of the option. Empty otherwise.
+    pub keys: Vec<String>,
     /// The option taken when nobody picks one.
     pub default: String,
     /// The questions (interview).
@@ -99,10 +103,20 @@ impl GateRequest {
             return Ok(self.default_pick().unwrap_or_default().to_string());
         }
         let choices = &self.choices;
+        // An option's edge key names it too (`choice: approve` under the
+        // label "Publish it").
+        let keyed = |same: &dyn Fn(&str) -> bool| {
+            self.keys
+                .iter()
+                .position(|k| same(k))
+                .and_then(|i| choices.get(i))
+        };
         let named = choices
             .iter()
             .find(|c| c.as_str() == line)
-            .or_else(|| choices.iter().find(|c| c.eq_ignore_ascii_case(line)));
+            .or_else(|| keyed(&|k| k == line))
+            .or_else(|| choices.iter().find(|c| c.eq_ignore_ascii_case(line)))
+            .or_else(|| keyed(&|k| k.eq_ignore_ascii_case(line)));
         let numbered = || {
             line.parse::<usize>()
                 .ok()
@@ -265,6 +279,11 @@ async fn run_gate(task: NodeTask, env: HandlerEnv) -> Result<Outcome, HandlerErr
             (Vec::new(), questions::parse(source))
         }
     };
+    let keys = if mode == GateMode::Choice {
+        offers.iter().map(|o| o.key.clone()).collect()
+    } else {
+        Vec::new()
+    };
     let request = GateRequest {
         run_id: task.run_id.clone(),
         node_id: id.clone(),
@@ -272,6 +291,7 @@ async fn run_gate(task: NodeTask, env: HandlerEnv) -> Result<Outcome, HandlerErr
         label: env.plan.node(task.node).declared.label.clone(),
         prompt: gate_prompt(&task, &env),
         choices,
+        keys,
         default,
         questions,
     };
@@ -515,6 +535,7 @@ mod tests {
             label: "Gate".into(),
             prompt: "?".into(),
             choices: choices.iter().map(|c| c.to_string()).collect(),
+            keys: Vec::new(),
             default: default.into(),
             questions: Vec::new(),
         }
@@ -582,6 +603,20 @@ mod tests {
         assert_eq!(yes_no.resolve("n").as_deref(), Ok("No"));
         assert_eq!(yes_no.resolve("yes").as_deref(), Ok("Yes"));
         assert!(yes_no.resolve("maybe").is_err());
+    }
+
+    #[test]
+    fn an_answer_may_name_an_options_edge_key() {
+        let mut r = request(GateMode::Choice, &["Publish it", "Rework"], "approve");
+        r.keys = vec!["approve".into(), "rework".into()];
+        assert_eq!(r.resolve("approve").as_deref(), Ok("Publish it"));
+        assert_eq!(r.resolve("APPROVE").as_deref(), Ok("Publish it"));
+        assert_eq!(
+            r.resolve("").as_deref(),
+            Ok("approve"),
+            "the default as written"
+        );
+        assert!(r.resolve("aprove").is_err());
     }
 
     #[test]
