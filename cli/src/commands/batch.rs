@@ -225,17 +225,19 @@ fn execute(
                         options.interviewer = Some(interviewer_on(board.tx.clone()));
                     }
                 }
-                (None, Output::Json) => options.subscribers.push(NdjsonPrinter.start().recipient()),
-                (None, _) => {
+                (None, output) => {
                     if !auto_approve {
                         // Their gates ask on one console: each says whose it is.
                         options.interviewer = Some(Arc::new(
                             crate::interviewer::ConsoleInterviewer::labelled(display.clone()),
                         ));
                     }
-                    options
-                        .subscribers
-                        .push(ConsolePrinter::labelled(display.clone()).start().recipient());
+                    let printer = if output == Output::Json {
+                        NdjsonPrinter.start().recipient()
+                    } else {
+                        ConsolePrinter::labelled(display.clone()).start().recipient()
+                    };
+                    options.subscribers.push(printer);
                 }
             }
             let handle = launch(&process, Arc::new(plan), options).await?;
