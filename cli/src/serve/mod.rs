@@ -37,6 +37,10 @@ use service::{Recover, Runs, Service};
 /// How long stopping waits for cancelled runs to end.
 const STOP_GRACE: Duration = Duration::from_secs(15);
 
+/// How long clients still connected once the runs have stopped and every
+/// event stream has ended may keep the service from exiting.
+const DRAIN_GRACE: Duration = Duration::from_secs(5);
+
 /// Runs the service until a signal stops it.
 pub fn run(args: &ServeArgs) -> Result<u8> {
     init_logs(args.log_format);
@@ -154,14 +158,33 @@ pub fn run(args: &ServeArgs) -> Result<u8> {
             stopping_shared.all_events.close();
             let _ = stopping.send(true);
         };
-        let served = axum::serve(listener, app)
-            .with_graceful_shutdown(stop)
-            .await;
+        // Once stopped, clients still connected (one that stopped reading an
+        // event stream blocks its connection's last write for as long as it
+        // likes) get a few seconds, then the process leaves without them.
+        let mut stop_seen = stopped.clone();
+        let serving = std::future::IntoFuture::into_future(
+            axum::serve(listener, app).with_graceful_shutdown(stop),
+        );
+        let served = tokio::select! {
+            served = serving => served,
+            () = async {
+                let _ = stop_seen.wait_for(|stop| *stop).await;
+                tokio::time::sleep(DRAIN_GRACE).await;
+            } => {
+                tracing::warn!(
+                    grace = ?DRAIN_GRACE,
+                    "clients still connected after the stop; their connections are closed"
+                );
+                Ok(())
+            }
+        };
         let _ = std::fs::remove_file(&socket);
         served.map_err(|e| anyhow!("serving {}: {e}", socket.display()))?;
         if let Some(tcp_server) = tcp_server {
-            if let Ok(Err(e)) = tcp_server.await {
-                tracing::warn!(error = %e, "the TCP listener failed");
+            match tokio::time::timeout(DRAIN_GRACE, tcp_server).await {
+                Ok(Ok(Err(e))) => tracing::warn!(error = %e, "the TCP listener failed"),
+                Err(_) => tracing::warn!("TCP clients still connected after the stop; closed"),
+                Ok(_) => {}
             }
         }
         Ok(exit::OK)
