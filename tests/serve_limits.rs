@@ -167,16 +167,19 @@ fn the_cost_ceiling_pauses_new_calls_until_it_is_raised() {
     let (_, run) = service.http("GET", &format!("/v1/runs/{third}"), None);
     assert_eq!(run["status"], "running", "{run}");
 
-    // A bad ceiling is refused, naming the field; a higher one lets it go.
-    let (status, reply) =
-        service.http("POST", "/v1/limits", Some(r#"{"max_cost_usd": -1}"#.into()));
-    assert_eq!(status, 400, "{reply}");
-    assert!(
-        reply["error"]
-            .as_str()
-            .is_some_and(|e| e.starts_with("max_cost_usd")),
-        "{reply}"
-    );
+    // A bad ceiling is refused, naming the field, and so is none at all (an
+    // empty body does not lift it); a higher one lets it go.
+    for body in [r#"{"max_cost_usd": -1}"#, "{}"] {
+        let (status, reply) = service.http("POST", "/v1/limits", Some(body.into()));
+        assert_eq!(status, 400, "{body}: {reply}");
+        assert!(
+            reply["error"]
+                .as_str()
+                .is_some_and(|e| e.starts_with("max_cost_usd")),
+            "{reply}"
+        );
+    }
+    assert_eq!(mock.requests().len(), 2, "still paused");
     let (status, reply) = service.http(
         "POST",
         "/v1/limits",

@@ -203,8 +203,15 @@ async fn cancel(State(api): State<Api>, Path(id): Path<String>) -> Result<Json<V
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct NewLimits {
-    /// The cost ceiling in dollars (`null`: none).
-    max_cost_usd: Option<f64>,
+    /// The cost ceiling in dollars (`null`: none); absent is refused, not
+    /// taken for `null` (an empty body must not lift a spending limit).
+    #[serde(default, deserialize_with = "present")]
+    max_cost_usd: Option<Option<f64>>,
+}
+
+/// A field that is there, `null` or not (absent stays `None`).
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<f64>>, D::Error> {
+    Option::<f64>::deserialize(d).map(Some)
 }
 
 async fn limits(
@@ -215,15 +222,20 @@ async fn limits(
         Ok(Json(limits)) => limits,
         Err(rejection) => return Ok(rejected(rejection)),
     };
-    if let Some(usd) = limits.max_cost_usd {
+    let Some(ceiling) = limits.max_cost_usd else {
+        return Err(ApiError::Invalid(
+            "max_cost_usd: required (dollars, or null to lift the ceiling)".into(),
+        ));
+    };
+    if let Some(usd) = ceiling {
         if !usd.is_finite() || usd < 0.0 {
             return Err(ApiError::Invalid(format!(
                 "max_cost_usd: {usd} is not an amount of dollars"
             )));
         }
     }
-    api.shared.spending.set_ceiling(limits.max_cost_usd);
-    Ok(Json(json!({ "max_cost_usd": limits.max_cost_usd })).into_response())
+    api.shared.spending.set_ceiling(ceiling);
+    Ok(Json(json!({ "max_cost_usd": ceiling })).into_response())
 }
 
 async fn resume(
