@@ -50,6 +50,7 @@ impl ChildRunner for ActorChildRunner {
             steering: run.steering,
             // Started below, on the parent's thread.
             home: None,
+            turn: None,
         };
         // Handlers run in plain tasks; actors must be started from inside the
         // arbiter, so the child is started through the arbiter's handle.

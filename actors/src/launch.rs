@@ -67,6 +67,8 @@ pub struct RunOptions {
     pub clock: Arc<dyn Clock>,
     /// The seed of retry jitter.
     pub jitter_seed: u64,
+    /// Its turn for a slot, when runs wait for one (see [`RunSpec::turn`]).
+    pub turn: Option<u64>,
 }
 
 impl RunOptions {
@@ -92,6 +94,7 @@ impl RunOptions {
             jitter_seed: std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(0, |d| d.as_nanos() as u64),
+            turn: None,
         }
     }
 }
@@ -182,6 +185,7 @@ pub async fn launch(
         activity_log,
         clock,
         jitter_seed,
+        turn,
     } = options;
     let parts = run_dir.map(RunDir::into_parts);
     let run_id = match &parts {
@@ -235,6 +239,7 @@ pub async fn launch(
     spec.store = store;
     spec.supervision = supervision;
     spec.home = process.home();
+    spec.turn = turn;
     let started = process
         .start_run(spec)
         .await

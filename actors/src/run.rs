@@ -58,6 +58,11 @@ pub struct RunSpec {
     /// The thread the run's actors run on, when not the supervisor's (a
     /// process spreading its runs over threads: see `Process::spawn`).
     pub home: Option<actix::ArbiterHandle>,
+    /// Its turn when it has to wait for a slot: lower goes first (none: after
+    /// every numbered run, in arrival order). Runs launched from several
+    /// threads reach the supervisor in any order; this is the order they
+    /// were accepted in.
+    pub turn: Option<u64>,
 }
 
 impl RunSpec {
@@ -84,6 +89,7 @@ impl RunSpec {
             cancel: None,
             steering: None,
             home: None,
+            turn: None,
         }
     }
 }

@@ -150,7 +150,13 @@ impl Handler<StartRun> for RuntimeSupervisor {
         if self.running < self.max_concurrent {
             self.launch(spec, waiter, ctx);
         } else {
-            self.queue.push_back((spec, waiter));
+            // In turn order (arrival order among equal turns): runs launched
+            // from several threads arrive in any order.
+            let turn = |spec: &RunSpec| spec.turn.unwrap_or(u64::MAX);
+            let at = self
+                .queue
+                .partition_point(|(queued, _)| turn(queued) <= turn(&spec));
+            self.queue.insert(at, (spec, waiter));
         }
         MessageResult(StartedRun { run_id, done })
     }

@@ -122,6 +122,9 @@ pub struct Service {
     clock: Arc<dyn Clock>,
     /// The plans the live runs use, shared between runs of one pipeline.
     plans: PlanCache,
+    /// The next run's turn for a slot: runs start in the order they were
+    /// accepted (or recovered), whichever run thread launches them first.
+    next_turn: u64,
 }
 
 impl Service {
@@ -187,6 +190,7 @@ impl Service {
             durability,
             clock: Arc::new(SystemClock::new()),
             plans: PlanCache::default(),
+            next_turn: 0,
         }
     }
 
@@ -504,6 +508,8 @@ impl Service {
         let run_id = run_dir.id().to_string();
         let events = Arc::new(EventLog::default());
         let mut options = RunOptions::new(record.workdir.clone(), completers);
+        options.turn = Some(self.next_turn);
+        self.next_turn += 1;
         options.run_dir = Some(run_dir);
         options.subgraphs = subgraphs;
         options.handlers = Some(self.handlers.clone());
