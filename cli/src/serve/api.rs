@@ -137,6 +137,8 @@ fn describe(run: &RunEntry, gates: &Gates) -> Value {
         "waiting_gate": gates.any_waiting(&run.run_id),
         "dir": run.dir().display().to_string(),
         "events": run.events.len(),
+        // Cut short by the service stopping: the next service resumes it.
+        "stopped_by_service": run.stopped_by_service(),
     })
 }
 

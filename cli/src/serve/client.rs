@@ -79,6 +79,28 @@ impl Client {
             .await
     }
 
+    /// Whether run `id`'s followed stream was cut short by the service
+    /// stopping (the next service resumes the run), said on stderr if so.
+    /// `saw_end`: the stream carried the run's end (a run the stop cancelled
+    /// ends as cancelled, yet is resumed).
+    async fn was_cut(&self, id: &str, saw_end: bool) -> bool {
+        let cut = match self.get(&format!("/v1/runs/{id}")).await {
+            Ok(run) => {
+                run["stopped_by_service"] == Value::Bool(true)
+                    || (!saw_end && matches!(run["status"].as_str(), Some("queued" | "running")))
+            }
+            // Gone already: only a stream with no end in it was cut.
+            Err(_) => !saw_end,
+        };
+        if cut {
+            eprintln!(
+                "error: the service stopped before run {id} ended; the next service resumes \
+                 it (`tracker logs -f {id}` then)"
+            );
+        }
+        cut
+    }
+
     /// Prints run `id`'s events from `from` as console lines (NDJSON with
     /// `json`), until it ends (with `follow`) or until those there now are
     /// printed; returns the run's terminal status when it saw the end.
@@ -317,7 +339,10 @@ pub fn submit(args: &SubmitArgs) -> Result<u8> {
         let status = client.follow(&id, true, args.json).await?;
         Ok(match status.as_deref() {
             Some("success" | "validation_overridden") => exit::OK,
-            _ => exit::FAILURE,
+            status => {
+                client.was_cut(&id, status.is_some()).await;
+                exit::FAILURE
+            }
         })
     })
 }
@@ -366,8 +391,15 @@ pub fn ps(args: &PsArgs) -> Result<u8> {
 pub fn logs(args: &LogsArgs) -> Result<u8> {
     block_on(async {
         let client = Client::new(args.socket.as_deref())?;
-        client.follow(&args.run, args.follow, args.json).await?;
-        Ok(exit::OK)
+        let status = client.follow(&args.run, args.follow, args.json).await?;
+        let ended_well = matches!(status.as_deref(), Some("success" | "validation_overridden"));
+        Ok(
+            if args.follow && !ended_well && client.was_cut(&args.run, status.is_some()).await {
+                exit::FAILURE
+            } else {
+                exit::OK
+            },
+        )
     })
 }
 
