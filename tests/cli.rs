@@ -62,6 +62,27 @@ fn validate_refuses_what_run_would_refuse() {
     );
     assert!(stderr.contains("neg.dip: invalid: 1 error(s)"), "{stderr}");
     assert!(text(&out.stdout).is_empty());
+
+    // In a child workflow that is there too; one that is not is not looked for.
+    std::fs::write(
+        dir.path().join("parent.dip"),
+        "workflow P\n  start: A\n  exit: B\n  agent A\n    prompt: a\n  subgraph S\n    ref: neg.dip\n  subgraph M\n    ref: missing.dip\n  agent B\n    prompt: b\n  edges\n    A -> S\n    S -> M\n    M -> B\n",
+    )
+    .expect("write");
+    let out = run_in(dir.path(), &["validate", "parent.dip"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("node \"T\": timeout \"-5s\" is not a positive duration"),
+        "{stderr}"
+    );
+    std::fs::write(
+        dir.path().join("neg.dip"),
+        "workflow W\n  start: A\n  exit: A\n  agent A\n    prompt: a\n",
+    )
+    .expect("write");
+    let out = run_in(dir.path(), &["validate", "parent.dip"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
 }
 
 #[test]

@@ -83,7 +83,7 @@ pub fn load_as(source: &PipelineSource, diagnostics: Diagnostics, name: String) 
     let mut subgraphs = BTreeMap::new();
     let dir = base_dir.clone().unwrap_or_else(|| PathBuf::from("."));
     let mut chain = vec![canonical(source)];
-    load_children(&plan, &dir, &mut subgraphs, &mut chain, diagnostics)?;
+    load_children(&plan, &dir, &mut subgraphs, &mut chain, diagnostics, false)?;
     Ok(Loaded {
         name,
         file: source.file().map(Path::to_path_buf),
@@ -169,12 +169,23 @@ fn canonical(source: &PipelineSource) -> String {
 /// Loads the children `plan` names, relative to `dir` (then the working
 /// directory, with `.dip` appended when missing), each once; a reference back
 /// to a workflow being loaded is an error.
+/// Whether the child workflows of `plan` (the pipeline `source`) that are
+/// there would run: each is checked and compiled as `run` does, a missing
+/// one skipped (`tracker validate` does not look for files; `check` warns).
+pub fn children_runnable(plan: &SpawnPlan, source: &PipelineSource) -> Result<()> {
+    let dir = source.base_dir().unwrap_or_else(|| PathBuf::from("."));
+    let mut chain = vec![canonical(source)];
+    let mut out = BTreeMap::new();
+    load_children(plan, &dir, &mut out, &mut chain, Diagnostics::Quiet, true)
+}
+
 fn load_children(
     plan: &SpawnPlan,
     dir: &Path,
     out: &mut Subgraphs,
     chain: &mut Vec<String>,
     diagnostics: Diagnostics,
+    missing_ok: bool,
 ) -> Result<()> {
     for node in &plan.nodes {
         let Some(reference) = node.spec.child_reference() else {
@@ -183,7 +194,11 @@ fn load_children(
         if out.contains_key(reference) {
             continue;
         }
-        let path = locate(dir, reference).ok_or_else(|| {
+        let located = locate(dir, reference);
+        if located.is_none() && missing_ok {
+            continue;
+        }
+        let path = located.ok_or_else(|| {
             anyhow!(
                 "subgraph {reference:?} (node {:?}): no such file relative to {} or the working directory",
                 node.id,
@@ -209,7 +224,14 @@ fn load_children(
             .map_err(|e| anyhow!("subgraph {reference:?} (node {:?}): {e}", node.id))?;
         let child = compile(&doc, &name)?;
         chain.push(key);
-        load_children(&child, &parent_dir(&path), out, chain, diagnostics)?;
+        load_children(
+            &child,
+            &parent_dir(&path),
+            out,
+            chain,
+            diagnostics,
+            missing_ok,
+        )?;
         chain.pop();
         out.insert(reference.to_string(), Arc::new(child));
     }

@@ -12,7 +12,7 @@ use crate::report::CheckReport;
 pub fn run(args: &CheckArgs) -> Result<u8> {
     if !args.json {
         let (source, doc, diags) = super::analyse(&args.pipeline, true)?;
-        return super::validate::verdict(&source.display_name(), &doc, &diags);
+        return super::validate::verdict(&source, &doc, &diags);
     }
     let (report, failed) = match super::analyse(&args.pipeline, true) {
         Ok((_, doc, diags)) => {

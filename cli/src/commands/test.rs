@@ -91,7 +91,7 @@ pub fn run(args: &TestArgs) -> Result<u8> {
         }
     };
     if doc.has_errors() {
-        return super::validate::verdict(&source.display_name(), &doc, &diags);
+        return super::validate::verdict(&source, &doc, &diags);
     }
     let plan = match SpawnPlan::compile(&doc.workflow) {
         Ok(plan) => plan,

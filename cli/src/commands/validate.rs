@@ -8,20 +8,22 @@ use tracker_runtime::plan::{PlanError, SpawnPlan};
 
 use crate::args::ValidateArgs;
 use crate::exit;
+use crate::pipeline::PipelineSource;
 use crate::report::{write_human, Tally};
 
 /// Prints diagnostics to stderr and a one-line verdict.
 pub fn run(args: &ValidateArgs) -> Result<u8> {
     let (source, doc, diags) = super::analyse(&args.pipeline, false)?;
-    verdict(&source.display_name(), &doc, &diags)
+    verdict(&source, &doc, &diags)
 }
 
 /// Shared by `validate` and `check`: diagnostics to stderr, then the verdict line.
 pub(crate) fn verdict(
-    name: &str,
+    source: &PipelineSource,
     doc: &dippin::Document,
     diags: &[dippin::Diagnostic],
 ) -> Result<u8> {
+    let name = &source.display_name();
     let mut stderr = std::io::stderr().lock();
     write_human(&mut stderr, doc, diags)?;
     let mut tally = Tally::of(diags);
@@ -29,7 +31,7 @@ pub(crate) fn verdict(
         // The language lets through some values the runtime cannot use (a
         // negative timeout, an unknown fan-in policy): said here, not only
         // when `run` refuses them.
-        if let Err(refusal) = runnable(name, doc) {
+        if let Err(refusal) = runnable(name, doc, source) {
             writeln!(stderr, "error: {refusal}")?;
             tally.errors += 1;
         }
@@ -59,9 +61,10 @@ pub(crate) fn verdict(
 
 /// Whether the runtime can run `doc`: its plan compiles. The error names the
 /// node's line and column.
-fn runnable(name: &str, doc: &dippin::Document) -> Result<(), String> {
+fn runnable(name: &str, doc: &dippin::Document, source: &PipelineSource) -> Result<(), String> {
     match SpawnPlan::compile(&doc.workflow) {
-        Ok(_) => Ok(()),
+        // Its child workflows too, those that are there.
+        Ok(plan) => crate::load::children_runnable(&plan, source).map_err(|e| format!("{e:#}")),
         Err(PlanError::Setting(setting)) => {
             let at = doc.source.position(setting.offset);
             Err(format!(
