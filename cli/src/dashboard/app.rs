@@ -460,15 +460,27 @@ impl Interviewer for ForwardedInterviewer {
     fn ask(&self, request: GateRequest) -> BoxFuture<Result<GateAnswer, GateError>> {
         let (reply, answer) = oneshot::channel();
         let forwarder = self.forwarder.clone();
-        Box::pin(async move {
-            if forwarder.send(AskGate(request, reply)).await.is_err() {
-                return Err(GateError::InputClosed);
-            }
-            // Dropped unanswered: closed on the dashboard (Esc), or the
-            // dashboard ended.
-            answer.await.map_err(|_| GateError::Canceled)
-        })
+        answer_of(
+            async move { forwarder.send(AskGate(request, reply)).await.is_ok() },
+            answer,
+        )
     }
+}
+
+/// The answer to a gate `hand_over` gives to the dashboard (false: nobody
+/// took it).
+fn answer_of(
+    hand_over: impl std::future::Future<Output = bool> + Send + 'static,
+    answer: oneshot::Receiver<GateAnswer>,
+) -> BoxFuture<Result<GateAnswer, GateError>> {
+    Box::pin(async move {
+        if !hand_over.await {
+            return Err(GateError::InputClosed);
+        }
+        // Dropped unanswered: closed on the dashboard (Esc), or the
+        // dashboard ended.
+        answer.await.map_err(|_| GateError::Canceled)
+    })
 }
 
 /// An interviewer that hands each gate to whatever reads `tx` (the board of
@@ -486,19 +498,13 @@ impl Interviewer for DashboardInterviewer {
     fn ask(&self, request: GateRequest) -> BoxFuture<Result<GateAnswer, GateError>> {
         let (reply, answer) = oneshot::channel();
         let tx = self.tx.clone();
-        Box::pin(async move {
-            // Sent from the blocking pool: a full queue must not hold up the
-            // run's thread; a gate is never dropped.
-            let sent =
-                tokio::task::spawn_blocking(move || tx.send(Msg::Gate(request, reply)).is_ok())
-                    .await;
-            if !matches!(sent, Ok(true)) {
-                return Err(GateError::InputClosed);
-            }
-            // Dropped unanswered: closed on the dashboard (Esc), or the
-            // dashboard ended.
-            answer.await.map_err(|_| GateError::Canceled)
-        })
+        // Sent from the blocking pool: a full queue must not hold up the
+        // run's thread; a gate is never dropped.
+        let sent = async move {
+            let sending = move || tx.send(Msg::Gate(request, reply)).is_ok();
+            matches!(tokio::task::spawn_blocking(sending).await, Ok(true))
+        };
+        answer_of(sent, answer)
     }
 }
 
