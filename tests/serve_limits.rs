@@ -189,3 +189,36 @@ fn the_cost_ceiling_pauses_new_calls_until_it_is_raised() {
     assert_eq!(service.wait_for_end(&third), "success");
     assert_eq!(mock.requests().len(), 3);
 }
+
+#[test]
+fn cancelling_a_run_abandons_its_call_and_frees_its_provider_slot() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    // The server holds every request until released: the first run's call
+    // never ends on its own.
+    let mock = MockProvider::gated((0..2).map(|_| hello()));
+    let service = serve(dir.path(), &mock, &["--provider-concurrency", "1"]);
+    let first = service.submit_json("ask.dip");
+    wait_until("the first run's call at the server", || {
+        mock.requests().len() == 1
+    });
+    let (status, reply) = service.http("POST", &format!("/v1/runs/{first}/cancel"), None);
+    assert_eq!(status, 200, "{reply}");
+    assert_ne!(service.wait_for_end(&first), "success");
+
+    // The one slot is free again: the next run's call reaches the server
+    // while the first one's is still held there (a call that went on after
+    // its run was cancelled would keep the slot until the server answered).
+    let second = service.submit_json("ask.dip");
+    wait_until("the second run's call at the server", || {
+        mock.requests().len() == 2
+    });
+    let (_, health) = service.http("GET", "/v1/health", None);
+    assert_eq!(health["usage"]["providers"][0]["waiting"], 0, "{health}");
+    mock.release(2);
+    assert_eq!(service.wait_for_end(&second), "success");
+    assert_eq!(
+        mock.requests().len(),
+        2,
+        "the cancelled call was not sent again"
+    );
+}

@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use actix::{Actor, Context, Handler, Message, ResponseFuture};
-use tokio::sync::Semaphore;
+use tokio::sync::{oneshot, Semaphore};
 use tokio::time::Instant;
 use tracker_runtime::gauge::Held;
 use tracker_runtime::llm::backoff::RetryPolicy;
@@ -55,13 +55,24 @@ pub struct ProviderStats {
 /// handed to the sink, when there is one, as it streams in).
 #[derive(Message)]
 #[rtype(result = "Result<Response, ProviderError>")]
-pub struct Complete(pub Arc<Request>, pub Option<TextSink>);
+pub struct Complete {
+    /// What to ask.
+    pub request: Arc<Request>,
+    /// Where streamed text goes as it arrives.
+    pub text: Option<TextSink>,
+    /// Resolves when the caller stops waiting (its sender is dropped with
+    /// the caller's future: a cancelled run, an aborted node). The request
+    /// is then abandoned wherever it is — waiting for a slot, waiting out a
+    /// rate-limit pause, in flight, or between retries — so it frees its
+    /// slot at once and is never sent again.
+    pub caller_gone: oneshot::Receiver<()>,
+}
 
 impl std::fmt::Debug for Complete {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Complete")
-            .field("model", &self.0.model)
-            .field("streaming", &self.1.is_some())
+            .field("model", &self.request.model)
+            .field("streaming", &self.text.is_some())
             .finish()
     }
 }
@@ -111,7 +122,22 @@ impl Handler<Complete> for ProviderActor {
 
     fn handle(&mut self, msg: Complete, _ctx: &mut Context<Self>) -> Self::Result {
         let shared = Arc::clone(&self.shared);
-        Box::pin(async move { shared.complete(msg.0, msg.1).await })
+        let Complete {
+            request,
+            text,
+            caller_gone,
+        } = msg;
+        Box::pin(async move {
+            tokio::select! {
+                result = shared.complete(request, text) => result,
+                // Nothing is ever sent: only the sender's drop resolves it.
+                _ = caller_gone => Err(ProviderError::new(
+                    ErrorKind::Network,
+                    shared.transport.provider(),
+                    "the request was abandoned: its caller stopped waiting",
+                )),
+            }
+        })
     }
 }
 

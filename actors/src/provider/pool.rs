@@ -120,8 +120,15 @@ impl Completer for ProviderHandle {
         let actor = self.pool.actor(&self.settings);
         Box::pin(async move {
             let actor = actor?;
+            // Held for as long as this future lives: dropping it (the run was
+            // cancelled) tells the actor to abandon the request.
+            let (_waiting, caller_gone) = tokio::sync::oneshot::channel();
             actor
-                .send(Complete(request, text))
+                .send(Complete {
+                    request,
+                    text,
+                    caller_gone,
+                })
                 .await
                 .unwrap_or_else(|_| {
                     Err(ProviderError::new(
