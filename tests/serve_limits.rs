@@ -222,3 +222,63 @@ fn cancelling_a_run_abandons_its_call_and_frees_its_provider_slot() {
         "the cancelled call was not sent again"
     );
 }
+
+#[test]
+fn spending_and_a_ceiling_set_over_the_api_outlive_a_crash_of_the_service() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    // Each answer costs 100,000 input tokens at $3 per million: $0.30.
+    let costly = || {
+        let usage = TurnUsage {
+            input: 100_000,
+            ..TurnUsage::default()
+        };
+        Reply::sse(body("anthropic", &Turn::text("hello", usage)))
+    };
+    let mock = MockProvider::start((0..3).map(|_| costly()));
+    let cost = |service: &Service| {
+        let (_, health) = service.http("GET", "/v1/health", None);
+        health["usage"]["cost"].clone()
+    };
+    let service = serve(dir.path(), &mock, &["--max-cost", "2"]);
+    for _ in 0..2 {
+        let id = service.submit_json("ask.dip");
+        assert_eq!(service.wait_for_end(&id), "success");
+    }
+    let (status, reply) = service.http(
+        "POST",
+        "/v1/limits",
+        Some(r#"{"max_cost_usd": 0.5}"#.into()),
+    );
+    assert_eq!(status, 200, "{reply}");
+    // Killed, as a crash would.
+    drop(service);
+
+    // Started again as before: it goes on from $0.60 under the ceiling set
+    // over the API, so a new run's call waits.
+    let service = serve(dir.path(), &mock, &["--max-cost", "2"]);
+    let spent = cost(&service);
+    assert!(
+        (spent["spent_usd"].as_f64().unwrap_or(0.0) - 0.6).abs() < 1e-9,
+        "{spent}"
+    );
+    assert_eq!(spent["max_cost_usd"], 0.5, "{spent}");
+    let third = service.submit_json("ask.dip");
+    wait_until("the third run's call paused", || {
+        cost(&service)["paused_calls"] == 1
+    });
+    assert_eq!(mock.requests().len(), 2, "the paused call was not sent");
+    let (_, run) = service.http("POST", &format!("/v1/runs/{third}/cancel"), None);
+    assert_eq!(run["cancelled"], true, "{run}");
+    service.wait_for_end(&third);
+    drop(service);
+
+    // Started with another `--max-cost`: the operator's new flag applies,
+    // and the spending still counts.
+    let service = serve(dir.path(), &mock, &["--max-cost", "3"]);
+    let spent = cost(&service);
+    assert_eq!(spent["max_cost_usd"], 3.0, "{spent}");
+    assert!(
+        (spent["spent_usd"].as_f64().unwrap_or(0.0) - 0.6).abs() < 1e-9,
+        "{spent}"
+    );
+}

@@ -13,6 +13,7 @@ pub mod api;
 pub mod client;
 pub mod events;
 pub mod gates;
+pub mod ledger;
 pub mod plans;
 mod records;
 pub mod requests;
@@ -81,9 +82,11 @@ pub fn run(args: &ServeArgs) -> Result<u8> {
         provider_concurrency: args.provider_concurrency,
         max_cost: args.max_cost,
     };
+    let ledger = ledger::Ledger::open(&state, durability)
+        .map_err(|e| anyhow!("state directory {}: spending: {e}", state.display()))?;
     let system = actix::System::new();
     system.block_on(async move {
-        let shared = service::Shared::new(limits.max_cost);
+        let shared = service::Shared::new(limits.max_cost, Some(ledger));
         let runs = Arc::clone(&shared.runs);
         let service = Service::new(&state, limits, durability, shared.clone()).start();
         let resumed = service

@@ -30,6 +30,7 @@ use tracker_runtime::plan::{Handler as NodeKind, SpawnPlan};
 
 use super::events::{EventLog, EventRecorder};
 use super::gates::{Gates, ServiceInterviewer};
+use super::ledger::{Ledger, Past};
 use super::plans::PlanCache;
 use super::records::{RecordLog, Unsynced};
 pub use super::requests::{ApiError, ResumeRequest, Submission};
@@ -75,13 +76,14 @@ pub struct Shared {
 }
 
 impl Shared {
-    /// Nothing yet, with a cost ceiling of `max_cost` dollars.
-    pub fn new(max_cost: Option<f64>) -> Shared {
+    /// No runs yet; spending metered against `--max-cost` (`max_cost`
+    /// dollars), going on from `ledger`'s.
+    pub fn new(max_cost: Option<f64>, ledger: Option<(Ledger, Past)>) -> Shared {
         Shared {
             runs: Arc::new(Mutex::new(BTreeMap::new())),
             gates: Arc::new(Gates::default()),
             all_events: Arc::new(EventLog::bounded(super::events::SERVICE_LOG_LINES)),
-            spending: Spending::new(max_cost),
+            spending: Spending::new(max_cost, ledger),
             stopping: Arc::default(),
         }
     }

@@ -5,7 +5,9 @@
 //! they do, so the total may pass the ceiling by what they cost.
 //!
 //! Costs come from the model catalog's prices; a model it does not price
-//! costs nothing here.
+//! costs nothing here. What was spent, and a ceiling set over the API, are
+//! kept in the state directory's [ledger](super::ledger) and outlive a
+//! restart.
 
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -15,6 +17,8 @@ use tracker_runtime::future::BoxFuture;
 use tracker_runtime::gauge::Held;
 use tracker_runtime::llm::{Completer, ProviderError, Request, Response, TextSink};
 
+use super::ledger::{Ledger, Past, SetCeiling};
+
 /// What the service's runs have spent, against its ceiling.
 #[derive(Debug, Default)]
 pub struct Spending {
@@ -23,13 +27,26 @@ pub struct Spending {
     ceiling_usd: Mutex<Option<f64>>,
     raised: Notify,
     paused: AtomicUsize,
+    /// The service's `--max-cost`.
+    flag: Option<f64>,
+    /// Where spending and ceilings are kept (none: nowhere).
+    ledger: Option<Ledger>,
 }
 
 impl Spending {
-    /// Metering against `ceiling_usd` (none: no ceiling).
-    pub fn new(ceiling_usd: Option<f64>) -> Arc<Spending> {
+    /// Metering against the service's `--max-cost` (`flag`, none: no
+    /// ceiling), going on from what `ledger` recorded before: its total, and
+    /// a ceiling set over the API while the flag was the same.
+    pub fn new(flag: Option<f64>, ledger: Option<(Ledger, Past)>) -> Arc<Spending> {
+        let (ledger, past) = match ledger {
+            Some((ledger, past)) => (Some(ledger), past),
+            None => (None, Past::default()),
+        };
         Arc::new(Spending {
-            ceiling_usd: Mutex::new(ceiling_usd),
+            spent_nano_usd: AtomicU64::new(past.spent_nano_usd),
+            ceiling_usd: Mutex::new(SetCeiling::applied_over(past.ceiling, flag)),
+            flag,
+            ledger,
             ..Spending::default()
         })
     }
@@ -55,10 +72,20 @@ impl Spending {
     /// Sets the ceiling (none: lifts it) and lets waiting calls go if they
     /// are now under it.
     pub fn set_ceiling(&self, ceiling_usd: Option<f64>) {
-        *self
+        let mut ceiling = self
             .ceiling_usd
             .lock()
-            .unwrap_or_else(PoisonError::into_inner) = ceiling_usd;
+            .unwrap_or_else(PoisonError::into_inner);
+        *ceiling = ceiling_usd;
+        // Under the lock: two changes at once are recorded in the order
+        // they took effect.
+        if let Some(ledger) = &self.ledger {
+            ledger.ceiling(SetCeiling {
+                max_cost_usd: ceiling_usd,
+                flag: self.flag,
+            });
+        }
+        drop(ceiling);
         self.raised.notify_waiters();
     }
 
@@ -84,8 +111,11 @@ impl Spending {
 
     fn add(&self, usd: f64) {
         if usd.is_finite() && usd > 0.0 {
-            self.spent_nano_usd
-                .fetch_add((usd * 1e9).round() as u64, Ordering::SeqCst);
+            let nano_usd = (usd * 1e9).round() as u64;
+            self.spent_nano_usd.fetch_add(nano_usd, Ordering::SeqCst);
+            if let Some(ledger) = &self.ledger {
+                ledger.spent(nano_usd);
+            }
         }
     }
 
