@@ -376,3 +376,85 @@ fn the_builtins_scenarios_pass_and_cover_every_edge() {
         }
     }
 }
+
+/// A tool whose marker routes it, and an `else` for the nodes whose
+/// conditions all fail.
+const MARKED: &str = "workflow Marked
+  start: Start
+  exit: Done
+  agent Start
+    label: Start
+  tool Test
+    timeout: 10s
+    marker_grep: \"^TESTS_(PASS|FAIL)$\"
+    command:
+      printf 'TESTS_PASS\\nretrying\\nTESTS_FAIL\\n'
+  tool Probe
+    timeout: 10s
+    command: echo maybe
+  agent Fix
+    prompt: fix it
+  agent Fallback
+    prompt: fall back
+  agent Done
+    label: Done
+  edges
+    Start -> Test
+    Test -> Probe  on PASS
+    Test -> Fix  on FAIL
+    Fix -> Probe  loop
+    Probe -> Done  when ctx.tool_stdout = yes
+    Probe -> Fix  when ctx.tool_stdout = no
+    Fallback -> Done
+    else -> Fallback
+";
+
+#[test]
+fn a_test_routes_markers_and_else_as_the_run_does() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(dir.path().join("marked.dip"), MARKED).expect("write");
+    // The run: the last marker line's group is FAIL, and Probe's stdout
+    // matches neither condition, so the `else` takes it to Fallback.
+    let out = run_in(
+        dir.path(),
+        &["run", "marked.dip", "--provider", "stub", "--no-tui"],
+    );
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{}", text(&out.stderr));
+    for step in [
+        "edge selected: Test -> Fix",
+        "edge selected: Probe -> Fallback",
+    ] {
+        assert!(stdout.contains(step), "{step}: {stdout}");
+    }
+    // The test of the same stdout walks the same way.
+    std::fs::write(
+        dir.path().join("marked.test.json"),
+        r#"{"tests": [
+  {"name": "as run", "scenario": {"Test.tool_stdout": "TESTS_PASS\nretrying\nTESTS_FAIL\n", "Probe.tool_stdout": "maybe"},
+   "expect": {"status": "success", "path_contains": ["Start", "Test", "Fix", "Probe", "Fallback", "Done"]}}
+]}"#,
+    )
+    .expect("write");
+    let (code, json, stderr) = results(dir.path(), &["marked.dip"]);
+    assert_eq!(code, Some(0), "{json} {stderr}");
+}
+
+#[test]
+fn a_pipeline_validate_refuses_is_not_tested() {
+    let dir = flow_dir(r#"{"tests": [{"name": "any", "scenario": {}, "expect": {}}]}"#);
+    // An unconditional cycle that never reaches the exit: `run` refuses it.
+    let cyclic = "workflow Cyc\n  start: A\n  exit: C\n  agent A\n    label: A\n  agent B\n    label: B\n  agent C\n    label: C\n  edges\n    A -> B\n    B -> A\n";
+    std::fs::write(dir.path().join("flow.dip"), cyclic).expect("write");
+    let validate = run_in(dir.path(), &["validate", "flow.dip"]);
+    assert_eq!(validate.status.code(), Some(1), "{cyclic}");
+    let out = run_in(dir.path(), &["test", "flow.dip"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("invalid"), "{stderr}");
+    assert!(
+        !text(&out.stdout).contains("passed"),
+        "{}",
+        text(&out.stdout)
+    );
+}

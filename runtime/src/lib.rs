@@ -28,6 +28,7 @@ pub mod golden;
 pub mod interpolate;
 pub mod jitter;
 pub mod journal;
+pub mod marker;
 pub mod outcome;
 pub mod plan;
 pub mod retry;

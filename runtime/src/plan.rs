@@ -124,6 +124,10 @@ pub struct PlanEdge {
     pub override_: bool,
     /// Implied by a `parallel` or `fan_in` rather than written.
     pub implicit: bool,
+    /// The workflow's `else` default out of a node whose edges all have
+    /// conditions: taken only when none holds, and not among the node's
+    /// [`outgoing`](SpawnPlan::outgoing) edges (so never a gate's option).
+    pub otherwise: bool,
 }
 
 impl PlanEdge {
@@ -184,6 +188,8 @@ pub struct SpawnPlan {
     index: HashMap<String, NodeIndex>,
     outgoing: Vec<Vec<usize>>,
     joins: HashMap<NodeIndex, NodeIndex>,
+    /// The `else` edge of each node that has one, by node.
+    otherwise: HashMap<NodeIndex, usize>,
 }
 
 impl SpawnPlan {
@@ -236,6 +242,7 @@ impl SpawnPlan {
             index,
             outgoing: vec![Vec::new(); wf.nodes.len()],
             joins: HashMap::new(),
+            otherwise: HashMap::new(),
         };
         for edge in &wf.edges {
             let (Some(&from), Some(&to)) = (plan.index.get(&edge.from), plan.index.get(&edge.to))
@@ -256,9 +263,13 @@ impl SpawnPlan {
                 restart: edge.restart,
                 override_: edge.override_,
                 implicit: false,
+                otherwise: false,
             });
         }
         plan.add_implicit_edges(wf)?;
+        if let Some(target) = &wf.else_target {
+            plan.add_else_edges(target)?;
+        }
         Ok(plan)
     }
 
@@ -312,6 +323,13 @@ impl SpawnPlan {
             .map(move |&e| (e, &self.edges[e]))
     }
 
+    /// The index in [`SpawnPlan::edges`] of the workflow's `else` edge out of
+    /// `node`, when it has one: where it goes when none of its conditions
+    /// holds.
+    pub fn else_edge(&self, node: NodeIndex) -> Option<usize> {
+        self.otherwise.get(&node).copied()
+    }
+
     /// The `fan_in` a `parallel` joins at, if any.
     pub fn join_of(&self, parallel: NodeIndex) -> Option<NodeIndex> {
         self.joins.get(&parallel).copied()
@@ -339,6 +357,44 @@ impl SpawnPlan {
     fn push_edge(&mut self, edge: PlanEdge) {
         self.outgoing[edge.from].push(self.edges.len());
         self.edges.push(edge);
+    }
+
+    /// Gives every node whose outgoing edges all have conditions an edge to
+    /// the workflow's `else` target (dippin-language §4: "any node whose
+    /// guards all fail and that has no unconditional edge goes to X"). A
+    /// node with no edge at all gets none: it is an exit or a dead end.
+    fn add_else_edges(&mut self, target: &str) -> Result<(), PlanError> {
+        let Some(&to) = self.index.get(target) else {
+            return Err(PlanError::UnknownEndpoint {
+                from: "else".to_string(),
+                to: target.to_string(),
+            });
+        };
+        for from in 0..self.nodes.len() {
+            let guarded = !self.outgoing[from].is_empty()
+                && self.outgoing(from).all(|e| {
+                    e.condition
+                        .as_ref()
+                        .is_some_and(|c| !c.raw.trim().is_empty())
+                });
+            if guarded {
+                self.otherwise.insert(from, self.edges.len());
+                self.edges.push(PlanEdge {
+                    from,
+                    to,
+                    to_id: target.to_string(),
+                    label: String::new(),
+                    choice: String::new(),
+                    condition: None,
+                    weight: 0,
+                    restart: false,
+                    override_: false,
+                    implicit: false,
+                    otherwise: true,
+                });
+            }
+        }
+        Ok(())
     }
 
     /// Adds the edges `parallel` and `fan_in` imply, skipping pairs already present,
@@ -405,6 +461,7 @@ impl SpawnPlan {
                         restart: false,
                         override_: false,
                         implicit: true,
+                        otherwise: false,
                     });
                 }
             }

@@ -13,7 +13,8 @@
 //!    target id equals any trimmed comma-separated entry (also over all edges);
 //! 4. **weight** — unconditional edges only, stably sorted by weight (descending) then
 //!    target id (ascending); two or more sharing the top weight is a tiebreak and
-//!    reports priority `lexical`, else `weight`. No unconditional edge left is the
+//!    reports priority `lexical`, else `weight`. No unconditional edge left takes
+//!    the workflow's `else` edge (priority `weight`), and without one is the
 //!    "no matching edges" error.
 //!
 //! An `override` edge always reports priority `override`. Pure: the caller turns the
@@ -239,10 +240,15 @@ pub fn select_edge<L: Lookup + ?Sized>(
             .then_with(|| a.to_id.cmp(&b.to_id))
     });
     match unconditional.as_slice() {
-        [] => Err(RoutingError::NoMatch {
-            tried: edges.len(),
-            conditions: tried,
-        }),
+        [] => match plan.else_edge(node) {
+            // The workflow's `else`: where a node goes when none of its
+            // conditions holds.
+            Some(index) => Ok(chosen(plan, index, EdgePriority::Weight, tried, Some(1))),
+            None => Err(RoutingError::NoMatch {
+                tried: edges.len(),
+                conditions: tried,
+            }),
+        },
         [(index, first), rest @ ..] => {
             let tie = rest
                 .first()
@@ -704,6 +710,35 @@ mod tests {
         assert!(matches!(err, RoutingError::NoMatch { tried: 3, .. }));
         assert_eq!(err.conditions_tried().len(), 3);
         assert!(err.conditions_tried().iter().all(|t| !t.matched));
+    }
+
+    #[test]
+    fn routing_takes_the_else_edge_when_no_condition_holds() {
+        let plan = fanout(
+            &[
+                "N -> A  when ctx.outcome = fail",
+                "N -> B  when ctx.outcome = retry",
+                "else -> C",
+            ],
+            "",
+        );
+        let vars = MapLookup::new().with("outcome", "success");
+        let sel = select(&plan, &vars, &RoutingHints::default()).expect("the else edge");
+        assert_eq!(target(&plan, &sel), "C");
+        assert_eq!(sel.priority.wire_name(), "weight");
+        assert_eq!(sel.conditions_tried.len(), 2);
+        assert!(sel.fallthrough);
+        assert!(sel.edge(&plan).otherwise);
+        // A holding condition still wins, and the else edge is no option of
+        // the node's own (a gate would not offer it).
+        let vars = MapLookup::new().with("outcome", "fail");
+        let sel = select(&plan, &vars, &RoutingHints::default()).expect("selects");
+        assert_eq!(target(&plan, &sel), "A");
+        let node = plan.node_index("N").expect("N");
+        assert!(plan.outgoing(node).all(|e| !e.otherwise));
+        // Nodes with an unconditional edge never take it.
+        let a = plan.node_index("A").expect("A");
+        assert_eq!(plan.else_edge(a), None);
     }
 
     #[test]

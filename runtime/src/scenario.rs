@@ -6,15 +6,21 @@
 //! The rules, in the order they apply at each node:
 //!
 //! - The scenario's `Node.key` values are applied when `Node` is visited (an
-//!   empty value deletes the key); then the auto-defaults: an agent with
-//!   `auto_status` sets `outcome=success`, a tool sets `tool_stdout=success` and
+//!   empty value deletes the key); then the auto-defaults, what a run's node
+//!   would set: an agent and a conditional node set `outcome=success`, a yes/no
+//!   gate `success` on a "yes" and `fail` on a "no" (its `preferred_label` or
+//!   `human_response`, else its `default`), a tool sets `tool_stdout=success` and
 //!   `outcome=success`, and a tool with `marker_grep` sets `tool_marker` to the
-//!   pattern's first match in `tool_stdout` — each unless the scenario gives
-//!   the key, globally or for that node.
+//!   marker a run would read from `tool_stdout` (the last matching line, its
+//!   first group if the pattern has one: [`crate::marker::find`]) — each unless
+//!   the scenario gives the key, globally or for that node. (The reference's
+//!   simulator took the first whole match and set the outcome at agents with
+//!   `auto_status` and tools only: tests passed on routes no run takes.)
 //! - Reaching the exit node ends the walk `success`; a node with no outgoing
-//!   edge ends it `dead_end`; it is stopped after [`MAX_STEPS`] visits
-//!   (`simulation exceeded 500 steps (possible infinite loop)`), with the path
-//!   so far.
+//!   edge ends it `dead_end`; it is stopped after [`step_limit`] visits —
+//!   [`MAX_STEPS`], or more for a workflow large enough to need them without
+//!   a loop (`simulation exceeded 500 steps (possible infinite loop)`) — with
+//!   the path so far.
 //! - A parallel node walks each branch (only those the scenario lists, when it
 //!   lists any) up to its fan-in, then continues from the fan-in.
 //! - A node visited more than the visit cap breaks its loop: a gate with a
@@ -25,7 +31,8 @@
 //!   the key is cleared; one with a `default` and no preference takes the
 //!   default's edge. The graph's attributes are in the context as `graph.<key>`.
 //! - Otherwise the first conditional edge that matches, in declaration order,
-//!   then the first unconditional edge, then the first edge.
+//!   then the first unconditional edge, then the workflow's `else` target (as
+//!   a run takes it), then the first edge.
 //!
 //! Conditions are evaluated by the runtime's own evaluator
 //! ([`crate::condition`]). Where the simulator differs from a run on purpose:
@@ -38,9 +45,10 @@ use std::collections::{BTreeMap, HashMap};
 use crate::condition::evaluate_condition;
 use crate::plan::{Handler, NodeIndex, PlanEdge, SpawnPlan};
 use crate::routing::guard;
-use crate::spec::KindSpec;
+use crate::spec::{GateMode, KindSpec, Setting};
 
-/// The most node visits one walk may make.
+/// The most node visits one walk may make, in a workflow of up to
+/// `MAX_STEPS / (visit cap + 1)` nodes (the reference's limit).
 pub const MAX_STEPS: usize = 500;
 
 /// How many visits of one node a scenario test allows before it breaks the
@@ -97,7 +105,7 @@ pub enum Ending {
     Success,
     /// It reached a node with no outgoing edge.
     DeadEnd,
-    /// It was stopped after [`MAX_STEPS`] visits: it has no status.
+    /// It was stopped after [`Walk::step_limit`] visits: it has no status.
     StepLimit,
 }
 
@@ -121,10 +129,26 @@ pub struct Walk {
     pub path: Vec<String>,
     /// The nodes whose loop was broken by the visit cap, in order.
     pub loop_breaks: Vec<String>,
+    /// The most visits it could make.
+    pub step_limit: usize,
 }
 
-/// What a walk stopped by the step limit says.
-pub const STEP_LIMIT_MESSAGE: &str = "simulation exceeded 500 steps (possible infinite loop)";
+impl Walk {
+    /// What a walk stopped by its step limit says.
+    pub fn step_limit_message(&self) -> String {
+        format!(
+            "simulation exceeded {} steps (possible infinite loop)",
+            self.step_limit
+        )
+    }
+}
+
+/// The most visits a walk of `plan` may make: [`MAX_STEPS`], or as many as
+/// visiting every node past the visit cap takes, when that is more (a long
+/// workflow without a loop must be able to end).
+pub fn step_limit(plan: &SpawnPlan, visit_cap: usize) -> usize {
+    MAX_STEPS.max(plan.nodes.len().saturating_mul(visit_cap.saturating_add(1)))
+}
 
 /// Walks `plan` under `scenario`, breaking loops after `visit_cap` visits of a
 /// node.
@@ -141,6 +165,7 @@ pub fn walk(plan: &SpawnPlan, scenario: &Scenario, visit_cap: usize) -> Walk {
         plan,
         scenario,
         visit_cap,
+        step_limit: step_limit(plan, visit_cap),
         context,
         visits: HashMap::new(),
         path: Vec::new(),
@@ -151,6 +176,7 @@ pub fn walk(plan: &SpawnPlan, scenario: &Scenario, visit_cap: usize) -> Walk {
         ending: ending.unwrap_or(Ending::Success),
         path: walker.path,
         loop_breaks: walker.loop_breaks,
+        step_limit: walker.step_limit,
     }
 }
 
@@ -158,6 +184,7 @@ struct Walker<'a> {
     plan: &'a SpawnPlan,
     scenario: &'a Scenario,
     visit_cap: usize,
+    step_limit: usize,
     context: BTreeMap<String, String>,
     visits: HashMap<NodeIndex, usize>,
     path: Vec<String>,
@@ -172,7 +199,7 @@ impl Walker<'_> {
             if Some(node) == stop {
                 return None;
             }
-            if self.path.len() >= MAX_STEPS {
+            if self.path.len() >= self.step_limit {
                 return Some(Ending::StepLimit);
             }
             self.visit(node);
@@ -212,13 +239,25 @@ impl Walker<'_> {
                 }
             }
         }
+        let answered = self.yes_no_answer(node);
         let mut default = |key: &str, value: &str| {
             if !self.scenario.gives(id, key) {
                 self.context.insert(key.to_string(), value.to_string());
             }
         };
         match &plan_node.spec.kind {
-            KindSpec::Agent(agent) if agent.auto_status => default("outcome", "success"),
+            // A run's agent that returns succeeds, and so does a conditional
+            // node (engine-semantics §10.1): each sets the outcome.
+            KindSpec::Agent(_) => default("outcome", "success"),
+            KindSpec::Plain if plan_node.handler == Handler::Conditional => {
+                default("outcome", "success");
+            }
+            // A yes/no gate's answer is its outcome in a run.
+            KindSpec::Human(_) => {
+                if let Some(outcome) = answered {
+                    default("outcome", outcome);
+                }
+            }
             KindSpec::Tool(tool) => {
                 default("tool_stdout", "success");
                 default("outcome", "success");
@@ -226,13 +265,37 @@ impl Walker<'_> {
                     let stdout = self.context.get("tool_stdout").cloned().unwrap_or_default();
                     if let Some(found) = regex::Regex::new(tool.marker_grep.as_str())
                         .ok()
-                        .and_then(|re| re.find(&stdout).map(|m| m.as_str().to_string()))
+                        .and_then(|re| crate::marker::find(&re, &stdout))
                     {
                         self.context.insert("tool_marker".into(), found);
                     }
                 }
             }
             _ => {}
+        }
+    }
+
+    /// The outcome a run's yes/no gate `node` would have: `success` for a
+    /// "yes", `fail` for a "no", given as its `preferred_label` or
+    /// `human_response`, else by its `default`; `None` for any other gate,
+    /// or no answer.
+    fn yes_no_answer(&self, node: NodeIndex) -> Option<&'static str> {
+        let KindSpec::Human(human) = &self.plan.node(node).spec.kind else {
+            return None;
+        };
+        if !matches!(human.mode, Setting::Ready(GateMode::YesNo)) {
+            return None;
+        }
+        let answer = ["preferred_label", "human_response"]
+            .iter()
+            .filter_map(|key| self.context.get(*key))
+            .map(String::as_str)
+            .find(|answer| !answer.is_empty())
+            .unwrap_or(human.default_choice.as_str());
+        match answer.trim().to_lowercase().as_str() {
+            "yes" | "y" => Some("success"),
+            "no" | "n" => Some("fail"),
+            _ => None,
         }
     }
 
@@ -294,11 +357,14 @@ impl Walker<'_> {
                 return Some(edge.to);
             }
         }
+        let otherwise = self.plan.else_edge(node).map(|e| self.plan.edges[e].to);
         edges
             .iter()
             .find(|e| conditional(e) && self.matches(e))
             .or_else(|| edges.iter().find(|e| !conditional(e)))
-            .map_or(Some(first.to), |e| Some(e.to))
+            .map(|e| e.to)
+            .or(otherwise)
+            .or(Some(first.to))
     }
 
     /// Whether `edge`'s condition holds in the current context.
@@ -372,5 +438,61 @@ mod tests {
         let walk = walk(&plan(endless), &Scenario::default(), 3);
         assert_eq!(walk.ending, Ending::StepLimit);
         assert_eq!(walk.path.len(), MAX_STEPS);
+        assert_eq!(
+            walk.step_limit_message(),
+            "simulation exceeded 500 steps (possible infinite loop)"
+        );
+    }
+
+    #[test]
+    fn a_long_chain_without_a_loop_is_walked_to_its_end() {
+        let mut flow = String::from("workflow C\n  start: N0\n  exit: N599\n");
+        for i in 0..600 {
+            flow.push_str(&format!("  agent N{i}\n    label: N{i}\n"));
+        }
+        flow.push_str("  edges\n");
+        for i in 0..599 {
+            flow.push_str(&format!("    N{i} -> N{}\n", i + 1));
+        }
+        let walk = walk(&plan(&flow), &Scenario::default(), 3);
+        assert_eq!(walk.ending, Ending::Success);
+        assert_eq!(walk.path.len(), 600);
+    }
+
+    #[test]
+    fn nodes_that_set_the_outcome_in_a_run_set_it_in_a_walk() {
+        // A failed tool, then a conditional node and a yes/no gate: a run
+        // sets the outcome at each, so the walk must too.
+        let flow = "workflow O\n  start: T\n  exit: Z\n  tool T\n    timeout: 1s\n    command: false\n  conditional R\n    label: R\n  human G\n    mode: yes_no\n  agent Fix\n    prompt: fix\n  agent Z\n    label: Z\n  edges\n    T -> R\n    R -> G  when ctx.outcome = success\n    R -> Fix  when ctx.outcome = fail\n    G -> Z  when ctx.outcome = success\n    G -> Fix  when ctx.outcome = fail\n    Fix -> Z\n";
+        let plan = plan(flow);
+        let scenario = |pairs: &[(&str, &str)]| {
+            let map = pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
+            Scenario::from_map(&plan, map)
+        };
+        let refused = walk(
+            &plan,
+            &scenario(&[("T.outcome", "fail"), ("G.preferred_label", "No")]),
+            3,
+        );
+        assert_eq!(refused.path, ["T", "R", "G", "Fix", "Z"]);
+        let approved = walk(
+            &plan,
+            &scenario(&[("T.outcome", "fail"), ("G.human_response", "yes")]),
+            3,
+        );
+        assert_eq!(approved.path, ["T", "R", "G", "Z"]);
+        // An outcome the scenario gives wins over what the node would set.
+        let given = walk(&plan, &scenario(&[("R.outcome", "fail")]), 3);
+        assert_eq!(given.path, ["T", "R", "Fix", "Z"]);
+    }
+
+    #[test]
+    fn the_else_target_comes_before_the_first_edge_fallback() {
+        let flow = "workflow E\n  start: A\n  exit: Z\n  agent A\n    label: A\n  agent B\n    label: B\n  agent F\n    label: F\n  agent Z\n    label: Z\n  edges\n    A -> B  when ctx.x = 1\n    B -> Z\n    F -> Z\n    else -> F\n";
+        let walk = walk(&plan(flow), &Scenario::default(), 3);
+        assert_eq!(walk.path, ["A", "F", "Z"]);
     }
 }

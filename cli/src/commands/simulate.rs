@@ -124,6 +124,9 @@ fn render(out: &mut String, plan: &SpawnPlan) {
         if edge.implicit {
             line.push_str(" (implied)");
         }
+        if edge.otherwise {
+            line.push_str(" (else)");
+        }
         let _ = writeln!(out, "{line}");
     }
     let _ = writeln!(out, "\nExecution Plan");
@@ -140,12 +143,14 @@ fn render(out: &mut String, plan: &SpawnPlan) {
             node.handler.wire_name()
         );
         step += 1;
-        let targets: Vec<_> = plan.outgoing(n).collect();
+        let otherwise = plan.else_edge(n).map(|e| &plan.edges[e]);
+        let targets: Vec<_> = plan.outgoing(n).chain(otherwise).collect();
         if targets.is_empty() && n != plan.exit {
             let _ = writeln!(out, "       ! dead end");
         }
         for edge in targets {
-            let _ = writeln!(out, "       └─> {}", shown(&edge.to_id));
+            let mark = if edge.otherwise { " (else)" } else { "" };
+            let _ = writeln!(out, "       └─> {}{mark}", shown(&edge.to_id));
             if !seen[edge.to] {
                 seen[edge.to] = true;
                 queue.push_back(edge.to);

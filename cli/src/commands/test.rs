@@ -90,7 +90,10 @@ pub fn run(args: &TestArgs) -> Result<u8> {
             return Ok(BAD_TESTS);
         }
     };
-    if doc.has_errors() {
+    // What `validate` and `run` refuse (an unconditional cycle, a node
+    // nothing reaches) is refused here too: tests passing on a pipeline that
+    // cannot run would say nothing.
+    if doc.has_errors() || crate::report::Tally::of(&diags).errors > 0 {
         return super::validate::verdict(&source, &doc, &diags);
     }
     let plan = match SpawnPlan::compile(&doc.workflow) {
@@ -268,7 +271,7 @@ fn failures(expect: &Expect, walk: &Walk) -> Vec<String> {
     if walk.ending == Ending::StepLimit {
         // A walk that never ends fails whatever else it shows; what else
         // failed on the way is still said.
-        errors.push(scenario::STEP_LIMIT_MESSAGE.to_string());
+        errors.push(walk.step_limit_message());
     } else if let Some(status) = &expect.status {
         if status != walk.ending.as_str() {
             errors.push(format!(
@@ -341,8 +344,8 @@ fn write_text(out: &mut impl std::io::Write, outcomes: &[Outcome]) -> std::io::R
             // The loop it was caught in: its last steps.
             let tail = &outcome.path[outcome.path.len().saturating_sub(12)..];
             let path: Vec<String> = tail.iter().map(|n| shown(n).into_owned()).collect();
-            writeln!(out, "    note: {}", scenario::STEP_LIMIT_MESSAGE)?;
-            writeln!(out, "    path: … → {}", path.join(" → "))?;
+            // (The step limit itself is among the errors below.)
+            writeln!(out, "    path, its last steps: … → {}", path.join(" → "))?;
         } else if !outcome.path.is_empty() {
             let path: Vec<String> = outcome.path.iter().map(|n| shown(n).into_owned()).collect();
             writeln!(out, "    path: {}", path.join(" → "))?;

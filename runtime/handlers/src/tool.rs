@@ -216,18 +216,7 @@ fn apply_marker(pattern: &str, stdout: &str, outcome: &mut Outcome) {
             return;
         }
     };
-    let found = stdout
-        .lines()
-        .rev()
-        .map(|l| l.trim_end_matches('\r'))
-        .find_map(|line| {
-            re.captures(line).map(|c| {
-                c.get(1)
-                    .or_else(|| c.get(0))
-                    .map_or(String::new(), |m| m.as_str().to_string())
-            })
-        });
-    match found {
+    match tracker_runtime::marker::find(&re, stdout) {
         Some(marker) => {
             outcome.context_updates.insert("tool_marker".into(), marker);
         }
