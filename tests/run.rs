@@ -317,8 +317,12 @@ fn init_copies_a_builtin_and_never_overwrites() {
     assert!(text(&out.stderr).contains("already exists"));
     let out = run_in(dir.path(), &["init"]);
     assert_eq!(out.status.code(), Some(1));
-    // The local copy now shadows the built-in and runs.
+    // The local copy now shadows the built-in and runs, and its scenario
+    // tests came with it.
     let out = run_in(dir.path(), &["quickstart", "--provider", "stub"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(dir.path().join("quickstart.test.json").is_file());
+    let out = run_in(dir.path(), &["test", "quickstart"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
 }
 

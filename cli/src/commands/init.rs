@@ -1,7 +1,9 @@
 //! `tracker init <name>`: copies a built-in workflow to `./<name>.dip` to start
-//! from. It never overwrites a file.
+//! from, with its scenario tests (`./<name>.test.json`). It never overwrites a
+//! file.
 
 use std::io::Write;
+use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Result};
 
@@ -25,20 +27,35 @@ pub fn run(args: &InitArgs) -> Result<u8> {
             workflows::names().join(", ")
         );
     };
-    let path = std::path::PathBuf::from(format!("{name}.dip"));
-    let mut file = match std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(&path)
-    {
-        Ok(file) => file,
+    let path = PathBuf::from(format!("{name}.dip"));
+    match create_new(&path, builtin.source) {
+        Ok(()) => println!("wrote {}", path.display()),
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
             bail!("{} already exists; not overwriting it", path.display())
         }
         Err(e) => bail!("cannot create {}: {e}", path.display()),
-    };
-    file.write_all(builtin.source.as_bytes())?;
-    println!("wrote {}", path.display());
+    }
+    // Its scenario tests come along, so that `tracker test <name>` (which
+    // now finds the copy) still has them.
+    if let Some(tests) = builtin.tests {
+        let path = PathBuf::from(format!("{name}.test.json"));
+        match create_new(&path, tests) {
+            Ok(()) => println!("wrote {}", path.display()),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                println!("kept {}: it exists already", path.display());
+            }
+            Err(e) => bail!("cannot create {}: {e}", path.display()),
+        }
+    }
     println!("Next: edit it, then run it with `tracker {name}` (or `tracker {name} --provider stub` offline)");
     Ok(exit::OK)
+}
+
+/// Writes `text` to `path`, which must not exist yet.
+fn create_new(path: &Path, text: &str) -> std::io::Result<()> {
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)?
+        .write_all(text.as_bytes())
 }
