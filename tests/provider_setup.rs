@@ -33,6 +33,27 @@ fn doctor_without_providers_fails_with_a_setup_hint() {
 }
 
 #[test]
+fn doctor_says_plainly_when_the_workdir_is_missing_or_a_file() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(dir.path().join("file"), "").expect("write");
+    for (given, said) in [
+        ("missing", "does not exist"),
+        ("file", "is not a directory"),
+    ] {
+        let path = dir.path().join(given);
+        let shown = path.display().to_string();
+        let out = run(dir.path(), &["doctor", "-w", &shown], &[], "");
+        let stdout = text(&out.stdout);
+        assert_eq!(out.status.code(), Some(1), "{stdout}");
+        assert!(stdout.contains(&format!("✗ {shown} {said}")), "{stdout}");
+        assert!(
+            !stdout.contains(&format!("{shown}/")),
+            "no probe file named: {stdout}"
+        );
+    }
+}
+
+#[test]
 fn doctor_probes_each_provider_and_tells_a_rejected_key_apart() {
     let dir = tempfile::tempdir().expect("temp dir");
     let ok = MockProvider::start([Reply::sse(body(

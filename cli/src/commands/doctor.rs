@@ -221,11 +221,29 @@ fn probe_provider(settings: ProviderSettings, report: &mut Report) {
 
 fn check_workdir(workdir: &Path, env: &Env, report: &mut Report) {
     let shown = workdir.display();
+    match std::fs::metadata(workdir) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            report.fail(
+                format!("{shown} does not exist"),
+                "create it, or pass -w a directory that exists",
+            );
+            return;
+        }
+        Ok(meta) if !meta.is_dir() => {
+            report.fail(
+                format!("{shown} is not a directory"),
+                "pass -w the directory pipelines run in",
+            );
+            return;
+        }
+        _ => {}
+    }
     match tempfile::NamedTempFile::new_in(workdir) {
         Ok(_) => report.pass(format!("{shown} is writable")),
         Err(e) => {
+            // The error alone: its path is the probe's random file name.
             report.fail(
-                format!("{shown} is not writable: {e}"),
+                format!("{shown} is not writable: {}", e.kind()),
                 "run from a directory you can write to, or pass -w",
             );
             return;

@@ -267,7 +267,16 @@ pub fn user_env_file(env: &Env) -> Option<PathBuf> {
 pub fn read_env_file(path: &Path) -> Result<Vec<(String, String)>, ConfigError> {
     let text = match std::fs::read_to_string(path) {
         Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        // No file, or no directory to hold one (a workdir that is a file: said
+        // where the workdir is checked).
+        Err(e)
+            if matches!(
+                e.kind(),
+                std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
+            ) =>
+        {
+            return Ok(Vec::new())
+        }
         Err(e) => {
             return Err(ConfigError::EnvFile {
                 path: path.to_path_buf(),
