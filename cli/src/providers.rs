@@ -47,7 +47,12 @@ pub fn options(env: &Env) -> Result<ProviderOptions> {
         options.retry.base_delay = duration("TRACKER_LLM_RETRY_BASE", text)?;
     }
     if let Some(text) = env.get("TRACKER_STREAM_IDLE_TIMEOUT") {
-        options.idle_timeout = duration("TRACKER_STREAM_IDLE_TIMEOUT", text)?;
+        let idle = duration("TRACKER_STREAM_IDLE_TIMEOUT", text)?;
+        // Zero would fail every call at its first wait for data.
+        if idle < Duration::from_millis(1) {
+            bail!("TRACKER_STREAM_IDLE_TIMEOUT={text:?}: must be at least 1ms");
+        }
+        options.idle_timeout = idle;
     }
     Ok(options)
 }
@@ -133,8 +138,10 @@ mod tests {
         assert_eq!(read.retry.max_retries, 0);
         assert_eq!(read.retry.base_delay, Duration::from_millis(10));
         assert_eq!(read.idle_timeout, Duration::from_secs(2));
-        let bad = Env::from_pairs([("TRACKER_STREAM_IDLE_TIMEOUT", "soon")]);
-        let err = options(&bad).expect_err("not a duration").to_string();
-        assert!(err.contains("TRACKER_STREAM_IDLE_TIMEOUT"), "{err}");
+        for text in ["soon", "0", "0s", "1ns"] {
+            let bad = Env::from_pairs([("TRACKER_STREAM_IDLE_TIMEOUT", text)]);
+            let err = options(&bad).expect_err("refused").to_string();
+            assert!(err.contains("TRACKER_STREAM_IDLE_TIMEOUT"), "{text}: {err}");
+        }
     }
 }

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use tracker_runtime::llm::codec::Codec;
+use tracker_runtime::llm::codec::{self, Codec};
 use tracker_runtime::llm::config::ProviderSettings;
 use tracker_runtime::llm::error::parse_retry_after;
 use tracker_runtime::llm::reader::ResponseReader;
@@ -108,7 +108,7 @@ impl HttpTransport {
         text: Option<TextSink>,
     ) -> Result<Response, ProviderError> {
         let provider = self.settings.provider;
-        let url = self.codec.url(&self.settings.base_url, request);
+        let url = codec::endpoint(self.codec.as_ref(), &self.settings.base_url, request);
         let mut builder = self
             .client
             .post(&url)

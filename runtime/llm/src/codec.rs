@@ -33,6 +33,23 @@ pub trait Codec: Send + Sync + std::fmt::Debug {
     fn decoder(&self) -> Box<dyn Decoder>;
 }
 
+/// Where `codec` sends `request` under `base_url`: its endpoint under the
+/// base URL's path, with the base URL's query (an `api-version`, a proxy's
+/// `key`) kept as the query, after the endpoint's own parameters. Joined as
+/// text, the endpoint's path would land inside the query.
+pub fn endpoint(codec: &dyn Codec, base_url: &str, request: &Request) -> String {
+    let (base, query) = match base_url.split_once('?') {
+        Some((base, query)) => (base.trim_end_matches('/'), query),
+        None => (base_url, ""),
+    };
+    let mut url = codec.url(base, request);
+    if !query.is_empty() {
+        url.push(if url.contains('?') { '&' } else { '?' });
+        url.push_str(query);
+    }
+    url
+}
+
 /// Turns one response's SSE events into stream events.
 pub trait Decoder: Send {
     /// Decodes `event`, appending what it means to `out`: on the fast path

@@ -304,11 +304,13 @@ pub fn read_env_file(path: &Path) -> Result<Vec<(String, String)>, ConfigError> 
 
 fn unquote(value: &str) -> &str {
     for quote in ['"', '\''] {
-        if let Some(inner) = value
-            .strip_prefix(quote)
-            .and_then(|v| v.strip_suffix(quote))
-        {
-            return inner;
+        // A quoted value ends at its closing quote; a comment may follow it
+        // (`KEY="value"  # work key`).
+        if let Some((inner, rest)) = value.strip_prefix(quote).and_then(|v| v.split_once(quote)) {
+            let rest = rest.trim();
+            if rest.is_empty() || rest.starts_with('#') {
+                return inner;
+            }
         }
     }
     // An unquoted value ends at a comment.
@@ -552,6 +554,14 @@ mod tests {
         assert!(read_env_file(&dir.path().join("missing"))
             .expect("ok")
             .is_empty());
+        std::fs::write(
+            dir.path().join("commented"),
+            "A=\"sk-a\"  # work key\nB='sk-b' #x\nC=sk-c # note\nD=\"va\"lue\"\n",
+        )
+        .expect("write");
+        let pairs = read_env_file(&dir.path().join("commented")).expect("parses");
+        let values: Vec<&str> = pairs.iter().map(|(_, v)| v.as_str()).collect();
+        assert_eq!(values, ["sk-a", "sk-b", "sk-c", "\"va\"lue\""]);
         std::fs::write(dir.path().join("bad"), "NOEQUALS\n").expect("write");
         let err = read_env_file(&dir.path().join("bad")).expect_err("bad line");
         assert!(err.to_string().contains("line 1"), "{err}");

@@ -210,6 +210,11 @@ impl ProviderError {
                 413 => ErrorKind::ContextLength,
                 429 => ErrorKind::RateLimit,
                 500..=599 => ErrorKind::Server,
+                // Gemini refuses a bad key with a 400 (`INVALID_ARGUMENT`,
+                // reason `API_KEY_INVALID`), not a 401.
+                400 if body.contains("API_KEY_INVALID") || lower.contains("api key not valid") => {
+                    ErrorKind::Authentication
+                }
                 400 | 422 => match kind_of_message(&lower) {
                     Some(kind @ (ErrorKind::ContextLength | ErrorKind::ContentFilter)) => kind,
                     _ => ErrorKind::InvalidRequest,
@@ -351,6 +356,14 @@ mod tests {
 
     #[test]
     fn bodies_refine_the_status() {
+        assert_eq!(
+            kind(
+                400,
+                r#"{"error":{"code":400,"message":"API key not valid. Please pass a valid API key.","status":"INVALID_ARGUMENT","details":[{"@type":"type.googleapis.com/google.rpc.ErrorInfo","reason":"API_KEY_INVALID"}]}}"#
+            ),
+            ErrorKind::Authentication,
+            "Gemini's bad key"
+        );
         assert_eq!(
             kind(
                 429,

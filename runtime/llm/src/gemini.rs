@@ -429,6 +429,30 @@ mod tests {
     use crate::model::{Role, ToolCall, ToolResult};
 
     #[test]
+    fn a_base_urls_query_stays_the_query_after_the_endpoints_path() {
+        let request = Request {
+            model: "gemini-3-flash-preview".into(),
+            ..Request::default()
+        };
+        assert_eq!(
+            crate::codec::endpoint(&Gemini, "http://h/x/?key=k&v=2", &request),
+            "http://h/x/v1beta/models/gemini-3-flash-preview:streamGenerateContent?alt=sse&key=k&v=2"
+        );
+        assert_eq!(
+            crate::codec::endpoint(
+                &crate::anthropic::Anthropic,
+                "http://h/x?api-version=1",
+                &request
+            ),
+            "http://h/x/v1/messages?api-version=1"
+        );
+        assert_eq!(
+            crate::codec::endpoint(&crate::anthropic::Anthropic, "http://h", &request),
+            "http://h/v1/messages"
+        );
+    }
+
+    #[test]
     fn bodies_use_model_role_and_function_parts() {
         let request = Request {
             model: "gemini-3-flash-preview".into(),
