@@ -21,6 +21,16 @@ fn hello() -> Reply {
     Reply::sse(body("anthropic", &Turn::text("hello", usage)))
 }
 
+/// An answer to [`ASK`]'s agent costing 100,000 input tokens at $3 per
+/// million: $0.30.
+fn costly() -> Reply {
+    let usage = TurnUsage {
+        input: 100_000,
+        ..TurnUsage::default()
+    };
+    Reply::sse(body("anthropic", &Turn::text("hello", usage)))
+}
+
 /// A service in `dir` whose Anthropic calls go to `mock`, started with
 /// `flags`, with [`ASK`] written as `ask.dip`.
 fn serve(dir: &std::path::Path, mock: &MockProvider, flags: &[&str]) -> Service {
@@ -136,14 +146,6 @@ fn a_429_seen_by_one_run_holds_back_the_other_runs() {
 #[test]
 fn the_cost_ceiling_pauses_new_calls_until_it_is_raised() {
     let dir = tempfile::tempdir().expect("temp dir");
-    // Each answer costs 100,000 input tokens at $3 per million: $0.30.
-    let costly = || {
-        let usage = TurnUsage {
-            input: 100_000,
-            ..TurnUsage::default()
-        };
-        Reply::sse(body("anthropic", &Turn::text("hello", usage)))
-    };
     let mock = MockProvider::start((0..3).map(|_| costly()));
     let service = serve(dir.path(), &mock, &["--max-cost", "0.5"]);
     for _ in 0..2 {
@@ -226,14 +228,6 @@ fn cancelling_a_run_abandons_its_call_and_frees_its_provider_slot() {
 #[test]
 fn spending_and_a_ceiling_set_over_the_api_outlive_a_crash_of_the_service() {
     let dir = tempfile::tempdir().expect("temp dir");
-    // Each answer costs 100,000 input tokens at $3 per million: $0.30.
-    let costly = || {
-        let usage = TurnUsage {
-            input: 100_000,
-            ..TurnUsage::default()
-        };
-        Reply::sse(body("anthropic", &Turn::text("hello", usage)))
-    };
     let mock = MockProvider::start((0..3).map(|_| costly()));
     let cost = |service: &Service| {
         let (_, health) = service.http("GET", "/v1/health", None);

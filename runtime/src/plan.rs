@@ -131,6 +131,24 @@ pub struct PlanEdge {
 }
 
 impl PlanEdge {
+    /// An edge from `from` to `to` (`to_id`) with nothing on it: no label,
+    /// no condition, no weight, no marks.
+    fn bare(from: NodeIndex, to: NodeIndex, to_id: &str) -> PlanEdge {
+        PlanEdge {
+            from,
+            to,
+            to_id: to_id.to_string(),
+            label: String::new(),
+            choice: String::new(),
+            condition: None,
+            weight: 0,
+            restart: false,
+            override_: false,
+            implicit: false,
+            otherwise: false,
+        }
+    }
+
     /// The key a preferred label is matched against: `choice`, else `label`, else
     /// the target id.
     pub fn routing_key(&self) -> &str {
@@ -380,17 +398,8 @@ impl SpawnPlan {
             if guarded {
                 self.otherwise.insert(from, self.edges.len());
                 self.edges.push(PlanEdge {
-                    from,
-                    to,
-                    to_id: target.to_string(),
-                    label: String::new(),
-                    choice: String::new(),
-                    condition: None,
-                    weight: 0,
-                    restart: false,
-                    override_: false,
-                    implicit: false,
                     otherwise: true,
+                    ..PlanEdge::bare(from, to, target)
                 });
             }
         }
@@ -451,17 +460,8 @@ impl SpawnPlan {
                 };
                 if present.insert((from, to)) {
                     self.push_edge(PlanEdge {
-                        from,
-                        to,
-                        to_id: to_id.to_string(),
-                        label: String::new(),
-                        choice: String::new(),
-                        condition: None,
-                        weight: 0,
-                        restart: false,
-                        override_: false,
                         implicit: true,
-                        otherwise: false,
+                        ..PlanEdge::bare(from, to, to_id)
                     });
                 }
             }
