@@ -507,6 +507,62 @@ fn keys_from_env_files_work_and_never_reach_tool_commands() {
 }
 
 #[test]
+fn a_key_read_from_a_file_reaches_neither_the_model_nor_the_run_records() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (provider, model, key_var, url_var) = PROVIDERS[0];
+    let mock = MockProvider::start([
+        Reply::sse(body(
+            provider,
+            &Turn::calls(
+                "",
+                vec![Call::new("call_read", "read", json!({"path": ".env"}))],
+                usage(10, 5),
+            ),
+        )),
+        Reply::sse(body(
+            provider,
+            &Turn::text("read it\nSTATUS: success", usage(10, 5)),
+        )),
+    ]);
+    // The key tracker uses is in the workdir's .env, which the agent reads
+    // and a tool node prints.
+    std::fs::write(
+        dir.path().join(".env"),
+        format!("{key_var}={KEY}\n{url_var}={}\n", mock.url()),
+    )
+    .expect("env file");
+    let dip = pipeline(provider, model)
+        .replace(
+            "  agent Done\n",
+            "  tool Show\n    command: cat .env\n  agent Done\n",
+        )
+        .replace(
+            "    Write -> Done\n",
+            "    Write -> Show\n    Show -> Done\n",
+        );
+    std::fs::write(dir.path().join("agent.dip"), dip).expect("write");
+    let out = run(dir.path(), &["run", "agent.dip", "--no-tui"], &[]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}\n{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    // The model got the file with the key cut out.
+    let sent = tool_result_in(provider, &mock.requests()[1]).to_string();
+    assert!(sent.contains(&format!("{key_var}=****")), "{sent}");
+    assert!(!sent.contains(KEY), "{sent}");
+    // The tool node's output in the context and events is cut too.
+    let shown = activity(dir.path())
+        .iter()
+        .any(|e| e.to_string().contains(&format!("{key_var}=****")));
+    assert!(shown, "the redacted line is in the activity log");
+    std::fs::remove_file(dir.path().join(".env")).expect("remove env file");
+    assert_no_key_anywhere(dir.path(), &out);
+}
+
+#[test]
 fn a_rejected_key_fails_the_node_with_a_clear_message() {
     let dir = tempfile::tempdir().expect("temp dir");
     let (provider, model, key_var, url_var) = PROVIDERS[0];

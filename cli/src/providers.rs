@@ -26,6 +26,7 @@ pub fn load_env(workdir: &Path) -> Result<Env> {
     for warning in env.warnings() {
         eprintln!("warning: {warning}");
     }
+    env.remember_secrets();
     Ok(env)
 }
 

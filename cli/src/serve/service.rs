@@ -149,6 +149,7 @@ impl Service {
                 tracing::warn!(error = %e, "reading env files; using the environment alone");
                 Env::from_process()
             });
+        env.remember_secrets();
         let (pool, env_error) = match providers::options(&env) {
             Ok(mut options) => {
                 if let Some(concurrency) = limits.provider_concurrency {

@@ -228,6 +228,20 @@ fn finish(
         if captured.truncated() {
             cut_to_tail(&path, cmd.output_limit)?;
         }
+        // A key tracker loaded, printed by the command (read from a file:
+        // its environment has none), does not stay in the run directory
+        // either. Rare, so a rewrite of the kept tail is cheap enough.
+        if let std::borrow::Cow::Owned(redacted) =
+            tracker_runtime::secrets::redact_known(&captured.text)
+        {
+            tracker_runtime::private_files::replace(&path, redacted.as_bytes())
+                .map_err(|e| ShellError::Io(format!("rewrite {}: {e}", path.display())))?;
+            let kept = redacted.len() as u64;
+            captured.total_bytes =
+                captured.total_bytes.saturating_sub(captured.captured_bytes) + kept;
+            captured.captured_bytes = kept;
+            captured.text = redacted;
+        }
         // A file cut by an earlier tracker process: its full size is recorded.
         if let Some(sizes) = recorded.sizes {
             captured.total_bytes = captured.total_bytes.max(sizes[i]);

@@ -132,6 +132,19 @@ impl Env {
         )
     }
 
+    /// Remembers the values of its secret variables for the process, so that
+    /// command and tool output is cleared of them
+    /// ([`tracker_stdx::secrets::redact_known`]); the shadowed values of the
+    /// user's env file count too.
+    pub fn remember_secrets(&self) {
+        tracker_stdx::secrets::remember_values(
+            self.vars
+                .iter()
+                .chain(&self.shadowed)
+                .map(|(name, value)| (name.as_str(), value.as_str())),
+        );
+    }
+
     /// The process environment over the user's and `workdir`'s env files.
     pub fn load(workdir: &Path) -> Result<Env, ConfigError> {
         Env::from_process().with_env_files(workdir)

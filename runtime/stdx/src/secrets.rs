@@ -23,8 +23,17 @@
 //!
 //! `TRACKER_PASS_ENV=1` passes everything to tool nodes (see
 //! [`pass_all`]).
+//!
+//! Scrubbing the environment keeps a secret from a command, not from the
+//! files it reads: an agent reading the `.env` tracker took its key from, or
+//! a tool printing one, would put the key in the run's events, context and
+//! node files. So the values of the secrets tracker loaded are also
+//! remembered for the process ([`remember_values`]) and cut out of what
+//! commands and agent tools print ([`redact_known`]).
 
+use std::borrow::Cow;
 use std::ffi::{OsStr, OsString};
+use std::sync::{PoisonError, RwLock};
 
 /// A name containing one of these (upper-cased) is a secret.
 pub const SECRET_SUBSTRINGS: [&str; 12] = [
@@ -105,6 +114,48 @@ pub fn without_secrets(
 /// secrets included.
 pub fn pass_all() -> bool {
     std::env::var("TRACKER_PASS_ENV").is_ok_and(|v| v == "1")
+}
+
+/// What stands in for a secret's value cut out of output.
+pub const REDACTED: &str = "****";
+
+/// Values shorter than this are not remembered: cutting every `1234` out of
+/// output would hide more than it protects.
+pub const SHORTEST_REMEMBERED: usize = 8;
+
+/// The secret values this process loaded, longest first (so that a value
+/// holding another is cut whole).
+static KNOWN: RwLock<Vec<String>> = RwLock::new(Vec::new());
+
+/// Remembers the values of the secret variables among `vars` (by
+/// [`is_secret_var`], at least [`SHORTEST_REMEMBERED`] bytes long), for
+/// [`redact_known`]. Called where tracker loads its keys; values already
+/// remembered stay.
+pub fn remember_values<'a>(vars: impl IntoIterator<Item = (&'a str, &'a str)>) {
+    let mut known = KNOWN.write().unwrap_or_else(PoisonError::into_inner);
+    for (name, value) in vars {
+        let value = value.trim();
+        if value.len() >= SHORTEST_REMEMBERED
+            && is_secret_var(OsStr::new(name), OsStr::new(value))
+            && !known.iter().any(|k| k == value)
+        {
+            known.push(value.to_string());
+        }
+    }
+    known.sort_by_key(|k| std::cmp::Reverse(k.len()));
+}
+
+/// `text` with every remembered secret value replaced by [`REDACTED`]
+/// (borrowed, and costing one search per value, when it holds none).
+pub fn redact_known(text: &str) -> Cow<'_, str> {
+    let known = KNOWN.read().unwrap_or_else(PoisonError::into_inner);
+    let mut out = Cow::Borrowed(text);
+    for secret in known.iter() {
+        if out.contains(secret.as_str()) {
+            out = Cow::Owned(out.replace(secret.as_str(), REDACTED));
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -212,5 +263,20 @@ mod tests {
         for name in ["KEYBOARD", "MONKEY", "PASSTHROUGH", "SSH_AUTH_SOCK", "PATH"] {
             assert!(!is_secret(OsStr::new(name)), "{name}");
         }
+    }
+
+    #[test]
+    fn remembered_secret_values_are_cut_out_of_text() {
+        remember_values([
+            ("QA_ONE_API_KEY", "sk-remembered-0123456789"),
+            ("QA_SHORT_PASS", "1234"),
+            ("QA_PLAIN_SETTING", "not-a-secret-value"),
+        ]);
+        let text = "key=sk-remembered-0123456789\nsetting=not-a-secret-value 1234";
+        assert_eq!(
+            redact_known(text),
+            "key=****\nsetting=not-a-secret-value 1234"
+        );
+        assert!(matches!(redact_known("nothing here"), Cow::Borrowed(_)));
     }
 }

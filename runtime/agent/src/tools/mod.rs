@@ -326,6 +326,12 @@ pub async fn execute(
             }
         }
     };
+    // A file or command may hold a key tracker loaded (the `.env` it read
+    // keys from, say): it reaches neither the model nor the run's records.
+    let full_output = match tracker_stdx::secrets::redact_known(&full_output) {
+        Cow::Borrowed(_) => full_output,
+        Cow::Owned(redacted) => redacted,
+    };
     let content = match truncate(&full_output, cap) {
         Cow::Borrowed(_) => full_output.clone(),
         Cow::Owned(cut) => cut,
