@@ -145,7 +145,7 @@ fn write(args: &Value, workspace: &Workspace) -> Result<ToolOutput, ToolError> {
     let args = Args(args);
     let path = non_empty_path(&args)?;
     let content = args.string("content")?;
-    let file = workspace.resolve(path)?;
+    let file = workspace.resolve_for_writing(path)?;
     let shown = workspace.relative(&file);
     let existed = match std::fs::metadata(&file) {
         Ok(meta) if meta.is_dir() => return Err(ToolError::IsDirectory(shown)),
@@ -221,7 +221,7 @@ fn edit(args: &Value, workspace: &Workspace) -> Result<ToolOutput, ToolError> {
             "`old_string` and `new_string` are the same; there is nothing to change".into(),
         ));
     }
-    let file = workspace.resolve(path)?;
+    let file = workspace.resolve_for_writing(path)?;
     let shown = workspace.relative(&file);
     let text = read_text(&file, &shown)?;
     // A file with CRLF line ends matches an old_string written with LF ones.

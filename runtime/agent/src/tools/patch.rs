@@ -434,13 +434,13 @@ fn plan(operations: &[Operation], workspace: &Workspace) -> Result<Plan, ToolErr
     for operation in operations {
         match operation {
             Operation::Add { path, contents } => {
-                let file = workspace.resolve(path)?;
+                let file = workspace.resolve_for_writing(path)?;
                 overlay.exists(&file, ADD)?;
                 overlay.set(&file, Some(contents.clone()));
                 summary.push(format!("A {}", workspace.relative(&file)));
             }
             Operation::Delete { path } => {
-                let file = workspace.resolve(path)?;
+                let file = workspace.resolve_for_writing(path)?;
                 if !overlay.exists(&file, DELETE)? {
                     return Err(ToolError::Patch(format!(
                         "{DELETE} {}: file not found",
@@ -455,14 +455,14 @@ fn plan(operations: &[Operation], workspace: &Workspace) -> Result<Plan, ToolErr
                 move_to,
                 hunks,
             } => {
-                let file = workspace.resolve(path)?;
+                let file = workspace.resolve_for_writing(path)?;
                 let shown = workspace.relative(&file);
                 let text = overlay.text(&file, UPDATE)?;
                 let updated = apply_hunks(&text, hunks)
                     .map_err(|e| ToolError::Patch(format!("{UPDATE} {shown}: {e}")))?;
                 match move_to {
                     Some(to) => {
-                        let target = workspace.resolve(to)?;
+                        let target = workspace.resolve_for_writing(to)?;
                         if target != file && overlay.exists(&target, MOVE)? {
                             return Err(ToolError::Patch(format!(
                                 "{MOVE} {}: a file is already there",

@@ -172,6 +172,18 @@ impl Workspace {
         }
     }
 
+    /// [`Workspace::resolve`], for a tool that changes the file: tracker's own
+    /// records under `<root>/.tracker/` (run directories, checkpoints,
+    /// activity logs) are refused, so that a model cannot forge what a resume
+    /// trusts.
+    pub fn resolve_for_writing(&self, path: &str) -> Result<PathBuf, ToolError> {
+        let real = self.resolve(path)?;
+        if real.starts_with(self.root.join(RECORDS_DIR)) {
+            return Err(ToolError::Records(path.to_string()));
+        }
+        Ok(real)
+    }
+
     /// `path` (inside the root) relative to the root, for showing to the
     /// model: `.` for the root itself.
     pub fn relative(&self, path: &Path) -> String {
@@ -182,6 +194,9 @@ impl Workspace {
         }
     }
 }
+
+/// The directory under the workdir where tracker keeps its runs' records.
+const RECORDS_DIR: &str = ".tracker";
 
 /// The process environment without variables that look like secrets (see
 /// [`tracker_stdx::secrets`]).
@@ -274,6 +289,24 @@ mod tests {
         std::fs::create_dir(dir.path().join("root")).expect("root");
         let ws = Workspace::new(&dir.path().join("root")).expect("workspace");
         (dir, ws)
+    }
+
+    #[test]
+    fn trackers_records_may_be_read_but_not_written() {
+        let (_dir, ws) = setup();
+        let root = ws.root().to_path_buf();
+        let record = ".tracker/runs/abc/checkpoint.json";
+        assert_eq!(ws.resolve(record).expect("readable"), root.join(record));
+        for path in [record, "./a/../.tracker/x", ".tracker"] {
+            assert!(
+                matches!(ws.resolve_for_writing(path), Err(ToolError::Records(_))),
+                "{path}"
+            );
+        }
+        assert_eq!(
+            ws.resolve_for_writing(".trackers/x").expect("another name"),
+            root.join(".trackers/x")
+        );
     }
 
     #[test]
