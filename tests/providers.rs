@@ -253,6 +253,18 @@ fn matrix(provider: &str) -> Vec<Case> {
             )
         },
         case(
+            "200 with a whole JSON answer",
+            Reply::status(200, json!({"choices": [{"message": {"content": "hi"}}]}).to_string()),
+            ErrorKind::InvalidRequest,
+            false,
+        ),
+        case(
+            "200 with an HTML page",
+            Reply::status(200, "<html>sign in</html>").with_header("content-type", "text/html; charset=utf-8"),
+            ErrorKind::InvalidRequest,
+            false,
+        ),
+        case(
             "malformed SSE",
             Reply::sse("data: {not json\n\ndata: \u{0}\u{1}garbage\n\nevent: x\n\n"),
             ErrorKind::Stream,
@@ -311,6 +323,32 @@ fn the_error_matrix_is_classified_and_retried_as_the_reference() {
                 assert!(!message.contains(KEY), "{what}: the key leaked: {message}");
             }
         }
+    }
+}
+
+#[test]
+fn answers_that_point_at_a_wrong_url_say_where_the_request_went() {
+    for (reply, said) in [
+        (
+            Reply::status(404, error_json("not found", "not_found_error")),
+            "check the model name and the base URL",
+        ),
+        (
+            Reply::status(200, "<html>a proxy</html>").with_header("content-type", "text/html"),
+            "the server answered with text/html, not an event stream: <html>a proxy</html>",
+        ),
+    ] {
+        let mock = MockProvider::start([reply]);
+        let error = with_pool(quick_options(), async |pool| {
+            pool.completer(settings("anthropic", &mock))
+                .complete(request("anthropic"))
+                .await
+        })
+        .expect_err("refused");
+        let message = error.to_string();
+        assert!(message.contains(said), "{message}");
+        let url = format!("(POST {}/v1/messages)", mock.url());
+        assert!(message.ends_with(&url), "{message}");
     }
 }
 

@@ -133,11 +133,27 @@ impl HttpTransport {
                 .and_then(|v| v.to_str().ok())
                 .and_then(parse_retry_after);
             let body = self.error_body(&mut response).await;
-            return Err(ProviderError::from_http(
+            let mut error = ProviderError::from_http(provider, status.as_u16(), retry_after, &body);
+            if error.kind == ErrorKind::NotFound {
+                // A wrong base URL (a doubled `/v1`, a missing prefix) looks
+                // the same as a wrong model: say where the request went.
+                error.message = with_url(&error.message, &url);
+            }
+            return Err(error);
+        }
+        if let Some(kind) = not_a_stream(&response) {
+            // A complete JSON answer (a server that ignores `stream`) or an
+            // HTML page (a proxy's login or error page) would only read as a
+            // stream cut short, and be sent again.
+            let body = self.error_body(&mut response).await;
+            let head = tracker_runtime::text::head(body.trim(), 200);
+            return Err(ProviderError::new(
+                ErrorKind::InvalidRequest,
                 provider,
-                status.as_u16(),
-                retry_after,
-                &body,
+                with_url(
+                    &format!("the server answered with {kind}, not an event stream: {head}"),
+                    &url,
+                ),
             ));
         }
         let mut reader = ResponseReader::new(self.codec.as_ref()).with_text_sink(text);
@@ -171,6 +187,32 @@ impl HttpTransport {
             }
         }
         String::from_utf8_lossy(&body).into_owned()
+    }
+}
+
+/// The content type of a successful answer that cannot be an event stream
+/// (`application/json`, `text/html`); `None` for a stream, or an answer
+/// that does not say (some servers send streams untyped).
+fn not_a_stream(response: &reqwest::Response) -> Option<String> {
+    let kind = response
+        .headers()
+        .get("content-type")?
+        .to_str()
+        .ok()?
+        .split(';')
+        .next()?
+        .trim()
+        .to_ascii_lowercase();
+    matches!(kind.as_str(), "application/json" | "text/html").then_some(kind)
+}
+
+/// `message` with the request's URL (its secrets masked) after it.
+fn with_url(message: &str, url: &str) -> String {
+    let shown = redact_url(url);
+    if message.is_empty() {
+        format!("POST {shown}")
+    } else {
+        format!("{message} (POST {shown})")
     }
 }
 

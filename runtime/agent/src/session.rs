@@ -18,8 +18,8 @@ use super::steering::Steering;
 use super::tools::{execute, Effect, ToolRegistry, Workspace};
 use crate::stats::SessionStats;
 use tracker_llm::{
-    Completer, FinishReason, Message, Part, ProviderError, Request, ResponseFormat, Role, ToolCall,
-    ToolResult, Usage,
+    Completer, ErrorKind, FinishReason, Message, Part, ProviderError, Request, ResponseFormat,
+    Role, ToolCall, ToolResult, Usage,
 };
 
 /// Empty answers in a row after which a session gives up.
@@ -164,6 +164,18 @@ impl Session<'_> {
                 .await;
             transcript.line(format!("TURN {}", stats.turns));
             add_usage(&mut stats, model, &response.usage);
+            if response.finish_reason == FinishReason::ContentFilter
+                && response.text().is_empty()
+                && response.tool_calls().is_empty()
+            {
+                // Asking again would be blocked again: the prompt is what was
+                // refused.
+                break SessionEnd::Failed(ProviderError::new(
+                    ErrorKind::ContentFilter,
+                    &request.provider,
+                    "the provider's safety filter blocked the reply, with nothing said (finish reason content_filter); change the prompt",
+                ));
+            }
             if response.is_empty() {
                 empty_in_a_row += 1;
                 transcript.line("(empty response)".to_string());

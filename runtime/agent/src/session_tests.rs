@@ -163,6 +163,17 @@ async fn three_empty_answers_end_the_session() {
 }
 
 #[tokio::test]
+async fn a_reply_blocked_by_a_safety_filter_fails_at_once_saying_so() {
+    let r = run(vec![answer(Vec::new(), FinishReason::ContentFilter)], 80).await;
+    let SessionEnd::Failed(error) = &r.report.end else {
+        panic!("{:?}", r.report.end);
+    };
+    assert_eq!(error.kind, ErrorKind::ContentFilter);
+    assert!(error.to_string().contains("safety filter"), "{error}");
+    assert_eq!(r.model.requests().len(), 1, "not asked again");
+}
+
+#[tokio::test]
 async fn calls_from_a_cut_off_answer_are_refused_and_the_model_continues() {
     let r = run(
         vec![

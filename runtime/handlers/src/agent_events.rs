@@ -120,7 +120,17 @@ impl NodeAgentEvents {
                 is_error,
                 duration,
             } => {
-                let first = snippet(output.lines().find(|l| !l.trim().is_empty()).unwrap_or(""));
+                // A failed call says why on its `Tool error (…)` line, which
+                // follows any partial output (a command that timed out).
+                let lines = || output.lines().filter(|l| !l.trim().is_empty());
+                let said = if is_error {
+                    lines()
+                        .find(|l| l.starts_with("Tool error ("))
+                        .or_else(|| lines().next())
+                } else {
+                    lines().next()
+                };
+                let first = snippet(said.unwrap_or(""));
                 let mut e = self
                     .base(EventKind::ToolCallEnd)
                     .with_message(format!("{tool}: {first}"));
@@ -163,4 +173,60 @@ fn snippet(text: &str) -> String {
         cut.push('…');
     }
     cut
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use tracker_runtime::clock::{FixedClock, WallTime};
+
+    use super::*;
+
+    /// A sink nothing reaches (the conversion alone is tested).
+    struct Nowhere;
+
+    impl EventSink for Nowhere {
+        fn emit(&self, _: PipelineEvent) -> BoxFuture<()> {
+            Box::pin(async {})
+        }
+    }
+
+    #[test]
+    fn a_failed_calls_error_is_its_tool_error_line_not_its_partial_output() {
+        let events = NodeAgentEvents {
+            sink: Arc::new(Nowhere),
+            clock: Arc::new(FixedClock::new(WallTime {
+                unix_nanos: 0,
+                utc_offset_minutes: 0,
+            })),
+            run_id: "r".into(),
+            node_id: "n".into(),
+            provider: "p".into(),
+            model: "m".into(),
+        };
+        let end = |output: &str, is_error: bool| {
+            events.to_pipeline_event(AgentEvent::ToolCallEnd {
+                turn: 1,
+                call_id: "c".into(),
+                tool: "bash".into(),
+                output: output.into(),
+                is_error,
+                duration: Duration::ZERO,
+            })
+        };
+        let timed_out = end(
+            "started\nTool error (bash): command timed out after 1s (the output above is partial)",
+            true,
+        );
+        assert_eq!(
+            timed_out.error.as_deref(),
+            Some("Tool error (bash): command timed out after 1s (the output above is partial)")
+        );
+        let plain = end("exit code: 2", true);
+        assert_eq!(plain.error.as_deref(), Some("exit code: 2"));
+        let fine = end("\nhello\nworld", false);
+        assert_eq!(fine.message.as_deref(), Some("bash: hello"));
+        assert_eq!(fine.error, None);
+    }
 }

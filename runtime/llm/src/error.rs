@@ -102,7 +102,7 @@ fn describe(kind: ErrorKind) -> &'static str {
     match kind {
         ErrorKind::Authentication => "authentication failed (check the API key)",
         ErrorKind::AccessDenied => "access denied",
-        ErrorKind::NotFound => "not found (check the model name)",
+        ErrorKind::NotFound => "not found (check the model name and the base URL)",
         ErrorKind::InvalidRequest => "invalid request",
         ErrorKind::ContextLength => "the prompt is too long for the model's context window",
         ErrorKind::RequestTimeout => "request timed out",

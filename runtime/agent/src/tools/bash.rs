@@ -136,9 +136,15 @@ async fn bash(args: &Value, workspace: &Workspace) -> Result<ToolOutput, ToolErr
         finished
     };
     let Some(status) = status else {
+        // Nothing printed is no partial output (not "(no output)").
+        let partial_output = if out.text().is_empty() && err.text().is_empty() {
+            String::new()
+        } else {
+            render(&out.text(), &err.text(), None)
+        };
         return Err(ToolError::TimedOut {
             timeout,
-            partial_output: render(&out.text(), &err.text(), None),
+            partial_output,
         });
     };
     // Whatever the command left running in the background may go on, for as
