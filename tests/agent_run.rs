@@ -421,6 +421,76 @@ fn billing_exhaustion_pauses_the_run_and_resume_finishes_it() {
 }
 
 #[test]
+fn a_provider_out_of_credit_fails_over_to_the_next_llm_fallbacks_lane() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out_of_credit = json!({"type": "error", "error": {"type": "invalid_request_error",
+        "message": "Your credit balance is too low to access the Anthropic API."}});
+    let anthropic = MockProvider::start([Reply::status(400, out_of_credit.to_string())]);
+    let openai = MockProvider::start([
+        Reply::sse(body(
+            "openai",
+            &Turn::calls(
+                "",
+                vec![Call::new(
+                    "call_1",
+                    "write",
+                    json!({"path": "out/hello.txt", "content": "from the fallback\n"}),
+                )],
+                usage(1_000_000, 0),
+            ),
+        )),
+        Reply::sse(body(
+            "openai",
+            &Turn::text("done\nSTATUS: success", usage(10, 5)),
+        )),
+    ]);
+    let dip = pipeline("anthropic", "claude-sonnet-4-6").replace(
+        "    prompt: Create out/hello.txt",
+        "    params:\n      llm_fallbacks: openai/gpt-5.4\n    prompt: Create out/hello.txt",
+    );
+    std::fs::write(dir.path().join("agent.dip"), dip).expect("write");
+    let vars = [
+        ("ANTHROPIC_API_KEY", KEY.to_string()),
+        ("ANTHROPIC_BASE_URL", anthropic.url()),
+        ("OPENAI_API_KEY", KEY.to_string()),
+        ("OPENAI_BASE_URL", openai.url()),
+    ];
+    let out = run(dir.path(), &["run", "agent.dip", "--no-tui"], &vars);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}\n{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("out/hello.txt")).expect("written"),
+        "from the fallback\n"
+    );
+    assert_eq!(anthropic.requests().len(), 1, "billing is not retried");
+    let asked = openai.requests();
+    assert_eq!(asked.len(), 2, "the session stays on the fallback lane");
+    assert!(asked.iter().all(|r| r.body["model"] == "gpt-5.4"));
+    let failovers: Vec<Value> = activity(dir.path())
+        .into_iter()
+        .filter(|e| e["type"] == "provider_failover")
+        .collect();
+    assert_eq!(failovers.len(), 1, "{failovers:?}");
+    assert_eq!(
+        failovers[0]["message"],
+        "anthropic/claude-sonnet-4-6 is out of credit; switching to openai/gpt-5.4"
+    );
+    // The fallback's million input tokens are priced as gpt-5.4's.
+    let expected = dippin::catalog::cost_usd("gpt-5.4", 1_000_010, 5, 0, 0).expect("priced");
+    let cost = cost_events(dir.path())
+        .last()
+        .and_then(|e| e["total_cost_usd"].as_f64())
+        .expect("a cost");
+    assert!((cost - expected).abs() < 1e-6, "{cost} vs {expected}");
+    assert_no_key_anywhere(dir.path(), &out);
+}
+
+#[test]
 fn a_missing_key_stops_the_run_before_any_node_with_a_setup_hint() {
     for (provider, model, key_var, _) in PROVIDERS {
         let dir = tempfile::tempdir().expect("temp dir");

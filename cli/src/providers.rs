@@ -13,6 +13,7 @@ use dippin::duration::GoDuration;
 use tracker_actors::provider::{ProviderOptions, ProviderPool};
 use tracker_handlers::child::Subgraphs;
 use tracker_handlers::codergen::provider_and_model;
+use tracker_handlers::failover;
 use tracker_runtime::llm::config::{self, Env};
 use tracker_runtime::llm::stub::{StubCompleter, STUB_PROVIDER};
 use tracker_runtime::llm::Completers;
@@ -119,6 +120,17 @@ pub fn providers_used(plan: &SpawnPlan, subgraphs: &Subgraphs) -> BTreeMap<Strin
             };
             let (provider, _) = provider_and_model(agent, &p.graph_attrs);
             used.entry(provider).or_insert_with(|| node.id.clone());
+            // Its `llm_fallbacks` lanes need their providers too (an entry
+            // that is not `provider/model` is the node's error when it runs).
+            let fallbacks = agent
+                .fallbacks
+                .get()
+                .or_else(|| p.graph_attrs.get("llm_fallbacks").map(String::as_str))
+                .unwrap_or("");
+            for lane in failover::lanes(fallbacks).unwrap_or_default() {
+                used.entry(lane.provider)
+                    .or_insert_with(|| format!("{} (llm_fallbacks)", node.id));
+            }
         }
     }
     used

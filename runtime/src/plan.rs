@@ -292,8 +292,18 @@ impl SpawnPlan {
     }
 
     /// Makes the workflow and every agent node use `provider` and `model` where
-    /// given (`--provider`, `--model`), whatever they declare.
+    /// given (`--provider`, `--model`), whatever they declare. A forced
+    /// provider also drops the `llm_fallbacks` lanes: they would send calls to
+    /// the providers it was given to replace.
     pub fn override_agents(&mut self, provider: Option<&str>, model: Option<&str>) {
+        if provider.is_some() {
+            self.graph_attrs.remove("llm_fallbacks");
+            for node in &mut self.nodes {
+                if let KindSpec::Agent(agent) = &mut Arc::make_mut(&mut node.spec).kind {
+                    agent.fallbacks = Text::default();
+                }
+            }
+        }
         for (key, value) in [("llm_provider", provider), ("llm_model", model)] {
             let Some(value) = value else { continue };
             self.graph_attrs.insert(key.into(), value.to_string());
@@ -718,5 +728,19 @@ mod tests {
             let plan = golden(name);
             assert!(!plan.nodes.is_empty(), "{name}");
         }
+    }
+
+    #[test]
+    fn a_forced_provider_drops_the_fallback_lanes() {
+        let mut plan = compile("workflow F\n  start: A\n  exit: B\n  agent A\n    prompt: a\n    params:\n      llm_fallbacks: openai/gpt-5.4\n  agent B\n    label: B\n  edges\n    A -> B\n");
+        let lanes = |plan: &SpawnPlan| match &plan.node(0).spec.kind {
+            KindSpec::Agent(agent) => agent.fallbacks.as_str().to_string(),
+            _ => String::new(),
+        };
+        assert_eq!(lanes(&plan), "openai/gpt-5.4");
+        plan.override_agents(None, Some("m"));
+        assert_eq!(lanes(&plan), "openai/gpt-5.4", "a model alone keeps them");
+        plan.override_agents(Some("stub"), None);
+        assert_eq!(lanes(&plan), "");
     }
 }

@@ -163,7 +163,14 @@ impl Session<'_> {
                 })
                 .await;
             transcript.line(format!("TURN {}", stats.turns));
-            add_usage(&mut stats, model, &response.usage);
+            // A call another provider answered (an `llm_fallbacks` lane) is
+            // priced as its model.
+            let priced = if response.provider == config.provider {
+                model
+            } else {
+                dippin::catalog::resolve(&response.model).or(model)
+            };
+            add_usage(&mut stats, priced, &response.usage);
             if response.finish_reason == FinishReason::ContentFilter
                 && response.text().is_empty()
                 && response.tool_calls().is_empty()

@@ -47,6 +47,11 @@ impl SessionEvents for NodeAgentEvents {
 }
 
 impl NodeAgentEvents {
+    /// An event of `kind` from this node's session, with nothing else said.
+    pub fn base_event(&self, kind: EventKind) -> PipelineEvent {
+        self.base(kind)
+    }
+
     fn base(&self, kind: EventKind) -> PipelineEvent {
         let mut event =
             PipelineEvent::new(kind, EventSource::Agent, self.clock.now().event_timestamp())

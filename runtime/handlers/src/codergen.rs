@@ -11,6 +11,7 @@
 //! — are always written.
 
 use super::agent_events::NodeAgentEvents;
+use super::failover;
 use super::{write_status_in, BoxFuture, ContextVars, HandlerEnv, NodeHandler};
 use std::path::Path;
 use std::sync::Arc;
@@ -24,7 +25,7 @@ use tracker_runtime::engine::NodeTask;
 use tracker_runtime::event::AutoStatusDetail;
 use tracker_runtime::fidelity::Fidelity;
 use tracker_runtime::interpolate::{expand_braces, Mode};
-use tracker_runtime::llm::ResponseFormat;
+use tracker_runtime::llm::{Completer, ResponseFormat};
 use tracker_runtime::outcome::{
     HandlerError, NodeFileError, NodeResult, Outcome, FAIL, RETRY, SUCCESS,
 };
@@ -151,13 +152,32 @@ async fn run_codergen(task: NodeTask, env: HandlerEnv) -> Result<Outcome, Handle
         compaction_threshold,
     };
     let steering = SteeringDir::new(env.node_dir(&task).join(STEERING_DIR));
-    let events = NodeAgentEvents {
+    let events = Arc::new(NodeAgentEvents {
         sink: Arc::clone(&env.events),
         clock: Arc::clone(&env.clock),
         run_id: task.run_id.clone(),
         node_id: task.node_id.clone(),
         provider: config.provider.clone(),
         model: config.model.clone(),
+    });
+    let fallbacks = failover::lanes(node_or_graph(&agent.fallbacks, &env, "llm_fallbacks"))
+        .map_err(|e| fail(format!("agent node {id:?}: {e}")))?;
+    let completer: Arc<dyn Completer> = if fallbacks.is_empty() {
+        completer
+    } else {
+        let own = failover::Lane {
+            provider: config.provider.clone(),
+            model: config.model.clone(),
+        };
+        Arc::new(
+            failover::Failover::new(
+                (own, completer),
+                fallbacks,
+                &env.services.completers,
+                Arc::clone(&events),
+            )
+            .map_err(|e| fail(format!("agent node {id:?}: {e}")))?,
+        )
     };
     let report = Session {
         config,
@@ -165,7 +185,7 @@ async fn run_codergen(task: NodeTask, env: HandlerEnv) -> Result<Outcome, Handle
         tools: &tools,
         workspace: Arc::new(workspace),
         steering: &steering,
-        events: &events,
+        events: events.as_ref(),
     }
     .run(prompt.clone())
     .await;

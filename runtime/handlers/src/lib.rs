@@ -23,6 +23,7 @@
 pub mod agent_events;
 pub mod child;
 pub mod codergen;
+pub mod failover;
 pub mod human;
 pub mod limited;
 pub mod parallel;

@@ -126,6 +126,9 @@ wire_enum! {
         SteeringInjected => "steering_injected",
         /// An agent's context was compacted (source `agent`).
         ContextCompaction => "context_compaction",
+        /// An agent's provider was out of credit and its session moved to the
+        /// next `llm_fallbacks` lane (source `agent`).
+        ProviderFailover => "provider_failover",
     }
 }
 

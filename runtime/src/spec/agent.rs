@@ -71,6 +71,9 @@ pub struct AgentSpec {
     pub working_dir: Text,
     /// `tool_access`: when set, the session gets no tools (as the reference).
     pub tool_access: Text,
+    /// `llm_fallbacks`: `provider/model` lanes to move to when the provider
+    /// is out of credit (the workflow's when empty).
+    pub fallbacks: Text,
 }
 
 impl AgentSpec {
@@ -127,6 +130,7 @@ impl AgentSpec {
             backend: source.setting("backend", backend.as_str())?,
             working_dir: text(&a.working_dir, "working_dir"),
             tool_access: text(&a.tool_access, "tool_access"),
+            fallbacks: text("", "llm_fallbacks"),
         })
     }
 
@@ -142,6 +146,7 @@ impl AgentSpec {
             &mut self.response_schema,
             &mut self.working_dir,
             &mut self.tool_access,
+            &mut self.fallbacks,
         ] {
             f(text);
         }
