@@ -141,6 +141,23 @@ impl Handler<Complete> for ProviderActor {
     }
 }
 
+/// How long a 429 holds back every caller: the provider's `Retry-After` when
+/// it gave one (capped), even once this call's retries are spent, since the
+/// next caller's wait is the provider's to set; else this call's own retry
+/// delay, else the backoff for its retry count.
+fn shared_pause(
+    policy: &RetryPolicy,
+    error: &ProviderError,
+    delay: Option<Duration>,
+    retry: u32,
+) -> Duration {
+    error
+        .retry_after
+        .map(|after| after.min(policy.max_retry_after))
+        .or(delay)
+        .unwrap_or_else(|| policy.backoff(retry))
+}
+
 impl Shared {
     async fn complete(
         &self,
@@ -170,7 +187,7 @@ impl Shared {
                         self.stats.rate_limited.fetch_add(1, Ordering::Relaxed);
                         // Everyone backs off, not just this caller; set
                         // before the permit goes, so the next in line waits.
-                        let pause = delay.unwrap_or_else(|| self.retry.backoff(retry));
+                        let pause = shared_pause(&self.retry, &error, delay, retry);
                         self.hold_back_until(Instant::now() + pause);
                     }
                     (error, delay)
@@ -208,5 +225,34 @@ impl Shared {
                 _ => return,
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_429s_shared_pause_is_its_retry_after_even_with_no_retry_left() {
+        let policy = RetryPolicy::default();
+        let mut error = ProviderError::new(ErrorKind::RateLimit, "p", "slow down");
+        error.retry_after = Some(Duration::from_secs(1));
+        // Retries spent: no delay of its own, yet the provider said 1 s.
+        assert_eq!(
+            shared_pause(&policy, &error, None, 5),
+            Duration::from_secs(1)
+        );
+        error.retry_after = Some(Duration::from_secs(3600));
+        assert_eq!(
+            shared_pause(&policy, &error, None, 5),
+            policy.max_retry_after
+        );
+        error.retry_after = None;
+        assert_eq!(shared_pause(&policy, &error, None, 2), policy.backoff(2));
+        let own = Some(Duration::from_millis(300));
+        assert_eq!(
+            shared_pause(&policy, &error, own, 2),
+            Duration::from_millis(300)
+        );
     }
 }
