@@ -361,6 +361,11 @@ fn billing_exhaustion_pauses_the_run_and_resume_finishes_it() {
     assert_eq!(out.status.code(), Some(1), "{stdout}");
     assert!(stdout.contains("billing_paused"), "{stdout}");
     assert!(stdout.contains("Resume: tracker -r"), "{stdout}");
+    let said = text(&out.stderr);
+    assert!(
+        said.contains("(provider anthropic, the account of the key in ANTHROPIC_API_KEY)"),
+        "which account needs credit: {said}"
+    );
     let ended: Vec<Value> = activity(dir.path())
         .into_iter()
         .filter(|e| e.get("terminal_status").is_some())

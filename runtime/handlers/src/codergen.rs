@@ -210,6 +210,22 @@ async fn run_codergen(task: NodeTask, env: HandlerEnv) -> Result<Outcome, Handle
     Ok(outcome)
 }
 
+/// What a paused run says about the account out of credit: the provider's
+/// message, which provider it was and where its key comes from (whose
+/// account needs the credit).
+fn billing_message(error: &tracker_runtime::llm::ProviderError) -> String {
+    let vars = tracker_runtime::llm::config::key_vars(&error.provider);
+    let key = if vars.is_empty() {
+        String::new()
+    } else {
+        format!(", the account of the key in {}", vars.join(" or "))
+    };
+    format!(
+        "{} (provider {}{key}): add credit, then resume",
+        error.message, error.provider
+    )
+}
+
 /// The node's outcome from how its session ended.
 fn outcome_of(
     task: &NodeTask,
@@ -225,7 +241,7 @@ fn outcome_of(
     };
     let mut outcome = match &report.end {
         SessionEnd::Failed(error) if error.is_billing() => {
-            return Err(HandlerError::PausedBilling(error.message.clone()))
+            return Err(HandlerError::PausedBilling(billing_message(error)))
         }
         SessionEnd::Failed(error) if !error.kind.retryable() => {
             return Err(HandlerError::Provider {
