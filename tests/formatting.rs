@@ -33,6 +33,28 @@ fn fmt_preserves_the_ir_and_is_idempotent_over_the_corpus() {
 }
 
 #[test]
+fn fmt_of_a_dot_file_is_idempotent_over_the_corpus() {
+    let mut checked = 0;
+    for path in files_with_extension(&corpus_dir(), "dot") {
+        let name = corpus_name(&path);
+        let doc = dippin::load_file(&path).expect("readable");
+        if doc.has_errors() {
+            continue;
+        }
+        let once = dippin::format::format(&doc.workflow);
+        let (again, diags) = dippin::parse_dip(&once);
+        assert!(
+            diags.iter().all(|d| !d.is_error()),
+            "{name}: formatted text has errors: {diags:?}"
+        );
+        let twice = dippin::format::format(&again);
+        assert_eq!(twice, once, "{name}: fmt is not idempotent");
+        checked += 1;
+    }
+    assert!(checked >= 15, "only {checked} DOT files were checked");
+}
+
+#[test]
 fn fmt_check_and_write_on_the_real_binary() {
     let dir = tempfile::tempdir().expect("temp dir");
     let file = dir.path().join("flow.dip");

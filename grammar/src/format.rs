@@ -241,7 +241,14 @@ impl<'c, 'a> Block<'c, 'a> {
             return;
         }
         if value.contains('\n') {
-            self.block(key, value.split('\n'));
+            // A block's blank lines at its end are not part of its value
+            // (a DOT prompt's trailing newline, say): written, they would be
+            // dropped by the next read, and fmt would not be idempotent.
+            let kept = value.trim_end_matches('\n');
+            if kept.is_empty() {
+                return;
+            }
+            self.block(key, kept.split('\n'));
         } else {
             self.raw(key, &scalar(value));
         }
