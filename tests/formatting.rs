@@ -55,6 +55,22 @@ fn fmt_of_a_dot_file_is_idempotent_over_the_corpus() {
 }
 
 #[test]
+fn fmt_of_a_dot_file_says_which_labels_dippin_cannot_hold() {
+    let dot = corpus_dir().join("tracker/examples/kitchen-sink.dot");
+    let out = tracker_tests::run_in(&corpus_dir(), &["fmt", &dot.to_string_lossy()]);
+    assert_eq!(out.status.code(), Some(0));
+    let stderr = tracker_tests::text(&out.stderr);
+    assert!(
+        stderr.contains(
+            "node \"OmakaseFanOut\": its label \"Omakase: Parallel Design Exploration\" has no place in Dippin and is left out"
+        ),
+        "{stderr}"
+    );
+    // Labels Dippin keeps are not mentioned.
+    assert!(!stderr.contains("node \"Start\""), "{stderr}");
+}
+
+#[test]
 fn fmt_check_and_write_on_the_real_binary() {
     let dir = tempfile::tempdir().expect("temp dir");
     let file = dir.path().join("flow.dip");

@@ -52,8 +52,38 @@ pub fn run(args: &FmtArgs) -> Result<u8> {
         }
         return Ok(exit::OK);
     }
+    if doc.format == dippin::Format::Dot {
+        for lost in lost_labels(&doc.workflow, &formatted) {
+            eprintln!("warning: {}: {lost}", args.file.display());
+        }
+    }
     std::io::stdout().lock().write_all(formatted.as_bytes())?;
     Ok(exit::OK)
+}
+
+/// What a DOT file's conversion leaves out that the user wrote: the labels of
+/// nodes Dippin writes on one line (`parallel`, `fan_in`), which have no
+/// place for one.
+fn lost_labels(source: &dippin::Workflow, formatted: &str) -> Vec<String> {
+    let (converted, _) = dippin::parse_dip(formatted);
+    source
+        .nodes
+        .iter()
+        .filter(|node| !node.label.is_empty() && node.label != node.id)
+        .filter(|node| {
+            converted
+                .nodes
+                .iter()
+                .find(|n| n.id == node.id)
+                .is_none_or(|n| n.label != node.label)
+        })
+        .map(|node| {
+            format!(
+                "node {:?}: its label {:?} has no place in Dippin and is left out",
+                node.id, node.label
+            )
+        })
+        .collect()
 }
 
 /// Replaces `path` with `text` via a temporary file in the same directory, so a
