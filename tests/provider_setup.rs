@@ -106,7 +106,7 @@ fn setup_writes_a_private_env_file_that_runs_then_use() {
     let dir = tempfile::tempdir().expect("temp dir");
     let env_file = dir.path().join("home/.config/tracker/.env");
     std::fs::create_dir_all(env_file.parent().expect("parent")).expect("mkdir");
-    std::fs::write(&env_file, "SOMETHING_ELSE=kept\n").expect("existing file");
+    std::fs::write(&env_file, "# my notes\nSOMETHING_ELSE=kept\n").expect("existing file");
     // anthropic key + default URL, skip openai, gemini key, skip compat.
     let answers = format!("{KEY}\n\n\n\ngemini-key-0123456789\n\n\n\n");
     let out = run(dir.path(), &["setup"], &[], &answers);
@@ -131,7 +131,10 @@ fn setup_writes_a_private_env_file_that_runs_then_use() {
         written.contains("GEMINI_API_KEY=gemini-key-0123456789\n"),
         "{written}"
     );
-    assert!(written.contains("SOMETHING_ELSE=kept\n"), "{written}");
+    assert!(
+        written.starts_with("# my notes\nSOMETHING_ELSE=kept\n"),
+        "the file's own lines stay: {written}"
+    );
 
     let out = run(dir.path(), &["doctor", "--no-probe"], &[], "");
     let stdout = text(&out.stdout);
@@ -140,6 +143,17 @@ fn setup_writes_a_private_env_file_that_runs_then_use() {
         stdout.contains("gemini: key gemi...6789 from GEMINI_API_KEY"),
         "{stdout}"
     );
+
+    // Input that ends at once changes nothing, and nothing is written.
+    let before = std::fs::read(&env_file).expect("read");
+    let out = run(dir.path(), &["setup"], &[], "");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("nothing changed"),
+        "{}",
+        text(&out.stdout)
+    );
+    assert_eq!(std::fs::read(&env_file).expect("read"), before);
 
     // `-` removes a key; Enter keeps the rest.
     let out = run(dir.path(), &["setup"], &[], "-\n\n\n\n\n\n\n\n");

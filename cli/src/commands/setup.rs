@@ -4,9 +4,11 @@
 //!
 //! Enter keeps the current value, `-` removes it. Keys are read without echo
 //! when stdin is a terminal. Only the `*_API_KEY`, `GOOGLE_API_KEY` and
-//! `*_BASE_URL` entries are changed; the other entries of an existing file
-//! are kept (its comments are not). The directory is created with mode 0700 and the file is
-//! written with mode 0600, atomically (a temporary file renamed over it).
+//! `*_BASE_URL` entries are changed; the other lines of an existing file,
+//! comments included, are kept as they are, and a file nothing was changed in
+//! (input that ended at once, say) is not written at all. The directory is
+//! created with mode 0700 and the file is written with mode 0600, atomically
+//! (a temporary file renamed over it).
 
 use std::fs::OpenOptions;
 use std::io::{BufRead, IsTerminal, Write};
@@ -31,7 +33,8 @@ pub fn run(args: &SetupArgs) -> Result<u8> {
         })?,
     };
     let existing = config::read_env_file(&path).map_err(|e| anyhow!("{e}"))?;
-    let mut values: Vec<(String, String)> = existing;
+    let original = std::fs::read_to_string(&path).ok();
+    let mut values: Vec<(String, String)> = existing.clone();
     let stdin = std::io::stdin();
     let interactive = stdin.is_terminal();
     let mut input = stdin.lock();
@@ -65,7 +68,17 @@ pub fn run(args: &SetupArgs) -> Result<u8> {
             apply(&mut values, url_var, &answer);
         }
     }
-    write_env_file(&path, &values)?;
+    let changed: Vec<&str> = config::PROVIDERS
+        .iter()
+        .flat_map(|p| [Some(config::key_vars(p)[0]), config::base_url_var(p)])
+        .flatten()
+        .filter(|name| lookup(&values, name) != lookup(&existing, name))
+        .collect();
+    if changed.is_empty() {
+        println!("\nnothing changed; {} is as it was", path.display());
+        return Ok(exit::OK);
+    }
+    write_env_file(&path, &values, &changed, original.as_deref())?;
     let configured = config::configured(&Env::from_pairs(values.iter().cloned()));
     println!(
         "\nwrote {} (mode 0600); providers with a key: {}",
@@ -157,7 +170,15 @@ fn quoted<'a>(name: &str, value: &'a str) -> Result<std::borrow::Cow<'a, str>> {
 }
 
 /// Writes `values` to `path` with mode 0600 (directory 0700), atomically.
-pub fn write_env_file(path: &Path, values: &[(String, String)]) -> Result<()> {
+/// With `original` (the file as it was), only the `changed` variables are
+/// written anew: each where it first appeared (its other lines, and the lines
+/// of one removed, left out), or at the end; every other line stays as it was.
+pub fn write_env_file(
+    path: &Path,
+    values: &[(String, String)],
+    changed: &[&str],
+    original: Option<&str>,
+) -> Result<()> {
     let dir = path
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
@@ -167,10 +188,7 @@ pub fn write_env_file(path: &Path, values: &[(String, String)]) -> Result<()> {
         .mode(0o700)
         .create(&dir)
         .with_context(|| format!("creating {}", dir.display()))?;
-    let mut text = String::from("# Written by `tracker setup`. Keep this file private.\n");
-    for (name, value) in values {
-        text.push_str(&format!("{name}={}\n", quoted(name, value)?));
-    }
+    let text = env_file_text(values, changed, original)?;
     let tmp = dir.join(format!(".tracker-env-{}.tmp", std::process::id()));
     let mut file = OpenOptions::new()
         .write(true)
@@ -183,6 +201,48 @@ pub fn write_env_file(path: &Path, values: &[(String, String)]) -> Result<()> {
         .with_context(|| format!("writing {}", tmp.display()))?;
     std::fs::rename(&tmp, path).with_context(|| format!("replacing {}", path.display()))?;
     Ok(())
+}
+
+/// The env file's text: see [`write_env_file`].
+fn env_file_text(
+    values: &[(String, String)],
+    changed: &[&str],
+    original: Option<&str>,
+) -> Result<String> {
+    let Some(original) = original else {
+        let mut text = String::from("# Written by `tracker setup`. Keep this file private.\n");
+        for (name, value) in values {
+            text.push_str(&format!("{name}={}\n", quoted(name, value)?));
+        }
+        return Ok(text);
+    };
+    let mut written = std::collections::HashSet::new();
+    let mut text = String::new();
+    for line in original.lines() {
+        let trimmed = line.trim();
+        let name = trimmed
+            .strip_prefix("export ")
+            .unwrap_or(trimmed)
+            .split_once('=')
+            .map(|(name, _)| name.trim())
+            .filter(|name| !trimmed.starts_with('#') && changed.contains(name));
+        let Some(name) = name else {
+            text.push_str(line);
+            text.push('\n');
+            continue;
+        };
+        if written.insert(name) {
+            if let Some(value) = lookup(values, name) {
+                text.push_str(&format!("{name}={}\n", quoted(name, value)?));
+            }
+        }
+    }
+    for name in changed.iter().filter(|name| !written.contains(*name)) {
+        if let Some(value) = lookup(values, name) {
+            text.push_str(&format!("{name}={}\n", quoted(name, value)?));
+        }
+    }
+    Ok(text)
 }
 
 #[cfg(test)]
@@ -200,7 +260,7 @@ mod tests {
             ("A".to_string(), "duplicate".to_string()),
         ];
         apply(&mut values, "A", "last");
-        write_env_file(&path, &values).expect("written");
+        write_env_file(&path, &values, &[], None).expect("written");
         let read = tracker_runtime::llm::config::read_env_file(&path).expect("reads");
         let expected: Vec<(String, String)> = [
             ("B", "has #hash and spaces"),
@@ -211,5 +271,23 @@ mod tests {
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
         assert_eq!(read, expected);
+    }
+
+    #[test]
+    fn an_existing_files_comments_and_order_are_kept() {
+        let original = "# my notes\nOTHER=\"1\"  # kept as written\nexport ANTHROPIC_API_KEY=old\n\n# work\nOPENAI_API_KEY=gone\nANTHROPIC_API_KEY=older\n";
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join(".env");
+        std::fs::write(&path, original).expect("write");
+        let mut values = config::read_env_file(&path).expect("reads");
+        apply(&mut values, "ANTHROPIC_API_KEY", "new");
+        apply(&mut values, "OPENAI_API_KEY", "-");
+        apply(&mut values, "GEMINI_API_KEY", "g");
+        let changed = ["ANTHROPIC_API_KEY", "OPENAI_API_KEY", "GEMINI_API_KEY"];
+        let text = env_file_text(&values, &changed, Some(original)).expect("text");
+        assert_eq!(
+            text,
+            "# my notes\nOTHER=\"1\"  # kept as written\nANTHROPIC_API_KEY=new\n\n# work\nGEMINI_API_KEY=g\n"
+        );
     }
 }
