@@ -305,6 +305,10 @@ fn malformed_test_files_are_located_errors() {
             "{\"tests\": [\n  {\"name\": \"x\", \"expect\": {\"status\": \"done\"}}]}",
             "expect.status is \"done\"",
         ),
+        (
+            "{\"tests\": [\n  {\"name\": \"x\", \"branch\": [\"Work\"], \"expect\": {}}]}",
+            "flow.test.json:2:28: test \"x\": branch names \"Work\", which no parallel node of Flow fans out to",
+        ),
     ] {
         let dir = flow_dir(tests);
         let out = run_in(dir.path(), &["test", "flow.dip"]);

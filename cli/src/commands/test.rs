@@ -214,6 +214,24 @@ fn parse(origin: &str, text: &str, plan: &SpawnPlan) -> Result<TestFile, String>
                 ));
             }
         }
+        // A branch that no `parallel` node fans out to would leave every
+        // branch unwalked (the walk takes only those listed).
+        let branches: Vec<&String> = plan
+            .nodes
+            .iter()
+            .filter_map(|n| match &n.spec.kind {
+                tracker_runtime::spec::KindSpec::Parallel(p) => Some(p.targets.iter()),
+                _ => None,
+            })
+            .flatten()
+            .collect();
+        if let Some(node) = test.branch.iter().find(|n| !branches.contains(n)) {
+            let (line, column) = position_of(text, &test.name, node);
+            return Err(format!(
+                "{origin}:{line}:{column}: test {:?}: branch names {node:?}, which no parallel node of {} fans out to",
+                test.name, plan.name
+            ));
+        }
         if let Some(status) = &expect.status {
             if !matches!(status.as_str(), "success" | "dead_end") {
                 let (line, column) = position_of(text, &test.name, status);
