@@ -84,7 +84,7 @@ pub struct Recorded {
     pub path: String,
     /// The query string ("" when none).
     pub query: String,
-    /// Headers, names lower-cased.
+    /// Headers, names lower-cased (a repeated one's values joined by `, `).
     pub headers: BTreeMap<String, String>,
     /// The body as JSON (`Value::Null` when it did not parse).
     pub body: Value,
@@ -233,13 +233,17 @@ async fn answer(State(script): State<Arc<Mutex<Script>>>, request: Request) -> R
         headers: parts
             .headers
             .iter()
-            .map(|(k, v)| {
-                (
-                    k.as_str().to_ascii_lowercase(),
-                    v.to_str().unwrap_or("").to_string(),
-                )
-            })
-            .collect(),
+            .fold(BTreeMap::new(), |mut all, (k, v)| {
+                // A repeated header reads as its values joined, so a test sees it.
+                let value = v.to_str().unwrap_or("");
+                all.entry(k.as_str().to_ascii_lowercase())
+                    .and_modify(|seen: &mut String| {
+                        seen.push_str(", ");
+                        seen.push_str(value);
+                    })
+                    .or_insert_with(|| value.to_string());
+                all
+            }),
         body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
         at: std::time::Instant::now(),
     };

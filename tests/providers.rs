@@ -405,6 +405,23 @@ fn a_rate_limit_seen_by_one_caller_holds_back_the_others() {
 }
 
 #[test]
+fn a_base_urls_credentials_never_add_a_second_authorization() {
+    let mock = MockProvider::start([ok_reply("openai")]);
+    let mut with_user = settings("openai", &mock);
+    with_user.base_url = mock.url().replace("http://", "http://user:hunter2@");
+    with_pool(quick_options(), async |pool| {
+        pool.completer(with_user).complete(request("openai")).await
+    })
+    .expect("answered");
+    let got = &mock.requests()[0];
+    assert_eq!(
+        got.headers.get("authorization"),
+        Some(&format!("Bearer {KEY}")),
+        "one Authorization, the key's"
+    );
+}
+
+#[test]
 fn requests_carry_each_providers_auth_headers_and_endpoint() {
     for provider in PROVIDERS {
         let mock = MockProvider::start([ok_reply(provider)]);

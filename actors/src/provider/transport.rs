@@ -109,12 +109,27 @@ impl HttpTransport {
     ) -> Result<Response, ProviderError> {
         let provider = self.settings.provider;
         let url = codec::endpoint(self.codec.as_ref(), &self.settings.base_url, request);
+        let headers = self.codec.headers(self.settings.api_key.expose());
+        // A base URL's `user:password` becomes a `Basic` Authorization
+        // header; beside the key's `Bearer` one, a server would see two.
+        // The key wins.
+        let target = match reqwest::Url::parse(&url) {
+            Ok(mut parsed)
+                if headers.iter().any(|(name, _)| *name == "authorization")
+                    && (!parsed.username().is_empty() || parsed.password().is_some()) =>
+            {
+                let _ = parsed.set_username("");
+                let _ = parsed.set_password(None);
+                parsed.to_string()
+            }
+            _ => url.clone(),
+        };
         let mut builder = self
             .client
-            .post(&url)
+            .post(&target)
             .header("content-type", "application/json")
             .header("accept", "text/event-stream");
-        for (name, value) in self.codec.headers(self.settings.api_key.expose()) {
+        for (name, value) in headers {
             builder = builder.header(name, value);
         }
         let body = serde_json::to_vec(&self.codec.body(request))
