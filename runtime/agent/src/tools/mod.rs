@@ -379,6 +379,17 @@ fn check_arguments(spec: &ToolSpec, args: &Value) -> Result<Value, String> {
     let object = match args {
         Value::Object(map) => map.clone(),
         Value::Null => Map::new(),
+        // Arguments that did not parse reach here as their raw text (a call
+        // cut off mid-way, say): say so, not that a string is the wrong type.
+        Value::String(raw) if raw.trim_start().starts_with(['{', '[']) => {
+            let problem = serde_json::from_str::<Value>(raw)
+                .err()
+                .map_or_else(String::new, |e| format!(" ({e})"));
+            return Err(format!(
+                "the arguments are not valid JSON{problem}: {}",
+                tracker_stdx::text::head(raw, 200)
+            ));
+        }
         other => return Err(format!("expected a JSON object, got {}", json_type(other))),
     };
     let required = spec
@@ -627,6 +638,21 @@ mod tests {
         assert_eq!(
             done.result.content,
             "Invalid arguments for tool write: missing required field(s): content"
+        );
+
+        // Arguments cut off mid-way arrive as their raw text.
+        let done = execute(
+            &registry,
+            &call("read", json!("{\"path\": \"a.t")),
+            ws.clone(),
+        )
+        .await;
+        assert!(
+            done.result
+                .content
+                .starts_with("Invalid arguments for tool read: the arguments are not valid JSON (EOF while parsing"),
+            "{}",
+            done.result.content
         );
 
         let done = execute(&registry, &call("read", json!({"path": 7})), ws.clone()).await;
