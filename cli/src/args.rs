@@ -283,13 +283,16 @@ pub struct RunArgs {
     /// Answer every human gate automatically (default or first option).
     #[arg(long)]
     pub auto_approve: bool,
-    /// Stop the run when its total tokens exceed this.
+    /// Stop the run when its total tokens exceed this (checked after each
+    /// node, as the reference does: one agent node may pass it).
     #[arg(long, value_name = "TOKENS")]
     pub max_tokens: Option<u64>,
-    /// Stop the run when its cost exceeds this many US cents.
+    /// Stop the run when its cost exceeds this many US cents (checked after
+    /// each node, as the reference does: one agent node may pass it).
     #[arg(long, value_name = "CENTS")]
     pub max_cost: Option<u64>,
-    /// Stop the run when it has run longer than this (e.g. `30m`, `1h30m`).
+    /// Stop the run when it has run longer than this (e.g. `30m`, `1h30m`;
+    /// checked after each node).
     #[arg(long, value_name = "DURATION")]
     pub max_wall_time: Option<String>,
     /// Run every agent node on this provider (`stub` runs offline).
