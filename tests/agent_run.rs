@@ -594,6 +594,19 @@ fn a_key_read_from_a_file_reaches_neither_the_model_nor_the_run_records() {
                 usage(10, 5),
             ),
         )),
+        // Then writes back what it was shown, which would destroy the key.
+        Reply::sse(body(
+            provider,
+            &Turn::calls(
+                "",
+                vec![Call::new(
+                    "call_write",
+                    "write",
+                    json!({"path": ".env", "content": format!("{key_var}=****\nEXTRA=1\n")}),
+                )],
+                usage(10, 5),
+            ),
+        )),
         Reply::sse(body(
             provider,
             &Turn::text("read it\nSTATUS: success", usage(10, 5)),
@@ -628,6 +641,11 @@ fn a_key_read_from_a_file_reaches_neither_the_model_nor_the_run_records() {
     let sent = tool_result_in(provider, &mock.requests()[1]).to_string();
     assert!(sent.contains(&format!("{key_var}=****")), "{sent}");
     assert!(!sent.contains(KEY), "{sent}");
+    // Its write of the masked copy was refused, and the key is intact.
+    let refused = mock.requests()[2].body.to_string();
+    assert!(refused.contains("shown to you as ****"), "{refused}");
+    let env_file = std::fs::read_to_string(dir.path().join(".env")).expect(".env");
+    assert!(env_file.contains(KEY), "{env_file}");
     // The tool node's output in the context and events is cut too.
     let shown = activity(dir.path())
         .iter()

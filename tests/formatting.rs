@@ -55,6 +55,16 @@ fn fmt_of_a_dot_file_is_idempotent_over_the_corpus() {
 }
 
 #[test]
+fn one_line_values_ending_in_a_newline_format_idempotently() {
+    let dot = "digraph G {\n  Start [shape=Mdiamond];\n  Work [shape=box, label=\"Ship it\\n\", prompt=\"make\\n\"];\n  Done [shape=Msquare];\n  Start -> Work;\n  Work -> Done;\n}\n";
+    let doc = dippin::load_str("g.dot", dot, None);
+    assert!(!doc.has_errors(), "{:?}", doc.diagnostics);
+    let once = dippin::format::format(&doc.workflow);
+    let (again, _) = dippin::parse_dip(&once);
+    assert_eq!(dippin::format::format(&again), once, "{once}");
+}
+
+#[test]
 fn fmt_of_a_dot_file_says_which_labels_dippin_cannot_hold() {
     let dot = corpus_dir().join("tracker/examples/kitchen-sink.dot");
     let out = tracker_tests::run_in(&corpus_dir(), &["fmt", &dot.to_string_lossy()]);

@@ -237,18 +237,15 @@ impl<'c, 'a> Block<'c, 'a> {
 
     /// A text field, omitted when empty.
     fn text(&mut self, key: &str, value: &str) {
+        // A block's blank lines at its end are not part of its value (a DOT
+        // prompt's trailing newline, say): written, they would be dropped by
+        // the next read, and fmt would not be idempotent.
+        let value = value.trim_end_matches('\n');
         if value.is_empty() {
             return;
         }
         if value.contains('\n') {
-            // A block's blank lines at its end are not part of its value
-            // (a DOT prompt's trailing newline, say): written, they would be
-            // dropped by the next read, and fmt would not be idempotent.
-            let kept = value.trim_end_matches('\n');
-            if kept.is_empty() {
-                return;
-            }
-            self.block(key, kept.split('\n'));
+            self.block(key, value.split('\n'));
         } else {
             self.raw(key, &scalar(value));
         }
@@ -272,6 +269,7 @@ impl<'c, 'a> Block<'c, 'a> {
     /// is a single bare word, so quotes and backslashes in shell and markdown never
     /// need escaping.
     fn prose(&mut self, key: &str, value: &str) {
+        let value = value.trim_end_matches('\n');
         if value.is_empty() || is_bare(value) || value.contains('\n') {
             self.text(key, value);
             return;

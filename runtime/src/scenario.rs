@@ -7,8 +7,8 @@
 //!
 //! - The scenario's `Node.key` values are applied when `Node` is visited (an
 //!   empty value deletes the key); then the auto-defaults, what a run's node
-//!   would set: an agent and a conditional node set `outcome=success`, a yes/no
-//!   gate `success` on a "yes" and `fail` on a "no" (its `preferred_label` or
+//!   would set: an agent, a conditional node and a gate set `outcome=success`
+//!   (a yes/no gate `fail` on a "no": its `preferred_label` or
 //!   `human_response`, else its `default`), a tool sets `tool_stdout=success` and
 //!   `outcome=success`, and a tool with `marker_grep` sets `tool_marker` to the
 //!   marker a run would read from `tool_stdout` (the last matching line, its
@@ -239,7 +239,7 @@ impl Walker<'_> {
                 }
             }
         }
-        let answered = self.yes_no_answer(node);
+        let answered = self.gate_outcome(node);
         let mut default = |key: &str, value: &str| {
             if !self.scenario.gives(id, key) {
                 self.context.insert(key.to_string(), value.to_string());
@@ -252,7 +252,7 @@ impl Walker<'_> {
             KindSpec::Plain if plan_node.handler == Handler::Conditional => {
                 default("outcome", "success");
             }
-            // A yes/no gate's answer is its outcome in a run.
+            // A gate's answer is its outcome in a run.
             KindSpec::Human(_) => {
                 if let Some(outcome) = answered {
                     default("outcome", outcome);
@@ -275,28 +275,28 @@ impl Walker<'_> {
         }
     }
 
-    /// The outcome a run's yes/no gate `node` would have: `success` for a
-    /// "yes", `fail` for a "no", given as its `preferred_label` or
-    /// `human_response`, else by its `default`; `None` for any other gate,
-    /// or no answer.
-    fn yes_no_answer(&self, node: NodeIndex) -> Option<&'static str> {
+    /// The outcome a run's gate `node` would have: a yes/no gate fails on a
+    /// "no" (its `preferred_label` or `human_response`, else its `default`)
+    /// and succeeds otherwise, as an unattended run's "yes" does; any other
+    /// gate succeeds. `None` when `node` is no gate.
+    fn gate_outcome(&self, node: NodeIndex) -> Option<&'static str> {
         let KindSpec::Human(human) = &self.plan.node(node).spec.kind else {
             return None;
         };
         if !matches!(human.mode, Setting::Ready(GateMode::YesNo)) {
-            return None;
+            return Some("success");
         }
-        let answer = ["preferred_label", "human_response"]
-            .iter()
-            .filter_map(|key| self.context.get(*key))
-            .map(String::as_str)
-            .find(|answer| !answer.is_empty())
-            .unwrap_or(human.default_choice.as_str());
-        match answer.trim().to_lowercase().as_str() {
+        let yes_or_no = |answer: &str| match answer.trim().to_lowercase().as_str() {
             "yes" | "y" => Some("success"),
             "no" | "n" => Some("fail"),
             _ => None,
-        }
+        };
+        ["preferred_label", "human_response"]
+            .iter()
+            .filter_map(|key| self.context.get(*key))
+            .find_map(|answer| yes_or_no(answer))
+            .or_else(|| yes_or_no(human.default_choice.as_str()))
+            .or(Some("success"))
     }
 
     /// The branches of parallel node `node` the scenario walks.

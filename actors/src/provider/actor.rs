@@ -129,13 +129,15 @@ impl Handler<Complete> for ProviderActor {
         } = msg;
         Box::pin(async move {
             tokio::select! {
-                result = shared.complete(request, text) => result,
+                // Checked first: a caller already gone sends nothing.
+                biased;
                 // Nothing is ever sent: only the sender's drop resolves it.
                 _ = caller_gone => Err(ProviderError::new(
                     ErrorKind::Network,
                     shared.transport.provider(),
                     "the request was abandoned: its caller stopped waiting",
                 )),
+                result = shared.complete(request, text) => result,
             }
         })
     }

@@ -69,13 +69,14 @@ fn lost_labels(source: &dippin::Workflow, formatted: &str) -> Vec<String> {
     source
         .nodes
         .iter()
-        .filter(|node| !node.label.is_empty() && node.label != node.id)
+        .filter(|node| !node.label.trim_end().is_empty() && node.label != node.id)
         .filter(|node| {
+            // Compared without trailing newlines, which Dippin does not keep.
             converted
                 .nodes
                 .iter()
                 .find(|n| n.id == node.id)
-                .is_none_or(|n| n.label != node.label)
+                .is_none_or(|n| n.label.trim_end_matches('\n') != node.label.trim_end_matches('\n'))
         })
         .map(|node| {
             format!(

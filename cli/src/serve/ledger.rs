@@ -80,15 +80,23 @@ pub struct Ledger {
 
 impl Ledger {
     /// Reads the ledger under `state` (none there: nothing spent), folds it
-    /// to what it says, and opens it for appending.
-    pub fn open(state: &Path, durability: Durability) -> std::io::Result<(Ledger, Past)> {
+    /// to what it says for a service started with `--max-cost flag` (a
+    /// ceiling set over the API under another flag is forgotten: the
+    /// operator has changed the flag since), and opens it for appending.
+    pub fn open(
+        state: &Path,
+        durability: Durability,
+        flag: Option<f64>,
+    ) -> std::io::Result<(Ledger, Past)> {
         let path = state.join(FILE);
-        let text = match private_files::read_to_string(&path) {
-            Ok(text) => text,
+        let text = match private_files::read(&path) {
+            // Read lossily: a garbled line is skipped, not the whole ledger.
+            Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
             Err(e) => return Err(e),
         };
-        let past = replay(&path, &text);
+        let mut past = replay(&path, &text);
+        past.ceiling = past.ceiling.filter(|set| set.flag == flag);
         let mut folded = encode(&Line::Spent {
             spent_nano_usd: past.spent_nano_usd,
         });
@@ -168,7 +176,7 @@ mod tests {
     #[test]
     fn spending_and_the_last_ceiling_survive_a_restart_folded() {
         let dir = tempfile::tempdir().expect("temp dir");
-        let (ledger, past) = Ledger::open(dir.path(), Durability::NoSync).expect("open");
+        let (ledger, past) = Ledger::open(dir.path(), Durability::NoSync, Some(5.0)).expect("open");
         assert_eq!(past, Past::default());
         ledger.spent(300_000_000);
         ledger.ceiling(SetCeiling {
@@ -181,7 +189,7 @@ mod tests {
             flag: Some(5.0),
         });
         drop(ledger);
-        let (_, past) = Ledger::open(dir.path(), Durability::NoSync).expect("reopen");
+        let (_, past) = Ledger::open(dir.path(), Durability::NoSync, Some(5.0)).expect("reopen");
         let expected = Past {
             spent_nano_usd: 450_000_000,
             ceiling: Some(SetCeiling {
@@ -192,18 +200,34 @@ mod tests {
         assert_eq!(past, expected);
         let text = std::fs::read_to_string(dir.path().join(FILE)).expect("ledger");
         assert_eq!(text.lines().count(), 2, "folded: {text}");
-        let (_, again) = Ledger::open(dir.path(), Durability::NoSync).expect("reopen");
+        let (_, again) = Ledger::open(dir.path(), Durability::NoSync, Some(5.0)).expect("reopen");
         assert_eq!(again, expected, "folding keeps what it says");
     }
 
     #[test]
     fn a_torn_last_line_and_a_garbled_one_are_skipped() {
         let dir = tempfile::tempdir().expect("temp dir");
-        let text = "{\"spent_nano_usd\":5}\nnot json\n{\"other\":1}\n\
+        let text = b"{\"spent_nano_usd\":5}\nnot json\n{\"other\":1}\n\xff\xfe\n\
                     {\"spent_nano_usd\":7}\n{\"spent_nano_us";
         std::fs::write(dir.path().join(FILE), text).expect("write");
-        let (_, past) = Ledger::open(dir.path(), Durability::NoSync).expect("open");
+        let (_, past) = Ledger::open(dir.path(), Durability::NoSync, Some(5.0)).expect("open");
         assert_eq!(past.spent_nano_usd, 12);
+        assert_eq!(past.ceiling, None);
+    }
+
+    #[test]
+    fn a_ceiling_set_under_another_flag_is_forgotten_for_good() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let (ledger, _) = Ledger::open(dir.path(), Durability::NoSync, Some(2.0)).expect("open");
+        ledger.ceiling(SetCeiling {
+            max_cost_usd: Some(0.5),
+            flag: Some(2.0),
+        });
+        drop(ledger);
+        let (_, past) = Ledger::open(dir.path(), Durability::NoSync, Some(3.0)).expect("flag 3");
+        assert_eq!(past.ceiling, None);
+        // Back to the first flag: the old API ceiling does not come back.
+        let (_, past) = Ledger::open(dir.path(), Durability::NoSync, Some(2.0)).expect("flag 2");
         assert_eq!(past.ceiling, None);
     }
 

@@ -82,7 +82,7 @@ pub fn run(args: &ServeArgs) -> Result<u8> {
         provider_concurrency: args.provider_concurrency,
         max_cost: args.max_cost,
     };
-    let ledger = ledger::Ledger::open(&state, durability)
+    let ledger = ledger::Ledger::open(&state, durability, args.max_cost)
         .map_err(|e| anyhow!("state directory {}: spending: {e}", state.display()))?;
     let system = actix::System::new();
     system.block_on(async move {

@@ -163,12 +163,14 @@ impl Session<'_> {
                 })
                 .await;
             transcript.line(format!("TURN {}", stats.turns));
-            // A call another provider answered (an `llm_fallbacks` lane) is
-            // priced as its model.
-            let priced = if response.provider == config.provider {
+            // A call another model answered (an `llm_fallbacks` lane names
+            // its own) is priced as that model; the session's provider
+            // reporting a dated name for the session's model is not.
+            let priced = if response.model.is_empty() || response.model == config.model {
                 model
             } else {
-                dippin::catalog::resolve(&response.model).or(model)
+                dippin::catalog::resolve(&response.model)
+                    .or(model.filter(|_| response.provider == config.provider))
             };
             add_usage(&mut stats, priced, &response.usage);
             if response.finish_reason == FinishReason::ContentFilter

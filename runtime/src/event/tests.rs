@@ -288,9 +288,10 @@ fn the_reference_kinds_plus_two_and_every_wire_name_round_trips() {
         "tool_call_end",
         "steering_injected",
         "context_compaction",
+        "provider_failover",
     ];
-    assert_eq!(names.len(), 46);
-    assert_eq!(EventKind::ALL.len(), 46);
+    assert_eq!(names.len(), 47);
+    assert_eq!(EventKind::ALL.len(), 47);
     let from_code: Vec<&str> = EventKind::ALL.iter().map(|k| k.wire_name()).collect();
     assert_eq!(from_code, names);
     for name in names {
@@ -299,7 +300,7 @@ fn the_reference_kinds_plus_two_and_every_wire_name_round_trips() {
         assert_eq!(kind.to_string(), name);
     }
     let distinct: std::collections::HashSet<EventKind> = EventKind::ALL.into_iter().collect();
-    assert_eq!(distinct.len(), 46);
+    assert_eq!(distinct.len(), 47);
     assert_eq!(EventKind::from_wire_name("Stage_Started"), None);
     assert_eq!(EventKind::from_wire_name("interview_started"), None);
 }

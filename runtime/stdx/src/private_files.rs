@@ -298,6 +298,13 @@ pub fn open(path: &Path) -> std::io::Result<File> {
     regular(path, file)
 }
 
+/// The bytes of the whole regular file at `path` (see [`open`]).
+pub fn read(path: &Path) -> std::io::Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(&mut open(path)?, &mut bytes)?;
+    Ok(bytes)
+}
+
 /// Reads the whole regular file at `path` (see [`open`]).
 pub fn read_to_string(path: &Path) -> std::io::Result<String> {
     let mut text = String::new();

@@ -135,14 +135,42 @@ pub fn remember_values<'a>(vars: impl IntoIterator<Item = (&'a str, &'a str)>) {
     let mut known = KNOWN.write().unwrap_or_else(PoisonError::into_inner);
     for (name, value) in vars {
         let value = value.trim();
-        if value.len() >= SHORTEST_REMEMBERED
-            && is_secret_var(OsStr::new(name), OsStr::new(value))
-            && !known.iter().any(|k| k == value)
-        {
+        if worth_remembering(name, value) && !known.iter().any(|k| k == value) {
             known.push(value.to_string());
         }
     }
     known.sort_by_key(|k| std::cmp::Reverse(k.len()));
+}
+
+/// Whether `name=value` holds a value worth cutting out of output: a secret
+/// by [`is_secret_var`], long enough, and not a path (a variable named like
+/// a credential may point at a file: the path is no secret) nor, for a
+/// connection string, one without a password (`postgres://localhost/app`).
+fn worth_remembering(name: &str, value: &str) -> bool {
+    if value.len() < SHORTEST_REMEMBERED
+        || value.starts_with(['/', '~'])
+        || value.starts_with("./")
+        || !is_secret_var(OsStr::new(name), OsStr::new(value))
+    {
+        return false;
+    }
+    let upper = name.to_ascii_uppercase();
+    let only_a_connection_string = SECRET_SUFFIXES.iter().any(|s| upper.ends_with(s))
+        && !SECRET_SUBSTRINGS.iter().any(|s| upper.contains(s));
+    !only_a_connection_string
+        || url_with_password(value)
+        || value.to_ascii_lowercase().contains("password=")
+}
+
+/// Whether writing `new` over `old` would put [`REDACTED`] where `old` holds
+/// a remembered secret: an agent that read a file with a key cut out, then
+/// wrote the whole file back, would destroy the key.
+pub fn erases_known(old: &str, new: &str) -> bool {
+    let known = KNOWN.read().unwrap_or_else(PoisonError::into_inner);
+    new.contains(REDACTED)
+        && known
+            .iter()
+            .any(|secret| old.contains(secret.as_str()) && !new.contains(secret.as_str()))
 }
 
 /// `text` with every remembered secret value replaced by [`REDACTED`]
@@ -271,6 +299,9 @@ mod tests {
             ("QA_ONE_API_KEY", "sk-remembered-0123456789"),
             ("QA_SHORT_PASS", "1234"),
             ("QA_PLAIN_SETTING", "not-a-secret-value"),
+            ("QA_APPLICATION_CREDENTIALS", "/home/me/key.json"),
+            ("QA_DATABASE_URL", "postgres://localhost/app"),
+            ("QA_OTHER_DATABASE_URL", "postgres://me:hunter22@db/app"),
         ]);
         let text = "key=sk-remembered-0123456789\nsetting=not-a-secret-value 1234";
         assert_eq!(
@@ -278,5 +309,17 @@ mod tests {
             "key=****\nsetting=not-a-secret-value 1234"
         );
         assert!(matches!(redact_known("nothing here"), Cow::Borrowed(_)));
+        // Paths and password-less connection strings are no secrets.
+        let plain = "at /home/me/key.json, postgres://localhost/app";
+        assert_eq!(redact_known(plain), plain);
+        assert_eq!(redact_known("postgres://me:hunter22@db/app"), "****");
+        // Writing the masked copy back over the real key is caught.
+        let on_disk = "A=1\nKEY=sk-remembered-0123456789\n";
+        assert!(erases_known(on_disk, "A=2\nKEY=****\n"));
+        assert!(!erases_known(
+            on_disk,
+            "A=2\nKEY=sk-remembered-0123456789\n"
+        ));
+        assert!(!erases_known("A=1\n", "A=****\n"));
     }
 }

@@ -152,6 +152,16 @@ fn write(args: &Value, workspace: &Workspace) -> Result<ToolOutput, ToolError> {
         Ok(_) => true,
         Err(_) => false,
     };
+    if existed {
+        // The agent read this file with a key tracker loaded cut out: its
+        // copy says `****`, and writing it back would destroy the key.
+        let old = std::fs::read_to_string(&file).unwrap_or_default();
+        if tracker_stdx::secrets::erases_known(&old, content) {
+            return Err(ToolError::InvalidArguments(format!(
+                "{shown} holds a key that was shown to you as ****; writing the whole file would replace the key with ****. Change the other lines with `edit` instead"
+            )));
+        }
+    }
     if let Some(parent) = file.parent() {
         std::fs::create_dir_all(parent).map_err(|e| io_error(&shown, e))?;
     }

@@ -382,13 +382,17 @@ fn check_arguments(spec: &ToolSpec, args: &Value) -> Result<Value, String> {
         // Arguments that did not parse reach here as their raw text (a call
         // cut off mid-way, say): say so, not that a string is the wrong type.
         Value::String(raw) if raw.trim_start().starts_with(['{', '[']) => {
-            let problem = serde_json::from_str::<Value>(raw)
-                .err()
-                .map_or_else(String::new, |e| format!(" ({e})"));
-            return Err(format!(
-                "the arguments are not valid JSON{problem}: {}",
-                tracker_stdx::text::head(raw, 200)
-            ));
+            match serde_json::from_str::<Value>(raw) {
+                // An object sent encoded as a string (some servers do): taken.
+                Ok(Value::Object(map)) => map,
+                Ok(_) => return Err("expected a JSON object, got an array".to_string()),
+                Err(e) => {
+                    return Err(format!(
+                        "the arguments are not valid JSON ({e}): {}",
+                        tracker_stdx::text::head(raw, 200)
+                    ))
+                }
+            }
         }
         other => return Err(format!("expected a JSON object, got {}", json_type(other))),
     };
@@ -638,6 +642,24 @@ mod tests {
         assert_eq!(
             done.result.content,
             "Invalid arguments for tool write: missing required field(s): content"
+        );
+
+        // An object encoded as a string is taken as the object.
+        let done = execute(
+            &registry,
+            &call("read", json!("{\"path\": \"nope.txt\"}")),
+            ws.clone(),
+        )
+        .await;
+        assert!(
+            done.result.content.contains("nope.txt"),
+            "{}",
+            done.result.content
+        );
+        assert!(
+            !done.result.content.contains("Invalid arguments"),
+            "{}",
+            done.result.content
         );
 
         // Arguments cut off mid-way arrive as their raw text.
