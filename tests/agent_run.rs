@@ -78,6 +78,32 @@ fn assert_no_key_anywhere(dir: &Path, out: &Output) {
     }
 }
 
+/// Writes `dir/.env` with `provider`'s key and base URL (`url`), and
+/// `dir/agent.dip`: [`pipeline`] with a tool node (name, command) before
+/// `Done`.
+fn env_file_and_pipeline(
+    dir: &Path,
+    (provider, model, key_var, url_var): (&str, &str, &str, &str),
+    url: &str,
+    (tool, command): (&str, &str),
+) {
+    std::fs::write(
+        dir.join(".env"),
+        format!("{key_var}={KEY}\n{url_var}={url}\n"),
+    )
+    .expect("env file");
+    let dip = pipeline(provider, model)
+        .replace(
+            "  agent Done\n",
+            &format!("  tool {tool}\n    command: {command}\n  agent Done\n"),
+        )
+        .replace(
+            "    Write -> Done\n",
+            &format!("    Write -> {tool}\n    {tool} -> Done\n"),
+        );
+    std::fs::write(dir.join("agent.dip"), dip).expect("write");
+}
+
 /// The events of the runs' activity logs.
 fn activity(dir: &Path) -> Vec<Value> {
     files_under(&dir.join(".tracker/runs"))
@@ -522,7 +548,7 @@ fn a_missing_key_stops_the_run_before_any_node_with_a_setup_hint() {
 #[test]
 fn keys_from_env_files_work_and_never_reach_tool_commands() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let (provider, model, key_var, url_var) = PROVIDERS[1];
+    let provider = PROVIDERS[1].0;
     let mock = MockProvider::start([
         Reply::sse(body(
             provider,
@@ -542,18 +568,12 @@ fn keys_from_env_files_work_and_never_reach_tool_commands() {
         )),
     ]);
     // The key comes from the workdir's .env file, not the shell.
-    std::fs::write(
-        dir.path().join(".env"),
-        format!("{key_var}={KEY}\n{url_var}={}\n", mock.url()),
-    )
-    .expect("env file");
-    let dip = pipeline(provider, model)
-        .replace(
-            "  agent Done\n",
-            "  tool Env\n    command: env > tool-env.txt\n  agent Done\n",
-        )
-        .replace("    Write -> Done\n", "    Write -> Env\n    Env -> Done\n");
-    std::fs::write(dir.path().join("agent.dip"), dip).expect("write");
+    env_file_and_pipeline(
+        dir.path(),
+        PROVIDERS[1],
+        &mock.url(),
+        ("Env", "env > tool-env.txt"),
+    );
     // Another provider's key is in the shell: stripped from subprocesses too.
     let shell = [("ANTHROPIC_API_KEY", KEY.to_string())];
     let out = run(dir.path(), &["run", "agent.dip", "--no-tui"], &shell);
@@ -584,7 +604,7 @@ fn keys_from_env_files_work_and_never_reach_tool_commands() {
 #[test]
 fn a_key_read_from_a_file_reaches_neither_the_model_nor_the_run_records() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let (provider, model, key_var, url_var) = PROVIDERS[0];
+    let (provider, _, key_var, _) = PROVIDERS[0];
     let mock = MockProvider::start([
         Reply::sse(body(
             provider,
@@ -614,21 +634,7 @@ fn a_key_read_from_a_file_reaches_neither_the_model_nor_the_run_records() {
     ]);
     // The key tracker uses is in the workdir's .env, which the agent reads
     // and a tool node prints.
-    std::fs::write(
-        dir.path().join(".env"),
-        format!("{key_var}={KEY}\n{url_var}={}\n", mock.url()),
-    )
-    .expect("env file");
-    let dip = pipeline(provider, model)
-        .replace(
-            "  agent Done\n",
-            "  tool Show\n    command: cat .env\n  agent Done\n",
-        )
-        .replace(
-            "    Write -> Done\n",
-            "    Write -> Show\n    Show -> Done\n",
-        );
-    std::fs::write(dir.path().join("agent.dip"), dip).expect("write");
+    env_file_and_pipeline(dir.path(), PROVIDERS[0], &mock.url(), ("Show", "cat .env"));
     let out = run(dir.path(), &["run", "agent.dip", "--no-tui"], &[]);
     assert_eq!(
         out.status.code(),
