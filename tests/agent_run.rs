@@ -104,6 +104,30 @@ fn env_file_and_pipeline(
     std::fs::write(dir.join("agent.dip"), dip).expect("write");
 }
 
+/// The model's two turns for [`pipeline`]'s agent: it writes `content` to
+/// `out/hello.txt` (the turn using `first`), then says it is done.
+fn writes_then_done(provider: &str, content: &str, first: TurnUsage) -> [Reply; 2] {
+    let write = Call::new(
+        "call_1",
+        "write",
+        json!({"path": "out/hello.txt", "content": content}),
+    );
+    [
+        Reply::sse(body(provider, &Turn::calls("", vec![write], first))),
+        Reply::sse(body(
+            provider,
+            &Turn::text("done\nSTATUS: success", usage(10, 5)),
+        )),
+    ]
+}
+
+/// Anthropic's answer when the account has no credit left.
+fn out_of_credit() -> Reply {
+    let body = json!({"type": "error", "error": {"type": "invalid_request_error",
+        "message": "Your credit balance is too low to access the Anthropic API."}});
+    Reply::status(400, body.to_string())
+}
+
 /// The events of the runs' activity logs.
 fn activity(dir: &Path) -> Vec<Value> {
     files_under(&dir.join(".tracker/runs"))
@@ -378,9 +402,8 @@ fn billing_exhaustion_pauses_the_run_and_resume_finishes_it() {
     let dir = tempfile::tempdir().expect("temp dir");
     let (provider, model, key_var, url_var) = PROVIDERS[0];
     std::fs::write(dir.path().join("agent.dip"), pipeline(provider, model)).expect("write");
-    let out_of_credit = json!({"type": "error", "error": {"type": "invalid_request_error",
-        "message": "Your credit balance is too low to access the Anthropic API."}});
-    let mock = MockProvider::start([Reply::status(400, out_of_credit.to_string())]);
+
+    let mock = MockProvider::start([out_of_credit()]);
     let vars = [(key_var, KEY.to_string()), (url_var, mock.url())];
     let out = run(dir.path(), &["run", "agent.dip", "--no-tui"], &vars);
     let stdout = text(&out.stdout);
@@ -408,24 +431,7 @@ fn billing_exhaustion_pauses_the_run_and_resume_finishes_it() {
         .expect("name")
         .to_string_lossy()
         .into_owned();
-    let mock = MockProvider::start([
-        Reply::sse(body(
-            provider,
-            &Turn::calls(
-                "",
-                vec![Call::new(
-                    "call_1",
-                    "write",
-                    json!({"path": "out/hello.txt", "content": "paid\n"}),
-                )],
-                usage(10, 5),
-            ),
-        )),
-        Reply::sse(body(
-            provider,
-            &Turn::text("done\nSTATUS: success", usage(10, 5)),
-        )),
-    ]);
+    let mock = MockProvider::start(writes_then_done(provider, "paid\n", usage(10, 5)));
     // A message for the paused node reaches the model when the run resumes.
     let out = run(
         dir.path(),
@@ -454,27 +460,13 @@ fn billing_exhaustion_pauses_the_run_and_resume_finishes_it() {
 #[test]
 fn a_provider_out_of_credit_fails_over_to_the_next_llm_fallbacks_lane() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let out_of_credit = json!({"type": "error", "error": {"type": "invalid_request_error",
-        "message": "Your credit balance is too low to access the Anthropic API."}});
-    let anthropic = MockProvider::start([Reply::status(400, out_of_credit.to_string())]);
-    let openai = MockProvider::start([
-        Reply::sse(body(
-            "openai",
-            &Turn::calls(
-                "",
-                vec![Call::new(
-                    "call_1",
-                    "write",
-                    json!({"path": "out/hello.txt", "content": "from the fallback\n"}),
-                )],
-                usage(1_000_000, 0),
-            ),
-        )),
-        Reply::sse(body(
-            "openai",
-            &Turn::text("done\nSTATUS: success", usage(10, 5)),
-        )),
-    ]);
+
+    let anthropic = MockProvider::start([out_of_credit()]);
+    let openai = MockProvider::start(writes_then_done(
+        "openai",
+        "from the fallback\n",
+        usage(1_000_000, 0),
+    ));
     let dip = pipeline("anthropic", "claude-sonnet-4-6").replace(
         "    prompt: Create out/hello.txt",
         "    params:\n      llm_fallbacks: openai/gpt-5.4\n    prompt: Create out/hello.txt",
