@@ -514,6 +514,34 @@ fn a_provider_out_of_credit_fails_over_to_the_next_llm_fallbacks_lane() {
 }
 
 #[test]
+fn a_retried_model_call_says_why_it_waits() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (provider, model, key_var, url_var) = PROVIDERS[0];
+    let [write, done] = writes_then_done(provider, "retried\n", usage(10, 5));
+    let mock = MockProvider::start([Reply::status(503, "unavailable"), write, done]);
+    std::fs::write(dir.path().join("agent.dip"), pipeline(provider, model)).expect("write");
+    let vars = [(key_var, KEY.to_string()), (url_var, mock.url())];
+    let out = run(dir.path(), &["run", "agent.dip", "--no-tui"], &vars);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{}", text(&out.stderr));
+    let notices: Vec<Value> = activity(dir.path())
+        .into_iter()
+        .filter(|e| e["type"] == "warning" && e["source"] == "agent")
+        .collect();
+    assert_eq!(notices.len(), 1, "{notices:?}");
+    let said = notices[0]["message"].as_str().unwrap_or("");
+    assert!(
+        said.starts_with("anthropic: server error (503): unavailable; retrying in "),
+        "{said}"
+    );
+    assert!(said.ends_with("(retry 1 of 3)"), "{said}");
+    assert!(
+        stdout.contains("retrying in"),
+        "the console says so too: {stdout}"
+    );
+}
+
+#[test]
 fn a_missing_key_stops_the_run_before_any_node_with_a_setup_hint() {
     for (provider, model, key_var, _) in PROVIDERS {
         let dir = tempfile::tempdir().expect("temp dir");

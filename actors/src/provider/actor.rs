@@ -10,7 +10,7 @@ use tokio::sync::{oneshot, Semaphore};
 use tokio::time::Instant;
 use tracker_runtime::gauge::Held;
 use tracker_runtime::llm::backoff::RetryPolicy;
-use tracker_runtime::llm::{ErrorKind, ProviderError, Request, Response, TextSink};
+use tracker_runtime::llm::{ErrorKind, NoticeSink, ProviderError, Request, Response, TextSink};
 
 use super::transport::{HttpTransport, DEFAULT_IDLE_TIMEOUT};
 
@@ -60,6 +60,8 @@ pub struct Complete {
     pub request: Arc<Request>,
     /// Where streamed text goes as it arrives.
     pub text: Option<TextSink>,
+    /// Where the call says why it waits (a retry, a rate-limit pause).
+    pub notices: Option<NoticeSink>,
     /// Resolves when the caller stops waiting (its sender is dropped with
     /// the caller's future: a cancelled run, an aborted node). The request
     /// is then abandoned wherever it is — waiting for a slot, waiting out a
@@ -125,6 +127,7 @@ impl Handler<Complete> for ProviderActor {
         let Complete {
             request,
             text,
+            notices,
             caller_gone,
         } = msg;
         Box::pin(async move {
@@ -137,9 +140,19 @@ impl Handler<Complete> for ProviderActor {
                     shared.transport.provider(),
                     "the request was abandoned: its caller stopped waiting",
                 )),
-                result = shared.complete(request, text) => result,
+                result = shared.complete(request, text, notices) => result,
             }
         })
+    }
+}
+
+/// `d` as people read a wait: `1.5s`, `120s`.
+fn seconds(d: Duration) -> String {
+    let secs = d.as_secs_f64();
+    if secs >= 10.0 {
+        format!("{secs:.0}s")
+    } else {
+        format!("{secs:.1}s")
     }
 }
 
@@ -165,7 +178,13 @@ impl Shared {
         &self,
         request: Arc<Request>,
         text: Option<TextSink>,
+        notices: Option<NoticeSink>,
     ) -> Result<Response, ProviderError> {
+        let notice = |line: String| {
+            if let Some(notices) = &notices {
+                notices(&line);
+            }
+        };
         let mut retry = 0;
         loop {
             let result = {
@@ -179,7 +198,7 @@ impl Shared {
                 })?;
                 // Checked with the permit held: a 429 seen by the request
                 // before this one in line holds this one back too.
-                self.wait_out_cooldown().await;
+                self.wait_out_cooldown(&notice).await;
                 drop(waiting);
                 self.stats.attempts.fetch_add(1, Ordering::Relaxed);
                 let result = self.transport.attempt(&request, text.clone()).await;
@@ -204,6 +223,11 @@ impl Shared {
             };
             retry += 1;
             self.stats.retries.fetch_add(1, Ordering::Relaxed);
+            notice(format!(
+                "{error}; retrying in {} (retry {retry} of {})",
+                seconds(delay),
+                self.retry.max_retries
+            ));
             tokio::time::sleep(delay).await;
         }
     }
@@ -216,12 +240,17 @@ impl Shared {
         }
     }
 
-    async fn wait_out_cooldown(&self) {
+    async fn wait_out_cooldown(&self, notice: &impl Fn(String)) {
         loop {
             let until = self.cooldown.lock().ok().and_then(|c| *c);
             match until {
                 Some(until) if until > Instant::now() => {
                     self.stats.held_back.fetch_add(1, Ordering::Relaxed);
+                    notice(format!(
+                        "{} asked to slow down (rate limit); every call to it waits {}",
+                        self.transport.provider(),
+                        seconds(until - Instant::now())
+                    ));
                     tokio::time::sleep_until(until).await;
                 }
                 _ => return,

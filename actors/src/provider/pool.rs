@@ -8,7 +8,9 @@ use dashmap::DashMap;
 use tracker_runtime::future::BoxFuture;
 use tracker_runtime::llm::codecs;
 use tracker_runtime::llm::config::ProviderSettings;
-use tracker_runtime::llm::{Completer, ErrorKind, ProviderError, Request, Response, TextSink};
+use tracker_runtime::llm::{
+    Completer, ErrorKind, NoticeSink, ProviderError, Request, Response, TextSink,
+};
 
 use super::actor::{Complete, ProviderActor, ProviderOptions, ProviderStats};
 use super::transport::HttpTransport;
@@ -116,6 +118,15 @@ impl Completer for ProviderHandle {
         request: Arc<Request>,
         text: Option<TextSink>,
     ) -> BoxFuture<Result<Response, ProviderError>> {
+        self.complete_noticed(request, text, None)
+    }
+
+    fn complete_noticed(
+        &self,
+        request: Arc<Request>,
+        text: Option<TextSink>,
+        notices: Option<NoticeSink>,
+    ) -> BoxFuture<Result<Response, ProviderError>> {
         let provider = self.settings.provider;
         let actor = self.pool.actor(&self.settings);
         Box::pin(async move {
@@ -127,6 +138,7 @@ impl Completer for ProviderHandle {
                 .send(Complete {
                     request,
                     text,
+                    notices,
                     caller_gone,
                 })
                 .await

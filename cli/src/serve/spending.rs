@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use tokio::sync::Notify;
 use tracker_runtime::future::BoxFuture;
 use tracker_runtime::gauge::Held;
-use tracker_runtime::llm::{Completer, ProviderError, Request, Response, TextSink};
+use tracker_runtime::llm::{Completer, NoticeSink, ProviderError, Request, Response, TextSink};
 
 use super::ledger::{Ledger, Past, SetCeiling};
 
@@ -140,11 +140,30 @@ impl Completer for Metered {
         request: Arc<Request>,
         text: Option<TextSink>,
     ) -> BoxFuture<Result<Response, ProviderError>> {
+        self.complete_noticed(request, text, None)
+    }
+
+    fn complete_noticed(
+        &self,
+        request: Arc<Request>,
+        text: Option<TextSink>,
+        notices: Option<NoticeSink>,
+    ) -> BoxFuture<Result<Response, ProviderError>> {
         let inner = Arc::clone(&self.inner);
         let spending = Arc::clone(&self.spending);
         Box::pin(async move {
+            if spending.reached() {
+                if let Some(notices) = &notices {
+                    notices(&format!(
+                        "the service's cost ceiling (${:.2}) is reached; the call waits until it is raised",
+                        spending.ceiling_usd().unwrap_or_default()
+                    ));
+                }
+            }
             spending.wait_under_ceiling().await;
-            let response = inner.complete_with(Arc::clone(&request), text).await?;
+            let response = inner
+                .complete_noticed(Arc::clone(&request), text, notices)
+                .await?;
             if let Some(model) = dippin::catalog::resolve(&request.model) {
                 let usage = &response.usage;
                 spending.add(model.cost_usd(

@@ -17,6 +17,14 @@ pub enum AgentEvent {
         /// The turn (from 1).
         turn: u64,
     },
+    /// The turn's model call waits, and says why: a retry after an error, a
+    /// provider's rate-limit pause, a spending ceiling.
+    Notice {
+        /// The turn.
+        turn: u64,
+        /// Why, in a line.
+        message: String,
+    },
     /// Text of the model's answer, as it streams in (gathered: a few of
     /// these a second at most, all of them before the turn's `LlmFinish`).
     TextDelta {

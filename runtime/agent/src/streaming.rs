@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use tokio::sync::mpsc;
 use tokio::time::Instant;
-use tracker_llm::{Completer, ProviderError, Request, Response, TextSink};
+use tracker_llm::{Completer, NoticeSink, ProviderError, Request, Response, TextSink};
 
 use super::events::{AgentEvent, SessionEvents};
 
@@ -35,13 +35,42 @@ pub async fn complete(
         // listens, and nothing needs to.
         let _ = tx.send(text.to_string());
     });
-    relay(
-        completer.complete_with(request, Some(sink)),
-        rx,
-        events,
-        turn,
-    )
-    .await
+    let (notice_tx, notice_rx) = mpsc::channel::<String>(NOTICES);
+    let notices: NoticeSink = Arc::new(move |line: &str| {
+        // Bounded: a call that waits that often says enough in the first.
+        let _ = notice_tx.try_send(line.to_string());
+    });
+    let call = completer.complete_noticed(request, Some(sink), Some(notices));
+    let result = relay(call, rx, events, turn);
+    noticed(result, notice_rx, events, turn).await
+}
+
+/// How many notices of one call wait to be published at most.
+const NOTICES: usize = 16;
+
+/// Waits for `call`, publishing each notice (why the call waits) meanwhile as
+/// a `Notice` event, and any left before the result.
+async fn noticed<T>(
+    call: impl Future<Output = T>,
+    mut notices: mpsc::Receiver<String>,
+    events: &dyn SessionEvents,
+    turn: u64,
+) -> T {
+    tokio::pin!(call);
+    loop {
+        tokio::select! {
+            biased;
+            result = &mut call => {
+                while let Ok(message) = notices.try_recv() {
+                    events.emit(AgentEvent::Notice { turn, message }).await;
+                }
+                return result;
+            }
+            Some(message) = notices.recv() => {
+                events.emit(AgentEvent::Notice { turn, message }).await;
+            }
+        }
+    }
 }
 
 /// Waits for `call`, publishing the text arriving on `pieces` meanwhile.

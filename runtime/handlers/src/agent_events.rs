@@ -76,6 +76,11 @@ impl NodeAgentEvents {
                 e.capture.turn_no = i64::try_from(turn).ok();
                 e
             }
+            AgentEvent::Notice { turn, message } => {
+                let mut e = self.base(EventKind::Warning).with_message(message);
+                e.capture.turn_no = i64::try_from(turn).ok();
+                e
+            }
             AgentEvent::TextDelta { turn, text } => {
                 let mut e = self.base(EventKind::TextDelta);
                 e.content = Some(text);

@@ -14,7 +14,9 @@ use std::sync::Arc;
 
 use tracker_runtime::event::EventKind;
 use tracker_runtime::future::BoxFuture;
-use tracker_runtime::llm::{Completer, Completers, ProviderError, Request, Response, TextSink};
+use tracker_runtime::llm::{
+    Completer, Completers, NoticeSink, ProviderError, Request, Response, TextSink,
+};
 
 use super::agent_events::NodeAgentEvents;
 
@@ -97,6 +99,15 @@ impl Completer for Failover {
         request: Arc<Request>,
         text: Option<TextSink>,
     ) -> BoxFuture<Result<Response, ProviderError>> {
+        self.complete_noticed(request, text, None)
+    }
+
+    fn complete_noticed(
+        &self,
+        request: Arc<Request>,
+        text: Option<TextSink>,
+        notices: Option<NoticeSink>,
+    ) -> BoxFuture<Result<Response, ProviderError>> {
         let lanes = self.lanes.clone();
         let current = Arc::clone(&self.current);
         let start = current.load(Ordering::SeqCst);
@@ -113,7 +124,10 @@ impl Completer for Failover {
                     moved.model.clone_from(&lane.model);
                     Arc::new(moved)
                 };
-                match completer.complete_with(asked, text.clone()).await {
+                match completer
+                    .complete_noticed(asked, text.clone(), notices.clone())
+                    .await
+                {
                     Err(error) if error.is_billing() && index + 1 < lanes.len() => {
                         let next = &lanes[index + 1].0;
                         let mut event = events.base_event(EventKind::ProviderFailover);

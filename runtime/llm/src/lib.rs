@@ -44,6 +44,10 @@ pub use model::{
 /// people watching: the whole answer is in the [`Response`] anyway).
 pub type TextSink = Arc<dyn Fn(&str) + Send + Sync>;
 
+/// Where a call says why it waits, as it starts waiting: a retry after an
+/// error, a provider's rate-limit pause, a spending ceiling (one line each).
+pub type NoticeSink = Arc<dyn Fn(&str) + Send + Sync>;
+
 /// Something that answers completion requests: a provider client, or a stub.
 pub trait Completer: Send + Sync {
     /// Completes `request`: one model turn (which may ask for tool calls),
@@ -56,6 +60,19 @@ pub trait Completer: Send + Sync {
         request: Arc<Request>,
         text: Option<TextSink>,
     ) -> BoxFuture<Result<Response, ProviderError>>;
+
+    /// [`Completer::complete_with`], also saying on `notices` why the call
+    /// waits whenever it starts waiting. A completer that never waits (the
+    /// stubs) ignores them.
+    fn complete_noticed(
+        &self,
+        request: Arc<Request>,
+        text: Option<TextSink>,
+        notices: Option<NoticeSink>,
+    ) -> BoxFuture<Result<Response, ProviderError>> {
+        let _ = notices;
+        self.complete_with(request, text)
+    }
 
     /// [`Completer::complete_with`], nobody watching the text.
     fn complete(&self, request: Arc<Request>) -> BoxFuture<Result<Response, ProviderError>> {
