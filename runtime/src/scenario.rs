@@ -29,7 +29,8 @@
 //! - A human gate with a `preferred_label` in the context takes the first edge
 //!   whose label contains it (case-insensitively; an exact label first), and
 //!   the key is cleared; one with a `default` and no preference takes the
-//!   default's edge. The graph's attributes are in the context as `graph.<key>`.
+//!   edge whose routing key is the default exactly, as a run does (a default
+//!   naming no option takes none). The graph's attributes are in the context as `graph.<key>`.
 //! - Otherwise the first conditional edge that matches, in declaration order,
 //!   then the first unconditional edge, then the workflow's `else` target (as
 //!   a run takes it), then the first edge.
@@ -319,7 +320,7 @@ impl Walker<'_> {
         let plan_node = self.plan.node(node);
         let gate_default = match &plan_node.spec.kind {
             KindSpec::Human(human) if !human.default_choice.is_empty() => {
-                labelled(&edges, human.default_choice.as_str())
+                keyed(&edges, human.default_choice.as_str())
             }
             _ => None,
         };
@@ -377,6 +378,14 @@ impl Walker<'_> {
 /// Whether `edge` has a condition (the runtime's own test).
 fn conditional(edge: &PlanEdge) -> bool {
     guard(edge).is_some()
+}
+
+/// The edge a gate's `default` picks in a run: the one whose routing key (its
+/// `choice`, else its label, else its target) is `wanted` exactly. A default
+/// that names no option picks none (a run then routes as if there were no
+/// answer), whatever label merely contains it.
+fn keyed<'e>(edges: &[&'e PlanEdge], wanted: &str) -> Option<&'e PlanEdge> {
+    edges.iter().copied().find(|e| e.routing_key() == wanted)
 }
 
 /// The first edge whose label (or choice key) is `wanted`, else the first that
@@ -494,5 +503,17 @@ mod tests {
         let flow = "workflow E\n  start: A\n  exit: Z\n  agent A\n    label: A\n  agent B\n    label: B\n  agent F\n    label: F\n  agent Z\n    label: Z\n  edges\n    A -> B  when ctx.x = 1\n    B -> Z\n    F -> Z\n    else -> F\n";
         let walk = walk(&plan(flow), &Scenario::default(), 3);
         assert_eq!(walk.path, ["A", "F", "Z"]);
+    }
+
+    #[test]
+    fn a_gate_default_picks_only_the_option_it_names_exactly() {
+        let flow = |default: &str| {
+            format!("workflow G\n  start: A\n  exit: Z\n  agent A\n    label: A\n  human Ask\n    mode: choice\n    default: {default}\n  agent Later\n    label: Later\n  agent Release\n    label: Release\n  agent Z\n    label: Z\n  edges\n    A -> Ask\n    Ask -> Later  label: Wait\n    Ask -> Release  label: \"Ship it\"\n    Later -> Z\n    Release -> Z\n")
+        };
+        let named = walk(&plan(&flow("\"Ship it\"")), &Scenario::default(), 3);
+        assert_eq!(named.path, ["A", "Ask", "Release", "Z"]);
+        // "ship" is in "Ship it" but names no option: a run ignores it.
+        let partial = walk(&plan(&flow("ship")), &Scenario::default(), 3);
+        assert_eq!(partial.path, ["A", "Ask", "Later", "Z"]);
     }
 }
