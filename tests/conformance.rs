@@ -150,13 +150,18 @@ fn subgraph_events_are_prefixed_and_child_usage_rolls_up() {
 #[test]
 fn harness_failures_answer_in_json() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let out = run_in(dir.path(), &["conformance", "golden"]);
-    assert_eq!(out.status.code(), Some(1));
-    assert_eq!(
-        String::from_utf8_lossy(&out.stdout),
-        // Go's encoder escapes `<` and `>`.
-        "{\n  \"error\": \"usage: tracker-conformance golden \\u003cfixture.dip\\u003e\"\n}\n"
-    );
+    // No fixture, two, or a flag the harness does not know: the same usage
+    // error, in JSON.
+    for args in [&[][..], &["a.dip", "b.dip"], &["--bogus"]] {
+        let out = run_in(dir.path(), &[&["conformance", "golden"][..], args].concat());
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            // Go's encoder escapes `<` and `>`.
+            "{\n  \"error\": \"usage: tracker-conformance golden \\u003cfixture.dip\\u003e\"\n}\n",
+            "{args:?}"
+        );
+    }
     let out = run_in(dir.path(), &["conformance", "golden", "missing.dip"]);
     assert_eq!(out.status.code(), Some(1));
     let v: Value = serde_json::from_slice(&out.stdout).expect("json");

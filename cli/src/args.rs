@@ -399,8 +399,11 @@ pub enum ConformanceSubcommand {
 /// `tracker conformance golden <fixture.dip>`
 #[derive(Debug, Args)]
 pub struct ConformanceArgs {
-    /// The fixture.
-    pub fixture: Option<PathBuf>,
+    /// The fixture. The arguments are taken raw: anything but one fixture is
+    /// a usage error the harness reports as JSON (`{"error": …}`), as the
+    /// reference's does, not clap's text.
+    #[arg(value_name = "FIXTURE", num_args = 0.., allow_hyphen_values = true, trailing_var_arg = true)]
+    pub args: Vec<OsString>,
 }
 
 /// `tracker validate <pipeline>`

@@ -31,7 +31,11 @@ use crate::pipeline::PipelineSource;
 
 /// Runs the harness and prints its answer.
 pub fn run(args: &ConformanceArgs) -> Result<u8> {
-    let (text, code) = match &args.fixture {
+    let fixture = match args.args.as_slice() {
+        [one] if !one.to_string_lossy().starts_with('-') => Some(Path::new(one)),
+        _ => None,
+    };
+    let (text, code) = match fixture {
         None => (
             golden_error("usage: tracker-conformance golden <fixture.dip>"),
             exit::FAILURE,
