@@ -393,6 +393,15 @@ fn each_provider_runs_a_streamed_multi_turn_agent_that_writes_a_file() {
             )),
             "{provider}: {stdout}"
         );
+        // The summary's totals, steps, providers and path (user-surface §1.4).
+        for part in [
+            "\nTotals\n  Turns:       2\n  Tool calls:  1 (write 1)\n  Files:       1 created, 0 modified\n".to_string(),
+            format!("2 turns   1 tool     ${expected_cost:.4}\n"),
+            format!("\nTokens by Provider\n  {provider:<14} 2550 (in 2300 / out 250)  ${expected_cost:.4}  1 session\n"),
+            "\nPipeline\n  Start → Write → Done\n".to_string(),
+        ] {
+            assert!(stdout.contains(&part), "{provider}: {part:?} in {stdout}");
+        }
         assert_no_key_anywhere(dir.path(), &out);
     }
 }

@@ -56,10 +56,17 @@ pub fn shows(event: &PipelineEvent) -> bool {
 pub fn line(event: &PipelineEvent) -> String {
     let clock = event.ts.as_str().get(11..19).unwrap_or("--:--:--");
     let node = printable_line(event.node_id.as_deref().unwrap_or(""));
-    let mut message: String = printable_line(event.message.as_deref().unwrap_or(""))
-        .chars()
-        .take(MESSAGE_WIDTH)
-        .collect();
+    let said = match (event.message.as_deref(), &event.cost) {
+        // The reference's cost events carry no message: say the running
+        // total, which is what they are about.
+        (None | Some(""), Some(cost)) => format!(
+            "{} tokens, ${:.4} so far",
+            cost.total_tokens.unwrap_or(0),
+            cost.total_cost_usd.unwrap_or(0.0)
+        ),
+        (message, _) => message.unwrap_or("").to_string(),
+    };
+    let mut message: String = printable_line(&said).chars().take(MESSAGE_WIDTH).collect();
     if let Some(error) = &event.error {
         let error: String = printable_line(error).chars().take(MESSAGE_WIDTH).collect();
         message.push_str(&format!(" (err: {error})"));
@@ -122,6 +129,25 @@ mod tests {
         assert_eq!(
             line(&event),
             "[10:00:05] stage_failed           node=Build                handler error at node \"Build\" (err: boom second line)"
+        );
+    }
+
+    #[test]
+    fn a_cost_event_says_the_running_total() {
+        let mut event = PipelineEvent::new(
+            EventKind::CostUpdated,
+            EventSource::Pipeline,
+            Timestamp::from_unix_millis(1_764_583_205_000, 0),
+        )
+        .with_node_id("Plan");
+        event.cost = Some(tracker_runtime::event::CostSnapshot {
+            total_tokens: Some(300),
+            total_cost_usd: Some(0.0021),
+            ..Default::default()
+        });
+        assert_eq!(
+            line(&event),
+            "[10:00:05] cost_updated           node=Plan                 300 tokens, $0.0021 so far"
         );
     }
 

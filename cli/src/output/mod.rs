@@ -5,3 +5,4 @@ pub mod console;
 pub mod failure;
 pub mod ndjson;
 pub mod summary;
+pub mod totals;

@@ -8,6 +8,7 @@ use dippin::diagnostic::{printable_line, printable_text};
 use tracker_runtime::engine::{RunEnd, RunResult, TerminalStatus};
 
 use super::failure::{self, FailureKind};
+use super::totals;
 
 /// Everything the summary shows.
 pub struct Summary<'a> {
@@ -66,28 +67,16 @@ fn render_result(out: &mut String, result: &RunResult) {
             usage.total_cost_usd
         );
     }
+    totals::write_totals(out, result);
     if !result.trace.is_empty() {
         let _ = writeln!(out, "\nNode Execution");
         for entry in &result.trace {
-            let mark = match entry.status.as_str() {
-                "success" => "✓",
-                "retry" => "↻",
-                _ => "✗",
-            };
-            let turns = entry
-                .stats
-                .as_ref()
-                .map(|s| format!("  {} turn{}", s.turns, if s.turns == 1 { "" } else { "s" }))
-                .unwrap_or_default();
-            let _ = writeln!(
-                out,
-                "  {mark} {:<24} {:<18} {:>8}{turns}",
-                printable_line(&entry.node_id),
-                printable_line(&entry.handler_name),
-                human_duration(entry.duration)
-            );
+            let row = totals::step_row(entry, &human_duration(entry.duration));
+            let _ = writeln!(out, "{row}");
         }
     }
+    totals::write_providers(out, result);
+    totals::write_path(out, result);
     if !result.budget_limits_hit.is_empty() {
         let _ = writeln!(
             out,
