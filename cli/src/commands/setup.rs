@@ -179,6 +179,16 @@ pub fn write_env_file(
     changed: &[&str],
     original: Option<&str>,
 ) -> Result<()> {
+    // A link (a dotfiles repository's, say) is written through, not replaced
+    // by a file of its own beside a target that keeps the old keys.
+    let resolved;
+    let path = if path.is_symlink() {
+        resolved = std::fs::canonicalize(path)
+            .with_context(|| format!("following the link {}", path.display()))?;
+        resolved.as_path()
+    } else {
+        path
+    };
     let dir = path
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
@@ -289,5 +299,19 @@ mod tests {
             text,
             "# my notes\nOTHER=\"1\"  # kept as written\nANTHROPIC_API_KEY=new\n\n# work\nGEMINI_API_KEY=g\n"
         );
+    }
+
+    #[test]
+    fn a_linked_env_file_is_written_through_the_link() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let target = dir.path().join("dotfiles/env");
+        std::fs::create_dir_all(target.parent().expect("parent")).expect("mkdir");
+        std::fs::write(&target, "A=old\n").expect("write");
+        let link = dir.path().join(".env");
+        std::os::unix::fs::symlink(&target, &link).expect("link");
+        let values = vec![("A".to_string(), "new".to_string())];
+        write_env_file(&link, &values, &["A"], Some("A=old\n")).expect("written");
+        assert!(link.is_symlink(), "the link stays a link");
+        assert_eq!(std::fs::read_to_string(&target).expect("read"), "A=new\n");
     }
 }

@@ -160,8 +160,12 @@ async fn run_codergen(task: NodeTask, env: HandlerEnv) -> Result<Outcome, Handle
         provider: config.provider.clone(),
         model: config.model.clone(),
     });
-    let fallbacks = failover::lanes(node_or_graph(&agent.fallbacks, &env, "llm_fallbacks"))
-        .map_err(|e| fail(format!("agent node {id:?}: {e}")))?;
+    let lanes_text = node_or_graph(&agent.fallbacks, &env, "llm_fallbacks");
+    let fallbacks = failover::lanes(lanes_text).map_err(|e| {
+        fail(format!(
+            "agent node {id:?}: llm_fallbacks {lanes_text:?} {e}"
+        ))
+    })?;
     let completer: Arc<dyn Completer> = if fallbacks.is_empty() {
         completer
     } else {

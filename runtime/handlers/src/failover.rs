@@ -1,7 +1,8 @@
 //! `llm_fallbacks`: the provider/model lanes an agent falls back to when its
 //! provider says the account is out of credit (user-surface §6). A comma-
-//! separated list of `provider/model`, on the node (a `params:` entry) or the
-//! workflow; the session's own provider and model are the first lane.
+//! separated list of `provider/model`, a node's `params:` entry (read by
+//! [`tracker_runtime::spec::fallbacks`]); the session's own provider and
+//! model are the first lane.
 //!
 //! Only a billing error moves a session to the next lane (a rate limit or an
 //! outage is the provider client's to retry), and it stays there for the rest
@@ -20,40 +21,7 @@ use tracker_runtime::llm::{
 
 use super::agent_events::NodeAgentEvents;
 
-/// One provider and model to ask.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Lane {
-    /// The provider (`openai`, …).
-    pub provider: String,
-    /// The model.
-    pub model: String,
-}
-
-impl std::fmt::Display for Lane {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}/{}", self.provider, self.model)
-    }
-}
-
-/// The lanes `text` lists (`anthropic/claude-haiku-4-5, openai/gpt-5.4`), or
-/// what is wrong with the first entry that is not `provider/model`.
-pub fn lanes(text: &str) -> Result<Vec<Lane>, String> {
-    text.split(',')
-        .map(str::trim)
-        .filter(|entry| !entry.is_empty())
-        .map(|entry| match entry.split_once('/') {
-            Some((provider, model)) if !provider.trim().is_empty() && !model.trim().is_empty() => {
-                Ok(Lane {
-                    provider: provider.trim().to_string(),
-                    model: model.trim().to_string(),
-                })
-            }
-            _ => Err(format!(
-                "llm_fallbacks: {entry:?} is not provider/model (for example openai/gpt-5.4)"
-            )),
-        })
-        .collect()
-}
+pub use tracker_runtime::spec::fallbacks::{lanes, Lane};
 
 /// A session's completer that moves down its lanes on billing errors.
 pub struct Failover {
@@ -149,22 +117,5 @@ impl Completer for Failover {
                 }
             }
         })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn lanes_are_provider_slash_model_separated_by_commas() {
-        let read = lanes(" openai/gpt-5.4 ,gemini/gemini-2.5-flash,, ").expect("lanes");
-        let shown: Vec<String> = read.iter().map(ToString::to_string).collect();
-        assert_eq!(shown, ["openai/gpt-5.4", "gemini/gemini-2.5-flash"]);
-        assert_eq!(lanes("").expect("none"), []);
-        for bad in ["gpt-5.4", "openai/", "/gpt-5.4"] {
-            let error = lanes(bad).expect_err(bad);
-            assert!(error.contains("is not provider/model"), "{error}");
-        }
     }
 }

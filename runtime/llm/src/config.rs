@@ -437,14 +437,21 @@ pub fn base_url(provider: &str, env: &Env) -> Result<String, ConfigError> {
     } else {
         default_base_url(provider).unwrap_or_default().to_string()
     };
-    let mut url = url.trim_end_matches('/').to_string();
+    // The path is trimmed apart from the query (`…/v1?key=…`), which the
+    // request keeps after the endpoint's path.
+    let (path, query) = match url.split_once('?') {
+        Some((path, query)) => (path, Some(query)),
+        None => (url.as_str(), None),
+    };
+    let mut path = path.trim_end_matches('/');
     // The codecs add the version segment themselves.
     if matches!(provider, "openai" | "openai-compat") {
-        if let Some(stripped) = url.strip_suffix("/v1") {
-            url = stripped.to_string();
-        }
+        path = path.strip_suffix("/v1").unwrap_or(path);
     }
-    Ok(url)
+    Ok(match query {
+        Some(query) => format!("{path}?{query}"),
+        None => path.to_string(),
+    })
 }
 
 /// `provider`'s settings, or `None` when no key is set for it.
@@ -508,6 +515,9 @@ mod tests {
         assert!(resolve("anthropic", &env).expect("ok").is_none());
         assert!(format!("{openai:?}").contains("ApiKey(****)"));
         assert!(!format!("{openai:?}").contains("sk-1"));
+        // The version segment goes whatever query follows it.
+        let queried = Env::from_pairs([("OPENAI_BASE_URL", "http://h/v1/?key=k")]);
+        assert_eq!(base_url("openai", &queried).expect("url"), "http://h?key=k");
     }
 
     #[test]

@@ -72,7 +72,7 @@ pub struct AgentSpec {
     /// `tool_access`: when set, the session gets no tools (as the reference).
     pub tool_access: Text,
     /// `llm_fallbacks`: `provider/model` lanes to move to when the provider
-    /// is out of credit (the workflow's when empty).
+    /// is out of credit (checked by [`super::fallbacks::lanes`]).
     pub fallbacks: Text,
 }
 
@@ -96,6 +96,13 @@ impl AgentSpec {
                 .or_else(|| source.param(key).and_then(Positive::read).map(|p| p.0))
         };
         let backend = text(&a.backend, "backend");
+        let fallbacks = text("", "llm_fallbacks");
+        // Checked now, unless a `$variable` decides it: a lane that cannot
+        // work is refused before the run, not when the provider runs dry.
+        if !fallbacks.as_str().contains('$') {
+            super::fallbacks::lanes(fallbacks.as_str())
+                .map_err(|problem| source.invalid("llm_fallbacks", fallbacks.as_str(), problem))?;
+        }
         Ok(AgentSpec {
             prompt: text(&a.prompt, "prompt"),
             system_prompt: text(&a.system_prompt, "system_prompt"),
@@ -130,7 +137,7 @@ impl AgentSpec {
             backend: source.setting("backend", backend.as_str())?,
             working_dir: text(&a.working_dir, "working_dir"),
             tool_access: text(&a.tool_access, "tool_access"),
-            fallbacks: text("", "llm_fallbacks"),
+            fallbacks,
         })
     }
 

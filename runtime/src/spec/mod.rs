@@ -23,6 +23,7 @@
 //! view for `simulate` and the CLI; handlers and the engine read specs.
 
 mod agent;
+pub mod fallbacks;
 mod fanout;
 mod human;
 mod setting;

@@ -205,3 +205,21 @@ fn a_branch_block_changes_the_node_its_branch_runs() {
         Some(Setting::Ready(crate::fidelity::Fidelity::Compact))
     );
 }
+
+#[test]
+fn fallback_lanes_that_cannot_work_are_refused_when_the_plan_is_made() {
+    let agent = |lanes: &str| {
+        format!("workflow W\n  start: A\n  exit: Z\n  agent A\n    prompt: a\n    params:\n      llm_fallbacks: {lanes}\n  agent Z\n    label: Z\n  edges\n    A -> Z\n")
+    };
+    let error = setting_error(&agent("openai/gpt-5.4 gemini/gemini-2.5-flash"));
+    assert_eq!(error.field, "llm_fallbacks");
+    assert!(
+        error.problem.contains("separate lanes with commas"),
+        "{error}"
+    );
+    let error = setting_error(&agent("opnai/gpt-5.4"));
+    assert!(error.problem.contains("names no provider"), "{error}");
+    // Good lanes, and a `$variable` left for the run, compile.
+    assert!(plan(&agent("openai/gpt-5.4, gemini/gemini-2.5-flash")).is_ok());
+    assert!(plan(&agent("$lanes")).is_ok());
+}

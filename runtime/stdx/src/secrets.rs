@@ -119,9 +119,10 @@ pub fn pass_all() -> bool {
 /// What stands in for a secret's value cut out of output.
 pub const REDACTED: &str = "****";
 
-/// Values shorter than this are not remembered: cutting every `1234` out of
-/// output would hide more than it protects.
-pub const SHORTEST_REMEMBERED: usize = 8;
+/// Values shorter than this are not remembered: cutting every `postgres` (a
+/// development database's password) out of output would hide more than it
+/// protects. API keys and tokens are far longer.
+pub const SHORTEST_REMEMBERED: usize = 12;
 
 /// The secret values this process loaded, longest first (so that a value
 /// holding another is cut whole).
@@ -297,16 +298,16 @@ mod tests {
     fn remembered_secret_values_are_cut_out_of_text() {
         remember_values([
             ("QA_ONE_API_KEY", "sk-remembered-0123456789"),
-            ("QA_SHORT_PASS", "1234"),
+            ("QA_SHORT_PASS", "postgres"),
             ("QA_PLAIN_SETTING", "not-a-secret-value"),
             ("QA_APPLICATION_CREDENTIALS", "/home/me/key.json"),
             ("QA_DATABASE_URL", "postgres://localhost/app"),
             ("QA_OTHER_DATABASE_URL", "postgres://me:hunter22@db/app"),
         ]);
-        let text = "key=sk-remembered-0123456789\nsetting=not-a-secret-value 1234";
+        let text = "key=sk-remembered-0123456789\nsetting=not-a-secret-value postgres";
         assert_eq!(
             redact_known(text),
-            "key=****\nsetting=not-a-secret-value 1234"
+            "key=****\nsetting=not-a-secret-value postgres"
         );
         assert!(matches!(redact_known("nothing here"), Cow::Borrowed(_)));
         // Paths and password-less connection strings are no secrets.
