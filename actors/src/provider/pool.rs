@@ -113,14 +113,6 @@ struct ProviderHandle {
 }
 
 impl Completer for ProviderHandle {
-    fn complete_with(
-        &self,
-        request: Arc<Request>,
-        text: Option<TextSink>,
-    ) -> BoxFuture<Result<Response, ProviderError>> {
-        self.complete_noticed(request, text, None)
-    }
-
     fn complete_noticed(
         &self,
         request: Arc<Request>,

@@ -135,14 +135,6 @@ struct Metered {
 }
 
 impl Completer for Metered {
-    fn complete_with(
-        &self,
-        request: Arc<Request>,
-        text: Option<TextSink>,
-    ) -> BoxFuture<Result<Response, ProviderError>> {
-        self.complete_noticed(request, text, None)
-    }
-
     fn complete_noticed(
         &self,
         request: Arc<Request>,

@@ -62,14 +62,6 @@ impl Failover {
 }
 
 impl Completer for Failover {
-    fn complete_with(
-        &self,
-        request: Arc<Request>,
-        text: Option<TextSink>,
-    ) -> BoxFuture<Result<Response, ProviderError>> {
-        self.complete_noticed(request, text, None)
-    }
-
     fn complete_noticed(
         &self,
         request: Arc<Request>,

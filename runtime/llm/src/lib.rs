@@ -52,26 +52,25 @@ pub type NoticeSink = Arc<dyn Fn(&str) + Send + Sync>;
 pub trait Completer: Send + Sync {
     /// Completes `request`: one model turn (which may ask for tool calls),
     /// handing the answer's text to `text`, when given, as it streams in (a
-    /// completer that does not stream may hand it nothing). The request is
+    /// completer that does not stream may hand it nothing), and saying on
+    /// `notices` why the call waits whenever it starts waiting (a completer
+    /// that never waits, such as the stubs, ignores them). The request is
     /// shared, not copied: a session keeps growing the same conversation
     /// between turns, and retries resend it as is.
-    fn complete_with(
-        &self,
-        request: Arc<Request>,
-        text: Option<TextSink>,
-    ) -> BoxFuture<Result<Response, ProviderError>>;
-
-    /// [`Completer::complete_with`], also saying on `notices` why the call
-    /// waits whenever it starts waiting. A completer that never waits (the
-    /// stubs) ignores them.
     fn complete_noticed(
         &self,
         request: Arc<Request>,
         text: Option<TextSink>,
         notices: Option<NoticeSink>,
+    ) -> BoxFuture<Result<Response, ProviderError>>;
+
+    /// [`Completer::complete_noticed`], nobody told why it waits.
+    fn complete_with(
+        &self,
+        request: Arc<Request>,
+        text: Option<TextSink>,
     ) -> BoxFuture<Result<Response, ProviderError>> {
-        let _ = notices;
-        self.complete_with(request, text)
+        self.complete_noticed(request, text, None)
     }
 
     /// [`Completer::complete_with`], nobody watching the text.

@@ -6,7 +6,8 @@ use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 
 use super::{
-    Completer, ErrorKind, FinishReason, Message, ProviderError, Request, Response, TextSink, Usage,
+    Completer, ErrorKind, FinishReason, Message, NoticeSink, ProviderError, Request, Response,
+    TextSink, Usage,
 };
 use tracker_stdx::future::BoxFuture;
 
@@ -135,10 +136,11 @@ pub const CHAOS_MODELS: [&str; 3] = ["chaos-panic", "chaos-hang", "chaos-fail"];
 
 impl Completer for StubCompleter {
     /// The stub's answer; its text handed to `text` in one piece.
-    fn complete_with(
+    fn complete_noticed(
         &self,
         request: Arc<Request>,
         text: Option<TextSink>,
+        _notices: Option<NoticeSink>,
     ) -> BoxFuture<Result<Response, ProviderError>> {
         match request.model.as_str() {
             "chaos-panic" => {
@@ -202,10 +204,11 @@ impl ScriptedCompleter {
 }
 
 impl Completer for ScriptedCompleter {
-    fn complete_with(
+    fn complete_noticed(
         &self,
         request: Arc<Request>,
         _text: Option<TextSink>,
+        _notices: Option<NoticeSink>,
     ) -> BoxFuture<Result<Response, ProviderError>> {
         if let Ok(mut requests) = self.requests.lock() {
             requests.push(request);
