@@ -691,6 +691,40 @@ fn a_key_read_from_a_file_reaches_neither_the_model_nor_the_run_records() {
 }
 
 #[test]
+fn run_records_under_an_artifact_dir_in_the_workdir_are_closed_to_the_agent() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (provider, model, key_var, url_var) = PROVIDERS[0];
+    std::fs::write(dir.path().join("agent.dip"), pipeline(provider, model)).expect("write");
+    let forge = Call::new(
+        "call_forge",
+        "write",
+        json!({"path": "records/runs/forged.txt", "content": "x"}),
+    );
+    let mock = MockProvider::start([
+        Reply::sse(body(provider, &Turn::calls("", vec![forge], usage(10, 5)))),
+        Reply::sse(body(
+            provider,
+            &Turn::text("done\nSTATUS: success", usage(10, 5)),
+        )),
+    ]);
+    let out = run(
+        dir.path(),
+        &[
+            "run",
+            "agent.dip",
+            "--no-tui",
+            "--artifact-dir",
+            "records/runs",
+        ],
+        &[(key_var, KEY.to_string()), (url_var, mock.url())],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let refused = tool_result_in(provider, &mock.requests()[1]).to_string();
+    assert!(refused.contains("tracker's own run records"), "{refused}");
+    assert!(!dir.path().join("records/runs/forged.txt").exists());
+}
+
+#[test]
 fn a_rejected_key_fails_the_node_with_a_clear_message() {
     let dir = tempfile::tempdir().expect("temp dir");
     let (provider, model, key_var, url_var) = PROVIDERS[0];

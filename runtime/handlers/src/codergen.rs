@@ -344,6 +344,18 @@ fn session_workspace(task: &NodeTask, env: &HandlerEnv) -> Result<Workspace, Han
         graph.get("tool_denylist_add").map_or("", String::as_str),
         graph.get("tool_commands_allow").map_or("", String::as_str),
     );
+    // The run's records under `--artifact-dir` (other runs' beside them) are
+    // as closed to the agent as `.tracker/` is.
+    let workspace = match task.artifact_dir.as_deref() {
+        Some(run_dir) => {
+            let workspace = workspace.with_records(run_dir);
+            match run_dir.parent() {
+                Some(runs) => workspace.with_records(runs),
+                None => workspace,
+            }
+        }
+        None => workspace,
+    };
     Ok(workspace
         .with_command_timeout(
             agent_spec(task)?

@@ -205,18 +205,22 @@ pub async fn run(cmd: &ShellCommand) -> Result<ShellOutput, ShellError> {
 
 /// Cuts the keys tracker loaded out of an output file's kept tail (a command
 /// may print one it read from a file: its environment has none), on disk and
-/// in `captured`. Rare, so a rewrite of the kept tail is cheap enough.
+/// in `captured`; a piece of a key the cut left at the tail's start goes too.
+/// Rare, so reading the kept tail again to rewrite it is cheap enough. The
+/// bytes are rewritten as they were around each key: output that is not text
+/// stays as it was.
 fn redact_kept(path: &Path, captured: &mut Captured) -> Result<(), ShellError> {
-    if let std::borrow::Cow::Owned(redacted) =
-        tracker_runtime::secrets::redact_known(&captured.text)
-    {
-        tracker_runtime::private_files::replace(path, redacted.as_bytes())
-            .map_err(|e| ShellError::Io(format!("rewrite {}: {e}", path.display())))?;
-        let kept = redacted.len() as u64;
-        captured.total_bytes = captured.total_bytes.saturating_sub(captured.captured_bytes) + kept;
-        captured.captured_bytes = kept;
-        captured.text = redacted;
+    if let std::borrow::Cow::Borrowed(_) = tracker_runtime::secrets::redact_known(&captured.text) {
+        return Ok(());
     }
+    let io = |e: std::io::Error| ShellError::Io(format!("rewrite {}: {e}", path.display()));
+    let kept = std::fs::read(path).map_err(io)?;
+    let redacted = tracker_runtime::secrets::redact_known_bytes(&kept);
+    tracker_runtime::private_files::replace(path, &redacted).map_err(io)?;
+    let kept = redacted.len() as u64;
+    captured.total_bytes = captured.total_bytes.saturating_sub(captured.captured_bytes) + kept;
+    captured.captured_bytes = kept;
+    captured.text = String::from_utf8_lossy(&redacted).into_owned();
     Ok(())
 }
 

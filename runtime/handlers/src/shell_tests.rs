@@ -369,3 +369,28 @@ fn a_recorded_shell_is_known_by_its_start_time() {
     };
     assert_eq!(live_shell(&cmd, &current), Some(me));
 }
+
+#[test]
+fn a_key_in_the_output_is_cut_out_whole_or_in_part_and_other_bytes_stay() {
+    let key = "sk-shell-test-9d2c4e6f8a0b1c3d5e7f";
+    tracker_runtime::secrets::remember_values([("SHELL_TEST_API_KEY", key)]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    // Binary output with the key in it: only the key changes on disk.
+    let cmd = command(
+        dir.path(),
+        &format!("printf '\\377\\000{key}\\376'; printf 'x{key}' >&2"),
+    );
+    let out = block_on(run(&cmd)).expect("runs");
+    let on_disk = std::fs::read(cmd.attempt_dir.join("stdout")).expect("stdout kept");
+    assert_eq!(on_disk, [&b"\xff\x00"[..], b"****", b"\xfe"].concat());
+    assert_eq!(out.stderr.text, "x****");
+    // The limit cuts the key: the piece left at the kept tail's start goes.
+    let mut cmd = command(dir.path(), &format!("printf 'head {key} tail'"));
+    cmd.attempt_dir = dir.path().join("M/.inflight");
+    cmd.output_limit = (key.len() - 8 + " tail".len()) as u64;
+    let out = block_on(run(&cmd)).expect("runs");
+    assert_eq!(out.stdout.text, "**** tail");
+    assert!(out.stdout.truncated());
+    let on_disk = std::fs::read_to_string(cmd.attempt_dir.join("stdout")).expect("kept");
+    assert_eq!(on_disk, "**** tail");
+}

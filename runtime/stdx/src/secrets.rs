@@ -33,6 +33,7 @@
 
 use std::borrow::Cow;
 use std::ffi::{OsStr, OsString};
+use std::ops::Range;
 use std::sync::{PoisonError, RwLock};
 
 /// A name containing one of these (upper-cased) is a secret.
@@ -134,10 +135,22 @@ static KNOWN: RwLock<Vec<String>> = RwLock::new(Vec::new());
 /// remembered stay.
 pub fn remember_values<'a>(vars: impl IntoIterator<Item = (&'a str, &'a str)>) {
     let mut known = KNOWN.write().unwrap_or_else(PoisonError::into_inner);
+    let mut remember = |value: &str| {
+        if !known.iter().any(|k| k == value) {
+            known.push(value.to_string());
+        }
+    };
     for (name, value) in vars {
         let value = value.trim();
-        if worth_remembering(name, value) && !known.iter().any(|k| k == value) {
-            known.push(value.to_string());
+        if worth_remembering(name, value) {
+            remember(value);
+        }
+        // Whatever the variable's name: a base URL may carry a key in its
+        // query, printed alone by whoever reads it back.
+        for piece in url_secrets(value) {
+            if piece.len() >= SHORTEST_REMEMBERED {
+                remember(piece);
+            }
         }
     }
     known.sort_by_key(|k| std::cmp::Reverse(k.len()));
@@ -163,6 +176,54 @@ fn worth_remembering(name: &str, value: &str) -> bool {
         || value.to_ascii_lowercase().contains("password=")
 }
 
+/// Query parameters whose values are credentials (`?key=…`, as Gemini takes
+/// its key), compared without case.
+const SECRET_QUERY_PARAMETERS: [&str; 11] = [
+    "key",
+    "api_key",
+    "apikey",
+    "api-key",
+    "token",
+    "access_token",
+    "auth",
+    "secret",
+    "password",
+    "sig",
+    "signature",
+];
+
+/// The credentials in the URLs `text` holds: the values of its
+/// [`SECRET_QUERY_PARAMETERS`] and the passwords of its `user:password@`.
+fn url_secrets(text: &str) -> Vec<&str> {
+    let mut found = Vec::new();
+    for (at, _) in text.match_indices("://") {
+        let rest = &text[at + 3..];
+        let url = rest.split([' ', '"', '\'']).next().unwrap_or("");
+        let authority = url.split(['/', '?', '#']).next().unwrap_or("");
+        if let Some((_, password)) = authority
+            .rsplit_once('@')
+            .and_then(|(userinfo, _)| userinfo.split_once(':'))
+        {
+            found.push(password);
+        }
+        let Some((_, query)) = url.split_once('?') else {
+            continue;
+        };
+        let query = query.split('#').next().unwrap_or("");
+        for pair in query.split('&') {
+            if let Some((name, value)) = pair.split_once('=') {
+                if SECRET_QUERY_PARAMETERS
+                    .iter()
+                    .any(|p| p.eq_ignore_ascii_case(name))
+                {
+                    found.push(value);
+                }
+            }
+        }
+    }
+    found
+}
+
 /// Whether writing `new` over `old` would put [`REDACTED`] where `old` holds
 /// a remembered secret: an agent that read a file with a key cut out, then
 /// wrote the whole file back, would destroy the key.
@@ -174,17 +235,97 @@ pub fn erases_known(old: &str, new: &str) -> bool {
             .any(|secret| old.contains(secret.as_str()) && !new.contains(secret.as_str()))
 }
 
-/// `text` with every remembered secret value replaced by [`REDACTED`]
-/// (borrowed, and costing one search per value, when it holds none).
+/// A piece of a remembered secret this long (or half the secret, if that is
+/// shorter), at the secret's start or end, is cut out on its own: output cut
+/// to a limit, or a key wrapped across lines, holds the key in pieces.
+pub const SHORTEST_PIECE: usize = 16;
+
+/// `text` with every remembered secret value, and every piece of one that
+/// starts or ends it (see [`SHORTEST_PIECE`]), replaced by [`REDACTED`]
+/// (borrowed, and costing two searches per value, when it holds none).
 pub fn redact_known(text: &str) -> Cow<'_, str> {
     let known = KNOWN.read().unwrap_or_else(PoisonError::into_inner);
-    let mut out = Cow::Borrowed(text);
-    for secret in known.iter() {
-        if out.contains(secret.as_str()) {
-            out = Cow::Owned(out.replace(secret.as_str(), REDACTED));
+    let mut ranges = secret_ranges(text.as_bytes(), &known);
+    if ranges.is_empty() {
+        return Cow::Borrowed(text);
+    }
+    // A piece ends where the text and the secret part; in a multi-byte
+    // character that both start alike, the text's character is kept whole.
+    for range in &mut ranges {
+        while !text.is_char_boundary(range.start) {
+            range.start += 1;
+        }
+        while !text.is_char_boundary(range.end) {
+            range.end -= 1;
         }
     }
-    out
+    let mut out = String::with_capacity(text.len());
+    let mut at = 0;
+    for range in ranges.into_iter().filter(|r| r.start < r.end) {
+        out.push_str(&text[at..range.start]);
+        out.push_str(REDACTED);
+        at = range.end;
+    }
+    out.push_str(&text[at..]);
+    Cow::Owned(out)
+}
+
+/// [`redact_known`] for bytes that need not be UTF-8 (a command's output
+/// file): the bytes around a secret are kept as they are.
+pub fn redact_known_bytes(bytes: &[u8]) -> Cow<'_, [u8]> {
+    let known = KNOWN.read().unwrap_or_else(PoisonError::into_inner);
+    let ranges = secret_ranges(bytes, &known);
+    if ranges.is_empty() {
+        return Cow::Borrowed(bytes);
+    }
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut at = 0;
+    for range in ranges {
+        out.extend_from_slice(&bytes[at..range.start]);
+        out.extend_from_slice(REDACTED.as_bytes());
+        at = range.end;
+    }
+    out.extend_from_slice(&bytes[at..]);
+    Cow::Owned(out)
+}
+
+/// Where `text` holds one of the `known` secrets or a piece of one: sorted,
+/// and overlapping or touching ranges merged.
+fn secret_ranges(text: &[u8], known: &[String]) -> Vec<Range<usize>> {
+    let mut ranges: Vec<Range<usize>> = Vec::new();
+    for secret in known.iter().map(String::as_bytes) {
+        let anchor = SHORTEST_PIECE.min(secret.len().div_ceil(2));
+        // The secret's head, as far as the text goes on matching it (the
+        // whole secret, when it is there whole).
+        for at in memchr::memmem::find_iter(text, &secret[..anchor]) {
+            let matched = text[at..]
+                .iter()
+                .zip(secret)
+                .take_while(|(a, b)| a == b)
+                .count();
+            ranges.push(at..at + matched);
+        }
+        // The secret's tail, as far back as the text matches it.
+        for at in memchr::memmem::find_iter(text, &secret[secret.len() - anchor..]) {
+            let end = at + anchor;
+            let matched = text[..end]
+                .iter()
+                .rev()
+                .zip(secret.iter().rev())
+                .take_while(|(a, b)| a == b)
+                .count();
+            ranges.push(end - matched..end);
+        }
+    }
+    ranges.sort_unstable_by_key(|r| r.start);
+    let mut merged: Vec<Range<usize>> = Vec::with_capacity(ranges.len());
+    for range in ranges {
+        match merged.last_mut() {
+            Some(last) if range.start <= last.end => last.end = last.end.max(range.end),
+            _ => merged.push(range),
+        }
+    }
+    merged
 }
 
 #[cfg(test)]
@@ -322,5 +463,61 @@ mod tests {
             "A=2\nKEY=sk-remembered-0123456789\n"
         ));
         assert!(!erases_known("A=1\n", "A=****\n"));
+    }
+
+    #[test]
+    fn pieces_of_a_secret_at_a_cut_or_a_line_break_are_cut_out_too() {
+        let key = "sk-piece-4f9a1c7e2b8d6a3f0e5c9b7a1d2e";
+        remember_values([("QA_PIECE_API_KEY", key)]);
+        // Output cut to its last bytes starts inside the key.
+        let tail = format!("{}\nok\n", &key[10..]);
+        assert_eq!(redact_known(&tail), "****\nok\n");
+        // Output cut to its first bytes ends inside it.
+        let head = format!("key: {}", &key[..20]);
+        assert_eq!(redact_known(&head), "key: ****");
+        // A key wrapped across two lines.
+        let wrapped = format!("{}\n{}", &key[..18], &key[18..]);
+        assert_eq!(redact_known(&wrapped), "****\n****");
+        // A short piece, or text merely starting like the key, stays.
+        assert_eq!(redact_known(&key[30..]), &key[30..]);
+        assert_eq!(
+            redact_known("sk-piece- is the prefix"),
+            "sk-piece- is the prefix"
+        );
+        // Multi-byte text next to a piece keeps its characters whole.
+        let accented = format!("é{}é", &key[..20]);
+        assert_eq!(redact_known(&accented), "é****é");
+    }
+
+    #[test]
+    fn bytes_around_a_secret_are_kept_as_they_are() {
+        let key = "sk-bytes-77c1e0a94b2f5d8e3a6c";
+        remember_values([("QA_BYTES_API_KEY", key)]);
+        let mut binary = vec![0xff, 0x00, 0xfe];
+        binary.extend_from_slice(key.as_bytes());
+        binary.push(0x80);
+        assert_eq!(
+            redact_known_bytes(&binary).as_ref(),
+            [&[0xff, 0x00, 0xfe][..], b"****", &[0x80]].concat()
+        );
+        assert!(matches!(
+            redact_known_bytes(b"\xff plain"),
+            Cow::Borrowed(_)
+        ));
+    }
+
+    #[test]
+    fn a_key_in_a_base_url_is_remembered_whatever_the_variable() {
+        remember_values([
+            (
+                "QA_GEMINI_BASE_URL",
+                "https://proxy.example/v1beta?alt=sse&KEY=AIzaQueryKey0123456789#x",
+            ),
+            ("QA_PROXY", "http://me:proxy-password-123@proxy:3128"),
+            ("QA_SHORT_QUERY", "https://example.com/?token=short"),
+        ]);
+        assert_eq!(redact_known("AIzaQueryKey0123456789"), "****");
+        assert_eq!(redact_known("pw proxy-password-123"), "pw ****");
+        assert_eq!(redact_known("token short"), "token short");
     }
 }

@@ -86,8 +86,9 @@ pub enum ToolError {
     /// The path leads outside the working directory.
     #[error("path {0:?} is outside the working directory")]
     Escapes(String),
-    /// A write into tracker's own records (`.tracker/`).
-    #[error("path {0:?} is inside .tracker/, tracker's own records: agent tools may read it, not change it")]
+    /// A write into tracker's own records (`.tracker/`, or the run
+    /// directories under `--artifact-dir`).
+    #[error("path {0:?} is inside tracker's own run records: agent tools may read them, not change them")]
     Records(String),
     /// A file was expected, but the path is a directory.
     #[error("{0} is a directory, not a file")]

@@ -41,6 +41,10 @@ pub struct Workspace {
     /// copy of the workspace goes (the node is over): what a command left in
     /// the background may run for the rest of the session, not beyond it.
     leftovers: Arc<Leftovers>,
+    /// Directories of run records outside `<root>/.tracker/` (a run directory
+    /// under `--artifact-dir`), refused to tools that write like that one;
+    /// as given (see [`Workspace::with_records`]).
+    records: Vec<PathBuf>,
 }
 
 impl std::fmt::Debug for Workspace {
@@ -79,6 +83,7 @@ impl Workspace {
             env: std::sync::OnceLock::new(),
             command_rules: None,
             leftovers: Arc::default(),
+            records: Vec::new(),
         })
     }
 
@@ -108,6 +113,16 @@ impl Workspace {
     /// without an allowlist change nothing.
     pub fn with_command_rules(mut self, rules: Arc<CommandRules>) -> Workspace {
         self.command_rules = Some(rules).filter(|r| r.has_allowlist());
+        self
+    }
+
+    /// The same workspace with `dir`, a directory of run records, refused to
+    /// the tools that write as `<root>/.tracker/` is. A directory that does
+    /// not exist, or that holds the root, is not added.
+    pub fn with_records(mut self, dir: &Path) -> Workspace {
+        // Checked when a tool writes (rarely), not here, on every session's
+        // path.
+        self.records.push(dir.to_path_buf());
         self
     }
 
@@ -174,11 +189,16 @@ impl Workspace {
 
     /// [`Workspace::resolve`], for a tool that changes the file: tracker's own
     /// records under `<root>/.tracker/` (run directories, checkpoints,
-    /// activity logs) are refused, so that a model cannot forge what a resume
+    /// activity logs) and in the directories of [`Workspace::with_records`]
+    /// are refused, so that a model cannot forge what a resume
     /// trusts.
     pub fn resolve_for_writing(&self, path: &str) -> Result<PathBuf, ToolError> {
         let real = self.resolve(path)?;
-        if real.starts_with(self.root.join(RECORDS_DIR)) {
+        let in_records = |dir: &PathBuf| {
+            dir.canonicalize()
+                .is_ok_and(|dir| !self.root.starts_with(&dir) && real.starts_with(&dir))
+        };
+        if real.starts_with(self.root.join(RECORDS_DIR)) || self.records.iter().any(in_records) {
             return Err(ToolError::Records(path.to_string()));
         }
         Ok(real)
@@ -289,6 +309,38 @@ mod tests {
         std::fs::create_dir(dir.path().join("root")).expect("root");
         let ws = Workspace::new(&dir.path().join("root")).expect("workspace");
         (dir, ws)
+    }
+
+    #[test]
+    fn run_records_elsewhere_in_the_root_are_refused_too() {
+        let (_dir, ws) = setup();
+        let root = ws.root().to_path_buf();
+        std::fs::create_dir_all(root.join("out/runs/r1")).expect("run dir");
+        let ws = ws
+            .with_records(&root.join("out/runs"))
+            // The root itself, or what holds it, is no records directory.
+            .with_records(&root)
+            .with_records(root.parent().expect("parent"))
+            .with_records(&root.join("missing"));
+        for path in [
+            "out/runs/r1/activity.jsonl",
+            "out/runs/new",
+            "out/x/../runs",
+        ] {
+            assert!(
+                matches!(ws.resolve_for_writing(path), Err(ToolError::Records(_))),
+                "{path}"
+            );
+        }
+        assert_eq!(
+            ws.resolve_for_writing("out/other")
+                .expect("beside the runs"),
+            root.join("out/other")
+        );
+        assert_eq!(
+            ws.resolve_for_writing("a.txt").expect("a file"),
+            root.join("a.txt")
+        );
     }
 
     #[test]
