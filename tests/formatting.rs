@@ -95,6 +95,23 @@ fn fmt_check_and_write_on_the_real_binary() {
         Some(1),
         "unformatted file must fail --check"
     );
+    let said = String::from_utf8_lossy(&check.stderr);
+    assert!(
+        said.contains("run `tracker fmt --write flow.dip`"),
+        "{said}"
+    );
+    // A .dot file is never canonical, and `--write` refuses it: the way out
+    // offered is a conversion to a new file.
+    std::fs::write(
+        dir.path().join("flow.dot"),
+        "digraph Flow {\n  start [shape=Mdiamond];\n  exit [shape=Msquare];\n  start -> exit;\n}\n",
+    )
+    .expect("write");
+    let check = tracker_tests::run_in(dir.path(), &["fmt", "flow.dot", "--check"]);
+    assert_eq!(check.status.code(), Some(1));
+    let said = String::from_utf8_lossy(&check.stderr);
+    assert!(said.contains("`tracker fmt flow.dot > NAME.dip`"), "{said}");
+    assert!(!said.contains("--write"), "{said}");
     let write = tracker_tests::run_in(dir.path(), &["fmt", "flow.dip", "--write"]);
     assert_eq!(
         write.status.code(),

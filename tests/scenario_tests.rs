@@ -461,4 +461,20 @@ fn a_pipeline_validate_refuses_is_not_tested() {
         "{}",
         text(&out.stdout)
     );
+    // Asked for JSON, it says so in JSON, with the diagnostics.
+    let (code, json, _) = results(dir.path(), &["flow.dip"]);
+    assert_eq!(code, Some(1));
+    assert_eq!(json["error"], "flow.dip: the pipeline is invalid", "{json}");
+    assert!(json["diagnostics"][0]["line"].is_u64(), "{json}");
+    // So does a test file it cannot use.
+    std::fs::write(dir.path().join("flow.test.json"), "{").expect("write");
+    std::fs::write(dir.path().join("flow.dip"), FLOW).expect("write");
+    let (code, json, _) = results(dir.path(), &["flow.dip"]);
+    assert_eq!(code, Some(2));
+    assert!(
+        json["error"]
+            .as_str()
+            .is_some_and(|e| e.starts_with("flow.test.json:1:")),
+        "{json}"
+    );
 }

@@ -31,10 +31,15 @@ pub fn run(args: &FmtArgs) -> Result<u8> {
     let unchanged = formatted == doc.source.text();
     if args.check {
         if !unchanged {
-            eprintln!(
-                "{}: not canonically formatted (run `tracker fmt --write`)",
-                args.file.display()
-            );
+            let file = args.file.display();
+            if doc.format == dippin::Format::Dot {
+                // `--write` refuses a .dot file: the way out is a new file.
+                eprintln!(
+                    "{file}: not canonically formatted: a .dot file never is, the canonical form is Dippin (convert it with `tracker fmt {file} > NAME.dip`)"
+                );
+            } else {
+                eprintln!("{file}: not canonically formatted (run `tracker fmt --write {file}`)");
+            }
             return Ok(exit::FAILURE);
         }
         return Ok(exit::OK);

@@ -230,20 +230,27 @@ fn env_file_text(
     let mut text = String::new();
     for line in original.lines() {
         let trimmed = line.trim();
-        let name = trimmed
-            .strip_prefix("export ")
+        let unexported = trimmed.strip_prefix("export ");
+        let assignment = unexported
             .unwrap_or(trimmed)
             .split_once('=')
-            .map(|(name, _)| name.trim())
-            .filter(|name| !trimmed.starts_with('#') && changed.contains(name));
-        let Some(name) = name else {
+            .map(|(name, value)| (name.trim(), value))
+            .filter(|(name, _)| !trimmed.starts_with('#') && changed.contains(name));
+        let Some((name, old_value)) = assignment else {
             text.push_str(line);
             text.push('\n');
             continue;
         };
         if written.insert(name) {
             if let Some(value) = lookup(values, name) {
-                text.push_str(&format!("{name}={}\n", quoted(name, value)?));
+                // The line keeps its `export` (a file a shell sources too)
+                // and its comment.
+                let export = if unexported.is_some() { "export " } else { "" };
+                let comment = trailing_comment(old_value);
+                text.push_str(&format!(
+                    "{export}{name}={}{comment}\n",
+                    quoted(name, value)?
+                ));
             }
         }
     }
@@ -253,6 +260,32 @@ fn env_file_text(
         }
     }
     Ok(text)
+}
+
+/// The comment after an env file line's value, with the blanks before it
+/// (`"  # work key"`), as the reader sees it: after a quoted value's closing
+/// quote, or at the first ` #` of a bare one; `""` when there is none.
+fn trailing_comment(value: &str) -> &str {
+    let value = value.trim_start();
+    for quote in ['"', '\''] {
+        if let Some(inner) = value.strip_prefix(quote) {
+            if let Some(end) = inner.find(quote) {
+                let rest = &inner[end + 1..];
+                if rest.trim_start().starts_with('#') {
+                    return rest.trim_end();
+                }
+                return "";
+            }
+        }
+    }
+    match value.find(" #") {
+        Some(at) => {
+            // The blanks before the `#` go with the comment.
+            let start = value[..at].trim_end().len();
+            value[start..].trim_end()
+        }
+        None => "",
+    }
 }
 
 #[cfg(test)]
@@ -297,8 +330,26 @@ mod tests {
         let text = env_file_text(&values, &changed, Some(original)).expect("text");
         assert_eq!(
             text,
-            "# my notes\nOTHER=\"1\"  # kept as written\nANTHROPIC_API_KEY=new\n\n# work\nGEMINI_API_KEY=g\n"
+            "# my notes\nOTHER=\"1\"  # kept as written\nexport ANTHROPIC_API_KEY=new\n\n# work\nGEMINI_API_KEY=g\n"
         );
+        // A changed line keeps its comment, after a bare or a quoted value,
+        // and reads back as the new value.
+        for (line, kept) in [
+            ("KEY=old  # work key", "KEY=\"a b\"  # work key"),
+            ("KEY=\"old # not a comment\"\t# real", "KEY=\"a b\"\t# real"),
+            ("KEY='old' #c", "KEY=\"a b\" #c"),
+            ("KEY=old#no-comment", "KEY=\"a b\""),
+        ] {
+            let values = vec![("KEY".to_string(), "a b".to_string())];
+            let text = env_file_text(&values, &["KEY"], Some(line)).expect("text");
+            assert_eq!(text, format!("{kept}\n"), "{line}");
+            std::fs::write(&path, &text).expect("write");
+            assert_eq!(
+                config::read_env_file(&path).expect("reads"),
+                values,
+                "{line}"
+            );
+        }
     }
 
     #[test]

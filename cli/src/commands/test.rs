@@ -85,37 +85,32 @@ pub fn run(args: &TestArgs) -> Result<u8> {
     // A pipeline that cannot be read is a bad argument, as a missing test file is.
     let (source, doc, diags) = match super::analyse(&args.pipeline, false) {
         Ok(analysed) => analysed,
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            return Ok(BAD_TESTS);
-        }
+        Err(e) => return refuse(args, BAD_TESTS, &format!("{e:#}"), None),
     };
     // What `validate` and `run` refuse (an unconditional cycle, a node
     // nothing reaches) is refused here too: tests passing on a pipeline that
     // cannot run would say nothing.
     if doc.has_errors() || crate::report::Tally::of(&diags).errors > 0 {
-        return super::validate::verdict(&source, &doc, &diags);
+        let code = super::validate::verdict(&source, &doc, &diags)?;
+        let report = crate::report::CheckReport::new(&doc, &diags);
+        let message = format!("{}: the pipeline is invalid", source.display_name());
+        return refuse_quietly(args, code, &message, Some(report));
     }
     let plan = match SpawnPlan::compile(&doc.workflow) {
         Ok(plan) => plan,
         Err(e) => {
-            eprintln!("{}: {}", source.display_name(), shown(&e.to_string()));
-            return Ok(exit::FAILURE);
+            let message = format!("{}: {}", source.display_name(), shown(&e.to_string()));
+            eprintln!("{message}");
+            return refuse_quietly(args, exit::FAILURE, &message, None);
         }
     };
     let (origin, text) = match read_tests(&source, args.tests.as_deref()) {
         Ok(found) => found,
-        Err(message) => {
-            eprintln!("error: {message}");
-            return Ok(BAD_TESTS);
-        }
+        Err(message) => return refuse(args, BAD_TESTS, &message, None),
     };
     let file = match parse(&origin, &text, &plan) {
         Ok(file) => file,
-        Err(message) => {
-            eprintln!("error: {message}");
-            return Ok(BAD_TESTS);
-        }
+        Err(message) => return refuse(args, BAD_TESTS, &message, None),
     };
     let selected: Vec<&TestCase> = file
         .tests
@@ -127,15 +122,10 @@ pub fn run(args: &TestArgs) -> Result<u8> {
         })
         .collect();
     if selected.is_empty() {
-        eprintln!(
-            "error: {origin}: no test {}",
-            args.run
-                .as_deref()
-                .map_or("at all".to_string(), |w| format!(
-                    "whose name contains {w:?}"
-                ))
-        );
-        return Ok(BAD_TESTS);
+        let which = args.run.as_deref().map_or("at all".to_string(), |w| {
+            format!("whose name contains {w:?}")
+        });
+        return refuse(args, BAD_TESTS, &format!("{origin}: no test {which}"), None);
     }
     let outcomes: Vec<Outcome> = selected.into_iter().map(|t| check(&plan, t)).collect();
     let failed = outcomes.iter().filter(|o| !o.errors.is_empty()).count();
@@ -145,6 +135,36 @@ pub fn run(args: &TestArgs) -> Result<u8> {
         TestFormat::Text => write_text(&mut stdout, &outcomes)?,
     }
     Ok(if failed == 0 { exit::OK } else { exit::FAILURE })
+}
+
+/// Says why no test ran, as `error: …` on stderr, and exits with `code`.
+fn refuse(
+    args: &TestArgs,
+    code: u8,
+    message: &str,
+    report: Option<crate::report::CheckReport>,
+) -> Result<u8> {
+    eprintln!("error: {message}");
+    refuse_quietly(args, code, message, report)
+}
+
+/// With `--format json`, says why no test ran on stdout too, as
+/// `{"error": …}` (with the pipeline's diagnostics when it is invalid), so a
+/// script reading the JSON is never left with nothing to read.
+fn refuse_quietly(
+    args: &TestArgs,
+    code: u8,
+    message: &str,
+    report: Option<crate::report::CheckReport>,
+) -> Result<u8> {
+    if args.format == TestFormat::Json {
+        let mut json = serde_json::json!({ "error": message });
+        if let Some(report) = report {
+            json["diagnostics"] = serde_json::to_value(report.diagnostics)?;
+        }
+        writeln!(std::io::stdout().lock(), "{json}")?;
+    }
+    Ok(code)
 }
 
 /// The tests' text and where it came from: `given`, or `<stem>.test.json`
