@@ -553,3 +553,46 @@ fn resume_without_the_pipeline_resolves_its_files_where_the_original_was() {
     let prompt = std::fs::read_to_string(run.join("Work").join("prompt.md")).expect("prompt.md");
     assert!(prompt.contains("Do the work."), "{prompt}");
 }
+
+/// `Start → Ask (an agent) → Gate (test -f ok) → Tell (an agent) → Done`.
+const SPEND_THEN_GATE: &str = "workflow Spend\n  start: Start\n  exit: Done\n  agent Start\n    label: Start\n  agent Ask\n    prompt: ask\n  tool Gate\n    timeout: 10s\n    command: test -f ok\n  agent Tell\n    prompt: tell\n  agent Done\n    label: Done\n  edges\n    Start -> Ask\n    Ask -> Gate\n    Gate -> Tell  when ctx.outcome = success\n    Tell -> Done\n";
+
+#[test]
+fn a_resumed_run_counts_what_it_spent_before_against_its_budget_and_in_its_totals() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let d = dir.path();
+    std::fs::write(d.join("flow.dip"), SPEND_THEN_GATE).expect("write");
+    // Ask spends 150 stub tokens, then the gate fails the run.
+    let first = run_in(d, &["flow.dip", "--provider", "stub"]);
+    assert_eq!(first.status.code(), Some(1), "{}", text(&first.stdout));
+    let id = run_id(&only_run(d));
+    std::fs::write(d.join("ok"), "").expect("touch ok");
+    // Tell's 150 more are over a 200-token budget only with Ask's counted.
+    let again = run_in(
+        d,
+        &[
+            "flow.dip",
+            "--provider",
+            "stub",
+            "-r",
+            &id,
+            "--max-tokens",
+            "200",
+        ],
+    );
+    let stdout = text(&again.stdout);
+    assert_eq!(again.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("budget_exceeded"), "{stdout}");
+    assert!(
+        stdout.contains("Tokens:    300 (in 200 / out 100)  $0.0021  (of which 150 tokens, $0.0010 before the resume)"),
+        "{stdout}"
+    );
+    let events = std::fs::read_to_string(only_run(d).join("activity.jsonl")).expect("log");
+    let last_cost = events
+        .lines()
+        .filter(|l| l.contains("\"type\":\"cost_updated\""))
+        .last()
+        .expect("a cost line");
+    assert!(last_cost.contains("\"total_tokens\":300"), "{last_cost}");
+    assert!(last_cost.contains("\"session_count\":2"), "{last_cost}");
+}

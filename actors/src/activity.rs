@@ -17,8 +17,11 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use actix::prelude::*;
-use tracker_runtime::event::{strip_activity_sentinel, EventKind, ACTIVITY_SENTINEL};
+use tracker_runtime::event::{
+    strip_activity_sentinel, EventKind, PipelineEvent, ACTIVITY_SENTINEL,
+};
 use tracker_runtime::private_files;
+use tracker_runtime::usage::UsageSummary;
 
 use crate::bus::Deliver;
 use crate::seal::{self, SealKey};
@@ -32,6 +35,34 @@ pub const ACTIVITY_FILE: &str = "activity.jsonl";
 pub fn completed(dir: &std::path::Path) -> bool {
     std::fs::read_to_string(dir.join(ACTIVITY_FILE))
         .is_ok_and(|log| log.contains("\"type\":\"pipeline_completed\""))
+}
+
+/// What run `run_id`'s earlier processes spent, by its live log under
+/// `base`: the usage its last top-level `cost_updated` event reported (a
+/// child run's, `node_id` `G/A`, counts only the child). `None` when the
+/// log is missing or reported no usage; a line that does not read is skipped.
+pub fn earlier_usage(base: &Path, run_id: &str) -> Option<UsageSummary> {
+    use std::io::BufRead;
+    let file = private_files::open(&base.join(run_id).join(ACTIVITY_FILE)).ok()?;
+    let mut last = None;
+    for line in std::io::BufReader::new(file).split(b'\n') {
+        let Ok(line) = line else { break };
+        let line = String::from_utf8_lossy(&line);
+        // Most lines are other events: the cheap test first.
+        if !line.contains("\"type\":\"cost_updated\"") {
+            continue;
+        }
+        let Ok(event) = PipelineEvent::from_line(&line) else {
+            continue;
+        };
+        if event.node_id.as_deref().is_some_and(|n| n.contains('/')) {
+            continue;
+        }
+        if let Some(cost) = event.cost {
+            last = Some(UsageSummary::from_snapshot(&cost));
+        }
+    }
+    last
 }
 
 /// Where live activity logs go, from the environment.

@@ -193,6 +193,13 @@ pub async fn launch(
         None => run_id.unwrap_or_else(new_run_id),
     };
     let dir = parts.as_ref().map(|p| p.path.clone());
+    // What a resumed run spent before it stopped still counts: read from its
+    // log before this process appends to it.
+    let earlier_usage = parts
+        .as_ref()
+        .and_then(|p| p.resume_from.as_ref())
+        .and(activity_log.as_deref())
+        .and_then(|base| crate::activity::earlier_usage(base, &run_id));
     let services = process.services(
         handlers,
         completers,
@@ -225,11 +232,13 @@ pub async fn launch(
         Some(parts) => (Some(parts.store), parts.resume_from, Some(parts.lock)),
         None => (None, None, None),
     };
+
     let config = EngineConfig {
         run_id: run_id.clone(),
         artifact_dir: dir.clone().or(artifact_dir),
         checkpointing: store.is_some(),
         budget,
+        earlier_usage,
         resume_from,
         jitter_seed,
         ..EngineConfig::default()

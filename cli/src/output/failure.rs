@@ -184,6 +184,7 @@ pub(crate) mod tests {
                 duration: std::time::Duration::ZERO,
             }],
             usage: None,
+            earlier_usage: None,
             budget_limits_hit: Vec::new(),
             validation_overrides: Vec::new(),
         }

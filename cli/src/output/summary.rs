@@ -58,7 +58,7 @@ impl Summary<'_> {
 
 fn render_result(out: &mut String, result: &RunResult) {
     if let Some(usage) = &result.usage {
-        let _ = writeln!(
+        let _ = write!(
             out,
             "Tokens:    {} (in {} / out {})  ${:.4}",
             usage.total_tokens,
@@ -66,6 +66,15 @@ fn render_result(out: &mut String, result: &RunResult) {
             usage.total_output_tokens,
             usage.total_cost_usd
         );
+        // The steps below are this process's; the totals are the run's.
+        if let Some(earlier) = &result.earlier_usage {
+            let _ = write!(
+                out,
+                "  (of which {} tokens, ${:.4} before the resume)",
+                earlier.total_tokens, earlier.total_cost_usd
+            );
+        }
+        out.push('\n');
     }
     totals::write_totals(out, result);
     if !result.trace.is_empty() {

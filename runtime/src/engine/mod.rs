@@ -58,6 +58,11 @@ pub struct EngineConfig {
     pub budget: BudgetLimits,
     /// Usage already spent by a parent run, counted against the budget.
     pub baseline_usage: Option<UsageSummary>,
+    /// Usage the resumed run's earlier processes spent (read back from its
+    /// activity log): counted as the run's own, in its `cost_updated`
+    /// events, its budget and its result, so that a resume neither forgets
+    /// nor re-grants what was spent.
+    pub earlier_usage: Option<UsageSummary>,
     /// Values the context starts with (a parent's context, for a child run).
     pub initial_context: BTreeMap<String, String>,
     /// The checkpoint to resume from.
@@ -154,7 +159,10 @@ pub struct RunResult {
     /// Every handler call.
     pub trace: Vec<TraceEntry>,
     /// The run's own usage (child runs included); `None` if no session ran.
+    /// A resumed run's includes what its earlier processes spent.
     pub usage: Option<UsageSummary>,
+    /// Of `usage`, what a resumed run's earlier processes spent.
+    pub earlier_usage: Option<UsageSummary>,
     /// Which budget limits stopped the run.
     pub budget_limits_hit: Vec<String>,
     /// Override edges taken.
@@ -231,6 +239,9 @@ pub struct Engine {
     checkpointing: bool,
     budget: BudgetLimits,
     baseline: Option<UsageSummary>,
+    /// What a resumed run's earlier processes spent (already in the trace's
+    /// usage), for the result to tell apart.
+    earlier_usage: Option<UsageSummary>,
     ctx: PipelineContext,
     record: RunRecord,
     trace: Trace,
@@ -317,7 +328,8 @@ impl Engine {
             baseline: config.baseline_usage,
             ctx,
             record,
-            trace: Trace::default(),
+            trace: Trace::resumed(config.earlier_usage.clone().unwrap_or_default()),
+            earlier_usage: config.earlier_usage,
             entry,
             resume_visited: HashSet::new(),
             pending: None,
@@ -719,6 +731,7 @@ impl Engine {
             context: self.ctx.snapshot(),
             trace: self.trace.entries().to_vec(),
             usage: self.trace.usage().cloned(),
+            earlier_usage: self.earlier_usage.clone(),
             budget_limits_hit,
             validation_overrides: self.record.overrides().to_vec(),
         }

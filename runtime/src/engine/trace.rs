@@ -35,6 +35,15 @@ pub struct Trace {
 }
 
 impl Trace {
+    /// A trace whose usage starts at `earlier`: what a resumed run's earlier
+    /// processes spent (their entries are not kept: only their sum).
+    pub fn resumed(earlier: UsageSummary) -> Trace {
+        Trace {
+            entries: Vec::new(),
+            usage: earlier,
+        }
+    }
+
     /// Appends an entry and folds its usage in.
     pub fn push(&mut self, entry: TraceEntry) {
         if let Some(stats) = &entry.stats {
