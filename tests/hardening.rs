@@ -590,8 +590,8 @@ fn a_resumed_run_counts_what_it_spent_before_against_its_budget_and_in_its_total
     let events = std::fs::read_to_string(only_run(d).join("activity.jsonl")).expect("log");
     let last_cost = events
         .lines()
-        .filter(|l| l.contains("\"type\":\"cost_updated\""))
-        .last()
+        .rev()
+        .find(|l| l.contains("\"type\":\"cost_updated\""))
         .expect("a cost line");
     assert!(last_cost.contains("\"total_tokens\":300"), "{last_cost}");
     assert!(last_cost.contains("\"session_count\":2"), "{last_cost}");
