@@ -519,6 +519,31 @@ fn a_provider_out_of_credit_fails_over_to_the_next_llm_fallbacks_lane() {
         .and_then(|e| e["total_cost_usd"].as_f64())
         .expect("a cost");
     assert!((cost - expected).abs() < 1e-6, "{cost} vs {expected}");
+    // And credited to the lane that answered: in each turn's event, in the
+    // totals by provider and in the summary.
+    let finishes: Vec<Value> = activity(dir.path())
+        .into_iter()
+        .filter(|e| e["type"] == "llm_finish")
+        .collect();
+    assert_eq!(finishes.len(), 2, "{finishes:?}");
+    assert!(
+        finishes
+            .iter()
+            .all(|e| e["provider"] == "openai" && e["model"] == "gpt-5.4"),
+        "{finishes:?}"
+    );
+    let totals = cost_events(dir.path()).last().expect("a cost")["provider_totals"].clone();
+    assert_eq!(
+        totals
+            .as_object()
+            .map(|t| t.keys().cloned().collect::<Vec<_>>()),
+        Some(vec!["openai".to_string()]),
+        "{totals}"
+    );
+    assert_eq!(totals["openai"]["input_tokens"], 1_000_010, "{totals}");
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("\n  openai "), "{stdout}");
+    assert!(!stdout.contains("\n  anthropic "), "{stdout}");
     assert_no_key_anywhere(dir.path(), &out);
 }
 

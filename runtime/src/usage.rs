@@ -13,7 +13,7 @@ use crate::gojson::GoValue;
 /// The bucket a session without a provider name is counted under.
 pub const UNKNOWN_PROVIDER: &str = "unknown";
 
-pub use tracker_agent::stats::{BreachVerify, SessionStats};
+pub use tracker_agent::stats::{BreachVerify, LaneUsage, SessionStats};
 
 /// A session's stats as a JSON object, fields in the reference's order: `turns, tool_calls?,
 /// total_tool_calls, files_modified?, files_created?, compactions,
@@ -106,6 +106,21 @@ impl ProviderUsage {
             fields.push(("estimated", true.into()));
         }
         GoValue::object(fields)
+    }
+
+    /// Takes `part` (its tokens and cost, not its session) out of these.
+    fn take(&mut self, part: &ProviderUsage) {
+        self.input_tokens = self.input_tokens.saturating_sub(part.input_tokens);
+        self.output_tokens = self.output_tokens.saturating_sub(part.output_tokens);
+        self.total_tokens = self.total_tokens.saturating_sub(part.total_tokens);
+        self.cost_usd = (self.cost_usd - part.cost_usd).max(0.0);
+        self.reasoning_tokens = self.reasoning_tokens.saturating_sub(part.reasoning_tokens);
+        self.cache_read_tokens = self
+            .cache_read_tokens
+            .saturating_sub(part.cache_read_tokens);
+        self.cache_write_tokens = self
+            .cache_write_tokens
+            .saturating_sub(part.cache_write_tokens);
     }
 
     fn add(&mut self, other: &ProviderUsage) {
@@ -210,14 +225,37 @@ impl UsageSummary {
             estimated: stats.estimated,
         };
         self.add_totals(&session);
-        let provider = match stats.provider.trim() {
+        // Calls an `llm_fallbacks` lane answered go to the lane's provider;
+        // the session counts as one of each provider's that it used.
+        let mut own = session;
+        for (provider, lane) in &stats.lanes {
+            let share = ProviderUsage {
+                input_tokens: lane.input_tokens,
+                output_tokens: lane.output_tokens,
+                total_tokens: lane.total_tokens,
+                cost_usd: lane.cost_usd,
+                reasoning_tokens: lane.reasoning_tokens,
+                cache_read_tokens: lane.cache_read_tokens,
+                cache_write_tokens: lane.cache_write_tokens,
+                session_count: 1,
+                estimated: stats.estimated,
+            };
+            own.take(&share);
+            self.bucket(provider).add(&share);
+        }
+        if stats.lanes.is_empty() || own.total_tokens > 0 || own.cost_usd > 1e-12 {
+            self.bucket(&stats.provider).add(&own);
+        }
+    }
+
+    /// The bucket of `provider`, by its trimmed name ([`UNKNOWN_PROVIDER`]
+    /// when blank).
+    fn bucket(&mut self, provider: &str) -> &mut ProviderUsage {
+        let provider = match provider.trim() {
             "" => UNKNOWN_PROVIDER,
             name => name,
         };
-        self.provider_totals
-            .entry(provider.to_owned())
-            .or_default()
-            .add(&session);
+        self.provider_totals.entry(provider.to_owned()).or_default()
     }
 
     /// Adds a child run's summary: its totals, its session count and each of its
@@ -366,6 +404,56 @@ mod tests {
     }
 
     #[test]
+    fn calls_a_fallback_lane_answered_are_credited_to_its_provider() {
+        let mut stats = SessionStats {
+            input_tokens: 30,
+            output_tokens: 12,
+            total_tokens: 42,
+            cost_usd: 0.5,
+            provider: "anthropic".into(),
+            ..SessionStats::default()
+        };
+        stats.lanes.insert(
+            "openai".into(),
+            LaneUsage {
+                input_tokens: 20,
+                output_tokens: 8,
+                total_tokens: 28,
+                cost_usd: 0.2,
+                ..LaneUsage::default()
+            },
+        );
+        let mut summary = UsageSummary::default();
+        summary.add_session(&stats);
+        assert_eq!((summary.total_tokens, summary.session_count), (42, 1));
+        let anthropic = &summary.provider_totals["anthropic"];
+        let openai = &summary.provider_totals["openai"];
+        assert_eq!((anthropic.input_tokens, anthropic.total_tokens), (10, 14));
+        assert!((anthropic.cost_usd - 0.3).abs() < 1e-9);
+        assert_eq!((openai.input_tokens, openai.total_tokens), (20, 28));
+        assert_eq!((anthropic.session_count, openai.session_count), (1, 1));
+        // A session that failed over before its own provider answered at
+        // all has no bucket for that provider.
+        stats
+            .lanes
+            .get_mut("openai")
+            .expect("lane")
+            .clone_from(&LaneUsage {
+                input_tokens: 30,
+                output_tokens: 12,
+                total_tokens: 42,
+                cost_usd: 0.5,
+                ..LaneUsage::default()
+            });
+        let mut summary = UsageSummary::default();
+        summary.add_session(&stats);
+        assert_eq!(
+            summary.provider_totals.keys().collect::<Vec<_>>(),
+            ["openai"]
+        );
+    }
+
+    #[test]
     fn retry_exhausted_counts_three_empty_sessions() {
         let attempt = SessionStats {
             turns: 3,
@@ -456,6 +544,8 @@ mod tests {
             estimated: true,
             estimate_source: "acp-chars-heuristic".into(),
             breach_verify: BreachVerify::Failed,
+            // Not part of the reference's JSON.
+            lanes: BTreeMap::from([("openai".to_owned(), LaneUsage::default())]),
         };
         assert_eq!(
             to_go_json_compact(&session_stats_value(&full)),

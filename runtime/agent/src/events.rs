@@ -41,6 +41,9 @@ pub enum AgentEvent {
         finish_reason: String,
         /// The turn's tokens.
         usage: Usage,
+        /// The provider and model that answered, when not the session's own
+        /// (an `llm_fallbacks` lane took over).
+        answered_by: Option<(String, String)>,
     },
     /// A tool call starts.
     ToolCallStart {

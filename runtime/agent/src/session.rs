@@ -155,11 +155,16 @@ impl Session<'_> {
                 Err(error) => break SessionEnd::Failed(error),
             };
             stats.turns += 1;
+            // A lane of `llm_fallbacks` answered in the session's stead.
+            let answered_by = (!response.provider.is_empty()
+                && response.provider != config.provider)
+                .then(|| (response.provider.clone(), response.model.clone()));
             events
                 .emit(AgentEvent::LlmFinish {
                     turn,
                     finish_reason: response.finish_reason.as_str().to_string(),
                     usage: response.usage,
+                    answered_by: answered_by.clone(),
                 })
                 .await;
             transcript.line(format!("TURN {}", stats.turns));
@@ -172,7 +177,10 @@ impl Session<'_> {
                 dippin::catalog::resolve(&response.model)
                     .or(model.filter(|_| response.provider == config.provider))
             };
-            add_usage(&mut stats, priced, &response.usage);
+            let cost = add_usage(&mut stats, priced, &response.usage);
+            if let Some((provider, _)) = answered_by {
+                add_lane_usage(&mut stats, provider, &response.usage, cost);
+            }
             if response.finish_reason == FinishReason::ContentFilter
                 && response.text().is_empty()
                 && response.tool_calls().is_empty()
@@ -324,14 +332,19 @@ fn conversation(request: &mut Arc<Request>) -> &mut Vec<Message> {
 
 /// Adds a turn's usage and its cost (zero for a model the catalog does not
 /// price).
-fn add_usage(stats: &mut SessionStats, model: Option<&dippin::catalog::ModelInfo>, usage: &Usage) {
+/// Adds a call's tokens and cost to the session's; returns the cost.
+fn add_usage(
+    stats: &mut SessionStats,
+    model: Option<&dippin::catalog::ModelInfo>,
+    usage: &Usage,
+) -> f64 {
     stats.input_tokens += usage.input_tokens;
     stats.output_tokens += usage.output_tokens;
     stats.total_tokens += usage.total_tokens;
     stats.reasoning_tokens += usage.reasoning_tokens;
     stats.cache_read_tokens += usage.cache_read_tokens;
     stats.cache_write_tokens += usage.cache_write_tokens;
-    stats.cost_usd += model.map_or(0.0, |m| {
+    let cost = model.map_or(0.0, |m| {
         m.cost_usd(
             usage.input_tokens,
             usage.output_tokens,
@@ -339,6 +352,20 @@ fn add_usage(stats: &mut SessionStats, model: Option<&dippin::catalog::ModelInfo
             usage.cache_write_tokens,
         )
     });
+    stats.cost_usd += cost;
+    cost
+}
+
+/// Notes a call another provider answered under that provider too.
+fn add_lane_usage(stats: &mut SessionStats, provider: String, usage: &Usage, cost: f64) {
+    let lane = stats.lanes.entry(provider).or_default();
+    lane.input_tokens += usage.input_tokens;
+    lane.output_tokens += usage.output_tokens;
+    lane.total_tokens += usage.total_tokens;
+    lane.reasoning_tokens += usage.reasoning_tokens;
+    lane.cache_read_tokens += usage.cache_read_tokens;
+    lane.cache_write_tokens += usage.cache_write_tokens;
+    lane.cost_usd += cost;
 }
 
 fn note_turn(stats: &mut SessionStats, took: Duration) {

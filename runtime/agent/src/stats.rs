@@ -49,6 +49,30 @@ pub struct SessionStats {
     pub estimate_source: String,
     /// The verify-on-breach result.
     pub breach_verify: BreachVerify,
+    /// Of the numbers above, those of calls another provider answered (an
+    /// `llm_fallbacks` lane), by provider: a run's totals by provider credit
+    /// them there, not to [`SessionStats::provider`]. Empty without a
+    /// failover.
+    pub lanes: BTreeMap<String, LaneUsage>,
+}
+
+/// The tokens and cost of one session's calls to one provider.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct LaneUsage {
+    /// Prompt tokens.
+    pub input_tokens: u64,
+    /// Completion tokens.
+    pub output_tokens: u64,
+    /// Tokens in all.
+    pub total_tokens: u64,
+    /// Cost in US dollars.
+    pub cost_usd: f64,
+    /// Reasoning tokens.
+    pub reasoning_tokens: u64,
+    /// Prompt tokens read from the provider's cache.
+    pub cache_read_tokens: u64,
+    /// Prompt tokens written to the provider's cache.
+    pub cache_write_tokens: u64,
 }
 
 /// The verify-on-breach result of a session that hit its turn limit.

@@ -91,9 +91,14 @@ impl NodeAgentEvents {
                 turn,
                 finish_reason,
                 usage,
+                answered_by,
             } => {
-                let mut e = self
-                    .base(EventKind::LlmFinish)
+                let mut e = self.base(EventKind::LlmFinish);
+                if let Some((provider, model)) = answered_by {
+                    e.provider = Some(provider);
+                    e.model = Some(model);
+                }
+                let mut e = e
                     .with_message(format!(
                         "turn {turn}: {finish_reason} ({} in / {} out)",
                         usage.input_tokens, usage.output_tokens
