@@ -488,3 +488,42 @@ fn a_completed_run_is_not_resumed_and_its_exit_step_not_run_again() {
     let after = std::fs::read_to_string(run.join("activity.jsonl")).expect("log");
     assert_eq!(after, log, "nothing ran");
 }
+
+/// A child workflow whose tool prints `PASS` once every copy of it runs (a
+/// barrier: each copy waits for the others' `started.*` files).
+const CHILD: &str = "workflow Child\n  start: CStart\n  exit: CDone\n  agent CStart\n    label: CStart\n  tool Work\n    timeout: 60s\n    marker_grep: \"(PASS|FAIL)\"\n    command:\n      touch started.$$\n      while [ $(ls started.* | wc -l) -lt 2 ]; do sleep 0.05; done\n      echo PASS\n  agent CDone\n    label: CDone\n  edges\n    CStart -> Work\n    Work -> CDone  on PASS\n    Work -> CDone  on FAIL\n";
+
+#[test]
+fn copies_of_one_child_workflow_running_at_once_keep_their_own_output() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let d = dir.path();
+    std::fs::write(d.join("child.dip"), CHILD).expect("write");
+    let parent = "workflow Parent\n  start: Start\n  exit: Done\n  agent Start\n    label: Start\n  subgraph Sub\n    ref: child.dip\n  agent Done\n    label: Done\n  edges\n    Start -> Sub\n    Sub -> Done\n";
+    std::fs::write(d.join("a.dip"), parent).expect("write");
+    std::fs::write(d.join("b.dip"), parent).expect("write");
+    // Both children's commands run at the same time (the barrier); each must
+    // read its own PASS.
+    let out = run_in(
+        d,
+        &["run", "a.dip", "b.dip", "--provider", "stub", "--json"],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    let passed = text(&out.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|e| {
+            e["type"] == "decision_outcome"
+                && e["node_id"].as_str().is_some_and(|n| n.ends_with("Work"))
+        })
+        .filter(|e| e["context_updates"]["tool_stdout"] == "PASS")
+        .count();
+    assert_eq!(passed, 2);
+    // And nothing of theirs is left in the working directory.
+    assert!(!d.join("Work/.inflight").exists());
+}

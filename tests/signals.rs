@@ -189,3 +189,53 @@ fn sigterm_cancels_the_run_like_ctrl_c() {
 fn sighup_cancels_the_run_like_ctrl_c() {
     cancels_like_ctrl_c("HUP");
 }
+
+/// A fan-out of X (done at once) and Y (waits, until `release` exists).
+const FAN_OUT: &str = "workflow Fan\n  start: Start\n  exit: Done\n  agent Start\n    label: Start\n  parallel P -> X, Y\n  tool X\n    timeout: 60s\n    command: echo X >> log.txt\n  tool Y\n    timeout: 600s\n    command:\n      if [ -f release ]; then echo Y >> log.txt; exit 0; fi\n      echo $$ > pid.tmp && mv pid.tmp pid\n      sleep 300\n  fan_in J <- X, Y\n  agent Done\n    label: Done\n  edges\n    Start -> P\n    J -> Done\n";
+
+#[test]
+fn a_branch_that_finished_before_ctrl_c_is_not_run_again_on_resume() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let d = dir.path();
+    std::fs::write(d.join("flow.dip"), FAN_OUT).expect("write");
+    let mut cleanup = Cleanup {
+        tracker: Some(start(d)),
+        group: None,
+    };
+    // X has finished and Y is running.
+    let pid = poll("Y to start", || {
+        std::fs::read_to_string(d.join("pid"))
+            .ok()
+            .map(|p| p.trim().to_string())
+    });
+    poll("X to finish", || {
+        std::fs::read_to_string(d.join("log.txt"))
+            .ok()
+            .filter(|log| log == "X\n")
+    });
+    let (_, group) = proc_stat(&pid).expect("Y is running");
+    cleanup.group = Some(group);
+    let tracker = cleanup.tracker.as_mut().expect("tracker");
+    let sent = Command::new("kill")
+        .args(["-INT", &tracker.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(sent.success());
+    assert_eq!(wait(tracker).code(), Some(1));
+    cleanup.tracker = None;
+
+    // The resume adopts X's result and runs Y, which was cut short, again.
+    std::fs::write(d.join("release"), "").expect("write");
+    let runs = run_dirs(d);
+    let id = runs[0].file_name().and_then(|n| n.to_str()).expect("id");
+    let out = in_dir(d)
+        .args(["run", "flow.dip", "-r", id])
+        .output()
+        .expect("resume runs");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(
+        std::fs::read_to_string(d.join("log.txt")).expect("log"),
+        "X\nY\n"
+    );
+    cleanup.group = None;
+}

@@ -203,13 +203,19 @@ impl RunActor {
                         batch.push(*event);
                     }
                     Effect::Emit(event) => batch.push(*event),
-                    Effect::Save(changes) => {
+                    Effect::Save(_) | Effect::SaveInFlight(_) => {
                         let Some(writer) = &writer else { continue };
+                        let (changes, in_flight) = match effect {
+                            Effect::SaveInFlight(changes) => (changes, true),
+                            Effect::Save(changes) => (changes, false),
+                            Effect::Emit(_) => continue,
+                        };
                         after_save = true;
                         let saved = writer
                             .send(Save {
                                 changes,
                                 now: clock.now(),
+                                in_flight,
                             })
                             .await
                             .unwrap_or_else(|e| Err(StoreError::WriterGone(e)));
@@ -476,6 +482,7 @@ impl RunActor {
                         .send(Save {
                             changes: Vec::new(),
                             now,
+                            in_flight: false,
                         })
                         .await
                         .unwrap_or_else(|e| Err(StoreError::WriterGone(e)));

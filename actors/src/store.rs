@@ -350,6 +350,29 @@ impl RunStore {
         &self.cp
     }
 
+    /// [`RunStore::save`] while the current node's attempt is unfinished (the
+    /// engine's `Effect::SaveInFlight`): the save keeps the last save's
+    /// timestamp — the token the attempt's record carries — so that a resume
+    /// still adopts what the attempt finished. With nothing to change, and no
+    /// failed write to repair, nothing is written at all. (Saves through a
+    /// commit log, which tells its records apart by timestamp, take a new one.)
+    pub fn save_in_flight(&mut self, changes: &[Change], now: WallTime) -> std::io::Result<Saved> {
+        if changes.is_empty() && !self.damaged {
+            return Ok(Saved {
+                timestamp: self.cp.timestamp.clone(),
+                to_commit: None,
+            });
+        }
+        if self.commit_log.is_some() {
+            return self.save(changes, now);
+        }
+        for change in changes {
+            self.cp.apply(change);
+        }
+        let timestamp = self.cp.timestamp.clone();
+        self.write(changes, timestamp)
+    }
+
     /// Records `changes` as of `now`: the save's timestamp, and what the
     /// commit log must commit, if saves go through one.
     pub fn save(&mut self, changes: &[Change], now: WallTime) -> std::io::Result<Saved> {
@@ -366,6 +389,12 @@ impl RunStore {
         self.last_save = now;
         let timestamp = now.rfc3339_nanos();
         self.cp.timestamp.clone_from(&timestamp);
+        self.write(changes, timestamp)
+    }
+
+    /// Writes applied `changes` as a journal line stamped `timestamp`, or
+    /// folds the journal into a new snapshot when it is due (or damaged).
+    fn write(&mut self, changes: &[Change], timestamp: String) -> std::io::Result<Saved> {
         let line = journal::record_line(&timestamp, changes);
         let threshold =
             (self.snapshot_len * JOURNAL_TO_SNAPSHOT_RATIO).max(MIN_JOURNAL_BEFORE_COMPACTION);
@@ -554,6 +583,35 @@ mod tests {
             .save(&[Change::CurrentNode { node: "B".into() }], at(2))
             .expect("save after parking");
         assert_eq!(load(dir.path()).expect("load").current_node, "B");
+    }
+
+    #[test]
+    fn a_save_in_flight_keeps_the_last_timestamp_and_writes_only_changes() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut store = new_store(dir.path());
+        let first = store
+            .save(&[Change::CurrentNode { node: "A".into() }], at(1))
+            .expect("save");
+        let journal = dir.path().join(JOURNAL_FILE);
+        let before = std::fs::read_to_string(&journal).expect("journal");
+        // Nothing to change: nothing written, the token stands.
+        let kept = store.save_in_flight(&[], at(2)).expect("save");
+        assert_eq!(kept.timestamp, first.timestamp);
+        assert_eq!(std::fs::read_to_string(&journal).expect("journal"), before);
+        // Changes are written, under the same timestamp, and load back.
+        let change = Change::Context {
+            key: "outcome".into(),
+            value: String::new(),
+        };
+        let kept = store.save_in_flight(&[change], at(3)).expect("save");
+        assert_eq!(kept.timestamp, first.timestamp);
+        let loaded = load(dir.path()).expect("load");
+        assert_eq!(&loaded, store.checkpoint());
+        assert_eq!(loaded.timestamp, first.timestamp);
+        assert_eq!(loaded.context.get("outcome").map(String::as_str), Some(""));
+        // The next ordinary save moves on.
+        let next = store.save(&[], at(4)).expect("save");
+        assert_ne!(next.timestamp, first.timestamp);
     }
 
     #[test]

@@ -9,7 +9,7 @@ use tracker_runtime::clock::WallTime;
 use tracker_runtime::journal::Change;
 
 use crate::commit_log::{CommitError, CommitLog};
-use crate::store::RunStore;
+use crate::store::{RunStore, Saved};
 
 /// Persists one run's checkpoint.
 pub struct CheckpointWriter {
@@ -74,6 +74,20 @@ pub struct Save {
     pub changes: Vec<Change>,
     /// When.
     pub now: WallTime,
+    /// The current node's attempt is unfinished: see
+    /// [`RunStore::save_in_flight`].
+    pub in_flight: bool,
+}
+
+impl Save {
+    /// Carries the save out on `store`.
+    fn apply(&self, store: &mut RunStore) -> std::io::Result<Saved> {
+        if self.in_flight {
+            store.save_in_flight(&self.changes, self.now)
+        } else {
+            store.save(&self.changes, self.now)
+        }
+    }
 }
 
 /// Closes the journal until the next save: the run waits at a human gate.
@@ -115,7 +129,7 @@ impl Handler<Save> for CheckpointWriter {
         if let Some((log, dir)) = self.commit_log.clone() {
             // Written now, durable once the log has committed it with
             // whatever other runs saved meanwhile: no thread waits.
-            let saved = locked(&store, |s| s.save(&msg.changes, msg.now));
+            let saved = locked(&store, |s| msg.apply(s));
             return AtomicResponse::new(Box::pin(
                 async move {
                     let saved = saved?;
@@ -128,15 +142,13 @@ impl Handler<Save> for CheckpointWriter {
             ));
         }
         if !self.blocking {
-            let saved = locked(&store, |s| s.save(&msg.changes, msg.now));
+            let saved = locked(&store, |s| msg.apply(s));
             return AtomicResponse::new(Box::pin(actix::fut::ready(saved.map(|s| s.timestamp))));
         }
         AtomicResponse::new(Box::pin(
             async move {
                 tokio::task::spawn_blocking(move || {
-                    locked(&store, |s| {
-                        s.save(&msg.changes, msg.now).map(|s| s.timestamp)
-                    })
+                    locked(&store, |s| msg.apply(s).map(|s| s.timestamp))
                 })
                 .await
                 .unwrap_or_else(|e| Err(StoreError::TaskFailed(e)))

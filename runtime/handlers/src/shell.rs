@@ -344,17 +344,24 @@ async fn adopt(cmd: &ShellCommand) -> Result<Option<ShellOutput>, ShellError> {
         return Ok(None);
     }
     let deadline = tokio::time::Instant::now() + cmd.timeout;
+    // A run cancelled while it waits here ends the adopted command, as it
+    // would end one it started (checked alive at each poll).
+    let mut guard: Option<GroupGuard> = None;
     // The attempt may still be running: its shell is still there.
     while record.exit.is_none() {
         let Some(shell) = live_shell(cmd, &record) else {
             break;
         };
+        guard.get_or_insert_with(|| GroupGuard::new(u32::try_from(shell).unwrap_or(0)));
         if tokio::time::Instant::now() >= deadline {
             let _ = killpg(Pid::from_raw(shell), Signal::SIGKILL);
             return Err(ShellError::TimedOut(cmd.timeout));
         }
         tokio::time::sleep(ADOPT_POLL).await;
         record = read_record(dir).unwrap_or_default();
+    }
+    if let Some(guard) = guard {
+        guard.disarm();
     }
     // Read again: the shell may have recorded its end and exited between the
     // last read and the look for it.

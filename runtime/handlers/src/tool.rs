@@ -81,21 +81,40 @@ async fn run_tool(task: NodeTask, env: HandlerEnv) -> Result<Outcome, HandlerErr
         n => n,
     };
     let output_limit = tool.output_limit.unwrap_or(DEFAULT_OUTPUT_LIMIT).min(cap);
+    // Without a checkpoint (a child run's node) nothing can resume this
+    // attempt: its files go to a private directory of its own, removed after
+    // it, not to the node's directory, which other runs of the same child
+    // workflow share (`<workdir>/<node>`).
+    let scratch = if env.resume_token.is_empty() {
+        Some(
+            tempfile::Builder::new()
+                .prefix("tracker-attempt-")
+                .tempdir()
+                .map_err(|e| {
+                    command_error(format!(
+                        "tool node {id:?}: cannot make a directory for the command's output: {e}"
+                    ))
+                })?,
+        )
+    } else {
+        None
+    };
     let node_dir = env.node_dir(&task);
+    let attempt_dir = match &scratch {
+        Some(dir) => dir.path().join(".inflight"),
+        None => node_dir.join(".inflight"),
+    };
     let cmd = ShellCommand {
         script: command,
         cwd: env.workdir.clone(),
         env: tool_environment(&task, &env),
         timeout,
-        attempt_dir: node_dir.join(".inflight"),
+        attempt_dir,
         token: env.resume_token.clone(),
         output_limit,
     };
     let ran = shell::run(&cmd).await;
-    if cmd.token.is_empty() {
-        // Without a checkpoint nothing can resume this attempt: keep no copy.
-        let _ = std::fs::remove_dir_all(&cmd.attempt_dir);
-    }
+    drop(scratch);
     let output = ran.map_err(|e| match e {
         ShellError::TimedOut(d) => command_error(format!(
             "tool node {id:?}: command timed out after {}",

@@ -79,6 +79,13 @@ pub enum Effect {
     /// Persist these checkpoint changes, then publish `checkpoint_saved` (or
     /// `checkpoint_failed`). Only appended when checkpointing is on.
     Save(Vec<Change>),
+    /// [`Effect::Save`] with the current node's attempt cut short, not used
+    /// (the run was cancelled): the attempt is still the one a resume must
+    /// recognise, so a save with nothing to change writes
+    /// nothing and leaves the attempt's token (the last save's timestamp) as
+    /// it was. A resume then adopts what the attempt finished — a tool
+    /// command that ended as the run was stopped is not run again.
+    SaveInFlight(Vec<Change>),
 }
 
 /// What the driver does next.
@@ -420,7 +427,7 @@ impl Engine {
     pub fn cancel(&mut self, out: &mut Vec<Effect>) -> RunEnd {
         let during_backoff = self.retry.take().is_some();
         self.pending = None;
-        self.save(out);
+        self.save_in_flight(out);
         let (message, error) = if during_backoff {
             (
                 "pipeline cancelled during retry backoff",
@@ -603,6 +610,23 @@ impl Engine {
 
     /// Asks the driver to persist what changed since the last save.
     fn save(&mut self, out: &mut Vec<Effect>) {
+        let changes = self.changes();
+        if self.checkpointing {
+            out.push(Effect::Save(changes));
+        }
+    }
+
+    /// A save while the current node's attempt is unfinished (see
+    /// [`Effect::SaveInFlight`]).
+    fn save_in_flight(&mut self, out: &mut Vec<Effect>) {
+        let changes = self.changes();
+        if self.checkpointing {
+            out.push(Effect::SaveInFlight(changes));
+        }
+    }
+
+    /// What changed since the last save.
+    fn changes(&mut self) -> Vec<Change> {
         let mut changes = self.record.take_changes();
         changes.extend(
             self.ctx
@@ -610,9 +634,7 @@ impl Engine {
                 .into_iter()
                 .map(|(key, value)| Change::Context { key, value }),
         );
-        if self.checkpointing {
-            out.push(Effect::Save(changes));
-        }
+        changes
     }
 
     /// The run snapshot for `pipeline_started`.

@@ -106,7 +106,7 @@ fn drive(
     for effect in out {
         match effect {
             Effect::Emit(e) => events.push(*e),
-            Effect::Save(changes) => saves.push(changes),
+            Effect::Save(changes) | Effect::SaveInFlight(changes) => saves.push(changes),
         }
     }
     Run {
@@ -595,5 +595,7 @@ fn cancelling_saves_and_fails() {
     let end = engine.cancel(&mut out);
     assert_eq!(end.result.map(|r| r.status), Some(TerminalStatus::Fail));
     assert!(matches!(out.last(), Some(Effect::Emit(e)) if e.kind == EventKind::PipelineFailed));
-    assert!(out.iter().any(|e| matches!(e, Effect::Save(_))));
+    // The attempt under way keeps its token: a resume adopts what it did.
+    assert!(out.iter().any(|e| matches!(e, Effect::SaveInFlight(_))));
+    assert!(!out.iter().any(|e| matches!(e, Effect::Save(_))));
 }
