@@ -458,7 +458,7 @@ fn a_service_stopped_by_sigterm_keeps_its_runs_for_the_next_one() {
     let mut follower = service
         .client(&["logs", "-f", &id])
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(Stdio::piped())
         .spawn()
         .expect("a follower");
     // It is connected once it has printed the run's first event.
@@ -479,7 +479,19 @@ fn a_service_stopped_by_sigterm_keeps_its_runs_for_the_next_one() {
     // The follower's stream ends with the run's cancellation.
     let rest: Vec<String> = follower_lines.map_while(Result::ok).collect();
     assert!(rest.iter().any(|l| l.contains("pipeline")), "{rest:?}");
-    follower.wait().expect("the follower is let go");
+    // And it says the run was cut short, not ended, with exit 1: the stream
+    // told it so before the service went.
+    let mut said = String::new();
+    std::io::Read::read_to_string(&mut follower.stderr.take().expect("stderr"), &mut said)
+        .expect("stderr");
+    let status = follower.wait().expect("the follower is let go");
+    assert_eq!(status.code(), Some(1), "{said}");
+    assert!(
+        said.contains(&format!(
+            "the service stopped before run {id} ended; the next service resumes it"
+        )),
+        "{said}"
+    );
     drop(service);
 
     // The next service resumes the run; it waits at its gate again.
@@ -493,6 +505,38 @@ fn a_service_stopped_by_sigterm_keeps_its_runs_for_the_next_one() {
     service.follow_to_completion(&id);
     let ledger = std::fs::read_to_string(dir.path().join("ledger.txt")).expect("ledger");
     assert_eq!(ledger, "before\nafter\n", "every side effect once");
+}
+
+#[test]
+fn clients_writing_to_a_closed_pipe_exit_quietly() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(dir.path().join("gated.dip"), GATED).expect("pipeline");
+    let service = Service::start(dir.path());
+    let id = service.submit("gated.dip");
+    for args in [
+        &["ps"][..],
+        &["ps", "-a", "--json"],
+        &["submit", "gated.dip"],
+        &["logs", &id],
+        &["cancel", &id],
+    ] {
+        // The reader is gone before the client writes: `tracker ps | true`.
+        let (read, write) = nix::unistd::pipe().expect("pipe");
+        drop(read);
+        let out = service
+            .client(args)
+            .stdout(Stdio::from(write))
+            .stderr(Stdio::piped())
+            .output()
+            .expect("client");
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{args:?}: {}",
+            text(&out.stderr)
+        );
+        assert!(out.stderr.is_empty(), "{args:?}: {}", text(&out.stderr));
+    }
 }
 
 #[test]

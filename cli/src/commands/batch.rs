@@ -102,7 +102,9 @@ pub(super) fn run(args: &RunArgs, cwd: &Path, workdir: PathBuf, root: &Path) -> 
             ..
         } = ready;
         if !args.json {
-            println!(
+            // A reader gone from stdout does not stop the runs.
+            let _ = writeln!(
+                std::io::stdout(),
                 "tracker: running {} (run {}, {})",
                 dippin::diagnostic::printable_line(&display),
                 dir.id(),

@@ -22,6 +22,15 @@ use tracker_runtime::llm::{ErrorKind, Message, Request};
 use crate::args::DoctorArgs;
 use crate::exit;
 
+/// Prints a line of the report; a reader gone from stdout (`| head`) ends
+/// nothing: the checks are cheap, and their exit status still counts.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
 /// The model each provider is probed with (cheap ones, as the reference).
 fn probe_model(provider: &str) -> &'static str {
     match provider {
@@ -44,19 +53,19 @@ struct Report {
 impl Report {
     fn pass(&mut self, text: String) {
         self.passed += 1;
-        println!("  ✓ {}", printable_line(&text));
+        say!("  ✓ {}", printable_line(&text));
     }
 
     fn warn(&mut self, text: String, hint: &str) {
         self.warnings += 1;
-        println!("  ⚠ {}", printable_line(&text));
-        println!("    → {}", printable_line(hint));
+        say!("  ⚠ {}", printable_line(&text));
+        say!("    → {}", printable_line(hint));
     }
 
     fn fail(&mut self, text: String, hint: &str) {
         self.failures += 1;
-        println!("  ✗ {}", printable_line(&text));
-        println!("    → {}", printable_line(hint));
+        say!("  ✗ {}", printable_line(&text));
+        say!("    → {}", printable_line(hint));
     }
 }
 
@@ -69,7 +78,7 @@ pub fn run(args: &DoctorArgs) -> Result<u8> {
         .map_or_else(|| cwd.clone(), |w| cwd.join(w));
     let mut report = Report::default();
 
-    println!("Environment");
+    say!("Environment");
     for name in ["TRACKER_PASS_ENV", "TRACKER_PASS_API_KEYS"] {
         if std::env::var_os(name).is_some() {
             report.warn(
@@ -95,13 +104,13 @@ pub fn run(args: &DoctorArgs) -> Result<u8> {
         }
     };
 
-    println!("LLM providers");
+    say!("LLM providers");
     check_providers(&env, !args.no_probe, &mut report);
 
-    println!("Working directory");
+    say!("Working directory");
     check_workdir(&workdir, &env, &mut report);
 
-    println!("Optional binaries");
+    say!("Optional binaries");
     if which("git", &env) {
         report.pass("git found".to_string());
     } else {
@@ -111,9 +120,11 @@ pub fn run(args: &DoctorArgs) -> Result<u8> {
         );
     }
 
-    println!(
+    say!(
         "\n{} passed, {} warnings, {} failures",
-        report.passed, report.warnings, report.failures
+        report.passed,
+        report.warnings,
+        report.failures
     );
     Ok(if report.failures > 0 {
         exit::FAILURE

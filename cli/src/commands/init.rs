@@ -29,7 +29,7 @@ pub fn run(args: &InitArgs) -> Result<u8> {
     };
     let path = PathBuf::from(format!("{name}.dip"));
     match create_new(&path, builtin.source) {
-        Ok(()) => println!("wrote {}", path.display()),
+        Ok(()) => writeln!(std::io::stdout(), "wrote {}", path.display())?,
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
             bail!("{} already exists; not overwriting it", path.display())
         }
@@ -40,14 +40,21 @@ pub fn run(args: &InitArgs) -> Result<u8> {
     if let Some(tests) = builtin.tests {
         let path = PathBuf::from(format!("{name}.test.json"));
         match create_new(&path, tests) {
-            Ok(()) => println!("wrote {}", path.display()),
+            Ok(()) => writeln!(std::io::stdout(), "wrote {}", path.display())?,
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                println!("kept {}: it exists already", path.display());
+                writeln!(
+                    std::io::stdout(),
+                    "kept {}: it exists already",
+                    path.display()
+                )?;
             }
             Err(e) => bail!("cannot create {}: {e}", path.display()),
         }
     }
-    println!("Next: edit it, then run it with `tracker {name}` (or `tracker {name} --provider stub` offline)");
+    writeln!(
+        std::io::stdout(),
+        "Next: edit it, then run it with `tracker {name}` (or `tracker {name} --provider stub` offline)"
+    )?;
     Ok(exit::OK)
 }
 

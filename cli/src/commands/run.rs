@@ -105,7 +105,9 @@ pub fn run(args: &RunArgs) -> Result<u8> {
     };
     let run_id = run_dir.id().to_string();
     if !args.json {
-        println!(
+        // A reader gone from stdout does not stop the run.
+        let _ = writeln!(
+            std::io::stdout(),
             "tracker: {} {} (run {run_id}, {})",
             if resume.is_some() {
                 "resuming"

@@ -2,6 +2,8 @@
 //! agent node. The session delivers it as a `[STEERING]` user message before
 //! its next LLM call (see `tracker_runtime::agent::steering`).
 
+use std::io::Write;
+
 use anyhow::{anyhow, bail, Result};
 use tracker_runtime::agent::steering::{SteeringDir, STEERING_DIR};
 
@@ -67,10 +69,11 @@ pub fn run(args: &SteerArgs) -> Result<u8> {
             steering.path().display()
         )
     })?;
-    println!(
+    writeln!(
+        std::io::stdout(),
         "queued for {node} in run {}: {}",
         args.run_id,
         path.display()
-    );
+    )?;
     Ok(exit::OK)
 }

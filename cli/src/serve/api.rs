@@ -350,7 +350,14 @@ async fn events(
 ) -> Result<Response, ApiError> {
     let Query(from) = query.map_err(|e| ApiError::Invalid(format!("from: {}", e.body_text())))?;
     let run = find(&api, &id)?;
-    Ok(stream(Arc::clone(&run.events), from))
+    // A run the service's stop cut short ends its stream saying so, before
+    // the service goes: a follower cannot ask afterwards.
+    let stopped = Arc::clone(&run);
+    Ok(stream(
+        Arc::clone(&run.events),
+        from,
+        Some(Box::new(move || stopped.stopped_by_service())),
+    ))
 }
 
 async fn all_events(
@@ -358,14 +365,30 @@ async fn all_events(
     query: Result<Query<From>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
     let Query(from) = query.map_err(|e| ApiError::Invalid(format!("from: {}", e.body_text())))?;
-    Ok(stream(Arc::clone(&api.shared.all_events), from))
+    Ok(stream(Arc::clone(&api.shared.all_events), from, None))
 }
 
+/// The SSE event type that ends a run's stream when the service's stop cut
+/// the run short (the next service resumes it); its data is a sentence
+/// saying so.
+pub const SERVICE_STOPPED_EVENT: &str = "service_stopped";
+
+/// Whether a stream's run was stopped by the service, asked when its log
+/// closes.
+type StoppedByService = Box<dyn Fn() -> bool + Send + Sync>;
+
 /// `log` as server-sent events from `from.from`, each with its offset as its
-/// id; following it until it closes when `from.follow`.
-fn stream(log: Arc<EventLog>, From { from, follow }: From) -> Response {
+/// id; following it until it closes when `from.follow`, and then, if
+/// `stopped` says the service's stop closed it, a [`SERVICE_STOPPED_EVENT`].
+fn stream(
+    log: Arc<EventLog>,
+    From { from, follow }: From,
+    stopped: Option<StoppedByService>,
+) -> Response {
+    let stopped = stopped.map(Arc::new);
     let stream = futures_util::stream::unfold(Some(from), move |next| {
         let log = Arc::clone(&log);
+        let stopped = stopped.clone();
         async move {
             let offset = next?;
             let slice = if follow {
@@ -375,12 +398,17 @@ fn stream(log: Arc<EventLog>, From { from, follow }: From) -> Response {
             };
             let start = slice.start;
             let count = slice.lines.len();
-            let events: Vec<Result<Event, Infallible>> = slice
+            let mut events: Vec<Result<Event, Infallible>> = slice
                 .lines
                 .iter()
                 .enumerate()
                 .map(|(i, line)| Ok(Event::default().id((start + i).to_string()).data(&**line)))
                 .collect();
+            if follow && slice.closed && stopped.is_some_and(|stopped| stopped()) {
+                events.push(Ok(Event::default().event(SERVICE_STOPPED_EVENT).data(
+                    "the service stopped before the run ended; the next service resumes it",
+                )));
+            }
             let next = if slice.closed || !follow {
                 None
             } else {

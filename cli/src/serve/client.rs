@@ -11,6 +11,7 @@ use tracker_handlers::human::{GateAnswer, GateMode, GateRequest};
 use tracker_handlers::questions::Question;
 use tracker_runtime::event::PipelineEvent;
 
+use super::api::SERVICE_STOPPED_EVENT;
 use super::socket;
 use crate::args::{AnswerArgs, CancelArgs, LogsArgs, PsArgs, SubmitArgs};
 use crate::exit;
@@ -80,18 +81,22 @@ impl Client {
     }
 
     /// Whether run `id`'s followed stream was cut short by the service
-    /// stopping (the next service resumes the run), said on stderr if so.
-    /// `saw_end`: the stream carried the run's end (a run the stop cancelled
-    /// ends as cancelled, yet is resumed).
-    async fn was_cut(&self, id: &str, saw_end: bool) -> bool {
-        let cut = match self.get(&format!("/v1/runs/{id}")).await {
-            Ok(run) => {
-                run["stopped_by_service"] == Value::Bool(true)
-                    || (!saw_end && matches!(run["status"].as_str(), Some("queued" | "running")))
-            }
-            // Gone already: only a stream with no end in it was cut.
-            Err(_) => !saw_end,
-        };
+    /// stopping (the next service resumes the run), said on stderr if so:
+    /// the stream said so, or, for a service that did not, the service
+    /// does when asked. (A run the stop cancelled ends as cancelled, yet is
+    /// resumed.)
+    async fn was_cut(&self, id: &str, followed: &Followed) -> bool {
+        let saw_end = followed.status.is_some();
+        let cut = followed.stopped_by_service
+            || match self.get(&format!("/v1/runs/{id}")).await {
+                Ok(run) => {
+                    run["stopped_by_service"] == Value::Bool(true)
+                        || (!saw_end
+                            && matches!(run["status"].as_str(), Some("queued" | "running")))
+                }
+                // Gone already: only a stream with no end in it was cut.
+                Err(_) => !saw_end,
+            };
         if cut {
             eprintln!(
                 "error: the service stopped before run {id} ended; the next service resumes \
@@ -103,8 +108,9 @@ impl Client {
 
     /// Prints run `id`'s events from `from` as console lines (NDJSON with
     /// `json`), until it ends (with `follow`) or until those there now are
-    /// printed; returns the run's terminal status when it saw the end.
-    async fn follow(&self, id: &str, follow: bool, json: bool) -> Result<Option<String>> {
+    /// printed; returns the run's terminal status when it saw the end, and
+    /// whether the stream said the service's stop cut the run short.
+    async fn follow(&self, id: &str, follow: bool, json: bool) -> Result<Followed> {
         let path = format!("/v1/runs/{id}/events?from=0&follow={follow}");
         let mut response = self
             .http
@@ -124,21 +130,33 @@ impl Client {
         // Bytes until an event is whole: a character may be split across
         // chunks.
         let mut pending: Vec<u8> = Vec::new();
-        let mut status = None;
-        while let Some(chunk) = response
-            .chunk()
-            .await
-            .map_err(|e| anyhow!("event stream: {e}"))?
-        {
+        let mut followed = Followed::default();
+        loop {
+            let chunk = match response.chunk().await {
+                Ok(Some(chunk)) => chunk,
+                Ok(None) => break,
+                // The service went away mid-stream (killed, say).
+                Err(e) => bail!(
+                    "the connection to the service closed before run {id} ended ({e}); if the \
+                     service stopped, the next one resumes the run (`tracker logs -f {id}` then)"
+                ),
+            };
             pending.extend_from_slice(&chunk);
             while let Some(end) = pending.windows(2).position(|w| w == b"\n\n") {
                 let bytes: Vec<u8> = pending.drain(..end + 2).collect();
                 let event = String::from_utf8_lossy(&bytes);
+                if event
+                    .lines()
+                    .any(|l| l.strip_prefix("event:").map(str::trim) == Some(SERVICE_STOPPED_EVENT))
+                {
+                    followed.stopped_by_service = true;
+                    continue;
+                }
                 for data in event.lines().filter_map(|l| l.strip_prefix("data:")) {
                     let line = data.strip_prefix(' ').unwrap_or(data);
                     if let Ok(parsed) = PipelineEvent::from_line(line) {
                         if let Some(s) = &parsed.terminal_status {
-                            status = Some(s.clone());
+                            followed.status = Some(s.clone());
                         }
                         let shown = if json {
                             parsed.to_ndjson_line()
@@ -148,13 +166,23 @@ impl Client {
                             continue;
                         };
                         let mut out = std::io::stdout().lock();
-                        let _ = writeln!(out, "{shown}");
+                        // The reader gone (`| head`), following is pointless.
+                        writeln!(out, "{shown}")?;
                     }
                 }
             }
         }
-        Ok(status)
+        Ok(followed)
     }
+}
+
+/// What following a run's stream saw.
+#[derive(Debug, Default)]
+struct Followed {
+    /// The run's terminal status, when its end was in the stream.
+    status: Option<String>,
+    /// The stream ended saying the service's stop cut the run short.
+    stopped_by_service: bool,
 }
 
 /// The run directories of the service's runs, as it lists them (for the
@@ -332,15 +360,15 @@ pub fn submit(args: &SubmitArgs) -> Result<u8> {
             .as_str()
             .ok_or_else(|| anyhow!("the service gave no run id"))?
             .to_string();
-        println!("{id}");
+        writeln!(std::io::stdout(), "{id}")?;
         if !args.wait {
             return Ok(exit::OK);
         }
-        let status = client.follow(&id, true, args.json).await?;
-        Ok(match status.as_deref() {
-            Some("success" | "validation_overridden") => exit::OK,
-            status => {
-                client.was_cut(&id, status.is_some()).await;
+        let followed = client.follow(&id, true, args.json).await?;
+        Ok(match followed.status.as_deref() {
+            Some("success" | "validation_overridden") if !followed.stopped_by_service => exit::OK,
+            _ => {
+                client.was_cut(&id, &followed).await;
                 exit::FAILURE
             }
         })
@@ -358,13 +386,16 @@ pub fn ps(args: &PsArgs) -> Result<u8> {
             .filter(|r| args.all || matches!(r["status"].as_str(), Some("queued" | "running")))
             .collect();
         if args.json {
-            println!("{}", Value::Array(shown.into_iter().cloned().collect()));
+            let shown = Value::Array(shown.into_iter().cloned().collect());
+            writeln!(std::io::stdout(), "{shown}")?;
             return Ok(exit::OK);
         }
-        println!(
+        let mut out = std::io::stdout().lock();
+        writeln!(
+            out,
             "{:<14} {:<24} {:<22} {:>7}  GATE",
             "RUN ID", "WORKFLOW", "STATUS", "EVENTS"
-        );
+        )?;
         for run in shown {
             let text = |key: &str| {
                 dippin::diagnostic::printable_line(run[key].as_str().unwrap_or("")).into_owned()
@@ -375,13 +406,14 @@ pub fn ps(args: &PsArgs) -> Result<u8> {
             } else {
                 ""
             };
-            println!(
+            writeln!(
+                out,
                 "{:<14} {:<24} {:<22} {:>7}  {gate}",
                 text("run_id"),
                 text("workflow"),
                 text("status"),
                 run["events"].as_u64().unwrap_or(0)
-            );
+            )?;
         }
         Ok(exit::OK)
     })
@@ -391,10 +423,13 @@ pub fn ps(args: &PsArgs) -> Result<u8> {
 pub fn logs(args: &LogsArgs) -> Result<u8> {
     block_on(async {
         let client = Client::new(args.socket.as_deref())?;
-        let status = client.follow(&args.run, args.follow, args.json).await?;
-        let ended_well = matches!(status.as_deref(), Some("success" | "validation_overridden"));
+        let followed = client.follow(&args.run, args.follow, args.json).await?;
+        let ended_well = matches!(
+            followed.status.as_deref(),
+            Some("success" | "validation_overridden")
+        ) && !followed.stopped_by_service;
         Ok(
-            if args.follow && !ended_well && client.was_cut(&args.run, status.is_some()).await {
+            if args.follow && !ended_well && client.was_cut(&args.run, &followed).await {
                 exit::FAILURE
             } else {
                 exit::OK
@@ -413,7 +448,12 @@ pub fn answer(args: &AnswerArgs) -> Result<u8> {
                 &json!({ "answer": args.answer, "answers": args.answers }),
             )
             .await?;
-        println!("answered gate {} of run {}", args.node, args.run);
+        writeln!(
+            std::io::stdout(),
+            "answered gate {} of run {}",
+            args.node,
+            args.run
+        )?;
         Ok(exit::OK)
     })
 }
@@ -426,9 +466,9 @@ pub fn cancel(args: &CancelArgs) -> Result<u8> {
             .post(&format!("/v1/runs/{}/cancel", args.run), &json!({}))
             .await?;
         if answer["cancelled"].as_bool() == Some(true) {
-            println!("cancelling run {}", args.run);
+            writeln!(std::io::stdout(), "cancelling run {}", args.run)?;
         } else {
-            println!("run {} had already ended", args.run);
+            writeln!(std::io::stdout(), "run {} had already ended", args.run)?;
         }
         Ok(exit::OK)
     })
