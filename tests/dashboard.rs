@@ -338,13 +338,31 @@ fn tracker_dash_attached_to_a_service_shows_its_runs_and_cancels_one() {
         &format!("dash --service --socket '{}'", service.socket.display()),
     );
     pane.wait_for_all(&["1 waiting at a gate", &id]);
+    // `:submit` finds a pipeline as `tracker submit` does: `gated` is
+    // `./gated.dip`.
+    pane.keys(&[":"]);
+    pane.keys(&["-l", "submit gated"]);
+    pane.keys(&["Enter"]);
+    pane.wait_for_all(&["submitted gated as", "2 waiting at a gate"]);
     // `x` cancels the selected run through the service.
     pane.keys(&["x"]);
-    assert_ne!(service.wait_for_end(&id), "success");
-    pane.wait_for("0 waiting at a gate");
+    pane.wait_for("1 waiting at a gate");
     pane.keys(&["q"]);
     let (code, sane) = pane.ended();
     assert_eq!((code, sane), (0, true));
+    // Whichever run `x` took (the newest is selected), one ended otherwise
+    // than well.
+    let (_, listed) = service.http("GET", "/v1/runs", None);
+    let ended: Vec<String> = listed["runs"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|run| run["status"] != "running")
+        .map(|run| run["status"].to_string())
+        .collect();
+    assert_eq!(ended.len(), 1, "{ended:?}");
+    assert!(!ended[0].contains("success"), "{ended:?}");
 }
 
 #[test]

@@ -17,7 +17,7 @@ use tracker_handlers::human::{GateAnswer, GateRequest};
 
 use crate::args::DashArgs;
 use crate::dashboard::app::{enter, read_keys, Msg, Restore};
-use crate::dashboard::board::{draw_many, Board};
+use crate::dashboard::board::{draw_many, Board, RunStatus};
 use crate::dashboard::many::{Action, BoardUi};
 use crate::exit;
 use crate::serve::client;
@@ -135,7 +135,7 @@ pub fn show<B: ratatui::backend::Backend>(
         };
         if ticked && ask_now {
             if let Some(id) = ui.wants_gate(&board) {
-                offer_gates(&source, &mut ui, &id);
+                offer_gates(&source, &mut ui, &id, &board);
             }
         }
         let key = match msg {
@@ -162,7 +162,7 @@ pub fn show<B: ratatui::backend::Backend>(
                 }
                 return Ok(());
             }
-            Action::Opened(id) => offer_gates(&source, &mut ui, &id),
+            Action::Opened(id) => offer_gates(&source, &mut ui, &id, &board),
             action => act(&mut source, &mut ui, action, cwd),
         }
     }
@@ -176,7 +176,7 @@ const LIST_EVERY: u64 = 4;
 const GATES_EVERY: u64 = 8;
 
 /// Shows the open run's waiting gate, if it has one.
-fn offer_gates(source: &Source, ui: &mut BoardUi, id: &str) {
+fn offer_gates(source: &Source, ui: &mut BoardUi, id: &str, board: &Board) {
     match source {
         Source::Service(socket) => match client::waiting_gates(socket.as_deref(), id) {
             Ok(gates) => {
@@ -192,7 +192,14 @@ fn offer_gates(source: &Source, ui: &mut BoardUi, id: &str) {
             }
         }
         Source::Directory { .. } => {
-            ui.flash("a run's gates are answered where it runs (or attach with --service)");
+            // Said of a run that waits at a gate, not of every run opened.
+            let waits = board
+                .runs
+                .iter()
+                .any(|r| r.view.run_id == id && r.status() == RunStatus::Waiting);
+            if waits {
+                ui.flash("its gate is answered where it runs (or attach with --service)");
+            }
         }
     }
 }
@@ -241,11 +248,13 @@ fn act(source: &mut Source, ui: &mut BoardUi, action: Action, cwd: &Path) {
                 Action::Resume(id) => {
                     client::resume_run(socket, &id).map(|new| format!("resumed {id} as {new}"))
                 }
-                Action::Submit { file, provider } => {
-                    let path = cwd.join(&file);
-                    client::submit_file(socket, &path, cwd, provider.as_deref())
-                        .map(|id| format!("submitted {file} as {id}"))
-                }
+                Action::Submit { file, provider } => client::submit_file(
+                    socket,
+                    std::ffi::OsStr::new(&file),
+                    cwd,
+                    provider.as_deref(),
+                )
+                .map(|id| format!("submitted {file} as {id}")),
                 Action::Answer { run, node, answer } => {
                     client::answer_gate(socket, &run, &node, &answer)
                         .map(|()| format!("answered {node} of {run}"))
@@ -254,7 +263,18 @@ fn act(source: &mut Source, ui: &mut BoardUi, action: Action, cwd: &Path) {
             }
         }
     };
-    ui.flash(said.unwrap_or_else(|e: anyhow::Error| e.to_string()));
+    ui.flash(said.unwrap_or_else(|e: anyhow::Error| one_line(&e.to_string())));
+}
+
+/// An error for the one-row flash: its first line, and how many more there
+/// are (a pipeline's diagnostics, one per line).
+fn one_line(error: &str) -> String {
+    let mut lines = error.lines().filter(|l| !l.trim().is_empty());
+    let first = lines.next().unwrap_or_default().to_string();
+    match lines.count() {
+        0 => first,
+        more => format!("{first} (and {more} more; `tracker validate` shows all)"),
+    }
 }
 
 /// Whether `event` changed something the board shows. Reading the runs is

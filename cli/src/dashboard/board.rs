@@ -31,7 +31,10 @@ pub struct WatchedRun {
     /// How far it has been read.
     read: u64,
     /// A line not yet ended when last read.
-    partial: String,
+    partial: Vec<u8>,
+    /// The line being read is longer than [`LONGEST_LINE`]: it is skipped to
+    /// its end.
+    skipping: bool,
     /// Whether a process holds it now.
     pub live: bool,
     /// When it was first seen (its directory's time): the board's order.
@@ -51,6 +54,14 @@ pub struct WatchedRun {
 /// How long an ended run whose `owner` file changed is read from its live
 /// log, for the resume to show there.
 const RESUME_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// The most of a log read in one look: a long log is caught up with over
+/// several ticks, in memory bounded whatever its size.
+const READ_PER_LOOK: u64 = 4 << 20;
+
+/// The longest line kept to the end: no event is this long (a tool's kept
+/// output is 64 KiB), so a longer one is no event, and is skipped.
+const LONGEST_LINE: usize = 4 << 20;
 
 /// How long a run seen without its pipeline is looked at again for it: one
 /// whose pipeline cannot be loaded is not loaded again at every tick.
@@ -151,7 +162,8 @@ impl WatchedRun {
             dir,
             view,
             read: 0,
-            partial: String::new(),
+            partial: Vec::new(),
+            skipping: false,
             live: false,
             own: false,
             plan_until,
@@ -175,6 +187,7 @@ impl WatchedRun {
                 self.source = PathBuf::new();
                 self.read = 0;
                 self.partial.clear();
+                self.skipping = false;
             }
         }
         let copy = self.dir.join(tracker_actors::activity::ACTIVITY_FILE);
@@ -223,7 +236,10 @@ impl WatchedRun {
             (false, true) => copy,
             (_, false) => live_log(),
         };
-        let Ok(mut file) = std::fs::File::open(&path) else {
+        // Only a regular file, never followed through a link, and opened
+        // without waiting: a FIFO planted in a run directory must not hang
+        // the board.
+        let Ok(mut file) = tracker_runtime::private_files::open(&path) else {
             return;
         };
         let Ok(len) = file.metadata().map(|m| m.len()) else {
@@ -238,24 +254,39 @@ impl WatchedRun {
             }
             self.read = 0;
             self.partial.clear();
+            self.skipping = false;
         }
         if len == self.read || file.seek(SeekFrom::Start(self.read)).is_err() {
             return;
         }
-        let mut added = String::new();
-        if file.read_to_string(&mut added).is_err() {
+        let mut added = Vec::new();
+        if file.take(READ_PER_LOOK).read_to_end(&mut added).is_err() {
             return;
         }
         self.read += added.len() as u64;
-        self.partial.push_str(&added);
-        let complete = match self.partial.rfind('\n') {
-            Some(end) => self.partial.drain(..=end).collect::<String>(),
-            None => return,
-        };
-        for line in complete.lines() {
-            if let Ok(event) = PipelineEvent::from_line(line) {
+        let mut lines = added.split_inclusive(|b| *b == b'\n').peekable();
+        while let Some(piece) = lines.next() {
+            let ended = piece.ends_with(b"\n");
+            if self.skipping {
+                self.skipping = !ended;
+                continue;
+            }
+            self.partial.extend_from_slice(piece);
+            if !ended {
+                // The last piece, not ended yet: kept for the next look,
+                // unless it is already longer than any event.
+                debug_assert!(lines.peek().is_none());
+                if self.partial.len() > LONGEST_LINE {
+                    self.partial.clear();
+                    self.skipping = true;
+                }
+                break;
+            }
+            let line = String::from_utf8_lossy(&self.partial);
+            if let Ok(event) = PipelineEvent::from_line(line.trim_end_matches('\n')) {
                 self.view.apply(&event);
             }
+            self.partial.clear();
         }
     }
 
@@ -347,7 +378,8 @@ fn owner_time(dir: &Path) -> Option<std::time::SystemTime> {
 
 /// Whether the process named in the run's `owner` file is alive.
 fn owner_alive(dir: &Path) -> bool {
-    std::fs::read_to_string(dir.join(tracker_actors::run_lock::OWNER_FILE))
+    // Without waiting: a FIFO in its place must not hang the board.
+    tracker_runtime::private_files::read_to_string(&dir.join(tracker_actors::run_lock::OWNER_FILE))
         .ok()
         .and_then(|pid| pid.trim().parse::<u32>().ok())
         .is_some_and(|pid| pid != std::process::id() && Path::new(&format!("/proc/{pid}")).exists())
@@ -501,8 +533,10 @@ fn draw_table(
     );
     if visible.is_empty() {
         lines.push(Line::styled(
-            if board.runs.is_empty() {
+            if board.runs.is_empty() && board.root.is_some() {
                 "  no runs recorded here yet"
+            } else if board.runs.is_empty() {
+                "  the service has no runs yet (`:submit FILE` starts one)"
             } else {
                 "  no run matches the filter"
             },

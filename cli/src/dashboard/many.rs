@@ -296,7 +296,7 @@ impl BoardUi {
             KeyCode::Enter => {
                 if let Some(run) = visible.get(row).map(|i| &board.runs[*i]) {
                     self.selected = Some(run.dir.clone());
-                    self.open = Some((run.dir.clone(), Ui::default()));
+                    self.open = Some((run.dir.clone(), Ui::on_board()));
                     self.dismissed.clear();
                     return Action::Opened(run.view.run_id.clone());
                 }

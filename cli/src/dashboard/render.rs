@@ -50,7 +50,7 @@ pub fn draw(frame: &mut Frame<'_>, view: &RunView, ui: &Ui) {
     draw_log(frame, view, ui, columns[1], &shown, &matches);
     frame.render_widget(Paragraph::new(status_bar(view, ui, matches.len())), rows[2]);
     if ui.help {
-        draw_help(frame, frame.area());
+        draw_help(frame, frame.area(), ui.on_board);
     }
 }
 
@@ -374,7 +374,9 @@ fn status_bar(view: &RunView, ui: &Ui, matches: usize) -> Line<'static> {
     }
     if let Some(search) = &ui.search {
         let count = matches;
-        let at = search.current.map_or(0, |c| c + 1);
+        // The match kept from before a filter change may be past the
+        // matches the filter leaves.
+        let at = search.current.map_or(0, |c| c + 1).min(count);
         spans.push(Span::styled(
             format!("[/{} {at}/{count}] ", printable_line(&search.query)),
             Style::default().fg(Color::Cyan),
@@ -393,7 +395,14 @@ fn status_bar(view: &RunView, ui: &Ui, matches: usize) -> Line<'static> {
     Line::from(spans)
 }
 
-fn draw_help(frame: &mut Frame<'_>, area: Rect) {
+/// The keys, in an overlay; `on_board`: the run was opened from a board,
+/// whose `q` leaves it going.
+fn draw_help(frame: &mut Frame<'_>, area: Rect, on_board: bool) {
+    let quit = if on_board {
+        "q Ctrl+C quit; the run goes on"
+    } else {
+        "q Ctrl+C cancel the run and quit"
+    };
     let text = [
         "↑ ↓      select a node",
         "Enter    its lines only",
@@ -405,7 +414,7 @@ fn draw_help(frame: &mut Frame<'_>, area: Rect) {
         "Ctrl+O   expand or collapse tool output",
         "y        copy the log shown",
         "?        this help (? or Esc closes it)",
-        "q Ctrl+C cancel the run and quit",
+        quit,
         "",
         "At a gate: ↑ ↓ Enter pick, y/n answer yes/no,",
         "Enter new line and Ctrl+S submit text,",

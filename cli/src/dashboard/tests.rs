@@ -249,6 +249,13 @@ fn keys_select_a_node_drill_into_it_filter_zen_and_help() {
     assert!(help.contains("zen: hide the node list"), "{help}");
     insta::assert_snapshot!("help_80x24", help);
     insta::assert_snapshot!("help_200x50", drawn_ui(&view, &ui, 200, 50));
+    assert!(help.contains("cancel the run and quit"), "{help}");
+    // A run opened from a board is left going by `q`: the help says so.
+    let mut on_board = Ui::on_board();
+    press(&mut on_board, &view, KeyCode::Char('?'));
+    let help = drawn_ui(&view, &on_board, 80, 24);
+    assert!(help.contains("quit; the run goes on"), "{help}");
+    assert!(!help.contains("cancel the run"), "{help}");
     assert!(
         press(&mut ui, &view, KeyCode::Char('x')),
         "help takes every key"
@@ -577,6 +584,12 @@ fn search_highlights_matches_and_n_and_shift_n_move_between_them() {
     // `n` wraps round to the newest; Esc ends the search.
     press(&mut ui, &view, KeyCode::Char('n'));
     assert!(drawn_ui(&view, &ui, 80, 24).contains("[/needle 2/2]"));
+    // A filter that leaves no match never shows a match past the count.
+    press(&mut ui, &view, KeyCode::Char('v'));
+    let filtered = drawn_ui(&view, &ui, 80, 24);
+    assert!(filtered.contains("[/needle 0/0]"), "{filtered}");
+    press(&mut ui, &view, KeyCode::Char('v'));
+    press(&mut ui, &view, KeyCode::Char('v'));
     press(&mut ui, &view, KeyCode::Esc);
     assert!(ui.search.is_none());
     // Nothing matches: said for a moment.
@@ -1141,6 +1154,55 @@ mod board {
             .expect("pipeline");
         board.refresh();
         assert_eq!(find(&board), Some(("Build".to_string(), 5)));
+    }
+
+    #[test]
+    fn a_fifo_or_an_endless_line_in_a_run_directory_neither_hangs_nor_fills_the_board() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let root = dir.path();
+        // A FIFO for a log and for an owner file: opening either would wait
+        // for a writer that never comes.
+        let planted = root.join("dddddddddddd");
+        std::fs::create_dir_all(&planted).expect("run dir");
+        for name in ["activity.jsonl", "owner"] {
+            nix::unistd::mkfifo(&planted.join(name), nix::sys::stat::Mode::S_IRWXU).expect("fifo");
+        }
+        // A log whose line never ends, far longer than any event, then a
+        // real event: the long line is skipped, the event read.
+        record_waiting(root, "eeeeeeeeeeee");
+        let log = root.join("eeeeeeeeeeee").join("activity.jsonl");
+        {
+            use std::io::Write;
+            let mut file = std::fs::OpenOptions::new()
+                .append(true)
+                .open(&log)
+                .expect("log");
+            let chunk = vec![b'x'; 1 << 20];
+            for _ in 0..12 {
+                file.write_all(&chunk).expect("long line");
+            }
+            file.write_all(b"\n").expect("its end");
+        }
+        append(
+            root,
+            "eeeeeeeeeeee",
+            &event(EventKind::GateResolved, "Ask", "yes"),
+        );
+        let mut board = Board::new(root);
+        for _ in 0..4 {
+            board.refresh();
+        }
+        assert_eq!(board.runs.len(), 2);
+        let run = board
+            .runs
+            .iter()
+            .find(|r| r.view.run_id == "eeeeeeeeeeee")
+            .expect("run");
+        assert_eq!(
+            run.status().word(),
+            "running",
+            "the event after the long line"
+        );
     }
 
     /// Three runs: one ended well, one waiting at its gate, one that

@@ -85,6 +85,9 @@ pub struct Ui {
     pub now_ms: i64,
     /// A message for the status bar, for a while.
     flash: Flash,
+    /// The run was opened from a board (`tracker dash`): quitting leaves it
+    /// going, where `tracker run`'s own dashboard cancels it.
+    pub on_board: bool,
 }
 
 /// How many ticks (150 ms) a flash message stays: about two seconds.
@@ -110,6 +113,14 @@ impl Flash {
 }
 
 impl Ui {
+    /// The state of a run opened from a board (see [`Ui::on_board`]).
+    pub fn on_board() -> Ui {
+        Ui {
+            on_board: true,
+            ..Ui::default()
+        }
+    }
+
     /// Takes a key meant for the view (not a gate); whether it was one.
     pub fn key(&mut self, key: KeyEvent, view: &RunView) -> bool {
         if self.help {

@@ -289,13 +289,14 @@ pub fn resume_run(socket: Option<&Path>, id: &str) -> Result<String> {
 /// Submits the pipeline file `path` (run in `workdir`); the new run's id.
 pub fn submit_file(
     socket: Option<&Path>,
-    path: &Path,
+    pipeline: &std::ffi::OsStr,
     workdir: &Path,
     provider: Option<&str>,
 ) -> Result<String> {
+    let pipeline = pipeline_argument(pipeline, workdir);
     block_on(async {
         let client = Client::new(socket)?;
-        let mut body = json!({ "pipeline": path, "workdir": workdir });
+        let mut body = json!({ "pipeline": pipeline, "workdir": workdir });
         if let Some(provider) = provider {
             body["provider"] = json!(provider);
         }
@@ -305,6 +306,23 @@ pub fn submit_file(
             .map(String::from)
             .ok_or_else(|| anyhow!("the service gave no run id"))
     })
+}
+
+/// The `pipeline` a submission sends for `given`: a file found from `cwd`
+/// (as `tracker run` finds it: `flow` for `./flow.dip`) by its absolute path,
+/// the service running elsewhere; anything else as given, for the service to
+/// find in the run's working directory or among the built-ins.
+fn pipeline_argument(given: &std::ffi::OsStr, cwd: &Path) -> String {
+    match crate::pipeline::resolve(given, cwd) {
+        Ok(PipelineSource::File(path)) if cwd.join(&path).is_file() => {
+            let path = cwd.join(path);
+            std::fs::canonicalize(&path)
+                .unwrap_or(path)
+                .to_string_lossy()
+                .into_owned()
+        }
+        _ => given.to_string_lossy().into_owned(),
+    }
 }
 
 /// Runs `future` on a small runtime of its own.
@@ -325,19 +343,7 @@ pub fn submit(args: &SubmitArgs) -> Result<u8> {
         .map_or_else(|| cwd.clone(), |w| cwd.join(w));
     let workdir = std::fs::canonicalize(&workdir)
         .map_err(|e| anyhow!("working directory {}: {e}", workdir.display()))?;
-    // A file found here (as `tracker run` finds it) is sent by its absolute
-    // path, the service running elsewhere; anything else as given, for the
-    // service to find in the working directory or among the built-ins.
-    let pipeline = match crate::pipeline::resolve(&args.pipeline, &cwd) {
-        Ok(PipelineSource::File(path)) if cwd.join(&path).is_file() => {
-            let path = cwd.join(path);
-            std::fs::canonicalize(&path)
-                .unwrap_or(path)
-                .to_string_lossy()
-                .into_owned()
-        }
-        _ => args.pipeline.to_string_lossy().into_owned(),
-    };
+    let pipeline = pipeline_argument(&args.pipeline, &cwd);
     let mut params = serde_json::Map::new();
     for pair in &args.params {
         let (key, value) = pair
