@@ -596,3 +596,66 @@ fn a_resumed_run_counts_what_it_spent_before_against_its_budget_and_in_its_total
     assert!(last_cost.contains("\"total_tokens\":300"), "{last_cost}");
     assert!(last_cost.contains("\"session_count\":2"), "{last_cost}");
 }
+
+#[test]
+fn a_resume_given_an_edited_pipeline_updates_the_runs_copy() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let d = dir.path();
+    let run = failed_gated_run(d);
+    let copy = run.join("workflow.dip");
+    assert!(std::fs::read_to_string(&copy)
+        .expect("copy")
+        .contains("test -f ok"));
+    // The user fixes the pipeline rather than the world.
+    let fixed = GATED.replace("test -f ok", "echo fixed > fixed.txt");
+    std::fs::write(d.join("flow.dip"), &fixed).expect("edit");
+    let again = run_in(d, &["flow.dip", "--provider", "stub", "-r", &run_id(&run)]);
+    assert_eq!(again.status.code(), Some(0), "{}", text(&again.stderr));
+    assert!(
+        text(&again.stderr).contains("differs from the pipeline run"),
+        "{}",
+        text(&again.stderr)
+    );
+    assert!(d.join("fixed.txt").is_file());
+    // `tracker -r ID` alone would now run what the run went on with.
+    assert_eq!(std::fs::read_to_string(&copy).expect("copy"), fixed);
+}
+
+#[test]
+fn the_printed_resume_command_works_as_pasted() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let d = dir.path();
+    std::fs::create_dir(d.join("work")).expect("workdir");
+    std::fs::write(d.join("flow.dip"), GATED).expect("write");
+    // Elsewhere than `.`, on the offline provider, with a parameter.
+    let first = run_in(
+        d,
+        &[
+            "flow.dip",
+            "-w",
+            "work",
+            "--artifact-dir",
+            "my runs",
+            "--provider",
+            "stub",
+        ],
+    );
+    assert_eq!(first.status.code(), Some(1), "{}", text(&first.stderr));
+    let stdout = text(&first.stdout);
+    let hint = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("Resume: "))
+        .unwrap_or_else(|| panic!("no resume line: {stdout}"));
+    assert!(
+        hint.contains("-w work --artifact-dir 'my runs' --provider stub"),
+        "{hint}"
+    );
+    std::fs::write(d.join("work").join("ok"), "").expect("touch ok");
+    let words = shlex::split(hint).expect("a shell command");
+    assert_eq!(words[0], "tracker");
+    let again = tracker_tests::in_dir(d)
+        .args(&words[1..])
+        .output()
+        .expect("resume");
+    assert_eq!(again.status.code(), Some(0), "{}", text(&again.stderr));
+}

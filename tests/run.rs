@@ -68,6 +68,12 @@ fn params_reach_tool_commands_and_unknown_params_are_refused() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let hello = std::fs::read_to_string(dir.path().join("hello.txt")).expect("hello.txt");
     assert_eq!(hello, "hello tracker\n");
+    // The summary says what the run was given (user-surface §1.4).
+    assert!(
+        text(&out.stdout).contains("\nParams:    name=tracker\n"),
+        "{}",
+        text(&out.stdout)
+    );
     std::fs::remove_dir_all(dir.path().join(".tracker")).expect("clean");
     assert_clean_failure(
         dir.path(),

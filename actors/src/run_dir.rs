@@ -53,6 +53,13 @@ pub enum RunDirError {
         /// The prefix.
         prefix: String,
     },
+    /// The run's directory is there, but it has no checkpoint to resume
+    /// from (stopped before its first save, or the file was removed).
+    #[error("run {} has no {} to resume from (stopped before its first save, or the file is gone): {}", dir.file_name().unwrap_or_default().to_string_lossy(), store::CHECKPOINT_FILE, dir.display())]
+    NoCheckpoint {
+        /// The run's directory.
+        dir: PathBuf,
+    },
     /// Several runs' ids start with the prefix.
     #[error("run id {prefix:?} is ambiguous: it matches {}", matches.join(", "))]
     Ambiguous {
@@ -188,6 +195,13 @@ pub fn find(root: &Path, prefix: &str) -> Result<PathBuf, RunDirError> {
         return Ok(root.join(prefix));
     }
     match matches.len() {
+        // A directory by that name without its checkpoint is said to be so,
+        // not to be missing.
+        0 if root.join(prefix).is_dir() && is_valid_run_id(prefix) => {
+            Err(RunDirError::NoCheckpoint {
+                dir: root.join(prefix),
+            })
+        }
         0 => Err(RunDirError::NoMatch {
             root: root.to_path_buf(),
             prefix: prefix.to_string(),
@@ -521,6 +535,41 @@ impl RunDir {
         })
     }
 
+    /// Makes the run's workflow copy (and its recorded base) `workflow`, the
+    /// pipeline a resume was given, when it differs from the copy: the copy
+    /// is what `tracker -r ID` alone runs next, and must be what the run goes
+    /// on with, not what it started with. Whether it changed.
+    pub fn update_workflow(&self, workflow: &WorkflowCopy<'_>) -> Result<bool, RunDirError> {
+        let write = |e: std::io::Error| RunDirError::Write {
+            dir: self.path.clone(),
+            error: e.to_string(),
+            os_error: e.raw_os_error(),
+        };
+        let files = workflow_files(&self.path, workflow);
+        let unchanged = files
+            .iter()
+            .all(|(path, bytes)| private_files::read(path).is_ok_and(|old| old == *bytes));
+        let other = self.path.join(if workflow.dot {
+            WORKFLOW_COPY
+        } else {
+            WORKFLOW_COPY_DOT
+        });
+        if unchanged && !other.exists() {
+            return Ok(false);
+        }
+        let durability = self.store.durability();
+        let named: Vec<(&Path, &[u8])> = files.iter().map(|(p, b)| (p.as_path(), *b)).collect();
+        private_files::replace_all(&named, durability == Durability::Sync).map_err(write)?;
+        if workflow.base.is_none() {
+            // The given pipeline has no directory of its own (a built-in).
+            remove_if_there(&self.path.join(WORKFLOW_BASE)).map_err(write)?;
+        }
+        // A copy of the other kind (`.dot` for `.dip`) would be read first.
+        remove_if_there(&other).map_err(write)?;
+        durability.sync_dir(&self.path).map_err(write)?;
+        Ok(true)
+    }
+
     /// The run's id (its directory's name).
     pub fn id(&self) -> &str {
         &self.id
@@ -604,6 +653,14 @@ fn workflow_files<'a>(dir: &Path, workflow: &WorkflowCopy<'a>) -> Vec<(PathBuf, 
     files
 }
 
+/// Removes `path`, which may not be there.
+fn remove_if_there(path: &Path) -> std::io::Result<()> {
+    match std::fs::remove_file(path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+        _ => Ok(()),
+    }
+}
+
 /// The id of the run in `dir`: the directory's name, if it is a run id.
 fn id_of(dir: &Path) -> Result<String, RunDirError> {
     dir.file_name()
@@ -671,6 +728,11 @@ mod tests {
             ambiguous.contains("abc, abc111111111, abc222222222"),
             "{ambiguous}"
         );
+        std::fs::create_dir(root.path().join("halfmade")).expect("dir");
+        assert!(matches!(
+            find(root.path(), "halfmade"),
+            Err(RunDirError::NoCheckpoint { .. })
+        ));
         assert!(matches!(
             find(root.path(), "abd"),
             Err(RunDirError::NoMatch { .. })

@@ -233,7 +233,21 @@ pub fn replay(snapshot: &mut Checkpoint, journal: &str) -> Result<usize, ReplayE
             .map_err(|e| damaged(1, format!("not a journal header: {e}")))?,
     };
     if header.base != snapshot.timestamp {
-        return Ok(0);
+        // A fold that crashed between its two renames leaves the new
+        // snapshot beside the old journal, which extends an older one: the
+        // snapshot holds all of it. A journal of any other snapshot is not
+        // this run's state, and is not guessed at.
+        let instant = |text: &str| chrono::DateTime::parse_from_rfc3339(text).ok();
+        return match (instant(&header.base), instant(&snapshot.timestamp)) {
+            (Some(base), Some(snapshot)) if base < snapshot => Ok(0),
+            _ => Err(damaged(
+                1,
+                format!(
+                    "it extends the snapshot saved at {}, not checkpoint.json's of {}",
+                    header.base, snapshot.timestamp
+                ),
+            )),
+        };
     }
     let mut applied = 0;
     for (index, line) in lines.enumerate() {
@@ -308,13 +322,25 @@ mod tests {
     }
 
     #[test]
-    fn a_journal_for_another_snapshot_is_ignored() {
+    fn a_journal_of_an_older_snapshot_is_ignored_and_of_any_other_refused() {
+        // A fold's crash window: the new snapshot beside the old journal.
         let mut snapshot = Checkpoint::new("abc");
-        snapshot.timestamp = "t5".into();
-        let mut journal = header_line("t0");
-        journal.push_str(&record_line("t1", &changes()));
+        snapshot.timestamp = "2026-12-08T01:00:05.5+01:00".into();
+        let mut journal = header_line("2026-12-08T00:00:01Z");
+        journal.push_str(&record_line("2026-12-08T00:00:02Z", &changes()));
         let mut cp = snapshot.clone();
         assert_eq!(replay(&mut cp, &journal), Ok(0));
+        assert_eq!(cp, snapshot);
+        // A journal extending a later snapshot, or one that is no time.
+        for base in ["2026-12-08T00:00:06Z", "t0"] {
+            let journal = header_line(base) + &record_line("2026-12-08T00:00:07Z", &changes());
+            let refused = replay(&mut cp, &journal).expect_err(base);
+            assert_eq!(refused.line, 1);
+            assert!(
+                refused.reason.contains("not checkpoint.json's"),
+                "{refused:?}"
+            );
+        }
         assert_eq!(cp, snapshot);
     }
 

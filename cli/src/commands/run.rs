@@ -103,6 +103,18 @@ pub fn run(args: &RunArgs) -> Result<u8> {
             RunDir::create(&root, copy, clock.now(), durability)?
         }
     };
+    if resume.is_some() && !args.pipelines.is_empty() {
+        // Resumed with a pipeline, perhaps edited since: the run goes on with
+        // it, and so will a later `tracker -r ID` alone.
+        let base = source.recorded_base();
+        if run_dir.update_workflow(&source.run_copy(&text, base.as_deref()))? {
+            eprintln!(
+                "note: {} differs from the pipeline run {} started with; it goes on with this one (its copy is updated)",
+                dippin::diagnostic::printable_line(&display),
+                run_dir.id()
+            );
+        }
+    }
     let run_id = run_dir.id().to_string();
     if !args.json {
         // A reader gone from stdout does not stop the run.
@@ -134,7 +146,8 @@ pub fn run(args: &RunArgs) -> Result<u8> {
         pipeline: &display,
         end: &end,
         elapsed: started.elapsed(),
-        resumable: true,
+        resume: Some(crate::output::resume_hint::command(&run_id, &display, args)),
+        params: &args.params,
     }
     .render();
     // Written, not printed: after a hangup the terminal may be gone, and

@@ -4,5 +4,6 @@
 pub mod console;
 pub mod failure;
 pub mod ndjson;
+pub mod resume_hint;
 pub mod summary;
 pub mod totals;

@@ -20,8 +20,11 @@ pub struct Summary<'a> {
     pub end: &'a RunEnd,
     /// How long it took.
     pub elapsed: Duration,
-    /// Whether the run persisted a checkpoint (so it can be resumed).
-    pub resumable: bool,
+    /// The command that resumes the run, if it persisted a checkpoint (see
+    /// [`super::resume_hint`]).
+    pub resume: Option<String>,
+    /// The `--param` values it was given (`KEY=VALUE`).
+    pub params: &'a [String],
 }
 
 impl Summary<'_> {
@@ -31,6 +34,12 @@ impl Summary<'_> {
         let _ = writeln!(out, "\n═══ Run Complete ═══");
         let _ = writeln!(out, "Run ID:    {}", printable_line(self.run_id));
         let _ = writeln!(out, "Status:    {}", status_line(self.end));
+        if !self.params.is_empty() {
+            // A key given as a parameter stays off the screen.
+            let params =
+                tracker_runtime::secrets::redact_known(&self.params.join(", ")).into_owned();
+            let _ = writeln!(out, "Params:    {}", printable_line(&params));
+        }
         let _ = writeln!(out, "Duration:  {}", human_duration(self.elapsed));
         if let Some(result) = &self.end.result {
             render_result(&mut out, result);
@@ -38,19 +47,13 @@ impl Summary<'_> {
         if let Some(error) = &self.end.checkpoint_error {
             let _ = writeln!(out, "\nCheckpoint: {}", printable_line(error));
         }
-        if !self
+        let succeeded = self
             .end
             .result
             .as_ref()
-            .is_some_and(|r| r.status.is_success())
-            && self.resumable
-        {
-            let _ = writeln!(
-                out,
-                "\nResume: tracker -r {} {}",
-                printable_line(self.run_id),
-                printable_line(self.pipeline)
-            );
+            .is_some_and(|r| r.status.is_success());
+        if let Some(resume) = self.resume.as_ref().filter(|_| !succeeded) {
+            let _ = writeln!(out, "\nResume: {}", printable_line(resume));
         }
         out
     }
@@ -338,7 +341,8 @@ mod tests {
             pipeline: "p.dip",
             end: &end,
             elapsed: Duration::from_secs(1),
-            resumable: false,
+            resume: None,
+            params: &[],
         }
         .render();
         assert!(

@@ -282,7 +282,8 @@ pub fn append(path: &Path) -> std::io::Result<File> {
         .append(true)
         .mode(FILE_MODE)
         .custom_flags(no_follow())
-        .open(path)?;
+        .open(path)
+        .map_err(|e| said_of_a_link(path, e))?;
     let file = regular(path, file)?;
     set_file_mode(&file)?;
     Ok(file)
@@ -294,8 +295,26 @@ pub fn open(path: &Path) -> std::io::Result<File> {
     let file = OpenOptions::new()
         .read(true)
         .custom_flags(no_follow() | OFlag::O_NONBLOCK.bits())
-        .open(path)?;
+        .open(path)
+        .map_err(|e| said_of_a_link(path, e))?;
     regular(path, file)
+}
+
+/// `error` from opening `path` without following a link, said plainly when a
+/// link was what it met (the system says only "too many levels of symbolic
+/// links").
+fn said_of_a_link(path: &Path, error: std::io::Error) -> std::io::Error {
+    if error.raw_os_error() == Some(nix::libc::ELOOP) {
+        std::io::Error::new(
+            error.kind(),
+            format!(
+                "{} is a symbolic link, which is refused here (tracker wrote a file)",
+                path.display()
+            ),
+        )
+    } else {
+        error
+    }
 }
 
 /// The bytes of the whole regular file at `path` (see [`open`]).
@@ -359,6 +378,23 @@ mod tests {
             .permissions()
             .mode()
             & 0o777
+    }
+
+    #[test]
+    fn a_link_where_a_file_should_be_is_refused_saying_so() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let victim = dir.path().join("victim");
+        std::fs::write(&victim, "precious").expect("write");
+        let path = dir.path().join("checkpoint.json");
+        symlink(&victim, &path).expect("symlink");
+        for error in [open(&path).err(), append(&path).err()] {
+            let said = error.expect("refused").to_string();
+            assert!(
+                said.contains("checkpoint.json is a symbolic link"),
+                "{said}"
+            );
+        }
+        assert_eq!(std::fs::read_to_string(&victim).expect("read"), "precious");
     }
 
     #[test]
