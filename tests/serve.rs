@@ -352,6 +352,20 @@ fn a_gate_waits_for_its_answer_over_the_api_and_is_answered_once() {
         "{}",
         text(&out.stderr)
     );
+    // An empty answer (an unset `$ANSWER`) to a gate with no default picks
+    // nothing either.
+    let (status, body) = service.http(
+        "POST",
+        &format!("/v1/runs/{id}/gates/Gate"),
+        Some(json!({"answer": ""}).to_string()),
+    );
+    assert_eq!(status, 400, "{body}");
+    assert!(
+        body["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("has no default")),
+        "{body}"
+    );
     let (_, gates) = service.http("GET", &format!("/v1/runs/{id}/gates"), None);
     assert_eq!(gates["gates"][0]["node_id"], "Gate", "still waiting");
 

@@ -9,7 +9,7 @@
 //! | `POST /v1/runs/{id}/cancel` | cancel it; `{"cancelled": bool}` |
 //! | `POST /v1/runs/{id}/resume` | resume one of its runs that ended without success, or (`{"workdir": …}`) a run recorded there by another process; `{"run_id": …}`, 409 when it is going or held |
 //! | `GET /v1/runs/{id}/gates` | its gates waiting for an answer |
-//! | `POST /v1/runs/{id}/gates/{node}` | answer one: `{"answer": …, "answers": [… per interview question]}`; 400 when a choice or yes/no gate's answer names none of its options, 409 when answered already |
+//! | `POST /v1/runs/{id}/gates/{node}` | answer one: `{"answer": …, "answers": [… per interview question]}`; 400 when a choice or yes/no gate's answer names none of its options (or is empty with no default) or an interview gets more answers than questions, 409 when answered already |
 //! | `POST /v1/limits` | `{"max_cost_usd": 12.5}` sets (or `null` lifts) the cost ceiling; calls paused at the old one go on if under the new |
 //! | `GET /v1/events?from=N&follow=B` | every run's events, interleaved, as server-sent events from the service-wide `N`th (the service keeps the latest lines; an older `N` starts at the oldest kept) |
 //! | `GET /v1/runs/{id}/events?from=N&follow=B` | its events as server-sent events, from the `N`th (0 = the whole run), then live until it ends (`follow=false`: those there now) |
@@ -311,7 +311,11 @@ async fn answer(
             AnswerError::AlreadyAnswered { run: id, node }.to_string(),
         )),
         Err(e @ AnswerError::NotWaiting { .. }) => Ok(error(StatusCode::NOT_FOUND, e.to_string())),
-        Err(e @ AnswerError::NotAChoice(_)) => Ok(error(StatusCode::BAD_REQUEST, e.to_string())),
+        Err(
+            e @ (AnswerError::NotAChoice(_)
+            | AnswerError::Empty { .. }
+            | AnswerError::AnswerCount { .. }),
+        ) => Ok(error(StatusCode::BAD_REQUEST, e.to_string())),
     }
 }
 

@@ -53,6 +53,25 @@ pub enum AnswerError {
     /// The answer names none of the options of a gate that takes only them.
     #[error(transparent)]
     NotAChoice(#[from] NotAChoice),
+    /// An empty answer to a gate that takes only its options and has no
+    /// `default`: over the API (an unset `$ANSWER`, say) it picks nothing.
+    #[error("gate {node:?} has no default, so an empty answer picks nothing: name one of {}", .choices.join(", "))]
+    Empty {
+        /// The gate's node.
+        node: String,
+        /// Its options.
+        choices: Vec<String>,
+    },
+    /// An interview given more answers than it asks questions.
+    #[error("gate {node:?} asks {asked} question(s); {given} answers given")]
+    AnswerCount {
+        /// The gate's node.
+        node: String,
+        /// Questions it asks.
+        asked: usize,
+        /// Answers given.
+        given: usize,
+    },
 }
 
 impl Gates {
@@ -106,9 +125,26 @@ impl Gates {
         let mut held = self.held.lock().unwrap_or_else(PoisonError::into_inner);
         // A gate whose node went (cancelled, timed out, its run over) waits
         // no more.
-        let response = match held.waiting.get(&key) {
-            Some(w) if !w.reply.is_closed() && w.request.takes_only_choices() => {
+        let response = match held.waiting.get(&key).filter(|w| !w.reply.is_closed()) {
+            Some(w) if w.request.takes_only_choices() => {
+                if response.trim().is_empty() && w.request.default.is_empty() {
+                    return Err(AnswerError::Empty {
+                        node: node.into(),
+                        choices: w.request.choices.clone(),
+                    });
+                }
                 w.request.resolve(&response)?
+            }
+            // Fewer answers are an interview left part answered (as the
+            // dashboard's Esc leaves it); more are a mistake.
+            Some(w)
+                if !w.request.questions.is_empty() && answers.len() > w.request.questions.len() =>
+            {
+                return Err(AnswerError::AnswerCount {
+                    node: node.into(),
+                    asked: w.request.questions.len(),
+                    given: answers.len(),
+                });
             }
             _ => response,
         };
@@ -205,4 +241,55 @@ fn of_run<'a>(
     waiting
         .range((run.to_string(), String::new())..)
         .take_while(move |((r, _), _)| r == run)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tracker_handlers::human::GateMode;
+    use tracker_handlers::questions::Question;
+
+    /// Parks an interview of two questions; the asker waits while the
+    /// returned future is held.
+    fn interview(gates: &Arc<Gates>) -> BoxFuture<Result<GateAnswer, GateError>> {
+        let question = |id: &str| Question {
+            id: id.into(),
+            text: "why?".into(),
+            context: String::new(),
+            options: Vec::new(),
+            is_yes_no: false,
+        };
+        let request = GateRequest {
+            run_id: "r".into(),
+            node_id: "Ask".into(),
+            mode: GateMode::Interview,
+            label: "Ask".into(),
+            prompt: String::new(),
+            choices: Vec::new(),
+            keys: Vec::new(),
+            default: String::new(),
+            questions: vec![question("q1"), question("q2")],
+        };
+        ServiceInterviewer::new(Arc::clone(gates)).ask(request)
+    }
+
+    #[test]
+    fn an_interview_takes_at_most_an_answer_per_question() {
+        let gates = Arc::new(Gates::default());
+        let _asker = interview(&gates);
+        let three = vec!["a".to_string(), "b".into(), "c".into()];
+        assert!(matches!(
+            gates.answer("r", "Ask", String::new(), three),
+            Err(AnswerError::AnswerCount {
+                asked: 2,
+                given: 3,
+                ..
+            })
+        ));
+        // Part answered (an interview left with Esc) is taken.
+        assert_eq!(
+            gates.answer("r", "Ask", String::new(), vec!["a".into()]),
+            Ok(())
+        );
+    }
 }
