@@ -329,6 +329,16 @@ fn tracker_dash_attached_to_a_service_shows_its_runs_and_cancels_one() {
         "{stderr}"
     );
 
+    // A mistyped directory: said, and nothing made there.
+    let out = tracker_tests::run_in(d, &["dash", "-w", "no-such-dir"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = tracker_tests::text(&out.stderr);
+    assert!(
+        stderr.contains("no-such-dir is not a directory"),
+        "{stderr}"
+    );
+    assert!(!d.join("no-such-dir").exists());
+
     std::fs::write(d.join("gated.dip"), gated("choice")).expect("pipeline");
     let service = tracker_tests::service::Service::start(d);
     let id = service.submit_json("gated.dip");

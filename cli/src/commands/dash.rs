@@ -8,7 +8,7 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context as _, Result};
+use anyhow::{bail, Context as _, Result};
 use crossbeam_channel::{Receiver, Sender};
 use dippin::diagnostic::printable_line;
 use notify::{RecursiveMode, Watcher};
@@ -67,6 +67,14 @@ pub fn run(args: &DashArgs) -> Result<u8> {
             .workdir
             .as_ref()
             .map_or_else(|| cwd.clone(), |w| cwd.join(w));
+        // A mistyped directory is said to be one, not shown as an empty
+        // board (nor made).
+        if !workdir.is_dir() {
+            bail!(
+                "{} is not a directory (the working directory whose runs to watch)",
+                workdir.display()
+            );
+        }
         let root = tracker_actors::run_dir::default_root(&workdir);
         // Changes under the runs' directory wake the board; it reads what was
         // added. (Created first, if need be, so that there is something to

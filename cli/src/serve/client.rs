@@ -106,6 +106,21 @@ impl Client {
         cut
     }
 
+    /// How run `id` ended, when its stream ended without saying (a run
+    /// cancelled while it was queued has no events): said on stderr.
+    async fn ended_unseen(&self, id: &str, followed: &Followed) -> Option<String> {
+        if followed.status.is_some() || followed.stopped_by_service {
+            return None;
+        }
+        let run = self.get(&format!("/v1/runs/{id}")).await.ok()?;
+        let status = run["status"].as_str()?;
+        if matches!(status, "queued" | "running") {
+            return None;
+        }
+        eprintln!("error: run {id} ended ({status}) before it started");
+        Some(status.to_string())
+    }
+
     /// Prints run `id`'s events from `from` as console lines (NDJSON with
     /// `json`), until it ends (with `follow`) or until those there now are
     /// printed; returns the run's terminal status when it saw the end, and
@@ -374,7 +389,9 @@ pub fn submit(args: &SubmitArgs) -> Result<u8> {
         Ok(match followed.status.as_deref() {
             Some("success" | "validation_overridden") if !followed.stopped_by_service => exit::OK,
             _ => {
-                client.was_cut(&id, &followed).await;
+                if client.ended_unseen(&id, &followed).await.is_none() {
+                    client.was_cut(&id, &followed).await;
+                }
                 exit::FAILURE
             }
         })
@@ -434,13 +451,13 @@ pub fn logs(args: &LogsArgs) -> Result<u8> {
             followed.status.as_deref(),
             Some("success" | "validation_overridden")
         ) && !followed.stopped_by_service;
-        Ok(
-            if args.follow && !ended_well && client.was_cut(&args.run, &followed).await {
-                exit::FAILURE
-            } else {
-                exit::OK
-            },
-        )
+        // A run that ended badly was still shown in full (exit 0, as for a
+        // failed run); one the service's stop cut short was not.
+        let cut = args.follow
+            && !ended_well
+            && client.ended_unseen(&args.run, &followed).await.is_none()
+            && client.was_cut(&args.run, &followed).await;
+        Ok(if cut { exit::FAILURE } else { exit::OK })
     })
 }
 
