@@ -112,6 +112,10 @@ pub struct ShellOutput {
     pub stderr: Captured,
     /// The result was recorded by an earlier, interrupted tracker process.
     pub adopted: bool,
+    /// An earlier, interrupted attempt ran another command (the pipeline
+    /// was edited since): it was set aside (stopped, if it still ran), and
+    /// this command run instead.
+    pub replaced: bool,
 }
 
 /// Why a command did not produce an exit status.
@@ -130,9 +134,11 @@ pub enum ShellError {
 
 /// Runs (or adopts) the attempt described by `cmd`.
 pub async fn run(cmd: &ShellCommand) -> Result<ShellOutput, ShellError> {
-    if let Some(output) = adopt(cmd).await? {
-        return Ok(output);
-    }
+    let replaced = match adopt(cmd).await? {
+        Earlier::Adopted(output) => return Ok(output),
+        Earlier::Replaced => true,
+        Earlier::Nothing => false,
+    };
     let Prepared {
         mut record,
         stdout,
@@ -200,7 +206,9 @@ pub async fn run(cmd: &ShellCommand) -> Result<ShellOutput, ShellError> {
             status.signal().map(|s| 128 + s)
         })
         .unwrap_or(1);
-    finish(cmd, exit_code, false, Some(record))
+    let mut output = finish(cmd, exit_code, false, Some(record))?;
+    output.replaced = replaced;
+    Ok(output)
 }
 
 /// Cuts the keys tracker loaded out of an output file's kept tail (a command
@@ -270,6 +278,7 @@ fn finish(
         stdout,
         stderr,
         adopted,
+        replaced: false,
     })
 }
 
@@ -287,6 +296,9 @@ fn append(cmd: &ShellCommand, record: &mut std::fs::File, line: &str) -> Result<
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 struct Record {
     token: Option<String>,
+    /// The digest of the script the attempt ran ([`script_digest`]); none
+    /// in a record an older tracker wrote.
+    script: Option<String>,
     pgid: Option<(i32, u64)>,
     exit: Option<i32>,
     sizes: Option<[u64; 2]>,
@@ -310,6 +322,7 @@ fn parse_record(text: &str) -> Record {
         let mut number = || words.next().and_then(|w| w.parse::<u64>().ok());
         match kind {
             "token" if !rest.is_empty() => record.token = Some(rest.to_string()),
+            "script" if !rest.is_empty() => record.script = Some(rest.to_string()),
             "pgid" => {
                 if let (Some(pid), Some(started)) = (number(), number()) {
                     if let Ok(pid @ 1..) = i32::try_from(pid) {
@@ -333,15 +346,50 @@ fn parse_record(text: &str) -> Record {
     record
 }
 
+/// A digest of `script` (64-bit FNV-1a, in hex): the same in every tracker
+/// version, so a record written before an upgrade still compares.
+fn script_digest(script: &str) -> String {
+    let hash = script
+        .bytes()
+        .fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
+            (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
+        });
+    format!("{hash:016x}")
+}
+
+/// What was found of an earlier attempt.
+enum Earlier {
+    /// Nothing to adopt: run the command.
+    Nothing,
+    /// An attempt of another command (the pipeline was edited): set aside.
+    Replaced,
+    /// Its recorded result.
+    Adopted(ShellOutput),
+}
+
 /// An earlier attempt with the same token: its recorded result, after waiting
-/// for it if it is still running. `None` when there is nothing to adopt.
-async fn adopt(cmd: &ShellCommand) -> Result<Option<ShellOutput>, ShellError> {
+/// for it if it is still running. An attempt of another command is stopped
+/// if it still runs, and set aside.
+async fn adopt(cmd: &ShellCommand) -> Result<Earlier, ShellError> {
     let dir = &cmd.attempt_dir;
     let Some(mut record) = read_record(dir) else {
-        return Ok(None);
+        return Ok(Earlier::Nothing);
     };
     if record.token.as_deref() != Some(cmd.token.as_str()) || cmd.token.is_empty() {
-        return Ok(None);
+        return Ok(Earlier::Nothing);
+    }
+    if record
+        .script
+        .as_ref()
+        .is_some_and(|digest| *digest != script_digest(&cmd.script))
+    {
+        // The command was edited since: what the old one did is not this
+        // command's result, and the old one must not run beside the new.
+        if let Some(shell) = live_shell(cmd, &record) {
+            let _ = killpg(Pid::from_raw(shell), Signal::SIGKILL);
+            wait_gone(shell, KILL_GRACE).await;
+        }
+        return Ok(Earlier::Replaced);
     }
     let deadline = tokio::time::Instant::now() + cmd.timeout;
     // A run cancelled while it waits here ends the adopted command, as it
@@ -369,7 +417,7 @@ async fn adopt(cmd: &ShellCommand) -> Result<Option<ShellOutput>, ShellError> {
         record = read_record(dir).unwrap_or_default();
     }
     let Some(code) = record.exit else {
-        return Ok(None);
+        return Ok(Earlier::Nothing);
     };
     // Whatever the adopted command left in the background ends with it.
     if let Some((pgid, _)) = record.pgid {
@@ -377,7 +425,7 @@ async fn adopt(cmd: &ShellCommand) -> Result<Option<ShellOutput>, ShellError> {
             let _ = killpg(Pid::from_raw(pgid), Signal::SIGKILL);
         }
     }
-    finish(cmd, code, true, None).map(Some)
+    finish(cmd, code, true, None).map(Earlier::Adopted)
 }
 
 /// The attempt's shell, if it is still running: the process recorded in
@@ -519,7 +567,15 @@ fn prepare(cmd: &ShellCommand) -> Result<Prepared, ShellError> {
     .map_err(|e| ShellError::Io(format!("open {}: {e}", dir.join("attempt").display())))?;
     // One write, before the command can start: a crash leaves the whole token
     // or a line that does not count.
-    append(cmd, &mut record, &format!("token {}\n", cmd.token))?;
+    append(
+        cmd,
+        &mut record,
+        &format!(
+            "token {}\nscript {}\n",
+            cmd.token,
+            script_digest(&cmd.script)
+        ),
+    )?;
     Ok(Prepared {
         record,
         stdout: create("stdout")?,

@@ -147,11 +147,12 @@ fn paths_with_quotes_and_spaces_are_quoted_for_the_trap() {
 
 #[test]
 fn a_record_cut_short_keeps_its_whole_lines() {
-    let record = parse_record("token t1\npgid 42 7\nexit 3\nsizes 4 4\nexit 9");
+    let record = parse_record("token t1\nscript 00ff\npgid 42 7\nexit 3\nsizes 4 4\nexit 9");
     assert_eq!(
         record,
         Record {
             token: Some("t1".into()),
+            script: Some("00ff".into()),
             pgid: Some((42, 7)),
             exit: Some(3),
             sizes: Some([4, 4]),
@@ -177,6 +178,35 @@ fn a_recorded_attempt_is_adopted_not_rerun() {
     assert!(!block_on(run(&next)).expect("runs").adopted);
     let log = std::fs::read_to_string(dir.path().join("log.txt")).expect("log");
     assert_eq!(log, "once\nonce\n");
+    // The same token with the command edited since: the new one runs.
+    let mut edited = next.clone();
+    edited.script = "echo edited >> log.txt; echo new".into();
+    let out = block_on(run(&edited)).expect("runs");
+    assert!(!out.adopted && out.replaced);
+    assert_eq!(out.stdout.text, "new\n");
+    let log = std::fs::read_to_string(dir.path().join("log.txt")).expect("log");
+    assert_eq!(log, "once\nonce\nedited\n");
+}
+
+#[test]
+fn a_record_from_before_scripts_were_recorded_is_adopted() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cmd = command(dir.path(), "echo once >> log.txt");
+    std::fs::create_dir_all(&cmd.attempt_dir).expect("attempt dir");
+    for name in ["stdout", "stderr"] {
+        std::fs::write(cmd.attempt_dir.join(name), "").expect("stream");
+    }
+    std::fs::write(cmd.attempt_dir.join("attempt"), "token t1\nexit 0\n").expect("record");
+    let out = block_on(run(&cmd)).expect("adopted");
+    assert!(out.adopted);
+    assert!(!dir.path().join("log.txt").exists());
+}
+
+#[test]
+fn script_digests_are_fixed() {
+    // FNV-1a 64 of "" and of "a": the same whatever the tracker version.
+    assert_eq!(script_digest(""), "cbf29ce484222325");
+    assert_eq!(script_digest("a"), "af63dc4c8601ec8c");
 }
 
 #[test]

@@ -123,6 +123,13 @@ async fn run_tool(task: NodeTask, env: HandlerEnv) -> Result<Outcome, HandlerErr
         other => command_error(format!("tool node {id:?}: {other}")),
     })?;
 
+    if output.replaced {
+        let mut event = env.event(tracker_runtime::event::EventKind::Warning, &task);
+        event.message = Some(format!(
+            "tool node {id:?}: the command changed since it was started before tracker stopped; ran the new command (the old one was stopped, if it still ran)"
+        ));
+        env.events.emit(event).await;
+    }
     if output.adopted {
         let mut event = env.event(tracker_runtime::event::EventKind::Warning, &task);
         event.message = Some(format!(
