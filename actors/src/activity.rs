@@ -59,7 +59,7 @@ pub fn earlier_usage(base: &Path, run_id: &str) -> Option<UsageSummary> {
             continue;
         }
         if let Some(cost) = event.cost {
-            last = Some(UsageSummary::from_snapshot(&cost));
+            last = Some(cost.to_usage());
         }
     }
     last

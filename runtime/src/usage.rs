@@ -7,7 +7,6 @@
 
 use std::collections::BTreeMap;
 
-use crate::event::CostSnapshot;
 use crate::gojson::GoValue;
 
 /// The bucket a session without a provider name is counted under.
@@ -189,27 +188,6 @@ impl UsageSummary {
         (summary.session_count > 0).then_some(summary)
     }
 
-    /// The usage a `cost_updated` event reported: its provider buckets, and
-    /// its own totals of tokens and cost (which the buckets add up to). What
-    /// a resumed run's earlier processes spent, read back from its log.
-    pub fn from_snapshot(cost: &CostSnapshot) -> UsageSummary {
-        let mut summary = UsageSummary::default();
-        for (provider, usage) in &cost.provider_totals {
-            summary.add_totals(usage);
-            summary
-                .provider_totals
-                .insert(provider.clone(), usage.clone());
-        }
-        if let Some(tokens) = cost.total_tokens {
-            summary.total_tokens = tokens;
-        }
-        if let Some(cost_usd) = cost.total_cost_usd {
-            summary.total_cost_usd = cost_usd;
-        }
-        summary.estimated |= cost.estimated;
-        summary
-    }
-
     /// Counts one session: its numbers go to the totals and to the bucket of its
     /// trimmed provider name ([`UNKNOWN_PROVIDER`] when blank).
     pub fn add_session(&mut self, stats: &SessionStats) {
@@ -280,7 +258,7 @@ impl UsageSummary {
         }
     }
 
-    fn add_totals(&mut self, add: &ProviderUsage) {
+    pub(crate) fn add_totals(&mut self, add: &ProviderUsage) {
         self.total_input_tokens = self.total_input_tokens.saturating_add(add.input_tokens);
         self.total_output_tokens = self.total_output_tokens.saturating_add(add.output_tokens);
         self.total_tokens = self.total_tokens.saturating_add(add.total_tokens);

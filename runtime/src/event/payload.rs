@@ -59,6 +59,29 @@ pub struct CostSnapshot {
     pub estimated: bool,
 }
 
+impl CostSnapshot {
+    /// The usage it reported: its provider buckets, and its own totals of
+    /// tokens and cost (which the buckets add up to). What a resumed run's
+    /// earlier processes spent, read back from its log.
+    pub fn to_usage(&self) -> crate::usage::UsageSummary {
+        let mut summary = crate::usage::UsageSummary::default();
+        for (provider, usage) in &self.provider_totals {
+            summary.add_totals(usage);
+            summary
+                .provider_totals
+                .insert(provider.clone(), usage.clone());
+        }
+        if let Some(tokens) = self.total_tokens {
+            summary.total_tokens = tokens;
+        }
+        if let Some(cost_usd) = self.total_cost_usd {
+            summary.total_cost_usd = cost_usd;
+        }
+        summary.estimated |= self.estimated;
+        summary
+    }
+}
+
 /// Per-stream truncation accounting of a tool node's output.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Truncation {
