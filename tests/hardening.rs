@@ -659,3 +659,24 @@ fn the_printed_resume_command_works_as_pasted() {
         .expect("resume");
     assert_eq!(again.status.code(), Some(0), "{}", text(&again.stderr));
 }
+
+#[test]
+fn a_line_cut_short_by_a_crash_stays_out_of_the_resumed_runs_log() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let d = dir.path();
+    let run = failed_gated_run(d);
+    let id = run_id(&run);
+    // The process died writing a line of its live log.
+    let live = d.join(".audit").join(&id).join("activity.jsonl");
+    let mut log = std::fs::read(&live).expect("live log");
+    log.extend_from_slice(b"\x1f\x1e{\"ts\":\"2026-12-08T00:00:00Z\",\"source\":\"pipe");
+    std::fs::write(&live, log).expect("torn line");
+    std::fs::write(d.join("ok"), "").expect("touch ok");
+    let (code, stderr) = resume(d, &run);
+    assert_eq!(code, Some(0), "{stderr}");
+    let copy = std::fs::read_to_string(run.join("activity.jsonl")).expect("copy");
+    for line in copy.lines() {
+        serde_json::from_str::<serde_json::Value>(line).unwrap_or_else(|e| panic!("{e}: {line:?}"));
+    }
+    assert!(copy.contains("\"pipeline_completed\""), "{copy}");
+}

@@ -336,9 +336,13 @@ impl ActivityLog {
             missing: 0,
         };
         for line in history.lines() {
-            sorted
-                .copy
-                .push_str(&seal::strip(strip_activity_sentinel(line)));
+            let json = seal::strip(strip_activity_sentinel(line));
+            // A line an earlier process died writing is no event: the copy
+            // (which readers parse line by line) leaves it out.
+            if serde_json::from_str::<serde::de::IgnoredAny>(&json).is_err() {
+                continue;
+            }
+            sorted.copy.push_str(&json);
             sorted.copy.push('\n');
         }
         let mut previous = String::new();
