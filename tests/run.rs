@@ -277,6 +277,39 @@ fn a_flaky_command_is_restarted_when_its_policy_says_so() {
 }
 
 #[test]
+fn a_key_given_as_a_parameter_stays_out_of_the_checkpoint_and_the_summary() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let d = dir.path();
+    std::fs::write(d.join("flow.dip"), FLOW).expect("write");
+    let key = "sk-ant-param-0123456789abcdef";
+    let out = in_dir(d)
+        .args(["flow.dip", "--provider", "stub", "--param"])
+        .arg(format!("name={key}"))
+        .env("ANTHROPIC_API_KEY", key)
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    // The command got it (the user's choice)...
+    let hello = std::fs::read_to_string(d.join("hello.txt")).expect("hello.txt");
+    assert_eq!(hello, format!("hello {key}\n"));
+    // ...the run's records and its summary did not.
+    assert!(!text(&out.stdout).contains(key), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stdout).contains("Params:    name=****"),
+        "{}",
+        text(&out.stdout)
+    );
+    let run = &run_dirs(d)[0];
+    for name in ["checkpoint.json", "checkpoint.journal", "activity.jsonl"] {
+        let bytes = std::fs::read(run.join(name)).unwrap_or_default();
+        assert!(
+            !String::from_utf8_lossy(&bytes).contains(key),
+            "the key is in {name}"
+        );
+    }
+}
+
+#[test]
 fn secrets_never_reach_tool_commands() {
     let dir = tempfile::tempdir().expect("temp dir");
     let d = dir.path();

@@ -625,15 +625,22 @@ impl Engine {
         }
     }
 
-    /// What changed since the last save.
+    /// What changed since the last save. A `graph.*` value (a `--param`)
+    /// holding a key tracker loaded is saved with the key cut out: a resume
+    /// seeds `graph.*` from the pipeline again, never from the checkpoint.
     fn changes(&mut self) -> Vec<Change> {
         let mut changes = self.record.take_changes();
-        changes.extend(
-            self.ctx
-                .take_changed()
-                .into_iter()
-                .map(|(key, value)| Change::Context { key, value }),
-        );
+        changes.extend(self.ctx.take_changed().into_iter().map(|(key, value)| {
+            let value = if key.starts_with("graph.") {
+                match crate::secrets::redact_known(&value) {
+                    std::borrow::Cow::Borrowed(_) => value,
+                    std::borrow::Cow::Owned(redacted) => redacted,
+                }
+            } else {
+                value
+            };
+            Change::Context { key, value }
+        }));
         changes
     }
 
