@@ -78,6 +78,21 @@ fn render_result(out: &mut String, result: &RunResult) {
             );
         }
         out.push('\n');
+        // Tokens of models tracker has no price for count as $0: said, since
+        // a cost budget cannot bound them.
+        let unpriced: Vec<String> = usage
+            .provider_totals
+            .iter()
+            .filter(|(_, p)| p.total_tokens > 0 && p.cost_usd == 0.0)
+            .map(|(name, p)| format!("{} tokens on {}", p.total_tokens, printable_line(name)))
+            .collect();
+        if !unpriced.is_empty() {
+            let _ = writeln!(
+                out,
+                "Unpriced:  {} (models with no known price, counted at $0)",
+                unpriced.join(", ")
+            );
+        }
     }
     totals::write_totals(out, result);
     if !result.trace.is_empty() {
@@ -351,5 +366,44 @@ mod tests {
             ),
             "{summary}"
         );
+    }
+
+    #[test]
+    fn tokens_of_unpriced_models_are_said_to_be_counted_at_nothing() {
+        use tracker_runtime::usage::{SessionStats, UsageSummary};
+        let mut usage = UsageSummary::default();
+        for (provider, cost_usd) in [("anthropic", 0.25), ("openai-compat", 0.0)] {
+            usage.add_session(&SessionStats {
+                input_tokens: 100,
+                output_tokens: 20,
+                total_tokens: 120,
+                cost_usd,
+                provider: provider.into(),
+                ..SessionStats::default()
+            });
+        }
+        let mut result = crate::output::failure::tests::failed_at("codergen", "", &[]);
+        result.usage = Some(usage);
+        let end = RunEnd {
+            checkpoint_error: None,
+            result: Some(result),
+            error: None,
+        };
+        let summary = Summary {
+            run_id: "r",
+            pipeline: "p.dip",
+            end: &end,
+            elapsed: Duration::from_secs(1),
+            resume: None,
+            params: &[],
+        }
+        .render();
+        assert!(
+            summary.contains(
+                "\nUnpriced:  120 tokens on openai-compat (models with no known price, counted at $0)\n"
+            ),
+            "{summary}"
+        );
+        assert!(!summary.contains("on anthropic"), "{summary}");
     }
 }
