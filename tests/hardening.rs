@@ -595,6 +595,28 @@ fn a_resumed_run_counts_what_it_spent_before_against_its_budget_and_in_its_total
         .expect("a cost line");
     assert!(last_cost.contains("\"total_tokens\":300"), "{last_cost}");
     assert!(last_cost.contains("\"session_count\":2"), "{last_cost}");
+    // Resumed again under the same budget, it is past it before it starts:
+    // it spends nothing more.
+    let third = run_in(
+        d,
+        &[
+            "flow.dip",
+            "--provider",
+            "stub",
+            "-r",
+            &id,
+            "--max-tokens",
+            "200",
+        ],
+    );
+    let stdout = text(&third.stdout);
+    assert_eq!(third.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("budget_exceeded"), "{stdout}");
+    assert!(stdout.contains("Tokens:    300 "), "{stdout}");
+    assert!(
+        !stdout.contains("llm_finish"),
+        "no model was called: {stdout}"
+    );
 }
 
 #[test]

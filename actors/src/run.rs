@@ -128,6 +128,9 @@ pub struct RunActor {
     unsaved: u32,
     /// The run was cancelled (its node aborted, not finished).
     cancelled: bool,
+    /// This process started a node attempt (a resume that ends before its
+    /// first, past its budget say, used no earlier attempt's result).
+    ran_a_node: bool,
     done: Option<oneshot::Sender<RunEnd>>,
     cancel: Option<watch::Receiver<bool>>,
     steering: Option<mpsc::Receiver<Vec<(String, String)>>>,
@@ -160,6 +163,7 @@ impl RunActor {
             restarts: 0,
             unsaved: 0,
             cancelled: false,
+            ran_a_node: false,
             done: Some(done),
             cancel: spec.cancel,
             steering: spec.steering,
@@ -282,6 +286,7 @@ impl RunActor {
     /// Starts a node actor for `task`; `restart` counts the supervisor's
     /// restarts of this attempt (0 for the engine's own start).
     fn execute(&mut self, task: NodeTask, restart: u32, ctx: &mut Context<Self>) {
+        self.ran_a_node = true;
         let Some(handler) = self.services.handlers.get(task.handler) else {
             let error = HandlerError::NoHandler {
                 node: task.node_id.clone(),
@@ -417,8 +422,9 @@ impl RunActor {
                 let event = self
                     .event(EventKind::SupervisorEscalated, &task.node_id)
                     .with_message(format!(
-                        "supervisor gave up on node {:?} after {restarts} restarts ({what}); escalating: {}",
+                        "supervisor gave up on node {:?} after {restarts} restart{} ({what}); escalating: {}",
                         task.node_id,
+                        if restarts == 1 { "" } else { "s" },
                         match escalation {
                             Escalation::FailRun => "failing the run",
                             Escalation::FailNode => "the node fails",
@@ -460,7 +466,8 @@ impl RunActor {
     /// adopting the result it already acted on. A run that succeeded keeps its
     /// token (its exit node's command, finished, is adopted if the run is
     /// resumed, never run twice), and so does a cancelled run, whose last
-    /// attempt was cut short, not used.
+    /// attempt was cut short, not used, and a resumed run that ended before
+    /// it started a node (past its budget already).
     ///
     /// A final save or fold that fails is not silent: a `warning` event says
     /// so before the end is reported, and the end carries it
@@ -468,7 +475,7 @@ impl RunActor {
     fn finish(&mut self, mut end: RunEnd, ctx: &mut Context<Self>) {
         let writer = self.writer.take();
         let succeeded = end.result.as_ref().is_some_and(|r| r.status.is_success());
-        let mark_used = !self.cancelled && !succeeded;
+        let mark_used = !self.cancelled && !succeeded && self.ran_a_node;
         let now = self.clock.now();
         let sink = Arc::clone(&self.events);
         let clock = Arc::clone(&self.clock);
@@ -559,11 +566,11 @@ fn describe(result: &NodeResult) -> String {
     match result {
         Ok(outcome) => format!("outcome {:?}", outcome.status),
         Err(failure) => match &failure.error {
-            HandlerError::Panicked(message) => format!("a panic: {message}"),
+            HandlerError::Panicked(message) => format!("panicking: {message}"),
             HandlerError::TimedOut { limit, .. } => {
                 format!("running past its timeout of {limit:?}")
             }
-            other => format!("an error: {other}"),
+            other => format!("failing: {other}"),
         },
     }
 }

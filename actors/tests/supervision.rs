@@ -258,7 +258,7 @@ fn a_panicking_node_is_restarted_with_an_event_for_every_restart() {
         assert_eq!(event.node_id.as_deref(), Some("Flaky"));
         let message = event.message.as_deref().unwrap_or("");
         assert!(
-            message.contains("a panic: flaky node code broke"),
+            message.contains("panicking: flaky node code broke"),
             "{message}"
         );
         assert!(

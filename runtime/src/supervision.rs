@@ -245,6 +245,18 @@ impl ChildPolicy {
                 }),
             }
         }
+        // Restarts are counted within the window: a zero window holds none,
+        // so the limit would never be reached and a crashing node would
+        // restart forever. (A window shorter than the backoff is allowed, as
+        // in OTP: restarts spaced wider than it are never too many.)
+        if self.intensity.max_restarts > 0 && self.intensity.within.is_zero() {
+            return Err(PolicyError {
+                field: "intensity".into(),
+                message:
+                    "the window must be longer than zero, or restarts never add up to the limit"
+                        .into(),
+            });
+        }
         Ok(self)
     }
 }
@@ -351,6 +363,16 @@ impl Supervisor {
             return Decision::Leave;
         };
         if !policy.restart.restarts_after(reason) {
+            // Not restarted (`temporary`): a crash or a timeout still goes as
+            // the policy escalates it, so `fail-node` lets the workflow route
+            // it; a reported failure is the workflow's as it is.
+            let abnormal = matches!(reason, ExitReason::Crashed | ExitReason::TimedOut);
+            if abnormal && policy.escalation == Escalation::FailNode {
+                return Decision::Escalate {
+                    escalation: Escalation::FailNode,
+                    restarts: 0,
+                };
+            }
             return Decision::Leave;
         }
         let history = &mut self.history[index];
@@ -483,6 +505,48 @@ mod tests {
         let j = Backoff { jitter: 0.5, ..b };
         assert_eq!(j.delay(0, 0.0), Duration::from_millis(50));
         assert!(j.delay(0, 0.999) < Duration::from_millis(150));
+    }
+
+    #[test]
+    fn a_zero_window_is_refused() {
+        let err = ChildPolicy::default()
+            .with("intensity=3/0s")
+            .expect_err("zero window");
+        assert_eq!(err.field, "intensity");
+        assert!(err.message.contains("longer than zero"), "{err}");
+        // No restarts at all: the window does not matter. One shorter than
+        // the backoff is OTP's meaning, allowed.
+        assert!(ChildPolicy::default().with("intensity=0/0s").is_ok());
+        assert!(ChildPolicy::default()
+            .with("intensity=3/1s,backoff=2s..5s")
+            .is_ok());
+    }
+
+    #[test]
+    fn a_temporary_child_that_crashes_escalates_as_its_policy_says() {
+        let now = WallTime {
+            unix_nanos: 1_764_583_200_000_000_000,
+            utc_offset_minutes: 0,
+        };
+        let mut supervisor = Supervisor::new(Strategy::OneForOne, Vec::new(), 7);
+        let node = supervisor.add_child(policy("restart=temporary,escalate=fail-node"));
+        assert_eq!(
+            supervisor.child_exited(node, ExitReason::Crashed, now),
+            Decision::Escalate {
+                escalation: Escalation::FailNode,
+                restarts: 0
+            }
+        );
+        // A reported failure is the workflow's to route, as it is.
+        assert_eq!(
+            supervisor.child_exited(node, ExitReason::Failed, now),
+            Decision::Leave
+        );
+        let run = supervisor.add_child(policy("restart=temporary"));
+        assert_eq!(
+            supervisor.child_exited(run, ExitReason::Crashed, now),
+            Decision::Leave
+        );
     }
 
     #[test]

@@ -137,6 +137,7 @@ pub(super) fn run(args: &RunArgs, cwd: &Path, workdir: PathBuf, root: &Path) -> 
             run_id: &e.run_id,
             end: &e.finished.end,
             elapsed: e.elapsed,
+            resume: crate::output::resume_hint::command(&e.run_id, &e.display, args),
         })
         .collect();
     for e in &ended {

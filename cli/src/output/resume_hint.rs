@@ -16,10 +16,16 @@ pub fn command(run_id: &str, pipeline: &str, args: &RunArgs) -> String {
         quote(run_id),
         quote(pipeline),
     ];
+    // A key given as a value is cut out before quoting (quoting may escape
+    // it past recognition); the line then says it must be given again.
+    let mut masked = false;
     let mut flag = |name: &str, value: Option<&OsStr>| {
         words.push(name.to_string());
         if let Some(value) = value {
-            words.push(quote(&value.to_string_lossy()));
+            let value = value.to_string_lossy();
+            let shown = tracker_runtime::secrets::redact_known(&value);
+            masked |= matches!(shown, std::borrow::Cow::Owned(_));
+            words.push(quote(&shown));
         }
     };
     let os = |s: &String| OsStr::new(s.as_str()).to_os_string();
@@ -70,8 +76,11 @@ pub fn command(run_id: &str, pipeline: &str, args: &RunArgs) -> String {
             flag(name, None);
         }
     }
-    // A key given as a parameter stays off the screen.
-    tracker_runtime::secrets::redact_known(&words.join(" ")).into_owned()
+    let mut line = words.join(" ");
+    if masked {
+        line.push_str("   # put back the values shown as ****");
+    }
+    line
 }
 
 /// `word` as a POSIX shell reads it back (a word it cannot hold, with a NUL,
@@ -119,6 +128,25 @@ mod tests {
         assert_eq!(
             command("abc123", "flow.dip", &args(&["tracker", "run", "flow.dip"])),
             "tracker -r abc123 flow.dip"
+        );
+    }
+
+    #[test]
+    fn a_key_given_as_a_value_is_masked_and_said_to_be_needed_again() {
+        let key = "sk-hint-'quoted'-0123456789abcdef";
+        tracker_runtime::secrets::remember_values([("HINT_TEST_API_KEY", key)]);
+        let given = args(&[
+            "tracker",
+            "run",
+            "f.dip",
+            "--param",
+            &format!("token={key}"),
+        ]);
+        let line = command("r1", "f.dip", &given);
+        assert!(!line.contains("0123456789abcdef"), "{line}");
+        assert_eq!(
+            line,
+            "tracker -r r1 f.dip --param 'token=****'   # put back the values shown as ****"
         );
     }
 }

@@ -152,6 +152,8 @@ pub struct Row<'a> {
     pub end: &'a RunEnd,
     /// How long it took, its wait for a slot included.
     pub elapsed: Duration,
+    /// The command that resumes it (see [`super::resume_hint`]).
+    pub resume: String,
 }
 
 /// The table closing a run of several pipelines: one row each, a count, and
@@ -196,12 +198,7 @@ pub fn table(rows: &[Row<'_>]) -> String {
             .as_ref()
             .is_some_and(|r| r.status.is_success())
         {
-            let _ = writeln!(
-                out,
-                "Resume: tracker -r {} {}",
-                printable_line(row.run_id),
-                printable_line(row.pipeline)
-            );
+            let _ = writeln!(out, "Resume: {}", printable_line(&row.resume));
         }
     }
     out

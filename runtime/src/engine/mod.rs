@@ -398,6 +398,14 @@ impl Engine {
             .with_message(message)
             .with_snapshot(snapshot);
         self.emit(out, event);
+        // A resumed run already past its budget (what it spent before it
+        // stopped counts) runs no further node: each resume would otherwise
+        // spend one more.
+        if self.earlier_usage.is_some() {
+            if let Some(end) = self.budget_breach(out, false) {
+                return self.end(end, out);
+            }
+        }
         match self.entry.clone() {
             Ok(node) => self.run_from(node, out),
             Err(error) => self.end(halt(error), out),
@@ -722,6 +730,13 @@ impl Engine {
 
     /// The budget guard (§8): `Some(end)` when a limit is breached.
     fn check_budget(&mut self, out: &mut Vec<Effect>) -> Option<RunEnd> {
+        self.budget_breach(out, true)
+    }
+
+    /// [`Engine::check_budget`]; `save`: whether the breach saves the run
+    /// (not at a resume's start, where nothing changed since the save it
+    /// resumes from, whose token the interrupted attempt must keep).
+    fn budget_breach(&mut self, out: &mut Vec<Effect>, save: bool) -> Option<RunEnd> {
         if !self.budget.is_set() {
             return None;
         }
@@ -732,7 +747,9 @@ impl Engine {
             now.since(self.started),
             now.since(self.last_progress),
         )?;
-        self.save(out);
+        if save {
+            self.save(out);
+        }
         let mut event = self
             .event(EventKind::BudgetExceeded)
             .with_message(breach.message())
