@@ -396,3 +396,35 @@ fn a_resume_of_a_run_the_service_drove_takes_what_the_request_changes() {
     let ledger = std::fs::read_to_string(d.join("ledger.txt")).expect("ledger");
     assert_eq!(ledger, "ran\n");
 }
+
+/// A fan-out of X (done at once) and Y (waits for `release`).
+const FAN_OUT: &str = "workflow Fan\n  start: Start\n  exit: Done\n  agent Start\n    label: Start\n  parallel P -> X, Y\n  tool X\n    timeout: 60s\n    command: echo X >> ledger.txt\n  tool Y\n    timeout: 600s\n    command: while [ ! -e release ]; do sleep 0.05; done; echo Y >> ledger.txt\n  fan_in J <- X, Y\n  agent Done\n    label: Done\n  edges\n    Start -> P\n    J -> Done\n";
+
+#[test]
+fn a_branch_finished_before_a_durable_service_stopped_is_not_run_again_by_the_next() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let d = dir.path();
+    std::fs::write(d.join("fan.dip"), FAN_OUT).expect("pipeline");
+    // Durable (saves through the commit log), not `--no-fsync`.
+    let mut service = Service::start_with(d, tracker_tests::in_dir(d).arg("serve"));
+    let id = service.submit("fan.dip");
+    wait_until("X done and Y going", || {
+        std::fs::read_to_string(d.join("ledger.txt")).is_ok_and(|l| l == "X\n")
+            && d.join(".tracker/runs").join(&id).join("Y").exists()
+    });
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(i32::try_from(service.child.id()).expect("pid")),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .expect("SIGTERM");
+    assert_eq!(service.child.wait().expect("stops").code(), Some(0));
+    drop(service);
+    std::fs::write(d.join("release"), "").expect("release");
+    let service = Service::start_with(d, tracker_tests::in_dir(d).arg("serve"));
+    assert_eq!(service.wait_for_end(&id), "success");
+    let ledger = std::fs::read_to_string(d.join("ledger.txt")).expect("ledger");
+    assert_eq!(
+        ledger, "X\nY\n",
+        "X finished before the stop: not run again"
+    );
+}

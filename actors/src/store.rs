@@ -354,17 +354,15 @@ impl RunStore {
     /// engine's `Effect::SaveInFlight`): the save keeps the last save's
     /// timestamp — the token the attempt's record carries — so that a resume
     /// still adopts what the attempt finished. With nothing to change, and no
-    /// failed write to repair, nothing is written at all. (Saves through a
-    /// commit log, which tells its records apart by timestamp, take a new one.)
-    pub fn save_in_flight(&mut self, changes: &[Change], now: WallTime) -> std::io::Result<Saved> {
+    /// failed write to repair, nothing is written at all; changes are folded
+    /// into a new snapshot, synced by itself (also under a commit log, whose
+    /// records each name the journal they extend, never the new one).
+    pub fn save_in_flight(&mut self, changes: &[Change]) -> std::io::Result<Saved> {
         if changes.is_empty() && !self.damaged {
             return Ok(Saved {
                 timestamp: self.cp.timestamp.clone(),
                 to_commit: None,
             });
-        }
-        if self.commit_log.is_some() {
-            return self.save(changes, now);
         }
         for change in changes {
             self.cp.apply(change);
@@ -603,7 +601,7 @@ mod tests {
         let journal = dir.path().join(JOURNAL_FILE);
         let before = std::fs::read_to_string(&journal).expect("journal");
         // Nothing to change: nothing written, the token stands.
-        let kept = store.save_in_flight(&[], at(2)).expect("save");
+        let kept = store.save_in_flight(&[]).expect("save");
         assert_eq!(kept.timestamp, first.timestamp);
         assert_eq!(std::fs::read_to_string(&journal).expect("journal"), before);
         // Changes are written, under the same timestamp, and load back.
@@ -611,7 +609,7 @@ mod tests {
             key: "outcome".into(),
             value: String::new(),
         };
-        let kept = store.save_in_flight(&[change], at(3)).expect("save");
+        let kept = store.save_in_flight(&[change]).expect("save");
         assert_eq!(kept.timestamp, first.timestamp);
         let loaded = load(dir.path()).expect("load");
         assert_eq!(&loaded, store.checkpoint());

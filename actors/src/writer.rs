@@ -83,7 +83,7 @@ impl Save {
     /// Carries the save out on `store`.
     fn apply(&self, store: &mut RunStore) -> std::io::Result<Saved> {
         if self.in_flight {
-            store.save_in_flight(&self.changes, self.now)
+            store.save_in_flight(&self.changes)
         } else {
             store.save(&self.changes, self.now)
         }

@@ -69,6 +69,10 @@ const SHELL: &str = "/bin/sh";
 pub struct ShellCommand {
     /// The script for `sh -c`.
     pub script: String,
+    /// The command as the pipeline writes it, before its `${…}` are filled
+    /// in: an earlier attempt is adopted only if it ran the same one (a
+    /// resume may fill them in otherwise, and still means the same command).
+    pub written: String,
     /// The working directory.
     pub cwd: PathBuf,
     /// The complete environment.
@@ -381,7 +385,7 @@ async fn adopt(cmd: &ShellCommand) -> Result<Earlier, ShellError> {
     if record
         .script
         .as_ref()
-        .is_some_and(|digest| *digest != script_digest(&cmd.script))
+        .is_some_and(|digest| *digest != script_digest(&cmd.written))
     {
         // The command was edited since: what the old one did is not this
         // command's result, and the old one must not run beside the new.
@@ -438,7 +442,10 @@ fn live_shell(cmd: &ShellCommand, record: &Record) -> Option<i32> {
         let alive = alive_process(pid) && start_time(pid) == Some(started);
         return alive.then_some(pid);
     }
-    let expected = shell_args(cmd);
+    // The wrapper's shape for this attempt: the shell, `-c`, and the trap
+    // naming this attempt's record, whatever script follows (a resume may
+    // fill the command's `${…}` in otherwise, or the command was edited).
+    let trap = trap_prefix(cmd);
     processes()?.find_map(|dir| {
         let pid: i32 = dir.file_name()?.to_str()?.parse().ok()?;
         let cmdline = std::fs::read(dir.join("cmdline")).ok()?;
@@ -447,9 +454,13 @@ fn live_shell(cmd: &ShellCommand, record: &Record) -> Option<i32> {
             .unwrap_or(&cmdline)
             .split(|b| *b == 0)
             .collect();
+        let wrapper = matches!(args.as_slice(), [shell, c, script, ..]
+            if *shell == SHELL.as_bytes() && *c == b"-c" && script.starts_with(&trap));
+        if !wrapper {
+            return None;
+        }
         let stat = std::fs::read_to_string(dir.join("stat")).ok()?;
-        let leads = live_member(&stat, pid);
-        (leads && args == expected.iter().map(Vec::as_slice).collect::<Vec<_>>()).then_some(pid)
+        live_member(&stat, pid).then_some(pid)
     })
 }
 
@@ -470,13 +481,7 @@ fn shell_command(cmd: &ShellCommand) -> std::process::Command {
 /// and the script (run by the same shell when it cannot take the trap away,
 /// else by a second `sh -c`; see the module docs).
 fn shell_args(cmd: &ShellCommand) -> Vec<Vec<u8>> {
-    let record = cmd.attempt_dir.join("attempt").into_os_string().into_vec();
-    // `command`: a function the script defines cannot stand in for printf.
-    let mut action = b"command printf 'exit %d\\n' \"$?\" >>".to_vec();
-    action.extend(quoted(&record));
-    let mut script = b"trap ".to_vec();
-    script.extend(quoted(&action));
-    script.extend_from_slice(b" EXIT; ");
+    let mut script = trap_prefix(cmd);
     let mut args = vec![SHELL.as_bytes().to_vec(), b"-c".to_vec()];
     if keeps_the_trap(&cmd.script) {
         script.extend_from_slice(cmd.script.as_bytes());
@@ -487,6 +492,19 @@ fn shell_args(cmd: &ShellCommand) -> Vec<Vec<u8>> {
         args.extend([script, b"sh".to_vec(), cmd.script.as_bytes().to_vec()]);
     }
     args
+}
+
+/// The start of the wrapper's script: the trap that records the exit status
+/// in this attempt's record.
+fn trap_prefix(cmd: &ShellCommand) -> Vec<u8> {
+    let record = cmd.attempt_dir.join("attempt").into_os_string().into_vec();
+    // `command`: a function the script defines cannot stand in for printf.
+    let mut action = b"command printf 'exit %d\\n' \"$?\" >>".to_vec();
+    action.extend(quoted(&record));
+    let mut script = b"trap ".to_vec();
+    script.extend(quoted(&action));
+    script.extend_from_slice(b" EXIT; ");
+    script
 }
 
 /// Whether `script` may run under the trapping shell itself: it names no
@@ -573,7 +591,7 @@ fn prepare(cmd: &ShellCommand) -> Result<Prepared, ShellError> {
         &format!(
             "token {}\nscript {}\n",
             cmd.token,
-            script_digest(&cmd.script)
+            script_digest(&cmd.written)
         ),
     )?;
     Ok(Prepared {

@@ -6,6 +6,7 @@ use std::os::unix::process::CommandExt as _;
 fn command(dir: &Path, script: &str) -> ShellCommand {
     ShellCommand {
         script: script.into(),
+        written: script.into(),
         cwd: dir.to_path_buf(),
         env: vec![("PATH".into(), std::env::var_os("PATH").unwrap_or_default())],
         timeout: Duration::from_secs(30),
@@ -179,8 +180,14 @@ fn a_recorded_attempt_is_adopted_not_rerun() {
     let log = std::fs::read_to_string(dir.path().join("log.txt")).expect("log");
     assert_eq!(log, "once\nonce\n");
     // The same token with the command edited since: the new one runs.
+    // The same command filled in otherwise (a resume's context) is still
+    // the same command: adopted.
+    let mut refilled = next.clone();
+    refilled.script = "echo once >> log.txt; echo other".into();
+    assert!(block_on(run(&refilled)).expect("adopted").adopted);
     let mut edited = next.clone();
     edited.script = "echo edited >> log.txt; echo new".into();
+    edited.written.clone_from(&edited.script);
     let out = block_on(run(&edited)).expect("runs");
     assert!(!out.adopted && out.replaced);
     assert_eq!(out.stdout.text, "new\n");

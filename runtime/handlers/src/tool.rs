@@ -106,6 +106,7 @@ async fn run_tool(task: NodeTask, env: HandlerEnv) -> Result<Outcome, HandlerErr
     };
     let cmd = ShellCommand {
         script: command,
+        written: raw.to_string(),
         cwd: env.workdir.clone(),
         env: tool_environment(&task, &env),
         timeout,
