@@ -125,9 +125,19 @@ pub const REDACTED: &str = "****";
 /// protects. API keys and tokens are far longer.
 pub const SHORTEST_REMEMBERED: usize = 12;
 
+/// One remembered secret value.
+struct Known {
+    /// The value.
+    value: String,
+    /// Whether a piece of it, alone at a cut or a line break, is cut out too
+    /// (see [`SHORTEST_PIECE`]): a plain key or token long enough, not a
+    /// connection string, whose host and database start and end it.
+    pieces: bool,
+}
+
 /// The secret values this process loaded, longest first (so that a value
 /// holding another is cut whole).
-static KNOWN: RwLock<Vec<String>> = RwLock::new(Vec::new());
+static KNOWN: RwLock<Vec<Known>> = RwLock::new(Vec::new());
 
 /// Remembers the values of the secret variables among `vars` (by
 /// [`is_secret_var`], at least [`SHORTEST_REMEMBERED`] bytes long), for
@@ -135,25 +145,29 @@ static KNOWN: RwLock<Vec<String>> = RwLock::new(Vec::new());
 /// remembered stay.
 pub fn remember_values<'a>(vars: impl IntoIterator<Item = (&'a str, &'a str)>) {
     let mut known = KNOWN.write().unwrap_or_else(PoisonError::into_inner);
-    let mut remember = |value: &str| {
-        if !known.iter().any(|k| k == value) {
-            known.push(value.to_string());
+    let mut remember = |value: &str, structured: bool| {
+        if !known.iter().any(|k| k.value == value) {
+            known.push(Known {
+                value: value.to_string(),
+                pieces: !structured && value.len() >= 2 * SHORTEST_PIECE,
+            });
         }
     };
     for (name, value) in vars {
         let value = value.trim();
         if worth_remembering(name, value) {
-            remember(value);
+            let structured = value.contains("://") || value.contains('=');
+            remember(value, structured);
         }
         // Whatever the variable's name: a base URL may carry a key in its
         // query, printed alone by whoever reads it back.
         for piece in url_secrets(value) {
             if piece.len() >= SHORTEST_REMEMBERED {
-                remember(piece);
+                remember(piece, false);
             }
         }
     }
-    known.sort_by_key(|k| std::cmp::Reverse(k.len()));
+    known.sort_by_key(|k| std::cmp::Reverse(k.value.len()));
 }
 
 /// Whether `name=value` holds a value worth cutting out of output: a secret
@@ -228,21 +242,31 @@ fn url_secrets(text: &str) -> Vec<&str> {
 /// a remembered secret: an agent that read a file with a key cut out, then
 /// wrote the whole file back, would destroy the key.
 pub fn erases_known(old: &str, new: &str) -> bool {
+    if !new.contains(REDACTED) {
+        return false;
+    }
     let known = KNOWN.read().unwrap_or_else(PoisonError::into_inner);
-    new.contains(REDACTED)
-        && known
-            .iter()
-            .any(|secret| old.contains(secret.as_str()) && !new.contains(secret.as_str()))
+    // Whatever was shown masked (a secret, or a piece of one) and is gone
+    // from the new text.
+    secret_ranges(old.as_bytes(), &known)
+        .into_iter()
+        .any(|range| {
+            !new.as_bytes()
+                .windows(range.len())
+                .any(|w| w == &old.as_bytes()[range.clone()])
+        })
 }
 
-/// A piece of a remembered secret this long (or half the secret, if that is
-/// shorter), at the secret's start or end, is cut out on its own: output cut
-/// to a limit, or a key wrapped across lines, holds the key in pieces.
+/// A piece of a remembered key or token at least twice this long, this long
+/// or longer, from its start or to its end, is cut out on its own where a
+/// cut or a line break leaves it (at the text's start or end, or against a
+/// line break): output cut to a limit, or a key wrapped across lines, holds
+/// the key in pieces.
 pub const SHORTEST_PIECE: usize = 16;
 
-/// `text` with every remembered secret value, and every piece of one that
-/// starts or ends it (see [`SHORTEST_PIECE`]), replaced by [`REDACTED`]
-/// (borrowed, and costing two searches per value, when it holds none).
+/// `text` with every remembered secret value, and every piece of one a cut
+/// or a line break left (see [`SHORTEST_PIECE`]), replaced by [`REDACTED`]
+/// (borrowed, and costing up to two searches per value, when it holds none).
 pub fn redact_known(text: &str) -> Cow<'_, str> {
     let known = KNOWN.read().unwrap_or_else(PoisonError::into_inner);
     let mut ranges = secret_ranges(text.as_bytes(), &known);
@@ -291,30 +315,42 @@ pub fn redact_known_bytes(bytes: &[u8]) -> Cow<'_, [u8]> {
 
 /// Where `text` holds one of the `known` secrets or a piece of one: sorted,
 /// and overlapping or touching ranges merged.
-fn secret_ranges(text: &[u8], known: &[String]) -> Vec<Range<usize>> {
+fn secret_ranges(text: &[u8], known: &[Known]) -> Vec<Range<usize>> {
+    let at_break = |i: usize| matches!(text.get(i), Some(b'\n' | b'\r'));
     let mut ranges: Vec<Range<usize>> = Vec::new();
-    for secret in known.iter().map(String::as_bytes) {
-        let anchor = SHORTEST_PIECE.min(secret.len().div_ceil(2));
-        // The secret's head, as far as the text goes on matching it (the
-        // whole secret, when it is there whole).
-        for at in memchr::memmem::find_iter(text, &secret[..anchor]) {
+    for known in known {
+        let secret = known.value.as_bytes();
+        if !known.pieces {
+            ranges.extend(memchr::memmem::find_iter(text, secret).map(|at| at..at + secret.len()));
+            continue;
+        }
+        // The secret's head, as far as the text goes on matching it: the
+        // whole secret, or a piece that ends the text or its line.
+        for at in memchr::memmem::find_iter(text, &secret[..SHORTEST_PIECE]) {
             let matched = text[at..]
                 .iter()
                 .zip(secret)
                 .take_while(|(a, b)| a == b)
                 .count();
-            ranges.push(at..at + matched);
+            let end = at + matched;
+            if matched == secret.len() || end == text.len() || at_break(end) {
+                ranges.push(at..end);
+            }
         }
-        // The secret's tail, as far back as the text matches it.
-        for at in memchr::memmem::find_iter(text, &secret[secret.len() - anchor..]) {
-            let end = at + anchor;
+        // The secret's tail, as far back as the text matches it: a piece
+        // that starts the text or its line.
+        for at in memchr::memmem::find_iter(text, &secret[secret.len() - SHORTEST_PIECE..]) {
+            let end = at + SHORTEST_PIECE;
             let matched = text[..end]
                 .iter()
                 .rev()
                 .zip(secret.iter().rev())
                 .take_while(|(a, b)| a == b)
                 .count();
-            ranges.push(end - matched..end);
+            let start = end - matched;
+            if start == 0 || at_break(start - 1) {
+                ranges.push(start..end);
+            }
         }
     }
     ranges.sort_unstable_by_key(|r| r.start);
@@ -485,8 +521,46 @@ mod tests {
             "sk-piece- is the prefix"
         );
         // Multi-byte text next to a piece keeps its characters whole.
-        let accented = format!("é{}é", &key[..20]);
-        assert_eq!(redact_known(&accented), "é****é");
+        let accented = format!("é{}\né", &key[..20]);
+        assert_eq!(redact_known(&accented), "é****\né");
+        // A piece in the middle of a line is no cut's or wrap's: kept.
+        let inside = format!("a {} b", &key[..20]);
+        assert_eq!(redact_known(&inside), inside);
+    }
+
+    #[test]
+    fn short_passwords_and_connection_strings_are_cut_out_only_whole() {
+        remember_values([
+            ("QA_PG_PASSWORD", "postgres2024-prod"),
+            (
+                "QA_ORDERS_DATABASE_URL",
+                "postgres://app:s3cret-pass-word-0123456789@db.prod.internal:5432/orders",
+            ),
+        ]);
+        // Text sharing their starts or ends is left alone.
+        for text in [
+            "postgres is up\nlistening",
+            "connecting to db.prod.internal:5432/orders",
+            "postgres://app:",
+        ] {
+            assert_eq!(redact_known(text), text);
+        }
+        assert_eq!(redact_known("pw postgres2024-prod"), "pw ****");
+        // The URL's password is remembered on its own, and is long enough
+        // for its pieces to count.
+        assert_eq!(redact_known("pw=s3cret-pass-word-0123456789"), "pw=****");
+    }
+
+    #[test]
+    fn writing_back_a_masked_piece_is_caught() {
+        let key = "sk-erase-piece-0a1b2c3d4e5f6a7b8c9d";
+        remember_values([("QA_ERASE_API_KEY", key)]);
+        // A file holding a key wrapped over two lines, shown masked.
+        let on_disk = format!("k1={}\n{}\n", &key[..20], &key[20..]);
+        let shown = redact_known(&on_disk).into_owned();
+        assert!(shown.contains(REDACTED), "{shown}");
+        assert!(erases_known(&on_disk, &format!("{shown}x=1\n")));
+        assert!(!erases_known(&on_disk, &format!("{on_disk}x=1\n")));
     }
 
     #[test]
