@@ -628,6 +628,13 @@ fn a_resume_given_an_edited_pipeline_updates_the_runs_copy() {
     assert!(std::fs::read_to_string(&copy)
         .expect("copy")
         .contains("test -f ok"));
+    // An edit without the node the run resumes at cannot go on: the run
+    // halts, and its copy stays as it was.
+    let renamed = GATED.replace("Gate", "Check");
+    std::fs::write(d.join("flow.dip"), &renamed).expect("edit");
+    let halted = run_in(d, &["flow.dip", "--provider", "stub", "-r", &run_id(&run)]);
+    assert_eq!(halted.status.code(), Some(1), "{}", text(&halted.stdout));
+    assert_eq!(std::fs::read_to_string(&copy).expect("copy"), GATED);
     // The user fixes the pipeline rather than the world.
     let fixed = GATED.replace("test -f ok", "echo fixed > fixed.txt");
     std::fs::write(d.join("flow.dip"), &fixed).expect("edit");

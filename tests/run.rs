@@ -563,6 +563,11 @@ fn copies_of_one_child_workflow_running_at_once_keep_their_own_output() {
         .filter(|e| e["context_updates"]["tool_stdout"] == "PASS")
         .count();
     assert_eq!(passed, 2);
-    // And nothing of theirs is left in the working directory.
+    // And nothing of theirs is left in the working directory: their private
+    // directories (under `.tracker/tmp`, on the workdir's disk) are gone.
     assert!(!d.join("Work/.inflight").exists());
+    let left: Vec<_> = std::fs::read_dir(d.join(".tracker/tmp"))
+        .expect("the scratch directory")
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
 }

@@ -38,12 +38,16 @@ pub fn completed(dir: &std::path::Path) -> bool {
 }
 
 /// What run `run_id`'s earlier processes spent, by its live log under
-/// `base`: the usage its last top-level `cost_updated` event reported (a
-/// child run's, `node_id` `G/A`, counts only the child). `None` when the
-/// log is missing or reported no usage; a line that does not read is skipped.
-pub fn earlier_usage(base: &Path, run_id: &str) -> Option<UsageSummary> {
+/// `base` (or, when that is not there — another user's state directory —
+/// the copy in its run directory `dir`): the usage its last top-level
+/// `cost_updated` event reported (a child run's, `node_id` `G/A`, counts
+/// only the child). `None` when no log reported usage; a line that does not
+/// read is skipped.
+pub fn earlier_usage(base: &Path, run_id: &str, dir: &Path) -> Option<UsageSummary> {
     use std::io::BufRead;
-    let file = private_files::open(&base.join(run_id).join(ACTIVITY_FILE)).ok()?;
+    let file = private_files::open(&base.join(run_id).join(ACTIVITY_FILE))
+        .or_else(|_| private_files::open(&dir.join(ACTIVITY_FILE)))
+        .ok()?;
     let mut last = None;
     for line in std::io::BufReader::new(file).split(b'\n') {
         let Ok(line) = line else { break };

@@ -197,9 +197,9 @@ pub async fn launch(
     // log before this process appends to it.
     let earlier_usage = parts
         .as_ref()
-        .and_then(|p| p.resume_from.as_ref())
-        .and(activity_log.as_deref())
-        .and_then(|base| crate::activity::earlier_usage(base, &run_id));
+        .filter(|p| p.resume_from.is_some())
+        .zip(activity_log.as_deref())
+        .and_then(|(p, base)| crate::activity::earlier_usage(base, &run_id, &p.path));
     let services = process.services(
         handlers,
         completers,

@@ -570,6 +570,11 @@ impl RunDir {
         Ok(true)
     }
 
+    /// The node a reopened run resumes at (empty: its start), if it is one.
+    pub fn resumes_at(&self) -> Option<&str> {
+        self.resume_from.as_ref().map(|cp| cp.current_node.as_str())
+    }
+
     /// The run's id (its directory's name).
     pub fn id(&self) -> &str {
         &self.id

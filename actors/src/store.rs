@@ -291,6 +291,10 @@ impl RunStore {
         durability: Durability,
         (snapshot_len, journal, journal_len): (u64, File, u64),
     ) -> RunStore {
+        // Saves are never stamped before the snapshot they extend, whatever
+        // this host's clock says (restored from an image, say): a journal is
+        // told apart from an older one by its base's time.
+        let last_save = WallTime::parse_rfc3339(&cp.timestamp).map_or(now, |saved| saved.max(now));
         RunStore {
             dir: dir.to_path_buf(),
             base: cp.timestamp.clone(),
@@ -299,7 +303,7 @@ impl RunStore {
             journal: Some(journal),
             journal_len,
             durability,
-            last_save: now,
+            last_save,
             stats: Arc::default(),
             damaged: false,
             inline: false,
@@ -589,6 +593,23 @@ mod tests {
             .save(&[Change::CurrentNode { node: "B".into() }], at(2))
             .expect("save after parking");
         assert_eq!(load(dir.path()).expect("load").current_node, "B");
+    }
+
+    #[test]
+    fn saves_after_a_resume_on_a_clock_behind_are_stamped_after_the_snapshot() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut store = new_store(dir.path());
+        let saved = store
+            .save(&[Change::CurrentNode { node: "A".into() }], at(50))
+            .expect("save");
+        drop(store);
+        // Resumed on a host whose clock reads earlier than the last save.
+        let loaded = load(dir.path()).expect("load");
+        let mut store =
+            RunStore::continue_from(dir.path(), loaded, at(10), Durability::NoSync).expect("open");
+        let next = store.save(&[], at(11)).expect("save");
+        let instant = |t: &str| WallTime::parse_rfc3339(t).expect("a time");
+        assert!(instant(&next.timestamp) > instant(&saved.timestamp));
     }
 
     #[test]

@@ -15,6 +15,16 @@ pub struct WallTime {
 }
 
 impl WallTime {
+    /// The instant an RFC 3339 timestamp names (kept in UTC), if it is one.
+    pub fn parse_rfc3339(text: &str) -> Option<WallTime> {
+        let time = chrono::DateTime::parse_from_rfc3339(text).ok()?;
+        Some(WallTime {
+            unix_nanos: i128::from(time.timestamp()) * 1_000_000_000
+                + i128::from(time.timestamp_subsec_nanos()),
+            utc_offset_minutes: 0,
+        })
+    }
+
     /// `time` in UTC.
     pub fn utc(time: SystemTime) -> WallTime {
         let unix_nanos = match time.duration_since(UNIX_EPOCH) {

@@ -103,9 +103,13 @@ pub fn run(args: &RunArgs) -> Result<u8> {
             RunDir::create(&root, copy, clock.now(), durability)?
         }
     };
-    if resume.is_some() && !args.pipelines.is_empty() {
-        // Resumed with a pipeline, perhaps edited since: the run goes on with
-        // it, and so will a later `tracker -r ID` alone.
+    // Resumed with a pipeline, perhaps edited since: the run goes on with
+    // it, and so will a later `tracker -r ID` alone. (Not one that lacks the
+    // node the run resumes at: the run halts on it, and its copy stays.)
+    let fits = run_dir
+        .resumes_at()
+        .is_none_or(|node| node.is_empty() || plan.node_index(node).is_some());
+    if resume.is_some() && !args.pipelines.is_empty() && fits {
         let base = source.recorded_base();
         if run_dir.update_workflow(&source.run_copy(&text, base.as_deref()))? {
             eprintln!(

@@ -84,17 +84,22 @@ async fn run_tool(task: NodeTask, env: HandlerEnv) -> Result<Outcome, HandlerErr
     // Without a checkpoint (a child run's node) nothing can resume this
     // attempt: its files go to a private directory of its own, removed after
     // it, not to the node's directory, which other runs of the same child
-    // workflow share (`<workdir>/<node>`).
+    // workflow share (`<workdir>/<node>`). It is under the working directory's
+    // `.tracker/`, on the disk the output would go to anyway (a temporary
+    // directory may be memory).
     let scratch = if env.resume_token.is_empty() {
+        let scratch_error = |e: std::io::Error| {
+            command_error(format!(
+                "tool node {id:?}: cannot make a directory for the command's output: {e}"
+            ))
+        };
+        let parent = env.workdir.join(".tracker").join("tmp");
+        tracker_runtime::private_files::create_dir_all(&parent).map_err(scratch_error)?;
         Some(
             tempfile::Builder::new()
-                .prefix("tracker-attempt-")
-                .tempdir()
-                .map_err(|e| {
-                    command_error(format!(
-                        "tool node {id:?}: cannot make a directory for the command's output: {e}"
-                    ))
-                })?,
+                .prefix("attempt-")
+                .tempdir_in(&parent)
+                .map_err(scratch_error)?,
         )
     } else {
         None
