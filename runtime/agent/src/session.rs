@@ -330,9 +330,8 @@ fn conversation(request: &mut Arc<Request>) -> &mut Vec<Message> {
     &mut Arc::make_mut(request).messages
 }
 
-/// Adds a turn's usage and its cost (zero for a model the catalog does not
-/// price).
-/// Adds a call's tokens and cost to the session's; returns the cost.
+/// Adds a turn's tokens and cost (zero for a model the catalog does not
+/// price) to the session's; returns the cost.
 fn add_usage(
     stats: &mut SessionStats,
     model: Option<&dippin::catalog::ModelInfo>,
