@@ -726,7 +726,10 @@ fn run_records_under_an_artifact_dir_in_the_workdir_are_closed_to_the_agent() {
         json!({"path": "records/runs/forged.txt", "content": "x"}),
     );
     let mock = MockProvider::start([
-        Reply::sse(body(provider, &Turn::calls("", vec![forge], usage(10, 5)))),
+        Reply::sse(body(
+            provider,
+            &Turn::calls("", vec![forge.clone()], usage(10, 5)),
+        )),
         Reply::sse(body(
             provider,
             &Turn::text("done\nSTATUS: success", usage(10, 5)),
@@ -737,6 +740,40 @@ fn run_records_under_an_artifact_dir_in_the_workdir_are_closed_to_the_agent() {
         &[
             "run",
             "agent.dip",
+            "--no-tui",
+            "--artifact-dir",
+            "records/runs",
+        ],
+        &[(key_var, KEY.to_string()), (url_var, mock.url())],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let refused = tool_result_in(provider, &mock.requests()[1]).to_string();
+    assert!(refused.contains("tracker's own run records"), "{refused}");
+    assert!(!dir.path().join("records/runs/forged.txt").exists());
+
+    // So are they to an agent of a subgraph's child run, which has no run
+    // directory of its own.
+    std::fs::rename(dir.path().join("agent.dip"), dir.path().join("child.dip")).expect("child");
+    std::fs::write(
+        dir.path().join("parent.dip"),
+        "workflow Parent\n  start: Start\n  exit: Done\n  agent Start\n    label: Start\n  subgraph Sub\n    ref: child.dip\n  agent Done\n    label: Done\n  edges\n    Start -> Sub\n    Sub -> Done\n",
+    )
+    .expect("parent");
+    let mock = MockProvider::start([
+        Reply::sse(body(
+            provider,
+            &Turn::calls("", vec![forge.clone()], usage(10, 5)),
+        )),
+        Reply::sse(body(
+            provider,
+            &Turn::text("done\nSTATUS: success", usage(10, 5)),
+        )),
+    ]);
+    let out = run(
+        dir.path(),
+        &[
+            "run",
+            "parent.dip",
             "--no-tui",
             "--artifact-dir",
             "records/runs",

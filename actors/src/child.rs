@@ -51,6 +51,7 @@ impl ChildRunner for ActorChildRunner {
             // Started below, on the parent's thread.
             home: None,
             turn: None,
+            records: run.records,
         };
         // Handlers run in plain tasks; actors must be started from inside the
         // arbiter, so the child is started through the arbiter's handle.

@@ -63,6 +63,9 @@ pub struct RunSpec {
     /// threads reach the supervisor in any order; this is the order they
     /// were accepted in.
     pub turn: Option<u64>,
+    /// The run records agent file tools may not change: its own run
+    /// directory (the artifact directory), or a child run's parent's.
+    pub records: Option<PathBuf>,
 }
 
 impl RunSpec {
@@ -77,6 +80,7 @@ impl RunSpec {
         clock: Arc<dyn Clock>,
     ) -> RunSpec {
         RunSpec {
+            records: config.artifact_dir.clone(),
             plan,
             config,
             services,
@@ -121,6 +125,8 @@ pub struct RunActor {
     node: Option<Addr<NodeActor>>,
     current: Option<NodeTask>,
     resume_token: String,
+    /// See [`RunSpec::records`].
+    records: Option<PathBuf>,
     /// Supervisor restarts so far in this process: each restart's attempt gets a
     /// token of its own.
     restarts: u32,
@@ -160,6 +166,7 @@ impl RunActor {
             node: None,
             current: None,
             resume_token,
+            records: spec.records,
             restarts: 0,
             unsaved: 0,
             cancelled: false,
@@ -312,6 +319,7 @@ impl RunActor {
             } else {
                 format!("{}+restart{restart}", self.resume_token)
             },
+            records: self.records.clone(),
         };
         if task.handler == tracker_runtime::plan::Handler::Human {
             // It may wait for hours: its journal need not stay open

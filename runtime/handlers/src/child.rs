@@ -56,6 +56,8 @@ pub struct ChildRun {
     pub subgraphs: Arc<Subgraphs>,
     /// The working directory (the parent's).
     pub workdir: PathBuf,
+    /// The parent's run records, closed to the child's agents too.
+    pub records: Option<PathBuf>,
 }
 
 impl ChildRun {
@@ -81,6 +83,7 @@ impl ChildRun {
             services: Arc::clone(&env.services),
             subgraphs: Arc::clone(&env.subgraphs),
             workdir: env.workdir.clone(),
+            records: env.records.clone(),
         }
     }
 }

@@ -346,7 +346,8 @@ fn session_workspace(task: &NodeTask, env: &HandlerEnv) -> Result<Workspace, Han
     );
     // The run's records under `--artifact-dir` (other runs' beside them) are
     // as closed to the agent as `.tracker/` is.
-    let workspace = match task.artifact_dir.as_deref() {
+    // (A child run's agents: the parent's run directory.)
+    let workspace = match task.artifact_dir.as_deref().or(env.records.as_deref()) {
         Some(run_dir) => {
             let workspace = workspace.with_records(run_dir);
             match run_dir.parent() {

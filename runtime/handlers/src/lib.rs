@@ -93,6 +93,10 @@ pub struct HandlerEnv {
     /// attempt interrupted by a crash is recognised on resume (see
     /// [`tool`]): the timestamp of the run's last checkpoint save.
     pub resume_token: String,
+    /// The directory of the records of the run this one belongs to (its own
+    /// run directory, or a child run's parent's), which agent file tools may
+    /// not change; none when the run keeps none.
+    pub records: Option<PathBuf>,
 }
 
 impl std::fmt::Debug for HandlerEnv {
