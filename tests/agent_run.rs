@@ -718,39 +718,9 @@ fn a_key_read_from_a_file_reaches_neither_the_model_nor_the_run_records() {
 #[test]
 fn run_records_under_an_artifact_dir_in_the_workdir_are_closed_to_the_agent() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let (provider, model, key_var, url_var) = PROVIDERS[0];
+    let (provider, model, _, _) = PROVIDERS[0];
     std::fs::write(dir.path().join("agent.dip"), pipeline(provider, model)).expect("write");
-    let forge = Call::new(
-        "call_forge",
-        "write",
-        json!({"path": "records/runs/forged.txt", "content": "x"}),
-    );
-    let mock = MockProvider::start([
-        Reply::sse(body(
-            provider,
-            &Turn::calls("", vec![forge.clone()], usage(10, 5)),
-        )),
-        Reply::sse(body(
-            provider,
-            &Turn::text("done\nSTATUS: success", usage(10, 5)),
-        )),
-    ]);
-    let out = run(
-        dir.path(),
-        &[
-            "run",
-            "agent.dip",
-            "--no-tui",
-            "--artifact-dir",
-            "records/runs",
-        ],
-        &[(key_var, KEY.to_string()), (url_var, mock.url())],
-    );
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    let refused = tool_result_in(provider, &mock.requests()[1]).to_string();
-    assert!(refused.contains("tracker's own run records"), "{refused}");
-    assert!(!dir.path().join("records/runs/forged.txt").exists());
-
+    forging_is_refused(dir.path(), "agent.dip");
     // So are they to an agent of a subgraph's child run, which has no run
     // directory of its own.
     std::fs::rename(dir.path().join("agent.dip"), dir.path().join("child.dip")).expect("child");
@@ -759,21 +729,31 @@ fn run_records_under_an_artifact_dir_in_the_workdir_are_closed_to_the_agent() {
         "workflow Parent\n  start: Start\n  exit: Done\n  agent Start\n    label: Start\n  subgraph Sub\n    ref: child.dip\n  agent Done\n    label: Done\n  edges\n    Start -> Sub\n    Sub -> Done\n",
     )
     .expect("parent");
+    forging_is_refused(dir.path(), "parent.dip");
+}
+
+/// Runs `pipeline` in `dir` with `--artifact-dir records/runs`, its agent
+/// trying to write into that directory: the write is refused, the model is
+/// told why, and nothing is written.
+fn forging_is_refused(dir: &Path, pipeline: &str) {
+    let (provider, _, key_var, url_var) = PROVIDERS[0];
+    let forge = Call::new(
+        "call_forge",
+        "write",
+        json!({"path": "records/runs/forged.txt", "content": "x"}),
+    );
     let mock = MockProvider::start([
-        Reply::sse(body(
-            provider,
-            &Turn::calls("", vec![forge.clone()], usage(10, 5)),
-        )),
+        Reply::sse(body(provider, &Turn::calls("", vec![forge], usage(10, 5)))),
         Reply::sse(body(
             provider,
             &Turn::text("done\nSTATUS: success", usage(10, 5)),
         )),
     ]);
     let out = run(
-        dir.path(),
+        dir,
         &[
             "run",
-            "parent.dip",
+            pipeline,
             "--no-tui",
             "--artifact-dir",
             "records/runs",
@@ -783,7 +763,7 @@ fn run_records_under_an_artifact_dir_in_the_workdir_are_closed_to_the_agent() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let refused = tool_result_in(provider, &mock.requests()[1]).to_string();
     assert!(refused.contains("tracker's own run records"), "{refused}");
-    assert!(!dir.path().join("records/runs/forged.txt").exists());
+    assert!(!dir.join("records/runs/forged.txt").exists());
 }
 
 #[test]

@@ -3,8 +3,6 @@
 //! (where its runs are, what it runs with), quoted for a POSIX shell, so
 //! that it works when pasted.
 
-use std::ffi::OsStr;
-
 use crate::args::RunArgs;
 
 /// `tracker -r ID PIPELINE FLAGS…` for the run `run_id` of `pipeline`,
@@ -19,21 +17,19 @@ pub fn command(run_id: &str, pipeline: &str, args: &RunArgs) -> String {
     // A key given as a value is cut out before quoting (quoting may escape
     // it past recognition); the line then says it must be given again.
     let mut masked = false;
-    let mut flag = |name: &str, value: Option<&OsStr>| {
+    let mut flag = |name: &str, value: Option<&str>| {
         words.push(name.to_string());
         if let Some(value) = value {
-            let value = value.to_string_lossy();
-            let shown = tracker_runtime::secrets::redact_known(&value);
+            let shown = tracker_runtime::secrets::redact_known(value);
             masked |= matches!(shown, std::borrow::Cow::Owned(_));
             words.push(quote(&shown));
         }
     };
-    let os = |s: &String| OsStr::new(s.as_str()).to_os_string();
     if let Some(dir) = &args.workdir {
-        flag("-w", Some(dir.as_os_str()));
+        flag("-w", Some(&dir.to_string_lossy()));
     }
     if let Some(dir) = &args.artifact_dir {
-        flag("--artifact-dir", Some(dir.as_os_str()));
+        flag("--artifact-dir", Some(&dir.to_string_lossy()));
     }
     for (name, value) in [
         ("--provider", &args.provider),
@@ -43,7 +39,7 @@ pub fn command(run_id: &str, pipeline: &str, args: &RunArgs) -> String {
         ("--gateway-kind", &args.gateway_kind),
     ] {
         if let Some(value) = value {
-            flag(name, Some(&os(value)));
+            flag(name, Some(value));
         }
     }
     for (name, value) in [
@@ -52,7 +48,7 @@ pub fn command(run_id: &str, pipeline: &str, args: &RunArgs) -> String {
         ("--max-output-limit", args.max_output_limit),
     ] {
         if let Some(value) = value {
-            flag(name, Some(&os(&value.to_string())));
+            flag(name, Some(&value.to_string()));
         }
     }
     for (name, values) in [
@@ -62,7 +58,7 @@ pub fn command(run_id: &str, pipeline: &str, args: &RunArgs) -> String {
         ("--supervise", &args.supervise),
     ] {
         for value in values {
-            flag(name, Some(&os(value)));
+            flag(name, Some(value));
         }
     }
     for (name, set) in [
